@@ -1,0 +1,5 @@
+// Public door of src/autodiff: the functional ops, gradients and the op table (for tests and new backends).
+export * from './ops.ts';
+export { gradients, grad, valueAndGrad, noGrad } from './grad.ts';
+export { opTable, sumTo } from './op-table.ts';
+export type { OpDef, BackwardArgs } from './op-def.ts';

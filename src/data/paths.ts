@@ -1,0 +1,23 @@
+// Where data lives by default: the repository root (found from this file's location, so any cwd works) and
+// environment overrides. Reads the environment through node:process, which Bun, Deno and Node all provide.
+import { env } from 'node:process';
+import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+
+/** Absolute path of the repository root (two levels above src/data/). */
+export function projectRoot(): string {
+  return fileURLToPath(new URL('../../', import.meta.url));
+}
+
+/** The first of: an explicit option, a non-empty environment variable, a fallback. */
+export function resolveSetting(option: string | undefined, envName: string, fallback: () => string): string {
+  if (option !== undefined && option !== '') return option;
+  const fromEnv = env[envName];
+  if (fromEnv !== undefined && fromEnv !== '') return fromEnv;
+  return fallback();
+}
+
+/** Cache folder for unpacked datasets: $HASHGUARD_CACHE_DIR, else `<repo>/.cache` (gitignored). */
+export function cacheDir(option?: string): string {
+  return resolveSetting(option, 'HASHGUARD_CACHE_DIR', () => join(projectRoot(), '.cache'));
+}

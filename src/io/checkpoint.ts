@@ -1,0 +1,56 @@
+// Training checkpoints: parameters, optimizer state and loop state in ONE safetensors file, written
+// atomically, with a sha256 of the tensor data in its metadata so a corrupt file is refused, not half-loaded.
+import { decodeSafetensors, encodeSafetensors, ModelFileError } from '../nn/safetensors.ts';
+import { sha256Hex } from '../nn/model-file.ts';
+import type { Tensor } from '../tensor/tensor.ts';
+import { readFileOrThrow, writeFileAtomic } from './files.ts';
+
+/** Everything a resumed run needs besides tensors; stored as JSON in the safetensors metadata. */
+export interface CheckpointState {
+  /** Number of completed epochs. */
+  epochsDone: number;
+  /** The run's configuration, compared on resume so a checkpoint is never continued with other settings. */
+  config: Record<string, unknown>;
+  history: { epoch: number; loss: number; accuracy: number; seconds: number }[];
+}
+
+const PARAM = 'param/';
+const OPT = 'opt/';
+
+/** Bytes after the header: the part whose hash the metadata records. */
+function dataSection(bytes: Uint8Array): Uint8Array {
+  const headerLen = Number(new DataView(bytes.buffer, bytes.byteOffset, 8).getBigUint64(0, true));
+  return bytes.subarray(8 + headerLen);
+}
+
+export async function saveCheckpoint(path: string, params: Map<string, Tensor>, optState: Map<string, Tensor>, state: CheckpointState): Promise<void> {
+  const entries: [string, Tensor][] = [
+    ...[...params].map(([k, t]) => [PARAM + k, t] as [string, Tensor]),
+    ...[...optState].map(([k, t]) => [OPT + k, t] as [string, Tensor]),
+  ];
+  // The data section does not depend on the header, so hash it from a first encoding, then write it with the hash.
+  const dataHash = await sha256Hex(dataSection(encodeSafetensors(entries)));
+  const bytes = encodeSafetensors(entries, { 'hashguard.checkpoint': JSON.stringify(state), 'hashguard.data_sha256': dataHash });
+  await writeFileAtomic(path, bytes);
+}
+
+export async function loadCheckpoint(path: string): Promise<{ params: Map<string, Tensor>; optState: Map<string, Tensor>; state: CheckpointState }> {
+  const bytes = await readFileOrThrow(path, 'training checkpoint');
+  const { tensors, metadata } = decodeSafetensors(bytes, path);
+  const want = metadata['hashguard.data_sha256'];
+  const got = await sha256Hex(dataSection(bytes));
+  if (want !== got) throw new ModelFileError(path, 'hashguard.data_sha256', `expected ${want ?? '(missing)'}, found ${got}: the checkpoint is corrupt`);
+  let state: CheckpointState;
+  try {
+    state = JSON.parse(metadata['hashguard.checkpoint'] ?? '');
+  } catch {
+    throw new ModelFileError(path, 'hashguard.checkpoint', 'missing or not valid JSON');
+  }
+  const params = new Map<string, Tensor>();
+  const optState = new Map<string, Tensor>();
+  for (const [k, t] of tensors) {
+    if (k.startsWith(PARAM)) params.set(k.slice(PARAM.length), t);
+    else if (k.startsWith(OPT)) optState.set(k.slice(OPT.length), t);
+  }
+  return { params, optState, state };
+}

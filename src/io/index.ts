@@ -1,0 +1,3 @@
+// Public door of src/io: runtime file I/O (atomic writes, model directories).
+export { readFileOrThrow, writeFileAtomic } from './files.ts';
+export { loadModelDir, saveModelDir } from './model-dir.ts';

@@ -1,0 +1,30 @@
+// Seeded parameter initialization: He-uniform weights (ReLU networks) and zero biases, from the counter RNG.
+import { deriveStream, uniform } from '../hash/rng.ts';
+import { Tensor, sizeOf } from '../tensor/tensor.ts';
+import { layerTensors, type LayerSpec } from './layer-spec.ts';
+
+/** Fan-in of a layer's weight: inDim for dense, inChannels·k² for conv. */
+function fanIn(spec: LayerSpec): number {
+  if (spec.type === 'dense') return spec.inDim;
+  if (spec.type === 'conv2d') return spec.inChannels * spec.kernelSize * spec.kernelSize;
+  return 1;
+}
+
+/**
+ * Initial parameters: weights ~ U(−√(6/fanIn), √(6/fanIn)) (He et al. 2015, uniform form), biases 0.
+ * Layer i draws from stream deriveStream(seed, i), so adding a layer never shifts another's weights.
+ */
+export function initParams(layers: readonly LayerSpec[], seed: number): Map<string, Tensor> {
+  const params = new Map<string, Tensor>();
+  layers.forEach((spec, i) => {
+    const [w, b] = layerTensors(spec);
+    if (!w) return;
+    const bound = Math.sqrt(6 / fanIn(spec));
+    const stream = deriveStream(seed, i);
+    const data = new Float32Array(sizeOf(w.shape));
+    for (let k = 0; k < data.length; k++) data[k] = (2 * uniform(stream, k) - 1) * bound;
+    params.set(w.name, new Tensor(w.shape, data));
+    if (b) params.set(b.name, new Tensor(b.shape, new Float32Array(sizeOf(b.shape))));
+  });
+  return params;
+}

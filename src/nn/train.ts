@@ -1,0 +1,87 @@
+// The training loop: seeded shuffling per epoch, mini-batches, loss/accuracy, learning-rate schedule,
+// progress callbacks. Runtime-free: the CLI renders progress and writes checkpoints from the callbacks.
+import { gradients } from '../autodiff/grad.ts';
+import * as ops from '../autodiff/ops.ts';
+import { deriveStream, permutation } from '../hash/rng.ts';
+import { gatherBatch, type ImageSet } from './batches.ts';
+import { crossEntropyLoss } from './losses.ts';
+import type { Optimizer } from './optimizers.ts';
+import type { Sequential } from './sequential.ts';
+
+export type LrSchedule = 'constant' | 'cosine';
+
+export interface TrainOptions {
+  epochs: number;
+  batchSize: number;
+  seed: number;
+  schedule: LrSchedule;
+}
+
+export interface StepProgress {
+  epoch: number; // 0-based
+  epochs: number;
+  step: number; // 1-based within the epoch
+  steps: number;
+  loss: number; // running mean over the epoch so far
+  accuracy: number; // running training accuracy over the epoch so far
+  imagesPerSec: number;
+  etaSec: number; // remaining time for the whole run
+}
+
+export interface EpochResult {
+  epoch: number;
+  loss: number;
+  accuracy: number;
+  seconds: number;
+}
+
+/** Learning rate at global step t of T: constant, or cosine from lr0 to 0 (Loshchilov & Hutter 2017). */
+export function learningRate(lr0: number, schedule: LrSchedule, t: number, total: number): number {
+  return schedule === 'cosine' ? 0.5 * lr0 * (1 + Math.cos((Math.PI * t) / total)) : lr0;
+}
+
+/** Epoch e visits rows in permutation(deriveStream(seed, e)): resuming at epoch e repeats it exactly. */
+export function epochOrder(seed: number, epoch: number, n: number): Uint32Array {
+  return permutation(deriveStream(seed, 0x5eed0000 + epoch), n);
+}
+
+/**
+ * Trains one epoch in place; the model's parameters are updated by the optimizer. `onStep` is awaited
+ * after every step, which lets a caller yield to its event loop (signals, progress) or stop by throwing.
+ */
+export async function trainEpoch(
+  model: Sequential,
+  optimizer: Optimizer,
+  data: ImageSet,
+  opts: TrainOptions,
+  epoch: number,
+  onStep?: (p: StepProgress) => void | Promise<void>,
+): Promise<EpochResult> {
+  const order = epochOrder(opts.seed, epoch, data.count);
+  const steps = Math.ceil(data.count / opts.batchSize);
+  const names = model.parameterNames();
+  const t0 = performance.now();
+  let lossSum = 0, correct = 0, seen = 0;
+  for (let step = 0; step < steps; step++) {
+    const { x, y } = gatherBatch(data, order, step * opts.batchSize, opts.batchSize);
+    const params = names.map((n) => model.params.get(n)!);
+    let logits = x;
+    const { value, grads } = gradients(() => {
+      logits = model.forward(x);
+      return crossEntropyLoss(logits, y);
+    }, params);
+    const pred = ops.argmax(logits, 1);
+    for (let i = 0; i < y.size; i++) if (pred.data[i] === y.data[i]) correct++;
+    lossSum += value.item() * y.size;
+    seen += y.size;
+    const lr = learningRate(optimizer.config.lr, opts.schedule, epoch * steps + step, opts.epochs * steps);
+    optimizer.step(model.params, new Map(names.map((n, i) => [n, grads[i]])), lr);
+    if (onStep) {
+      const elapsed = (performance.now() - t0) / 1000;
+      const rate = seen / Math.max(elapsed, 1e-9);
+      const remaining = (opts.epochs - epoch) * data.count - seen;
+      await onStep({ epoch, epochs: opts.epochs, step: step + 1, steps, loss: lossSum / seen, accuracy: correct / seen, imagesPerSec: rate, etaSec: remaining / rate });
+    }
+  }
+  return { epoch, loss: lossSum / seen, accuracy: correct / seen, seconds: (performance.now() - t0) / 1000 };
+}
