@@ -2,6 +2,7 @@
 // primitives. A gradient check per entry lives in test/autodiff/grad-check.test.ts (it fails on a missing one).
 import type { Backend, BinaryOp, Conv2dParams, Pool2dParams, UnaryOp } from '../tensor/backend.ts';
 import { sameShape, scalar, Tensor } from '../tensor/tensor.ts';
+import type { HashIndex } from '../tensor/backend.ts';
 import type { BackwardArgs, OpDef } from './op-def.ts';
 
 /** Sums a broadcast gradient back down to `shape` (the inverse of NumPy broadcasting). */
@@ -158,6 +159,13 @@ const otherOps: OpDef[] = [
     forward: (b, [x]) => b.logSoftmax(x),
     // dx = dy − softmax(x) · Σ_k dy_k
     backward: ({ b, dy, output }) => [b.binary('sub', dy, b.binary('mul', b.unary('exp', output), b.sum(dy, [-1], true)))],
+  },
+  {
+    name: 'hashedWeight',
+    // The virtual weight of a HashedNets layer, reshaped to the layer's weight shape (dense or conv).
+    forward: (b, [w], { table, shape }: { table: HashIndex; shape: number[] }) => b.hashGather(w, table).reshape(shape),
+    // dL/dw[k] = Σ_{bucket(e)=k} sign(e) · dL/dV[e]: the scatter-add of DESIGN section 1.1.
+    backward: ({ b, dy, attrs: { table } }: BackwardArgs<{ table: HashIndex; shape: number[] }>) => [b.hashScatter(dy, table)],
   },
   {
     name: 'crossEntropy',

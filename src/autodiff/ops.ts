@@ -4,6 +4,7 @@ import { getBackend } from '../backend/index.ts';
 import type { CompareOp, Conv2dParams, Pool2dParams } from '../tensor/backend.ts';
 import { scalar, Tensor } from '../tensor/tensor.ts';
 import { apply } from './apply.ts';
+import type { HashIndex } from '../tensor/backend.ts';
 
 type Operand = Tensor | number;
 function pair(a: Operand, b: Operand): [Tensor, Tensor] {
@@ -47,6 +48,9 @@ export const softmax = (x: Tensor) => apply('softmax', [x]);
 export const logSoftmax = (x: Tensor) => apply('logSoftmax', [x]);
 /** Per-example cross-entropy [N] of logits [N,K] against integer labels [N] (a tensor of class indices). */
 export const crossEntropy = (logits: Tensor, labels: Tensor) => apply('crossEntropy', [logits, labels]);
+
+/** HashedNets virtual weight of `shape` (rows·cols entries) from the real weights w[K] and the layer's table. */
+export const hashedWeight = (w: Tensor, table: HashIndex, shape: number[]) => apply('hashedWeight', [w], { table, shape });
 
 /** Argmax along an axis (ties → lowest index); not differentiable. */
 export const argmax = (x: Tensor, axis: number) => getBackend().argmax(x, axis);

@@ -34,6 +34,11 @@ export function currentTape(): Tape | null {
   return stack.length ? stack[stack.length - 1] : null;
 }
 
+/** Whether the recording tape (if any) tracks `t`, i.e. whether ops on it are being recorded for gradients. */
+export function isTracked(t: Tensor): boolean {
+  return currentTape()?.tracked.has(t) ?? false;
+}
+
 /** Runs fn with `tape` (or no tape, for null) on top of the stack. */
 export function withTape<T>(tape: Tape | null, fn: () => T): T {
   stack.push(tape);

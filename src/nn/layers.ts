@@ -1,7 +1,9 @@
 // Forward computation and output-shape rule of every layer type in layer-spec.ts, as one table.
 import * as ops from '../autodiff/ops.ts';
 import { shapeStr, type Tensor } from '../tensor/tensor.ts';
-import type { LayerSpec } from './layer-spec.ts';
+import { isTracked } from '../autodiff/tape.ts';
+import { hashTable } from '../hash/hashed-nets.ts';
+import { virtualWeightShape, type HashedConv2dSpec, type HashedDenseSpec, type LayerSpec } from './layer-spec.ts';
 
 /** Parameter lookup by tensor name (the names of model.json / weights.safetensors). */
 export type Params = ReadonlyMap<string, Tensor>;
@@ -10,6 +12,27 @@ function param(params: Params, name: string): Tensor {
   const t = params.get(name);
   if (!t) throw new Error(`model: missing parameter tensor '${name}'`);
   return t;
+}
+
+// Virtual weights of frozen real weights, built once per weight tensor. Tensors are values (optimizers put
+// new tensors in the parameter map instead of writing old ones), so identity is a valid cache key.
+const virtualCache = new WeakMap<Tensor, Tensor>();
+
+/**
+ * The full-size virtual weight of a hashed layer. CPU strategy: when gradients flow into the real weights
+ * (training) it is rebuilt through the differentiable op, a gather that costs 1/batch of the layer's
+ * matmul; otherwise (inference, attacks on a fixed model) it is materialized once and reused.
+ */
+export function virtualWeight(spec: HashedDenseSpec | HashedConv2dSpec, w: Tensor): Tensor {
+  const shape = virtualWeightShape(spec);
+  const table = hashTable(shape[0], shape.slice(1).reduce((a, b) => a * b, 1), spec.hash.seed, spec.hash.buckets);
+  if (isTracked(w)) return ops.hashedWeight(w, table, shape);
+  let v = virtualCache.get(w);
+  if (!v) {
+    v = ops.hashedWeight(w, table, shape);
+    virtualCache.set(w, v);
+  }
+  return v;
 }
 
 function conv2dOut(size: number, k: number, s: number, p: number): number {
@@ -24,6 +47,10 @@ export function layerForward(spec: LayerSpec, x: Tensor, params: Params): Tensor
       return ops.biasAdd(ops.matmul(x, param(params, spec.weight), false, true), param(params, spec.bias));
     case 'conv2d':
       return ops.biasAdd(ops.conv2d(x, param(params, spec.weight), spec), param(params, spec.bias));
+    case 'hashed-dense':
+      return ops.biasAdd(ops.matmul(x, virtualWeight(spec, param(params, spec.weight)), false, true), param(params, spec.bias));
+    case 'hashed-conv2d':
+      return ops.biasAdd(ops.conv2d(x, virtualWeight(spec, param(params, spec.weight)), spec), param(params, spec.bias));
     case 'relu':
       return ops.relu(x);
     case 'maxpool2d':
@@ -42,9 +69,11 @@ export function layerOutputShape(spec: LayerSpec, inShape: readonly number[], in
   };
   switch (spec.type) {
     case 'dense':
+    case 'hashed-dense':
       if (inShape.length !== 1 || inShape[0] !== spec.inDim) fail(`expects [${spec.inDim}]`);
       return [spec.outDim];
-    case 'conv2d': {
+    case 'conv2d':
+    case 'hashed-conv2d': {
       if (inShape.length !== 3 || inShape[0] !== spec.inChannels) fail(`expects [${spec.inChannels}, H, W]`);
       const h = conv2dOut(inShape[1], spec.kernelSize, spec.stride, spec.padding);
       const w = conv2dOut(inShape[2], spec.kernelSize, spec.stride, spec.padding);

@@ -51,18 +51,24 @@ const pool = <T extends 'maxpool2d' | 'avgpool2d'>(type: T) =>
  * One schema per layer type. Adding a layer type = its spec in layer-spec.ts + one entry here; the
  * `satisfies` clause fails to compile until both agree.
  */
+const denseFields = { inDim: posInt, outDim: posInt, weight: tensorName, bias: tensorName };
+const convFields = {
+  inChannels: posInt,
+  outChannels: posInt,
+  kernelSize: posInt,
+  stride: posInt,
+  padding: natural,
+  weight: tensorName,
+  bias: tensorName,
+};
+const u32 = z.int({ error: 'expected an unsigned 32-bit integer' }).min(0, { error: 'expected an unsigned 32-bit integer' }).max(0xffffffff, { error: 'expected an unsigned 32-bit integer' });
+const hash = z.strictObject({ buckets: posInt, seed: u32 });
+
 const layerSchemas = {
-  dense: z.strictObject({ type: z.literal('dense'), inDim: posInt, outDim: posInt, weight: tensorName, bias: tensorName }),
-  conv2d: z.strictObject({
-    type: z.literal('conv2d'),
-    inChannels: posInt,
-    outChannels: posInt,
-    kernelSize: posInt,
-    stride: posInt,
-    padding: natural,
-    weight: tensorName,
-    bias: tensorName,
-  }),
+  dense: z.strictObject({ type: z.literal('dense'), ...denseFields }),
+  conv2d: z.strictObject({ type: z.literal('conv2d'), ...convFields }),
+  'hashed-dense': z.strictObject({ type: z.literal('hashed-dense'), ...denseFields, hash }),
+  'hashed-conv2d': z.strictObject({ type: z.literal('hashed-conv2d'), ...convFields, hash }),
   relu: z.strictObject({ type: z.literal('relu') }),
   maxpool2d: pool('maxpool2d'),
   avgpool2d: pool('avgpool2d'),

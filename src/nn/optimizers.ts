@@ -1,6 +1,7 @@
 // SGD with momentum and Adam, both with (coupled, L2-style) weight decay. State is a map of named tensors
-// so checkpoints can save and restore it exactly. Updates write parameter storage in place: the optimizer
-// owns the parameters between steps, and copying every tensor per step would double training memory traffic.
+// so checkpoints can save and restore it exactly. Tensors are values: a step puts NEW parameter tensors in
+// the map and never writes the old ones, so anything derived from a parameter (a cached HashedNets virtual
+// weight) can be keyed on the tensor's identity.
 import { Tensor } from '../tensor/tensor.ts';
 
 export type OptimizerConfig =
@@ -9,7 +10,7 @@ export type OptimizerConfig =
 
 export interface Optimizer {
   readonly config: OptimizerConfig;
-  /** Updates `params` in place from `grads` (same names) with learning rate `lr`. */
+  /** Replaces each tensor of `params` by its updated value, from `grads` (same names), learning rate `lr`. */
   step(params: Map<string, Tensor>, grads: Map<string, Tensor>, lr: number): void;
   /** Internal state (momenta, step count) for checkpoints. */
   state(): Map<string, Tensor>;
@@ -40,12 +41,13 @@ export function sgd(cfg: Partial<Omit<Extract<OptimizerConfig, { kind: 'sgd' }>,
     step(params, grads, lr) {
       for (const [name, p] of params) {
         const g = checkGrad(name, p, grads.get(name)).data;
-        const w = p.data;
+        const w = Float32Array.from(p.data);
         const v = slot(state, `${name}.momentum`, p);
         for (let i = 0; i < w.length; i++) {
           v[i] = config.momentum * v[i] + g[i] + config.weightDecay * w[i];
           w[i] -= lr * v[i];
         }
+        params.set(name, new Tensor(p.shape, w));
       }
     },
     state: () => state,
@@ -67,7 +69,7 @@ export function adam(cfg: Partial<Omit<Extract<OptimizerConfig, { kind: 'adam' }
       const c2 = 1 - beta2 ** t[0];
       for (const [name, p] of params) {
         const g = checkGrad(name, p, grads.get(name)).data;
-        const w = p.data;
+        const w = Float32Array.from(p.data);
         const m = slot(state, `${name}.m`, p);
         const v = slot(state, `${name}.v`, p);
         for (let i = 0; i < w.length; i++) {
@@ -76,6 +78,7 @@ export function adam(cfg: Partial<Omit<Extract<OptimizerConfig, { kind: 'adam' }
           v[i] = beta2 * v[i] + (1 - beta2) * gi * gi;
           w[i] -= (lr * (m[i] / c1)) / (Math.sqrt(v[i] / c2) + eps);
         }
+        params.set(name, new Tensor(p.shape, w));
       }
     },
     state: () => state,

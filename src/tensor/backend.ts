@@ -7,6 +7,18 @@ export type BinaryOp = 'add' | 'sub' | 'mul' | 'div' | 'maximum' | 'minimum';
 /** Comparisons return 1 where true, 0 where false. */
 export type CompareOp = 'gt' | 'ge' | 'lt' | 'le' | 'eq';
 
+/**
+ * What the HashedNets kernels need of a layer's index table (src/hash builds it; declared here so tensor
+ * imports nothing): bucket and ±1 sign of each entry of the row-major [rows, cols] virtual weight.
+ */
+export interface HashIndex {
+  rows: number;
+  cols: number;
+  buckets: number;
+  bucket: Uint32Array;
+  sign: Int8Array;
+}
+
 /** 2-D convolution geometry (square kernels, NCHW, cross-correlation as in every DL framework). */
 export interface Conv2dParams {
   stride: number;
@@ -57,6 +69,10 @@ export interface Backend {
   softmax(x: Tensor): Tensor;
   /** log-softmax along the last axis (log-sum-exp with the max subtracted). */
   logSoftmax(x: Tensor): Tensor;
+  /** HashedNets virtual weight: V[e] = sign[e] · w[bucket[e]] for every entry e of the [rows, cols] table. */
+  hashGather(w: Tensor, table: HashIndex): Tensor;
+  /** Its transpose: dw[k] = Σ_{e : bucket[e] = k} sign[e] · dV[e], a [buckets] tensor. */
+  hashScatter(dV: Tensor, table: HashIndex): Tensor;
   /** Per-row cross-entropy −log softmax(z)[y] of [N, K] logits and [N] integer labels → [N]. */
   crossEntropy(logits: Tensor, labels: Tensor): Tensor;
 }

@@ -3,6 +3,7 @@ import { describe, expect, test } from 'bun:test';
 import * as ops from '../../src/autodiff/ops.ts';
 import { gradients, noGrad, opTable } from '../../src/autodiff/index.ts';
 import { tensor, Tensor } from '../../src/tensor/tensor.ts';
+import { hashTable } from '../../src/hash/hashed-nets.ts';
 import { awayFromZero, randomTensor } from '../helpers/random.ts';
 import { backends } from '../helpers/backends.ts';
 import { withBackend } from '../../src/backend/index.ts';
@@ -54,6 +55,11 @@ const cases: Record<string, Case> = {
   avgPool2d: { inputs: () => [randomTensor([2, 2, 5, 5])], f: (x) => ops.avgPool2d(x, { kernelSize: 3, stride: 2 }) },
   softmax: { inputs: () => [randomTensor([3, 5], -3, 3)], f: ops.softmax },
   logSoftmax: { inputs: () => [randomTensor([3, 5], -3, 3)], f: ops.logSoftmax },
+  // Conv-shaped virtual weight [2,3,2,2] from 5 real weights: rows 2, cols 3·2·2, many collisions.
+  hashedWeight: {
+    inputs: () => [randomTensor([5])],
+    f: (w) => ops.square(ops.hashedWeight(w, hashTable(2, 12, 77, 5), [2, 3, 2, 2])),
+  },
   crossEntropy: { inputs: () => [randomTensor([3, 4], -3, 3)], f: (z) => ops.crossEntropy(z, labels) },
 };
 

@@ -116,6 +116,12 @@ for (const b of backends) {
       expect(arr(b.crossEntropy(z, tensor([1, 0])))[0]).toBeCloseTo(1000, 3);
       expect(() => b.crossEntropy(z, tensor([3, 0]))).toThrow(/outside/);
     });
+    test('hashGather expands real weights with signs; hashScatter is its transpose', () => {
+      const table = { rows: 2, cols: 2, buckets: 2, bucket: Uint32Array.from([0, 1, 1, 0]), sign: Int8Array.from([1, -1, 1, 1]) };
+      expect(arr(b.hashGather(tensor([3, 5]), table))).toEqual([3, -5, 5, 3]);
+      expect(arr(b.hashScatter(tensor([1, 2, 3, 4], [2, 2]), table))).toEqual([1 + 4, -2 + 3]);
+      expect(() => b.hashGather(tensor([1, 2, 3]), table)).toThrow(/2 real weights expected/);
+    });
     test('no kernel writes its inputs', () => {
       const x = tensor([3, -1, 2, 0], [1, 1, 2, 2]);
       const before = arr(x);

@@ -39,3 +39,13 @@ describe('optimizers', () => {
     expect(() => sgd().step(new Map([['w', tensor([1])]]), new Map(), 0.1)).toThrow(/'w'/);
   });
 });
+
+test('a step replaces parameter tensors and never writes the old ones (tensors are values)', () => {
+  for (const opt of [sgd(), adam()]) {
+    const old = tensor([1, 2]);
+    const p = new Map([['w', old]]);
+    opt.step(p, new Map([['w', tensor([1, 1])]]), 0.1);
+    expect(Array.from(old.data)).toEqual([1, 2]);
+    expect(p.get('w')).not.toBe(old);
+  }
+});

@@ -6,6 +6,7 @@ import { conv2d, conv2dGradInput, conv2dGradWeight } from './conv2d.ts';
 import { avgPool2d, avgPool2dGrad, maxPool2d, maxPool2dGrad } from './pool2d.ts';
 import { argmax, broadcastTo, max, oneHot, sum } from './reduce.ts';
 import { crossEntropy, logSoftmax, softmax } from './softmax.ts';
+import { hashGather, hashScatter } from './hashed.ts';
 
 export const referenceBackend: Backend = {
   name: 'cpu-reference',
@@ -15,4 +16,5 @@ export const referenceBackend: Backend = {
   conv2d, conv2dGradInput, conv2dGradWeight,
   maxPool2d, maxPool2dGrad, avgPool2d, avgPool2dGrad,
   softmax, logSoftmax, crossEntropy,
+  hashGather, hashScatter,
 };

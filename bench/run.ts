@@ -1,0 +1,78 @@
+// `bun run bench`: inference latency (batch 1), inference throughput (batch 256) and training throughput
+// (batch 64, Adam) of the MLP and LeNet-5 on the active CPU kernels. Writes bench/results/<date>-<runtime>.json
+// with the machine, runtime and command. Timings only; no assertions (see README for how to read them).
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { getBackend } from '../src/backend/index.ts';
+import { noGrad } from '../src/autodiff/grad.ts';
+import { architecture, type ArchName } from '../src/nn/architectures.ts';
+import { initParams } from '../src/nn/init.ts';
+import { adam } from '../src/nn/optimizers.ts';
+import { Sequential } from '../src/nn/sequential.ts';
+import { trainEpoch } from '../src/nn/train.ts';
+import { syntheticDataset } from '../src/data/synthetic.ts';
+import { Tensor } from '../src/tensor/tensor.ts';
+import { writeFileAtomic } from '../src/io/files.ts';
+import { machineInfo } from '../src/cli/machine.ts';
+
+const quick = process.argv.includes('--quick');
+const shape: [number, number, number] = [1, 28, 28];
+
+/** Median of the per-call times of fn after `warmup` calls, in ms. */
+function medianMs(fn: () => void, reps: number, warmup = 3): number {
+  for (let i = 0; i < warmup; i++) fn();
+  const t: number[] = [];
+  for (let i = 0; i < reps; i++) {
+    const t0 = performance.now();
+    fn();
+    t.push(performance.now() - t0);
+  }
+  t.sort((a, b) => a - b);
+  return t[Math.floor(t.length / 2)];
+}
+
+async function benchArch(arch: ArchName) {
+  const layers = architecture(arch, shape, 10);
+  const model = new Sequential(shape, layers, initParams(layers, 1));
+  const data = syntheticDataset({ count: quick ? 256 : 2048, shape, classes: 10, seed: 1 });
+  const x1 = new Tensor([1, ...shape], data.images.slice(0, 784));
+  const x256 = new Tensor([256, ...shape], data.images.slice(0, 256 * 784));
+  const latencyMs = medianMs(() => noGrad(() => model.forward(x1)), quick ? 20 : 200);
+  const batchMs = medianMs(() => noGrad(() => model.forward(x256)), quick ? 2 : 7, 1);
+  // Training: whole epochs over the synthetic set (batch 64), timed by the trainer itself.
+  const opt = adam();
+  const opts = { epochs: 2, batchSize: 64, seed: 1, schedule: 'constant' as const };
+  await trainEpoch(model, opt, { ...data, count: 256 }, opts, 0); // warm-up
+  const r = await trainEpoch(model, opt, data, opts, 1);
+  return {
+    arch,
+    parameters: model.parameterCount(),
+    inferBatch1LatencyMs: round(latencyMs),
+    inferBatch256ImagesPerSec: Math.round((256 / batchMs) * 1000),
+    trainBatch64ImagesPerSec: Math.round(data.count / r.seconds),
+  };
+}
+
+const round = (v: number) => Math.round(v * 1000) / 1000;
+
+const results = [];
+for (const arch of ['mlp', 'lenet5'] as const) {
+  const r = await benchArch(arch);
+  console.log(`${arch.padEnd(7)} batch-1 latency ${r.inferBatch1LatencyMs} ms | batch-256 ${r.inferBatch256ImagesPerSec} img/s | train (batch 64) ${r.trainBatch64ImagesPerSec} img/s`);
+  results.push(r);
+}
+const machine = machineInfo();
+const date = new Date().toISOString().slice(0, 10);
+const report = {
+  date: new Date().toISOString(),
+  command: `bun run bench${quick ? ' -- --quick' : ''}`,
+  backend: getBackend().name,
+  threads: 1,
+  machine,
+  results,
+};
+const dir = join(import.meta.dir, 'results');
+mkdirSync(dir, { recursive: true });
+const file = join(dir, `${date}-${machine.runtime.split(' ')[0]}${quick ? '-quick' : ''}.json`);
+await writeFileAtomic(file, JSON.stringify(report, null, 2) + '\n');
+console.log(`wrote ${file}`);

@@ -1,0 +1,40 @@
+// hashguard's public embedding API: tensors, autodiff, models (load, predict, train) and data loaders.
+// Later issues add harden, attacks, audit and createApp here.
+import { loadModelDir } from './io/model-dir.ts';
+import { modelFromFile, type LoadedModel } from './nn/model.ts';
+import { Tensor } from './tensor/tensor.ts';
+
+export { Tensor, tensor, zeros, full, scalar } from './tensor/tensor.ts';
+export type { Backend } from './tensor/backend.ts';
+export { getBackend, setBackend, withBackend, referenceBackend } from './backend/index.ts';
+export * as ops from './autodiff/ops.ts';
+export { grad, valueAndGrad, gradients, noGrad } from './autodiff/grad.ts';
+export { Sequential } from './nn/sequential.ts';
+export { architecture, mlp, lenet5 } from './nn/architectures.ts';
+export { initParams } from './nn/init.ts';
+export { adam, sgd } from './nn/optimizers.ts';
+export { trainEpoch } from './nn/train.ts';
+export { accuracy } from './nn/evaluate.ts';
+export { crossEntropyLoss } from './nn/losses.ts';
+export type { ModelManifest } from './nn/model-file.ts';
+export type { LoadedModel } from './nn/model.ts';
+export { saveModelDir } from './io/model-dir.ts';
+export { loadDataset, syntheticDataset, type Dataset, type DatasetSplits } from './data/index.ts';
+
+/** Loads models/<name>/ (model.json + weights.safetensors), verifying checksum, dtypes and shapes. */
+export async function loadModel(dir: string): Promise<LoadedModel> {
+  const { manifest, tensors } = await loadModelDir(dir);
+  return modelFromFile(manifest, tensors);
+}
+
+/**
+ * Class predictions for NCHW float32 images in [0, 1]: `images` holds N·C·H·W values for the model's
+ * input shape. Returns the class index per image (argmax of logits, ties to the lowest index).
+ */
+export function predict(model: LoadedModel, images: Float32Array): Int32Array {
+  const per = model.manifest.input.shape.reduce((a, b) => a * b, 1);
+  if (images.length === 0 || images.length % per !== 0) {
+    throw new Error(`predict: got ${images.length} values, not a positive multiple of one image (${per})`);
+  }
+  return model.network.predict(new Tensor([images.length / per, ...model.manifest.input.shape], images));
+}
