@@ -3,10 +3,12 @@
 import { UsageError } from './args.ts';
 import { evalCommand, evalUsage } from './eval.ts';
 import { trainCommand, trainUsage } from './train.ts';
+import { convertCommand, convertUsage } from './convert.ts';
 
 const commands: Record<string, { run: (argv: string[]) => Promise<void>; usage: string }> = {
   train: { run: trainCommand, usage: trainUsage },
   eval: { run: evalCommand, usage: evalUsage },
+  convert: { run: convertCommand, usage: convertUsage },
 };
 
 async function main(argv: string[]): Promise<number> {

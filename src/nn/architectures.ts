@@ -25,24 +25,30 @@ export function mlp(input: readonly number[], classes: number, hidden: readonly 
 
 /**
  * LeNet-5 with ReLU and max-pooling: conv 5×5×6 pad 2, pool 2, conv 5×5×16, pool 2, FC 120-84-classes.
- * For 28×28 input the flattened feature is 16·5·5 = 400.
+ * For 28×28 input the flattened feature is 16·5·5 = 400. `widths` = [conv1, conv2, fc1, fc2] channels/units
+ * (narrower ones give the equal-parameter dense baselines of the HashedNets comparison).
  */
-export function lenet5(input: readonly number[], classes: number): LayerSpec[] {
+export function lenet5(input: readonly number[], classes: number, widths: readonly number[] = [6, 16, 120, 84]): LayerSpec[] {
   const [c, h, w] = input;
+  const [c1, c2, f1, f2] = widths;
   const pool = { type: 'maxpool2d' as const, kernelSize: 2, stride: 2 };
   const side = (n: number) => Math.floor((Math.floor(n / 2) - 4) / 2);
   return [
-    conv('conv1', c, 6, 5, 2), { type: 'relu' }, pool,
-    conv('conv2', 6, 16, 5, 0), { type: 'relu' }, pool,
+    conv('conv1', c, c1, 5, 2), { type: 'relu' }, pool,
+    conv('conv2', c1, c2, 5, 0), { type: 'relu' }, pool,
     { type: 'flatten' },
-    dense('fc1', 16 * side(h) * side(w), 120), { type: 'relu' },
-    dense('fc2', 120, 84), { type: 'relu' },
-    dense('fc3', 84, classes),
+    dense('fc1', c2 * side(h) * side(w), f1), { type: 'relu' },
+    dense('fc2', f1, f2), { type: 'relu' },
+    dense('fc3', f2, classes),
   ];
 }
 
-export function architecture(name: ArchName, input: readonly number[], classes: number): LayerSpec[] {
-  if (name === 'mlp') return mlp(input, classes);
-  if (name === 'lenet5') return lenet5(input, classes);
+/** The named architecture; `widths` overrides its hidden widths (MLP: any number; LeNet-5: four). */
+export function architecture(name: ArchName, input: readonly number[], classes: number, widths?: readonly number[]): LayerSpec[] {
+  if (name === 'mlp') return mlp(input, classes, widths);
+  if (name === 'lenet5') {
+    if (widths && widths.length !== 4) throw new Error(`lenet5 widths: expected 4 numbers (conv1, conv2, fc1, fc2), got ${widths.length}`);
+    return lenet5(input, classes, widths);
+  }
   throw new Error(`unknown architecture '${name}' (expected mlp or lenet5)`);
 }

@@ -1,0 +1,84 @@
+// `hashguard convert`: turn a trained dense model into a HashedNets model by least-squares projection onto
+// the buckets (src/defense/hash-convert.ts), optionally fine-tune it, and write a new model directory.
+import { basename, dirname, join } from 'node:path';
+import { loadDataset, type DatasetName } from '../data/index.ts';
+import { convertToHashed } from '../defense/hash-convert.ts';
+import { loadModelDir, saveModelDir } from '../io/model-dir.ts';
+import { accuracy } from '../nn/evaluate.ts';
+import { parseCompressions, weightedLayerCount } from '../nn/hashed-layers.ts';
+import { optimizerFromConfig } from '../nn/optimizers.ts';
+import { Sequential } from '../nn/sequential.ts';
+import type { LrSchedule } from '../nn/train.ts';
+import { choice, number, parse, requireString, UsageError } from './args.ts';
+import { hashSeeds } from './hash-seeds.ts';
+import { machineInfo } from './machine.ts';
+import { formatDuration, progressSink } from './progress.ts';
+import { runTraining, secondsPerEpoch } from './run-training.ts';
+import { optimizerFlags, optimizerOptions } from './train.ts';
+
+export const convertUsage = `usage: bun run convert -- --from models/NAME --compression 1/8 [--finetune-epochs N] [--out models/NAME-h8]
+  [--seed S] [--secret-seed] [--optimizer adam|sgd] [--lr X] [--batch-size N] [--schedule cosine|constant] [--checkpoint PATH] [--resume]`;
+
+export async function convertCommand(argv: string[]): Promise<void> {
+  const v = parse(argv, { ...optimizerOptions, from: { type: 'string' }, compression: { type: 'string' }, out: { type: 'string' }, 'finetune-epochs': { type: 'string' } });
+  const from = requireString(v, 'from');
+  const spec = requireString(v, 'compression');
+  const epochs = number(v, 'finetune-epochs', 0, { integer: true, min: 0, max: 10000 });
+  const t0 = performance.now();
+  const source = await loadModelDir(from);
+  const seed = number(v, 'seed', source.manifest.provenance.seed, { integer: true, min: 0, max: 2 ** 32 - 1 });
+  const { layers: denseLayers } = source.manifest;
+  let compressions;
+  try {
+    compressions = parseCompressions(spec, weightedLayerCount(denseLayers));
+  } catch (e) {
+    throw new UsageError(`--compression: ${(e as Error).message}`);
+  }
+  const tag = /^1\/\d+$/.test(spec) ? `h${spec.slice(2)}` : 'hashed';
+  const out = (v.out as string | undefined) ?? join(dirname(from), `${basename(from)}-${tag}${epochs ? `-ft${epochs}` : ''}`);
+  const sink = progressSink(process.stderr);
+
+  const converted = convertToHashed(denseLayers, source.tensors, compressions, hashSeeds(seed, weightedLayerCount(denseLayers), Boolean(v['secret-seed'])));
+  const model = new Sequential(source.manifest.input.shape, converted.layers, converted.params);
+  const datasetName = source.manifest.provenance.dataset.name as DatasetName;
+  const data = await loadDataset(datasetName, { seed });
+  const projected = accuracy(model, data.test);
+  sink.log(`projected onto buckets: test accuracy ${(100 * projected.accuracy).toFixed(2)}% (dense ${(100 * source.manifest.metrics.testAccuracy).toFixed(2)}%)`);
+
+  const batchSize = number(v, 'batch-size', 64, { integer: true, min: 1, max: 65536 });
+  const schedule = choice<LrSchedule>(v, 'schedule', ['cosine', 'constant'], 'cosine');
+  const optimizerConfig = optimizerFlags(v);
+  let history: Awaited<ReturnType<typeof runTraining>> = [];
+  if (epochs > 0) {
+    const config = { from: source.manifest.weights.sha256, layers: converted.layers, epochs, seed, batchSize, schedule, optimizer: optimizerConfig };
+    const checkpoint = (v.checkpoint as string | undefined) ?? join('checkpoints', `${basename(out)}.ckpt.safetensors`);
+    history = await runTraining({
+      model, optimizer: optimizerFromConfig(optimizerConfig), train: data.train, test: data.test,
+      opts: { epochs, batchSize, seed, schedule }, checkpoint, config, resume: Boolean(v.resume), sink,
+    });
+    if (!history) return;
+  }
+
+  const test = epochs > 0 ? accuracy(model, data.test) : projected;
+  const manifest = await saveModelDir(out, {
+    format: 1,
+    name: basename(out),
+    input: source.manifest.input,
+    classes: source.manifest.classes,
+    layers: converted.layers,
+    defense: null,
+    provenance: {
+      dataset: source.manifest.provenance.dataset,
+      seed,
+      epochs,
+      command: `bun run convert -- ${argv.join(' ')}`,
+      convertedFrom: { name: source.manifest.name, weightsSha256: source.manifest.weights.sha256, testAccuracy: source.manifest.metrics.testAccuracy },
+      hash: { compression: spec, secretSeeds: Boolean(v['secret-seed']) },
+      ...(epochs > 0 ? { finetune: { epochs, batchSize, schedule, optimizer: optimizerConfig, secondsPerEpoch: secondsPerEpoch(history), history } } : {}),
+      machine: machineInfo(),
+    },
+    metrics: { testAccuracy: test.accuracy, testCount: test.count, projectedTestAccuracy: projected.accuracy },
+  }, model.params);
+  sink.log(`saved ${out}: test accuracy ${(100 * test.accuracy).toFixed(2)}%, ${model.parameterCount()} stored parameters, ` +
+    `weights sha256 ${manifest.weights.sha256.slice(0, 12)}… (${formatDuration((performance.now() - t0) / 1000)})`);
+}
