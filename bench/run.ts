@@ -1,6 +1,7 @@
 // `bun run bench`: inference latency (batch 1), inference throughput (batch 256) and training throughput
-// (batch 64, Adam) of the MLP and LeNet-5 on the active CPU kernels. Writes bench/results/<date>-<runtime>.json
-// with the machine, runtime and command. Timings only; no assertions (see README for how to read them).
+// (batch 64, Adam) of the MLP and LeNet-5, dense and hashed (1/8), on the active CPU kernels, plus the cost of
+// the two HashedNets CPU strategies (virtual weight materialized once vs rebuilt on every call). Writes
+// bench/results/<date>-<runtime>.json with the machine, runtime and command. Timings only, no assertions.
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { getBackend } from '../src/backend/index.ts';
@@ -14,6 +15,10 @@ import { syntheticDataset } from '../src/data/synthetic.ts';
 import { Tensor } from '../src/tensor/tensor.ts';
 import { writeFileAtomic } from '../src/io/files.ts';
 import { machineInfo } from '../src/cli/machine.ts';
+import { derivedHashSeeds, hashLayers, parseCompressions, weightedLayerCount } from '../src/nn/hashed-layers.ts';
+import type { LayerSpec } from '../src/nn/layer-spec.ts';
+import * as ops from '../src/autodiff/ops.ts';
+import { hashTable } from '../src/hash/hashed-nets.ts';
 
 const quick = process.argv.includes('--quick');
 const shape: [number, number, number] = [1, 28, 28];
@@ -31,8 +36,14 @@ function medianMs(fn: () => void, reps: number, warmup = 3): number {
   return t[Math.floor(t.length / 2)];
 }
 
-async function benchArch(arch: ArchName) {
-  const layers = architecture(arch, shape, 10);
+function layersFor(arch: ArchName, hashed: boolean): LayerSpec[] {
+  const dense = architecture(arch, shape, 10);
+  const n = weightedLayerCount(dense);
+  return hashed ? hashLayers(dense, parseCompressions('1/8', n), derivedHashSeeds(1, n)) : dense;
+}
+
+async function benchArch(arch: ArchName, hashed: boolean) {
+  const layers = layersFor(arch, hashed);
   const model = new Sequential(shape, layers, initParams(layers, 1));
   const data = syntheticDataset({ count: quick ? 256 : 2048, shape, classes: 10, seed: 1 });
   const x1 = new Tensor([1, ...shape], data.images.slice(0, 784));
@@ -45,7 +56,7 @@ async function benchArch(arch: ArchName) {
   await trainEpoch(model, opt, { ...data, count: 256 }, opts, 0); // warm-up
   const r = await trainEpoch(model, opt, data, opts, 1);
   return {
-    arch,
+    model: `${arch}${hashed ? '-h8' : ''}`,
     parameters: model.parameterCount(),
     inferBatch1LatencyMs: round(latencyMs),
     inferBatch256ImagesPerSec: Math.round((256 / batchMs) * 1000),
@@ -56,11 +67,35 @@ async function benchArch(arch: ArchName) {
 const round = (v: number) => Math.round(v * 1000) / 1000;
 
 const results = [];
-for (const arch of ['mlp', 'lenet5'] as const) {
-  const r = await benchArch(arch);
-  console.log(`${arch.padEnd(7)} batch-1 latency ${r.inferBatch1LatencyMs} ms | batch-256 ${r.inferBatch256ImagesPerSec} img/s | train (batch 64) ${r.trainBatch64ImagesPerSec} img/s`);
-  results.push(r);
+for (const arch of ['mlp', 'lenet5'] as const)
+  for (const hashed of [false, true]) {
+    const r = await benchArch(arch, hashed);
+    console.log(`${r.model.padEnd(10)} batch-1 latency ${r.inferBatch1LatencyMs} ms | batch-256 ${r.inferBatch256ImagesPerSec} img/s | train (batch 64) ${r.trainBatch64ImagesPerSec} img/s`);
+    results.push(r);
+  }
+
+/**
+ * The HashedNets CPU strategy: building a layer's virtual weight (a gather over rows·cols entries) once per
+ * loaded model, as src/nn/layers.ts does for inference, versus on every forward call.
+ */
+function hashedStrategy(arch: ArchName) {
+  const layers = layersFor(arch, true);
+  const model = new Sequential(shape, layers, initParams(layers, 1));
+  const x = new Tensor([1, ...shape], new Float32Array(784).fill(0.5));
+  const rebuildAll = () => {
+    for (const spec of layers) {
+      if (spec.type !== 'hashed-dense' && spec.type !== 'hashed-conv2d') continue;
+      const rows = spec.type === 'hashed-dense' ? spec.outDim : spec.outChannels;
+      const cols = spec.type === 'hashed-dense' ? spec.inDim : spec.inChannels * spec.kernelSize ** 2;
+      ops.hashedWeight(model.params.get(spec.weight)!, hashTable(rows, cols, spec.hash.seed, spec.hash.buckets), [rows, cols]);
+    }
+  };
+  const cachedMs = medianMs(() => noGrad(() => model.forward(x)), quick ? 20 : 200);
+  const rebuildMs = medianMs(() => noGrad(() => { rebuildAll(); model.forward(x); }), quick ? 20 : 200);
+  return { model: `${arch}-h8`, batch1CachedMs: round(cachedMs), batch1RebuiltEveryCallMs: round(rebuildMs), slowdownIfRebuilt: round(rebuildMs / cachedMs) };
 }
+const strategy = (['mlp', 'lenet5'] as const).map(hashedStrategy);
+for (const s of strategy) console.log(`${s.model.padEnd(10)} batch-1: virtual weight cached ${s.batch1CachedMs} ms, rebuilt every call ${s.batch1RebuiltEveryCallMs} ms (${s.slowdownIfRebuilt}x)`);
 const machine = machineInfo();
 const date = new Date().toISOString().slice(0, 10);
 const report = {
@@ -70,6 +105,7 @@ const report = {
   threads: 1,
   machine,
   results,
+  hashedStrategy: strategy,
 };
 const dir = join(import.meta.dir, 'results');
 mkdirSync(dir, { recursive: true });

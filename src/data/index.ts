@@ -26,7 +26,7 @@ export {
   type Cifar10JpegOptions, type LoadCifar10JpegOptions,
 } from './cifar10-jpeg.ts';
 export { syntheticDataset, type SyntheticOptions } from './synthetic.ts';
-export { takeBatch, subset, type Batch } from './batch.ts';
+export { subset } from './batch.ts';
 
 /** Dataset names the CLI accepts. */
 export const DATASET_NAMES = ['mnist', 'fashion-mnist', 'cifar10', 'cifar10-jpeg', 'synthetic'] as const;

@@ -1,12 +1,18 @@
-// takeBatch and subset: gathering by index list, the short last batch, range checks; loadDataset's door.
+// gatherBatch and subset: gathering by index list, the short last batch, range checks; loadDataset's door.
 import { test, expect, describe } from 'bun:test';
-import { takeBatch, subset, syntheticDataset, loadDataset, DATASET_NAMES } from '../../src/data/index.ts';
+import { subset, syntheticDataset, loadDataset, DATASET_NAMES } from '../../src/data/index.ts';
+import { gatherBatch } from '../../src/nn/batches.ts';
+
+const takeBatch = (d: typeof ds, idx: ArrayLike<number>, start: number, size: number) => {
+  const { x, y } = gatherBatch(d, idx, start, size);
+  return { x: x.data, y: y.data, n: y.size };
+};
 import { permutation } from '../../src/hash/rng.ts';
 
 const ds = syntheticDataset({ count: 10, shape: [1, 2, 3], classes: 3, seed: 1 });
 const row = (i: number) => Array.from(ds.images.subarray(i * 6, (i + 1) * 6));
 
-describe('takeBatch / subset', () => {
+describe('gatherBatch / subset', () => {
   test('gathers rows in index order', () => {
     const idx = permutation(5, 10);
     const b = takeBatch(ds, idx, 2, 4);

@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# The commands that produced every committed model (run from the repo root). Each group can be run alone:
+#   bash scripts/train-models.sh dense | hashed-mlp | hashed-lenet | baselines | converted
+# Times: see each model.json's provenance (machine, seconds per epoch).
+set -euo pipefail
+group=${1:-all}
+run() { echo "+ $*"; "$@"; }
+
+if [[ $group == dense || $group == all ]]; then
+  run npx bun run train -- --arch mlp --dataset mnist --epochs 15 --seed 1 --out models/mnist-mlp
+  run npx bun run train -- --arch lenet5 --dataset mnist --epochs 10 --seed 1 --out models/mnist-lenet5
+  run npx bun run train -- --arch lenet5 --dataset fashion-mnist --epochs 15 --seed 1 --out models/fashion-lenet5
+fi
+if [[ $group == hashed-mlp || $group == all ]]; then
+  for c in 8 32 64; do
+    run npx bun run train -- --arch mlp --dataset mnist --epochs 15 --seed 1 --hash 1/$c --out models/mnist-mlp-h$c
+  done
+fi
+if [[ $group == hashed-lenet || $group == all ]]; then
+  run npx bun run train -- --arch lenet5 --dataset mnist --epochs 10 --seed 1 --hash 1/8 --out models/mnist-lenet5-h8
+  run npx bun run train -- --arch lenet5 --dataset fashion-mnist --epochs 15 --seed 1 --hash 1/8 --out models/fashion-lenet5-h8
+fi
+if [[ $group == baselines || $group == all ]]; then
+  # Dense networks with (about) the stored parameter count of the hashed ones: the HashedNets paper's baseline.
+  run npx bun run train -- --arch mlp --dataset mnist --epochs 15 --seed 1 --widths 42,13 --out models/baselines/mnist-mlp-eq-h8
+  run npx bun run train -- --arch mlp --dataset mnist --epochs 15 --seed 1 --widths 11,4 --out models/baselines/mnist-mlp-eq-h32
+  run npx bun run train -- --arch mlp --dataset mnist --epochs 15 --seed 1 --widths 6,2 --out models/baselines/mnist-mlp-eq-h64
+  run npx bun run train -- --arch lenet5 --dataset mnist --epochs 10 --seed 1 --widths 2,6,40,30 --out models/baselines/mnist-lenet5-eq-h8
+  run npx bun run train -- --arch lenet5 --dataset fashion-mnist --epochs 15 --seed 1 --widths 2,6,40,30 --out models/baselines/fashion-lenet5-eq-h8
+fi
+if [[ $group == converted || $group == all ]]; then
+  run npx bun run convert -- --from models/mnist-lenet5 --compression 1/8 --out models/mnist-lenet5-h8-converted
+  run npx bun run convert -- --from models/mnist-lenet5 --compression 1/8 --finetune-epochs 3 --out models/mnist-lenet5-h8-converted-ft3
+fi
