@@ -1,18 +1,9 @@
-// sha256 of bytes and the table of pinned checksums for the dataset files this project knows.
-// Uses WebCrypto (`crypto.subtle.digest`): a web standard present in Bun, Deno, Node 20+ and browsers, so
-// hashing needs no Node compatibility layer; being async costs nothing here since loading is async anyway.
+// The table of pinned checksums for the dataset files this project knows, and their verification.
+// Hashing itself is src/hash/sha256.ts (WebCrypto), re-exported here for the data loaders.
 import { DatasetError } from './errors.ts';
+import { sha256Hex } from '../hash/sha256.ts';
 
-/** Lowercase hex sha256 of `bytes`. */
-export async function sha256Hex(bytes: Uint8Array | string): Promise<string> {
-  const data = typeof bytes === 'string' ? new TextEncoder().encode(bytes) : bytes;
-  // Copy into a fresh ArrayBuffer-backed view: subtle.digest rejects SharedArrayBuffer-backed views.
-  const view = data.buffer instanceof ArrayBuffer ? (data as Uint8Array<ArrayBuffer>) : new Uint8Array(data);
-  const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', view));
-  let hex = '';
-  for (const b of digest) hex += b.toString(16).padStart(2, '0');
-  return hex;
-}
+export { sha256Hex };
 
 /**
  * Pinned sha256 per dataset, keyed by file basename. MNIST: the uncompressed IDX files shipped by the npm

@@ -3,6 +3,9 @@
 import { z } from 'zod';
 import { Tensor, sameShape, shapeStr } from '../tensor/tensor.ts';
 import { type LayerSpec, layerTensors } from './layer-spec.ts';
+import { sha256Hex } from '../hash/sha256.ts';
+
+export { sha256Hex };
 import { ModelFileError, decodeSafetensors, encodeSafetensors } from './safetensors.ts';
 
 export { ModelFileError } from './safetensors.ts';
@@ -153,13 +156,6 @@ export function checkTensorsAgainstLayers(manifest: ModelManifest, tensors: Map<
   }
 }
 
-/** Lowercase hex SHA-256 via WebCrypto (Bun, Deno, browsers, Node ≥ 20). */
-export async function sha256Hex(bytes: Uint8Array): Promise<string> {
-  // WebCrypto wants ArrayBuffer-backed views; copy the rare SharedArrayBuffer-backed one.
-  const view = bytes.buffer instanceof ArrayBuffer ? (bytes as Uint8Array<ArrayBuffer>) : new Uint8Array(bytes);
-  const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', view));
-  return Array.from(digest, (b) => b.toString(16).padStart(2, '0')).join('');
-}
 
 /**
  * Produces both files of a model directory: weights in layer order, then model.json (2-space JSON with a
