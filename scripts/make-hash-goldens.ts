@@ -1,19 +1,12 @@
 // Rewrites test/golden/hash-vectors.json: xxh32 vectors computed by the independent reference (xxhashjs),
 // plus HashedNets bucket/sign and counter-RNG draws pinned from src/hash. Run only on purpose:
 //   bun scripts/make-hash-goldens.ts
-import XXH from 'xxhashjs';
+import { refXxh32 } from '../test/helpers/ref-xxh32.ts';
 import { join } from 'node:path';
 import { hashBucket, hashSign } from '../src/hash/hashed-nets.ts';
 import { normal, randomU32, uniform } from '../src/hash/rng.ts';
 import { writeFileAtomic } from '../src/io/files.ts';
 
-function refXxh32(a: number, b: number, seed: number): number {
-  const buf = new Uint8Array(8);
-  const dv = new DataView(buf.buffer);
-  dv.setUint32(0, a >>> 0, true);
-  dv.setUint32(4, b >>> 0, true);
-  return XXH.h32(buf.buffer, seed >>> 0).toNumber() >>> 0;
-}
 
 const edge = [0, 1, 2, 0x7fffffff, 0x80000000, 0xffffffff, 0x9e3779b9, 0x2545f491];
 const xxh32 = edge.flatMap((a) => edge.map((b, k) => ({ a, b, seed: edge[(k + 3) % edge.length], h: refXxh32(a, b, edge[(k + 3) % edge.length]) })));

@@ -1,20 +1,13 @@
 // xxHash32 of two u32 words against an independent reference (xxhashjs) on 10,000 seeded random triples and
 // edge values, plus the golden vectors of HashedNets indexing and the counter RNG (test/golden/hash-vectors.json).
 import { describe, expect, test } from 'bun:test';
-import XXH from 'xxhashjs';
+import { refXxh32 } from '../helpers/ref-xxh32.ts';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { xxh32 } from '../../src/hash/xxh32.ts';
 import { hashBucket, hashSign, hashTable, bucketsFor } from '../../src/hash/hashed-nets.ts';
 import { normal, randomU32, uniform } from '../../src/hash/rng.ts';
 
-function refXxh32(a: number, b: number, seed: number): number {
-  const buf = new Uint8Array(8);
-  const dv = new DataView(buf.buffer);
-  dv.setUint32(0, a >>> 0, true);
-  dv.setUint32(4, b >>> 0, true);
-  return XXH.h32(buf.buffer, seed >>> 0).toNumber() >>> 0;
-}
 
 const golden = JSON.parse(readFileSync(join(import.meta.dir, '../golden/hash-vectors.json'), 'utf8'));
 
