@@ -4,7 +4,8 @@
 // bench/results/<date>-<runtime>.json with the machine, runtime and command. Timings only, no assertions.
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { getBackend } from '../src/backend/index.ts';
+import { referenceBackend, setBackend } from '../src/backend/index.ts';
+import { createWasmBackend } from '../src/backend/wasm/index.ts';
 import { noGrad } from '../src/autodiff/grad.ts';
 import { architecture, type ArchName } from '../src/nn/architectures.ts';
 import { initParams } from '../src/nn/init.ts';
@@ -66,13 +67,19 @@ async function benchArch(arch: ArchName, hashed: boolean) {
 
 const round = (v: number) => Math.round(v * 1000) / 1000;
 
+// Both CPU backends, side by side in one run (compare ratios, not absolute numbers, on a noisy machine).
+const backends = [referenceBackend, createWasmBackend()].filter((b) => b !== null);
 const results = [];
-for (const arch of ['mlp', 'lenet5'] as const)
-  for (const hashed of [false, true]) {
-    const r = await benchArch(arch, hashed);
-    console.log(`${r.model.padEnd(10)} batch-1 latency ${r.inferBatch1LatencyMs} ms | batch-256 ${r.inferBatch256ImagesPerSec} img/s | train (batch 64) ${r.trainBatch64ImagesPerSec} img/s`);
-    results.push(r);
-  }
+for (const backend of backends) {
+  setBackend(backend);
+  for (const arch of ['mlp', 'lenet5'] as const)
+    for (const hashed of [false, true]) {
+      const r = { backend: backend.name, ...(await benchArch(arch, hashed)) };
+      console.log(`${backend.name.padEnd(14)} ${r.model.padEnd(10)} batch-1 latency ${r.inferBatch1LatencyMs} ms | batch-256 ${r.inferBatch256ImagesPerSec} img/s | train (batch 64) ${r.trainBatch64ImagesPerSec} img/s`);
+      results.push(r);
+    }
+}
+setBackend(referenceBackend);
 
 /**
  * The HashedNets CPU strategy: building a layer's virtual weight (a gather over rows·cols entries) once per
@@ -101,7 +108,8 @@ const date = new Date().toISOString().slice(0, 10);
 const report = {
   date: new Date().toISOString(),
   command: `bun run bench${quick ? ' -- --quick' : ''}`,
-  backend: getBackend().name,
+  backends: backends.map((b) => b.name),
+  hashedStrategyBackend: referenceBackend.name,
   threads: 1,
   machine,
   results,

@@ -1,34 +1,36 @@
 #!/usr/bin/env bash
 # The commands that produced every committed model (run from the repo root). Each group can be run alone:
 #   bash scripts/train-models.sh dense | hashed-mlp | hashed-lenet | baselines | converted
-# Times: see each model.json's provenance (machine, seconds per epoch).
+# Times: see each model.json's provenance (machine, backend, seconds per epoch). mnist-mlp was trained on the
+# reference TypeScript kernels, the rest on the WebAssembly SIMD backend (--backend wasm), which matches the
+# reference within 1e-5 (test/backend/parity.test.ts) and trains 2-3x faster.
 set -euo pipefail
 group=${1:-all}
 run() { echo "+ $*"; "$@"; }
 
 if [[ $group == dense || $group == all ]]; then
   run npx bun run train -- --arch mlp --dataset mnist --epochs 15 --seed 1 --out models/mnist-mlp
-  run npx bun run train -- --arch lenet5 --dataset mnist --epochs 10 --seed 1 --out models/mnist-lenet5
-  run npx bun run train -- --arch lenet5 --dataset fashion-mnist --epochs 15 --seed 1 --out models/fashion-lenet5
+  run npx bun run train -- --arch lenet5 --dataset mnist --epochs 10 --seed 1 --backend wasm --out models/mnist-lenet5
+  run npx bun run train -- --arch lenet5 --dataset fashion-mnist --epochs 15 --seed 1 --backend wasm --out models/fashion-lenet5
 fi
 if [[ $group == hashed-mlp || $group == all ]]; then
   for c in 8 32 64; do
-    run npx bun run train -- --arch mlp --dataset mnist --epochs 15 --seed 1 --hash 1/$c --out models/mnist-mlp-h$c
+    run npx bun run train -- --arch mlp --dataset mnist --epochs 15 --seed 1 --hash 1/$c --backend wasm --out models/mnist-mlp-h$c
   done
 fi
 if [[ $group == hashed-lenet || $group == all ]]; then
-  run npx bun run train -- --arch lenet5 --dataset mnist --epochs 10 --seed 1 --hash 1/8 --out models/mnist-lenet5-h8
-  run npx bun run train -- --arch lenet5 --dataset fashion-mnist --epochs 15 --seed 1 --hash 1/8 --out models/fashion-lenet5-h8
+  run npx bun run train -- --arch lenet5 --dataset mnist --epochs 10 --seed 1 --hash 1/8 --backend wasm --out models/mnist-lenet5-h8
+  run npx bun run train -- --arch lenet5 --dataset fashion-mnist --epochs 15 --seed 1 --hash 1/8 --backend wasm --out models/fashion-lenet5-h8
 fi
 if [[ $group == baselines || $group == all ]]; then
   # Dense networks with (about) the stored parameter count of the hashed ones: the HashedNets paper's baseline.
-  run npx bun run train -- --arch mlp --dataset mnist --epochs 15 --seed 1 --widths 42,13 --out models/baselines/mnist-mlp-eq-h8
-  run npx bun run train -- --arch mlp --dataset mnist --epochs 15 --seed 1 --widths 11,4 --out models/baselines/mnist-mlp-eq-h32
-  run npx bun run train -- --arch mlp --dataset mnist --epochs 15 --seed 1 --widths 6,2 --out models/baselines/mnist-mlp-eq-h64
-  run npx bun run train -- --arch lenet5 --dataset mnist --epochs 10 --seed 1 --widths 2,6,40,30 --out models/baselines/mnist-lenet5-eq-h8
-  run npx bun run train -- --arch lenet5 --dataset fashion-mnist --epochs 15 --seed 1 --widths 2,6,40,30 --out models/baselines/fashion-lenet5-eq-h8
+  run npx bun run train -- --arch mlp --dataset mnist --epochs 15 --seed 1 --backend wasm --widths 42,13 --out models/baselines/mnist-mlp-eq-h8
+  run npx bun run train -- --arch mlp --dataset mnist --epochs 15 --seed 1 --backend wasm --widths 11,4 --out models/baselines/mnist-mlp-eq-h32
+  run npx bun run train -- --arch mlp --dataset mnist --epochs 15 --seed 1 --backend wasm --widths 6,2 --out models/baselines/mnist-mlp-eq-h64
+  run npx bun run train -- --arch lenet5 --dataset mnist --epochs 10 --seed 1 --backend wasm --widths 2,6,40,30 --out models/baselines/mnist-lenet5-eq-h8
+  run npx bun run train -- --arch lenet5 --dataset fashion-mnist --epochs 15 --seed 1 --backend wasm --widths 2,6,40,30 --out models/baselines/fashion-lenet5-eq-h8
 fi
 if [[ $group == converted || $group == all ]]; then
   run npx bun run convert -- --from models/mnist-lenet5 --compression 1/8 --out models/mnist-lenet5-h8-converted
-  run npx bun run convert -- --from models/mnist-lenet5 --compression 1/8 --finetune-epochs 3 --out models/mnist-lenet5-h8-converted-ft3
+  run npx bun run convert -- --from models/mnist-lenet5 --compression 1/8 --finetune-epochs 3 --backend wasm --out models/mnist-lenet5-h8-converted-ft3
 fi

@@ -10,6 +10,7 @@ import { optimizerFromConfig } from '../nn/optimizers.ts';
 import { Sequential } from '../nn/sequential.ts';
 import type { LrSchedule } from '../nn/train.ts';
 import { choice, number, parse, requireString, UsageError } from './args.ts';
+import { BACKEND_NAMES, useBackend } from './backend-flag.ts';
 import { hashSeeds } from './hash-seeds.ts';
 import { machineInfo } from './machine.ts';
 import { formatDuration, progressSink } from './progress.ts';
@@ -17,13 +18,15 @@ import { runTraining, secondsPerEpoch } from './run-training.ts';
 import { optimizerFlags, optimizerOptions } from './train.ts';
 
 export const convertUsage = `usage: bun run convert -- --from models/NAME --compression 1/8 [--finetune-epochs N] [--out models/NAME-h8]
-  [--seed S] [--secret-seed] [--optimizer adam|sgd] [--lr X] [--batch-size N] [--schedule cosine|constant] [--checkpoint PATH] [--resume]`;
+  [--seed S] [--secret-seed] [--optimizer adam|sgd] [--lr X] [--batch-size N] [--schedule cosine|constant] [--checkpoint PATH] [--resume]
+  [--backend reference|wasm]`;
 
 export async function convertCommand(argv: string[]): Promise<void> {
   const v = parse(argv, { ...optimizerOptions, from: { type: 'string' }, compression: { type: 'string' }, out: { type: 'string' }, 'finetune-epochs': { type: 'string' } });
   const from = requireString(v, 'from');
   const spec = requireString(v, 'compression');
   const epochs = number(v, 'finetune-epochs', 0, { integer: true, min: 0, max: 10000 });
+  const backend = useBackend(choice(v, 'backend', BACKEND_NAMES, 'reference'));
   const t0 = performance.now();
   const source = await loadModelDir(from);
   const seed = number(v, 'seed', source.manifest.provenance.seed, { integer: true, min: 0, max: 2 ** 32 - 1 });
@@ -74,7 +77,7 @@ export async function convertCommand(argv: string[]): Promise<void> {
       command: `bun run convert -- ${argv.join(' ')}`,
       convertedFrom: { name: source.manifest.name, weightsSha256: source.manifest.weights.sha256, testAccuracy: source.manifest.metrics.testAccuracy },
       hash: { compression: spec, secretSeeds: Boolean(v['secret-seed']) },
-      ...(epochs > 0 ? { finetune: { epochs, batchSize, schedule, optimizer: optimizerConfig, secondsPerEpoch: secondsPerEpoch(history), history } } : {}),
+      ...(epochs > 0 ? { finetune: { epochs, batchSize, schedule, optimizer: optimizerConfig, backend: backend.name, secondsPerEpoch: secondsPerEpoch(history), history } } : {}),
       machine: machineInfo(),
     },
     metrics: { testAccuracy: test.accuracy, testCount: test.count, projectedTestAccuracy: projected.accuracy },

@@ -14,6 +14,7 @@ import { optimizerFromConfig, type OptimizerConfig } from '../nn/optimizers.ts';
 import { Sequential } from '../nn/sequential.ts';
 import type { LrSchedule } from '../nn/train.ts';
 import { choice, number, parse, requireString, UsageError } from './args.ts';
+import { BACKEND_NAMES, useBackend } from './backend-flag.ts';
 import { hashSeeds } from './hash-seeds.ts';
 import { machineInfo } from './machine.ts';
 import { formatDuration, progressSink } from './progress.ts';
@@ -22,7 +23,7 @@ import { runTraining, secondsPerEpoch } from './run-training.ts';
 export const trainUsage = `usage: bun run train -- --arch mlp|lenet5 --dataset mnist|fashion-mnist|synthetic --epochs N --seed S --out models/NAME
   [--hash 1/8 | --hash 1/8,1/8,dense,...] [--secret-seed] [--widths 300,100 (mlp) | 6,16,120,84 (lenet5)]
   [--optimizer adam|sgd] [--lr X] [--momentum X] [--weight-decay X] [--batch-size N] [--schedule cosine|constant]
-  [--train-limit N] [--checkpoint PATH] [--resume]`;
+  [--train-limit N] [--checkpoint PATH] [--resume] [--backend reference|wasm]`;
 
 /** Reads the optimizer flags shared by train and convert. */
 export function optimizerFlags(v: Record<string, unknown>): OptimizerConfig {
@@ -36,7 +37,7 @@ export function optimizerFlags(v: Record<string, unknown>): OptimizerConfig {
 export const optimizerOptions = {
   optimizer: { type: 'string' }, lr: { type: 'string' }, momentum: { type: 'string' }, 'weight-decay': { type: 'string' },
   'batch-size': { type: 'string' }, schedule: { type: 'string' }, checkpoint: { type: 'string' }, resume: { type: 'boolean' },
-  seed: { type: 'string' }, 'secret-seed': { type: 'boolean' },
+  seed: { type: 'string' }, 'secret-seed': { type: 'boolean' }, backend: { type: 'string' },
 } as const;
 
 export async function trainCommand(argv: string[]): Promise<void> {
@@ -59,6 +60,7 @@ export async function trainCommand(argv: string[]): Promise<void> {
     throw new UsageError(`--widths: expected positive integers (four for lenet5), got '${v.widths}'`);
   }
   const checkpoint = (v.checkpoint as string | undefined) ?? join('checkpoints', `${basename(out)}.ckpt.safetensors`);
+  const backend = useBackend(choice(v, 'backend', BACKEND_NAMES, 'reference'));
   const sink = progressSink(process.stderr);
 
   const data = await loadDataset(datasetName, { seed });
@@ -102,6 +104,7 @@ export async function trainCommand(argv: string[]): Promise<void> {
       batchSize,
       schedule,
       optimizer: optimizerConfig,
+      backend: backend.name,
       secondsPerEpoch: secondsPerEpoch(history),
       machine: machineInfo(),
       history,

@@ -74,3 +74,12 @@ describe('train CLI', () => {
     expect(missing.err).toMatch(/does-not-exist.*not found/);
   });
 });
+
+test('--backend wasm trains and records the backend in provenance', () => {
+  const out = join(dir, 'wasm');
+  const r = run(['train', ...common, '--epochs', '1', '--backend', 'wasm', '--out', out, '--checkpoint', join(dir, 'wasm.ckpt')]);
+  expect(r.code).toBe(0);
+  const m = JSON.parse(readFileSync(join(out, 'model.json'), 'utf8'));
+  expect(m.provenance.backend).toBe('cpu-wasm-simd');
+  expect(run(['train', ...common, '--backend', 'gpu', '--out', out]).err).toMatch(/--backend: expected one of reference, wasm/);
+}, 60_000);

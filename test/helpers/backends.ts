@@ -1,8 +1,15 @@
-// The backends every kernel test body runs against (tfjs ALL_ENVS style). Faster backends add themselves here.
+// The backends every kernel test body runs against (tfjs ALL_ENVS style), and the parity tolerance.
 import { referenceBackend } from '../../src/backend/cpu/index.ts';
+import { createWasmBackend } from '../../src/backend/wasm/index.ts';
 import type { Backend } from '../../src/tensor/backend.ts';
 
-export const backends: Backend[] = [referenceBackend];
+const wasm = createWasmBackend();
+if (!wasm) console.warn('WebAssembly SIMD unavailable in this runtime: the wasm backend is not tested here');
 
-/** Relative tolerance of a float kernel against the reference (one place for all parity tests). */
+export const backends: Backend[] = [referenceBackend, ...(wasm ? [wasm] : [])];
+
+/** The backends other than the reference, compared against it by test/backend/parity.test.ts. */
+export const fastBackends: Backend[] = backends.filter((b) => b !== referenceBackend);
+
+/** Relative tolerance of a float kernel against the reference, norm-wise: ‖got − want‖∞ ≤ tol · max(1, ‖want‖∞). */
 export const RELATIVE_TOLERANCE = 1e-5;

@@ -1,0 +1,53 @@
+// Instantiates the WebAssembly SIMD kernels (kernels.wat, embedded as base64) and hands out scratch space in
+// their linear memory. Pure WebAssembly: no file access, so it runs in Bun, Deno, Node, browsers and workers.
+import { KERNELS_WASM_BASE64 } from './kernels-wasm.ts';
+
+export interface Kernels {
+  sgemm_nn(a: number, b: number, c: number, m: number, n: number, k: number, acc: number): void;
+  sgemm_nt(a: number, b: number, c: number, m: number, n: number, k: number, acc: number): void;
+}
+
+let instance: { kernels: Kernels; memory: WebAssembly.Memory } | null = null;
+
+/** Whether this runtime validates the module (WebAssembly with SIMD); callers fall back to TS kernels if not. */
+export function wasmSimdAvailable(): boolean {
+  try {
+    return typeof WebAssembly === 'object' && WebAssembly.validate(moduleBytes());
+  } catch {
+    return false;
+  }
+}
+
+function moduleBytes(): Uint8Array<ArrayBuffer> {
+  const bin = atob(KERNELS_WASM_BASE64);
+  const bytes = new Uint8Array(bin.length);
+  for (let i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
+  return bytes;
+}
+
+function get(): { kernels: Kernels; memory: WebAssembly.Memory } {
+  if (!instance) {
+    // Synchronous compile is fine: the module is well under the 4 KiB browsers allow on the main thread.
+    const inst = new WebAssembly.Instance(new WebAssembly.Module(moduleBytes()), {});
+    instance = { kernels: inst.exports as unknown as Kernels, memory: inst.exports.memory as WebAssembly.Memory };
+  }
+  return instance;
+}
+
+/**
+ * Lays out `sizes` float32 arrays back to back (16-byte aligned) in linear memory, growing it when needed,
+ * and returns their byte offsets and Float32Array views. Views are valid until the next call.
+ */
+export function scratch(sizes: readonly number[]): { kernels: Kernels; offsets: number[]; views: Float32Array[] } {
+  const { kernels, memory } = get();
+  const offsets: number[] = [];
+  let end = 0;
+  for (const n of sizes) {
+    offsets.push(end);
+    end += Math.ceil((n * 4) / 16) * 16;
+  }
+  const need = end - memory.buffer.byteLength;
+  if (need > 0) memory.grow(Math.ceil(need / 65536));
+  const views = sizes.map((n, i) => new Float32Array(memory.buffer, offsets[i], n));
+  return { kernels, offsets, views };
+}

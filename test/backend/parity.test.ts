@@ -1,0 +1,61 @@
+// Every fast backend against the reference kernels on seeded random inputs: matmul in all transpose
+// combinations and the three convolution kernels over strides, paddings and odd sizes.
+import { describe, expect, test } from 'bun:test';
+import { referenceBackend as ref } from '../../src/backend/cpu/index.ts';
+import type { Conv2dParams } from '../../src/tensor/backend.ts';
+import type { Tensor } from '../../src/tensor/tensor.ts';
+import { fastBackends, RELATIVE_TOLERANCE } from '../helpers/backends.ts';
+import { randomTensor } from '../helpers/random.ts';
+
+/**
+ * Norm-wise relative error ‖got − want‖∞ / max(1, ‖want‖∞) ≤ tolerance. Both sides round in float32 in
+ * different summation orders, so a per-element ratio near a cancellation would measure rounding noise of
+ * the reference itself, not a defect.
+ */
+function expectClose(got: Tensor, want: Tensor): void {
+  expect(got.shape).toEqual(want.shape);
+  expect(got.dtype).toBe(want.dtype);
+  let diff = 0, scale = 1;
+  for (let i = 0; i < want.size; i++) {
+    diff = Math.max(diff, Math.abs(got.data[i] - want.data[i]));
+    scale = Math.max(scale, Math.abs(want.data[i]));
+  }
+  expect(diff / scale).toBeLessThanOrEqual(RELATIVE_TOLERANCE);
+}
+
+const r = (shape: number[]) => randomTensor(shape, -1, 1, 'f32');
+
+const convCases: { x: number[]; w: number[]; p: Conv2dParams }[] = [
+  { x: [2, 1, 28, 28], w: [6, 1, 5, 5], p: { stride: 1, padding: 2 } },
+  { x: [3, 6, 14, 14], w: [16, 6, 5, 5], p: { stride: 1, padding: 0 } },
+  { x: [1, 3, 9, 7], w: [4, 3, 3, 3], p: { stride: 2, padding: 1 } },
+  { x: [2, 2, 5, 6], w: [3, 2, 2, 2], p: { stride: 3, padding: 2 } },
+];
+
+for (const b of fastBackends) {
+  describe(`${b.name} matches the reference`, () => {
+    test('matmul, all transposes, odd and real sizes', () => {
+      for (const [m, k, n] of [[1, 1, 1], [3, 5, 7], [17, 33, 9], [64, 784, 300], [5, 4, 8]])
+        for (const tA of [false, true])
+          for (const tB of [false, true]) {
+            const a = r(tA ? [k, m] : [m, k]);
+            const c = r(tB ? [n, k] : [k, n]);
+            expectClose(b.matmul(a, c, tA, tB), ref.matmul(a, c, tA, tB));
+          }
+    });
+    test('conv2d forward and both backward kernels', () => {
+      for (const { x: xs, w: ws, p } of convCases) {
+        const x = r(xs), w = r(ws);
+        const y = ref.conv2d(x, w, p);
+        expectClose(b.conv2d(x, w, p), y);
+        const dy = r([...y.shape]);
+        expectClose(b.conv2dGradInput(dy, w, x.shape, p), ref.conv2dGradInput(dy, w, x.shape, p));
+        expectClose(b.conv2dGradWeight(x, dy, w.shape, p), ref.conv2dGradWeight(x, dy, w.shape, p));
+      }
+    });
+    test('f64 operands take the reference path (exact)', () => {
+      const a = randomTensor([3, 4], -1, 1, 'f64'), c = randomTensor([4, 2], -1, 1, 'f64');
+      expect(Array.from(b.matmul(a, c).data)).toEqual(Array.from(ref.matmul(a, c).data));
+    });
+  });
+}
