@@ -1,10 +1,10 @@
 // Core modules must run unchanged in Deno, browsers and edge workers (DESIGN section 2): no runtime-specific
-// imports or globals in tensor, hash, backend/cpu, autodiff or nn.
+// imports or globals in tensor, hash, backend/cpu, backend/wasm, autodiff, nn or defense.
 import { expect, test } from 'bun:test';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 
-const CORE = ['tensor', 'hash', 'backend/cpu', 'autodiff', 'nn'];
+const CORE = ['tensor', 'hash', 'backend/cpu', 'backend/wasm', 'autodiff', 'nn', 'defense'];
 const FORBIDDEN = [/from ['"]node:/, /from ['"]bun/, /\bBun\./, /\bDeno\./, /\bprocess\./, /\brequire\(/];
 
 function files(dir: string): string[] {

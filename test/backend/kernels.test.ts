@@ -58,6 +58,21 @@ for (const b of backends) {
       expect(() => b.oneHot(tensor([3]), 3)).toThrow(/outside/);
       expect(() => b.sum(x, [2])).toThrow(/out of range/);
     });
+    test('sum over every subset of axes matches a naive loop', () => {
+      const shape = [2, 3, 4, 5];
+      const x = tensor(Array.from({ length: 120 }, (_, i) => ((i * 37) % 11) - 5), shape);
+      for (let mask = 0; mask < 16; mask++) {
+        const axes = [0, 1, 2, 3].filter((a) => mask & (1 << a));
+        const got = b.sum(x, axes, true);
+        const want = new Float64Array(got.size);
+        const keep = shape.map((d, i) => (axes.includes(i) ? 1 : d));
+        for (let i = 0; i < 120; i++) {
+          const idx = [Math.floor(i / 60), Math.floor(i / 20) % 3, Math.floor(i / 5) % 4, i % 5].map((v, d) => (axes.includes(d) ? 0 : v));
+          want[((idx[0] * keep[1] + idx[1]) * keep[2] + idx[2]) * keep[3] + idx[3]] += x.data[i];
+        }
+        expect(Array.from(got.data)).toEqual(Array.from(want));
+      }
+    });
     test('matmul in all four transpose combinations', () => {
       const a = tensor([1, 2, 3, 4, 5, 6], [2, 3]); // [[1,2,3],[4,5,6]]
       const c = tensor([1, 0, 0, 1, 1, 1], [3, 2]); // [[1,0],[0,1],[1,1]]

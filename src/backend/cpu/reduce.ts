@@ -19,19 +19,42 @@ function reducedShape(shape: readonly number[], axes: number[], keepDims: boolea
   return out;
 }
 
-/** Flat output index of every input element when `axes` are reduced (keepDims layout). */
-function reductionIndex(shape: readonly number[], axes: number[]): Int32Array {
-  const keep = shape.map((d, i) => (axes.includes(i) ? 1 : d));
-  // Each input element maps to the output slot that broadcasts onto it: invert broadcastIndex.
-  return broadcastIndex(keep, shape);
-}
-
 export function sum(x: Tensor, axes?: readonly number[], keepDims = false): Tensor {
   const ax = normalizeAxes(axes ?? x.shape.map((_, i) => i), x.rank);
   const shape = reducedShape(x.shape, ax, keepDims);
   const out = alloc(x.dtype, sizeOf(shape));
-  const idx = reductionIndex(x.shape, ax);
-  for (let i = 0; i < x.size; i++) out[idx[i]] += x.data[i];
+  // Merge neighbouring axes that are both reduced or both kept: [N, C, H, W] over {0, 2, 3} becomes
+  // [N | C | H·W] = (reduced, kept, reduced), so the innermost loop runs over one long contiguous run.
+  const dims: { size: number; reduced: boolean }[] = [];
+  x.shape.forEach((size, i) => {
+    const reduced = ax.includes(i);
+    const last = dims[dims.length - 1];
+    if (last && last.reduced === reduced) last.size *= size;
+    else dims.push({ size, reduced });
+  });
+  // Input and output strides per merged axis (output stride 0 on reduced axes).
+  const inStride: number[] = [], outStride: number[] = [];
+  for (let d = dims.length - 1, si = 1, so = 1; d >= 0; d--) {
+    inStride[d] = si;
+    outStride[d] = dims[d].reduced ? 0 : so;
+    si *= dims[d].size;
+    if (!dims[d].reduced) so *= dims[d].size;
+  }
+  const X = x.data;
+  const walk = (d: number, i0: number, o0: number): void => {
+    const n = dims[d].size;
+    if (d < dims.length - 1) {
+      for (let k = 0; k < n; k++) walk(d + 1, i0 + k * inStride[d], o0 + k * outStride[d]);
+    } else if (dims[d].reduced) {
+      let acc = 0;
+      for (let k = 0; k < n; k++) acc += X[i0 + k];
+      out[o0] += acc;
+    } else {
+      for (let k = 0; k < n; k++) out[o0 + k] += X[i0 + k];
+    }
+  };
+  if (x.rank === 0) out[0] = X[0]; // a scalar sums to itself
+  else if (x.size > 0) walk(0, 0, 0);
   return new Tensor(shape, out);
 }
 
