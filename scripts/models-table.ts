@@ -15,7 +15,7 @@ const rows: { name: string; dense?: string; baseline?: string }[] = [
   { name: 'mnist-lenet5-h8', dense: 'mnist-lenet5', baseline: 'baselines/mnist-lenet5-eq-h8' },
   { name: 'fashion-lenet5-h8', dense: 'fashion-lenet5', baseline: 'baselines/fashion-lenet5-eq-h8' },
   { name: 'mnist-lenet5-h8-converted', dense: 'mnist-lenet5' },
-  { name: 'mnist-lenet5-h8-converted-ft3', dense: 'mnist-lenet5' },
+  { name: 'mnist-lenet5-h8-converted-ft10', dense: 'mnist-lenet5' },
 ];
 
 type Manifest = { metrics: { testAccuracy: number }; provenance: { command: string; secondsPerEpoch?: number }; layers: { type: string }[] };

@@ -32,5 +32,5 @@ if [[ $group == baselines || $group == all ]]; then
 fi
 if [[ $group == converted || $group == all ]]; then
   run npx bun run convert -- --from models/mnist-lenet5 --compression 1/8 --out models/mnist-lenet5-h8-converted
-  run npx bun run convert -- --from models/mnist-lenet5 --compression 1/8 --finetune-epochs 3 --backend wasm --out models/mnist-lenet5-h8-converted-ft3
+  run npx bun run convert -- --from models/mnist-lenet5 --compression 1/8 --finetune-epochs 10 --backend wasm --out models/mnist-lenet5-h8-converted-ft10
 fi
