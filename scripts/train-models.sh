@@ -20,7 +20,7 @@ if [[ $group == hashed-mlp || $group == all ]]; then
 fi
 if [[ $group == hashed-lenet || $group == all ]]; then
   run npx bun run train -- --arch lenet5 --dataset mnist --epochs 10 --seed 1 --hash 1/8 --backend wasm --out models/mnist-lenet5-h8
-  run npx bun run train -- --arch lenet5 --dataset fashion-mnist --epochs 15 --seed 1 --hash 1/8 --backend wasm --out models/fashion-lenet5-h8
+  run npx bun run train -- --arch lenet5 --dataset fashion-mnist --epochs 30 --seed 1 --hash 1/8 --backend wasm --out models/fashion-lenet5-h8
 fi
 if [[ $group == baselines || $group == all ]]; then
   # Dense networks with (about) the stored parameter count of the hashed ones: the HashedNets paper's baseline.
@@ -28,7 +28,7 @@ if [[ $group == baselines || $group == all ]]; then
   run npx bun run train -- --arch mlp --dataset mnist --epochs 15 --seed 1 --backend wasm --widths 11,4 --out models/baselines/mnist-mlp-eq-h32
   run npx bun run train -- --arch mlp --dataset mnist --epochs 15 --seed 1 --backend wasm --widths 6,2 --out models/baselines/mnist-mlp-eq-h64
   run npx bun run train -- --arch lenet5 --dataset mnist --epochs 10 --seed 1 --backend wasm --widths 2,6,40,30 --out models/baselines/mnist-lenet5-eq-h8
-  run npx bun run train -- --arch lenet5 --dataset fashion-mnist --epochs 15 --seed 1 --backend wasm --widths 2,6,40,30 --out models/baselines/fashion-lenet5-eq-h8
+  run npx bun run train -- --arch lenet5 --dataset fashion-mnist --epochs 30 --seed 1 --backend wasm --widths 2,6,40,30 --out models/baselines/fashion-lenet5-eq-h8
 fi
 if [[ $group == converted || $group == all ]]; then
   run npx bun run convert -- --from models/mnist-lenet5 --compression 1/8 --out models/mnist-lenet5-h8-converted
