@@ -7,6 +7,7 @@ import type { LayerSpec } from '../nn/layer-spec.ts';
 import { DATASET_NAMES, loadDataset, type DatasetName } from '../data/index.ts';
 import { saveModelDir } from '../io/model-dir.ts';
 import { architecture, type ArchName } from '../nn/architectures.ts';
+import { parseAugment, type Augment } from '../nn/augment.ts';
 import { accuracy } from '../nn/evaluate.ts';
 import { hashLayers, parseCompressions, weightedLayerCount } from '../nn/hashed-layers.ts';
 import { initParams } from '../nn/init.ts';
@@ -23,7 +24,7 @@ import { runTraining, secondsPerEpoch } from './run-training.ts';
 export const trainUsage = `usage: bun run train -- --arch mlp|lenet5 --dataset mnist|fashion-mnist|synthetic --epochs N --seed S --out models/NAME
   [--hash 1/8 | --hash 1/8,1/8,dense,...] [--secret-seed] [--widths 300,100 (mlp) | 6,16,120,84 (lenet5)]
   [--optimizer adam|sgd] [--lr X] [--momentum X] [--weight-decay X] [--batch-size N] [--schedule cosine|constant]
-  [--train-limit N] [--checkpoint PATH] [--resume] [--backend reference|wasm]`;
+  [--augment crop:2 | crop:4,flip | none] [--train-limit N] [--checkpoint PATH] [--resume] [--backend reference|wasm]`;
 
 /** Reads the optimizer flags shared by train and convert. */
 export function optimizerFlags(v: Record<string, unknown>): OptimizerConfig {
@@ -44,7 +45,7 @@ export async function trainCommand(argv: string[]): Promise<void> {
   const v = parse(argv, {
     ...optimizerOptions,
     arch: { type: 'string' }, dataset: { type: 'string' }, epochs: { type: 'string' }, out: { type: 'string' },
-    'train-limit': { type: 'string' }, hash: { type: 'string' }, widths: { type: 'string' },
+    'train-limit': { type: 'string' }, augment: { type: 'string' }, hash: { type: 'string' }, widths: { type: 'string' },
   });
   const arch = choice<ArchName>(v, 'arch', ['mlp', 'lenet5'], 'mlp');
   const datasetName = choice<DatasetName>(v, 'dataset', DATASET_NAMES, 'mnist');
@@ -54,6 +55,12 @@ export async function trainCommand(argv: string[]): Promise<void> {
   const batchSize = number(v, 'batch-size', 64, { integer: true, min: 1, max: 65536 });
   const schedule = choice<LrSchedule>(v, 'schedule', ['cosine', 'constant'], 'cosine');
   const optimizerConfig = optimizerFlags(v);
+  let augment: Augment | undefined;
+  try {
+    augment = typeof v.augment === 'string' && v.augment !== 'none' ? parseAugment(v.augment) : undefined;
+  } catch (e) {
+    throw new UsageError(`--augment: ${(e as Error).message}`);
+  }
   const trainLimit = number(v, 'train-limit', 0, { integer: true, min: 0 });
   const widths = typeof v.widths === 'string' ? v.widths.split(',').map((h) => Number(h)) : undefined;
   if (widths && (widths.some((h) => !Number.isInteger(h) || h < 1) || (arch === 'lenet5' && widths.length !== 4))) {
@@ -78,10 +85,10 @@ export async function trainCommand(argv: string[]): Promise<void> {
     if (v.resume && v['secret-seed'] && existsSync(checkpoint)) layers = (await loadCheckpoint(checkpoint)).state.config.layers as LayerSpec[];
   }
   // The layer list (hash seeds included) is part of the config, so a resume never mixes two hashings.
-  const config = { arch, dataset: datasetName, datasetSha256: data.train.sha256, epochs, seed, batchSize, schedule, optimizer: optimizerConfig, trainCount: train.count, layers };
+  const config = { arch, dataset: datasetName, datasetSha256: data.train.sha256, epochs, seed, batchSize, schedule, optimizer: optimizerConfig, trainCount: train.count, layers, ...(augment ? { augment } : {}) };
   const model = new Sequential(data.train.shape, layers, initParams(layers, seed));
   const optimizer = optimizerFromConfig(optimizerConfig);
-  const opts = { epochs, batchSize, seed, schedule };
+  const opts = { epochs, batchSize, seed, schedule, augment };
   const t0 = performance.now();
   const history = await runTraining({ model, optimizer, train, test: data.test, opts, checkpoint, config, resume: Boolean(v.resume), sink });
   if (!history) return;
@@ -103,6 +110,7 @@ export async function trainCommand(argv: string[]): Promise<void> {
       ...(typeof v.hash === 'string' ? { hash: { compression: v.hash, secretSeeds: Boolean(v['secret-seed']) } } : {}),
       batchSize,
       schedule,
+      ...(augment ? { augment } : {}),
       optimizer: optimizerConfig,
       backend: backend.name,
       secondsPerEpoch: secondsPerEpoch(history),

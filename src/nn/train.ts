@@ -3,7 +3,9 @@
 import { gradients } from '../autodiff/grad.ts';
 import * as ops from '../autodiff/ops.ts';
 import { deriveStream, permutation } from '../hash/rng.ts';
+import { augmentBatch, augmentStream, type Augment } from './augment.ts';
 import { gatherBatch, type ImageSet } from './batches.ts';
+import { Tensor } from '../tensor/tensor.ts';
 import { crossEntropyLoss } from './losses.ts';
 import type { Optimizer } from './optimizers.ts';
 import type { Sequential } from './sequential.ts';
@@ -15,6 +17,8 @@ export interface TrainOptions {
   batchSize: number;
   seed: number;
   schedule: LrSchedule;
+  /** Seeded crop/flip of every training batch; absent = none. */
+  augment?: Augment;
 }
 
 export interface StepProgress {
@@ -63,7 +67,11 @@ export async function trainEpoch(
   const t0 = performance.now();
   let lossSum = 0, correct = 0, seen = 0;
   for (let step = 0; step < steps; step++) {
-    const { x, y } = gatherBatch(data, order, step * opts.batchSize, opts.batchSize);
+    const batch = gatherBatch(data, order, step * opts.batchSize, opts.batchSize);
+    const { y } = batch;
+    const x = opts.augment
+      ? new Tensor(batch.x.shape, augmentBatch(batch.x.data as Float32Array, y.size, data.shape, opts.augment, augmentStream(opts.seed, epoch, step)))
+      : batch.x;
     const params = names.map((n) => model.params.get(n)!);
     let logits = x;
     const { value, grads } = gradients(() => {

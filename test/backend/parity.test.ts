@@ -30,12 +30,15 @@ const convCases: { x: number[]; w: number[]; p: Conv2dParams }[] = [
   { x: [3, 6, 14, 14], w: [16, 6, 5, 5], p: { stride: 1, padding: 0 } },
   { x: [1, 3, 9, 7], w: [4, 3, 3, 3], p: { stride: 2, padding: 1 } },
   { x: [2, 2, 5, 6], w: [3, 2, 2, 2], p: { stride: 3, padding: 2 } },
+  // Batches that span several GEMM chunks with a short last one (the fast backend chunks by output pixels).
+  { x: [9, 1, 28, 28], w: [6, 1, 5, 5], p: { stride: 1, padding: 0 } },
+  { x: [37, 6, 12, 12], w: [16, 6, 5, 5], p: { stride: 1, padding: 0 } },
 ];
 
 for (const b of fastBackends) {
   describe(`${b.name} matches the reference`, () => {
     test('matmul, all transposes, odd and real sizes', () => {
-      for (const [m, k, n] of [[1, 1, 1], [3, 5, 7], [17, 33, 9], [64, 784, 300], [5, 4, 8]])
+      for (const [m, k, n] of [[1, 1, 1], [3, 5, 7], [17, 33, 9], [64, 784, 300], [5, 4, 8], [4, 0, 3], [33, 600, 20]])
         for (const tA of [false, true])
           for (const tB of [false, true]) {
             const a = r(tA ? [k, m] : [m, k]);

@@ -1,96 +1,406 @@
-;; hashguard WebAssembly SIMD kernels (f32x4). Built to kernels.wasm by scripts/build-wasm.ts (wabt).
-;; Every matrix is row-major float32 in linear memory; arguments are byte offsets and sizes.
-;; The host (src/backend/wasm/index.ts) copies operands in, calls one kernel, and copies the result out.
+;; hashguard WebAssembly SIMD kernels (f32x4). Built into kernels-wasm.ts by scripts/build-wasm.ts (wabt).
+;; Matrices are row-major float32 in linear memory; arguments are byte offsets, sizes and leading dimensions
+;; (in floats). The host (src/backend/wasm/gemm.ts) packs operands so every call sees whole tiles.
 (module
   (memory (export "memory") 1)
 
-  ;; C[m×n] = (acc ? C : 0) + A[m×k] · B[k×n]
-  ;; i-k-j order: each A[i,p] is splatted and multiplied into a contiguous row of B, four columns per
-  ;; instruction, so the inner loop streams B and one C row (which stays in L1) with no horizontal sums.
-  (func (export "sgemm_nn") (param $a i32) (param $b i32) (param $c i32) (param $m i32) (param $n i32) (param $k i32) (param $acc i32)
-    (local $i i32) (local $p i32) (local $j i32) (local $n4 i32)
-    (local $crow i32) (local $brow i32) (local $av v128) (local $as f32)
-    (local.set $n4 (i32.and (local.get $n) (i32.const -4)))
-    (local.set $i (i32.const 0))
-    (block $done_i (loop $loop_i
-      (br_if $done_i (i32.ge_u (local.get $i) (local.get $m)))
-      (local.set $crow (i32.add (local.get $c) (i32.shl (i32.mul (local.get $i) (local.get $n)) (i32.const 2))))
-      (if (i32.eqz (local.get $acc))
-        (then (memory.fill (local.get $crow) (i32.const 0) (i32.shl (local.get $n) (i32.const 2)))))
-      (local.set $p (i32.const 0))
-      (block $done_p (loop $loop_p
-        (br_if $done_p (i32.ge_u (local.get $p) (local.get $k)))
-        (local.set $as (f32.load (i32.add (local.get $a) (i32.shl (i32.add (i32.mul (local.get $i) (local.get $k)) (local.get $p)) (i32.const 2)))))
-        (local.set $av (f32x4.splat (local.get $as)))
-        (local.set $brow (i32.add (local.get $b) (i32.shl (i32.mul (local.get $p) (local.get $n)) (i32.const 2))))
-        (local.set $j (i32.const 0))
-        (block $done_j (loop $loop_j
-          (br_if $done_j (i32.ge_u (local.get $j) (local.get $n4)))
-          (v128.store
-            (i32.add (local.get $crow) (i32.shl (local.get $j) (i32.const 2)))
-            (f32x4.add
-              (v128.load (i32.add (local.get $crow) (i32.shl (local.get $j) (i32.const 2))))
-              (f32x4.mul (local.get $av) (v128.load (i32.add (local.get $brow) (i32.shl (local.get $j) (i32.const 2)))))))
-          (local.set $j (i32.add (local.get $j) (i32.const 4)))
-          (br $loop_j)))
-        ;; scalar tail for n not a multiple of 4
-        (block $done_t (loop $loop_t
-          (br_if $done_t (i32.ge_u (local.get $j) (local.get $n)))
-          (f32.store
-            (i32.add (local.get $crow) (i32.shl (local.get $j) (i32.const 2)))
-            (f32.add
-              (f32.load (i32.add (local.get $crow) (i32.shl (local.get $j) (i32.const 2))))
-              (f32.mul (local.get $as) (f32.load (i32.add (local.get $brow) (i32.shl (local.get $j) (i32.const 2)))))))
-          (local.set $j (i32.add (local.get $j) (i32.const 1)))
-          (br $loop_t)))
-        (local.set $p (i32.add (local.get $p) (i32.const 1)))
-        (br $loop_p)))
-      (local.set $i (i32.add (local.get $i) (i32.const 1)))
-      (br $loop_i))))
+  ;; C[m×n] = (acc ? C : 0) + A[m×k] · B[k×n], for m a multiple of 4 and n a multiple of 8, every row
+  ;; 16-byte aligned (lda, ldb, ldc multiples of 4). Register-blocked 4×8: eight f32x4 accumulators hold a
+  ;; 4-row × 8-column tile of C for the whole k loop, so each step costs two vector loads of B, four scalar
+  ;; loads of A and eight multiply-adds, and C is touched once per tile. The j-outer order keeps one 8-column
+  ;; panel of B (k × 32 bytes) in L1 while every 4-row block of A streams past it; the host splits k into
+  ;; chunks (acc = 1 after the first) so that panel and the A block stay cache-resident.
+  ;; Sums run in p order per element, like the reference kernel, so results differ only by rounding of the
+  ;; same additions (mul and add are separate: no fused multiply-add, which would change the rounding).
+  (func (export "sgemm") (param $a i32) (param $b i32) (param $c i32) (param $m i32) (param $n i32) (param $k i32)
+                         (param $lda i32) (param $ldb i32) (param $ldc i32) (param $acc i32)
+    (local $i i32) (local $j i32) (local $p i32)
+    (local $pa0 i32) (local $pa1 i32) (local $pa2 i32) (local $pa3 i32) (local $pb i32) (local $pc i32)
+    (local $rowa i32) (local $rowb i32) (local $rowc i32)
+    (local $b0 v128) (local $b1 v128) (local $s v128)
+    (local $c00 v128) (local $c01 v128) (local $c10 v128) (local $c11 v128)
+    (local $c20 v128) (local $c21 v128) (local $c30 v128) (local $c31 v128)
+    (local.set $rowa (i32.shl (local.get $lda) (i32.const 2)))
+    (local.set $rowb (i32.shl (local.get $ldb) (i32.const 2)))
+    (local.set $rowc (i32.shl (local.get $ldc) (i32.const 2)))
+    (local.set $j (i32.const 0))
+    (block $done_j (loop $loop_j
+      (br_if $done_j (i32.ge_u (local.get $j) (local.get $n)))
+      (local.set $i (i32.const 0))
+      (block $done_i (loop $loop_i
+        (br_if $done_i (i32.ge_u (local.get $i) (local.get $m)))
+        ;; pc = &C[i, j]
+        (local.set $pc (i32.add (local.get $c)
+          (i32.add (i32.mul (local.get $i) (local.get $rowc)) (i32.shl (local.get $j) (i32.const 2)))))
+        (if (local.get $acc)
+          (then
+            (local.set $c00 (v128.load (local.get $pc)))
+            (local.set $c01 (v128.load offset=16 (local.get $pc)))
+            (local.set $c10 (v128.load (i32.add (local.get $pc) (local.get $rowc))))
+            (local.set $c11 (v128.load offset=16 (i32.add (local.get $pc) (local.get $rowc))))
+            (local.set $c20 (v128.load (i32.add (local.get $pc) (i32.shl (local.get $rowc) (i32.const 1)))))
+            (local.set $c21 (v128.load offset=16 (i32.add (local.get $pc) (i32.shl (local.get $rowc) (i32.const 1)))))
+            (local.set $c30 (v128.load (i32.add (local.get $pc) (i32.mul (local.get $rowc) (i32.const 3)))))
+            (local.set $c31 (v128.load offset=16 (i32.add (local.get $pc) (i32.mul (local.get $rowc) (i32.const 3))))))
+          (else
+            (local.set $c00 (v128.const i32x4 0 0 0 0)) (local.set $c01 (v128.const i32x4 0 0 0 0))
+            (local.set $c10 (v128.const i32x4 0 0 0 0)) (local.set $c11 (v128.const i32x4 0 0 0 0))
+            (local.set $c20 (v128.const i32x4 0 0 0 0)) (local.set $c21 (v128.const i32x4 0 0 0 0))
+            (local.set $c30 (v128.const i32x4 0 0 0 0)) (local.set $c31 (v128.const i32x4 0 0 0 0))))
+        (local.set $pa0 (i32.add (local.get $a) (i32.mul (local.get $i) (local.get $rowa))))
+        (local.set $pa1 (i32.add (local.get $pa0) (local.get $rowa)))
+        (local.set $pa2 (i32.add (local.get $pa1) (local.get $rowa)))
+        (local.set $pa3 (i32.add (local.get $pa2) (local.get $rowa)))
+        (local.set $pb (i32.add (local.get $b) (i32.shl (local.get $j) (i32.const 2))))
+        (local.set $p (local.get $k))
+        (block $done_p (loop $loop_p
+          (br_if $done_p (i32.eqz (local.get $p)))
+          (local.set $b0 (v128.load (local.get $pb)))
+          (local.set $b1 (v128.load offset=16 (local.get $pb)))
+          (local.set $s (f32x4.splat (f32.load (local.get $pa0))))
+          (local.set $c00 (f32x4.add (local.get $c00) (f32x4.mul (local.get $s) (local.get $b0))))
+          (local.set $c01 (f32x4.add (local.get $c01) (f32x4.mul (local.get $s) (local.get $b1))))
+          (local.set $s (f32x4.splat (f32.load (local.get $pa1))))
+          (local.set $c10 (f32x4.add (local.get $c10) (f32x4.mul (local.get $s) (local.get $b0))))
+          (local.set $c11 (f32x4.add (local.get $c11) (f32x4.mul (local.get $s) (local.get $b1))))
+          (local.set $s (f32x4.splat (f32.load (local.get $pa2))))
+          (local.set $c20 (f32x4.add (local.get $c20) (f32x4.mul (local.get $s) (local.get $b0))))
+          (local.set $c21 (f32x4.add (local.get $c21) (f32x4.mul (local.get $s) (local.get $b1))))
+          (local.set $s (f32x4.splat (f32.load (local.get $pa3))))
+          (local.set $c30 (f32x4.add (local.get $c30) (f32x4.mul (local.get $s) (local.get $b0))))
+          (local.set $c31 (f32x4.add (local.get $c31) (f32x4.mul (local.get $s) (local.get $b1))))
+          (local.set $pa0 (i32.add (local.get $pa0) (i32.const 4)))
+          (local.set $pa1 (i32.add (local.get $pa1) (i32.const 4)))
+          (local.set $pa2 (i32.add (local.get $pa2) (i32.const 4)))
+          (local.set $pa3 (i32.add (local.get $pa3) (i32.const 4)))
+          (local.set $pb (i32.add (local.get $pb) (local.get $rowb)))
+          (local.set $p (i32.sub (local.get $p) (i32.const 1)))
+          (br $loop_p)))
+        (v128.store (local.get $pc) (local.get $c00))
+        (v128.store offset=16 (local.get $pc) (local.get $c01))
+        (local.set $pc (i32.add (local.get $pc) (local.get $rowc)))
+        (v128.store (local.get $pc) (local.get $c10))
+        (v128.store offset=16 (local.get $pc) (local.get $c11))
+        (local.set $pc (i32.add (local.get $pc) (local.get $rowc)))
+        (v128.store (local.get $pc) (local.get $c20))
+        (v128.store offset=16 (local.get $pc) (local.get $c21))
+        (local.set $pc (i32.add (local.get $pc) (local.get $rowc)))
+        (v128.store (local.get $pc) (local.get $c30))
+        (v128.store offset=16 (local.get $pc) (local.get $c31))
+        (local.set $i (i32.add (local.get $i) (i32.const 4)))
+        (br $loop_i)))
+      (local.set $j (i32.add (local.get $j) (i32.const 8)))
+      (br $loop_j))))
 
-  ;; Horizontal sum of the four lanes.
-  (func $hsum (param $v v128) (result f32)
-    (f32.add
-      (f32.add (f32x4.extract_lane 0 (local.get $v)) (f32x4.extract_lane 1 (local.get $v)))
-      (f32.add (f32x4.extract_lane 2 (local.get $v)) (f32x4.extract_lane 3 (local.get $v)))))
+  ;; Elementwise kernels over n floats, four lanes at a time. n is a multiple of 4 (the host's scratch arrays
+  ;; are padded to 16 bytes and only the first length values are read back). $s is a scalar operand.
+  ;; Results are bit-identical to the reference: one IEEE f32 operation per element, as in JS on f32 inputs.
 
-  ;; Dot product of k floats at x and y: four lanes at a time, then a scalar tail.
-  (func $dot (param $x i32) (param $y i32) (param $k i32) (result f32)
-    (local $p i32) (local $k4 i32) (local $s v128) (local $t f32)
-    (local.set $k4 (i32.and (local.get $k) (i32.const -4)))
-    (local.set $s (v128.const f32x4 0 0 0 0))
+  ;; y = a > 0 ? a : 0 (pmax(0, a) = 0 < a ? a : 0, so NaN and -0 give +0, like the reference)
+  (func (export "relu") (param $a i32) (param $y i32) (param $n i32)
+    (local $end i32)
+    (local.set $end (i32.add (local.get $y) (i32.shl (local.get $n) (i32.const 2))))
     (block $done (loop $l
-      (br_if $done (i32.ge_u (local.get $p) (local.get $k4)))
-      (local.set $s (f32x4.add (local.get $s)
-        (f32x4.mul (v128.load (i32.add (local.get $x) (i32.shl (local.get $p) (i32.const 2))))
-                   (v128.load (i32.add (local.get $y) (i32.shl (local.get $p) (i32.const 2)))))))
-      (local.set $p (i32.add (local.get $p) (i32.const 4)))
-      (br $l)))
-    (local.set $t (call $hsum (local.get $s)))
-    (block $done_t (loop $lt
-      (br_if $done_t (i32.ge_u (local.get $p) (local.get $k)))
-      (local.set $t (f32.add (local.get $t)
-        (f32.mul (f32.load (i32.add (local.get $x) (i32.shl (local.get $p) (i32.const 2))))
-                 (f32.load (i32.add (local.get $y) (i32.shl (local.get $p) (i32.const 2)))))))
-      (local.set $p (i32.add (local.get $p) (i32.const 1)))
-      (br $lt)))
-    (local.get $t))
+      (br_if $done (i32.ge_u (local.get $y) (local.get $end)))
+      (v128.store (local.get $y) (f32x4.pmax (v128.const f32x4 0 0 0 0) (v128.load (local.get $a))))
+      (local.set $a (i32.add (local.get $a) (i32.const 16)))
+      (local.set $y (i32.add (local.get $y) (i32.const 16)))
+      (br $l))))
 
-  ;; C[m×n] = (acc ? C : 0) + A[m×k] · B[n×k]ᵀ: one dot product of two contiguous rows per output.
-  (func (export "sgemm_nt") (param $a i32) (param $b i32) (param $c i32) (param $m i32) (param $n i32) (param $k i32) (param $acc i32)
-    (local $i i32) (local $j i32) (local $arow i32) (local $cptr i32) (local $v f32)
-    (block $done_i (loop $loop_i
-      (br_if $done_i (i32.ge_u (local.get $i) (local.get $m)))
-      (local.set $arow (i32.add (local.get $a) (i32.shl (i32.mul (local.get $i) (local.get $k)) (i32.const 2))))
-      (local.set $j (i32.const 0))
-      (block $done_j (loop $loop_j
-        (br_if $done_j (i32.ge_u (local.get $j) (local.get $n)))
-        (local.set $cptr (i32.add (local.get $c) (i32.shl (i32.add (i32.mul (local.get $i) (local.get $n)) (local.get $j)) (i32.const 2))))
-        (local.set $v (call $dot (local.get $arow) (i32.add (local.get $b) (i32.shl (i32.mul (local.get $j) (local.get $k)) (i32.const 2))) (local.get $k)))
-        (if (local.get $acc) (then (local.set $v (f32.add (local.get $v) (f32.load (local.get $cptr))))))
-        (f32.store (local.get $cptr) (local.get $v))
-        (local.set $j (i32.add (local.get $j) (i32.const 1)))
-        (br $loop_j)))
-      (local.set $i (i32.add (local.get $i) (i32.const 1)))
-      (br $loop_i))))
+  ;; y = a add b, same shape
+  (func (export "add") (param $a i32) (param $b i32) (param $y i32) (param $n i32)
+    (local $end i32)
+    (local.set $end (i32.add (local.get $y) (i32.shl (local.get $n) (i32.const 2))))
+    (block $done (loop $l
+      (br_if $done (i32.ge_u (local.get $y) (local.get $end)))
+      (v128.store (local.get $y) (f32x4.add (v128.load (local.get $a)) (v128.load (local.get $b))))
+      (local.set $a (i32.add (local.get $a) (i32.const 16)))
+      (local.set $b (i32.add (local.get $b) (i32.const 16)))
+      (local.set $y (i32.add (local.get $y) (i32.const 16)))
+      (br $l))))
+
+  ;; y = a add s, s a scalar
+  (func (export "add_s") (param $a i32) (param $s f32) (param $y i32) (param $n i32)
+    (local $end i32)
+    (local.set $end (i32.add (local.get $y) (i32.shl (local.get $n) (i32.const 2))))
+    (block $done (loop $l
+      (br_if $done (i32.ge_u (local.get $y) (local.get $end)))
+      (v128.store (local.get $y) (f32x4.add (v128.load (local.get $a)) (f32x4.splat (local.get $s))))
+      (local.set $a (i32.add (local.get $a) (i32.const 16)))
+      (local.set $y (i32.add (local.get $y) (i32.const 16)))
+      (br $l))))
+
+  ;; y = a sub b, same shape
+  (func (export "sub") (param $a i32) (param $b i32) (param $y i32) (param $n i32)
+    (local $end i32)
+    (local.set $end (i32.add (local.get $y) (i32.shl (local.get $n) (i32.const 2))))
+    (block $done (loop $l
+      (br_if $done (i32.ge_u (local.get $y) (local.get $end)))
+      (v128.store (local.get $y) (f32x4.sub (v128.load (local.get $a)) (v128.load (local.get $b))))
+      (local.set $a (i32.add (local.get $a) (i32.const 16)))
+      (local.set $b (i32.add (local.get $b) (i32.const 16)))
+      (local.set $y (i32.add (local.get $y) (i32.const 16)))
+      (br $l))))
+
+  ;; y = a sub s, s a scalar
+  (func (export "sub_s") (param $a i32) (param $s f32) (param $y i32) (param $n i32)
+    (local $end i32)
+    (local.set $end (i32.add (local.get $y) (i32.shl (local.get $n) (i32.const 2))))
+    (block $done (loop $l
+      (br_if $done (i32.ge_u (local.get $y) (local.get $end)))
+      (v128.store (local.get $y) (f32x4.sub (v128.load (local.get $a)) (f32x4.splat (local.get $s))))
+      (local.set $a (i32.add (local.get $a) (i32.const 16)))
+      (local.set $y (i32.add (local.get $y) (i32.const 16)))
+      (br $l))))
+
+  ;; y = a mul b, same shape
+  (func (export "mul") (param $a i32) (param $b i32) (param $y i32) (param $n i32)
+    (local $end i32)
+    (local.set $end (i32.add (local.get $y) (i32.shl (local.get $n) (i32.const 2))))
+    (block $done (loop $l
+      (br_if $done (i32.ge_u (local.get $y) (local.get $end)))
+      (v128.store (local.get $y) (f32x4.mul (v128.load (local.get $a)) (v128.load (local.get $b))))
+      (local.set $a (i32.add (local.get $a) (i32.const 16)))
+      (local.set $b (i32.add (local.get $b) (i32.const 16)))
+      (local.set $y (i32.add (local.get $y) (i32.const 16)))
+      (br $l))))
+
+  ;; y = a mul s, s a scalar
+  (func (export "mul_s") (param $a i32) (param $s f32) (param $y i32) (param $n i32)
+    (local $end i32)
+    (local.set $end (i32.add (local.get $y) (i32.shl (local.get $n) (i32.const 2))))
+    (block $done (loop $l
+      (br_if $done (i32.ge_u (local.get $y) (local.get $end)))
+      (v128.store (local.get $y) (f32x4.mul (v128.load (local.get $a)) (f32x4.splat (local.get $s))))
+      (local.set $a (i32.add (local.get $a) (i32.const 16)))
+      (local.set $y (i32.add (local.get $y) (i32.const 16)))
+      (br $l))))
+
+  ;; y = (a gt s) ? 1 : 0 (NaN compares false)
+  (func (export "gt_s") (param $a i32) (param $s f32) (param $y i32) (param $n i32)
+    (local $end i32)
+    (local.set $end (i32.add (local.get $y) (i32.shl (local.get $n) (i32.const 2))))
+    (block $done (loop $l
+      (br_if $done (i32.ge_u (local.get $y) (local.get $end)))
+      (v128.store (local.get $y) (v128.and (f32x4.gt (v128.load (local.get $a)) (f32x4.splat (local.get $s))) (v128.const f32x4 1 1 1 1)))
+      (local.set $a (i32.add (local.get $a) (i32.const 16)))
+      (local.set $y (i32.add (local.get $y) (i32.const 16)))
+      (br $l))))
+
+  ;; y = (a ge s) ? 1 : 0 (NaN compares false)
+  (func (export "ge_s") (param $a i32) (param $s f32) (param $y i32) (param $n i32)
+    (local $end i32)
+    (local.set $end (i32.add (local.get $y) (i32.shl (local.get $n) (i32.const 2))))
+    (block $done (loop $l
+      (br_if $done (i32.ge_u (local.get $y) (local.get $end)))
+      (v128.store (local.get $y) (v128.and (f32x4.ge (v128.load (local.get $a)) (f32x4.splat (local.get $s))) (v128.const f32x4 1 1 1 1)))
+      (local.set $a (i32.add (local.get $a) (i32.const 16)))
+      (local.set $y (i32.add (local.get $y) (i32.const 16)))
+      (br $l))))
+
+  ;; y = (a lt s) ? 1 : 0 (NaN compares false)
+  (func (export "lt_s") (param $a i32) (param $s f32) (param $y i32) (param $n i32)
+    (local $end i32)
+    (local.set $end (i32.add (local.get $y) (i32.shl (local.get $n) (i32.const 2))))
+    (block $done (loop $l
+      (br_if $done (i32.ge_u (local.get $y) (local.get $end)))
+      (v128.store (local.get $y) (v128.and (f32x4.lt (v128.load (local.get $a)) (f32x4.splat (local.get $s))) (v128.const f32x4 1 1 1 1)))
+      (local.set $a (i32.add (local.get $a) (i32.const 16)))
+      (local.set $y (i32.add (local.get $y) (i32.const 16)))
+      (br $l))))
+
+  ;; y = (a le s) ? 1 : 0 (NaN compares false)
+  (func (export "le_s") (param $a i32) (param $s f32) (param $y i32) (param $n i32)
+    (local $end i32)
+    (local.set $end (i32.add (local.get $y) (i32.shl (local.get $n) (i32.const 2))))
+    (block $done (loop $l
+      (br_if $done (i32.ge_u (local.get $y) (local.get $end)))
+      (v128.store (local.get $y) (v128.and (f32x4.le (v128.load (local.get $a)) (f32x4.splat (local.get $s))) (v128.const f32x4 1 1 1 1)))
+      (local.set $a (i32.add (local.get $a) (i32.const 16)))
+      (local.set $y (i32.add (local.get $y) (i32.const 16)))
+      (br $l))))
+
+  ;; y[p, i] = x[p, i] + bias[p mod c] over planes p = 0 .. planes-1 of `inner` floats each (NCHW bias add).
+  (func (export "bias_add") (param $x i32) (param $bias i32) (param $y i32) (param $planes i32) (param $c i32) (param $inner i32)
+    (local $p i32) (local $i i32) (local $inner4 i32) (local $bs f32) (local $bv v128) (local $off i32)
+    (local.set $inner4 (i32.and (local.get $inner) (i32.const -4)))
+    (block $done_p (loop $loop_p
+      (br_if $done_p (i32.ge_u (local.get $p) (local.get $planes)))
+      (local.set $bs (f32.load (i32.add (local.get $bias) (i32.shl (i32.rem_u (local.get $p) (local.get $c)) (i32.const 2)))))
+      (local.set $bv (f32x4.splat (local.get $bs)))
+      (local.set $i (i32.const 0))
+      (block $done_v (loop $loop_v
+        (br_if $done_v (i32.ge_u (local.get $i) (local.get $inner4)))
+        (local.set $off (i32.shl (local.get $i) (i32.const 2)))
+        (v128.store (i32.add (local.get $y) (local.get $off)) (f32x4.add (v128.load (i32.add (local.get $x) (local.get $off))) (local.get $bv)))
+        (local.set $i (i32.add (local.get $i) (i32.const 4)))
+        (br $loop_v)))
+      (block $done_t (loop $loop_t
+        (br_if $done_t (i32.ge_u (local.get $i) (local.get $inner)))
+        (local.set $off (i32.shl (local.get $i) (i32.const 2)))
+        (f32.store (i32.add (local.get $y) (local.get $off)) (f32.add (f32.load (i32.add (local.get $x) (local.get $off))) (local.get $bs)))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br $loop_t)))
+      (local.set $off (i32.shl (local.get $inner) (i32.const 2)))
+      (local.set $x (i32.add (local.get $x) (local.get $off)))
+      (local.set $y (i32.add (local.get $y) (local.get $off)))
+      (local.set $p (i32.add (local.get $p) (i32.const 1)))
+      (br $loop_p))))
+
+  ;; Byte offset of the first (row-major) maximum of the k×k window at (oy·s, ox·s) of the w-wide plane at byte
+  ;; offset $plane: strict '>' so ties keep the earliest element, exactly as the reference.
+  (func $window_argmax (param $plane i32) (param $w i32) (param $k i32) (param $s i32) (param $oy i32) (param $ox i32) (result i32)
+    (local $ky i32) (local $kx i32) (local $best i32) (local $bv f32) (local $at i32) (local $v f32)
+    (local.set $best (i32.add (local.get $plane)
+      (i32.shl (i32.add (i32.mul (i32.mul (local.get $oy) (local.get $s)) (local.get $w)) (i32.mul (local.get $ox) (local.get $s))) (i32.const 2))))
+    (local.set $bv (f32.load (local.get $best)))
+    (block $done_y (loop $loop_y
+      (br_if $done_y (i32.ge_u (local.get $ky) (local.get $k)))
+      (local.set $kx (i32.const 0))
+      (block $done_x (loop $loop_x
+        (br_if $done_x (i32.ge_u (local.get $kx) (local.get $k)))
+        (local.set $at (i32.add (local.get $plane) (i32.shl (i32.add
+          (i32.mul (i32.add (i32.mul (local.get $oy) (local.get $s)) (local.get $ky)) (local.get $w))
+          (i32.add (i32.mul (local.get $ox) (local.get $s)) (local.get $kx))) (i32.const 2))))
+        (local.set $v (f32.load (local.get $at)))
+        (if (f32.gt (local.get $v) (local.get $bv)) (then (local.set $best (local.get $at)) (local.set $bv (local.get $v))))
+        (local.set $kx (i32.add (local.get $kx) (i32.const 1)))
+        (br $loop_x)))
+      (local.set $ky (i32.add (local.get $ky) (i32.const 1)))
+      (br $loop_y)))
+    (local.get $best))
+
+  ;; Max pooling, k×k window, stride s, no padding: y[p, oy, ox] = max of the window, for every plane p.
+  ;; With $backward = 1 it is the backward pass instead: dx (at $y, zeroed by the host, laid out like x) gets dy
+  ;; added at each window's argmax.
+  (func (export "max_pool") (param $backward i32) (param $x i32) (param $dy i32) (param $y i32) (param $planes i32) (param $h i32) (param $w i32)
+                            (param $k i32) (param $s i32) (param $oh i32) (param $ow i32)
+    (local $p i32) (local $oy i32) (local $ox i32) (local $plane i32) (local $best i32) (local $at i32)
+    (block $done_p (loop $loop_p
+      (br_if $done_p (i32.ge_u (local.get $p) (local.get $planes)))
+      (local.set $plane (i32.add (local.get $x) (i32.shl (i32.mul (local.get $p) (i32.mul (local.get $h) (local.get $w))) (i32.const 2))))
+      (local.set $oy (i32.const 0))
+      (block $done_y (loop $loop_y
+        (br_if $done_y (i32.ge_u (local.get $oy) (local.get $oh)))
+        (local.set $ox (i32.const 0))
+        (block $done_x (loop $loop_x
+          (br_if $done_x (i32.ge_u (local.get $ox) (local.get $ow)))
+          (local.set $best (call $window_argmax (local.get $plane) (local.get $w) (local.get $k) (local.get $s) (local.get $oy) (local.get $ox)))
+          (if (i32.eqz (local.get $backward))
+            (then (f32.store (local.get $y) (f32.load (local.get $best)))
+                  (local.set $y (i32.add (local.get $y) (i32.const 4))))
+            (else
+              (local.set $at (i32.add (local.get $y) (i32.sub (local.get $best) (local.get $x))))
+              (f32.store (local.get $at) (f32.add (f32.load (local.get $at)) (f32.load (local.get $dy))))
+              (local.set $dy (i32.add (local.get $dy) (i32.const 4)))))
+          (local.set $ox (i32.add (local.get $ox) (i32.const 1)))
+          (br $loop_x)))
+        (local.set $oy (i32.add (local.get $oy) (i32.const 1)))
+        (br $loop_y)))
+      (local.set $p (i32.add (local.get $p) (i32.const 1)))
+      (br $loop_p))))
+  ;; Copies (mode 0) or adds (mode 1) `len` floats from byte offset $src to $dst: four lanes at a time, then a
+  ;; scalar tail. Unaligned loads and stores are fine in WebAssembly.
+  (func $run (param $mode i32) (param $src i32) (param $dst i32) (param $len i32)
+    (local $end4 i32) (local $end i32)
+    (local.set $end (i32.add (local.get $src) (i32.shl (local.get $len) (i32.const 2))))
+    (local.set $end4 (i32.add (local.get $src) (i32.shl (i32.and (local.get $len) (i32.const -4)) (i32.const 2))))
+    (block $done (loop $l
+      (br_if $done (i32.ge_u (local.get $src) (local.get $end4)))
+      (if (local.get $mode)
+        (then (v128.store (local.get $dst) (f32x4.add (v128.load (local.get $dst)) (v128.load (local.get $src)))))
+        (else (v128.store (local.get $dst) (v128.load (local.get $src)))))
+      (local.set $src (i32.add (local.get $src) (i32.const 16)))
+      (local.set $dst (i32.add (local.get $dst) (i32.const 16)))
+      (br $l)))
+    (block $done_t (loop $lt
+      (br_if $done_t (i32.ge_u (local.get $src) (local.get $end)))
+      (if (local.get $mode)
+        (then (f32.store (local.get $dst) (f32.add (f32.load (local.get $dst)) (f32.load (local.get $src)))))
+        (else (f32.store (local.get $dst) (f32.load (local.get $src)))))
+      (local.set $src (i32.add (local.get $src) (i32.const 4)))
+      (local.set $dst (i32.add (local.get $dst) (i32.const 4)))
+      (br $lt))))
+
+  ;; im2col (mode 0) and its transpose col2im (mode 1) for nb images of c×h×w at $x and the column matrix at
+  ;; $cols (row stride $ld floats): row r = (ci·k + ky)·k + kx, column j·oh·ow + oy·ow + ox, pairing
+  ;; cols[r][col] with x[j, ci, oy·s − p + ky, ox·s − p + kx]. Mode 0 writes cols (0 where the window hangs
+  ;; over the padding); mode 1 adds cols into x (which the host zeroed), so overlapping windows accumulate.
+  ;; Stride-1 rows that lie wholly inside the image take the vector path ($run).
+  (func (export "im2col") (param $mode i32) (param $x i32) (param $cols i32) (param $nb i32) (param $c i32) (param $h i32) (param $w i32)
+                          (param $k i32) (param $s i32) (param $p i32) (param $oh i32) (param $ow i32) (param $ld i32)
+    (local $ci i32) (local $ky i32) (local $kx i32) (local $j i32) (local $oy i32) (local $ox i32)
+    (local $iy i32) (local $ix i32) (local $row i32) (local $dst i32) (local $plane i32) (local $src i32) (local $at i32)
+    (local $ohw i32) (local $inside i32)
+    (local.set $ohw (i32.mul (local.get $oh) (local.get $ow)))
+    (local.set $row (local.get $cols))
+    (block $done_c (loop $loop_c
+      (br_if $done_c (i32.ge_u (local.get $ci) (local.get $c)))
+      (local.set $ky (i32.const 0))
+      (block $done_ky (loop $loop_ky
+        (br_if $done_ky (i32.ge_u (local.get $ky) (local.get $k)))
+        (local.set $kx (i32.const 0))
+        (block $done_kx (loop $loop_kx
+          (br_if $done_kx (i32.ge_u (local.get $kx) (local.get $k)))
+          ;; a stride-1 row is inside the image for every ox iff kx − p ≥ 0 and (ow − 1) + kx − p < w
+          (local.set $inside (i32.and (i32.eq (local.get $s) (i32.const 1))
+            (i32.and (i32.ge_s (i32.sub (local.get $kx) (local.get $p)) (i32.const 0))
+                     (i32.lt_s (i32.sub (i32.add (i32.sub (local.get $ow) (i32.const 1)) (local.get $kx)) (local.get $p)) (local.get $w)))))
+          (local.set $j (i32.const 0))
+          (block $done_j (loop $loop_j
+            (br_if $done_j (i32.ge_u (local.get $j) (local.get $nb)))
+            (local.set $plane (i32.add (local.get $x)
+              (i32.shl (i32.mul (i32.add (i32.mul (local.get $j) (local.get $c)) (local.get $ci)) (i32.mul (local.get $h) (local.get $w))) (i32.const 2))))
+            (local.set $oy (i32.const 0))
+            (block $done_oy (loop $loop_oy
+              (br_if $done_oy (i32.ge_u (local.get $oy) (local.get $oh)))
+              (local.set $iy (i32.add (i32.sub (i32.mul (local.get $oy) (local.get $s)) (local.get $p)) (local.get $ky)))
+              (local.set $dst (i32.add (local.get $row)
+                (i32.shl (i32.add (i32.mul (local.get $j) (local.get $ohw)) (i32.mul (local.get $oy) (local.get $ow))) (i32.const 2))))
+              (if (i32.or (i32.lt_s (local.get $iy) (i32.const 0)) (i32.ge_s (local.get $iy) (local.get $h)))
+                (then
+                  (if (i32.eqz (local.get $mode))
+                    (then (memory.fill (local.get $dst) (i32.const 0) (i32.shl (local.get $ow) (i32.const 2))))))
+                (else
+                  ;; src = &x[j, ci, iy, kx − p] (may point before the row; only in-bounds ix are touched)
+                  (local.set $src (i32.add (local.get $plane)
+                    (i32.shl (i32.sub (i32.add (i32.mul (local.get $iy) (local.get $w)) (local.get $kx)) (local.get $p)) (i32.const 2))))
+                  (if (local.get $inside)
+                    (then
+                      (if (local.get $mode)
+                        (then (call $run (i32.const 1) (local.get $dst) (local.get $src) (local.get $ow)))
+                        (else (call $run (i32.const 0) (local.get $src) (local.get $dst) (local.get $ow)))))
+                    (else
+                      (local.set $ox (i32.const 0))
+                      (block $done_ox (loop $loop_ox
+                        (br_if $done_ox (i32.ge_u (local.get $ox) (local.get $ow)))
+                        (local.set $ix (i32.add (i32.sub (i32.mul (local.get $ox) (local.get $s)) (local.get $p)) (local.get $kx)))
+                        (local.set $at (i32.add (local.get $dst) (i32.shl (local.get $ox) (i32.const 2))))
+                        (if (i32.and (i32.ge_s (local.get $ix) (i32.const 0)) (i32.lt_s (local.get $ix) (local.get $w)))
+                          (then
+                            (if (local.get $mode)
+                              (then (f32.store (i32.add (local.get $src) (i32.shl (i32.mul (local.get $ox) (local.get $s)) (i32.const 2)))
+                                      (f32.add (f32.load (i32.add (local.get $src) (i32.shl (i32.mul (local.get $ox) (local.get $s)) (i32.const 2))))
+                                               (f32.load (local.get $at)))))
+                              (else (f32.store (local.get $at)
+                                      (f32.load (i32.add (local.get $src) (i32.shl (i32.mul (local.get $ox) (local.get $s)) (i32.const 2))))))))
+                          (else (if (i32.eqz (local.get $mode)) (then (f32.store (local.get $at) (f32.const 0))))))
+                        (local.set $ox (i32.add (local.get $ox) (i32.const 1)))
+                        (br $loop_ox)))))))
+              (local.set $oy (i32.add (local.get $oy) (i32.const 1)))
+              (br $loop_oy)))
+            (local.set $j (i32.add (local.get $j) (i32.const 1)))
+            (br $loop_j)))
+          ;; zero the padding columns past nb·oh·ow
+          (if (i32.eqz (local.get $mode))
+            (then (memory.fill (i32.add (local.get $row) (i32.shl (i32.mul (local.get $nb) (local.get $ohw)) (i32.const 2)))
+                               (i32.const 0)
+                               (i32.shl (i32.sub (local.get $ld) (i32.mul (local.get $nb) (local.get $ohw))) (i32.const 2)))))
+          (local.set $row (i32.add (local.get $row) (i32.shl (local.get $ld) (i32.const 2))))
+          (local.set $kx (i32.add (local.get $kx) (i32.const 1)))
+          (br $loop_kx)))
+        (local.set $ky (i32.add (local.get $ky) (i32.const 1)))
+        (br $loop_ky)))
+      (local.set $ci (i32.add (local.get $ci) (i32.const 1)))
+      (br $loop_c))))
 )

@@ -2,9 +2,24 @@
 // their linear memory. Pure WebAssembly: no file access, so it runs in Bun, Deno, Node, browsers and workers.
 import { KERNELS_WASM_BASE64 } from './kernels-wasm.ts';
 
+/** The module's exports (see kernels.wat for each kernel's contract). */
 export interface Kernels {
-  sgemm_nn(a: number, b: number, c: number, m: number, n: number, k: number, acc: number): void;
-  sgemm_nt(a: number, b: number, c: number, m: number, n: number, k: number, acc: number): void;
+  memory: WebAssembly.Memory;
+  sgemm(a: number, b: number, c: number, m: number, n: number, k: number, lda: number, ldb: number, ldc: number, acc: number): void;
+  relu(a: number, y: number, n: number): void;
+  add(a: number, b: number, y: number, n: number): void;
+  sub(a: number, b: number, y: number, n: number): void;
+  mul(a: number, b: number, y: number, n: number): void;
+  add_s(a: number, s: number, y: number, n: number): void;
+  sub_s(a: number, s: number, y: number, n: number): void;
+  mul_s(a: number, s: number, y: number, n: number): void;
+  gt_s(a: number, s: number, y: number, n: number): void;
+  ge_s(a: number, s: number, y: number, n: number): void;
+  lt_s(a: number, s: number, y: number, n: number): void;
+  le_s(a: number, s: number, y: number, n: number): void;
+  bias_add(x: number, bias: number, y: number, planes: number, c: number, inner: number): void;
+  im2col(mode: number, x: number, cols: number, nb: number, c: number, h: number, w: number, k: number, s: number, p: number, oh: number, ow: number, ld: number): void;
+  max_pool(backward: number, x: number, dy: number, y: number, planes: number, h: number, w: number, k: number, s: number, oh: number, ow: number): void;
 }
 
 let instance: { kernels: Kernels; memory: WebAssembly.Memory } | null = null;
@@ -50,4 +65,14 @@ export function scratch(sizes: readonly number[]): { kernels: Kernels; offsets: 
   if (need > 0) memory.grow(Math.ceil(need / 65536));
   const views = sizes.map((n, i) => new Float32Array(memory.buffer, offsets[i], n));
   return { kernels, offsets, views };
+}
+
+/**
+ * A fresh array holding the first n floats of a scratch view. NOTE: alloc + set, not view.slice(): in Bun
+ * (JSC) slice of a large typed array is about twice as slow as allocating and copying.
+ */
+export function copyOut(view: Float32Array, n: number): Float32Array {
+  const out = new Float32Array(n);
+  out.set(view.subarray(0, n));
+  return out;
 }
