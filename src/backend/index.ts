@@ -1,9 +1,13 @@
-// Backend registry: which Backend the autodiff ops dispatch to. The reference CPU kernels are the default
-// until a faster backend is installed with setBackend().
+// Backend registry: which Backend the autodiff ops dispatch to. The fast CPU backend (WebAssembly SIMD) is
+// the default wherever the runtime can run it, else the reference kernels; setBackend() changes it.
 import type { Backend } from '../tensor/backend.ts';
 import { referenceBackend } from './cpu/index.ts';
+import { createWasmBackend } from './wasm/index.ts';
 
-let active: Backend = referenceBackend;
+/** The backend a fresh process starts on. */
+export const defaultBackend: Backend = createWasmBackend() ?? referenceBackend;
+
+let active: Backend = defaultBackend;
 
 /** The backend ops run on now. */
 export function getBackend(): Backend {

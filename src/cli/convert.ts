@@ -12,6 +12,7 @@ import type { LrSchedule } from '../nn/train.ts';
 import { choice, number, parse, requireString, UsageError } from './args.ts';
 import { BACKEND_NAMES, useBackend } from './backend-flag.ts';
 import { hashSeeds } from './hash-seeds.ts';
+import { threadsFlag, withWorkers } from './threads-flag.ts';
 import { machineInfo } from './machine.ts';
 import { formatDuration, progressSink } from './progress.ts';
 import { runTraining, secondsPerEpoch } from './run-training.ts';
@@ -19,14 +20,14 @@ import { optimizerFlags, optimizerOptions } from './train.ts';
 
 export const convertUsage = `usage: bun run convert -- --from models/NAME --compression 1/8 [--finetune-epochs N] [--out models/NAME-h8]
   [--seed S] [--secret-seed] [--optimizer adam|sgd] [--lr X] [--batch-size N] [--schedule cosine|constant] [--checkpoint PATH] [--resume]
-  [--backend reference|wasm]`;
+  [--backend wasm|reference] [--threads N]`;
 
 export async function convertCommand(argv: string[]): Promise<void> {
   const v = parse(argv, { ...optimizerOptions, from: { type: 'string' }, compression: { type: 'string' }, out: { type: 'string' }, 'finetune-epochs': { type: 'string' } });
   const from = requireString(v, 'from');
   const spec = requireString(v, 'compression');
   const epochs = number(v, 'finetune-epochs', 0, { integer: true, min: 0, max: 10000 });
-  const backend = useBackend(choice(v, 'backend', BACKEND_NAMES, 'reference'));
+  const backend = useBackend(choice(v, 'backend', BACKEND_NAMES, 'wasm'));
   const t0 = performance.now();
   const source = await loadModelDir(from);
   const seed = number(v, 'seed', source.manifest.provenance.seed, { integer: true, min: 0, max: 2 ** 32 - 1 });
@@ -39,6 +40,7 @@ export async function convertCommand(argv: string[]): Promise<void> {
   }
   const tag = /^1\/\d+$/.test(spec) ? `h${spec.slice(2)}` : 'hashed';
   const out = (v.out as string | undefined) ?? join(dirname(from), `${basename(from)}-${tag}${epochs ? `-ft${epochs}` : ''}`);
+  const threads = threadsFlag(v, backend);
   const sink = progressSink(process.stderr);
 
   const converted = convertToHashed(denseLayers, source.tensors, compressions, hashSeeds(seed, weightedLayerCount(denseLayers), Boolean(v['secret-seed'])));
@@ -53,12 +55,12 @@ export async function convertCommand(argv: string[]): Promise<void> {
   const optimizerConfig = optimizerFlags(v);
   let history: Awaited<ReturnType<typeof runTraining>> = [];
   if (epochs > 0) {
-    const config = { from: source.manifest.weights.sha256, layers: converted.layers, epochs, seed, batchSize, schedule, optimizer: optimizerConfig };
+    const config = { from: source.manifest.weights.sha256, layers: converted.layers, epochs, seed, batchSize, schedule, optimizer: optimizerConfig, threads };
     const checkpoint = (v.checkpoint as string | undefined) ?? join('checkpoints', `${basename(out)}.ckpt.safetensors`);
-    history = await runTraining({
+    history = await withWorkers(threads, (workers) => runTraining({
       model, optimizer: optimizerFromConfig(optimizerConfig), train: data.train, test: data.test,
-      opts: { epochs, batchSize, seed, schedule }, checkpoint, config, resume: Boolean(v.resume), sink,
-    });
+      opts: { epochs, batchSize, seed, schedule, workers }, checkpoint, config, resume: Boolean(v.resume), sink,
+    }));
     if (!history) return;
   }
 
@@ -77,7 +79,7 @@ export async function convertCommand(argv: string[]): Promise<void> {
       command: `bun run convert -- ${argv.join(' ')}`,
       convertedFrom: { name: source.manifest.name, weightsSha256: source.manifest.weights.sha256, testAccuracy: source.manifest.metrics.testAccuracy },
       hash: { compression: spec, secretSeeds: Boolean(v['secret-seed']) },
-      ...(epochs > 0 ? { finetune: { epochs, batchSize, schedule, optimizer: optimizerConfig, backend: backend.name, secondsPerEpoch: secondsPerEpoch(history), history } } : {}),
+      ...(epochs > 0 ? { finetune: { epochs, batchSize, schedule, optimizer: optimizerConfig, backend: backend.name, threads, secondsPerEpoch: secondsPerEpoch(history), history } } : {}),
       machine: machineInfo(),
     },
     metrics: { testAccuracy: test.accuracy, testCount: test.count, projectedTestAccuracy: projected.accuracy },

@@ -17,6 +17,7 @@ import type { LrSchedule } from '../nn/train.ts';
 import { choice, number, parse, requireString, UsageError } from './args.ts';
 import { BACKEND_NAMES, useBackend } from './backend-flag.ts';
 import { hashSeeds } from './hash-seeds.ts';
+import { threadsFlag, withWorkers } from './threads-flag.ts';
 import { machineInfo } from './machine.ts';
 import { formatDuration, progressSink } from './progress.ts';
 import { runTraining, secondsPerEpoch } from './run-training.ts';
@@ -24,7 +25,7 @@ import { runTraining, secondsPerEpoch } from './run-training.ts';
 export const trainUsage = `usage: bun run train -- --arch mlp|lenet5 --dataset mnist|fashion-mnist|synthetic --epochs N --seed S --out models/NAME
   [--hash 1/8 | --hash 1/8,1/8,dense,...] [--secret-seed] [--widths 300,100 (mlp) | 6,16,120,84 (lenet5)]
   [--optimizer adam|sgd] [--lr X] [--momentum X] [--weight-decay X] [--batch-size N] [--schedule cosine|constant]
-  [--augment crop:2 | crop:4,flip | none] [--train-limit N] [--checkpoint PATH] [--resume] [--backend reference|wasm]`;
+  [--augment crop:2 | crop:4,flip | none] [--train-limit N] [--checkpoint PATH] [--resume] [--backend wasm|reference] [--threads N]`;
 
 /** Reads the optimizer flags shared by train and convert. */
 export function optimizerFlags(v: Record<string, unknown>): OptimizerConfig {
@@ -38,7 +39,7 @@ export function optimizerFlags(v: Record<string, unknown>): OptimizerConfig {
 export const optimizerOptions = {
   optimizer: { type: 'string' }, lr: { type: 'string' }, momentum: { type: 'string' }, 'weight-decay': { type: 'string' },
   'batch-size': { type: 'string' }, schedule: { type: 'string' }, checkpoint: { type: 'string' }, resume: { type: 'boolean' },
-  seed: { type: 'string' }, 'secret-seed': { type: 'boolean' }, backend: { type: 'string' },
+  seed: { type: 'string' }, 'secret-seed': { type: 'boolean' }, backend: { type: 'string' }, threads: { type: 'string' },
 } as const;
 
 export async function trainCommand(argv: string[]): Promise<void> {
@@ -67,7 +68,8 @@ export async function trainCommand(argv: string[]): Promise<void> {
     throw new UsageError(`--widths: expected positive integers (four for lenet5), got '${v.widths}'`);
   }
   const checkpoint = (v.checkpoint as string | undefined) ?? join('checkpoints', `${basename(out)}.ckpt.safetensors`);
-  const backend = useBackend(choice(v, 'backend', BACKEND_NAMES, 'reference'));
+  const backend = useBackend(choice(v, 'backend', BACKEND_NAMES, 'wasm'));
+  const threads = threadsFlag(v, backend);
   const sink = progressSink(process.stderr);
 
   const data = await loadDataset(datasetName, { seed });
@@ -85,12 +87,14 @@ export async function trainCommand(argv: string[]): Promise<void> {
     if (v.resume && v['secret-seed'] && existsSync(checkpoint)) layers = (await loadCheckpoint(checkpoint)).state.config.layers as LayerSpec[];
   }
   // The layer list (hash seeds included) is part of the config, so a resume never mixes two hashings.
-  const config = { arch, dataset: datasetName, datasetSha256: data.train.sha256, epochs, seed, batchSize, schedule, optimizer: optimizerConfig, trainCount: train.count, layers, ...(augment ? { augment } : {}) };
+  const config = { arch, dataset: datasetName, datasetSha256: data.train.sha256, epochs, seed, batchSize, schedule, optimizer: optimizerConfig, trainCount: train.count, layers, ...(augment ? { augment } : {}), threads };
   const model = new Sequential(data.train.shape, layers, initParams(layers, seed));
   const optimizer = optimizerFromConfig(optimizerConfig);
   const opts = { epochs, batchSize, seed, schedule, augment };
   const t0 = performance.now();
-  const history = await runTraining({ model, optimizer, train, test: data.test, opts, checkpoint, config, resume: Boolean(v.resume), sink });
+  // Gradients are summed in shard order, so a run is reproducible for a given thread count (part of config).
+  const history = await withWorkers(threads, (workers) =>
+    runTraining({ model, optimizer, train, test: data.test, opts: { ...opts, workers }, checkpoint, config, resume: Boolean(v.resume), sink }));
   if (!history) return;
 
   const test = accuracy(model, data.test);
@@ -113,6 +117,7 @@ export async function trainCommand(argv: string[]): Promise<void> {
       ...(augment ? { augment } : {}),
       optimizer: optimizerConfig,
       backend: backend.name,
+      threads,
       secondsPerEpoch: secondsPerEpoch(history),
       machine: machineInfo(),
       history,

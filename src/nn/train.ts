@@ -19,6 +19,17 @@ export interface TrainOptions {
   schedule: LrSchedule;
   /** Seeded crop/flip of every training batch; absent = none. */
   augment?: Augment;
+  /**
+   * Computes each step's loss and gradients elsewhere (src/parallel's WorkerPool splits the batch across
+   * cores); absent = in this thread. Declared structurally so nn does not depend on the pool.
+   */
+  workers?: GradientWorkers;
+}
+
+/** Data-parallel loss and gradients of the mean cross-entropy of a batch. */
+export interface GradientWorkers {
+  readonly size: number;
+  lossAndGradients(model: Sequential, x: Tensor, y: Tensor): Promise<{ loss: number; correct: number; grads: Map<string, Tensor> }>;
 }
 
 export interface StepProgress {
@@ -49,6 +60,15 @@ export function epochOrder(seed: number, epoch: number, n: number): Uint32Array 
   return permutation(deriveStream(seed, 0x5eed0000 + epoch), n);
 }
 
+function localLossAndGradients(model: Sequential, names: string[], x: Tensor, y: Tensor) {
+  let logits = x;
+  const { value, grads } = gradients(() => crossEntropyLoss((logits = model.forward(x)), y), names.map((n) => model.params.get(n)!));
+  const pred = ops.argmax(logits, 1);
+  let correct = 0;
+  for (let i = 0; i < y.size; i++) if (pred.data[i] === y.data[i]) correct++;
+  return { loss: value.item(), correct, grads: new Map(names.map((n, i) => [n, grads[i]])) };
+}
+
 /**
  * Trains one epoch in place; the model's parameters are updated by the optimizer. `onStep` is awaited
  * after every step, which lets a caller yield to its event loop (signals, progress) or stop by throwing.
@@ -72,18 +92,12 @@ export async function trainEpoch(
     const x = opts.augment
       ? new Tensor(batch.x.shape, augmentBatch(batch.x.data as Float32Array, y.size, data.shape, opts.augment, augmentStream(opts.seed, epoch, step)))
       : batch.x;
-    const params = names.map((n) => model.params.get(n)!);
-    let logits = x;
-    const { value, grads } = gradients(() => {
-      logits = model.forward(x);
-      return crossEntropyLoss(logits, y);
-    }, params);
-    const pred = ops.argmax(logits, 1);
-    for (let i = 0; i < y.size; i++) if (pred.data[i] === y.data[i]) correct++;
-    lossSum += value.item() * y.size;
+    const { loss, correct: right, grads } = opts.workers ? await opts.workers.lossAndGradients(model, x, y) : localLossAndGradients(model, names, x, y);
+    correct += right;
+    lossSum += loss * y.size;
     seen += y.size;
     const lr = learningRate(optimizer.config.lr, opts.schedule, epoch * steps + step, opts.epochs * steps);
-    optimizer.step(model.params, new Map(names.map((n, i) => [n, grads[i]])), lr);
+    optimizer.step(model.params, grads, lr);
     if (onStep) {
       const elapsed = (performance.now() - t0) / 1000;
       const rate = seen / Math.max(elapsed, 1e-9);

@@ -1,0 +1,68 @@
+// What a worker does with one task: the model cache and the forward / gradient computations. Separate from
+// the worker's message loop so the same code runs in-process (pool size 0) and is testable directly.
+import { gradients, noGrad } from '../autodiff/grad.ts';
+import * as ops from '../autodiff/ops.ts';
+import { crossEntropyLoss } from '../nn/losses.ts';
+import { Sequential } from '../nn/sequential.ts';
+import { Tensor } from '../tensor/tensor.ts';
+import type { ModelPayload, Task, TaskResult } from './protocol.ts';
+
+const models = new Map<string, Sequential>();
+
+function toParams(p: ModelPayload['params']): Map<string, Tensor> {
+  return new Map(Object.entries(p).map(([name, { shape, data }]) => [name, new Tensor(shape, data)]));
+}
+
+function modelFor(id: string): Sequential {
+  const m = models.get(id);
+  if (!m) throw new Error(`worker: model '${id}' is not loaded`);
+  return m;
+}
+
+function correctCount(logits: Tensor, y: Tensor): number {
+  const pred = ops.argmax(logits, 1);
+  let c = 0;
+  for (let i = 0; i < y.size; i++) if (pred.data[i] === y.data[i]) c++;
+  return c;
+}
+
+export function runTask(task: Task): TaskResult {
+  switch (task.kind) {
+    case 'load':
+      models.set(task.model, new Sequential(task.payload.inputShape, task.payload.layers, toParams(task.payload.params)));
+      return { kind: 'ok' };
+    case 'params': {
+      const m = modelFor(task.model);
+      m.params = toParams(task.params);
+      return { kind: 'ok' };
+    }
+    case 'unload':
+      models.delete(task.model);
+      return { kind: 'ok' };
+    case 'forward': {
+      const m = modelFor(task.model);
+      const logits = noGrad(() => m.forward(new Tensor([task.n, ...m.inputShape], task.x)));
+      return { kind: 'forward', logits: logits.data as Float32Array };
+    }
+    case 'lossGrad': {
+      // Mean cross-entropy over the shard and its gradient for every parameter, in parameterNames() order.
+      const m = modelFor(task.model);
+      const names = m.parameterNames();
+      const x = new Tensor([task.n, ...m.inputShape], task.x), y = new Tensor([task.n], task.y);
+      let logits = x;
+      const { value, grads } = gradients(() => crossEntropyLoss((logits = m.forward(x)), y), names.map((n) => m.params.get(n)!));
+      return {
+        kind: 'lossGrad', loss: value.item(), correct: correctCount(logits, y),
+        grads: Object.fromEntries(names.map((n, i) => [n, grads[i].data as Float32Array])),
+      };
+    }
+    case 'inputGrad': {
+      // Gradient of the summed cross-entropy with respect to the input (each example's own gradient).
+      const m = modelFor(task.model);
+      const x = new Tensor([task.n, ...m.inputShape], task.x), y = new Tensor([task.n], task.y);
+      let logits = x;
+      const { value, grads: [g] } = gradients(() => ops.sum(ops.crossEntropy((logits = m.forward(x)), y)), [x]);
+      return { kind: 'inputGrad', loss: value.item(), grad: g.data as Float32Array, logits: logits.data as Float32Array };
+    }
+  }
+}
