@@ -1,9 +1,10 @@
 // Every fast backend against the reference kernels on seeded random inputs: matmul in all transpose
-// combinations and the three convolution kernels over strides, paddings and odd sizes.
+// combinations, the three convolution kernels over strides, paddings and odd sizes, and (bit for bit) the
+// elementwise, bias-add and max-pool kernels, including NaN, ±0 and tied windows.
 import { describe, expect, test } from 'bun:test';
 import { referenceBackend as ref } from '../../src/backend/cpu/index.ts';
 import type { Conv2dParams } from '../../src/tensor/backend.ts';
-import type { Tensor } from '../../src/tensor/tensor.ts';
+import { Tensor } from '../../src/tensor/tensor.ts';
 import { fastBackends, RELATIVE_TOLERANCE } from '../helpers/backends.ts';
 import { randomTensor } from '../helpers/random.ts';
 
@@ -56,6 +57,40 @@ for (const b of fastBackends) {
         expectClose(b.conv2dGradWeight(x, dy, w.shape, p), ref.conv2dGradWeight(x, dy, w.shape, p));
       }
     });
+    test('relu, add/sub/mul, scalar compares, bias add and max pool are bit-identical to the reference', () => {
+      const same = (got: Tensor, want: Tensor) => {
+        expect(got.shape).toEqual(want.shape);
+        expect(got.size).toBe(want.size);
+        for (let i = 0; i < want.size; i++) if (!Object.is(got.data[i], want.data[i])) expect([i, got.data[i]]).toEqual([i, want.data[i]]);
+      };
+      for (const size of [[1], [3], [5, 7], [4, 6, 9, 9]]) {
+        const a = r(size), c = r(size);
+        // Special values: NaN, ±0, ±∞ and exact ties on the first elements.
+        const special = [NaN, 0, -0, Infinity, -Infinity, 0.5, 0.5];
+        for (let i = 0; i < Math.min(special.length, a.size); i++) (a.data as Float32Array)[i] = special[i];
+        same(b.unary('relu', a), ref.unary('relu', a));
+        for (const op of ['add', 'sub', 'mul'] as const) {
+          same(b.binary(op, a, c), ref.binary(op, a, c));
+          same(b.binary(op, a, new Tensor([], Float32Array.of(0.25))), ref.binary(op, a, new Tensor([], Float32Array.of(0.25))));
+        }
+        for (const op of ['gt', 'ge', 'lt', 'le'] as const) same(b.compare(op, a, new Tensor([], Float32Array.of(0))), ref.compare(op, a, new Tensor([], Float32Array.of(0))));
+        if (size.length >= 2) {
+          const bias = r([size[1]]);
+          same(b.biasAdd(a, bias), ref.biasAdd(a, bias));
+        }
+        if (size.length === 4) {
+          // Quantized values make tied windows common: the gradient must go to the same (first) maximum.
+          const q = new Tensor(size, Float32Array.from(a.data, (v) => (Number.isNaN(v) ? v : Math.round(v * 2) / 2)));
+          for (const p of [{ kernelSize: 2, stride: 2 }, { kernelSize: 3, stride: 1 }, { kernelSize: 2, stride: 3 }]) {
+            const y = ref.maxPool2d(q, p);
+            same(b.maxPool2d(q, p), y);
+            const dy = r([...y.shape]);
+            same(b.maxPool2dGrad(q, dy, p), ref.maxPool2dGrad(q, dy, p));
+          }
+        }
+      }
+    });
+
     test('f64 operands take the reference path (exact)', () => {
       const a = randomTensor([3, 4], -1, 1, 'f64'), c = randomTensor([4, 2], -1, 1, 'f64');
       expect(Array.from(b.matmul(a, c).data)).toEqual(Array.from(ref.matmul(a, c).data));
