@@ -5,13 +5,14 @@ import { gradients, noGrad, opTable } from '../../src/autodiff/index.ts';
 import { tensor, Tensor } from '../../src/tensor/tensor.ts';
 import { hashTable } from '../../src/hash/hashed-nets.ts';
 import { awayFromZero, randomTensor } from '../helpers/random.ts';
-import { backends } from '../helpers/backends.ts';
-import { withBackend } from '../../src/backend/index.ts';
+import { backends, RELATIVE_TOLERANCE } from '../helpers/backends.ts';
+import { referenceBackend, withBackend } from '../../src/backend/index.ts';
 
 /** A case: differentiable inputs and a function of them that uses the op under test. */
 type Case = { inputs: () => Tensor[]; f: (...xs: Tensor[]) => Tensor };
 
 const labels = tensor([2, 0, 1], [3], 'f64');
+const labels32 = tensor([2, 0, 1], [3], 'f32');
 const pos = (shape: number[]) => randomTensor(shape, 0.5, 2);
 
 const cases: Record<string, Case> = {
@@ -60,7 +61,7 @@ const cases: Record<string, Case> = {
     inputs: () => [randomTensor([5])],
     f: (w) => ops.square(ops.hashedWeight(w, hashTable(2, 12, 77, 5), [2, 3, 2, 2])),
   },
-  crossEntropy: { inputs: () => [randomTensor([3, 4], -3, 3)], f: (z) => ops.crossEntropy(z, labels) },
+  crossEntropy: { inputs: () => [randomTensor([3, 4], -3, 3)], f: (z) => ops.crossEntropy(z, z.dtype === 'f32' ? labels32 : labels) },
 };
 
 /** Checks gradients of L = Σ f(x) ⊙ R (R random, fixed) against central differences, element by element. */
@@ -98,6 +99,42 @@ for (const backend of backends) {
       test(name, () => {
         expect(opTable[name]).toBeDefined();
         withBackend(backend, () => checkCase(cases[name]));
+      });
+    }
+  });
+}
+
+/** Norm-wise relative distance ‖a − b‖∞ / max(1, ‖b‖∞). */
+function relDiff(a: Tensor, b: Tensor): number {
+  let d = 0, s = 1;
+  for (let i = 0; i < b.size; i++) {
+    d = Math.max(d, Math.abs(a.data[i] - b.data[i]));
+    s = Math.max(s, Math.abs(b.data[i]));
+  }
+  return d / s;
+}
+
+// The fast backends run float32 only (f64 takes the reference path), so the checks above would not reach
+// their kernels: here every op's float32 backward pass on each fast backend is compared with the float32
+// reference (rounding-level agreement) and with the float64 reference gradient the checks above validated.
+for (const backend of backends.filter((b) => b !== referenceBackend)) {
+  describe(`float32 gradients on ${backend.name} against the reference`, () => {
+    for (const name of Object.keys(cases)) {
+      test(name, () => {
+        const c = cases[name];
+        const x64 = c.inputs();
+        const x32 = x64.map((t) => new Tensor(t.shape, Float32Array.from(t.data)));
+        const r64 = randomTensor([...noGrad(() => c.f(...x64)).shape], -1, 1, 'f64');
+        const r32 = new Tensor(r64.shape, Float32Array.from(r64.data));
+        const run = (xs: Tensor[], r: Tensor) => gradients(() => ops.sum(ops.mul(c.f(...xs), r)), xs).grads;
+        const fast = withBackend(backend, () => run(x32, r32));
+        const ref32 = withBackend(referenceBackend, () => run(x32, r32));
+        const ref64 = withBackend(referenceBackend, () => run(x64, r64));
+        fast.forEach((g, k) => {
+          expect(g.dtype).toBe('f32');
+          expect(relDiff(g, ref32[k])).toBeLessThanOrEqual(RELATIVE_TOLERANCE);
+          expect(relDiff(g, ref64[k])).toBeLessThanOrEqual(1e-4);
+        });
       });
     }
   });
