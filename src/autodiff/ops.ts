@@ -37,7 +37,8 @@ export const max = (x: Tensor, axis: number, keepDims = false) => apply('max', [
 export const broadcastTo = (x: Tensor, shape: number[]) => apply('broadcastTo', [x], { shape });
 export const reshape = (x: Tensor, shape: number[]) => apply('reshape', [x], { shape });
 /** [N, ...] → [N, rest]. */
-export const flatten = (x: Tensor) => reshape(x, [x.shape[0], x.size / x.shape[0] || 0]);
+// The feature count comes from the shape, not size / N, so an empty batch keeps its width ([0, C·H·W]).
+export const flatten = (x: Tensor) => reshape(x, [x.shape[0], x.shape.slice(1).reduce((a, b) => a * b, 1)]);
 
 export const matmul = (a: Tensor, b: Tensor, transA = false, transB = false) => apply('matmul', [a, b], { transA, transB });
 export const biasAdd = (x: Tensor, bias: Tensor) => apply('biasAdd', [x, bias]);

@@ -75,4 +75,18 @@ export interface Backend {
   hashScatter(dV: Tensor, table: HashIndex): Tensor;
   /** Per-row cross-entropy −log softmax(z)[y] of [N, K] logits and [N] integer labels → [N]. */
   crossEntropy(logits: Tensor, labels: Tensor): Tensor;
+  /**
+   * Optional: compiles a chain of inference steps (fixed weights, no autodiff) into one function that runs
+   * the whole chain inside the backend (activations never leave it), or returns null if it cannot. The
+   * result must equal running the steps op by op on this backend, up to float32 rounding.
+   */
+  compileInference?(steps: readonly InferenceStep[], inputShape: readonly number[]): ((x: Tensor) => Tensor) | null;
 }
+
+/** One stage of a compiled inference chain (nn/sequential.ts lowers its layers to these). */
+export type InferenceStep =
+  | { kind: 'conv2d'; weight: Tensor; bias: Tensor; params: Conv2dParams }
+  | { kind: 'dense'; weight: Tensor; bias: Tensor }
+  | { kind: 'relu' }
+  | { kind: 'maxPool2d'; params: Pool2dParams }
+  | { kind: 'flatten' };

@@ -270,12 +270,47 @@
       (br $loop_y)))
     (local.get $best))
 
+  ;; Forward 2×2 max pooling with stride 2 (LeNet's and VGG's), the same comparisons as $window_argmax in the
+  ;; same order (strict '>', so NaN and ±0 ties resolve exactly as the reference), without the generic loops.
+  (func $max_pool_2x2 (param $x i32) (param $y i32) (param $planes i32) (param $h i32) (param $w i32) (param $oh i32) (param $ow i32)
+    (local $p i32) (local $oy i32) (local $ox i32) (local $row i32) (local $at i32) (local $best f32) (local $v f32) (local $rowb i32)
+    (local.set $rowb (i32.shl (local.get $w) (i32.const 2)))
+    (block $done_p (loop $loop_p
+      (br_if $done_p (i32.ge_u (local.get $p) (local.get $planes)))
+      (local.set $oy (i32.const 0))
+      (block $done_y (loop $loop_y
+        (br_if $done_y (i32.ge_u (local.get $oy) (local.get $oh)))
+        (local.set $row (i32.add (local.get $x) (i32.shl (i32.mul (i32.add (i32.mul (local.get $p) (local.get $h)) (i32.shl (local.get $oy) (i32.const 1))) (local.get $w)) (i32.const 2))))
+        (local.set $ox (i32.const 0))
+        (block $done_x (loop $loop_x
+          (br_if $done_x (i32.ge_u (local.get $ox) (local.get $ow)))
+          (local.set $at (i32.add (local.get $row) (i32.shl (local.get $ox) (i32.const 3))))
+          (local.set $best (f32.load (local.get $at)))
+          (local.set $v (f32.load offset=4 (local.get $at)))
+          (if (f32.gt (local.get $v) (local.get $best)) (then (local.set $best (local.get $v))))
+          (local.set $at (i32.add (local.get $at) (local.get $rowb)))
+          (local.set $v (f32.load (local.get $at)))
+          (if (f32.gt (local.get $v) (local.get $best)) (then (local.set $best (local.get $v))))
+          (local.set $v (f32.load offset=4 (local.get $at)))
+          (if (f32.gt (local.get $v) (local.get $best)) (then (local.set $best (local.get $v))))
+          (f32.store (local.get $y) (local.get $best))
+          (local.set $y (i32.add (local.get $y) (i32.const 4)))
+          (local.set $ox (i32.add (local.get $ox) (i32.const 1)))
+          (br $loop_x)))
+        (local.set $oy (i32.add (local.get $oy) (i32.const 1)))
+        (br $loop_y)))
+      (local.set $p (i32.add (local.get $p) (i32.const 1)))
+      (br $loop_p))))
+
   ;; Max pooling, k×k window, stride s, no padding: y[p, oy, ox] = max of the window, for every plane p.
   ;; With $backward = 1 it is the backward pass instead: dx (at $y, zeroed by the host, laid out like x) gets dy
   ;; added at each window's argmax.
   (func (export "max_pool") (param $backward i32) (param $x i32) (param $dy i32) (param $y i32) (param $planes i32) (param $h i32) (param $w i32)
                             (param $k i32) (param $s i32) (param $oh i32) (param $ow i32)
     (local $p i32) (local $oy i32) (local $ox i32) (local $plane i32) (local $best i32) (local $at i32)
+    (if (i32.and (i32.eqz (local.get $backward)) (i32.and (i32.eq (local.get $k) (i32.const 2)) (i32.eq (local.get $s) (i32.const 2))))
+      (then (call $max_pool_2x2 (local.get $x) (local.get $y) (local.get $planes) (local.get $h) (local.get $w) (local.get $oh) (local.get $ow))
+            (return)))
     (block $done_p (loop $loop_p
       (br_if $done_p (i32.ge_u (local.get $p) (local.get $planes)))
       (local.set $plane (i32.add (local.get $x) (i32.shl (i32.mul (local.get $p) (i32.mul (local.get $h) (local.get $w))) (i32.const 2))))
@@ -326,12 +361,12 @@
   ;; $cols (row stride $ld floats): row r = (ci·k + ky)·k + kx, column j·oh·ow + oy·ow + ox, pairing
   ;; cols[r][col] with x[j, ci, oy·s − p + ky, ox·s − p + kx]. Mode 0 writes cols (0 where the window hangs
   ;; over the padding); mode 1 adds cols into x (which the host zeroed), so overlapping windows accumulate.
-  ;; Stride-1 rows that lie wholly inside the image take the vector path ($run).
+  ;; Stride-1 rows copy their in-image run with the vector path ($run) and zero-fill the padding ends.
   (func (export "im2col") (param $mode i32) (param $x i32) (param $cols i32) (param $nb i32) (param $c i32) (param $h i32) (param $w i32)
                           (param $k i32) (param $s i32) (param $p i32) (param $oh i32) (param $ow i32) (param $ld i32)
     (local $ci i32) (local $ky i32) (local $kx i32) (local $j i32) (local $oy i32) (local $ox i32)
     (local $iy i32) (local $ix i32) (local $row i32) (local $dst i32) (local $plane i32) (local $src i32) (local $at i32)
-    (local $ohw i32) (local $inside i32)
+    (local $ohw i32) (local $s1 i32) (local $lo i32) (local $hi i32)
     (local.set $ohw (i32.mul (local.get $oh) (local.get $ow)))
     (local.set $row (local.get $cols))
     (block $done_c (loop $loop_c
@@ -342,10 +377,15 @@
         (local.set $kx (i32.const 0))
         (block $done_kx (loop $loop_kx
           (br_if $done_kx (i32.ge_u (local.get $kx) (local.get $k)))
-          ;; a stride-1 row is inside the image for every ox iff kx − p ≥ 0 and (ow − 1) + kx − p < w
-          (local.set $inside (i32.and (i32.eq (local.get $s) (i32.const 1))
-            (i32.and (i32.ge_s (i32.sub (local.get $kx) (local.get $p)) (i32.const 0))
-                     (i32.lt_s (i32.sub (i32.add (i32.sub (local.get $ow) (i32.const 1)) (local.get $kx)) (local.get $p)) (local.get $w)))))
+          ;; stride 1: ix = ox − p + kx is inside [0, w) exactly for ox in [lo, hi), lo = clamp(p − kx, 0, ow),
+          ;; hi = clamp(w + p − kx, lo, ow)
+          (local.set $s1 (i32.eq (local.get $s) (i32.const 1)))
+          (local.set $lo (i32.sub (local.get $p) (local.get $kx)))
+          (if (i32.lt_s (local.get $lo) (i32.const 0)) (then (local.set $lo (i32.const 0))))
+          (if (i32.gt_s (local.get $lo) (local.get $ow)) (then (local.set $lo (local.get $ow))))
+          (local.set $hi (i32.sub (i32.add (local.get $w) (local.get $p)) (local.get $kx)))
+          (if (i32.gt_s (local.get $hi) (local.get $ow)) (then (local.set $hi (local.get $ow))))
+          (if (i32.lt_s (local.get $hi) (local.get $lo)) (then (local.set $hi (local.get $lo))))
           (local.set $j (i32.const 0))
           (block $done_j (loop $loop_j
             (br_if $done_j (i32.ge_u (local.get $j) (local.get $nb)))
@@ -365,11 +405,22 @@
                   ;; src = &x[j, ci, iy, kx − p] (may point before the row; only in-bounds ix are touched)
                   (local.set $src (i32.add (local.get $plane)
                     (i32.shl (i32.sub (i32.add (i32.mul (local.get $iy) (local.get $w)) (local.get $kx)) (local.get $p)) (i32.const 2))))
-                  (if (local.get $inside)
+                  (if (local.get $s1)
                     (then
+                      ;; stride 1: pixels ox in [lo, hi) read inside the row, the rest are padding
                       (if (local.get $mode)
-                        (then (call $run (i32.const 1) (local.get $dst) (local.get $src) (local.get $ow)))
-                        (else (call $run (i32.const 0) (local.get $src) (local.get $dst) (local.get $ow)))))
+                        (then (call $run (i32.const 1)
+                                (i32.add (local.get $dst) (i32.shl (local.get $lo) (i32.const 2)))
+                                (i32.add (local.get $src) (i32.shl (local.get $lo) (i32.const 2)))
+                                (i32.sub (local.get $hi) (local.get $lo))))
+                        (else
+                          (memory.fill (local.get $dst) (i32.const 0) (i32.shl (local.get $lo) (i32.const 2)))
+                          (call $run (i32.const 0)
+                            (i32.add (local.get $src) (i32.shl (local.get $lo) (i32.const 2)))
+                            (i32.add (local.get $dst) (i32.shl (local.get $lo) (i32.const 2)))
+                            (i32.sub (local.get $hi) (local.get $lo)))
+                          (memory.fill (i32.add (local.get $dst) (i32.shl (local.get $hi) (i32.const 2))) (i32.const 0)
+                            (i32.shl (i32.sub (local.get $ow) (local.get $hi)) (i32.const 2))))))
                     (else
                       (local.set $ox (i32.const 0))
                       (block $done_ox (loop $loop_ox
@@ -403,4 +454,32 @@
         (br $loop_ky)))
       (local.set $ci (i32.add (local.get $ci) (i32.const 1)))
       (br $loop_c))))
+  ;; y[r, j] += bias[j] for rows r < rows and columns j < ld (ld a multiple of 4): the dense layer's bias on a
+  ;; padded [rows × ld] output (the padding columns carry bias 0).
+  (func (export "row_bias") (param $y i32) (param $bias i32) (param $rows i32) (param $ld i32)
+    (local $r i32) (local $j i32) (local $at i32)
+    (block $done_r (loop $loop_r
+      (br_if $done_r (i32.ge_u (local.get $r) (local.get $rows)))
+      (local.set $j (i32.const 0))
+      (block $done_j (loop $loop_j
+        (br_if $done_j (i32.ge_u (local.get $j) (local.get $ld)))
+        (local.set $at (i32.add (local.get $y) (i32.shl (i32.add (i32.mul (local.get $r) (local.get $ld)) (local.get $j)) (i32.const 2))))
+        (v128.store (local.get $at) (f32x4.add (v128.load (local.get $at))
+          (v128.load (i32.add (local.get $bias) (i32.shl (local.get $j) (i32.const 2))))))
+        (local.set $j (i32.add (local.get $j) (i32.const 4)))
+        (br $loop_j)))
+      (local.set $r (i32.add (local.get $r) (i32.const 1)))
+      (br $loop_r))))
+
+  ;; Copies `rows` rows of `len` floats from a matrix with row stride $sld to one with row stride $dld.
+  (func (export "copy_rows") (param $src i32) (param $dst i32) (param $rows i32) (param $len i32) (param $sld i32) (param $dld i32)
+    (local $r i32)
+    (block $done (loop $l
+      (br_if $done (i32.ge_u (local.get $r) (local.get $rows)))
+      (call $run (i32.const 0)
+        (i32.add (local.get $src) (i32.shl (i32.mul (local.get $r) (local.get $sld)) (i32.const 2)))
+        (i32.add (local.get $dst) (i32.shl (i32.mul (local.get $r) (local.get $dld)) (i32.const 2)))
+        (local.get $len))
+      (local.set $r (i32.add (local.get $r) (i32.const 1)))
+      (br $l))))
 )

@@ -19,6 +19,8 @@ export interface Kernels {
   le_s(a: number, s: number, y: number, n: number): void;
   bias_add(x: number, bias: number, y: number, planes: number, c: number, inner: number): void;
   im2col(mode: number, x: number, cols: number, nb: number, c: number, h: number, w: number, k: number, s: number, p: number, oh: number, ow: number, ld: number): void;
+  row_bias(y: number, bias: number, rows: number, ld: number): void;
+  copy_rows(src: number, dst: number, rows: number, len: number, srcLd: number, dstLd: number): void;
   max_pool(backward: number, x: number, dy: number, y: number, planes: number, h: number, w: number, k: number, s: number, oh: number, ow: number): void;
 }
 

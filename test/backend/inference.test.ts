@@ -1,0 +1,88 @@
+// The fast backend's compiled whole-network inference equals the op-by-op forward pass on the reference
+// kernels, for every committed model and for chains with padding, strides, odd widths and odd batch sizes;
+// it is used only when nothing records gradients, and is rebuilt when parameters change.
+import { describe, expect, test } from 'bun:test';
+import { gradients, noGrad } from '../../src/autodiff/grad.ts';
+import * as ops from '../../src/autodiff/ops.ts';
+import { referenceBackend, withBackend } from '../../src/backend/index.ts';
+import { createWasmBackend } from '../../src/backend/wasm/index.ts';
+import { loadModelDir } from '../../src/io/model-dir.ts';
+import { initParams } from '../../src/nn/init.ts';
+import type { LayerSpec } from '../../src/nn/layer-spec.ts';
+import { Sequential } from '../../src/nn/sequential.ts';
+import { Tensor } from '../../src/tensor/tensor.ts';
+import { randomTensor } from '../helpers/random.ts';
+
+const wasm = createWasmBackend()!;
+
+function expectClose(got: Tensor, want: Tensor, tol = 1e-5): void {
+  expect(got.shape).toEqual(want.shape);
+  let d = 0, s = 1;
+  for (let i = 0; i < want.size; i++) {
+    d = Math.max(d, Math.abs(got.data[i] - want.data[i]));
+    s = Math.max(s, Math.abs(want.data[i]));
+  }
+  expect(d / s).toBeLessThanOrEqual(tol);
+}
+
+const compiled = (m: Sequential, x: Tensor) => withBackend(wasm, () => noGrad(() => m.forward(x)));
+const reference = (m: Sequential, x: Tensor) => withBackend(referenceBackend, () => noGrad(() => m.forward(x)));
+
+describe('compiled inference (cpu-wasm-simd)', () => {
+  for (const name of ['mnist-mlp', 'mnist-lenet5', 'mnist-mlp-h64', 'mnist-lenet5-h8', 'fashion-lenet5-h8']) {
+    test(`${name}: logits match the reference for batches of 1, 3 and 64`, async () => {
+      const { manifest, tensors } = await loadModelDir(`models/${name}`);
+      const m = new Sequential(manifest.input.shape, manifest.layers, tensors);
+      for (const n of [1, 3, 64]) {
+        const x = randomTensor([n, ...manifest.input.shape], 0, 1, 'f32');
+        expectClose(compiled(m, x), reference(m, x));
+      }
+    });
+  }
+
+  test('padding, strides, ragged widths and a conv output that is not a multiple of 8 pixels', () => {
+    const layers: LayerSpec[] = [
+      { type: 'conv2d', inChannels: 3, outChannels: 5, kernelSize: 3, stride: 1, padding: 1, weight: 'c1.w', bias: 'c1.b' }, // 14×14 = 196 px
+      { type: 'relu' },
+      { type: 'maxpool2d', kernelSize: 3, stride: 2 }, // 6×6
+      { type: 'conv2d', inChannels: 5, outChannels: 7, kernelSize: 2, stride: 2, padding: 1, weight: 'c2.w', bias: 'c2.b' }, // 4×4
+      { type: 'relu' },
+      { type: 'flatten' },
+      { type: 'dense', inDim: 112, outDim: 13, weight: 'f1.w', bias: 'f1.b' },
+      { type: 'relu' },
+      { type: 'dense', inDim: 13, outDim: 3, weight: 'f2.w', bias: 'f2.b' },
+    ];
+    const m = new Sequential([3, 14, 14], layers, initParams(layers, 9));
+    for (const n of [0, 1, 2, 5, 9]) {
+      const x = randomTensor([n, 3, 14, 14], -1, 1, 'f32');
+      expectClose(compiled(m, x), reference(m, x));
+    }
+  });
+
+  test('gradients still flow through the op-by-op path, equal to the reference', () => {
+    const layers: LayerSpec[] = [{ type: 'flatten' }, { type: 'dense', inDim: 12, outDim: 4, weight: 'w', bias: 'b' }];
+    const m = new Sequential([1, 3, 4], layers, initParams(layers, 2));
+    const x = randomTensor([2, 1, 3, 4], 0, 1, 'f32');
+    const g = (b: typeof wasm) => withBackend(b, () => gradients(() => ops.sum(m.forward(x)), [x]).grads[0]);
+    expectClose(g(wasm), g(referenceBackend));
+    expect(Array.from(g(wasm).data).some((v) => v !== 0)).toBe(true);
+  });
+
+  test('a changed parameter tensor rebuilds the plan', () => {
+    const layers: LayerSpec[] = [{ type: 'flatten' }, { type: 'dense', inDim: 4, outDim: 2, weight: 'w', bias: 'b' }];
+    const m = new Sequential([1, 2, 2], layers, initParams(layers, 2));
+    const x = randomTensor([3, 1, 2, 2], 0, 1, 'f32');
+    const before = compiled(m, x);
+    m.params.set('b', ops.add(m.params.get('b')!, 10));
+    const after = compiled(m, x);
+    for (let i = 0; i < after.size; i++) expect(after.data[i]).toBeCloseTo(before.data[i] + 10, 4);
+    expectClose(after, reference(m, x));
+  });
+
+  test('an unsupported layer (average pooling) falls back to op-by-op, still correct', () => {
+    const layers: LayerSpec[] = [{ type: 'avgpool2d', kernelSize: 2, stride: 2 }, { type: 'flatten' }, { type: 'dense', inDim: 4, outDim: 2, weight: 'w', bias: 'b' }];
+    const m = new Sequential([1, 4, 4], layers, initParams(layers, 2));
+    const x = randomTensor([2, 1, 4, 4], 0, 1, 'f32');
+    expectClose(compiled(m, x), reference(m, x));
+  });
+});
