@@ -6,7 +6,7 @@
 // Writes bench/results/<date>-<runtime>.json with the machine and command. Timings only, no assertions.
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { gradients, noGrad } from '../src/autodiff/grad.ts';
+import { noGrad } from '../src/autodiff/grad.ts';
 import * as ops from '../src/autodiff/ops.ts';
 import { referenceBackend, setBackend } from '../src/backend/index.ts';
 import { createWasmBackend } from '../src/backend/wasm/index.ts';
@@ -75,7 +75,7 @@ async function pgdRate(net: Sequential, pool?: WorkerPool): Promise<number> {
     for (let s = 0; s < steps; s++) {
       const g = pool
         ? (await pool.inputGradients(net, x, y256)).grad
-        : gradients(() => ops.sum(ops.crossEntropy(net.forward(x), y256)), [x]).grads[0];
+        : net.lossGradients(x, (z) => ops.sum(ops.crossEntropy(z, y256)), { input: true }).dx!;
       x = noGrad(() => ops.clamp(ops.minimum(ops.maximum(ops.add(x, ops.mul(ops.sign(g), alpha)), ops.sub(x256, eps)), ops.add(x256, eps)), 0, 1));
     }
   };

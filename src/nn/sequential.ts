@@ -1,13 +1,14 @@
 // A model: an input shape, a list of layer specs and the parameter tensors they name. Forward runs through
 // the autodiff ops, so gradients with respect to inputs and parameters come from the same code; when nothing
 // records gradients and the backend can compile the whole chain, inference runs as one compiled plan.
-import { noGrad } from '../autodiff/grad.ts';
+import { gradients, noGrad } from '../autodiff/grad.ts';
 import * as ops from '../autodiff/ops.ts';
 import { currentTape } from '../autodiff/tape.ts';
 import { getBackend } from '../backend/index.ts';
-import type { Backend, InferenceStep } from '../tensor/backend.ts';
+import type { Backend, CompiledChain, InferenceStep } from '../tensor/backend.ts';
+import { hashTable } from '../hash/hashed-nets.ts';
 import { sameShape, shapeStr, Tensor } from '../tensor/tensor.ts';
-import { layerTensors, type LayerSpec } from './layer-spec.ts';
+import { layerTensors, virtualWeightShape, type LayerSpec } from './layer-spec.ts';
 import { layerForward, layerOutputShape, virtualWeight } from './layers.ts';
 
 /** The layers as backend inference steps (hashed layers by their cached virtual weights), or null if one has no step. */
@@ -63,29 +64,73 @@ export class Sequential {
     const want = [x.shape[0], ...this.inputShape];
     if (!sameShape(x.shape, want)) throw new Error(`model: input shape ${shapeStr(x.shape)} does not match ${shapeStr(want)}`);
     if (currentTape() === null && x.dtype === 'f32') {
-      const plan = this.inferencePlan(getBackend(), params);
-      if (plan) return plan(x);
+      const chain = this.compiled(getBackend(), params);
+      if (chain) return chain.forward(x);
     }
     let h = x;
     for (const spec of this.layers) h = layerForward(spec, h, params);
     return h;
   }
 
-  private plan: { backend: Backend; tensors: Tensor[]; run: ((x: Tensor) => Tensor) | null } | null = null;
+  private chain: { backend: Backend; tensors: Tensor[]; chain: CompiledChain | null } | null = null;
 
   /**
-   * The backend's compiled inference for these parameters, rebuilt when the backend or any parameter tensor
+   * The backend's compiled chain for these parameters, rebuilt when the backend or any parameter tensor
    * changes (tensors are values: training replaces them), or null where the backend compiles nothing.
    */
-  private inferencePlan(backend: Backend, params: ReadonlyMap<string, Tensor>): ((x: Tensor) => Tensor) | null {
-    if (!backend.compileInference) return null;
+  private compiled(backend: Backend, params: ReadonlyMap<string, Tensor>): CompiledChain | null {
+    if (!backend.compileChain) return null;
     const tensors = this.parameterNames().map((n) => params.get(n)!);
-    const p = this.plan;
-    if (p && p.backend === backend && p.tensors.length === tensors.length && p.tensors.every((t, i) => t === tensors[i])) return p.run;
+    const c = this.chain;
+    if (c && c.backend === backend && c.tensors.length === tensors.length && c.tensors.every((t, i) => t === tensors[i])) return c.chain;
     const steps = inferenceSteps(this.layers, params);
-    const run = steps ? backend.compileInference(steps, this.inputShape) : null;
-    this.plan = { backend, tensors, run };
-    return run;
+    const chain = steps ? backend.compileChain(steps, this.inputShape) : null;
+    this.chain = { backend, tensors, chain };
+    return chain;
+  }
+
+  /**
+   * A scalar loss of the logits of batch x, the logits, and the gradients asked for: dL/dx and/or dL/dθ for
+   * every parameter (by name). With a compiled chain (and no enclosing gradient scope) the network's
+   * forward and backward run compiled and the autodiff differentiates only loss(logits); otherwise the
+   * autodiff runs end to end. Both give the same numbers up to float32 rounding (tests compare them).
+   */
+  lossGradients(x: Tensor, loss: (logits: Tensor) => Tensor, want: { input?: boolean; params?: boolean }): {
+    loss: number; logits: Tensor; dx: Tensor | null; grads: Map<string, Tensor> | null;
+  } {
+    const names = this.parameterNames();
+    const chain = currentTape() === null && x.dtype === 'f32' ? this.compiled(getBackend(), this.params) : null;
+    if (chain) {
+      const logits = chain.forward(x, true);
+      const { value, grads: [dLogits] } = gradients(() => loss(logits), [logits]);
+      const r = chain.backward(dLogits, { input: Boolean(want.input), params: Boolean(want.params) });
+      let grads: Map<string, Tensor> | null = null;
+      if (want.params) {
+        grads = new Map();
+        this.layers.forEach((spec, i) => {
+          const g = r.params[i];
+          if (!g || !('weight' in spec)) return;
+          let dw = g.weight;
+          if (spec.type === 'hashed-dense' || spec.type === 'hashed-conv2d') {
+            // The chain differentiates the virtual weight; the real weights get its scatter over buckets.
+            const [rows, ...rest] = virtualWeightShape(spec);
+            dw = getBackend().hashScatter(g.weight, hashTable(rows, rest.reduce((a, b) => a * b, 1), spec.hash.seed, spec.hash.buckets));
+          }
+          grads!.set(spec.weight, dw.reshape(this.params.get(spec.weight)!.shape));
+          grads!.set(spec.bias, g.bias);
+        });
+        grads = new Map(names.map((n) => [n, grads!.get(n)!]));
+      }
+      return { loss: value.item(), logits, dx: r.dx, grads };
+    }
+    const inputs = [...(want.input ? [x] : []), ...(want.params ? names.map((n) => this.params.get(n)!) : [])];
+    let logits = x;
+    const { value, grads } = gradients(() => loss((logits = this.forward(x))), inputs);
+    const off = want.input ? 1 : 0;
+    return {
+      loss: value.item(), logits, dx: want.input ? grads[0] : null,
+      grads: want.params ? new Map(names.map((n, i) => [n, grads[off + i]])) : null,
+    };
   }
 
   /** Predicted class per row (argmax of logits, ties to the lowest index), without recording gradients. */

@@ -1,6 +1,5 @@
 // The training loop: seeded shuffling per epoch, mini-batches, loss/accuracy, learning-rate schedule,
 // progress callbacks. Runtime-free: the CLI renders progress and writes checkpoints from the callbacks.
-import { gradients } from '../autodiff/grad.ts';
 import * as ops from '../autodiff/ops.ts';
 import { deriveStream, permutation } from '../hash/rng.ts';
 import { augmentBatch, augmentStream, type Augment } from './augment.ts';
@@ -60,13 +59,12 @@ export function epochOrder(seed: number, epoch: number, n: number): Uint32Array 
   return permutation(deriveStream(seed, 0x5eed0000 + epoch), n);
 }
 
-function localLossAndGradients(model: Sequential, names: string[], x: Tensor, y: Tensor) {
-  let logits = x;
-  const { value, grads } = gradients(() => crossEntropyLoss((logits = model.forward(x)), y), names.map((n) => model.params.get(n)!));
-  const pred = ops.argmax(logits, 1);
+function localLossAndGradients(model: Sequential, x: Tensor, y: Tensor) {
+  const r = model.lossGradients(x, (logits) => crossEntropyLoss(logits, y), { params: true });
+  const pred = ops.argmax(r.logits, 1);
   let correct = 0;
   for (let i = 0; i < y.size; i++) if (pred.data[i] === y.data[i]) correct++;
-  return { loss: value.item(), correct, grads: new Map(names.map((n, i) => [n, grads[i]])) };
+  return { loss: r.loss, correct, grads: r.grads! };
 }
 
 /**
@@ -83,7 +81,6 @@ export async function trainEpoch(
 ): Promise<EpochResult> {
   const order = epochOrder(opts.seed, epoch, data.count);
   const steps = Math.ceil(data.count / opts.batchSize);
-  const names = model.parameterNames();
   const t0 = performance.now();
   let lossSum = 0, correct = 0, seen = 0;
   for (let step = 0; step < steps; step++) {
@@ -92,7 +89,7 @@ export async function trainEpoch(
     const x = opts.augment
       ? new Tensor(batch.x.shape, augmentBatch(batch.x.data as Float32Array, y.size, data.shape, opts.augment, augmentStream(opts.seed, epoch, step)))
       : batch.x;
-    const { loss, correct: right, grads } = opts.workers ? await opts.workers.lossAndGradients(model, x, y) : localLossAndGradients(model, names, x, y);
+    const { loss, correct: right, grads } = opts.workers ? await opts.workers.lossAndGradients(model, x, y) : localLossAndGradients(model, x, y);
     correct += right;
     lossSum += loss * y.size;
     seen += y.size;

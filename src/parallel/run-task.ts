@@ -1,6 +1,6 @@
 // What a worker does with one task: the model cache and the forward / gradient computations. Separate from
 // the worker's message loop so the same code runs in-process (pool size 0) and is testable directly.
-import { gradients, noGrad } from '../autodiff/grad.ts';
+import { noGrad } from '../autodiff/grad.ts';
 import * as ops from '../autodiff/ops.ts';
 import { crossEntropyLoss } from '../nn/losses.ts';
 import { Sequential } from '../nn/sequential.ts';
@@ -47,22 +47,19 @@ export function runTask(task: Task): TaskResult {
     case 'lossGrad': {
       // Mean cross-entropy over the shard and its gradient for every parameter, in parameterNames() order.
       const m = modelFor(task.model);
-      const names = m.parameterNames();
       const x = new Tensor([task.n, ...m.inputShape], task.x), y = new Tensor([task.n], task.y);
-      let logits = x;
-      const { value, grads } = gradients(() => crossEntropyLoss((logits = m.forward(x)), y), names.map((n) => m.params.get(n)!));
+      const r = m.lossGradients(x, (logits) => crossEntropyLoss(logits, y), { params: true });
       return {
-        kind: 'lossGrad', loss: value.item(), correct: correctCount(logits, y),
-        grads: Object.fromEntries(names.map((n, i) => [n, grads[i].data as Float32Array])),
+        kind: 'lossGrad', loss: r.loss, correct: correctCount(r.logits, y),
+        grads: Object.fromEntries([...r.grads!].map(([n, g]) => [n, g.data as Float32Array])),
       };
     }
     case 'inputGrad': {
       // Gradient of the summed cross-entropy with respect to the input (each example's own gradient).
       const m = modelFor(task.model);
       const x = new Tensor([task.n, ...m.inputShape], task.x), y = new Tensor([task.n], task.y);
-      let logits = x;
-      const { value, grads: [g] } = gradients(() => ops.sum(ops.crossEntropy((logits = m.forward(x)), y)), [x]);
-      return { kind: 'inputGrad', loss: value.item(), grad: g.data as Float32Array, logits: logits.data as Float32Array };
+      const r = m.lossGradients(x, (logits) => ops.sum(ops.crossEntropy(logits, y)), { input: true });
+      return { kind: 'inputGrad', loss: r.loss, grad: r.dx!.data as Float32Array, logits: r.logits.data as Float32Array };
     }
   }
 }

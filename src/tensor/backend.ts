@@ -76,11 +76,22 @@ export interface Backend {
   /** Per-row cross-entropy −log softmax(z)[y] of [N, K] logits and [N] integer labels → [N]. */
   crossEntropy(logits: Tensor, labels: Tensor): Tensor;
   /**
-   * Optional: compiles a chain of inference steps (fixed weights, no autodiff) into one function that runs
-   * the whole chain inside the backend (activations never leave it), or returns null if it cannot. The
-   * result must equal running the steps op by op on this backend, up to float32 rounding.
+   * Optional: compiles a chain of steps (fixed weights) into one object that runs the whole chain inside the
+   * backend, forward and backward, with activations never leaving it; null where it cannot. Results must
+   * equal running the steps op by op on this backend, up to float32 rounding.
    */
-  compileInference?(steps: readonly InferenceStep[], inputShape: readonly number[]): ((x: Tensor) => Tensor) | null;
+  compileChain?(steps: readonly InferenceStep[], inputShape: readonly number[]): CompiledChain | null;
+}
+
+/** A compiled chain (see Backend.compileChain). */
+export interface CompiledChain {
+  /** Output of the chain for a batch; with keep, the activations stay for one backward(). */
+  forward(x: Tensor, keep?: boolean): Tensor;
+  /**
+   * Given dL/d(output) of the last forward(x, true): dL/dx and/or, per step, dL/d(weight) and dL/d(bias)
+   * (null for steps without weights). The kept activations are consumed.
+   */
+  backward(dy: Tensor, want: { input: boolean; params: boolean }): { dx: Tensor | null; params: ({ weight: Tensor; bias: Tensor } | null)[] };
 }
 
 /** One stage of a compiled inference chain (nn/sequential.ts lowers its layers to these). */

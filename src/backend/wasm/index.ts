@@ -8,7 +8,7 @@ import { referenceBackend } from '../cpu/index.ts';
 import { conv2dBackwardInput, conv2dBackwardWeight, conv2dForward, geometry } from './conv.ts';
 import { biasAdd, binary, compare, maxPool2d, maxPool2dGrad, unary } from './elementwise.ts';
 import { gemm } from './gemm.ts';
-import { compileInference } from './inference.ts';
+import { compileChain } from './chain.ts';
 import { wasmSimdAvailable } from './module.ts';
 
 const f32 = (...ts: Tensor[]) => ts.every((t) => t.dtype === 'f32');
@@ -46,6 +46,6 @@ export function createWasmBackend(): Backend | null {
   return {
     ...referenceBackend, name: 'cpu-wasm-simd',
     matmul, conv2d, conv2dGradInput, conv2dGradWeight, unary, binary, compare, biasAdd, maxPool2d, maxPool2dGrad,
-    compileInference,
+    compileChain,
   };
 }

@@ -482,4 +482,31 @@
         (local.get $len))
       (local.set $r (i32.add (local.get $r) (i32.const 1)))
       (br $l))))
+  ;; Backward of relu from its output: dy[i] = y[i] > 0 ? dy[i] : 0, in place, n a multiple of 4.
+  (func (export "relu_grad") (param $y i32) (param $dy i32) (param $n i32)
+    (local $end i32)
+    (local.set $end (i32.add (local.get $y) (i32.shl (local.get $n) (i32.const 2))))
+    (block $done (loop $l
+      (br_if $done (i32.ge_u (local.get $y) (local.get $end)))
+      (v128.store (local.get $dy)
+        (v128.and (f32x4.gt (v128.load (local.get $y)) (v128.const f32x4 0 0 0 0)) (v128.load (local.get $dy))))
+      (local.set $y (i32.add (local.get $y) (i32.const 16)))
+      (local.set $dy (i32.add (local.get $dy) (i32.const 16)))
+      (br $l))))
+
+  ;; dst[c, r] = src[r, c] for a [rows × cols] matrix with row stride $sld into one with row stride $dld.
+  (func (export "transpose") (param $src i32) (param $dst i32) (param $rows i32) (param $cols i32) (param $sld i32) (param $dld i32)
+    (local $r i32) (local $c i32) (local $srow i32)
+    (block $done_r (loop $loop_r
+      (br_if $done_r (i32.ge_u (local.get $r) (local.get $rows)))
+      (local.set $srow (i32.add (local.get $src) (i32.shl (i32.mul (local.get $r) (local.get $sld)) (i32.const 2))))
+      (local.set $c (i32.const 0))
+      (block $done_c (loop $loop_c
+        (br_if $done_c (i32.ge_u (local.get $c) (local.get $cols)))
+        (f32.store (i32.add (local.get $dst) (i32.shl (i32.add (i32.mul (local.get $c) (local.get $dld)) (local.get $r)) (i32.const 2)))
+          (f32.load (i32.add (local.get $srow) (i32.shl (local.get $c) (i32.const 2)))))
+        (local.set $c (i32.add (local.get $c) (i32.const 1)))
+        (br $loop_c)))
+      (local.set $r (i32.add (local.get $r) (i32.const 1)))
+      (br $loop_r))))
 )

@@ -21,6 +21,8 @@ export interface Kernels {
   im2col(mode: number, x: number, cols: number, nb: number, c: number, h: number, w: number, k: number, s: number, p: number, oh: number, ow: number, ld: number): void;
   row_bias(y: number, bias: number, rows: number, ld: number): void;
   copy_rows(src: number, dst: number, rows: number, len: number, srcLd: number, dstLd: number): void;
+  relu_grad(y: number, dy: number, n: number): void;
+  transpose(src: number, dst: number, rows: number, cols: number, srcLd: number, dstLd: number): void;
   max_pool(backward: number, x: number, dy: number, y: number, planes: number, h: number, w: number, k: number, s: number, oh: number, ow: number): void;
 }
 
@@ -51,14 +53,44 @@ function get(): { kernels: Kernels; memory: WebAssembly.Memory } {
   return instance;
 }
 
+// Linear memory: reserved blocks (compiled chains keep activations there between forward and backward) at
+// the bottom, [0, reservedEnd); scratch space for single ops above them. Freed blocks are reused first-fit.
+let reservedEnd = 0;
+const freeBlocks: { offset: number; bytes: number }[] = [];
+const align16 = (bytes: number) => Math.ceil(bytes / 16) * 16;
+
+/** The kernels and the current memory (re-read after anything that may grow it: views detach on growth). */
+export function wasm(): { kernels: Kernels; memory: WebAssembly.Memory } {
+  return get();
+}
+
+/** A block of `floats` floats that no scratch() call will overwrite, until release(). */
+export function reserve(floats: number): { offset: number; bytes: number } {
+  const bytes = align16(Math.max(floats, 1) * 4);
+  const i = freeBlocks.findIndex((b) => b.bytes >= bytes);
+  if (i >= 0) return freeBlocks.splice(i, 1)[0];
+  const block = { offset: reservedEnd, bytes };
+  reservedEnd += bytes;
+  const { memory } = get();
+  const need = reservedEnd - memory.buffer.byteLength;
+  if (need > 0) memory.grow(Math.ceil(need / 65536));
+  return block;
+}
+
+/** Returns a reserved block for reuse. */
+export function release(block: { offset: number; bytes: number }): void {
+  freeBlocks.push(block);
+}
+
 /**
- * Lays out `sizes` float32 arrays back to back (16-byte aligned) in linear memory, growing it when needed,
- * and returns their byte offsets and Float32Array views. Views are valid until the next call.
+ * Lays out `sizes` float32 arrays back to back (16-byte aligned) in linear memory above the reserved
+ * blocks, growing it when needed, and returns their byte offsets and Float32Array views. Views are valid
+ * until the next call.
  */
 export function scratch(sizes: readonly number[]): { kernels: Kernels; offsets: number[]; views: Float32Array[] } {
   const { kernels, memory } = get();
   const offsets: number[] = [];
-  let end = 0;
+  let end = reservedEnd;
   for (const n of sizes) {
     offsets.push(end);
     end += Math.ceil((n * 4) / 16) * 16;

@@ -1,6 +1,7 @@
-// The fast backend's compiled whole-network inference equals the op-by-op forward pass on the reference
-// kernels, for every committed model and for chains with padding, strides, odd widths and odd batch sizes;
-// it is used only when nothing records gradients, and is rebuilt when parameters change.
+// The fast backend's compiled chain equals the op-by-op autodiff on the reference kernels: forward logits,
+// input gradients and parameter gradients (hashed layers included), for every committed model and for chains
+// with padding, strides, odd widths and odd batch sizes; it is used only outside gradient scopes, and is
+// rebuilt when parameters change.
 import { describe, expect, test } from 'bun:test';
 import { gradients, noGrad } from '../../src/autodiff/grad.ts';
 import * as ops from '../../src/autodiff/ops.ts';
@@ -28,7 +29,33 @@ function expectClose(got: Tensor, want: Tensor, tol = 1e-5): void {
 const compiled = (m: Sequential, x: Tensor) => withBackend(wasm, () => noGrad(() => m.forward(x)));
 const reference = (m: Sequential, x: Tensor) => withBackend(referenceBackend, () => noGrad(() => m.forward(x)));
 
-describe('compiled inference (cpu-wasm-simd)', () => {
+const ce = (y: Tensor) => (z: Tensor) => ops.mean(ops.crossEntropy(z, y));
+// A margin loss (the CW attack's shape) to show the chain takes any loss of the logits.
+const margin = (y: Tensor) => (z: Tensor) => {
+  const onehot = new Tensor(z.shape, Float32Array.from({ length: z.size }, (_, i) => (y.data[Math.floor(i / z.shape[1])] === i % z.shape[1] ? 1 : 0)));
+  const correct = ops.sum(ops.mul(z, onehot), [1]);
+  const other = ops.max(ops.sub(z, ops.mul(onehot, 1e4)), 1);
+  return ops.sum(ops.relu(ops.sub(correct, other)));
+};
+
+function compareGradients(m: Sequential, x: Tensor, loss: (z: Tensor) => Tensor): void {
+  const want = { input: true, params: true };
+  const got = withBackend(wasm, () => m.lossGradients(x, loss, want));
+  const ref = withBackend(referenceBackend, () => m.lossGradients(x, loss, want));
+  expect(got.loss).toBeCloseTo(ref.loss, 4);
+  expectClose(got.logits, ref.logits);
+  expectClose(got.dx!, ref.dx!);
+  for (const [name, g] of ref.grads!) expectClose(got.grads!.get(name)!, g);
+  // Asking for less gives the same parts.
+  const onlyInput = withBackend(wasm, () => m.lossGradients(x, loss, { input: true }));
+  expectClose(onlyInput.dx!, ref.dx!);
+  expect(onlyInput.grads).toBeNull();
+  const onlyParams = withBackend(wasm, () => m.lossGradients(x, loss, { params: true }));
+  expect(onlyParams.dx).toBeNull();
+  for (const [name, g] of ref.grads!) expectClose(onlyParams.grads!.get(name)!, g);
+}
+
+describe('compiled chain (cpu-wasm-simd)', () => {
   for (const name of ['mnist-mlp', 'mnist-lenet5', 'mnist-mlp-h64', 'mnist-lenet5-h8', 'fashion-lenet5-h8']) {
     test(`${name}: logits match the reference for batches of 1, 3 and 64`, async () => {
       const { manifest, tensors } = await loadModelDir(`models/${name}`);
@@ -36,6 +63,17 @@ describe('compiled inference (cpu-wasm-simd)', () => {
       for (const n of [1, 3, 64]) {
         const x = randomTensor([n, ...manifest.input.shape], 0, 1, 'f32');
         expectClose(compiled(m, x), reference(m, x));
+      }
+    });
+
+    test(`${name}: input and parameter gradients match the autodiff (cross-entropy and margin losses)`, async () => {
+      const { manifest, tensors } = await loadModelDir(`models/${name}`);
+      const m = new Sequential(manifest.input.shape, manifest.layers, tensors);
+      for (const n of [1, 6]) {
+        const x = randomTensor([n, ...manifest.input.shape], 0, 1, 'f32');
+        const y = new Tensor([n], Float32Array.from({ length: n }, (_, i) => (i * 3) % 10));
+        compareGradients(m, x, ce(y));
+        compareGradients(m, x, margin(y));
       }
     });
   }
@@ -56,7 +94,23 @@ describe('compiled inference (cpu-wasm-simd)', () => {
     for (const n of [0, 1, 2, 5, 9]) {
       const x = randomTensor([n, 3, 14, 14], -1, 1, 'f32');
       expectClose(compiled(m, x), reference(m, x));
+      if (n > 0) compareGradients(m, x, ce(new Tensor([n], Float32Array.from({ length: n }, (_, i) => i % 3))));
     }
+  });
+
+  test('backward needs a kept forward, and consumes it', () => {
+    const layers: LayerSpec[] = [{ type: 'flatten' }, { type: 'dense', inDim: 4, outDim: 2, weight: 'w', bias: 'b' }];
+    const steps = [{ kind: 'flatten' as const }, { kind: 'dense' as const, weight: randomTensor([2, 4], -1, 1, 'f32'), bias: randomTensor([2], -1, 1, 'f32') }];
+    const chain = wasm.compileChain!(steps, [1, 2, 2])!;
+    const x = randomTensor([3, 1, 2, 2], 0, 1, 'f32');
+    chain.forward(x);
+    expect(() => chain.backward(randomTensor([3, 2], -1, 1, 'f32'), { input: true, params: false })).toThrow('needs a forward(x, true)');
+    chain.forward(x, true);
+    expect(() => chain.backward(randomTensor([2, 2], -1, 1, 'f32'), { input: true, params: false })).toThrow("dy must be f32 with the forward output's shape");
+    chain.forward(x, true);
+    chain.backward(randomTensor([3, 2], -1, 1, 'f32'), { input: true, params: false });
+    expect(() => chain.backward(randomTensor([3, 2], -1, 1, 'f32'), { input: true, params: false })).toThrow('needs a forward(x, true)');
+    void layers;
   });
 
   test('gradients still flow through the op-by-op path, equal to the reference', () => {
