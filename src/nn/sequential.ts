@@ -84,6 +84,12 @@ export class Sequential {
     const c = this.chain;
     if (c && c.backend === backend && c.tensors.length === tensors.length && c.tensors.every((t, i) => t === tensors[i])) return c.chain;
     const steps = inferenceSteps(this.layers, params);
+    // Same backend, new tensors (a training step): swap the weights into the compiled chain in place.
+    if (c && c.backend === backend && c.chain && steps && c.chain.setWeights(steps)) {
+      this.chain = { backend, tensors, chain: c.chain };
+      return c.chain;
+    }
+    c?.chain?.dispose();
     const chain = steps ? backend.compileChain(steps, this.inputShape) : null;
     this.chain = { backend, tensors, chain };
     return chain;

@@ -92,6 +92,13 @@ export interface CompiledChain {
    * (null for steps without weights). The kept activations are consumed.
    */
   backward(dy: Tensor, want: { input: boolean; params: boolean }): { dx: Tensor | null; params: ({ weight: Tensor; bias: Tensor } | null)[] };
+  /**
+   * Swaps in new weights for the same steps (same kinds and shapes: a training step's update) without
+   * recompiling; false if they do not fit (the caller compiles afresh).
+   */
+  setWeights(steps: readonly InferenceStep[]): boolean;
+  /** Frees backend memory held by the chain now (it is also freed when the chain is garbage-collected). */
+  dispose(): void;
 }
 
 /** One stage of a compiled inference chain (nn/sequential.ts lowers its layers to these). */

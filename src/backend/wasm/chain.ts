@@ -47,13 +47,8 @@ export function compileChain(steps: readonly InferenceStep[], inputShape: readon
         if (ci !== layout.c || k !== k2 || step.bias.size !== oc) return null;
         const oh: number = Math.floor((layout.h + 2 * p - k) / s) + 1, ow: number = Math.floor((layout.w + 2 * p - k) / s) + 1;
         if (oh < 1 || ow < 1) return null;
-        const ckk = ci * k * k, ocp = ceil4(oc), ckkp = ceil4(ckk);
-        const w = step.weight.data as Float32Array;
-        const fwd = new Float32Array(ocp * ckk);
-        fwd.set(w);
-        const bwd = new Float32Array(ckkp * oc);
-        for (let o = 0; o < oc; o++) for (let r = 0; r < ckk; r++) bwd[r * oc + o] = w[o * ckk + r];
-        packed[si] = { fwd, bwd, bias: Float32Array.from(step.bias.data) };
+        const ckk = ci * k * k, ocp = ceil4(oc);
+        packed[si] = packConv(step.weight, step.bias);
         ops.push({ kind: 'conv', step: si, c: ci, h: layout.h, w: layout.w, oc, k, s, p, oh, ow, ocp, np: ceil8(oh * ow) });
         layout = { kind: 'nchw', c: oc, h: oh, w: ow };
         break;
@@ -82,16 +77,7 @@ export function compileChain(steps: readonly InferenceStep[], inputShape: readon
         const [out, inDim] = step.weight.shape;
         if (inDim !== layout.f || step.bias.size !== out) return null;
         const outp = ceil8(out), ldIn = layout.ld;
-        const w = step.weight.data as Float32Array;
-        const fwd = new Float32Array(ldIn * outp), bwd = new Float32Array(outp * ldIn);
-        for (let o = 0; o < out; o++)
-          for (let i = 0; i < inDim; i++) {
-            fwd[i * outp + o] = w[o * inDim + i];
-            bwd[o * ldIn + i] = w[o * inDim + i];
-          }
-        const bias = new Float32Array(outp);
-        bias.set(step.bias.data as Float32Array);
-        packed[si] = { fwd, bwd, bias };
+        packed[si] = packDense(step.weight, step.bias, ldIn);
         ops.push({ kind: 'dense', step: si, f: inDim, ldIn, out, outp });
         layout = { kind: 'rows', f: out, ld: outp };
         break;
@@ -101,6 +87,34 @@ export function compileChain(steps: readonly InferenceStep[], inputShape: readon
   }
   if (layout.kind !== 'rows' && ops.some((o) => o.kind === 'dense')) return null;
   return new WasmChain(steps, inputShape, ops, layouts, packed);
+}
+
+/** Conv weights: W [ocp × ckk], Wᵀ [ckkp × oc], bias [oc]. */
+function packConv(weight: Tensor, bias: Tensor): Packed {
+  const [oc, ci, k] = weight.shape;
+  const ckk = ci * k * k, ocp = ceil4(oc), ckkp = ceil4(ckk);
+  const w = weight.data as Float32Array;
+  const fwd = new Float32Array(ocp * ckk);
+  fwd.set(w);
+  const bwd = new Float32Array(ckkp * oc);
+  for (let o = 0; o < oc; o++) for (let r = 0; r < ckk; r++) bwd[r * oc + o] = w[o * ckk + r];
+  return { fwd, bwd, bias: Float32Array.from(bias.data) };
+}
+
+/** Dense weights: Wᵀ [ldIn × outp], W [outp × ldIn], bias [outp], zero-padded. */
+function packDense(weight: Tensor, bias: Tensor, ldIn: number): Packed {
+  const [out, inDim] = weight.shape;
+  const outp = ceil8(out);
+  const w = weight.data as Float32Array;
+  const fwd = new Float32Array(ldIn * outp), bwd = new Float32Array(outp * ldIn);
+  for (let o = 0; o < out; o++)
+    for (let i = 0; i < inDim; i++) {
+      fwd[i * outp + o] = w[o * inDim + i];
+      bwd[o * ldIn + i] = w[o * inDim + i];
+    }
+  const b = new Float32Array(outp);
+  b.set(bias.data as Float32Array);
+  return { fwd, bwd, bias: b };
 }
 
 // Blocks of linear memory owned by chains that were garbage-collected go back to the allocator.
@@ -115,12 +129,57 @@ class WasmChain implements CompiledChain {
   private readonly token = {};
 
   constructor(
-    private readonly steps: readonly InferenceStep[],
+    private steps: readonly InferenceStep[],
     private readonly inputShape: readonly number[],
     private readonly ops: readonly Op[],
     private readonly layouts: readonly Layout[],
-    private readonly packed: readonly (Packed | null)[],
+    private readonly packed: (Packed | null)[],
   ) {}
+
+  setWeights(steps: readonly InferenceStep[]): boolean {
+    if (steps.length !== this.steps.length) return false;
+    const next: (Packed | null)[] = [];
+    for (let i = 0; i < steps.length; i++) {
+      const a = steps[i], b = this.steps[i];
+      if (a.kind !== b.kind) return false;
+      if ((a.kind === 'conv2d' || a.kind === 'dense') && (b.kind === 'conv2d' || b.kind === 'dense')) {
+        if (a.weight.dtype !== 'f32' || a.bias.dtype !== 'f32' || a.weight.shape.join() !== b.weight.shape.join() || a.bias.size !== b.bias.size) return false;
+      }
+    }
+    this.ops.forEach((op) => {
+      if (op.kind === 'conv') next[op.step] = packConv((steps[op.step] as { weight: Tensor }).weight, (steps[op.step] as { bias: Tensor }).bias);
+      if (op.kind === 'dense') next[op.step] = packDense((steps[op.step] as { weight: Tensor }).weight, (steps[op.step] as { bias: Tensor }).bias, op.ldIn);
+    });
+    for (let i = 0; i < this.packed.length; i++) this.packed[i] = next[i] ?? null;
+    this.steps = steps;
+    this.kept = -1;
+    if (this.layoutFor) this.writeWeights(this.layoutFor.weights);
+    return true;
+  }
+
+  /** Copies the packed weights into their arena blocks. */
+  private writeWeights(blocks: { fwd: number; bwd: number; bias: number }[]): void {
+    const { memory } = wasm();
+    let wi = 0;
+    for (const p of this.packed) {
+      if (!p) continue;
+      const b = blocks[wi++];
+      new Float32Array(memory.buffer, b.fwd, p.fwd.length).set(p.fwd);
+      new Float32Array(memory.buffer, b.bwd, p.bwd.length).set(p.bwd);
+      new Float32Array(memory.buffer, b.bias, p.bias.length).set(p.bias);
+    }
+  }
+
+  /** Gives the arena back now (the chain lays out a new one if used again). */
+  dispose(): void {
+    if (!this.arena) return;
+    arenas.unregister(this.token);
+    release(this.arena);
+    this.arena = null;
+    this.layoutFor = null;
+    this.capacity = -1;
+    this.kept = -1;
+  }
 
   /** Lays out (or reuses) the arena for n images: weights, one activation per op output, gradients, scratch. */
   private ensure(n: number) {
@@ -161,22 +220,13 @@ class WasmChain implements CompiledChain {
     this.arena = reserve(total / 4);
     arenas.register(this, this.arena, this.token);
     const at = (i: number) => this.arena!.offset + offsets[i];
-    // Weights are written once per arena.
-    const { memory } = wasm();
-    let wi = 0;
-    for (const p of this.packed) {
-      if (!p) continue;
-      const i = weights[wi++];
-      new Float32Array(memory.buffer, at(i), p.fwd.length).set(p.fwd);
-      new Float32Array(memory.buffer, at(i + 1), p.bwd.length).set(p.bwd);
-      new Float32Array(memory.buffer, at(i + 2), p.bias.length).set(p.bias);
-    }
     const act: number[] = [];
     for (let i = 0; i < this.layouts.length; i++) act.push(i > 0 && this.ops[i - 1].kind === 'relu' ? act[i - 1] : at(base + i));
     this.layoutFor = {
       act, weights: weights.map((i) => ({ fwd: at(i), bwd: at(i + 1), bias: at(i + 2) })), grad: [at(base + actSizes.length), at(base + actSizes.length + 1)],
       cols: at(base + actSizes.length + 2), tmp: at(base + actSizes.length + 3), dwt: at(base + actSizes.length + 4), dyt: at(base + actSizes.length + 5),
     };
+    this.writeWeights(this.layoutFor.weights);
     this.capacity = cap;
     this.kept = -1;
     return this.layoutFor;
