@@ -2,6 +2,7 @@
 // predictions on the fixed 1000-image subset, and the logits of its first rows. Run only after retraining:
 //   bun scripts/make-model-goldens.ts
 import { noGrad } from '../src/autodiff/grad.ts';
+import { referenceBackend, setBackend } from '../src/backend/index.ts';
 import { loadDataset } from '../src/data/index.ts';
 import { loadModelDir } from '../src/io/model-dir.ts';
 import { gatherBatch } from '../src/nn/batches.ts';
@@ -11,6 +12,8 @@ import { writeFileAtomic } from '../src/io/files.ts';
 import { COMMITTED_MODELS, GOLDEN_FILE, GOLDEN_LOGIT_ROWS, goldenSubset, REPO_ROOT } from '../test/helpers/committed-models.ts';
 import { join } from 'node:path';
 
+// Goldens come from the reference kernels (the oracle); the test checks the default (fast) backend against them.
+setBackend(referenceBackend);
 const out: Record<string, unknown> = {};
 for (const { name, dataset } of COMMITTED_MODELS) {
   const { manifest, tensors } = await loadModelDir(join(REPO_ROOT, 'models', name));
