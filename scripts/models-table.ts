@@ -18,7 +18,7 @@ const rows: { name: string; dense?: string; baseline?: string }[] = [
   { name: 'mnist-lenet5-h8-converted-ft10', dense: 'mnist-lenet5' },
 ];
 
-type Manifest = { metrics: { testAccuracy: number }; provenance: { command: string; secondsPerEpoch?: number }; layers: { type: string }[] };
+type Manifest = { metrics: { testAccuracy: number }; provenance: { command: string; secondsPerEpoch?: number; hash?: { compression: string } }; layers: { type: string }[] };
 const read = (name: string): Manifest | null => {
   const f = join(root, 'models', name, 'model.json');
   return existsSync(f) ? JSON.parse(readFileSync(f, 'utf8')) : null;
@@ -39,7 +39,9 @@ for (const r of rows) {
   const p = params(r.name);
   const size = statSync(join(root, 'models', r.name, 'weights.safetensors')).size;
   const denseParams = r.dense ? params(r.dense) : p;
-  const compression = r.dense ? `${(denseParams / p).toFixed(1)}× fewer (${p} / ${denseParams})` : '—';
+  // The --hash/--compression spec as given (one value, or one per weighted layer), then the stored ratio.
+  const spec = m.provenance.hash?.compression ? `\`${m.provenance.hash.compression}\`: ` : '';
+  const compression = r.dense ? `${spec}${(denseParams / p).toFixed(1)}× fewer (${p} / ${denseParams})` : '—';
   const b = r.baseline ? read(r.baseline) : null;
   const baseline = b && r.baseline ? `${pct(b.metrics.testAccuracy)} (${params(r.baseline)} params; \`${b.provenance.command}\`)` : '—';
   console.log(`| ${r.name} | ${pct(m.metrics.testAccuracy)} | ${p} | ${(size / 1024).toFixed(0)} KiB | ${compression} | ${baseline} | \`${m.provenance.command}\` |`);

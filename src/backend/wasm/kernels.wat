@@ -302,15 +302,54 @@
       (local.set $p (i32.add (local.get $p) (i32.const 1)))
       (br $loop_p))))
 
+  ;; Backward of 2×2 / stride-2 max pooling: dx (zeroed by the host) gets each dy at its window's first
+  ;; maximum, found with the same comparisons as the forward pass.
+  (func $max_pool_2x2_grad (param $x i32) (param $dy i32) (param $dx i32) (param $planes i32) (param $h i32) (param $w i32) (param $oh i32) (param $ow i32)
+    (local $p i32) (local $oy i32) (local $ox i32) (local $row i32) (local $at i32) (local $best i32) (local $bv f32) (local $v f32) (local $rowb i32) (local $out i32)
+    (local.set $rowb (i32.shl (local.get $w) (i32.const 2)))
+    (block $done_p (loop $loop_p
+      (br_if $done_p (i32.ge_u (local.get $p) (local.get $planes)))
+      (local.set $oy (i32.const 0))
+      (block $done_y (loop $loop_y
+        (br_if $done_y (i32.ge_u (local.get $oy) (local.get $oh)))
+        (local.set $row (i32.shl (i32.mul (i32.add (i32.mul (local.get $p) (local.get $h)) (i32.shl (local.get $oy) (i32.const 1))) (local.get $w)) (i32.const 2)))
+        (local.set $ox (i32.const 0))
+        (block $done_x (loop $loop_x
+          (br_if $done_x (i32.ge_u (local.get $ox) (local.get $ow)))
+          ;; byte offsets relative to the start of x (and of dx)
+          (local.set $best (i32.add (local.get $row) (i32.shl (local.get $ox) (i32.const 3))))
+          (local.set $bv (f32.load (i32.add (local.get $x) (local.get $best))))
+          (local.set $at (i32.add (local.get $best) (i32.const 4)))
+          (local.set $v (f32.load (i32.add (local.get $x) (local.get $at))))
+          (if (f32.gt (local.get $v) (local.get $bv)) (then (local.set $best (local.get $at)) (local.set $bv (local.get $v))))
+          (local.set $at (i32.add (i32.add (local.get $row) (i32.shl (local.get $ox) (i32.const 3))) (local.get $rowb)))
+          (local.set $v (f32.load (i32.add (local.get $x) (local.get $at))))
+          (if (f32.gt (local.get $v) (local.get $bv)) (then (local.set $best (local.get $at)) (local.set $bv (local.get $v))))
+          (local.set $at (i32.add (local.get $at) (i32.const 4)))
+          (local.set $v (f32.load (i32.add (local.get $x) (local.get $at))))
+          (if (f32.gt (local.get $v) (local.get $bv)) (then (local.set $best (local.get $at)) (local.set $bv (local.get $v))))
+          (local.set $out (i32.add (local.get $dx) (local.get $best)))
+          (f32.store (local.get $out) (f32.add (f32.load (local.get $out)) (f32.load (local.get $dy))))
+          (local.set $dy (i32.add (local.get $dy) (i32.const 4)))
+          (local.set $ox (i32.add (local.get $ox) (i32.const 1)))
+          (br $loop_x)))
+        (local.set $oy (i32.add (local.get $oy) (i32.const 1)))
+        (br $loop_y)))
+      (local.set $p (i32.add (local.get $p) (i32.const 1)))
+      (br $loop_p))))
+
   ;; Max pooling, k×k window, stride s, no padding: y[p, oy, ox] = max of the window, for every plane p.
   ;; With $backward = 1 it is the backward pass instead: dx (at $y, zeroed by the host, laid out like x) gets dy
   ;; added at each window's argmax.
   (func (export "max_pool") (param $backward i32) (param $x i32) (param $dy i32) (param $y i32) (param $planes i32) (param $h i32) (param $w i32)
                             (param $k i32) (param $s i32) (param $oh i32) (param $ow i32)
     (local $p i32) (local $oy i32) (local $ox i32) (local $plane i32) (local $best i32) (local $at i32)
-    (if (i32.and (i32.eqz (local.get $backward)) (i32.and (i32.eq (local.get $k) (i32.const 2)) (i32.eq (local.get $s) (i32.const 2))))
-      (then (call $max_pool_2x2 (local.get $x) (local.get $y) (local.get $planes) (local.get $h) (local.get $w) (local.get $oh) (local.get $ow))
-            (return)))
+    (if (i32.and (i32.eq (local.get $k) (i32.const 2)) (i32.eq (local.get $s) (i32.const 2)))
+      (then
+        (if (local.get $backward)
+          (then (call $max_pool_2x2_grad (local.get $x) (local.get $dy) (local.get $y) (local.get $planes) (local.get $h) (local.get $w) (local.get $oh) (local.get $ow)))
+          (else (call $max_pool_2x2 (local.get $x) (local.get $y) (local.get $planes) (local.get $h) (local.get $w) (local.get $oh) (local.get $ow))))
+        (return)))
     (block $done_p (loop $loop_p
       (br_if $done_p (i32.ge_u (local.get $p) (local.get $planes)))
       (local.set $plane (i32.add (local.get $x) (i32.shl (i32.mul (local.get $p) (i32.mul (local.get $h) (local.get $w))) (i32.const 2))))

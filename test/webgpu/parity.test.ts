@@ -1,0 +1,146 @@
+// WGSL kernels against the TypeScript originals on a real adapter (here Dawn OpenGL ES on llvmpipe): hash and
+// RNG bit-exact, normals and float kernels within the parity tolerance. No adapter fails the suite unless
+// HASHGUARD_SKIP_GPU_TESTS=1 says so: a silent skip would hide a broken backend.
+import { afterAll, describe, expect, test } from 'bun:test';
+import * as ops from '../../src/autodiff/ops.ts';
+import { referenceBackend, withBackend } from '../../src/backend/index.ts';
+import { chooseGpu, describeChoice, readEnv } from '../../src/backend/webgpu/device.ts';
+import { kernelSpecs, type KernelParams } from '../../src/backend/webgpu/kernel-specs.ts';
+import { runKernel, type KernelArrayData, type KernelRun } from '../../src/backend/webgpu/run-kernel.ts';
+import { bucketsFor, hashTable } from '../../src/hash/hashed-nets.ts';
+import { normal, randomU32, uniform } from '../../src/hash/rng.ts';
+import { Tensor } from '../../src/tensor/tensor.ts';
+import { RELATIVE_TOLERANCE } from '../helpers/backends.ts';
+import { randomTensor } from '../helpers/random.ts';
+
+const skipAllowed = readEnv('HASHGUARD_SKIP_GPU_TESTS') === '1';
+// backend 'auto' ignores a HASHGUARD_BACKEND=cpu in the environment: this suite is about the GPU kernels.
+const choice = await chooseGpu({ allowSoftware: true, backend: 'auto' });
+const gpu = choice.gpu;
+console.log(`webgpu parity: ${describeChoice(choice)}`);
+afterAll(() => gpu?.device.destroy());
+
+const SEEDS = [0, 1, 0x2545f491, 0xdeadbeef, 0xffffffff];
+
+/** Index of the first differing element, or -1 (with a length check), for a readable failure. */
+function firstMismatch(got: ArrayLike<number>, want: ArrayLike<number>): number {
+  if (got.length !== want.length) return Math.min(got.length, want.length);
+  for (let i = 0; i < got.length; i++) if (!Object.is(got[i], want[i])) return i;
+  return -1;
+}
+
+function expectBitExact(what: string, got: ArrayLike<number>, want: ArrayLike<number>) {
+  const i = firstMismatch(got, want);
+  expect(i === -1 ? 'equal' : `${what}: lengths ${got.length}/${want.length}, first difference at ${i}: got ${got[i]}, want ${want[i]}`).toBe('equal');
+}
+
+/** ‖got − want‖∞ ≤ tol · max(1, ‖want‖∞), the project's norm-wise parity rule. */
+function expectClose(what: string, got: ArrayLike<number>, want: ArrayLike<number>, tol = RELATIVE_TOLERANCE) {
+  expect(got.length).toBe(want.length);
+  let diff = 0;
+  let scale = 1;
+  for (let i = 0; i < want.length; i++) {
+    diff = Math.max(diff, Math.abs(got[i] - want[i]));
+    scale = Math.max(scale, Math.abs(want[i]));
+  }
+  expect({ what, relative: diff / scale < tol ? 'ok' : diff / scale }).toEqual({ what, relative: 'ok' });
+}
+
+const run = (id: string, params: KernelParams, inputs: Record<string, KernelArrayData> = {}, extra: Partial<KernelRun> = {}) =>
+  runKernel(gpu!.device, kernelSpecs[id], { params, inputs, ...extra });
+
+const f32 = (t: Tensor) => Float32Array.from(t.data);
+
+describe('webgpu parity', () => {
+  test('a WebGPU adapter is available (set HASHGUARD_SKIP_GPU_TESTS=1 to skip on machines without one)', () => {
+    if (!gpu && !skipAllowed) throw new Error(`no WebGPU device for the parity tests: ${describeChoice(choice)}`);
+  });
+
+  describe.skipIf(!gpu)('kernels', () => {
+    test('hash-table: buckets and signs bit-exact against src/hash, several seeds and bucket counts', async () => {
+      const [rows, cols] = [37, 101];
+      for (const seed of SEEDS)
+        for (const buckets of [1, 97, bucketsFor(1 / 8, rows, cols), 0xffffffff]) {
+          const out = await run('hash-table', { rows, cols, seed, buckets });
+          const want = hashTable(rows, cols, seed, buckets);
+          expectBitExact(`bucket seed=${seed} K=${buckets}`, out.bucket, want.bucket);
+          expectBitExact(`sign seed=${seed} K=${buckets}`, out.sign, Float32Array.from(want.sign));
+        }
+    });
+
+    test('hash-table: grids wrapped into y and other workgroup sizes give the same table', async () => {
+      const params = { rows: 50, cols: 61, seed: 7, buckets: 300 };
+      const want = hashTable(50, 61, 7, 300);
+      for (const [WG, cap] of [[64, 7], [1, 65535], [256, 4], [16, 20]]) {
+        const out = await run('hash-table', params, {}, { constants: { WG }, maxWorkgroupsPerDimension: cap });
+        expectBitExact(`bucket WG=${WG} cap=${cap}`, out.bucket, want.bucket);
+      }
+    });
+
+    test('rng-fill: u32 and uniform bit-exact, normal within 1e-5, several streams', async () => {
+      const count = 4099;
+      for (const stream of [...SEEDS, 0x6a09e667]) {
+        const out = await run('rng-fill', { count, stream });
+        const idx = Array.from({ length: count }, (_, c) => c);
+        expectBitExact(`u32 stream=${stream}`, out.bits, idx.map((c) => randomU32(stream, c)));
+        expectBitExact(`uniform stream=${stream}`, out.uniforms, Float32Array.from(idx, (c) => uniform(stream, c)));
+        // WGSL log/cos precision is implementation-defined (DESIGN section 3): per element, relative to max(1, |want|).
+        const want = idx.map((c) => normal(stream, c));
+        let worst = 0;
+        for (let c = 0; c < count; c++) worst = Math.max(worst, Math.abs(out.normals[c] - want[c]) / Math.max(1, Math.abs(want[c])));
+        expect(worst).toBeLessThan(1e-5);
+      }
+    });
+
+    test('relu matches the reference (exactly: it is a select)', async () => {
+      const x = randomTensor([3, 1000], -2, 2, 'f32');
+      x.data[0] = 0;
+      x.data[1] = -0;
+      const out = await run('relu', { size: x.size }, { x: f32(x) });
+      const want = f32(referenceBackend.unary('relu', x));
+      expectClose('relu', out.y, want);
+      expectBitExact('relu', out.y, want);
+    });
+
+    test('bias-add matches the reference on [N, C] and NCHW', async () => {
+      for (const shape of [[7, 13], [3, 5, 6, 7], [2, 1, 4, 4]]) {
+        const x = randomTensor(shape, -1, 1, 'f32');
+        const b = randomTensor([shape[1]], -1, 1, 'f32');
+        const spatial = shape.slice(2).reduce((a, d) => a * d, 1);
+        const out = await run('bias-add', { size: x.size, channels: shape[1], spatial }, { x: f32(x), bias: f32(b) });
+        expectClose(`bias-add [${shape}]`, out.y, referenceBackend.biasAdd(x, b).data);
+      }
+    });
+
+    test('dense matches reference matmul(x, Wᵀ) + b', async () => {
+      for (const [batch, inDim, outDim] of [[5, 300, 37], [1, 1, 1], [16, 64, 10]]) {
+        const x = randomTensor([batch, inDim], -1, 1, 'f32');
+        const w = randomTensor([outDim, inDim], -1, 1, 'f32');
+        const b = randomTensor([outDim], -1, 1, 'f32');
+        const out = await run('dense', { batch, inDim, outDim }, { x: f32(x), weight: f32(w), bias: f32(b) });
+        const want = referenceBackend.biasAdd(referenceBackend.matmul(x, w, false, true), b);
+        expectClose(`dense ${batch}x${inDim}→${outDim}`, out.y, want.data);
+      }
+    });
+
+    test('hashed-dense matches hashedWeight(w, hashTable) + reference matmul, several seeds', async () => {
+      const [batch, inDim, outDim] = [4, 200, 30];
+      const buckets = bucketsFor(1 / 8, outDim, inDim);
+      const x = randomTensor([batch, inDim], -1, 1, 'f32');
+      const w = randomTensor([buckets], -1, 1, 'f32');
+      const b = randomTensor([outDim], -1, 1, 'f32');
+      for (const seed of SEEDS) {
+        const out = await run('hashed-dense', { batch, inDim, outDim, buckets, seed }, { x: f32(x), weight: f32(w), bias: f32(b) });
+        const V = withBackend(referenceBackend, () => ops.hashedWeight(w, hashTable(outDim, inDim, seed, buckets), [outDim, inDim]));
+        const want = referenceBackend.biasAdd(referenceBackend.matmul(x, V, false, true), b);
+        expectClose(`hashed-dense seed=${seed}`, out.y, want.data);
+      }
+    });
+
+    test('empty dispatches return empty outputs; wrong input lengths are refused', async () => {
+      const out = await run('relu', { size: 0 }, { x: new Float32Array(0) });
+      expect(out.y.length).toBe(0);
+      await expect(run('relu', { size: 4 }, { x: new Float32Array(3) })).rejects.toThrow(/needs 4 elements/);
+    });
+  });
+});
