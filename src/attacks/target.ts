@@ -1,0 +1,121 @@
+// What an attack may see of a model: white-box (logits and input gradients through the autodiff), a score
+// oracle (scores only) or a label oracle (labels only). Every evaluation is counted per input row; oracles
+// enforce an optional total query budget.
+import * as ops from '../autodiff/ops.ts';
+import { noGrad } from '../autodiff/grad.ts';
+import type { Tensor } from '../tensor/tensor.ts';
+
+/** Raised when a query would exceed an oracle's budget; attacks stop and report what they have. */
+export class QueryBudgetExceeded extends Error {
+  constructor(readonly budget: number) {
+    super(`query budget of ${budget} exhausted`);
+  }
+}
+
+/** The model side of a white-box target: logits, and the input gradient of a loss of the logits. */
+export interface Differentiable {
+  readonly inputShape: readonly number[];
+  forward(x: Tensor): Tensor;
+  lossGradients(x: Tensor, loss: (logits: Tensor) => Tensor, want: { input?: boolean; params?: boolean }): { loss: number; logits: Tensor; dx: Tensor | null };
+}
+
+export type TargetKind = 'white-box' | 'scores' | 'labels';
+
+export interface Target {
+  readonly kind: TargetKind;
+  readonly inputShape: readonly number[];
+  /** Rows evaluated so far (each forward or gradient evaluation of one input counts one). */
+  readonly queries: number;
+  /** Predicted class per row (argmax of the scores, ties to the lowest index); every target answers this. */
+  predict(x: Tensor): Promise<number[]>;
+}
+
+/** Scores per row: logits (white-box, or an oracle configured to expose them) or probabilities. */
+export interface ScoreTarget extends Target {
+  scores(x: Tensor): Promise<Tensor>;
+}
+
+export interface GradientTarget extends ScoreTarget {
+  readonly kind: 'white-box';
+  /**
+   * The summed `loss(logits)` over the batch, the logits, and its gradient with respect to x (so each row
+   * gets its own example's gradient when the loss is a sum of per-row terms).
+   */
+  gradient(x: Tensor, loss: (logits: Tensor) => Tensor): Promise<{ loss: number; logits: Tensor; grad: Tensor }>;
+}
+
+export const isGradientTarget = (t: Target): t is GradientTarget => t.kind === 'white-box';
+export const isScoreTarget = (t: Target): t is ScoreTarget => t.kind === 'white-box' || t.kind === 'scores';
+
+/** Row-wise argmax with ties to the lowest index (the prediction rule). */
+export function argmaxRows(scores: Tensor): number[] {
+  const [n, k] = scores.shape;
+  const out: number[] = [];
+  for (let i = 0; i < n; i++) {
+    let best = 0;
+    for (let j = 1; j < k; j++) if (scores.data[i * k + j] > scores.data[i * k + best]) best = j;
+    out.push(best);
+  }
+  return out;
+}
+
+abstract class Counted {
+  protected count = 0;
+  constructor(readonly inputShape: readonly number[], private readonly budget = Infinity) {}
+  get queries(): number {
+    return this.count;
+  }
+  /** Charges n queries, refusing (before evaluating) the batch that would pass the budget. */
+  protected charge(n: number): void {
+    if (this.count + n > this.budget) throw new QueryBudgetExceeded(this.budget);
+    this.count += n;
+  }
+}
+
+/** Full access: logits and input gradients of any loss of the logits. */
+export class WhiteBox extends Counted implements GradientTarget {
+  readonly kind = 'white-box' as const;
+  constructor(private readonly model: Differentiable) {
+    super(model.inputShape);
+  }
+  async scores(x: Tensor): Promise<Tensor> {
+    this.charge(x.shape[0]);
+    return noGrad(() => this.model.forward(x));
+  }
+  async predict(x: Tensor): Promise<number[]> {
+    return argmaxRows(await this.scores(x));
+  }
+  async gradient(x: Tensor, loss: (logits: Tensor) => Tensor) {
+    this.charge(x.shape[0]);
+    const r = this.model.lossGradients(x, loss, { input: true });
+    return { loss: r.loss, logits: r.logits, grad: r.dx! };
+  }
+}
+
+/** Scores only: the model's logits, or its softmax probabilities (what a scoring endpoint returns). */
+export class ScoreOracle extends Counted implements ScoreTarget {
+  readonly kind = 'scores' as const;
+  constructor(private readonly model: { inputShape: readonly number[]; forward(x: Tensor): Tensor }, private readonly opts: { output?: 'logits' | 'probabilities'; budget?: number } = {}) {
+    super(model.inputShape, opts.budget);
+  }
+  async scores(x: Tensor): Promise<Tensor> {
+    this.charge(x.shape[0]);
+    const z = noGrad(() => this.model.forward(x));
+    return this.opts.output === 'probabilities' ? noGrad(() => ops.softmax(z)) : z;
+  }
+  async predict(x: Tensor): Promise<number[]> {
+    return argmaxRows(await this.scores(x));
+  }
+}
+
+/** Labels only (decision-based attacks). */
+export class LabelOracle extends Counted implements Target {
+  readonly kind = 'labels' as const;
+  constructor(private readonly model: { inputShape: readonly number[]; forward(x: Tensor): Tensor }, opts: { budget?: number } = {}) {
+    super(model.inputShape, opts.budget);
+  }
+  async predict(x: Tensor): Promise<number[]> {
+    this.charge(x.shape[0]);
+    return argmaxRows(noGrad(() => this.model.forward(x)));
+  }
+}
