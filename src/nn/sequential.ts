@@ -101,11 +101,11 @@ export class Sequential {
    * forward and backward run compiled and the autodiff differentiates only loss(logits); otherwise the
    * autodiff runs end to end. Both give the same numbers up to float32 rounding (tests compare them).
    */
-  lossGradients(x: Tensor, loss: (logits: Tensor) => Tensor, want: { input?: boolean; params?: boolean }): {
+  lossGradients(x: Tensor, loss: (logits: Tensor) => Tensor, want: { input?: boolean; params?: boolean }, params: ReadonlyMap<string, Tensor> = this.params): {
     loss: number; logits: Tensor; dx: Tensor | null; grads: Map<string, Tensor> | null;
   } {
     const names = this.parameterNames();
-    const chain = currentTape() === null && x.dtype === 'f32' ? this.compiled(getBackend(), this.params) : null;
+    const chain = currentTape() === null && x.dtype === 'f32' ? this.compiled(getBackend(), params) : null;
     if (chain) {
       const logits = chain.forward(x, true);
       const { value, grads: [dLogits] } = gradients(() => loss(logits), [logits]);
@@ -122,16 +122,16 @@ export class Sequential {
             const [rows, ...rest] = virtualWeightShape(spec);
             dw = getBackend().hashScatter(g.weight, hashTable(rows, rest.reduce((a, b) => a * b, 1), spec.hash.seed, spec.hash.buckets));
           }
-          grads!.set(spec.weight, dw.reshape(this.params.get(spec.weight)!.shape));
+          grads!.set(spec.weight, dw.reshape(params.get(spec.weight)!.shape));
           grads!.set(spec.bias, g.bias);
         });
         grads = new Map(names.map((n) => [n, grads!.get(n)!]));
       }
       return { loss: value.item(), logits, dx: r.dx, grads };
     }
-    const inputs = [...(want.input ? [x] : []), ...(want.params ? names.map((n) => this.params.get(n)!) : [])];
+    const inputs = [...(want.input ? [x] : []), ...(want.params ? names.map((n) => params.get(n)!) : [])];
     let logits = x;
-    const { value, grads } = gradients(() => loss((logits = this.forward(x))), inputs);
+    const { value, grads } = gradients(() => loss((logits = this.forward(x, params))), inputs);
     const off = want.input ? 1 : 0;
     return {
       loss: value.item(), logits, dx: want.input ? grads[0] : null,

@@ -1,0 +1,59 @@
+// A classifier with its DefenseSpec applied: static stages are already in its weights; a `random` stage is
+// drawn per call from a request seed (given, or the next value of the model's own counter). Implements the
+// white-box surface attacks use (forward, lossGradients), so attacks see exactly what a client would.
+import * as ops from '../autodiff/ops.ts';
+import { deriveStream } from '../hash/rng.ts';
+import type { Sequential } from '../nn/sequential.ts';
+import { Tensor } from '../tensor/tensor.ts';
+import type { DefenseSpec, GiStage } from './defense-spec.ts';
+import { noisyLastLayer, randomLogitScales } from './gradient-inhibition.ts';
+
+type RandomStage = Extract<GiStage, { kind: 'random' }>;
+
+export class DefendedModel {
+  readonly inputShape: readonly number[];
+  private readonly random: RandomStage | null;
+  private calls = 0;
+
+  /** `secret` seeds the per-call request seeds when none is given (a server keeps it private). */
+  constructor(readonly network: Sequential, readonly spec: DefenseSpec | null, private readonly secret = 0) {
+    this.inputShape = network.inputShape;
+    const randoms = (spec?.stages ?? []).filter((s): s is RandomStage => s.kind === 'random');
+    if (randoms.length > 1) throw new Error('defense: at most one random stage');
+    this.random = randoms[0] ?? null;
+  }
+
+  /** Whether answers vary from query to query (attacks then need EOT). */
+  get randomized(): boolean {
+    return this.random !== null;
+  }
+
+  /** The request seed for the next call without one: a counter mixed with the secret. */
+  nextSeed(): number {
+    return deriveStream(this.secret, this.calls++);
+  }
+
+  /** The parameters and per-row logit scales of one request. */
+  private draw(rows: number, seed: number | undefined): { params: ReadonlyMap<string, Tensor>; scales: Tensor | null } {
+    if (!this.random) return { params: this.network.params, scales: null };
+    const s = seed ?? this.nextSeed();
+    return {
+      params: noisyLastLayer(this.network.layers, this.network.params, this.random, s),
+      scales: new Tensor([rows, 1], randomLogitScales(this.random, s, rows)),
+    };
+  }
+
+  /** Logits of one request (fresh randomness unless `seed` is given). */
+  forward(x: Tensor, seed?: number): Tensor {
+    const { params, scales } = this.draw(x.shape[0], seed);
+    const z = this.network.forward(x, params);
+    return scales ? ops.mul(z, scales) : z;
+  }
+
+  /** Loss of the defended logits and its gradients (fresh randomness unless `seed` is given). */
+  lossGradients(x: Tensor, loss: (logits: Tensor) => Tensor, want: { input?: boolean; params?: boolean }, seed?: number) {
+    const { params, scales } = this.draw(x.shape[0], seed);
+    const r = this.network.lossGradients(x, (z) => loss(scales ? ops.mul(z, scales) : z), want, params);
+    return scales ? { ...r, logits: ops.mul(r.logits, scales) } : r;
+  }
+}

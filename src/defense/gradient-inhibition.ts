@@ -1,0 +1,70 @@
+// Retraining-free gradient inhibition (Liu & Wen, DESIGN section 1.2) as real edits of a trained model's
+// parameters: `magnitude` and `scale` return new weights; `random` draws its per-query logit scales and
+// last-layer weight noise from the counter RNG, so a request seed fixes every number on any backend.
+import { deriveStream, normal, uniform } from '../hash/rng.ts';
+import { isWeighted, type LayerSpec } from '../nn/layer-spec.ts';
+import { Tensor } from '../tensor/tensor.ts';
+import type { GiStage } from './defense-spec.ts';
+
+type Params = ReadonlyMap<string, Tensor>;
+
+const isFullyConnected = (l: LayerSpec) => l.type === 'dense' || l.type === 'hashed-dense';
+
+/** The last layer with weights (the one producing the logits). */
+export function lastWeighted(layers: readonly LayerSpec[]): Extract<LayerSpec, { weight: string; bias: string }> {
+  const last = [...layers].reverse().find(isWeighted);
+  if (!last) throw new Error('gradient inhibition: the model has no weighted layer');
+  return last;
+}
+
+/** W ← W + ε·sign(W) for the stored weights of every fully connected layer (biases untouched). */
+export function applyMagnitude(layers: readonly LayerSpec[], params: Params, eps: number): Map<string, Tensor> {
+  const out = new Map(params);
+  for (const l of layers) {
+    if (!isFullyConnected(l) || !('weight' in l)) continue;
+    const w = params.get(l.weight)!;
+    out.set(l.weight, new Tensor(w.shape, Float32Array.from(w.data, (v) => v + eps * Math.sign(v))));
+  }
+  return out;
+}
+
+/** Last layer W, b ← α·W, α·b. Every logit is multiplied by α > 0, so no prediction changes. */
+export function applyScale(layers: readonly LayerSpec[], params: Params, alpha: number): Map<string, Tensor> {
+  const out = new Map(params);
+  const last = lastWeighted(layers);
+  for (const name of [last.weight, last.bias]) {
+    const t = params.get(name)!;
+    out.set(name, new Tensor(t.shape, Float32Array.from(t.data, (v) => v * alpha)));
+  }
+  return out;
+}
+
+/** Applies the static stages in order (random stages are left for query time). */
+export function applyStaticStages(layers: readonly LayerSpec[], params: Params, stages: readonly GiStage[]): Map<string, Tensor> {
+  let p = new Map(params);
+  for (const s of stages) {
+    if (s.kind === 'magnitude') p = applyMagnitude(layers, p, s.eps);
+    else if (s.kind === 'scale') p = applyScale(layers, p, s.alpha);
+  }
+  return p;
+}
+
+const SCALE_TAG = 0x67697363; // 'gisc'
+const NOISE_TAG = 0x67696e7a; // 'ginz'
+
+/** α_i = alphaMin + (alphaMax − alphaMin)·u_i for rows i of a request, u_i = uniform(stream(seed), i). */
+export function randomLogitScales(stage: Extract<GiStage, { kind: 'random' }>, requestSeed: number, rows: number): Float32Array {
+  const stream = deriveStream(requestSeed, SCALE_TAG);
+  return Float32Array.from({ length: rows }, (_, i) => Math.fround(stage.alphaMin + (stage.alphaMax - stage.alphaMin) * uniform(stream, i)));
+}
+
+/** Last-layer real weights × (1 + noise·N(0, 1)) elementwise (the same draw for every row of a request). */
+export function noisyLastLayer(layers: readonly LayerSpec[], params: Params, stage: Extract<GiStage, { kind: 'random' }>, requestSeed: number): Map<string, Tensor> {
+  if (stage.noise === 0) return new Map(params);
+  const out = new Map(params);
+  const last = lastWeighted(layers);
+  const w = params.get(last.weight)!;
+  const stream = deriveStream(requestSeed, NOISE_TAG);
+  out.set(last.weight, new Tensor(w.shape, Float32Array.from(w.data, (v, i) => v * Math.fround(1 + stage.noise * normal(stream, i)))));
+  return out;
+}
