@@ -5,12 +5,14 @@ import { evalCommand, evalUsage } from './eval.ts';
 import { trainCommand, trainUsage } from './train.ts';
 import { convertCommand, convertUsage } from './convert.ts';
 import { hardenCommand, hardenUsage } from './harden.ts';
+import { auditCommand, auditUsage } from './audit.ts';
 
 const commands: Record<string, { run: (argv: string[]) => Promise<void>; usage: string }> = {
   train: { run: trainCommand, usage: trainUsage },
   eval: { run: evalCommand, usage: evalUsage },
   convert: { run: convertCommand, usage: convertUsage },
   harden: { run: hardenCommand, usage: hardenUsage },
+  audit: { run: auditCommand, usage: auditUsage },
 };
 
 async function main(argv: string[]): Promise<number> {

@@ -1,0 +1,216 @@
+// APGD (Croce & Hein 2020): PGD with momentum and a step size that halves at checkpoints when progress
+// stalls, each halving restarting from the best point so far; APGD-CE and APGD-DLR, L∞ (L2 optional).
+import { noGrad } from '../autodiff/grad.ts';
+import { deriveStream, normal, uniform } from '../hash/rng.ts';
+import { Tensor } from '../tensor/tensor.ts';
+import { finish, project, putRows, rowSize, start, takeRows } from './evaluate.ts';
+import { attackLoss, type LossName } from './losses.ts';
+import { argmaxRows, isGradientTarget, QueryBudgetExceeded, type Target } from './target.ts';
+import type { Attack, AttackResult, Budget } from './types.ts';
+
+export interface ApgdOptions {
+  norm?: 'linf' | 'l2';
+  /** Radius of the ball (default 0.3 for L∞, 2 for L2: DESIGN's MNIST budgets). */
+  eps?: number;
+  /** Iterations N_iter per restart (default 100, the paper's). */
+  steps?: number;
+  /** 'ce' → APGD-CE, 'dlr' → APGD-DLR (default 'ce'); the other PGD losses also run. */
+  loss?: LossName;
+  /** Momentum α (default 0.75). */
+  momentum?: number;
+  /** ρ of the oscillation condition (default 0.75). */
+  rho?: number;
+  /** Random restarts; later ones retry only the examples not yet broken (default 1). */
+  restarts?: number;
+  /** Seed of the random starts (default 0). */
+  seed?: number;
+}
+
+/**
+ * Checkpoints w_j = ⌈p_j·N⌉ with p_0 = 0, p_1 = 0.22, p_{j+1} = p_j + max(p_j − p_{j−1} − 0.03, 0.06), up to N
+ * (N = 100 → 0, 22, 41, 57, 70, 80, 87, 93, 99).
+ */
+export function apgdCheckpoints(steps: number): number[] {
+  // NOTE: p in hundredths keeps the recurrence exact (0.22 + 0.19 is 0.41000000000000003 in floats, whose
+  // ceiling at N = 100 would be 42).
+  const p = [0, 22];
+  while (p[p.length - 1] < 100) p.push(p[p.length - 1] + Math.max(p[p.length - 1] - p[p.length - 2] - 3, 6));
+  const w: number[] = [];
+  for (const pj of p) {
+    const v = Math.ceil((pj * steps) / 100);
+    if (v <= steps && (!w.length || v > w[w.length - 1])) w.push(v);
+  }
+  return w;
+}
+
+/**
+ * APGD, Croce & Hein 2020, "Reliable evaluation of adversarial robustness with an ensemble of diverse
+ * parameter-free attacks" (arXiv 2003.01690). Norm L∞ (or L2); inputs in [0, 1]. Defaults: ε 0.3 (L2: 2),
+ * 100 iterations, loss 'ce', momentum 0.75, ρ 0.75, 1 restart, seed 0; initial step 2ε.
+ *
+ * From a random start x⁰ of the ball, z = P(xᵏ + η·sign∇f) (L2: ∇f/‖∇f‖₂) and
+ * xᵏ⁺¹ = P(xᵏ + α(z − xᵏ) + (1 − α)(xᵏ − xᵏ⁻¹)) (the first step without momentum). At each checkpoint w_j,
+ * per example, η halves and the iterate restarts from the highest-loss point when (1) the loss rose in fewer
+ * than ρ·(w_j − w_{j−1}) of the steps since w_{j−1}, or (2) η was not halved at w_{j−1} and the best loss
+ * has not improved since. Each example keeps its first misclassifying iterate (and stops there), else its
+ * highest-loss iterate. One gradient evaluation per active example per iteration, N + 1 per restart.
+ *
+ * @example
+ *   const r = await new APGD({ eps: 0.3, loss: 'dlr' }).run(new WhiteBox(model), x, y);
+ *   console.log(r.name, successRate(r));
+ */
+export class APGD implements Attack {
+  readonly name: string;
+  readonly opts: Required<ApgdOptions>;
+
+  constructor(opts: ApgdOptions = {}) {
+    const norm = opts.norm ?? 'linf';
+    this.opts = {
+      norm, eps: opts.eps ?? (norm === 'linf' ? 0.3 : 2), steps: opts.steps ?? 100, loss: opts.loss ?? 'ce',
+      momentum: opts.momentum ?? 0.75, rho: opts.rho ?? 0.75, restarts: opts.restarts ?? 1, seed: opts.seed ?? 0,
+    };
+    const o = this.opts;
+    if (!(o.eps >= 0) || !Number.isInteger(o.steps) || o.steps < 1 || !Number.isInteger(o.restarts) || o.restarts < 1 || !(o.momentum > 0 && o.momentum <= 1) || !(o.rho > 0 && o.rho <= 1)) {
+      throw new Error(`APGD: invalid options ${JSON.stringify(opts)} (eps ≥ 0, integer steps ≥ 1, restarts ≥ 1, momentum and rho in (0, 1])`);
+    }
+    this.name = `APGD-${o.loss.toUpperCase()}${norm === 'l2' ? '-L2' : ''}`;
+  }
+
+  async run(target: Target, x: Tensor, y: Tensor): Promise<AttackResult> {
+    if (!isGradientTarget(target)) throw new Error(`${this.name}: needs a white-box target (input gradients), got a ${target.kind} target`);
+    const o = this.opts;
+    const budget: Budget = { norm: o.norm, eps: o.eps };
+    const s = await start(target, x, y);
+    const n = x.shape[0], d = rowSize(x);
+    const out = Float32Array.from(x.data); // first misclassifying iterate, else the highest-loss one
+    const broken = s.cleanPred.map((p, i) => p !== s.labels[i]);
+    const checkpoints = apgdCheckpoints(o.steps);
+    // Per-example state, indexed by example (rows are gathered per iteration).
+    const cur = new Float32Array(x.size), prev = new Float32Array(x.size), grad = new Float32Array(x.size);
+    const best = new Float32Array(x.size), gradBest = new Float32Array(x.size);
+    const eta = new Float64Array(n), lossBest = new Float64Array(n), lossPrev = new Float64Array(n);
+    const lossAtCheck = new Float64Array(n), rises = new Int32Array(n), halvedAtCheck = new Uint8Array(n);
+    const best0 = new Uint8Array(n); // rows whose `best` holds an iterate of the current restart
+    const outLoss = new Float64Array(n).fill(-Infinity); // loss of `out` over all restarts
+    try {
+      for (let restart = 0; restart < o.restarts; restart++) {
+        let rows = s.labels.map((_, i) => i).filter((i) => !broken[i]);
+        if (!rows.length) break;
+        // Evaluates the iterates of `rows` (one query each), retires the misclassified rows, updates the best.
+        const assess = async (): Promise<void> => {
+          const labels = rows.map((r) => s.labels[r]);
+          const xs = takeRows(new Tensor(x.shape, cur), rows);
+          const { logits, grad: g } = await target.gradient(xs, (z) => attackLoss(o.loss, z, labels));
+          rows.forEach((r) => s.queries[r]++);
+          putRows(grad, g, rows);
+          const losses = rowLosses(o.loss, logits, labels), pred = argmaxRows(logits);
+          const keep: number[] = [];
+          rows.forEach((r, i) => {
+            if (losses[i] > lossPrev[r]) rises[r]++;
+            lossPrev[r] = losses[i];
+            if (!best0[r] || losses[i] > lossBest[r]) {
+              best0[r] = 1;
+              lossBest[r] = losses[i];
+              best.set(cur.subarray(r * d, (r + 1) * d), r * d);
+              gradBest.set(grad.subarray(r * d, (r + 1) * d), r * d);
+            }
+            const fooled = pred[i] !== s.labels[r];
+            if (fooled || losses[i] > outLoss[r]) {
+              outLoss[r] = losses[i];
+              out.set(cur.subarray(r * d, (r + 1) * d), r * d);
+            }
+            if (fooled) broken[r] = true;
+            else keep.push(r);
+          });
+          rows = keep;
+        };
+        putRows(cur, randomStart(takeRows(x, rows), o.norm, o.eps, deriveStream(o.seed, restart), rows, d), rows);
+        rows.forEach((r) => {
+          prev.set(cur.subarray(r * d, (r + 1) * d), r * d);
+          best0[r] = 0;
+          eta[r] = 2 * o.eps;
+          lossPrev[r] = Infinity; // the start is no rise
+          rises[r] = 0;
+          halvedAtCheck[r] = 0;
+        });
+        await assess();
+        rows.forEach((r) => (lossAtCheck[r] = lossBest[r]));
+        let next = 1; // index of the next checkpoint (checkpoints[0] = 0)
+        for (let k = 0; k < o.steps && rows.length; k++) {
+          const xs = takeRows(x, rows), xk = takeRows(new Tensor(x.shape, cur), rows);
+          const z = project(xs, step(xk, takeRows(new Tensor(x.shape, grad), rows), rows.map((r) => eta[r]), o.norm), budget);
+          // xᵏ⁺¹ = P(xᵏ + α(z − xᵏ) + (1 − α)(xᵏ − xᵏ⁻¹)); α = 1 on the first step (no previous iterate yet).
+          const a = k === 0 ? 1 : o.momentum;
+          const xPrev = takeRows(new Tensor(x.shape, prev), rows);
+          const mixed = new Float32Array(xk.size);
+          for (let i = 0; i < mixed.length; i++) mixed[i] = xk.data[i] + a * (z.data[i] - xk.data[i]) + (1 - a) * (xk.data[i] - xPrev.data[i]);
+          putRows(prev, xk, rows);
+          putRows(cur, project(xs, new Tensor(xk.shape, mixed), budget), rows);
+          await assess();
+          if (k + 1 !== checkpoints[next]) continue;
+          const window = checkpoints[next] - checkpoints[next - 1];
+          next++;
+          for (const r of rows) {
+            // NOTE: strict < as in the paper (Eq. 7); the reference code uses ≤.
+            const oscillating = rises[r] < o.rho * window;
+            const stalled = !halvedAtCheck[r] && lossBest[r] <= lossAtCheck[r];
+            halvedAtCheck[r] = oscillating || stalled ? 1 : 0;
+            lossAtCheck[r] = lossBest[r];
+            rises[r] = 0;
+            if (!halvedAtCheck[r]) continue;
+            // Halve η and restart from the best point, with no momentum carried across the jump.
+            eta[r] /= 2;
+            cur.set(best.subarray(r * d, (r + 1) * d), r * d);
+            prev.set(best.subarray(r * d, (r + 1) * d), r * d);
+            grad.set(gradBest.subarray(r * d, (r + 1) * d), r * d);
+            lossPrev[r] = lossBest[r];
+          }
+        }
+      }
+    } catch (e) {
+      // Stopped by the oracle's budget: `out` already holds each row's best iterate so far.
+      if (!(e instanceof QueryBudgetExceeded)) throw e;
+    }
+    return finish(target, x, new Tensor(x.shape, out), y, budget, s);
+  }
+}
+
+/** Per-row values of the attack loss (the loss is a sum of per-row terms, so each row is its own sum). */
+function rowLosses(loss: LossName, logits: Tensor, labels: readonly number[]): number[] {
+  return noGrad(() => labels.map((l, i) => attackLoss(loss, takeRows(logits, [i]), [l]).item()));
+}
+
+/** x + η·sign(g) (L∞) or x + η·g/‖g‖₂ per row (L2; a zero gradient leaves the row in place). */
+function step(x: Tensor, g: Tensor, eta: readonly number[], norm: 'linf' | 'l2'): Tensor {
+  const out = new Float32Array(x.size);
+  const d = rowSize(x);
+  eta.forEach((e, r) => {
+    let scale = e;
+    if (norm === 'l2') {
+      let s = 0;
+      for (let i = r * d; i < (r + 1) * d; i++) s += g.data[i] * g.data[i];
+      scale = s > 0 ? e / Math.sqrt(s) : 0;
+    }
+    for (let i = r * d; i < (r + 1) * d; i++) out[i] = x.data[i] + (norm === 'linf' ? e * Math.sign(g.data[i]) : scale * g.data[i]);
+  });
+  return new Tensor(x.shape, out);
+}
+
+/** A uniform point of the L∞ ball, or a point on the L2 sphere (Gaussian direction), projected. */
+function randomStart(x: Tensor, norm: 'linf' | 'l2', eps: number, stream: number, rows: readonly number[], d: number): Tensor {
+  const out = new Float32Array(x.size);
+  const e = Number.isFinite(eps) ? eps : 1;
+  rows.forEach((row, r) => {
+    // Counters depend on the example's index in the batch, not its position in the active set.
+    const base = row * d;
+    if (norm === 'linf') {
+      for (let i = 0; i < d; i++) out[r * d + i] = x.data[r * d + i] + (2 * uniform(stream, base + i) - 1) * e;
+    } else {
+      let s = 0;
+      const dir = new Float64Array(d);
+      for (let i = 0; i < d; i++) s += (dir[i] = normal(stream, base + i)) ** 2;
+      for (let i = 0; i < d; i++) out[r * d + i] = x.data[r * d + i] + (dir[i] * e) / Math.sqrt(s || 1);
+    }
+  });
+  return project(x, new Tensor(x.shape, out), { norm, eps });
+}

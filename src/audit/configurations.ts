@@ -1,0 +1,33 @@
+// The configurations an audit compares (DESIGN section 5): the dense model, its hashed counterpart, and the
+// hashed model under each gradient-inhibition stage, all as DefendedModels so attacks see what a client sees.
+import { DefendedModel } from '../defense/defended-model.ts';
+import type { DefenseSpec, GiStage } from '../defense/defense-spec.ts';
+import { applyStaticStages } from '../defense/gradient-inhibition.ts';
+import { Sequential } from '../nn/sequential.ts';
+
+export interface AuditConfiguration {
+  name: string;
+  model: DefendedModel;
+  stages: GiStage[];
+}
+
+/** The GI stages the audit applies (the README's measured defaults). */
+export const AUDIT_STAGES: { name: string; stage: GiStage }[] = [
+  { name: 'hashed+GI scale', stage: { kind: 'scale', alpha: 100 } },
+  { name: 'hashed+GI magnitude', stage: { kind: 'magnitude', eps: 0.01 } },
+  { name: 'hashed+GI random', stage: { kind: 'random', alphaMin: 1, alphaMax: 100, noise: 0.05 } },
+];
+
+/** dense, hashed, hashed+GI scale / magnitude / random; `secret` seeds the random stage's request seeds. */
+export function auditConfigurations(dense: Sequential, hashed: Sequential, hashedName: string, secret: number): AuditConfiguration[] {
+  const spec = (stages: GiStage[]): DefenseSpec => ({ stages, source: { name: hashedName, weightsSha256: '', hashed: true } });
+  return [
+    { name: 'dense', model: new DefendedModel(dense, null), stages: [] },
+    { name: 'hashed', model: new DefendedModel(hashed, null), stages: [] },
+    ...AUDIT_STAGES.map(({ name, stage }) => ({
+      name,
+      stages: [stage],
+      model: new DefendedModel(new Sequential(hashed.inputShape, hashed.layers, applyStaticStages(hashed.layers, hashed.params, [stage])), spec([stage]), secret),
+    })),
+  ];
+}

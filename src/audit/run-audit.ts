@@ -1,0 +1,193 @@
+// Runs the audit (DESIGN section 5): every configuration × every attack of the suite on a seeded test
+// subset, verdicts by majority of 10 fresh queries for randomized models, the paper table, the adaptive
+// per-example worst case, and the gradient-masking checks with their evidence.
+import * as ops from '../autodiff/ops.ts';
+import { noGrad } from '../autodiff/grad.ts';
+import { PGD } from '../attacks/pgd.ts';
+import { argmaxRows, WhiteBox } from '../attacks/target.ts';
+import { EOT } from '../attacks/eot.ts';
+import { median, type AttackResult } from '../attacks/types.ts';
+import type { DefendedModel } from '../defense/defended-model.ts';
+import { deriveStream, permutation } from '../hash/rng.ts';
+import { sha256Hex } from '../hash/sha256.ts';
+import { gatherBatch, type ImageSet } from '../nn/batches.ts';
+import type { Sequential } from '../nn/sequential.ts';
+import { Tensor } from '../tensor/tensor.ts';
+import { auditConfigurations, type AuditConfiguration } from './configurations.ts';
+import { SUITE, type Budgets } from './attack-suite.ts';
+import type { AttackSummary, AuditReport, Check, ConfigReport } from './report-types.ts';
+
+export interface AuditInput {
+  family: string;
+  datasetName: string;
+  dense: { name: string; model: Sequential; weightsSha256: string };
+  hashed: { name: string; model: Sequential; weightsSha256: string };
+  test: ImageSet;
+  n: number;
+  nQuery: number;
+  seed: number;
+  budgets: Budgets;
+  /** Suite ids to run (default: all). */
+  attacks?: string[];
+  command: string;
+  progress?: (line: string) => void;
+}
+
+const VERDICT_QUERIES = 10;
+
+/** Per-row predictions of 10 fresh queries → majority / any / single verdicts against the labels. */
+function verdicts(model: DefendedModel, x: Tensor, labels: readonly number[]): { majority: boolean[]; any: boolean[]; single: boolean[] } {
+  const wrong = labels.map(() => 0);
+  const single: boolean[] = [];
+  for (let q = 0; q < VERDICT_QUERIES; q++) {
+    const pred = argmaxRows(noGrad(() => model.forward(x)));
+    pred.forEach((p, i) => {
+      if (p !== labels[i]) wrong[i]++;
+      if (q === 0) single.push(p !== labels[i]);
+    });
+  }
+  return { majority: wrong.map((w) => w > VERDICT_QUERIES / 2), any: wrong.map((w) => w > 0), single };
+}
+
+const rate = (hits: readonly boolean[], among: readonly boolean[]) => {
+  let n = 0, s = 0;
+  among.forEach((c, i) => { if (c) { n++; if (hits[i]) s++; } });
+  return n ? s / n : 0;
+};
+
+/** Share of rows whose float32 cross-entropy input gradient is exactly zero in every component. */
+function zeroGradientShare(model: DefendedModel, x: Tensor, y: Tensor): number {
+  let zero = 0;
+  const d = x.size / x.shape[0];
+  for (let s = 0; s < x.shape[0]; s += 256) {
+    const rows = Math.min(256, x.shape[0] - s);
+    const xb = new Tensor([rows, ...x.shape.slice(1)], (x.data as Float32Array).subarray(s * d, (s + rows) * d));
+    const yb = new Tensor([rows], (y.data as Float32Array).subarray(s, s + rows));
+    const dx = model.lossGradients(xb, (z) => ops.sum(ops.crossEntropy(z, yb)), { input: true }).dx!;
+    for (let r = 0; r < rows; r++) if (dx.data.subarray(r * d, (r + 1) * d).every((v) => v === 0)) zero++;
+  }
+  return zero / x.shape[0];
+}
+
+export async function runAudit(input: AuditInput): Promise<AuditReport> {
+  const log = input.progress ?? (() => {});
+  const t0 = performance.now();
+  const indices = permutation(deriveStream(input.seed, 0x61756474), input.test.count).slice(0, input.n); // 'audt'
+  const indexSha256 = await sha256Hex(new Uint8Array(indices.buffer, indices.byteOffset, indices.byteLength));
+  const { x, y } = gatherBatch(input.test, indices, 0, input.n);
+  const nq = Math.min(input.nQuery, input.n);
+  const { x: xq, y: yq } = gatherBatch(input.test, indices, 0, nq);
+  const labels = Array.from(y.data, Math.round);
+  const configs = auditConfigurations(input.dense.model, input.hashed.model, input.hashed.name, input.seed);
+  const suite = SUITE.filter((e) => !input.attacks || input.attacks.includes(e.id));
+  const reports: ConfigReport[] = [];
+  const examples: AuditReport['examples'] = [];
+  for (const [ci, cfg] of configs.entries()) {
+    reports.push(await auditConfiguration(cfg, ci, configs.length));
+  }
+
+  async function auditConfiguration(cfg: AuditConfiguration, ci: number, total: number): Promise<ConfigReport> {
+    const tag = `[${ci + 1}/${total}] ${cfg.name}`;
+    const m = cfg.model;
+    const randomized = m.randomized;
+    const clean = verdicts(m, x, labels);
+    const cleanCorrect = clean.majority.map((w) => !w);
+    const zeroShare = zeroGradientShare(m, x, y);
+    log(`${tag}: clean accuracy ${(100 * cleanCorrect.filter(Boolean).length / input.n).toFixed(2)}%, zero gradients ${(100 * zeroShare).toFixed(1)}%`);
+    const attacks: AttackSummary[] = [];
+    const brokenBy = new Map<string, boolean[]>();
+    for (const entry of suite) {
+      if (entry.randomizedOnly && !randomized) continue;
+      const full = entry.subset === 'full';
+      const [xs, ys, count] = full ? [x, y, input.n] : [xq, yq, nq];
+      const { attack, target } = entry.make(m, { dense: input.dense.model, seed: input.seed, b: input.budgets });
+      const ta = performance.now();
+      const r: AttackResult = await attack.run(target, xs, ys);
+      const seconds = (performance.now() - ta) / 1000;
+      const v = randomized ? verdicts(m, r.xAdv, labels.slice(0, count)) : { majority: r.success, any: r.success, single: r.success };
+      const correct = cleanCorrect.slice(0, count);
+      const broken = v.majority.map((b, i) => b && correct[i]);
+      brokenBy.set(entry.id, broken);
+      const okNorms = r.success.map((s, i) => (s ? i : -1)).filter((i) => i >= 0);
+      const summary: AttackSummary = {
+        id: entry.id, name: attack.name, describe: entry.describe, table: entry.table, n: count,
+        successRate: rate(v.majority, correct), successAny: rate(v.any, correct), successSingle: rate(v.single, correct),
+        medianL2: median(okNorms.map((i) => r.norms.l2[i])), medianLinf: median(okNorms.map((i) => r.norms.linf[i])),
+        medianQueries: median(r.queries), seconds,
+      };
+      attacks.push(summary);
+      log(`${tag}: ${entry.id} ${(100 * summary.successRate).toFixed(1)}% on ${count} (${seconds.toFixed(1)} s)`);
+      const shown = broken.findIndex(Boolean);
+      if (shown >= 0 && !examples.some((e) => e.config === cfg.name) && entry.table === 'adaptive') {
+        const d = xs.size / count;
+        examples.push({
+          config: cfg.name, attack: entry.id, shape: [...xs.shape.slice(1)], label: labels[shown], prediction: r.predictions[shown],
+          clean: Array.from(xs.data.subarray(shown * d, (shown + 1) * d), (v) => Math.round(v * 1e4) / 1e4),
+          adversarial: Array.from(r.xAdv.data.subarray(shown * d, (shown + 1) * d), (v) => Math.round(v * 1e4) / 1e4),
+        });
+      }
+    }
+    const paper = attacks.filter((a) => a.table === 'paper');
+    const adaptive = attacks.filter((a) => a.table === 'adaptive');
+    const worst = (ids: string[], count: number) => {
+      const hit = Array.from({ length: count }, (_, i) => ids.some((id) => brokenBy.get(id)?.[i]));
+      return rate(hit, cleanCorrect.slice(0, count));
+    };
+    const adaptiveFull = adaptive.filter((a) => a.n === input.n).map((a) => a.id);
+    const checks = await maskingChecks(m, cfg, attacks, zeroShare, randomized, tag);
+    return {
+      name: cfg.name, stages: cfg.stages, randomized, cleanAccuracy: cleanCorrect.filter(Boolean).length / input.n, zeroGradientShare: zeroShare,
+      attacks,
+      paperAverage: paper.length ? paper.reduce((s, a) => s + a.successRate, 0) / paper.length : null,
+      adaptiveWorstCase: { full: { n: input.n, attacks: adaptiveFull, successRate: worst(adaptiveFull, input.n) }, query: { n: nq, attacks: adaptive.map((a) => a.id), successRate: worst(adaptive.map((a) => a.id), nq) } },
+      checks,
+    };
+  }
+
+  /** DESIGN section 5's gradient-masking checks (Carlini et al. 2019; AutoAttack's flags), each with its evidence. */
+  async function maskingChecks(m: DefendedModel, cfg: AuditConfiguration, attacks: AttackSummary[], zeroShare: number, randomized: boolean, tag: string): Promise<Check[]> {
+    const get = (id: string) => attacks.find((a) => a.id === id);
+    const checks: Check[] = [];
+    const b = input.budgets;
+    checks.push({ id: 'zero-gradients', pass: zeroShare <= 0.1, evidence: `${(100 * zeroShare).toFixed(1)}% of inputs have an exactly-zero float32 cross-entropy input gradient (flag above 10%)` });
+    const fgsm = get('fgsm'), pgd = get('pgd-ce');
+    if (fgsm && pgd) checks.push({ id: 'iterative-beats-single-step', pass: pgd.successRate >= fgsm.successRate, evidence: `PGD ${(100 * pgd.successRate).toFixed(1)}% vs FGSM ${(100 * fgsm.successRate).toFixed(1)}%` });
+    // ε sweep with PGD-CE on the query subset (EOT for randomized models).
+    const sweep: { eps: number; successRate: number }[] = [];
+    const target = () => (randomized ? new EOT(new WhiteBox(m), { n: 4 }) : new WhiteBox(m));
+    const cq = Math.min(input.nQuery, input.n);
+    const { x: xs, y: ys } = gatherBatch(input.test, permutation(deriveStream(input.seed, 0x61756474), input.test.count).slice(0, cq), 0, cq);
+    for (const f of [0.25, 0.5, 1]) {
+      const r = await new PGD({ eps: b.linf * f, alpha: (b.pgdAlpha * f), steps: b.pgdSteps, loss: 'cw', seed: input.seed }).run(target(), xs, ys);
+      const correct = r.cleanCorrect;
+      sweep.push({ eps: b.linf * f, successRate: rate(r.success, correct) });
+    }
+    const monotone = sweep.every((s, i) => i === 0 || s.successRate >= sweep[i - 1].successRate);
+    checks.push({ id: 'monotone-in-eps', pass: monotone, evidence: sweep.map((s) => `ε ${s.eps.toFixed(3)}: ${(100 * s.successRate).toFixed(1)}%`).join(', '), sweep });
+    const unbounded = await new PGD({ eps: Infinity, alpha: 0.05, steps: 100, loss: 'cw', randomStart: false, seed: input.seed }).run(target(), xs, ys);
+    const ur = rate(unbounded.success, unbounded.cleanCorrect);
+    checks.push({ id: 'unbounded-reaches-100', pass: ur === 1, evidence: `unbounded PGD (CW loss, 100 × 0.05) breaks ${(100 * ur).toFixed(1)}% of ${cq}` });
+    const whiteBest = Math.max(...attacks.filter((a) => ['pgd-ce', 'pgd-cw', 'apgd-dlr', 'pgd-ce-rescaled', 'eot-pgd'].includes(a.id)).map((a) => a.successRate), 0);
+    const blackBest = attacks.filter((a) => ['square', 'transfer', 'hsj'].includes(a.id));
+    const worseWhite = blackBest.filter((a) => a.successRate > whiteBest + 1e-9);
+    checks.push({
+      id: 'black-box-not-better', pass: worseWhite.length === 0,
+      evidence: `best white-box ${(100 * whiteBest).toFixed(1)}%; ${blackBest.map((a) => `${a.id} ${(100 * a.successRate).toFixed(1)}%`).join(', ') || 'no black-box attack run'}`,
+    });
+    const probe = gatherBatch(input.test, [0, 1, 2, 3], 0, 4).x;
+    const z1 = noGrad(() => m.forward(probe)), z2 = noGrad(() => m.forward(probe));
+    const differs = Array.from(z1.data).some((v, i) => v !== z2.data[i]);
+    checks.push({ id: 'randomness-needs-eot', pass: !differs, evidence: differs ? 'two identical queries returned different logits: randomized, EOT required (eot-pgd run)' : 'deterministic: identical queries return identical logits' });
+    input.progress?.(`${tag}: checks ${checks.map((c) => `${c.id} ${c.pass ? 'pass' : 'FLAG'}`).join(', ')}`);
+    void cfg;
+    return checks;
+  }
+
+  return {
+    format: 1, family: input.family, dataset: input.datasetName, command: input.command, date: new Date().toISOString(),
+    dense: { name: input.dense.name, weightsSha256: input.dense.weightsSha256 }, hashed: { name: input.hashed.name, weightsSha256: input.hashed.weightsSha256 },
+    weightsSha256: input.hashed.weightsSha256,
+    n: input.n, nQuery: nq, seed: input.seed, indexSha256, budgets: input.budgets, verdictQueries: VERDICT_QUERIES,
+    configurations: reports, examples, seconds: (performance.now() - t0) / 1000,
+  };
+}

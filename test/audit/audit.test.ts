@@ -1,0 +1,74 @@
+// A small audit end to end (mnist-lenet5 family, 40 images, a fast subset of the suite): every configuration
+// is present with its checks and evidence, GI scale masks gradients (flagged), the adaptive attacks still
+// break it, the same seed gives the same report numbers, and the Markdown/HTML renderings hold the tables.
+import { beforeAll, describe, expect, test } from 'bun:test';
+import { loadDataset } from '../../src/data/index.ts';
+import { MNIST_BUDGETS } from '../../src/audit/attack-suite.ts';
+import { auditHtml } from '../../src/audit/report-html.ts';
+import { auditMarkdown } from '../../src/audit/report-markdown.ts';
+import type { AuditReport } from '../../src/audit/report-types.ts';
+import { runAudit } from '../../src/audit/run-audit.ts';
+import { committedModel } from '../helpers/attack-data.ts';
+
+let report: AuditReport;
+const run = async () => {
+  const { test } = await loadDataset('mnist');
+  return runAudit({
+    family: 'mnist-lenet5', datasetName: 'mnist',
+    dense: { name: 'mnist-lenet5', model: await committedModel('mnist-lenet5'), weightsSha256: 'd' },
+    hashed: { name: 'mnist-lenet5-h8', model: await committedModel('mnist-lenet5-h8'), weightsSha256: 'h' },
+    test, n: 40, nQuery: 10, seed: 3, budgets: MNIST_BUDGETS,
+    attacks: ['fgsm', 'bim', 'pgd-ce', 'pgd-cw', 'pgd-ce-rescaled', 'eot-pgd', 'transfer', 'square'],
+    command: 'test',
+  });
+};
+
+describe('audit (small)', () => {
+  beforeAll(async () => {
+    report = await run();
+  }, 300_000);
+
+  test('five configurations, each with clean accuracy, attacks and every masking check', () => {
+    expect(report.configurations.map((c) => c.name)).toEqual(['dense', 'hashed', 'hashed+GI scale', 'hashed+GI magnitude', 'hashed+GI random']);
+    for (const c of report.configurations) {
+      expect(c.cleanAccuracy).toBeGreaterThan(0.9);
+      expect(c.checks.map((k) => k.id).sort()).toEqual(['black-box-not-better', 'iterative-beats-single-step', 'monotone-in-eps', 'randomness-needs-eot', 'unbounded-reaches-100', 'zero-gradients'].sort());
+      for (const k of c.checks) expect(k.evidence.length).toBeGreaterThan(10);
+      expect(c.attacks.some((a) => a.id === 'eot-pgd')).toBe(c.randomized);
+    }
+    expect(report.indexSha256).toMatch(/^[0-9a-f]{64}$/);
+  });
+
+  test('GI scale: cross-entropy attacks collapse, gradients are flagged, adaptive attacks still break it', () => {
+    const scale = report.configurations.find((c) => c.name === 'hashed+GI scale')!;
+    const hashed = report.configurations.find((c) => c.name === 'hashed')!;
+    const asr = (c: typeof scale, id: string) => c.attacks.find((a) => a.id === id)!.successRate;
+    expect(asr(scale, 'fgsm')).toBeLessThan(asr(hashed, 'fgsm'));
+    expect(scale.checks.find((k) => k.id === 'zero-gradients')!.pass).toBe(false);
+    expect(scale.zeroGradientShare).toBeGreaterThan(0.5);
+    expect(asr(scale, 'pgd-cw')).toBeGreaterThan(0.9);
+    expect(scale.adaptiveWorstCase.full.successRate).toBeGreaterThanOrEqual(asr(hashed, 'pgd-ce') - 0.05);
+    const random = report.configurations.find((c) => c.name === 'hashed+GI random')!;
+    expect(random.checks.find((k) => k.id === 'randomness-needs-eot')!.pass).toBe(false);
+    expect(hashed.checks.find((k) => k.id === 'randomness-needs-eot')!.pass).toBe(true);
+  });
+
+  test('Markdown and HTML carry both tables, the checks and the image grid', () => {
+    const md = auditMarkdown(report);
+    expect(md).toContain('## Paper table');
+    expect(md).toContain('## Adaptive table');
+    expect(md).toContain('worst case per image');
+    expect(md).toContain('`zero-gradients`');
+    const html = auditHtml(report, md, report.examples);
+    expect(html.startsWith('<!doctype html>')).toBe(true);
+    expect(html).toContain('<svg');
+    expect(html).not.toContain('<script');
+    expect(report.examples.length).toBeGreaterThan(0);
+  });
+
+  test('the same seed reproduces every number', async () => {
+    const again = await run();
+    const nums = (r: AuditReport) => r.configurations.map((c) => [c.cleanAccuracy, c.zeroGradientShare, ...c.attacks.map((a) => a.successRate), ...c.checks.map((k) => k.pass)]);
+    expect(nums(again)).toEqual(nums(report));
+  }, 300_000);
+});
