@@ -62,6 +62,8 @@ export async function start(target: Target, x: Tensor, y: Tensor): Promise<{ lab
   if (y.rank !== 1 || y.shape[0] !== x.shape[0]) throw new Error(`attack: labels must be [${x.shape[0]}], got [${y.shape.join(', ')}]`);
   const labels = labelsOf(y);
   const cleanPred = x.shape[0] ? await target.predict(x) : [];
+  // The final check's queries are set aside now, so a budgeted oracle stops the attack before them.
+  target.reserve?.(x.shape[0]);
   return { labels, cleanPred, cleanCorrect: cleanPred.map((p, i) => p === labels[i]), queries: labels.map(() => 1) };
 }
 
@@ -72,6 +74,7 @@ export async function start(target: Target, x: Tensor, y: Tensor): Promise<{ lab
 export async function finish(target: Target, x: Tensor, xAdv: Tensor, y: Tensor, budget: Budget | null, s: { cleanCorrect: boolean[]; queries: number[] }): Promise<AttackResult> {
   const projected = project(x, xAdv, budget);
   const labels = labelsOf(y);
+  target.release?.(x.shape[0]);
   const predictions = x.shape[0] ? await target.predict(projected) : [];
   return {
     xAdv: projected,

@@ -28,6 +28,12 @@ export interface Target {
   readonly queries: number;
   /** Predicted class per row (argmax of the scores, ties to the lowest index); every target answers this. */
   predict(x: Tensor): Promise<number[]>;
+  /**
+   * Sets n queries of the budget aside (the attack's final check) so the attack's own queries run out
+   * first; release(n) hands them back just before they are spent. Budgetless targets may omit both.
+   */
+  reserve?(n: number): void;
+  release?(n: number): void;
 }
 
 /** Scores per row: logits (white-box, or an oracle configured to expose them) or probabilities. */
@@ -61,14 +67,22 @@ export function argmaxRows(scores: Tensor): number[] {
 
 abstract class Counted {
   protected count = 0;
+  private reserved = 0;
   constructor(readonly inputShape: readonly number[], private readonly budget = Infinity) {}
   get queries(): number {
     return this.count;
   }
-  /** Charges n queries, refusing (before evaluating) the batch that would pass the budget. */
+  /** Charges n queries, refusing (before evaluating) the batch that would eat into the budget or the reserve. */
   protected charge(n: number): void {
-    if (this.count + n > this.budget) throw new QueryBudgetExceeded(this.budget);
+    if (this.count + this.reserved + n > this.budget) throw new QueryBudgetExceeded(this.budget);
     this.count += n;
+  }
+  reserve(n: number): void {
+    if (this.count + this.reserved + n > this.budget) throw new QueryBudgetExceeded(this.budget);
+    this.reserved += n;
+  }
+  release(n: number): void {
+    this.reserved = Math.max(0, this.reserved - n);
   }
 }
 
