@@ -27,6 +27,12 @@ export interface PgdOptions {
   temperature?: number;
   /** Seed of the random starts (default 0). */
   seed?: number;
+  /**
+   * Keep an example at its first misclassifying iterate (default true). false runs every step and keeps the
+   * last iterate, which lands deep inside the wrong class: what a randomized model needs, where a point just
+   * past the boundary flips back on the next query.
+   */
+  earlyStop?: boolean;
 }
 
 /**
@@ -48,6 +54,7 @@ export class PGD implements Attack {
     this.opts = {
       norm, eps, alpha: opts.alpha ?? (norm === 'linf' ? eps / 30 : eps / 8), steps: opts.steps ?? 40, restarts: opts.restarts ?? 1,
       randomStart: opts.randomStart ?? true, loss: opts.loss ?? 'ce', kappa: opts.kappa ?? 0, temperature: opts.temperature ?? 1, seed: opts.seed ?? 0,
+      earlyStop: opts.earlyStop ?? true,
     };
     const o = this.opts;
     if (!(o.eps >= 0) || !(o.alpha > 0) || !Number.isInteger(o.steps) || o.steps < 0 || !Number.isInteger(o.restarts) || o.restarts < 1) {
@@ -74,6 +81,11 @@ export class PGD implements Attack {
         const labels = rows.map((r) => s.labels[r]);
         if (step === o.steps) {
           putRows(best, cur, rows); // the last iterate of every row still unbroken
+          if (!o.earlyStop && restart + 1 < o.restarts) {
+            // Later restarts retry only the rows this run did not break (one counted query per row).
+            const pred = await target.predict(cur);
+            rows.forEach((r, i) => { s.queries[r]++; if (pred[i] !== s.labels[r]) broken[r] = true; });
+          }
           break;
         }
         const { logits, grad } = await target.gradient(cur, (z) => attackLoss(o.loss, z, labels, o));
@@ -84,7 +96,7 @@ export class PGD implements Attack {
         rows.forEach((r, i) => {
           let bestJ = 0;
           for (let j = 1; j < k; j++) if (logits.data[i * k + j] > logits.data[i * k + bestJ]) bestJ = j;
-          if (bestJ !== s.labels[r]) {
+          if (o.earlyStop && bestJ !== s.labels[r]) {
             broken[r] = true;
             putRows(best, takeRows(cur, [i]), [r]);
           } else keep.push(i);

@@ -73,8 +73,10 @@ export const SUITE: SuiteEntry[] = [
     make: (m, { b, seed }) => ({ attack: new PGD({ eps: b.linf, alpha: b.pgdAlpha, steps: b.pgdSteps, loss: 'ce-rescaled', temperature: 100, seed }), target: new WhiteBox(m) }),
   },
   {
-    id: 'eot-pgd', table: 'adaptive', subset: 'full', randomizedOnly: true, describe: 'EOT(8)-PGD L∞, CW margin loss',
-    make: (m, { b, seed }) => ({ attack: new PGD({ eps: b.linf, alpha: b.pgdAlpha, steps: b.pgdSteps, loss: 'cw', seed }), target: new EOT(new WhiteBox(m), { n: 8 }) }),
+    id: 'eot-pgd', table: 'adaptive', subset: 'full', randomizedOnly: true, describe: 'EOT(8)-PGD L∞, CW margin loss (κ 5), every step',
+    // Every step (no early stop) and a margin κ: the point must sit well inside the wrong class, or the next
+    // fresh query of the randomized model flips it back.
+    make: (m, { b, seed }) => ({ attack: new PGD({ eps: b.linf, alpha: b.pgdAlpha, steps: b.pgdSteps, loss: 'cw', kappa: 5, earlyStop: false, seed }), target: new EOT(new WhiteBox(m), { n: 8 }) }),
   },
   {
     id: 'cw-logits', table: 'adaptive', subset: 'query', describe: 'C&W-L2 on logits (minimum norm; counted within L2 ε)',

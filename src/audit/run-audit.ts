@@ -158,21 +158,23 @@ export async function runAudit(input: AuditInput): Promise<AuditReport> {
     const cq = Math.min(input.nQuery, input.n);
     const { x: xs, y: ys } = gatherBatch(input.test, permutation(deriveStream(input.seed, 0x61756474), input.test.count).slice(0, cq), 0, cq);
     for (const f of [0.25, 0.5, 1]) {
-      const r = await new PGD({ eps: b.linf * f, alpha: (b.pgdAlpha * f), steps: b.pgdSteps, loss: 'cw', seed: input.seed }).run(target(), xs, ys);
-      const correct = r.cleanCorrect;
-      sweep.push({ eps: b.linf * f, successRate: rate(r.success, correct) });
+      const r = await new PGD({ eps: b.linf * f, alpha: (b.pgdAlpha * f), steps: b.pgdSteps, loss: 'cw', seed: input.seed, ...(randomized ? { kappa: 5, earlyStop: false } : {}) }).run(target(), xs, ys);
+      const v = randomized ? verdicts(m, r.xAdv, labels.slice(0, cq)).majority : r.success;
+      sweep.push({ eps: b.linf * f, successRate: rate(v, r.cleanCorrect) });
     }
     const monotone = sweep.every((s, i) => i === 0 || s.successRate >= sweep[i - 1].successRate);
     checks.push({ id: 'monotone-in-eps', pass: monotone, evidence: sweep.map((s) => `ε ${s.eps.toFixed(3)}: ${(100 * s.successRate).toFixed(1)}%`).join(', '), sweep });
-    const unbounded = await new PGD({ eps: Infinity, alpha: 0.05, steps: 100, loss: 'cw', randomStart: false, seed: input.seed }).run(target(), xs, ys);
-    const ur = rate(unbounded.success, unbounded.cleanCorrect);
+    const unbounded = await new PGD({ eps: Infinity, alpha: 0.05, steps: 100, loss: 'cw', randomStart: false, seed: input.seed, ...(randomized ? { kappa: 5, earlyStop: false } : {}) }).run(target(), xs, ys);
+    const ur = rate(randomized ? verdicts(m, unbounded.xAdv, labels.slice(0, cq)).majority : unbounded.success, unbounded.cleanCorrect);
     checks.push({ id: 'unbounded-reaches-100', pass: ur === 1, evidence: `unbounded PGD (CW loss, 100 × 0.05) breaks ${(100 * ur).toFixed(1)}% of ${cq}` });
-    const whiteBest = Math.max(...attacks.filter((a) => ['pgd-ce', 'pgd-cw', 'apgd-dlr', 'pgd-ce-rescaled', 'eot-pgd'].includes(a.id)).map((a) => a.successRate), 0);
-    const blackBest = attacks.filter((a) => ['square', 'transfer', 'hsj'].includes(a.id));
-    const worseWhite = blackBest.filter((a) => a.successRate > whiteBest + 1e-9);
+    // AutoAttack's flag: a black-box attack beating the cross-entropy gradient attacks a standard evaluation
+    // runs means those gradients are masked (the adaptive white-box attacks are reported separately).
+    const ceBest = Math.max(...attacks.filter((a) => ['fgsm', 'bim', 'pgd-ce'].includes(a.id)).map((a) => a.successRate), 0);
+    const blackBox = attacks.filter((a) => ['square', 'transfer', 'hsj'].includes(a.id));
+    const beats = blackBox.filter((a) => a.successRate > ceBest + 0.01);
     checks.push({
-      id: 'black-box-not-better', pass: worseWhite.length === 0,
-      evidence: `best white-box ${(100 * whiteBest).toFixed(1)}%; ${blackBest.map((a) => `${a.id} ${(100 * a.successRate).toFixed(1)}%`).join(', ') || 'no black-box attack run'}`,
+      id: 'black-box-not-better', pass: beats.length === 0,
+      evidence: `best cross-entropy gradient attack ${(100 * ceBest).toFixed(1)}%; ${blackBox.map((a) => `${a.id} ${(100 * a.successRate).toFixed(1)}% (n ${a.n})`).join(', ') || 'no black-box attack run'}`,
     });
     const probe = gatherBatch(input.test, [0, 1, 2, 3], 0, 4).x;
     const z1 = noGrad(() => m.forward(probe)), z2 = noGrad(() => m.forward(probe));

@@ -4,6 +4,7 @@
 import { Tensor } from '../tensor/tensor.ts';
 import type { Sequential } from '../nn/sequential.ts';
 import type { ModelPayload, Reply, Request, Task, TaskResult } from './protocol.ts';
+import type { DefendedInput, DefendedResult, RandomDraw } from './defended-task.ts';
 
 export interface PoolOptions {
   /** Number of workers; default: the machine's logical cores (navigator.hardwareConcurrency). */
@@ -178,6 +179,18 @@ export class WorkerPool {
       loss += r.loss;
     });
     return { loss, grad: new Tensor(x.shape, grad), logits: new Tensor([n, classes], logits) };
+  }
+
+  /**
+   * One serving request, whole, on worker `worker` (the caller picks it, e.g. the least busy): the model's
+   * defended logits, or a client error for an undecodable image. The input's buffer is transferred.
+   */
+  async defendedForward(model: Sequential, input: DefendedInput, random: RandomDraw | null, worker = 0): Promise<DefendedResult> {
+    if (!Number.isInteger(worker) || worker < 0 || worker >= this.size) throw new Error(`WorkerPool: no worker ${worker}`);
+    const id = await this.ensure(model);
+    const data = 'x' in input ? input.x : input.image;
+    const transfer = data.byteOffset === 0 && data.byteLength === data.buffer.byteLength ? [data.buffer as ArrayBuffer] : [];
+    return await this.send(worker, { kind: 'defendedForward', model: id, input, random }, transfer) as DefendedResult;
   }
 
   /** Frees a model's copies in the workers. */

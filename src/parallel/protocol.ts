@@ -1,6 +1,7 @@
 // Messages between the WorkerPool (main thread) and its workers. Plain data only (structured clone): layer
 // specs, parameter arrays, input shards.
 import type { LayerSpec } from '../nn/layer-spec.ts';
+import type { DefendedResult, DefendedTask } from './defended-task.ts';
 
 /** A model as it travels to a worker: its architecture and every parameter's shape and values. */
 export interface ModelPayload {
@@ -15,13 +16,15 @@ export type Task =
   | { kind: 'forward'; model: string; x: Float32Array; n: number }
   | { kind: 'lossGrad'; model: string; x: Float32Array; y: Float32Array; n: number }
   | { kind: 'inputGrad'; model: string; x: Float32Array; y: Float32Array; n: number }
-  | { kind: 'unload'; model: string };
+  | { kind: 'unload'; model: string }
+  | DefendedTask;
 
 export type TaskResult =
   | { kind: 'ok' }
   | { kind: 'forward'; logits: Float32Array }
   | { kind: 'lossGrad'; loss: number; correct: number; grads: Record<string, Float32Array> }
-  | { kind: 'inputGrad'; loss: number; grad: Float32Array; logits: Float32Array };
+  | { kind: 'inputGrad'; loss: number; grad: Float32Array; logits: Float32Array }
+  | DefendedResult;
 
 export interface Request { id: number; task: Task }
 export type Reply = { id: number; result: TaskResult } | { id: number; error: string };

@@ -5,6 +5,7 @@ import * as ops from '../autodiff/ops.ts';
 import { crossEntropyLoss } from '../nn/losses.ts';
 import { Sequential } from '../nn/sequential.ts';
 import { Tensor } from '../tensor/tensor.ts';
+import { runDefended } from './defended-task.ts';
 import type { ModelPayload, Task, TaskResult } from './protocol.ts';
 
 const models = new Map<string, Sequential>();
@@ -61,5 +62,7 @@ export function runTask(task: Task): TaskResult {
       const r = m.lossGradients(x, (logits) => ops.sum(ops.crossEntropy(logits, y)), { input: true });
       return { kind: 'inputGrad', loss: r.loss, grad: r.dx!.data as Float32Array, logits: r.logits.data as Float32Array };
     }
+    case 'defendedForward':
+      return runDefended(modelFor(task.model), task.input, task.random);
   }
 }

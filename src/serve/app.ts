@@ -1,0 +1,76 @@
+// createApp(options): the Hono app of the inference server (DESIGN section 6), without listening. Wires the
+// model registry, executor, scheduler, budgets and metrics into the feature routes and maps every error to
+// {"error": "..."}: HttpError keeps its status; anything else is a server fault, answered 500 without detail.
+import { Hono } from 'hono';
+import { MemoryBudgetStore, QueryBudget } from './budget/index.ts';
+import { classifyRoutes } from './classify/index.ts';
+import type { ServeContext, ServeEnv } from './context.ts';
+import { HttpError } from './errors.ts';
+import { workerExecutor } from './executor.ts';
+import { healthRoutes } from './health/index.ts';
+import { inferRoutes } from './infer/index.ts';
+import { metadataRoutes } from './metadata/index.ts';
+import { Metrics, metricsMiddleware, metricsRoutes } from './metrics/index.ts';
+import { openApiRoutes } from './openapi/index.ts';
+import { resolveBudgets, resolveLimits, type ServeOptions } from './options.ts';
+import { ModelRegistry } from './registry.ts';
+import { robustnessRoutes } from './robustness/index.ts';
+import { Scheduler } from './scheduler.ts';
+import { randomSecret, requestSeeds } from './seeds.ts';
+
+/** The app plus its lifecycle: `ready` settles when every model is warmed up; `close` frees what it made. */
+export type HashguardApp = Hono<ServeEnv> & {
+  readonly ready: Promise<void>;
+  readonly context: ServeContext;
+  close(): Promise<void>;
+};
+
+export function createApp(options: ServeOptions): HashguardApp {
+  const limits = resolveLimits(options.limits);
+  const budgets = resolveBudgets(options.budgets);
+  const log = options.log ?? ((m: string) => console.error(m));
+  const ownsExecutor = !options.executor;
+  const executor = options.executor ?? workerExecutor({ size: options.workers });
+  let models: ModelRegistry;
+  try {
+    models = new ModelRegistry(options.models, executor);
+  } catch (e) {
+    if (ownsExecutor) void executor.close();
+    throw e;
+  }
+  const metrics: Metrics = new Metrics({
+    queueDepth: () => scheduler.queueDepth,
+    inFlight: () => scheduler.inFlight,
+    backends: () => models.all().filter((m) => m.backend).map((m) => [m.name, m.backend!] as [string, string]),
+  });
+  const scheduler = new Scheduler(executor.concurrency, limits.maxQueue, (reason) => metrics.shed(reason));
+  const store = budgets ? (options.budgets && options.budgets.store) || new MemoryBudgetStore(options.now) : null;
+  const ctx: ServeContext = {
+    models, limits, budgets, scheduler, executor, metrics,
+    budget: budgets && store ? new QueryBudget(budgets, store) : null,
+    nextSeed: requestSeeds(options.secret ?? randomSecret()),
+    auditDir: options.auditDir ?? 'docs/audit',
+  };
+
+  const app = new Hono<ServeEnv>();
+  app.use('*', metricsMiddleware(metrics));
+  for (const routes of [healthRoutes, metadataRoutes, inferRoutes, classifyRoutes, robustnessRoutes, metricsRoutes, openApiRoutes]) {
+    app.route('/', routes(ctx));
+  }
+  app.notFound((c) => c.json({ error: `not found: ${c.req.method} ${c.req.path.slice(0, 200)}` }, 404));
+  app.onError((err, c) => {
+    if (err instanceof HttpError) return c.json({ error: err.message }, err.status, err.headers);
+    // Client input never gets here (every parse and check throws HttpError); this is a server fault.
+    log(`hashguard serve: ${c.req.method} ${c.req.path}: ${err instanceof Error ? err.stack ?? err.message : String(err)}`);
+    return c.json({ error: 'internal server error' }, 500);
+  });
+
+  let closed: Promise<void> | null = null;
+  return Object.assign(app, {
+    ready: models.ready,
+    context: ctx,
+    close: () => (closed ??= (async () => {
+      if (ownsExecutor) await executor.close();
+    })()),
+  });
+}

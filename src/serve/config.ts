@@ -1,0 +1,113 @@
+// Flags and environment of the server entry files (bun.ts, deno.ts), parsed the same way for both: argv and
+// env are passed in, so this file touches no runtime globals. Errors are ServeUsageError (exit code 2).
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { DEFAULT_BUDGETS, DEFAULT_LIMITS, SCORES_MODES, type Limits, type ModelSource, type ScoresMode, type ServeOptions } from './options.ts';
+
+export class ServeUsageError extends Error {}
+
+const REPO = (rel: string) => fileURLToPath(new URL(`../../${rel}`, import.meta.url));
+export const DEFAULT_MODEL = { name: 'mnist-lenet5-h8-gi', dir: REPO('models/mnist-lenet5-h8-gi') };
+
+export const serveUsage = `usage: bun src/serve/bun.ts [flags]   (or: npx deno run --allow-net --allow-read --allow-env src/serve/deno.ts [flags])
+  --host HOST              listen address (env HOST; default 127.0.0.1)
+  --port PORT              port, 0 for any free one (env PORT; default 8080)
+  --model NAME=DIR         serve the model directory DIR as NAME (repeatable; default ${DEFAULT_MODEL.name}=models/${DEFAULT_MODEL.name})
+  --scores NAME=MODE       reveal scores of model NAME: none | probabilities | logits (repeatable; default none)
+  --workers N              inference workers (default: logical cores)
+  --max-body-bytes N       JSON body limit (default ${DEFAULT_LIMITS.maxBodyBytes})
+  --max-image-bytes N      image body limit for :classify (default ${DEFAULT_LIMITS.maxImageBytes})
+  --max-image-pixels N     decoded image limit (default ${DEFAULT_LIMITS.maxImagePixels})
+  --max-batch N            images per infer request (default ${DEFAULT_LIMITS.maxBatch})
+  --deadline-ms N          per-request deadline (default ${DEFAULT_LIMITS.deadlineMs})
+  --max-queue N            requests waiting for a worker before 503 (default ${DEFAULT_LIMITS.maxQueue})
+  --budget-limit N         images per client per window, 0 = no budgets (default ${DEFAULT_BUDGETS.limit})
+  --budget-window-ms N     budget window (default ${DEFAULT_BUDGETS.windowMs})
+  --api-key KEY            an issued bearer key (repeatable; env HASHGUARD_API_KEYS, comma-separated)
+  --redis-url URL          keep budgets in Redis (env REDIS_URL)
+  --audit-dir DIR          audit reports for /robustness (default docs/audit)`;
+
+export interface ServerConfig {
+  host: string;
+  port: number;
+  /** createApp options, without a budget store (the entry file makes the Redis one). */
+  options: ServeOptions;
+  redisUrl: string | null;
+}
+
+function int(raw: string | undefined, name: string, fallback: number, min: number, max = Number.MAX_SAFE_INTEGER): number {
+  if (raw === undefined) return fallback;
+  const v = Number(raw);
+  if (raw.trim() === '' || !Number.isSafeInteger(v) || v < min || v > max) throw new ServeUsageError(`--${name}: expected an integer in [${min}, ${max}], got '${raw}'`);
+  return v;
+}
+
+function pairs(list: string[] | undefined, flag: string): [string, string][] {
+  return (list ?? []).map((p) => {
+    const i = p.indexOf('=');
+    if (i <= 0 || i === p.length - 1) throw new ServeUsageError(`--${flag} '${p}': expected NAME=VALUE`);
+    return [p.slice(0, i), p.slice(i + 1)];
+  });
+}
+
+/** Parses argv (without the runtime and script) and env into the server's configuration. */
+export function parseServeConfig(argv: string[], env: Record<string, string | undefined>): ServerConfig {
+  const multi = { type: 'string', multiple: true } as const, one = { type: 'string' } as const;
+  let v: Record<string, string | string[] | boolean | undefined>;
+  try {
+    v = parseArgs({
+      args: argv, strict: true, allowPositionals: false,
+      options: {
+        host: one, port: one, model: multi, scores: multi, workers: one, 'max-body-bytes': one, 'max-image-bytes': one,
+        'max-image-pixels': one, 'max-batch': one, 'deadline-ms': one, 'max-queue': one, 'budget-limit': one,
+        'budget-window-ms': one, 'api-key': multi, 'redis-url': one, 'audit-dir': one,
+      },
+    }).values;
+  } catch (e) {
+    throw new ServeUsageError((e as Error).message);
+  }
+  const s = (k: string) => v[k] as string | undefined;
+  const m = (k: string) => v[k] as string[] | undefined;
+  const models: Record<string, ModelSource> = {};
+  for (const [name, dir] of pairs(m('model'), 'model')) {
+    if (models[name]) throw new ServeUsageError(`--model ${name}: given twice`);
+    models[name] = { dir };
+  }
+  if (!Object.keys(models).length) models[DEFAULT_MODEL.name] = { dir: DEFAULT_MODEL.dir };
+  for (const [name, mode] of pairs(m('scores'), 'scores')) {
+    if (!models[name]) throw new ServeUsageError(`--scores ${name}: no such --model`);
+    if (!SCORES_MODES.includes(mode as ScoresMode)) throw new ServeUsageError(`--scores ${name}=${mode}: expected one of ${SCORES_MODES.join(', ')}`);
+    models[name].scores = mode as ScoresMode;
+  }
+  const limits: Limits = {
+    maxBodyBytes: int(s('max-body-bytes'), 'max-body-bytes', DEFAULT_LIMITS.maxBodyBytes, 1),
+    maxImageBytes: int(s('max-image-bytes'), 'max-image-bytes', DEFAULT_LIMITS.maxImageBytes, 1),
+    maxImagePixels: int(s('max-image-pixels'), 'max-image-pixels', DEFAULT_LIMITS.maxImagePixels, 1),
+    maxBatch: int(s('max-batch'), 'max-batch', DEFAULT_LIMITS.maxBatch, 1),
+    deadlineMs: int(s('deadline-ms'), 'deadline-ms', DEFAULT_LIMITS.deadlineMs, 1),
+    maxQueue: int(s('max-queue'), 'max-queue', DEFAULT_LIMITS.maxQueue, 0),
+  };
+  const budgetLimit = int(s('budget-limit'), 'budget-limit', DEFAULT_BUDGETS.limit, 0);
+  const keys = [...(m('api-key') ?? []), ...(env.HASHGUARD_API_KEYS ?? '').split(',').map((k) => k.trim()).filter(Boolean)];
+  const workers = s('workers');
+  return {
+    host: s('host') ?? env.HOST ?? '127.0.0.1',
+    port: int(s('port') ?? env.PORT, 'port', 8080, 0, 65535),
+    redisUrl: (s('redis-url') ?? env.REDIS_URL) || null,
+    options: {
+      models, limits,
+      budgets: budgetLimit === 0 ? false : {
+        limit: budgetLimit,
+        windowMs: int(s('budget-window-ms'), 'budget-window-ms', DEFAULT_BUDGETS.windowMs, 1),
+        ...(keys.length ? { keys } : {}),
+      },
+      ...(workers !== undefined ? { workers: int(workers, 'workers', 1, 1, 256) } : {}),
+      auditDir: s('audit-dir') ?? REPO('docs/audit'),
+    },
+  };
+}
+
+/** The URL to print for a listening address (IPv6 literals in brackets). */
+export function serverUrl(host: string, port: number): string {
+  return `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+}

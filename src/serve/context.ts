@@ -1,0 +1,81 @@
+// What every route shares: the model registry, limits, budgets, scheduler, metrics and the one inference
+// pipeline (budget → queue → worker → deadline) that both /infer and :classify go through.
+import type { Context } from 'hono';
+import type { LoadedModel } from '../nn/model.ts';
+import type { QueryBudget } from './budget/index.ts';
+import { clientIdentity } from './budget/index.ts';
+import { HttpError } from './errors.ts';
+import type { DefendedInput, InferenceExecutor } from './executor.ts';
+import type { Metrics } from './metrics/series.ts';
+import type { ModelRegistry, ServedModel } from './registry.ts';
+import type { Budgets, Limits } from './options.ts';
+import type { Scheduler } from './scheduler.ts';
+
+/** Hono environment: entry files pass the peer address as a binding (app.fetch(req, {clientAddress})). */
+export type ServeEnv = { Bindings: { clientAddress?: string } };
+
+export interface ServeContext {
+  models: ModelRegistry;
+  limits: Limits;
+  budgets: Omit<Budgets, 'store'> | null;
+  budget: QueryBudget | null;
+  scheduler: Scheduler;
+  executor: InferenceExecutor;
+  metrics: Metrics;
+  nextSeed: () => number;
+  auditDir: string;
+}
+
+/**
+ * Runs one request of `n` images on `model`: charges the client's budget (429), queues it (503 when full),
+ * runs it on the executor under the deadline (503), and returns the logits [n, classes]. A request that
+ * gets no answer (shed, deadline, bad image) is refunded, so only answered queries are counted.
+ */
+export async function infer(ctx: ServeContext, c: Context<ServeEnv>, model: ServedModel & { loaded: LoadedModel }, input: DefendedInput, n: number): Promise<Float32Array> {
+  // Shed before touching the budget store when the queue is already full (cheap, and no refund needed).
+  ctx.scheduler.assertRoom();
+  let refund: (() => Promise<void>) | null = null;
+  if (ctx.budget) {
+    try {
+      refund = await ctx.budget.charge(clientIdentity(c.req.header('authorization'), c.env?.clientAddress, ctx.budgets?.keys), n);
+    } catch (e) {
+      if (e instanceof HttpError && e.status === 429) ctx.metrics.budgetRejected();
+      if (e instanceof HttpError && e.status === 503) ctx.metrics.shed('budget_store');
+      throw e;
+    }
+  }
+  try {
+    const network = model.loaded.network;
+    const random = model.random ? { stage: model.random, seed: ctx.nextSeed() } : null;
+    const r = await ctx.scheduler.submit(() => ctx.executor.run(network, input, random), ctx.limits.deadlineMs);
+    if ('clientError' in r) throw new HttpError(r.status, r.clientError);
+    ctx.metrics.inferred(model.name, n);
+    return r.logits;
+  } catch (e) {
+    await refund?.();
+    throw e;
+  }
+}
+
+/** Argmax per row (ties to the lowest index, as Sequential.predict). */
+export function argmaxRows(logits: Float32Array, rows: number): number[] {
+  const k = logits.length / rows;
+  return Array.from({ length: rows }, (_, r) => {
+    let best = 0;
+    for (let j = 1; j < k; j++) if (logits[r * k + j] > logits[r * k + best]) best = j;
+    return best;
+  });
+}
+
+/** Softmax per row in float64 (max subtracted), returned as plain numbers. */
+export function softmaxRows(logits: Float32Array, rows: number): number[] {
+  const k = logits.length / rows, out: number[] = [];
+  for (let r = 0; r < rows; r++) {
+    let m = -Infinity;
+    for (let j = 0; j < k; j++) m = Math.max(m, logits[r * k + j]);
+    const e = Array.from({ length: k }, (_, j) => Math.exp(logits[r * k + j] - m));
+    const s = e.reduce((a, b) => a + b, 0);
+    for (const v of e) out.push(v / s);
+  }
+  return out;
+}

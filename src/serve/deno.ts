@@ -1,0 +1,54 @@
+// Deno entry, same app and flags as bun.ts:
+//   npx deno run --allow-net --allow-read --allow-env src/serve/deno.ts [flags]
+// Deno resolves hono and zod from node_modules through package.json (run `npm ci` first).
+import { parseServeConfig, serveUsage, ServeUsageError } from './config.ts';
+import { startApp } from './start.ts';
+
+// The few Deno APIs used here (the project typechecks against Bun's types only).
+declare const Deno: {
+  args: string[];
+  env: { toObject(): Record<string, string> };
+  exit(code: number): never;
+  addSignalListener(signal: 'SIGINT' | 'SIGTERM', handler: () => void): void;
+  serve(
+    options: { hostname: string; port: number; onListen?: (addr: { hostname: string; port: number }) => void },
+    handler: (req: Request, info: { remoteAddr: { hostname: string } }) => Response | Promise<Response>,
+  ): { shutdown(): Promise<void>; finished: Promise<void> };
+};
+
+if (Deno.args.includes('--help')) {
+  console.log(serveUsage);
+  Deno.exit(0);
+}
+let config;
+try {
+  config = parseServeConfig(Deno.args, Deno.env.toObject());
+} catch (e) {
+  if (!(e instanceof ServeUsageError)) throw e;
+  console.error(`error: ${e.message}\n${serveUsage}`);
+  Deno.exit(2);
+}
+let started;
+try {
+  started = await startApp(config);
+} catch (e) {
+  console.error(`error: ${(e as Error).message}`);
+  Deno.exit(1);
+}
+const { app, banner, shutdown } = started;
+const server = Deno.serve(
+  { hostname: config.host, port: config.port, onListen: ({ port }) => console.log(banner(port)) },
+  (req, info) => app.fetch(req, { clientAddress: info.remoteAddr.hostname }),
+);
+
+let stopping = false;
+const stop = async (signal: string) => {
+  if (stopping) return;
+  stopping = true;
+  console.log(`hashguard: ${signal}, shutting down`);
+  await server.shutdown();
+  await shutdown();
+  Deno.exit(0);
+};
+Deno.addSignalListener('SIGINT', () => void stop('SIGINT'));
+Deno.addSignalListener('SIGTERM', () => void stop('SIGTERM'));

@@ -1,0 +1,34 @@
+// GET /v2/models/{m} (OIP v2 model metadata, plus what a client of a defended model should know: the
+// defense spec, the backend that really runs it, the weights' sha256) and GET /v2/models/{m}/ready.
+import { Hono } from 'hono';
+import type { ServeContext, ServeEnv } from '../context.ts';
+import { INPUT_NAME, servedOutputs } from '../infer/index.ts';
+import { modelVersion } from '../registry.ts';
+
+export function metadataRoutes(ctx: ServeContext): Hono<ServeEnv> {
+  const app = new Hono<ServeEnv>();
+  app.get('/v2/models/:name', (c) => {
+    const m = ctx.models.requireReady(c.req.param('name'));
+    const { manifest, network } = m.loaded;
+    const classes = manifest.classes.length;
+    return c.json({
+      name: m.name,
+      versions: [modelVersion(m)],
+      platform: 'hashguard',
+      inputs: [{ name: INPUT_NAME, datatype: 'FP32', shape: [-1, ...network.inputShape], parameters: { range: manifest.input.range, acceptsUint8: true } }],
+      outputs: servedOutputs(m).map((name) => name === 'labels'
+        ? { name, datatype: 'INT64', shape: [-1] }
+        : { name, datatype: 'FP32', shape: [-1, classes] }),
+      classes: manifest.classes,
+      defense: m.spec,
+      randomized: m.random !== null,
+      backend: m.backend,
+      weightsSha256: manifest.weights.sha256,
+    });
+  });
+  app.get('/v2/models/:name/ready', (c) => {
+    const m = ctx.models.requireReady(c.req.param('name'));
+    return c.json({ name: m.name, ready: true });
+  });
+  return app;
+}

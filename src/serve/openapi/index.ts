@@ -1,0 +1,113 @@
+// GET /openapi.json: a hand-written OpenAPI 3.1 description of the server's routes. Hand-written on purpose
+// (no generator, STYLE "no generated code"); test/serve checks that every route the app serves is listed.
+import { Hono } from 'hono';
+import type { ServeContext, ServeEnv } from '../context.ts';
+
+const err = (description: string, retry = false) => ({
+  description,
+  ...(retry ? { headers: { 'Retry-After': { description: 'Seconds to wait before retrying.', schema: { type: 'integer', minimum: 1 } } } } : {}),
+  content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } },
+});
+const json = (description: string, schema: object) => ({ description, content: { 'application/json': { schema } } });
+const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
+const model = { name: 'model', in: 'path', required: true, schema: { type: 'string' }, description: 'Served model name.' };
+const common = { 404: err('Unknown model.'), 503: err('Model not ready.', true) };
+const inferErrors = {
+  400: err('Malformed JSON, invalid body, wrong shape, dtype or value, or batch above the limit.'),
+  ...common,
+  413: err('Body larger than the limit (checked from Content-Length and while reading).'),
+  415: err('Wrong Content-Type.'),
+  429: err("The client's query budget for this window is spent.", true),
+  503: err('Model not ready, queue full, deadline exceeded or budget store down.', true),
+};
+
+/** The OpenAPI document (limits are shown with their configured values). */
+export function openApiDocument(ctx: Pick<ServeContext, 'limits'>): object {
+  const { maxBatch, maxBodyBytes, maxImageBytes, deadlineMs } = ctx.limits;
+  return {
+    openapi: '3.1.0',
+    info: {
+      title: 'hashguard inference server',
+      version: '0.1.0',
+      description: `Open Inference Protocol v2 subset serving hash-compressed, gradient-inhibited classifiers. Labels only unless a deployment allows scores. Limits: batch ≤ ${maxBatch}, JSON body ≤ ${maxBodyBytes} bytes, image body ≤ ${maxImageBytes} bytes, deadline ${deadlineMs} ms. Each image counts one query against the client's budget (bearer key, else address).`,
+    },
+    components: {
+      securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'Optional: names the query budget.' } },
+      schemas: {
+        Error: { type: 'object', required: ['error'], properties: { error: { type: 'string' } } },
+        Tensor: {
+          type: 'object', required: ['name', 'shape', 'datatype', 'data'],
+          properties: {
+            name: { type: 'string', const: 'input' },
+            shape: { type: 'array', items: { type: 'integer', minimum: 0 }, description: '[N, C, H, W] with C, H, W the model\'s.' },
+            datatype: { enum: ['FP32', 'UINT8'], description: 'FP32 in the model input range; UINT8 0–255 scaled by 1/255.' },
+            data: { type: 'array', description: 'Row-major flat values, or arrays nested to the shape.' },
+            parameters: { type: 'object' },
+          },
+        },
+        InferRequest: {
+          type: 'object', required: ['inputs'],
+          properties: {
+            id: { type: 'string' }, parameters: { type: 'object' },
+            inputs: { type: 'array', minItems: 1, maxItems: 1, items: ref('Tensor') },
+            outputs: { type: 'array', items: { type: 'object', required: ['name'], properties: { name: { enum: ['labels', 'probabilities', 'logits'] } } } },
+          },
+        },
+        OutputTensor: {
+          type: 'object', required: ['name', 'shape', 'datatype', 'data'],
+          properties: { name: { type: 'string' }, shape: { type: 'array', items: { type: 'integer' } }, datatype: { enum: ['INT64', 'FP32'] }, data: { type: 'array', items: { type: 'number' } } },
+        },
+        InferResponse: {
+          type: 'object', required: ['model_name', 'outputs'],
+          properties: { model_name: { type: 'string' }, model_version: { type: 'string' }, id: { type: 'string' }, outputs: { type: 'array', items: ref('OutputTensor') } },
+        },
+        ClassifyResponse: {
+          type: 'object', required: ['label', 'class'],
+          properties: { label: { type: 'integer' }, class: { type: 'string' }, probabilities: { type: 'array', items: { type: 'number' } }, logits: { type: 'array', items: { type: 'number' } } },
+        },
+        ModelMetadata: {
+          type: 'object', required: ['name', 'versions', 'platform', 'inputs', 'outputs'],
+          properties: {
+            name: { type: 'string' }, versions: { type: 'array', items: { type: 'string' } }, platform: { const: 'hashguard' },
+            inputs: { type: 'array', items: { type: 'object' } }, outputs: { type: 'array', items: { type: 'object' } },
+            classes: { type: 'array', items: { type: 'string' } }, defense: { type: ['object', 'null'] }, randomized: { type: 'boolean' },
+            backend: { type: 'string' }, weightsSha256: { type: 'string' },
+          },
+        },
+      },
+    },
+    security: [{}, { bearer: [] }],
+    paths: {
+      '/v2/health/live': { get: { summary: 'Liveness', responses: { 200: json('Alive.', { type: 'object', properties: { live: { const: true } } }) } } },
+      '/v2/health/ready': { get: { summary: 'Readiness of every model and the workers', responses: { 200: json('Ready.', { type: 'object', properties: { ready: { const: true } } }), 503: err('Not ready.', true) } } },
+      '/v2/models/{model}': { get: { summary: 'Model metadata', parameters: [model], responses: { 200: json('Metadata.', ref('ModelMetadata')), ...common } } },
+      '/v2/models/{model}/ready': { get: { summary: 'Model readiness', parameters: [model], responses: { 200: json('Ready.', { type: 'object', properties: { name: { type: 'string' }, ready: { const: true } } }), ...common } } },
+      '/v2/models/{model}/infer': {
+        post: {
+          summary: 'Classify a batch of tensors (OIP v2 JSON)', parameters: [model],
+          requestBody: { required: true, content: { 'application/json': { schema: ref('InferRequest') } } },
+          responses: { 200: json('Labels, and scores where allowed.', ref('InferResponse')), ...inferErrors },
+        },
+      },
+      '/v1/models/{model}:classify': {
+        post: {
+          summary: 'Classify one PNG or JPEG image of any dimensions', parameters: [model],
+          requestBody: { required: true, content: { 'image/png': { schema: { type: 'string', format: 'binary' } }, 'image/jpeg': { schema: { type: 'string', format: 'binary' } } } },
+          responses: { 200: json('The label.', ref('ClassifyResponse')), ...inferErrors, 400: err('Not a decodable PNG or JPEG, or the model takes no images.'), 413: err('Body or pixel count above the limit.') },
+        },
+      },
+      '/v2/models/{model}/robustness': {
+        get: { summary: 'Latest audit report for the served weights (matched by sha256)', parameters: [model], responses: { 200: json('The audit.', { type: 'object' }), 404: err('Unknown model, or no audit for these weights.'), 503: common[503] } },
+      },
+      '/metrics': { get: { summary: 'Prometheus metrics', responses: { 200: { description: 'Text exposition format 0.0.4.', content: { 'text/plain': { schema: { type: 'string' } } } } } } },
+      '/openapi.json': { get: { summary: 'This document', responses: { 200: json('OpenAPI 3.1.', { type: 'object' }) } } },
+    },
+  };
+}
+
+export function openApiRoutes(ctx: ServeContext): Hono<ServeEnv> {
+  const app = new Hono<ServeEnv>();
+  const doc = openApiDocument(ctx);
+  app.get('/openapi.json', (c) => c.json(doc));
+  return app;
+}

@@ -1,0 +1,93 @@
+// What createApp accepts (models, limits, budgets, secret, executor) and the defaults it fills in. Plain data
+// and interfaces only, so entry files, tests and the OpenAPI document share one vocabulary.
+import type { LoadedModel } from '../nn/model.ts';
+import type { BudgetStore } from './budget/store.ts';
+import type { InferenceExecutor } from './executor.ts';
+
+/** Which scores a deployment reveals besides labels. Labels only by default: scores help query attacks. */
+export type ScoresMode = 'none' | 'probabilities' | 'logits';
+export const SCORES_MODES: readonly ScoresMode[] = ['none', 'probabilities', 'logits'];
+
+/** One served model: a model directory, or an already loaded model (tests, embedding). */
+export type ModelSource = ({ dir: string } | { model: LoadedModel }) & { scores?: ScoresMode };
+
+export interface Limits {
+  /** Largest JSON body, in bytes (default 1 MiB). */
+  maxBodyBytes: number;
+  /** Largest encoded image for :classify, in bytes (default 8 MiB). */
+  maxImageBytes: number;
+  /** Largest decoded image for :classify, in pixels (default 4096×4096), checked from the header. */
+  maxImagePixels: number;
+  /** Most images in one infer request (default 64). */
+  maxBatch: number;
+  /** Time from admission to answer before a request is answered 503 (default 2000 ms). */
+  deadlineMs: number;
+  /** Requests allowed to wait for a free worker; more are shed with 503 (default 64). */
+  maxQueue: number;
+}
+
+export const DEFAULT_LIMITS: Limits = {
+  maxBodyBytes: 1 << 20,
+  maxImageBytes: 8 << 20,
+  maxImagePixels: 4096 * 4096,
+  maxBatch: 64,
+  deadlineMs: 2000,
+  maxQueue: 64,
+};
+
+export interface Budgets {
+  /** Images a client may submit per window (default 10,000). */
+  limit: number;
+  /** Fixed window length in ms, starting at the client's first query (default one hour). */
+  windowMs: number;
+  /** Where counts live (default: this process's memory; a Redis store shares them across instances). */
+  store?: BudgetStore;
+  /**
+   * Issued API keys. When given, only these bearer keys name a budget and any other bearer falls back to
+   * the client address. NOTE: without it every bearer string is its own budget, so a client can mint
+   * fresh budgets at will: set it (or authenticate in front of the server) wherever budgets matter.
+   */
+  keys?: readonly string[];
+}
+
+export const DEFAULT_BUDGETS: Omit<Budgets, 'store'> = { limit: 10_000, windowMs: 3_600_000 };
+
+export interface ServeOptions {
+  models: Record<string, ModelSource>;
+  limits?: Partial<Limits>;
+  /** Per-client query budgets; `false` turns them off. */
+  budgets?: Partial<Budgets> | false;
+  /**
+   * Server secret for request seeds of random GI (any length ≥ 1 of u32 words). Default: 4 words from
+   * crypto.getRandomValues, fresh per process, so seeds cannot be predicted from outside.
+   */
+  secret?: Uint32Array;
+  /** Runs inference. Default: a worker pool sized to the machine (the request thread never computes). */
+  executor?: InferenceExecutor;
+  /** Worker count of the default executor (default: logical cores). */
+  workers?: number;
+  /** Directory of audit reports for /robustness (default 'docs/audit', relative to the working directory). */
+  auditDir?: string;
+  /** Where server faults are logged (default console.error); client errors are never logged. */
+  log?: (message: string) => void;
+  /** Clock of the in-memory budget store (tests). */
+  now?: () => number;
+}
+
+/** Fills in defaults and rejects nonsense limits early (a typo should fail at startup, not per request). */
+export function resolveLimits(partial: Partial<Limits> = {}): Limits {
+  const limits = { ...DEFAULT_LIMITS, ...partial };
+  for (const [name, v] of Object.entries(limits)) {
+    const min = name === 'maxQueue' ? 0 : 1;
+    if (!Number.isSafeInteger(v) || v < min) throw new RangeError(`limits.${name}: expected an integer ≥ ${min}, got ${v}`);
+  }
+  return limits;
+}
+
+export function resolveBudgets(partial: Partial<Budgets> | false | undefined): Omit<Budgets, 'store'> | null {
+  if (partial === false) return null;
+  const b = { ...DEFAULT_BUDGETS, ...partial };
+  if (!Number.isSafeInteger(b.limit) || b.limit < 1) throw new RangeError(`budgets.limit: expected an integer ≥ 1, got ${b.limit}`);
+  if (!Number.isSafeInteger(b.windowMs) || b.windowMs < 1) throw new RangeError(`budgets.windowMs: expected an integer ≥ 1, got ${b.windowMs}`);
+  return { limit: b.limit, windowMs: b.windowMs, keys: b.keys };
+}
