@@ -22,6 +22,8 @@ import { WorkerPool } from '../src/parallel/pool.ts';
 import type { Backend } from '../src/tensor/backend.ts';
 import { Tensor } from '../src/tensor/tensor.ts';
 import { exportOnnx } from './onnx-export.ts';
+import { Square } from '../src/attacks/square.ts';
+import { ScoreOracle } from '../src/attacks/target.ts';
 
 const quick = process.argv.includes('--quick');
 const shape: [number, number, number] = [1, 28, 28];
@@ -83,11 +85,20 @@ async function pgdRate(net: Sequential, pool?: WorkerPool): Promise<number> {
   return (256 * steps) / (ms / 1000);
 }
 
+/** Square (ε 0.1 so it keeps querying, 500 queries per image) on 100 images against a score oracle: queries/s. */
+async function squareRate(net: Sequential): Promise<number> {
+  const x = new Tensor([100, ...shape], data.images.slice(0, 100 * 784)), y = new Tensor([100], Float32Array.from(data.labels.subarray(0, 100)));
+  const oracle = new ScoreOracle(net);
+  const t0 = performance.now();
+  await new Square({ eps: 0.1, maxQueries: quick ? 100 : 500, seed: 1 }).run(oracle, x, y);
+  return oracle.queries / ((performance.now() - t0) / 1000);
+}
+
 // (1) One thread, each backend, in this process.
 const backends = [referenceBackend, createWasmBackend()].filter((b): b is Backend => b !== null);
 const nets = new Map<string, Sequential>();
 for (const name of MODELS) nets.set(name, await loadNet(name));
-interface SingleRow { backend: string; model: string; storedParameters: number; inferBatch1LatencyMs: number; inferBatch256ImagesPerSec: number; trainBatch64ImagesPerSec: number }
+interface SingleRow { backend: string; model: string; storedParameters: number; inferBatch1LatencyMs: number; inferBatch256ImagesPerSec: number; trainBatch64ImagesPerSec: number; pgd40ImageStepsPerSec?: number; squareQueriesPerSec?: number }
 interface PoolRow { backend: string; threads: number; model: string; inferBatch1LatencyMs: number; inferBatch256ImagesPerSec: number; trainBatch64ImagesPerSec: number; pgd40Batch256ImageStepsPerSec: number }
 interface OrtRow { runtime: string; threads: number; spinning: boolean; model: string; inferBatch1LatencyMs: number; inferBatch256ImagesPerSec: number }
 const singleThread: SingleRow[] = [];
@@ -102,7 +113,13 @@ for (const backend of backends) {
       inferBatch1LatencyMs: round(latencyMs), inferBatch256ImagesPerSec: Math.round(256000 / batchMs),
       trainBatch64ImagesPerSec: Math.round(await trainRate(net)),
     };
-    console.log(`1 thread ${backend.name.padEnd(14)} ${name.padEnd(16)} batch-1 ${r.inferBatch1LatencyMs} ms | batch-256 ${r.inferBatch256ImagesPerSec} img/s | train b64 ${r.trainBatch64ImagesPerSec} img/s`);
+    if (name === 'mnist-lenet5') {
+      // Attack throughput on this backend (issue 6): PGD image-steps/s and Square queries/s, in-process.
+      (r as SingleRow).pgd40ImageStepsPerSec = Math.round(await pgdRate(net));
+      (r as SingleRow).squareQueriesPerSec = Math.round(await squareRate(net));
+    }
+    console.log(`1 thread ${backend.name.padEnd(14)} ${name.padEnd(16)} batch-1 ${r.inferBatch1LatencyMs} ms | batch-256 ${r.inferBatch256ImagesPerSec} img/s | train b64 ${r.trainBatch64ImagesPerSec} img/s` +
+      ((r as SingleRow).pgd40ImageStepsPerSec ? ` | PGD-40 ${(r as SingleRow).pgd40ImageStepsPerSec} image-steps/s | Square ${(r as SingleRow).squareQueriesPerSec} queries/s` : ''));
     singleThread.push(r);
   }
 }

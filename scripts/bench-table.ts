@@ -16,6 +16,8 @@ lines.push('| runtime | threads | model | batch-1 latency | batch-256 inference 
 for (const x of r.pooled) lines.push(`| hashguard pool | ${x.threads} | ${x.model} | ${x.inferBatch1LatencyMs} ms | ${k(x.inferBatch256ImagesPerSec)} img/s | ${k(x.trainBatch64ImagesPerSec)} img/s | ${k(x.pgd40Batch256ImageStepsPerSec)} image-steps/s |`);
 for (const x of r.onnxruntime) lines.push(`| ${x.runtime}${x.spinning ? '' : ' (no spinning)'} | ${x.threads} | ${x.model} | ${x.inferBatch1LatencyMs} ms | ${k(x.inferBatch256ImagesPerSec)} img/s | — | — |`);
 lines.push('', `In-process (no pool) PGD-40 on mnist-lenet5: ${k(r.pgdInProcessLenet5ImageStepsPerSec)} image-steps/s.`);
+lines.push('', 'Attack throughput per backend (mnist-lenet5, one thread, in-process):', '', '| backend | PGD-40 (batch 256) | Square (100 images) |', '|---|---|---|');
+for (const x of r.singleThread.filter((x: { pgd40ImageStepsPerSec?: number }) => x.pgd40ImageStepsPerSec)) lines.push(`| ${x.backend} | ${k(x.pgd40ImageStepsPerSec)} image-steps/s | ${k(x.squareQueriesPerSec)} queries/s |`);
 lines.push('', '| target (issue 4, 2 threads) | measured | ratio |', '|---|---|---|');
 const ratios = r.ratios;
 const pool2 = (m: string) => r.pooled.find((x: { threads: number; model: string }) => x.threads === 2 && x.model === m);

@@ -38,3 +38,36 @@ export function predict(model: LoadedModel, images: Float32Array): Int32Array {
   }
   return model.network.predict(new Tensor([images.length / per, ...model.manifest.input.shape], images));
 }
+
+// Defense: gradient inhibition as parameter edits, the DefenseSpec, and the defended model attacks target.
+export { DefendedModel } from './defense/defended-model.ts';
+export { parseGiStage, defenseSpecSchema, type DefenseSpec, type GiStage } from './defense/defense-spec.ts';
+export { applyMagnitude, applyScale, applyStaticStages } from './defense/gradient-inhibition.ts';
+export { convertToHashed, projectToBuckets } from './defense/hash-convert.ts';
+
+// Attacks: config in the constructor, target per call (`await new PGD({...}).run(new WhiteBox(model), x, y)`).
+export { WhiteBox, ScoreOracle, LabelOracle, QueryBudgetExceeded, type Target, type Differentiable } from './attacks/target.ts';
+export { successRate, robustAccuracy, median, type Attack, type AttackResult, type Budget } from './attacks/types.ts';
+export { FGSM } from './attacks/fgsm.ts';
+export { BIM } from './attacks/bim.ts';
+export { PGD } from './attacks/pgd.ts';
+export { MIFGSM } from './attacks/mifgsm.ts';
+export { CW } from './attacks/cw-l2.ts';
+export { DeepFool } from './attacks/deepfool.ts';
+export { JSMA } from './attacks/jsma.ts';
+export { APGD } from './attacks/apgd.ts';
+export { Square } from './attacks/square.ts';
+export { HopSkipJump } from './attacks/hopskipjump.ts';
+export { Transfer } from './attacks/transfer.ts';
+export { Substitute } from './attacks/substitute.ts';
+export { EOT } from './attacks/eot.ts';
+export { BPDA } from './attacks/bpda.ts';
+export { LogitRescale } from './attacks/rescale.ts';
+
+// Audit: the robustness evaluation behind `bun run audit`, and its renderings.
+export { runAudit, type AuditInput } from './audit/run-audit.ts';
+export { auditMarkdown } from './audit/report-markdown.ts';
+export { auditHtml } from './audit/report-html.ts';
+
+// Serving: the Hono app (never listens; src/serve/bun.ts and deno.ts do).
+export { createApp } from './serve/index.ts';

@@ -42,10 +42,11 @@ beforeAll(async () => {
 /** Measured numbers for a failure message or a known gap. */
 const numbers = (c: ConfigReport) => `${c.name}: ${c.attacks.map((a) => `${a.id} ${(100 * a.successRate).toFixed(1)}%`).join(', ')}; checks ${c.checks.map((k) => `${k.id} ${k.pass ? 'pass' : 'FLAG'}`).join(', ')}`;
 
-// Properties that the audit measured not to hold for magnitude GI at ε 0.01 (no zero gradients, no drop):
-// it is an accuracy-safe edit that neither inhibits gradients nor defends, so nothing falls and nothing is
-// flagged. README "Robustness audit" gives the numbers.
-const KNOWN_GAPS = new Set(['hashed+GI magnitude:a', 'hashed+GI magnitude:c']);
+// Properties measured not to hold (README "Robustness audit" gives the numbers):
+// - magnitude GI at ε 0.01 zeroes no gradient and lowers no attack: nothing falls and nothing is flagged;
+// - random GI stops FGSM (100% → ~13%) but not iterative PGD-CE (~68% on the default 100 images): logit
+//   scales drawn near 1 leave usable gradients on some of the 40 steps.
+const KNOWN_GAPS = new Set(['hashed+GI magnitude:a', 'hashed+GI magnitude:c', 'hashed+GI random:a']);
 
 for (const name of ['hashed+GI scale', 'hashed+GI magnitude', 'hashed+GI random']) {
   describe(`${name} (${hashedDir}, ${n} images)`, () => {
