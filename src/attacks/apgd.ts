@@ -5,6 +5,7 @@ import { deriveStream, normal, uniform } from '../hash/rng.ts';
 import { Tensor } from '../tensor/tensor.ts';
 import { finish, project, putRows, rowSize, start, takeRows } from './evaluate.ts';
 import { attackLoss, type LossName } from './losses.ts';
+import { stepFrom } from './pgd.ts';
 import { argmaxRows, isGradientTarget, QueryBudgetExceeded, type Target } from './target.ts';
 import type { Attack, AttackResult, Budget } from './types.ts';
 
@@ -138,7 +139,7 @@ export class APGD implements Attack {
         let next = 1; // index of the next checkpoint (checkpoints[0] = 0)
         for (let k = 0; k < o.steps && rows.length; k++) {
           const xs = takeRows(x, rows), xk = takeRows(new Tensor(x.shape, cur), rows);
-          const z = project(xs, step(xk, takeRows(new Tensor(x.shape, grad), rows), rows.map((r) => eta[r]), o.norm), budget);
+          const z = project(xs, stepFrom(xk, takeRows(new Tensor(x.shape, grad), rows), o.norm, rows.map((r) => eta[r])), budget);
           // xᵏ⁺¹ = P(xᵏ + α(z − xᵏ) + (1 − α)(xᵏ − xᵏ⁻¹)); α = 1 on the first step (no previous iterate yet).
           const a = k === 0 ? 1 : o.momentum;
           const xPrev = takeRows(new Tensor(x.shape, prev), rows);
@@ -178,22 +179,6 @@ export class APGD implements Attack {
 /** Per-row values of the attack loss (the loss is a sum of per-row terms, so each row is its own sum). */
 function rowLosses(loss: LossName, logits: Tensor, labels: readonly number[]): number[] {
   return noGrad(() => labels.map((l, i) => attackLoss(loss, takeRows(logits, [i]), [l]).item()));
-}
-
-/** x + η·sign(g) (L∞) or x + η·g/‖g‖₂ per row (L2; a zero gradient leaves the row in place). */
-function step(x: Tensor, g: Tensor, eta: readonly number[], norm: 'linf' | 'l2'): Tensor {
-  const out = new Float32Array(x.size);
-  const d = rowSize(x);
-  eta.forEach((e, r) => {
-    let scale = e;
-    if (norm === 'l2') {
-      let s = 0;
-      for (let i = r * d; i < (r + 1) * d; i++) s += g.data[i] * g.data[i];
-      scale = s > 0 ? e / Math.sqrt(s) : 0;
-    }
-    for (let i = r * d; i < (r + 1) * d; i++) out[i] = x.data[i] + (norm === 'linf' ? e * Math.sign(g.data[i]) : scale * g.data[i]);
-  });
-  return new Tensor(x.shape, out);
 }
 
 /** A uniform point of the L∞ ball, or a point on the L2 sphere (Gaussian direction), projected. */

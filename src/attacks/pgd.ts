@@ -114,11 +114,15 @@ export class PGD implements Attack {
   }
 }
 
-/** x + α·sign(g) (L∞) or x + α·g/‖g‖₂ per row (L2; a zero gradient leaves the row in place). */
-function stepFrom(x: Tensor, g: Tensor, norm: 'linf' | 'l2', alpha: number): Tensor {
+/**
+ * x + α·sign(g) (L∞) or x + α·g/‖g‖₂ per row (L2; a zero gradient leaves the row in place); α is one step
+ * size, or one per row (APGD's).
+ */
+export function stepFrom(x: Tensor, g: Tensor, norm: 'linf' | 'l2', alphas: number | readonly number[]): Tensor {
   const out = new Float32Array(x.size);
   const n = x.shape[0], d = rowSize(x);
   for (let r = 0; r < n; r++) {
+    const alpha = typeof alphas === 'number' ? alphas : alphas[r];
     let scale = alpha;
     if (norm === 'l2') {
       let s = 0;

@@ -13,18 +13,10 @@ import type { LayerSpec } from '../../src/nn/layer-spec.ts';
 import { Sequential } from '../../src/nn/sequential.ts';
 import { Tensor } from '../../src/tensor/tensor.ts';
 import { randomTensor } from '../helpers/random.ts';
+import { expectClose } from '../helpers/close.ts';
 
 const wasm = createWasmBackend()!;
 
-function expectClose(got: Tensor, want: Tensor, tol = 1e-5): void {
-  expect(got.shape).toEqual(want.shape);
-  let d = 0, s = 1;
-  for (let i = 0; i < want.size; i++) {
-    d = Math.max(d, Math.abs(got.data[i] - want.data[i]));
-    s = Math.max(s, Math.abs(want.data[i]));
-  }
-  expect(d / s).toBeLessThanOrEqual(tol);
-}
 
 const compiled = (m: Sequential, x: Tensor) => withBackend(wasm, () => noGrad(() => m.forward(x)));
 const reference = (m: Sequential, x: Tensor) => withBackend(referenceBackend, () => noGrad(() => m.forward(x)));

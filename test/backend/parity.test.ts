@@ -5,24 +5,9 @@ import { describe, expect, test } from 'bun:test';
 import { referenceBackend as ref } from '../../src/backend/cpu/index.ts';
 import type { Conv2dParams } from '../../src/tensor/backend.ts';
 import { Tensor } from '../../src/tensor/tensor.ts';
-import { fastBackends, RELATIVE_TOLERANCE } from '../helpers/backends.ts';
+import { fastBackends } from '../helpers/backends.ts';
+import { expectClose } from '../helpers/close.ts';
 import { randomTensor } from '../helpers/random.ts';
-
-/**
- * Norm-wise relative error ‖got − want‖∞ / max(1, ‖want‖∞) ≤ tolerance. Both sides round in float32 in
- * different summation orders, so a per-element ratio near a cancellation would measure rounding noise of
- * the reference itself, not a defect.
- */
-function expectClose(got: Tensor, want: Tensor): void {
-  expect(got.shape).toEqual(want.shape);
-  expect(got.dtype).toBe(want.dtype);
-  let diff = 0, scale = 1;
-  for (let i = 0; i < want.size; i++) {
-    diff = Math.max(diff, Math.abs(got.data[i] - want.data[i]));
-    scale = Math.max(scale, Math.abs(want.data[i]));
-  }
-  expect(diff / scale).toBeLessThanOrEqual(RELATIVE_TOLERANCE);
-}
 
 const r = (shape: number[]) => randomTensor(shape, -1, 1, 'f32');
 
