@@ -153,10 +153,18 @@ const pgdInProcess = Math.round(await pgdRate(nets.get('mnist-lenet5')!));
 console.log(`in-process (no pool) mnist-lenet5 PGD-40 ${pgdInProcess} image-steps/s`);
 
 // (3) onnxruntime-node on the same weights (dense-equivalent graphs), if installed.
-type Ort = typeof import('onnxruntime-node');
+// The package is optional (not in package.json), so it is typed here by the little the bench uses, and
+// imported through a variable so the typecheck of a fresh install does not need it.
+interface OrtSession { run(feeds: Record<string, unknown>): Promise<Record<string, { data: Float32Array }>>; release(): Promise<void> }
+interface Ort {
+  env: { versions: { common: string } };
+  Tensor: new (type: 'float32', data: Float32Array, dims: number[]) => unknown;
+  InferenceSession: { create(model: Uint8Array, options: Record<string, unknown>): Promise<OrtSession> };
+}
 let ort: Ort | null = null;
+const ortModule = 'onnxruntime-node';
 try {
-  ort = await import('onnxruntime-node');
+  ort = (await import(ortModule)) as unknown as Ort;
 } catch {
   console.log('onnxruntime-node is not installed: run `npm run bench:setup` for the comparison');
 }
