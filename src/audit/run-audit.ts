@@ -134,7 +134,7 @@ export async function runAudit(input: AuditInput): Promise<AuditReport> {
       return rate(hit, cleanCorrect.slice(0, count));
     };
     const adaptiveFull = adaptive.filter((a) => a.n === input.n).map((a) => a.id);
-    const checks = await maskingChecks(m, cfg, attacks, zeroShare, randomized, tag);
+    const checks = await maskingChecks(m, attacks, zeroShare, randomized, tag);
     return {
       name: cfg.name, stages: cfg.stages, randomized, cleanAccuracy: cleanCorrect.filter(Boolean).length / input.n, zeroGradientShare: zeroShare,
       attacks,
@@ -145,7 +145,7 @@ export async function runAudit(input: AuditInput): Promise<AuditReport> {
   }
 
   /** DESIGN section 5's gradient-masking checks (Carlini et al. 2019; AutoAttack's flags), each with its evidence. */
-  async function maskingChecks(m: DefendedModel, cfg: AuditConfiguration, attacks: AttackSummary[], zeroShare: number, randomized: boolean, tag: string): Promise<Check[]> {
+  async function maskingChecks(m: DefendedModel, attacks: AttackSummary[], zeroShare: number, randomized: boolean, tag: string): Promise<Check[]> {
     const get = (id: string) => attacks.find((a) => a.id === id);
     const checks: Check[] = [];
     const b = input.budgets;
@@ -155,8 +155,8 @@ export async function runAudit(input: AuditInput): Promise<AuditReport> {
     // ε sweep with PGD-CE on the query subset (EOT for randomized models).
     const sweep: { eps: number; successRate: number }[] = [];
     const target = () => (randomized ? new EOT(new WhiteBox(m), { n: 4 }) : new WhiteBox(m));
-    const cq = Math.min(input.nQuery, input.n);
-    const { x: xs, y: ys } = gatherBatch(input.test, permutation(deriveStream(input.seed, 0x61756474), input.test.count).slice(0, cq), 0, cq);
+    // The sweep and the unbounded run use the query subset (the first nq images of the audit's subset).
+    const [cq, xs, ys] = [nq, xq, yq];
     for (const f of [0.25, 0.5, 1]) {
       const r = await new PGD({ eps: b.linf * f, alpha: (b.pgdAlpha * f), steps: b.pgdSteps, loss: 'cw', seed: input.seed, ...(randomized ? { kappa: 5, earlyStop: false } : {}) }).run(target(), xs, ys);
       const v = randomized ? verdicts(m, r.xAdv, labels.slice(0, cq)).majority : r.success;
@@ -181,7 +181,6 @@ export async function runAudit(input: AuditInput): Promise<AuditReport> {
     const differs = Array.from(z1.data).some((v, i) => v !== z2.data[i]);
     checks.push({ id: 'randomness-needs-eot', pass: !differs, evidence: differs ? 'two identical queries returned different logits: randomized, EOT required (eot-pgd run)' : 'deterministic: identical queries return identical logits' });
     input.progress?.(`${tag}: checks ${checks.map((c) => `${c.id} ${c.pass ? 'pass' : 'FLAG'}`).join(', ')}`);
-    void cfg;
     return checks;
   }
 

@@ -91,7 +91,6 @@ describe('compiled chain (cpu-wasm-simd)', () => {
   });
 
   test('backward needs a kept forward, and consumes it', () => {
-    const layers: LayerSpec[] = [{ type: 'flatten' }, { type: 'dense', inDim: 4, outDim: 2, weight: 'w', bias: 'b' }];
     const steps = [{ kind: 'flatten' as const }, { kind: 'dense' as const, weight: randomTensor([2, 4], -1, 1, 'f32'), bias: randomTensor([2], -1, 1, 'f32') }];
     const chain = wasm.compileChain!(steps, [1, 2, 2])!;
     const x = randomTensor([3, 1, 2, 2], 0, 1, 'f32');
@@ -102,7 +101,6 @@ describe('compiled chain (cpu-wasm-simd)', () => {
     chain.forward(x, true);
     chain.backward(randomTensor([3, 2], -1, 1, 'f32'), { input: true, params: false });
     expect(() => chain.backward(randomTensor([3, 2], -1, 1, 'f32'), { input: true, params: false })).toThrow('needs a forward(x, true)');
-    void layers;
   });
 
   test('gradients still flow through the op-by-op path, equal to the reference', () => {
