@@ -1,6 +1,9 @@
-// hashguard's public embedding API: tensors, autodiff, models (load, predict, train) and data loaders.
-// Later issues add harden, attacks, audit and createApp here.
+// hashguard's public embedding API: tensors, autodiff, models (load, predict, train), data loaders, the
+// defense (harden), attacks, the audit and the server app (createApp).
 import { loadModelDir } from './io/model-dir.ts';
+import { DefendedModel } from './defense/defended-model.ts';
+import { defenseSpecSchema, type DefenseSpec } from './defense/defense-spec.ts';
+import type { HardenedModel } from './defense/harden.ts';
 import { modelFromFile, type LoadedModel } from './nn/model.ts';
 import { Tensor } from './tensor/tensor.ts';
 
@@ -21,26 +24,43 @@ export type { LoadedModel } from './nn/model.ts';
 export { saveModelDir } from './io/model-dir.ts';
 export { loadDataset, syntheticDataset, type Dataset, type DatasetSplits } from './data/index.ts';
 
-/** Loads models/<name>/ (model.json + weights.safetensors), verifying checksum, dtypes and shapes. */
-export async function loadModel(dir: string): Promise<LoadedModel> {
+/**
+ * Loads models/<name>/ (model.json + weights.safetensors), verifying checksum, dtypes and shapes. A defended
+ * model comes back with `defended`, whose random GI stage (if any) draws per call from a secret taken from
+ * crypto.getRandomValues, so its answers cannot be replayed from outside.
+ */
+export async function loadModel(dir: string): Promise<LoadedModel | HardenedModel> {
   const { manifest, tensors } = await loadModelDir(dir);
-  return modelFromFile(manifest, tensors);
+  const model = modelFromFile(manifest, tensors);
+  if (!manifest.defense || !manifest.defense.stages.length) return model;
+  const spec = defenseSpecSchema.parse(manifest.defense) as DefenseSpec;
+  return { ...model, defended: new DefendedModel(model.network, spec, crypto.getRandomValues(new Uint32Array(1))[0]) };
 }
 
 /**
  * Class predictions for NCHW float32 images in [0, 1]: `images` holds N·C·H·W values for the model's
- * input shape. Returns the class index per image (argmax of logits, ties to the lowest index).
+ * input shape. Returns the class index per image (argmax of logits, ties to the lowest index). A hardened
+ * model answers through its defense (a random stage draws fresh per call).
  */
-export function predict(model: LoadedModel, images: Float32Array): Int32Array {
+export function predict(model: LoadedModel | HardenedModel, images: Float32Array): Int32Array {
   const per = model.manifest.input.shape.reduce((a, b) => a * b, 1);
   if (images.length === 0 || images.length % per !== 0) {
     throw new Error(`predict: got ${images.length} values, not a positive multiple of one image (${per})`);
   }
-  return model.network.predict(new Tensor([images.length / per, ...model.manifest.input.shape], images));
+  const x = new Tensor([images.length / per, ...model.manifest.input.shape], images);
+  if (!('defended' in model)) return model.network.predict(x);
+  const logits = model.defended.forward(x), k = logits.shape[1], out = new Int32Array(x.shape[0]);
+  for (let i = 0; i < out.length; i++) {
+    let best = 0;
+    for (let j = 1; j < k; j++) if (logits.data[i * k + j] > logits.data[i * k + best]) best = j;
+    out[i] = best;
+  }
+  return out;
 }
 
 // Defense: gradient inhibition as parameter edits, the DefenseSpec, and the defended model attacks target.
 export { DefendedModel } from './defense/defended-model.ts';
+export { harden, type HardenedModel, type HardenOptions } from './defense/harden.ts';
 export { parseGiStage, defenseSpecSchema, type DefenseSpec, type GiStage } from './defense/defense-spec.ts';
 export { applyMagnitude, applyScale, applyStaticStages } from './defense/gradient-inhibition.ts';
 export { convertToHashed, projectToBuckets } from './defense/hash-convert.ts';

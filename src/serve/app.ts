@@ -14,7 +14,8 @@ import { Metrics, metricsMiddleware, metricsRoutes } from './metrics/index.ts';
 import { openApiRoutes } from './openapi/index.ts';
 import { resolveBudgets, resolveLimits, type ServeOptions } from './options.ts';
 import { ModelRegistry } from './registry.ts';
-import { robustnessRoutes } from './robustness/index.ts';
+import { AuditIndex, robustnessRoutes } from './robustness/index.ts';
+import { AuditGate } from './audit-gate.ts';
 import { Scheduler } from './scheduler.ts';
 import { randomSecret, requestSeeds } from './seeds.ts';
 
@@ -45,11 +46,14 @@ export function createApp(options: ServeOptions): HashguardApp {
   });
   const scheduler = new Scheduler(executor.concurrency, limits.maxQueue, (reason) => metrics.shed(reason));
   const store = budgets ? (options.budgets && options.budgets.store) || new MemoryBudgetStore(options.now) : null;
+  const auditDir = options.auditDir ?? 'docs/audit';
+  const audits = new AuditIndex(auditDir);
   const ctx: ServeContext = {
     models, limits, budgets, scheduler, executor, metrics,
     budget: budgets && store ? new QueryBudget(budgets, store) : null,
     nextSeed: requestSeeds(options.secret ?? randomSecret()),
-    auditDir: options.auditDir ?? 'docs/audit',
+    auditDir, audits,
+    auditGate: options.requireAudit ? new AuditGate(audits, auditDir, options.now) : null,
   };
 
   const app = new Hono<ServeEnv>();

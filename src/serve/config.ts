@@ -25,7 +25,8 @@ export const serveUsage = `usage: bun src/serve/bun.ts [flags]   (or: npx deno r
   --budget-window-ms N     budget window (default ${DEFAULT_BUDGETS.windowMs})
   --api-key KEY            an issued bearer key (repeatable; env HASHGUARD_API_KEYS, comma-separated)
   --redis-url URL          keep budgets in Redis (env REDIS_URL)
-  --audit-dir DIR          audit reports for /robustness (default docs/audit)`;
+  --audit-dir DIR          audit reports for /robustness (default docs/audit)
+  --require-audit          a model is ready only once --audit-dir holds an audit of its exact weights`;
 
 export interface ServerConfig {
   host: string;
@@ -60,7 +61,7 @@ export function parseServeConfig(argv: string[], env: Record<string, string | un
       options: {
         host: one, port: one, model: multi, scores: multi, workers: one, 'max-body-bytes': one, 'max-image-bytes': one,
         'max-image-pixels': one, 'max-batch': one, 'deadline-ms': one, 'max-queue': one, 'budget-limit': one,
-        'budget-window-ms': one, 'api-key': multi, 'redis-url': one, 'audit-dir': one,
+        'budget-window-ms': one, 'api-key': multi, 'redis-url': one, 'audit-dir': one, 'require-audit': { type: 'boolean' },
       },
     }).values;
   } catch (e) {
@@ -103,6 +104,7 @@ export function parseServeConfig(argv: string[], env: Record<string, string | un
       },
       ...(workers !== undefined ? { workers: int(workers, 'workers', 1, 1, 256) } : {}),
       auditDir: s('audit-dir') ?? REPO('docs/audit'),
+      ...(v['require-audit'] ? { requireAudit: true } : {}),
     },
   };
 }

@@ -10,6 +10,8 @@ import type { Metrics } from './metrics/series.ts';
 import type { ModelRegistry, ServedModel } from './registry.ts';
 import type { Budgets, Limits } from './options.ts';
 import type { Scheduler } from './scheduler.ts';
+import type { AuditGate } from './audit-gate.ts';
+import type { AuditIndex } from './robustness/index.ts';
 
 /** Hono environment: entry files pass the peer address as a binding (app.fetch(req, {clientAddress})). */
 export type ServeEnv = { Bindings: { clientAddress?: string } };
@@ -24,6 +26,10 @@ export interface ServeContext {
   metrics: Metrics;
   nextSeed: () => number;
   auditDir: string;
+  /** The audit reports of auditDir (read by /robustness and the audit gate). */
+  audits: AuditIndex;
+  /** Present with requireAudit: readiness and inference wait for an audit of the weights. */
+  auditGate: AuditGate | null;
 }
 
 /**
@@ -32,6 +38,14 @@ export interface ServeContext {
  * gets no answer (shed, deadline, bad image) is refunded, so only answered queries are counted.
  */
 export async function infer(ctx: ServeContext, c: Context<ServeEnv>, model: ServedModel & { loaded: LoadedModel }, input: DefendedInput, n: number): Promise<Float32Array> {
+  if (ctx.auditGate) {
+    try {
+      await ctx.auditGate.assertAudited(model);
+    } catch (e) {
+      ctx.metrics.shed('not_ready');
+      throw e;
+    }
+  }
   // Shed before touching the budget store when the queue is already full (cheap, and no refund needed).
   ctx.scheduler.assertRoom();
   let refund: (() => Promise<void>) | null = null;

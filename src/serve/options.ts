@@ -68,9 +68,14 @@ export interface ServeOptions {
   workers?: number;
   /** Directory of audit reports for /robustness (default 'docs/audit', relative to the working directory). */
   auditDir?: string;
+  /**
+   * Serve only audited weights: a model stays not ready (readiness 503, inference 503) until auditDir holds
+   * an audit report for its exact weights sha256 (default false).
+   */
+  requireAudit?: boolean;
   /** Where server faults are logged (default console.error); client errors are never logged. */
   log?: (message: string) => void;
-  /** Clock of the in-memory budget store (tests). */
+  /** Clock of the in-memory budget store and of the audit gate's re-checks (tests). */
   now?: () => number;
 }
 

@@ -1,5 +1,5 @@
 // GET /v2/health/live and /v2/health/ready (OIP v2): live while the process answers; ready once every model
-// is loaded and warmed up and the executor can still run work.
+// is loaded and warmed up (and, with requireAudit, audited) and the executor can still run work.
 import { Hono } from 'hono';
 import type { ServeContext, ServeEnv } from '../context.ts';
 import { unavailable } from '../errors.ts';
@@ -7,8 +7,13 @@ import { unavailable } from '../errors.ts';
 export function healthRoutes(ctx: ServeContext): Hono<ServeEnv> {
   const app = new Hono<ServeEnv>();
   app.get('/v2/health/live', (c) => c.json({ live: true }));
-  app.get('/v2/health/ready', (c) => {
+  app.get('/v2/health/ready', async (c) => {
     const waiting = ctx.models.all().filter((m) => m.state !== 'ready').map((m) => `${m.name} (${m.state})`);
+    if (ctx.auditGate) {
+      for (const m of ctx.models.all()) {
+        if (m.state === 'ready' && m.loaded && !(await ctx.auditGate.has(m.loaded.manifest.weights.sha256))) waiting.push(`${m.name} (no audit of its weights)`);
+      }
+    }
     if (waiting.length) throw unavailable(`not ready: ${waiting.join(', ')}`);
     if (!ctx.executor.healthy) throw unavailable('not ready: the inference workers have failed', 30);
     return c.json({ ready: true });

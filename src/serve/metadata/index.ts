@@ -1,5 +1,6 @@
 // GET /v2/models/{m} (OIP v2 model metadata, plus what a client of a defended model should know: the
-// defense spec, the backend that really runs it, the weights' sha256) and GET /v2/models/{m}/ready.
+// defense spec, the backend that really runs it, the weights' sha256, the batch and body limits a client must
+// split its requests by) and GET /v2/models/{m}/ready.
 import { Hono } from 'hono';
 import type { ServeContext, ServeEnv } from '../context.ts';
 import { INPUT_NAME, servedOutputs } from '../infer/index.ts';
@@ -15,7 +16,7 @@ export function metadataRoutes(ctx: ServeContext): Hono<ServeEnv> {
       name: m.name,
       versions: [modelVersion(m)],
       platform: 'hashguard',
-      inputs: [{ name: INPUT_NAME, datatype: 'FP32', shape: [-1, ...network.inputShape], parameters: { range: manifest.input.range, acceptsUint8: true } }],
+      inputs: [{ name: INPUT_NAME, datatype: 'FP32', shape: [-1, ...network.inputShape], parameters: { range: manifest.input.range, acceptsUint8: true, maxBatch: ctx.limits.maxBatch, maxBodyBytes: ctx.limits.maxBodyBytes } }],
       outputs: servedOutputs(m).map((name) => name === 'labels'
         ? { name, datatype: 'INT64', shape: [-1] }
         : { name, datatype: 'FP32', shape: [-1, classes] }),
@@ -26,8 +27,9 @@ export function metadataRoutes(ctx: ServeContext): Hono<ServeEnv> {
       weightsSha256: manifest.weights.sha256,
     });
   });
-  app.get('/v2/models/:name/ready', (c) => {
+  app.get('/v2/models/:name/ready', async (c) => {
     const m = ctx.models.requireReady(c.req.param('name'));
+    await ctx.auditGate?.assertAudited(m);
     return c.json({ name: m.name, ready: true });
   });
   return app;

@@ -58,11 +58,10 @@ export class AuditIndex {
 
 export function robustnessRoutes(ctx: ServeContext): Hono<ServeEnv> {
   const app = new Hono<ServeEnv>();
-  const audits = new AuditIndex(ctx.auditDir);
   app.get('/v2/models/:name/robustness', async (c) => {
     const m = ctx.models.requireReady(c.req.param('name'));
     const sha = m.loaded.manifest.weights.sha256;
-    const a = await audits.latestFor(sha);
+    const a = await ctx.audits.latestFor(sha);
     if (!a) throw new HttpError(404, `no audit for weights ${sha}`);
     return c.json({ model: m.name, weightsSha256: sha, file: a.file, audit: a.doc });
   });
