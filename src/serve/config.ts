@@ -24,6 +24,7 @@ export const serveUsage = `usage: bun src/serve/bun.ts [flags]   (or: npx deno r
   --budget-limit N         images per client per window, 0 = no budgets (default ${DEFAULT_BUDGETS.limit})
   --budget-window-ms N     budget window (default ${DEFAULT_BUDGETS.windowMs})
   --api-key KEY            an issued bearer key (repeatable; env HASHGUARD_API_KEYS, comma-separated)
+  --trust-proxy ADDR       a reverse proxy's address: its X-Forwarded-For names the client (repeatable)
   --redis-url URL          keep budgets in Redis (env REDIS_URL)
   --audit-dir DIR          audit reports for /robustness (default docs/audit)
   --require-audit          a model is ready only once --audit-dir holds an audit of its exact weights`;
@@ -61,7 +62,7 @@ export function parseServeConfig(argv: string[], env: Record<string, string | un
       options: {
         host: one, port: one, model: multi, scores: multi, workers: one, 'max-body-bytes': one, 'max-image-bytes': one,
         'max-image-pixels': one, 'max-batch': one, 'deadline-ms': one, 'max-queue': one, 'budget-limit': one,
-        'budget-window-ms': one, 'api-key': multi, 'redis-url': one, 'audit-dir': one, 'require-audit': { type: 'boolean' },
+        'budget-window-ms': one, 'api-key': multi, 'redis-url': one, 'audit-dir': one, 'require-audit': { type: 'boolean' }, 'trust-proxy': multi,
       },
     }).values;
   } catch (e) {
@@ -101,6 +102,7 @@ export function parseServeConfig(argv: string[], env: Record<string, string | un
         limit: budgetLimit,
         windowMs: int(s('budget-window-ms'), 'budget-window-ms', DEFAULT_BUDGETS.windowMs, 1),
         ...(keys.length ? { keys } : {}),
+        ...(m('trust-proxy')?.length ? { trustedProxies: m('trust-proxy') } : {}),
       },
       ...(workers !== undefined ? { workers: int(workers, 'workers', 1, 1, 256) } : {}),
       auditDir: s('audit-dir') ?? REPO('docs/audit'),

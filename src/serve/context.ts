@@ -3,7 +3,7 @@
 import type { Context } from 'hono';
 import type { LoadedModel } from '../nn/model.ts';
 import type { QueryBudget } from './budget/index.ts';
-import { clientIdentity } from './budget/index.ts';
+import { clientAddress, clientIdentity } from './budget/index.ts';
 import { HttpError } from './errors.ts';
 import type { DefendedInput, InferenceExecutor } from './executor.ts';
 import type { Metrics } from './metrics/series.ts';
@@ -51,7 +51,8 @@ export async function infer(ctx: ServeContext, c: Context<ServeEnv>, model: Serv
   let refund: (() => Promise<void>) | null = null;
   if (ctx.budget) {
     try {
-      refund = await ctx.budget.charge(clientIdentity(c.req.header('authorization'), c.env?.clientAddress, ctx.budgets?.keys), n);
+      const address = clientAddress(c.env?.clientAddress, c.req.header('x-forwarded-for'), ctx.budgets?.trustedProxies);
+      refund = await ctx.budget.charge(clientIdentity(c.req.header('authorization'), address, ctx.budgets?.keys), n);
     } catch (e) {
       if (e instanceof HttpError && e.status === 429) ctx.metrics.budgetRejected();
       if (e instanceof HttpError && e.status === 503) ctx.metrics.shed('budget_store');

@@ -48,6 +48,11 @@ export interface Budgets {
    * fresh budgets at will: set it (or authenticate in front of the server) wherever budgets matter.
    */
   keys?: readonly string[];
+  /**
+   * Peer addresses of reverse proxies in front of the server. Requests from them are counted against the
+   * client address in X-Forwarded-For (see clientAddress); from anyone else that header is ignored.
+   */
+  trustedProxies?: readonly string[];
 }
 
 export const DEFAULT_BUDGETS: Omit<Budgets, 'store'> = { limit: 10_000, windowMs: 3_600_000 };
@@ -94,5 +99,5 @@ export function resolveBudgets(partial: Partial<Budgets> | false | undefined): O
   const b = { ...DEFAULT_BUDGETS, ...partial };
   if (!Number.isSafeInteger(b.limit) || b.limit < 1) throw new RangeError(`budgets.limit: expected an integer ≥ 1, got ${b.limit}`);
   if (!Number.isSafeInteger(b.windowMs) || b.windowMs < 1) throw new RangeError(`budgets.windowMs: expected an integer ≥ 1, got ${b.windowMs}`);
-  return { limit: b.limit, windowMs: b.windowMs, keys: b.keys };
+  return { limit: b.limit, windowMs: b.windowMs, keys: b.keys, trustedProxies: b.trustedProxies };
 }

@@ -27,6 +27,7 @@ describe('parseServeConfig', () => {
     expect(c.options.budgets).toBe(false);
     expect(parseServeConfig(['--port', '1', '--api-key', 'k1'], { PORT: '2', HASHGUARD_API_KEYS: 'k2' }).options.budgets).toMatchObject({ keys: ['k1', 'k2'] });
     expect(parseServeConfig(['--port', '1'], { PORT: '2' }).port).toBe(1);
+    expect(parseServeConfig(['--trust-proxy', '10.0.0.1', '--trust-proxy', '10.0.0.2'], {}).options.budgets).toMatchObject({ trustedProxies: ['10.0.0.1', '10.0.0.2'] });
   });
 
   test('usage errors name the flag', () => {

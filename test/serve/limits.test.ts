@@ -3,8 +3,8 @@
 import { describe, expect, test } from 'bun:test';
 import { createApp, MemoryBudgetStore, type InferenceExecutor } from '../../src/serve/index.ts';
 import { Scheduler } from '../../src/serve/scheduler.ts';
-import { clientIdentity } from '../../src/serve/budget/index.ts';
-import { inferBody, mnistDigits, plainModel, post, testApp } from './helpers.ts';
+import { clientAddress, clientIdentity } from '../../src/serve/budget/index.ts';
+import { inferBody, JSON_HEADERS, mnistDigits, plainModel, post, testApp } from './helpers.ts';
 
 const INFER = '/v2/models/plain/infer';
 const digits = mnistDigits(4);
@@ -156,6 +156,29 @@ describe('query budgets', () => {
     expect(clientIdentity('Bearer forged', '1.2.3.4', ['k1'])).toBe('addr:1.2.3.4');
     expect(clientIdentity('Bearer any', '1.2.3.4')).toBe('key:any');
     expect(clientIdentity('Basic abc', undefined)).toBe('addr:unknown');
+  });
+
+  test('X-Forwarded-For is believed only from a trusted proxy, and only its rightmost untrusted hop', () => {
+    const proxies = ['10.0.0.1', '10.0.0.2'];
+    expect(clientAddress('10.0.0.1', '203.0.113.7', proxies)).toBe('203.0.113.7');
+    // The client wrote a fake leftmost hop; our proxies appended the real one (and themselves).
+    expect(clientAddress('10.0.0.1', '1.1.1.1, 203.0.113.7, 10.0.0.2', proxies)).toBe('203.0.113.7');
+    expect(clientAddress('198.51.100.9', '1.1.1.1', proxies)).toBe('198.51.100.9'); // not a proxy: header ignored
+    expect(clientAddress('10.0.0.1', '1.1.1.1', undefined)).toBe('10.0.0.1');
+    expect(clientAddress('10.0.0.1', 'not-an-ip', proxies)).toBe('10.0.0.1');
+    expect(clientAddress('10.0.0.1', '2001:db8::1', proxies)).toBe('2001:db8::1');
+    expect(clientAddress('10.0.0.1', '10.0.0.2', proxies)).toBe('10.0.0.1'); // only proxies: the peer
+  });
+
+  test('behind a trusted proxy, clients get separate budgets; spoofing the header from outside does not help', async () => {
+    const app = await testApp({ budgets: { limit: 1, windowMs: 60_000, trustedProxies: ['10.0.0.1'] } });
+    const via = (client: string, peer = '10.0.0.1') => post(app, INFER, body(1), { ...JSON_HEADERS, 'x-forwarded-for': client }, { clientAddress: peer });
+    expect((await via('203.0.113.1')).status).toBe(200);
+    expect((await via('203.0.113.2')).status).toBe(200);
+    expect((await via('203.0.113.1')).status).toBe(429);
+    // A direct client rotating the header is still one address.
+    expect((await via('203.0.113.3', '198.51.100.9')).status).toBe(200);
+    expect((await via('203.0.113.4', '198.51.100.9')).status).toBe(429);
   });
 
   test('budgets can be turned off', async () => {

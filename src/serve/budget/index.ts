@@ -7,6 +7,22 @@ import type { BudgetStore } from './store.ts';
 
 export { MemoryBudgetStore, type BudgetResult, type BudgetStore } from './store.ts';
 
+/**
+ * The client address a budget counts against. Only when the peer is one of `trustedProxies` is
+ * X-Forwarded-For believed: then the rightmost hop that is not itself a trusted proxy (the address the first
+ * of our proxies saw) counts, since hops further left are whatever the client chose to write. A hop that is
+ * not an IP address literal is refused in favour of the peer.
+ */
+export function clientAddress(peer: string | undefined, forwardedFor: string | undefined, trustedProxies?: readonly string[]): string | undefined {
+  if (!peer || !forwardedFor || !trustedProxies?.includes(peer)) return peer;
+  const hops = forwardedFor.split(',').map((h) => h.trim());
+  for (let i = hops.length - 1; i >= 0; i--) {
+    if (trustedProxies.includes(hops[i])) continue;
+    return /^[0-9A-Fa-f.:]{2,45}$/.test(hops[i]) ? hops[i] : peer;
+  }
+  return peer;
+}
+
 /** The budget identity of a request: 'key:<bearer>' for an accepted bearer key, else 'addr:<address>'. */
 export function clientIdentity(authorization: string | undefined, address: string | undefined, keys?: readonly string[]): string {
   const bearer = /^Bearer\s+(\S+)\s*$/i.exec(authorization ?? '')?.[1];
