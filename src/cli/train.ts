@@ -4,9 +4,9 @@ import { basename, join } from 'node:path';
 import { existsSync } from 'node:fs';
 import { loadCheckpoint } from '../io/checkpoint.ts';
 import type { LayerSpec } from '../nn/layer-spec.ts';
-import { DATASET_NAMES, loadDataset, type DatasetName } from '../data/index.ts';
+import { DATASET_NAMES, loadDataset, sampleDataset, type DatasetName } from '../data/index.ts';
 import { saveModelDir } from '../io/model-dir.ts';
-import { architecture, type ArchName } from '../nn/architectures.ts';
+import { ARCH_NAMES, architecture, type ArchName } from '../nn/architectures.ts';
 import { parseAugment, type Augment } from '../nn/augment.ts';
 import { accuracy } from '../nn/evaluate.ts';
 import { hashLayers, parseCompressions, weightedLayerCount } from '../nn/hashed-layers.ts';
@@ -22,8 +22,8 @@ import { machineInfo } from './machine.ts';
 import { formatDuration, progressSink } from './progress.ts';
 import { runTraining, secondsPerEpoch } from './run-training.ts';
 
-export const trainUsage = `usage: bun run train -- --arch mlp|lenet5 --dataset mnist|fashion-mnist|synthetic --epochs N --seed S --out models/NAME
-  [--hash 1/8 | --hash 1/8,1/8,dense,...] [--secret-seed] [--widths 300,100 (mlp) | 6,16,120,84 (lenet5)]
+export const trainUsage = `usage: bun run train -- --arch mlp|lenet5|cnn --dataset mnist|fashion-mnist|cifar10-jpeg|cifar10|synthetic --epochs N --seed S --out models/NAME
+  [--hash 1/8 | --hash 1/8,1/8,dense,...] [--secret-seed] [--widths 300,100 (mlp) | 6,16,120,84 (lenet5) | 32,32,64,64,256 (cnn)]
   [--optimizer adam|sgd] [--lr X] [--momentum X] [--weight-decay X] [--batch-size N] [--schedule cosine|constant]
   [--augment crop:2 | crop:4,flip | none] [--train-limit N] [--checkpoint PATH] [--resume] [--backend wasm|reference] [--threads N]`;
 
@@ -48,7 +48,7 @@ export async function trainCommand(argv: string[]): Promise<void> {
     arch: { type: 'string' }, dataset: { type: 'string' }, epochs: { type: 'string' }, out: { type: 'string' },
     'train-limit': { type: 'string' }, augment: { type: 'string' }, hash: { type: 'string' }, widths: { type: 'string' },
   });
-  const arch = choice<ArchName>(v, 'arch', ['mlp', 'lenet5'], 'mlp');
+  const arch = choice<ArchName>(v, 'arch', ARCH_NAMES, 'mlp');
   const datasetName = choice<DatasetName>(v, 'dataset', DATASET_NAMES, 'mnist');
   const epochs = number(v, 'epochs', 10, { integer: true, min: 1, max: 10000 });
   const seed = number(v, 'seed', 1, { integer: true, min: 0, max: 2 ** 32 - 1 });
@@ -64,8 +64,9 @@ export async function trainCommand(argv: string[]): Promise<void> {
   }
   const trainLimit = number(v, 'train-limit', 0, { integer: true, min: 0 });
   const widths = typeof v.widths === 'string' ? v.widths.split(',').map((h) => Number(h)) : undefined;
-  if (widths && (widths.some((h) => !Number.isInteger(h) || h < 1) || (arch === 'lenet5' && widths.length !== 4))) {
-    throw new UsageError(`--widths: expected positive integers (four for lenet5), got '${v.widths}'`);
+  const expectedWidths = { mlp: 0, lenet5: 4, cnn: 5 }[arch];
+  if (widths && (widths.some((h) => !Number.isInteger(h) || h < 1) || (expectedWidths > 0 && widths.length !== expectedWidths))) {
+    throw new UsageError(`--widths: expected positive integers (four for lenet5, five for cnn), got '${v.widths}'`);
   }
   const checkpoint = (v.checkpoint as string | undefined) ?? join('checkpoints', `${basename(out)}.ckpt.safetensors`);
   const backend = useBackend(choice(v, 'backend', BACKEND_NAMES, 'wasm'));
@@ -73,7 +74,8 @@ export async function trainCommand(argv: string[]): Promise<void> {
   const sink = progressSink(process.stderr);
 
   const data = await loadDataset(datasetName, { seed });
-  const train = trainLimit > 0 ? { ...data.train, count: Math.min(trainLimit, data.train.count) } : data.train;
+  // A seeded sample, not the first N: folder-ordered data (CIFAR-10 JPEG) would otherwise give one class.
+  const train = trainLimit > 0 && trainLimit < data.train.count ? sampleDataset(data.train, trainLimit, seed) : data.train;
   let layers = architecture(arch, data.train.shape, data.train.classes.length, widths);
   if (typeof v.hash === 'string') {
     let compressions;

@@ -1,13 +1,15 @@
 // The committed models, their accuracy targets (issues 2 and 3), and the fixed 1000-image test subset they
 // are checked on.
 import { deriveStream, permutation } from '../../src/hash/rng.ts';
+import { cifar10JpegTarball, loadCifar10Jpeg, loadDataset, type Dataset } from '../../src/data/index.ts';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 
 export const REPO_ROOT = join(import.meta.dir, '../..');
 
 export interface CommittedModel {
   name: string;
-  dataset: 'mnist' | 'fashion-mnist';
+  dataset: 'mnist' | 'fashion-mnist' | 'cifar10-jpeg';
   /** Full-test-split accuracy (model.json metrics) must reach this. */
   minTestAccuracy?: number;
   /** ... or be within `pp` percentage points of another committed model's. */
@@ -32,6 +34,22 @@ export const COMMITTED_MODELS: CommittedModel[] = [
   { name: 'mnist-lenet5-h8-converted', dataset: 'mnist' },
   { name: 'mnist-lenet5-h8-converted-ft10', dataset: 'mnist', within: { model: 'mnist-lenet5', pp: 1.0 } },
 ];
+
+/** The test split only (CIFAR-10's 50,000 training JPEGs are not decoded for a test-set check). */
+export async function testSplit(dataset: CommittedModel['dataset']): Promise<Dataset> {
+  return dataset === 'cifar10-jpeg' ? loadCifar10Jpeg({ split: 'test' }) : (await loadDataset(dataset)).test;
+}
+
+/** Why a dataset's golden checks must be skipped on this machine, or null when its data is present. */
+export function missingData(dataset: CommittedModel['dataset']): string | null {
+  if (dataset === 'fashion-mnist' && !existsSync(process.env.HASHGUARD_FASHION_MNIST_DIR ?? '/usr/share/datasets/fashion-mnist')) {
+    return 'install the Debian package dataset-fashion-mnist (apt-get install dataset-fashion-mnist)';
+  }
+  if (dataset === 'cifar10-jpeg' && !existsSync(cifar10JpegTarball())) {
+    return `${cifar10JpegTarball()} is absent: place cifar10-jpeg.tar.gz in ../shared/datasets/ or set HASHGUARD_CIFAR10_TGZ`;
+  }
+  return null;
+}
 
 export const GOLDEN_FILE = join(REPO_ROOT, 'test/golden/committed-models.json');
 
