@@ -68,6 +68,12 @@ export { convertToHashed, projectToBuckets } from './defense/hash-convert.ts';
 // Attacks: config in the constructor, target per call (`await new PGD({...}).run(new WhiteBox(model), x, y)`).
 export { WhiteBox, ScoreOracle, LabelOracle, QueryBudgetExceeded, type Target, type Differentiable } from './attacks/target.ts';
 export { successRate, robustAccuracy, median, type Attack, type AttackResult, type Budget } from './attacks/types.ts';
+/**
+ * A Target over a running hashguard server's public API (POST /v2/models/{m}/infer): scores or labels as the
+ * deployment reveals them, one query per row, batches split to the server's limits, and the server's 429
+ * raised as QueryBudgetExceeded so attacks stop and report. `await HttpOracle.connect({ url, model, apiKey })`.
+ */
+export { HttpOracle, ServerBudgetExceeded, type HttpOracleOptions, type ServedModelInfo, type FetchLike } from './attacks/http-oracle.ts';
 export { FGSM } from './attacks/fgsm.ts';
 export { BIM } from './attacks/bim.ts';
 export { PGD } from './attacks/pgd.ts';
@@ -86,6 +92,8 @@ export { LogitRescale } from './attacks/rescale.ts';
 
 // Audit: the robustness evaluation behind `bun run audit`, and its renderings.
 export { runAudit, type AuditInput } from './audit/run-audit.ts';
+export { runRemoteAudit, type RemoteAuditInput } from './audit/remote-audit.ts';
+export { remoteAuditMarkdown } from './audit/report-remote-markdown.ts';
 export { auditMarkdown } from './audit/report-markdown.ts';
 export { auditHtml } from './audit/report-html.ts';
 

@@ -65,7 +65,11 @@ export function argmaxRows(scores: Tensor): number[] {
   return out;
 }
 
-abstract class Counted {
+/**
+ * The query counter and optional total budget every target shares (one query per input row). Exported for
+ * targets outside this file (the HTTP oracle) so reserve/release behave the same everywhere.
+ */
+export abstract class Counted {
   protected count = 0;
   private reserved = 0;
   constructor(readonly inputShape: readonly number[], private readonly budget = Infinity) {}
@@ -74,11 +78,15 @@ abstract class Counted {
   }
   /** Charges n queries, refusing (before evaluating) the batch that would eat into the budget or the reserve. */
   protected charge(n: number): void {
-    if (this.count + this.reserved + n > this.budget) throw new QueryBudgetExceeded(this.budget);
+    this.admit(n);
     this.count += n;
   }
-  reserve(n: number): void {
+  /** The check of `charge` without the charge: throws when n more queries would eat into the budget or the reserve. */
+  protected admit(n: number): void {
     if (this.count + this.reserved + n > this.budget) throw new QueryBudgetExceeded(this.budget);
+  }
+  reserve(n: number): void {
+    this.admit(n);
     this.reserved += n;
   }
   release(n: number): void {

@@ -63,3 +63,42 @@ export interface AuditReport {
   examples: { config: string; attack: string; clean: number[]; adversarial: number[]; shape: number[]; label: number; prediction: number }[];
   seconds: number;
 }
+
+/** One black-box attack of a remote audit at one L∞ budget (AttackSummary's fields, minus the table). */
+export interface RemoteAttackSummary extends Omit<AttackSummary, 'table'> {
+  norm: 'linf';
+  eps: number;
+  /** Server queries of the runs behind this row (verdicts included; HopSkipJump's rows share one run). */
+  queries: number;
+  /** Why fewer images than asked were attacked (a budget's message), or null. */
+  stopped: string | null;
+}
+
+/**
+ * A black-box audit of a running server through its public API (`bun run audit -- --url …`): what the
+ * server reveals, clean accuracy, and Square (scores) or HopSkipJump (labels) per L∞ budget. The served
+ * weights' hash sits under `server`, not at the top level, so /robustness never serves it as the full audit.
+ */
+export interface RemoteAuditReport {
+  format: 1;
+  kind: 'remote';
+  server: { url: string; model: string; access: 'scores' | 'labels'; scores: 'probabilities' | 'logits' | null; randomized: boolean; backend: string | null; weightsSha256: string | null; defense: unknown };
+  dataset: string;
+  command: string;
+  date: string;
+  /** Images asked for, seed, and the sha256 of their index list (null when the caller chose the images). */
+  n: number;
+  seed: number;
+  indexSha256: string | null;
+  /** Fresh queries per verdict: 10 for a randomized model (most of them must misclassify), else 1. */
+  verdictQueries: number;
+  /** null when a budget ended the audit before the clean check. */
+  cleanAccuracy: number | null;
+  attacks: RemoteAttackSummary[];
+  checks: Check[];
+  /** Rows the server answered for this audit, in all. */
+  queries: number;
+  /** Set when a budget (the server's 429 or the client's) ended the audit early. */
+  stopped: string | null;
+  seconds: number;
+}

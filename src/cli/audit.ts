@@ -1,5 +1,6 @@
 // `hashguard audit`: the robustness audit of a hashed model family (dense, hashed, hashed + each GI stage)
-// under the paper-era and adaptive attacks, written as JSON, Markdown and a self-contained HTML page.
+// under the paper-era and adaptive attacks, written as JSON, Markdown and a self-contained HTML page; with
+// --url, the black-box audit of a running server instead (audit-remote.ts).
 import { basename, dirname, join } from 'node:path';
 import { mkdirSync } from 'node:fs';
 import { loadDataset, type DatasetName } from '../data/index.ts';
@@ -11,17 +12,23 @@ import { auditHtml } from '../audit/report-html.ts';
 import { auditMarkdown } from '../audit/report-markdown.ts';
 import { runAudit } from '../audit/run-audit.ts';
 import { choice, number, parse, requireString, UsageError } from './args.ts';
+import { REMOTE_FLAGS, remoteAuditCommand, remoteAuditUsage } from './audit-remote.ts';
 import { BACKEND_NAMES, useBackend } from './backend-flag.ts';
 import { progressSink } from './progress.ts';
 
 export const auditUsage = `usage: bun run audit -- --model models/HASHED [--dense models/DENSE] [--n 1000] [--n-query 100] [--seed 1]
-  [--attacks ${SUITE.map((e) => e.id).join(',')}] [--out docs/audit/NAME] [--backend wasm|reference]`;
+  [--attacks ${SUITE.map((e) => e.id).join(',')}] [--out docs/audit/NAME] [--backend wasm|reference]
+${remoteAuditUsage}`;
 
 export async function auditCommand(argv: string[]): Promise<void> {
   const v = parse(argv, {
     model: { type: 'string' }, dense: { type: 'string' }, n: { type: 'string' }, 'n-query': { type: 'string' }, seed: { type: 'string' },
-    attacks: { type: 'string' }, out: { type: 'string' }, backend: { type: 'string' },
+    attacks: { type: 'string' }, out: { type: 'string' }, backend: { type: 'string' }, ...REMOTE_FLAGS,
   });
+  // --url: a running server, attacked through its public API only.
+  if (v.url !== undefined) return remoteAuditCommand(argv, v);
+  const remoteOnly = Object.keys(REMOTE_FLAGS).filter((k) => v[k] !== undefined);
+  if (remoteOnly.length) throw new UsageError(`--${remoteOnly[0]} applies to the remote audit only (with --url)`);
   const hashedDir = requireString(v, 'model');
   const denseDir = (v.dense as string | undefined) ?? hashedDir.replace(/-h\d+(-.*)?$/, '');
   if (denseDir === hashedDir) throw new UsageError(`--dense: cannot infer the dense model from '${hashedDir}' (expected a name ending in -hN); pass --dense`);

@@ -21,6 +21,7 @@ export function classifyRoutes(ctx: ServeContext): Hono<ServeEnv> {
     if (m.loaded.network.inputShape.length !== 3 || (channels !== 1 && channels !== 3)) {
       throw new HttpError(400, `model '${m.name}' does not take images (input [${m.loaded.network.inputShape.join(', ')}])`);
     }
+    ctx.scheduler.assertRoom(); // shed before reading the body (see infer)
     const bytes = await readBody(c.req.raw, ctx.limits.maxImageBytes);
     // The magic-byte check is cheap; decoding (and its errors) happen in the worker.
     if (!sniffImageFormat(bytes)) throw new HttpError(400, 'request body is not a PNG or JPEG image');

@@ -19,6 +19,8 @@ export function inferRoutes(ctx: ServeContext): Hono<ServeEnv> {
   app.post('/v2/models/:name/infer', async (c) => {
     const m = ctx.models.requireReady(c.req.param('name'));
     requireMediaType(c.req.header('content-type'), ['application/json']);
+    // Shed before reading and parsing the body: under overload a 503 must not wait behind JSON work.
+    ctx.scheduler.assertRoom();
     const req = parseInferRequest(parseJson(await readBody(c.req.raw, ctx.limits.maxBodyBytes)));
     const served = servedOutputs(m);
     const wanted = req.outputs?.map((o) => o.name) ?? served;
