@@ -7,6 +7,11 @@ const RNG_SEED: u32 = 0x9E3779B9u;
 const RNG_TWO_POW_M24: f32 = 5.9604644775390625e-8;
 const RNG_TWO_PI: f32 = 6.283185307179586;
 
+// deriveStream(seed, tag) of src/hash/rng.ts: a sub-stream id per purpose tag, so uses of one seed never share draws.
+fn rng_derive_stream(seed: u32, tag: u32) -> u32 {
+  return xxh32_2(seed, tag, 0x2545F491u);
+}
+
 fn rng_u32(stream: u32, counter: u32) -> u32 {
   return xxh32_2(counter, stream, RNG_SEED);
 }

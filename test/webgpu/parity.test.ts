@@ -4,57 +4,18 @@
 import { afterAll, describe, expect, test } from 'bun:test';
 import * as ops from '../../src/autodiff/ops.ts';
 import { referenceBackend, withBackend } from '../../src/backend/index.ts';
-import { chooseGpu, describeChoice, readEnv } from '../../src/backend/webgpu/device.ts';
-import { kernelSpecs, type KernelParams } from '../../src/backend/webgpu/kernel-specs.ts';
-import { runKernel, type KernelArrayData, type KernelRun } from '../../src/backend/webgpu/run-kernel.ts';
 import { bucketsFor, hashTable } from '../../src/hash/hashed-nets.ts';
 import { normal, randomU32, uniform } from '../../src/hash/rng.ts';
-import { Tensor } from '../../src/tensor/tensor.ts';
-import { RELATIVE_TOLERANCE } from '../helpers/backends.ts';
 import { randomTensor } from '../helpers/random.ts';
+import { adapterAvailableTest, expectBitExact, expectClose, f32, kernelRunner, parityGpu, SEEDS } from '../helpers/webgpu-parity.ts';
 
-const skipAllowed = readEnv('HASHGUARD_SKIP_GPU_TESTS') === '1';
-// backend 'auto' ignores a HASHGUARD_BACKEND=cpu in the environment: this suite is about the GPU kernels.
-const choice = await chooseGpu({ allowSoftware: true, backend: 'auto' });
-const gpu = choice.gpu;
-console.log(`webgpu parity: ${describeChoice(choice)}`);
+const device = await parityGpu('webgpu parity');
+const gpu = device.gpu;
 afterAll(() => gpu?.device.destroy());
-
-const SEEDS = [0, 1, 0x2545f491, 0xdeadbeef, 0xffffffff];
-
-/** Index of the first differing element, or -1 (with a length check), for a readable failure. */
-function firstMismatch(got: ArrayLike<number>, want: ArrayLike<number>): number {
-  if (got.length !== want.length) return Math.min(got.length, want.length);
-  for (let i = 0; i < got.length; i++) if (!Object.is(got[i], want[i])) return i;
-  return -1;
-}
-
-function expectBitExact(what: string, got: ArrayLike<number>, want: ArrayLike<number>) {
-  const i = firstMismatch(got, want);
-  expect(i === -1 ? 'equal' : `${what}: lengths ${got.length}/${want.length}, first difference at ${i}: got ${got[i]}, want ${want[i]}`).toBe('equal');
-}
-
-/** ‖got − want‖∞ ≤ tol · max(1, ‖want‖∞), the project's norm-wise parity rule. */
-function expectClose(what: string, got: ArrayLike<number>, want: ArrayLike<number>, tol = RELATIVE_TOLERANCE) {
-  expect(got.length).toBe(want.length);
-  let diff = 0;
-  let scale = 1;
-  for (let i = 0; i < want.length; i++) {
-    diff = Math.max(diff, Math.abs(got[i] - want[i]));
-    scale = Math.max(scale, Math.abs(want[i]));
-  }
-  expect({ what, relative: diff / scale < tol ? 'ok' : diff / scale }).toEqual({ what, relative: 'ok' });
-}
-
-const run = (id: string, params: KernelParams, inputs: Record<string, KernelArrayData> = {}, extra: Partial<KernelRun> = {}) =>
-  runKernel(gpu!.device, kernelSpecs[id], { params, inputs, ...extra });
-
-const f32 = (t: Tensor) => Float32Array.from(t.data);
+const run = kernelRunner(gpu);
 
 describe('webgpu parity', () => {
-  test('a WebGPU adapter is available (set HASHGUARD_SKIP_GPU_TESTS=1 to skip on machines without one)', () => {
-    if (!gpu && !skipAllowed) throw new Error(`no WebGPU device for the parity tests: ${describeChoice(choice)}`);
-  });
+  adapterAvailableTest(device);
 
   describe.skipIf(!gpu)('kernels', () => {
     test('hash-table: buckets and signs bit-exact against src/hash, several seeds and bucket counts', async () => {

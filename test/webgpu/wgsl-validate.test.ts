@@ -17,8 +17,15 @@ describe('WGSL validation (Dawn null backend)', () => {
   });
 
   test('there are kernels and libs to validate', () => {
-    expect(kernelIds()).toEqual(expect.arrayContaining(['hash-table', 'rng-fill', 'relu', 'bias-add', 'dense', 'hashed-dense']));
-    expect(libIds()).toEqual(expect.arrayContaining(['hash', 'rng']));
+    expect(kernelIds()).toEqual(
+      expect.arrayContaining([
+        'hash-table', 'rng-fill', 'relu', 'bias-add', 'dense', 'hashed-dense', 'conv2d', 'hashed-conv2d', 'max-pool2d', 'softmax',
+        'log-softmax', 'relu-grad-input', 'max-pool2d-grad-input', 'dense-grad-input', 'dense-grad-weight', 'hashed-dense-grad-input',
+        'hashed-dense-grad-weight', 'conv2d-grad-input', 'conv2d-grad-weight', 'hashed-conv2d-grad-input', 'hashed-conv2d-grad-weight',
+        'gi-random-scale', 'gi-random-noise',
+      ]),
+    );
+    expect(libIds()).toEqual(expect.arrayContaining(['hash', 'rng', 'lerp']));
   });
 
   for (const id of kernelIds())
