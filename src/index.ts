@@ -10,6 +10,8 @@ import { Tensor } from './tensor/tensor.ts';
 export { Tensor, tensor, zeros, full, scalar } from './tensor/tensor.ts';
 export type { Backend } from './tensor/backend.ts';
 export { getBackend, setBackend, withBackend, referenceBackend } from './backend/index.ts';
+/** HASHGUARD_BACKEND=cpu|webgpu|auto → the backend and its adapter (`await selectBackend()`, then setBackend(s.backend)). */
+export { selectBackend, describeBackend, type BackendChoice, type BackendSelection } from './backend/index.ts';
 export * as ops from './autodiff/ops.ts';
 export { grad, valueAndGrad, gradients, noGrad } from './autodiff/grad.ts';
 export { Sequential } from './nn/sequential.ts';

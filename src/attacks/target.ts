@@ -17,6 +17,22 @@ export interface Differentiable {
   readonly inputShape: readonly number[];
   forward(x: Tensor): Tensor;
   lossGradients(x: Tensor, loss: (logits: Tensor) => Tensor, want: { input?: boolean; params?: boolean }): { loss: number; logits: Tensor; dx: Tensor | null };
+  /**
+   * Optional async twins (Sequential, DefendedModel): the same results, but a backend with an async chain
+   * (webgpu) runs the whole network there. Targets use them when present.
+   */
+  forwardAsync?(x: Tensor): Promise<Tensor>;
+  lossGradientsAsync?(x: Tensor, loss: (logits: Tensor) => Tensor, want: { input?: boolean; params?: boolean }): Promise<{ loss: number; logits: Tensor; dx: Tensor | null }>;
+}
+
+/** A model as score and label oracles see it: logits only (forwardAsync used when present). */
+export type Scorer = { inputShape: readonly number[]; forward(x: Tensor): Tensor; forwardAsync?(x: Tensor): Promise<Tensor> };
+
+/** Logits of x without recording gradients, through forwardAsync where the model has it. */
+function logitsOf(model: Scorer, x: Tensor): Promise<Tensor> {
+  // NOTE: on CPU backends forwardAsync computes before returning, so this noGrad scope covers it exactly as
+  // it covers forward().
+  return noGrad(() => (model.forwardAsync ? model.forwardAsync(x) : Promise.resolve(model.forward(x))));
 }
 
 export type TargetKind = 'white-box' | 'scores' | 'labels';
@@ -102,14 +118,15 @@ export class WhiteBox extends Counted implements GradientTarget {
   }
   async scores(x: Tensor): Promise<Tensor> {
     this.charge(x.shape[0]);
-    return noGrad(() => this.model.forward(x));
+    return logitsOf(this.model, x);
   }
   async predict(x: Tensor): Promise<number[]> {
     return argmaxRows(await this.scores(x));
   }
   async gradient(x: Tensor, loss: (logits: Tensor) => Tensor) {
     this.charge(x.shape[0]);
-    const r = this.model.lossGradients(x, loss, { input: true });
+    const m = this.model;
+    const r = m.lossGradientsAsync ? await m.lossGradientsAsync(x, loss, { input: true }) : m.lossGradients(x, loss, { input: true });
     return { loss: r.loss, logits: r.logits, grad: r.dx! };
   }
 }
@@ -117,12 +134,12 @@ export class WhiteBox extends Counted implements GradientTarget {
 /** Scores only: the model's logits, or its softmax probabilities (what a scoring endpoint returns). */
 export class ScoreOracle extends Counted implements ScoreTarget {
   readonly kind = 'scores' as const;
-  constructor(private readonly model: { inputShape: readonly number[]; forward(x: Tensor): Tensor }, private readonly opts: { output?: 'logits' | 'probabilities'; budget?: number } = {}) {
+  constructor(private readonly model: Scorer, private readonly opts: { output?: 'logits' | 'probabilities'; budget?: number } = {}) {
     super(model.inputShape, opts.budget);
   }
   async scores(x: Tensor): Promise<Tensor> {
     this.charge(x.shape[0]);
-    const z = noGrad(() => this.model.forward(x));
+    const z = await logitsOf(this.model, x);
     return this.opts.output === 'probabilities' ? noGrad(() => ops.softmax(z)) : z;
   }
   async predict(x: Tensor): Promise<number[]> {
@@ -133,11 +150,11 @@ export class ScoreOracle extends Counted implements ScoreTarget {
 /** Labels only (decision-based attacks). */
 export class LabelOracle extends Counted implements Target {
   readonly kind = 'labels' as const;
-  constructor(private readonly model: { inputShape: readonly number[]; forward(x: Tensor): Tensor }, opts: { budget?: number } = {}) {
+  constructor(private readonly model: Scorer, opts: { budget?: number } = {}) {
     super(model.inputShape, opts.budget);
   }
   async predict(x: Tensor): Promise<number[]> {
     this.charge(x.shape[0]);
-    return argmaxRows(noGrad(() => this.model.forward(x)));
+    return argmaxRows(await logitsOf(this.model, x));
   }
 }

@@ -50,6 +50,23 @@ export class DefendedModel {
     return scales ? ops.mul(z, scales) : z;
   }
 
+  /**
+   * forward() through the network's async path (the whole network on a webgpu backend's chain; forward() itself
+   * on CPU backends). The random stage is drawn before this returns, in call order, exactly as forward() does.
+   */
+  forwardAsync(x: Tensor, seed?: number): Promise<Tensor> {
+    const { params, scales } = this.draw(x.shape[0], seed);
+    return this.network.forwardAsync(x, params).then((z) => (scales ? ops.mul(z, scales) : z));
+  }
+
+  /** lossGradients() through the network's async path; same draw and scaling as lossGradients(). */
+  lossGradientsAsync(x: Tensor, loss: (logits: Tensor) => Tensor, want: { input?: boolean; params?: boolean }, seed?: number) {
+    const { params, scales } = this.draw(x.shape[0], seed);
+    return this.network
+      .lossGradientsAsync(x, (z) => loss(scales ? ops.mul(z, scales) : z), want, params)
+      .then((r) => (scales ? { ...r, logits: ops.mul(r.logits, scales) } : r));
+  }
+
   /** Loss of the defended logits and its gradients (fresh randomness unless `seed` is given). */
   lossGradients(x: Tensor, loss: (logits: Tensor) => Tensor, want: { input?: boolean; params?: boolean }, seed?: number) {
     const { params, scales } = this.draw(x.shape[0], seed);

@@ -1,11 +1,12 @@
 // A model: an input shape, a list of layer specs and the parameter tensors they name. Forward runs through
 // the autodiff ops, so gradients with respect to inputs and parameters come from the same code; when nothing
-// records gradients and the backend can compile the whole chain, inference runs as one compiled plan.
+// records gradients and the backend can compile the whole chain, inference runs as one compiled plan. The
+// *Async methods hand the whole network to a backend's async chain (WebGPU) and are the sync ones elsewhere.
 import { gradients, noGrad } from '../autodiff/grad.ts';
 import * as ops from '../autodiff/ops.ts';
 import { currentTape } from '../autodiff/tape.ts';
 import { getBackend } from '../backend/index.ts';
-import type { Backend, CompiledChain, InferenceStep } from '../tensor/backend.ts';
+import { ChainFault, type AsyncChain, type Backend, type CompiledChain, type InferenceStep } from '../tensor/backend.ts';
 import { hashTable } from '../hash/hashed-nets.ts';
 import { sameShape, shapeStr, Tensor } from '../tensor/tensor.ts';
 import { layerTensors, virtualWeightShape, type LayerSpec } from './layer-spec.ts';
@@ -137,6 +138,102 @@ export class Sequential {
       loss: value.item(), logits, dx: want.input ? grads[0] : null,
       grads: want.params ? new Map(names.map((n, i) => [n, grads[off + i]])) : null,
     };
+  }
+
+  private asyncChain: { backend: Backend; chain: AsyncChain } | null = null;
+  private gpuTail: Promise<unknown> = Promise.resolve();
+
+  /**
+   * The active backend's async chain (compiled once per backend; parameters are swapped in per call), or null
+   * where the call takes the synchronous path: a backend without compileAsyncChain (every CPU backend), an
+   * enclosing gradient scope, f64 or empty input, or layers the chain does not cover. A null compile is not
+   * cached: a backend rebuilding a lost device answers null until it is back. Throws on a wrong input shape.
+   */
+  private asyncCompiled(x: Tensor): AsyncChain | null {
+    const want = [x.shape[0], ...this.inputShape];
+    if (!sameShape(x.shape, want)) throw new Error(`model: input shape ${shapeStr(x.shape)} does not match ${shapeStr(want)}`);
+    const backend = getBackend();
+    if (!backend.compileAsyncChain || currentTape() !== null || x.dtype !== 'f32' || x.shape[0] === 0) return null;
+    const c = this.asyncChain;
+    if (c && c.backend === backend) return c.chain;
+    c?.chain.dispose();
+    this.asyncChain = null;
+    const chain = backend.compileAsyncChain(this.layers, this.params, this.inputShape);
+    if (chain) this.asyncChain = { backend, chain };
+    return chain;
+  }
+
+  /**
+   * Runs `gpu` on the async chain, one call at a time (a forward's kept activations belong to its backward).
+   * A ChainFault (device lost, out of device memory) reruns the call with `cpu`; the dead chain is dropped
+   * so the next call compiles afresh (or stays on CPU while the backend has no device).
+   */
+  private onChain<T>(chain: AsyncChain, gpu: () => Promise<T>, cpu: () => T): Promise<T> {
+    const run = async () => {
+      try {
+        return await gpu();
+      } catch (e) {
+        if (!(e instanceof ChainFault)) throw e;
+        if (e.reason !== 'too-large' && this.asyncChain?.chain === chain) {
+          chain.dispose();
+          this.asyncChain = null;
+        }
+        return noGrad(cpu);
+      }
+    };
+    const r = this.gpuTail.then(run, run);
+    this.gpuTail = r.catch(() => undefined);
+    return r;
+  }
+
+  /**
+   * forward() for callers that can wait: on a backend with an async chain (webgpu) the whole network runs
+   * there with one readback; elsewhere it is forward() itself, computed before this returns (so the numbers
+   * and any enclosing noGrad scope are exactly those of the synchronous call).
+   */
+  forwardAsync(x: Tensor, params: ReadonlyMap<string, Tensor> = this.params): Promise<Tensor> {
+    try {
+      const chain = this.asyncCompiled(x);
+      if (!chain) return Promise.resolve(this.forward(x, params));
+      return this.onChain(
+        chain,
+        () => {
+          chain.setParams(params);
+          return chain.forward(x);
+        },
+        () => this.forward(x, params),
+      );
+    } catch (e) {
+      return Promise.reject(e);
+    }
+  }
+
+  /**
+   * lossGradients() for callers that can wait: with an async chain the network's forward and backward run
+   * there (one readback each) and the autodiff differentiates only loss(logits) on the CPU; elsewhere it is
+   * lossGradients() itself, computed before this returns (bit-identical to the synchronous call).
+   */
+  lossGradientsAsync(x: Tensor, loss: (logits: Tensor) => Tensor, want: { input?: boolean; params?: boolean }, params: ReadonlyMap<string, Tensor> = this.params): Promise<{
+    loss: number; logits: Tensor; dx: Tensor | null; grads: Map<string, Tensor> | null;
+  }> {
+    try {
+      const chain = this.asyncCompiled(x);
+      if (!chain) return Promise.resolve(this.lossGradients(x, loss, want, params));
+      return this.onChain(
+        chain,
+        async () => {
+          chain.setParams(params);
+          const logits = await chain.forward(x, true);
+          const { value, grads: [dLogits] } = gradients(() => loss(logits), [logits]);
+          const r = await chain.backward(dLogits, { input: Boolean(want.input), params: Boolean(want.params) });
+          const grads = r.grads && new Map(this.parameterNames().map((n) => [n, r.grads!.get(n)!]));
+          return { loss: value.item(), logits, dx: r.dx, grads };
+        },
+        () => this.lossGradients(x, loss, want, params),
+      );
+    } catch (e) {
+      return Promise.reject(e);
+    }
   }
 
   /** Predicted class per row (argmax of logits, ties to the lowest index), without recording gradients. */

@@ -59,8 +59,10 @@ export function epochOrder(seed: number, epoch: number, n: number): Uint32Array 
   return permutation(deriveStream(seed, 0x5eed0000 + epoch), n);
 }
 
-function localLossAndGradients(model: Sequential, x: Tensor, y: Tensor) {
-  const r = model.lossGradients(x, (logits) => crossEntropyLoss(logits, y), { params: true });
+// Through lossGradientsAsync: on a webgpu backend the step's forward and backward run on the GPU chain; on CPU
+// backends it is lossGradients itself (same numbers).
+async function localLossAndGradients(model: Sequential, x: Tensor, y: Tensor) {
+  const r = await model.lossGradientsAsync(x, (logits) => crossEntropyLoss(logits, y), { params: true });
   const pred = ops.argmax(r.logits, 1);
   let correct = 0;
   for (let i = 0; i < y.size; i++) if (pred.data[i] === y.data[i]) correct++;
@@ -89,7 +91,7 @@ export async function trainEpoch(
     const x = opts.augment
       ? new Tensor(batch.x.shape, augmentBatch(batch.x.data as Float32Array, y.size, data.shape, opts.augment, augmentStream(opts.seed, epoch, step)))
       : batch.x;
-    const { loss, correct: right, grads } = opts.workers ? await opts.workers.lossAndGradients(model, x, y) : localLossAndGradients(model, x, y);
+    const { loss, correct: right, grads } = opts.workers ? await opts.workers.lossAndGradients(model, x, y) : await localLossAndGradients(model, x, y);
     correct += right;
     lossSum += loss * y.size;
     seen += y.size;

@@ -36,6 +36,8 @@ export interface Pool2dParams {
  */
 export interface Backend {
   readonly name: string;
+  /** Optional: one line on where this backend runs (device, adapter) for logs and server metadata; else `name`. */
+  describe?(): string;
   unary(op: UnaryOp, x: Tensor): Tensor;
   binary(op: BinaryOp, a: Tensor, b: Tensor): Tensor;
   compare(op: CompareOp, a: Tensor, b: Tensor): Tensor;
@@ -81,6 +83,62 @@ export interface Backend {
    * equal running the steps op by op on this backend, up to float32 rounding.
    */
   compileChain?(steps: readonly InferenceStep[], inputShape: readonly number[]): CompiledChain | null;
+  /**
+   * Optional: compiles a whole network (layer descriptions plus the parameter tensors they name) into a chain
+   * that runs on a device with asynchronous readback (WebGPU), activations staying on the device between
+   * layers; null where it cannot (the caller runs the synchronous path). Results equal the synchronous path
+   * up to float32 rounding. Sequential.forwardAsync / lossGradientsAsync use it.
+   */
+  compileAsyncChain?(layers: readonly ChainLayer[], params: ReadonlyMap<string, Tensor>, inputShape: readonly number[]): AsyncChain | null;
+}
+
+/**
+ * A layer as an async chain sees it: nn/layer-spec.ts's LayerSpec is assignable to this (declared here so
+ * tensor imports nothing). Weights are named; hashed layers carry their K real weights and the hash.
+ */
+export type ChainLayer =
+  | { type: 'dense' | 'hashed-dense'; inDim: number; outDim: number; weight: string; bias: string; hash?: { buckets: number; seed: number } }
+  | {
+      type: 'conv2d' | 'hashed-conv2d';
+      inChannels: number;
+      outChannels: number;
+      kernelSize: number;
+      stride: number;
+      padding: number;
+      weight: string;
+      bias: string;
+      hash?: { buckets: number; seed: number };
+    }
+  | { type: 'relu' }
+  | { type: 'maxpool2d' | 'avgpool2d'; kernelSize: number; stride: number }
+  | { type: 'flatten' };
+
+/**
+ * A compiled network on an asynchronous device (see Backend.compileAsyncChain). Calls run in the order they
+ * are made. When the device is lost or out of memory they reject with a ChainFault and the chain is dead
+ * (every later call rejects the same way): the caller reruns the work on the synchronous path and compiles
+ * afresh later.
+ */
+export interface AsyncChain {
+  /** Logits [N, classes] of a batch; with keep, the activations stay for one backward(). One readback. */
+  forward(x: Tensor, keep?: boolean): Promise<Tensor>;
+  /**
+   * Given dL/d(logits) of the last forward(x, true): dL/dx and/or dL/d(parameter) by parameter name (hashed
+   * layers: of their K real weights). One readback.
+   */
+  backward(dy: Tensor, want: { input: boolean; params: boolean }): Promise<{ dx: Tensor | null; grads: Map<string, Tensor> | null }>;
+  /** Uploads the parameter tensors that differ (by identity) from the last uploaded ones, in place. */
+  setParams(params: ReadonlyMap<string, Tensor>): void;
+  /** Frees device memory now; later calls reject. */
+  dispose(): void;
+}
+
+/** Why an AsyncChain gave up (device lost, out of device memory): rerun on the synchronous path. */
+export class ChainFault extends Error {
+  constructor(message: string, readonly reason: 'device-lost' | 'out-of-memory' | 'disposed' | 'too-large') {
+    super(message);
+    this.name = 'ChainFault';
+  }
 }
 
 /** A compiled chain (see Backend.compileChain). */

@@ -1,7 +1,8 @@
 // The same attack gives the same results on the reference kernels and on the fast CPU backend (issue 6,
 // item 5; the WebGPU backend joins when it implements the Backend interface): PGD and Square on 50 images.
 import { beforeAll, expect, test } from 'bun:test';
-import { referenceBackend, withBackend } from '../../src/backend/index.ts';
+import { referenceBackend, withBackendAsync } from '../../src/backend/index.ts';
+import type { Backend } from '../../src/tensor/backend.ts';
 import { createWasmBackend } from '../../src/backend/wasm/index.ts';
 import { PGD } from '../../src/attacks/pgd.ts';
 import { Square } from '../../src/attacks/square.ts';
@@ -30,16 +31,34 @@ function expectSame(a: AttackResult, b: AttackResult): void {
   expect(same / a.xAdv.size).toBeGreaterThanOrEqual(0.99);
 }
 
+/** The backend with every primitive call counted, to prove a run really used it (not the default). */
+function counted(b: Backend): { backend: Backend; calls: () => number } {
+  let n = 0;
+  const backend = new Proxy(b, {
+    get(target, key, receiver) {
+      const v = Reflect.get(target, key, receiver);
+      return typeof v === 'function' ? (...args: unknown[]) => { n++; return v.apply(target, args); } : v;
+    },
+  });
+  return { backend, calls: () => n };
+}
+
 test('PGD (L∞ ε 0.3, 40 × 0.01): reference and wasm backends agree', async () => {
-  const run = (b: typeof referenceBackend) => withBackend(b, () => new PGD({ eps: 0.3, alpha: 0.01, steps: 40, seed: 2 }).run(new WhiteBox(model), x, y));
-  const ref = await run(referenceBackend), fast = await run(createWasmBackend()!);
+  const run = (b: Backend) => withBackendAsync(b, () => new PGD({ eps: 0.3, alpha: 0.01, steps: 40, seed: 2 }).run(new WhiteBox(model), x, y));
+  const reference = counted(referenceBackend);
+  const ref = await run(reference.backend), fast = await run(createWasmBackend()!);
+  // Every step's forward and backward ran on the reference kernels (withBackend would have switched back
+  // at the first await and run most of it on the default backend).
+  expect(reference.calls()).toBeGreaterThan(40 * 10);
   expectSame(ref, fast);
   expect(fast.success.filter(Boolean).length).toBe(ref.success.filter(Boolean).length);
 }, 120_000);
 
 test('Square (ε 0.3, 1000 queries): reference and wasm backends agree, with identical query counts', async () => {
-  const run = (b: typeof referenceBackend) => withBackend(b, () => new Square({ eps: 0.3, maxQueries: 1000, seed: 2 }).run(new ScoreOracle(model), x, y));
-  const ref = await run(referenceBackend), fast = await run(createWasmBackend()!);
+  const run = (b: Backend) => withBackendAsync(b, () => new Square({ eps: 0.3, maxQueries: 1000, seed: 2 }).run(new ScoreOracle(model), x, y));
+  const reference = counted(referenceBackend);
+  const ref = await run(reference.backend), fast = await run(createWasmBackend()!);
+  expect(reference.calls()).toBeGreaterThan(100);
   expectSame(ref, fast);
   expect(fast.queries).toEqual(ref.queries);
 }, 120_000);

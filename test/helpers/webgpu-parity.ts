@@ -4,6 +4,7 @@ import { expect, test } from 'bun:test';
 import { chooseGpu, describeChoice, readEnv, type AcquiredGpu } from '../../src/backend/webgpu/device.ts';
 import { kernelSpecs, type KernelParams } from '../../src/backend/webgpu/kernel-specs.ts';
 import { runKernel, type KernelArrayData, type KernelRun } from '../../src/backend/webgpu/run-kernel.ts';
+import type { AsyncChain, Backend } from '../../src/tensor/backend.ts';
 import type { Tensor } from '../../src/tensor/tensor.ts';
 import { RELATIVE_TOLERANCE } from './backends.ts';
 
@@ -89,3 +90,21 @@ export function kernelRunner(gpu: AcquiredGpu | null) {
 
 /** A tensor's data as a fresh Float32Array (kernel inputs are f32). */
 export const f32 = (t: Tensor) => Float32Array.from(t.data);
+
+/**
+ * Wraps `backend.compileAsyncChain` so a test can see what its chains did: `compiled` chains, and per chain call
+ * 'gpu' when it completed there or the error's name (ChainFault: Sequential reran the call on the CPU path).
+ * Parity with the CPU proves nothing if every call quietly fell back to it.
+ */
+export function spyChains(backend: Backend): { compiled: number; calls: string[] } {
+  const seen = { compiled: 0, calls: [] as string[] };
+  const compile = backend.compileAsyncChain!.bind(backend);
+  backend.compileAsyncChain = (...args: Parameters<typeof compile>): AsyncChain | null => {
+    const c = compile(...args);
+    if (!c) return c;
+    seen.compiled++;
+    const track = <T>(p: Promise<T>) => p.then((v) => (seen.calls.push('gpu'), v), (e: Error) => (seen.calls.push(e.name), Promise.reject(e)));
+    return { forward: (x, keep) => track(c.forward(x, keep)), backward: (dy, want) => track(c.backward(dy, want)), setParams: (p) => c.setParams(p), dispose: () => c.dispose() };
+  };
+  return seen;
+}

@@ -34,7 +34,7 @@ describe('WGSL validation (Dawn null backend)', () => {
       const r = await validateWgsl(code, { parts, constants: { WG: 64 } });
       expect(r.messages.filter((m) => m.startsWith('error'))).toEqual([]);
       expect(r.ok).toBe(true);
-    });
+    }, 30_000); // the first one also starts Dawn, slow on a loaded machine
 
   for (const stem of libIds())
     test(`lib ${stem}.wgsl compiles alone`, async () => {
@@ -42,7 +42,7 @@ describe('WGSL validation (Dawn null backend)', () => {
       const r = await validateWgsl(code, { parts, pipeline: false });
       expect(r.messages.filter((m) => m.startsWith('error'))).toEqual([]);
       expect(r.ok).toBe(true);
-    });
+    }, 30_000);
 
   test('a barrier in non-uniform control flow is rejected, naming uniformity', async () => {
     const code = readFileSync(join(import.meta.dir, '../fixtures/wgsl/uniformity-error.wgsl'), 'utf8');

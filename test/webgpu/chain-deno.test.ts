@@ -1,0 +1,21 @@
+// The GPU chain under Deno, whose navigator.gpu (wgpu) is the first acquisition path (DESIGN section 7): the
+// script (chain-deno-script.ts) compares a hashed LeNet-5 forward and backward with the CPU backend. Fails
+// without an adapter unless HASHGUARD_SKIP_GPU_TESTS=1, like the Bun parity suites.
+import { expect, test } from 'bun:test';
+import { join } from 'node:path';
+import { readEnv } from '../../src/backend/webgpu/device.ts';
+
+const root = join(import.meta.dir, '../..');
+
+test('Deno navigator.gpu: logits, dx and parameter gradients of a hashed LeNet-5 within 1e-4 of the CPU', () => {
+  const r = Bun.spawnSync([join(root, 'node_modules/.bin/deno'), 'run', '--quiet', '--allow-read', '--allow-env', join(import.meta.dir, 'chain-deno-script.ts')], {
+    cwd: root, stdout: 'pipe', stderr: 'pipe', env: { ...process.env, NO_COLOR: '1', HASHGUARD_BACKEND: 'webgpu' },
+  });
+  const line = r.stdout.toString().trim().split('\n').at(-1) ?? '';
+  if (r.exitCode !== 0 || !line.startsWith('{')) throw new Error(`deno failed (${r.exitCode}):\n${r.stderr.toString()}\n${line}`);
+  const out = JSON.parse(line) as { ok: boolean; backend?: string; worst?: number; error?: string };
+  if (!out.ok && /no usable WebGPU adapter/.test(out.error ?? '') && readEnv('HASHGUARD_SKIP_GPU_TESTS') === '1') return;
+  expect(out).toMatchObject({ ok: true });
+  console.log(`deno: ${out.backend}; worst relative error ${out.worst!.toExponential(2)}`);
+  expect(out.worst!).toBeLessThan(1e-4);
+}, 60_000);
