@@ -16,6 +16,8 @@ const rows: { name: string; dense?: string; baseline?: string }[] = [
   { name: 'fashion-lenet5-h8', dense: 'fashion-lenet5', baseline: 'baselines/fashion-lenet5-eq-h8' },
   { name: 'mnist-lenet5-h8-converted', dense: 'mnist-lenet5' },
   { name: 'mnist-lenet5-h8-converted-ft10', dense: 'mnist-lenet5' },
+  { name: 'cifar10-cnn' },
+  { name: 'cifar10-cnn-h8', dense: 'cifar10-cnn' },
 ];
 
 type Manifest = { metrics: { testAccuracy: number }; provenance: { command: string; secondsPerEpoch?: number; hash?: { compression: string } }; layers: { type: string }[] };

@@ -5,7 +5,8 @@ import type { Backend } from '../tensor/backend.ts';
 import { number, UsageError } from './args.ts';
 
 export function threadsFlag(v: Record<string, unknown>, backend: Backend): number {
-  const threads = number(v, 'threads', machineThreads(), { integer: true, min: 1, max: 256 });
+  // Workers run wasm kernels: other backends (reference, webgpu) default to this one thread.
+  const threads = number(v, 'threads', backend.name === 'cpu-wasm-simd' ? machineThreads() : 1, { integer: true, min: 1, max: 256 });
   if (threads > 1 && backend.name !== 'cpu-wasm-simd') {
     throw new UsageError(`--threads ${threads}: worker threads run the wasm backend; use --threads 1 with --backend ${backend.name}`);
   }

@@ -15,7 +15,7 @@ import { optimizerFromConfig, type OptimizerConfig } from '../nn/optimizers.ts';
 import { Sequential } from '../nn/sequential.ts';
 import type { LrSchedule } from '../nn/train.ts';
 import { choice, number, parse, requireString, UsageError } from './args.ts';
-import { BACKEND_NAMES, useBackend } from './backend-flag.ts';
+import { TRAIN_BACKEND_NAMES, useTrainBackend } from './backend-flag.ts';
 import { hashSeeds } from './hash-seeds.ts';
 import { threadsFlag, withWorkers } from './threads-flag.ts';
 import { machineInfo } from './machine.ts';
@@ -25,7 +25,7 @@ import { runTraining, secondsPerEpoch } from './run-training.ts';
 export const trainUsage = `usage: bun run train -- --arch mlp|lenet5|cnn --dataset mnist|fashion-mnist|cifar10-jpeg|cifar10|synthetic --epochs N --seed S --out models/NAME
   [--hash 1/8 | --hash 1/8,1/8,dense,...] [--secret-seed] [--widths 300,100 (mlp) | 6,16,120,84 (lenet5) | 32,32,64,64,256 (cnn)]
   [--optimizer adam|sgd] [--lr X] [--momentum X] [--weight-decay X] [--batch-size N] [--schedule cosine|constant]
-  [--augment crop:2 | crop:4,flip | none] [--train-limit N] [--checkpoint PATH] [--resume] [--backend wasm|reference] [--threads N]`;
+  [--augment crop:2 | crop:4,flip | none] [--train-limit N] [--checkpoint PATH] [--resume] [--backend wasm|reference|webgpu|auto] [--threads N]`;
 
 /** Reads the optimizer flags shared by train and convert. */
 export function optimizerFlags(v: Record<string, unknown>): OptimizerConfig {
@@ -69,9 +69,10 @@ export async function trainCommand(argv: string[]): Promise<void> {
     throw new UsageError(`--widths: expected positive integers (four for lenet5, five for cnn), got '${v.widths}'`);
   }
   const checkpoint = (v.checkpoint as string | undefined) ?? join('checkpoints', `${basename(out)}.ckpt.safetensors`);
-  const backend = useBackend(choice(v, 'backend', BACKEND_NAMES, 'wasm'));
+  const { backend, description: backendDescription } = await useTrainBackend(choice(v, 'backend', TRAIN_BACKEND_NAMES, 'wasm'));
   const threads = threadsFlag(v, backend);
   const sink = progressSink(process.stderr);
+  sink.log(`backend: ${backendDescription}`);
 
   const data = await loadDataset(datasetName, { seed });
   // A seeded sample, not the first N: folder-ordered data (CIFAR-10 JPEG) would otherwise give one class.

@@ -72,7 +72,7 @@ describe('train CLI', () => {
     const missing = run(['eval', '--model', join(dir, 'does-not-exist')]);
     expect(missing.code).toBe(1);
     expect(missing.err).toMatch(/does-not-exist.*not found/);
-  });
+  }, 60_000); // five process starts: slow on a loaded machine
 });
 
 test('--backend wasm trains and records the backend in provenance', () => {
