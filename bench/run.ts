@@ -26,6 +26,12 @@ import { Square } from '../src/attacks/square.ts';
 import { ScoreOracle } from '../src/attacks/target.ts';
 
 const quick = process.argv.includes('--quick');
+// `--backend webgpu`: the GPU-vs-CPU comparison (bench/webgpu.ts) instead of the CPU benchmark.
+const backendArg = process.argv.indexOf('--backend');
+if (backendArg >= 0 && process.argv[backendArg + 1] === 'webgpu') {
+  await import('./webgpu.ts');
+  process.exit(0);
+}
 const shape: [number, number, number] = [1, 28, 28];
 const MODELS = ['mnist-mlp', 'mnist-mlp-h8', 'mnist-lenet5', 'mnist-lenet5-h8'] as const;
 const round = (v: number, d = 3) => Math.round(v * 10 ** d) / 10 ** d;
