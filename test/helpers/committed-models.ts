@@ -1,4 +1,4 @@
-// The committed models, their accuracy targets (issues 2 and 3), and the fixed 1000-image test subset they
+// The committed models, their accuracy targets (issues 2, 3 and 9), and the fixed 1000-image test subset they
 // are checked on.
 import { deriveStream, permutation } from '../../src/hash/rng.ts';
 import { cifar10JpegTarball, loadCifar10Jpeg, loadDataset, type Dataset } from '../../src/data/index.ts';
@@ -33,6 +33,9 @@ export const COMMITTED_MODELS: CommittedModel[] = [
   // Projection alone (no fine-tuning) is reported, not held to a target: see README "Models".
   { name: 'mnist-lenet5-h8-converted', dataset: 'mnist' },
   { name: 'mnist-lenet5-h8-converted-ft10', dataset: 'mnist', within: { model: 'mnist-lenet5', pp: 1.0 } },
+  // Issue 9: CIFAR-10 (JPEG).
+  { name: 'cifar10-cnn', dataset: 'cifar10-jpeg', minTestAccuracy: 0.75 },
+  { name: 'cifar10-cnn-h8', dataset: 'cifar10-jpeg', within: { model: 'cifar10-cnn', pp: 2.0 }, knownGap: 'issue 9: 76.82% (15 epochs, 1/2 convs, 1/10 fc1) is 2.86 pp below cifar10-cnn (79.68%); the target is 2.0' },
 ];
 
 /** The test split only (CIFAR-10's 50,000 training JPEGs are not decoded for a test-set check). */
