@@ -24,6 +24,7 @@ import { Tensor } from '../src/tensor/tensor.ts';
 import { exportOnnx } from './onnx-export.ts';
 import { Square } from '../src/attacks/square.ts';
 import { ScoreOracle } from '../src/attacks/target.ts';
+import { medianMs } from './timing.ts';
 
 const quick = process.argv.includes('--quick');
 // `--backend webgpu`: the GPU-vs-CPU comparison (bench/webgpu.ts) instead of the CPU benchmark.
@@ -35,19 +36,6 @@ if (backendArg >= 0 && process.argv[backendArg + 1] === 'webgpu') {
 const shape: [number, number, number] = [1, 28, 28];
 const MODELS = ['mnist-mlp', 'mnist-mlp-h8', 'mnist-lenet5', 'mnist-lenet5-h8'] as const;
 const round = (v: number, d = 3) => Math.round(v * 10 ** d) / 10 ** d;
-
-/** Median of the per-call times of fn after `warmup` calls, in ms. */
-async function medianMs(fn: () => unknown, reps: number, warmup = 2): Promise<number> {
-  for (let i = 0; i < warmup; i++) await fn();
-  const t: number[] = [];
-  for (let i = 0; i < reps; i++) {
-    const t0 = performance.now();
-    await fn();
-    t.push(performance.now() - t0);
-  }
-  t.sort((a, b) => a - b);
-  return t[Math.floor(t.length / 2)];
-}
 
 async function loadNet(name: string): Promise<Sequential> {
   const { manifest, tensors } = await loadModelDir(join(import.meta.dir, '../models', name));

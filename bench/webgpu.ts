@@ -20,6 +20,7 @@ import { adam } from '../src/nn/optimizers.ts';
 import { Sequential } from '../src/nn/sequential.ts';
 import type { Backend } from '../src/tensor/backend.ts';
 import { Tensor } from '../src/tensor/tensor.ts';
+import { medianMs } from './timing.ts';
 
 const argv = process.argv.slice(2);
 const quick = argv.includes('--quick');
@@ -37,17 +38,6 @@ const selection = await selectBackend('webgpu', wasm);
 if (selection.kind !== 'webgpu') throw new Error(`no WebGPU device: ${selection.description}`);
 const gpu = selection.backend as WebGpuBackend;
 console.log(`webgpu: ${selection.description}`);
-
-async function medianMs(fn: () => Promise<unknown>, reps: number, warmup = 2): Promise<number> {
-  for (let i = 0; i < warmup; i++) await fn();
-  const t: number[] = [];
-  for (let i = 0; i < reps; i++) {
-    const t0 = performance.now();
-    await fn();
-    t.push(performance.now() - t0);
-  }
-  return t.sort((a, b) => a - b)[Math.floor(t.length / 2)];
-}
 
 const data = syntheticDataset({ count: 1024, shape: [1, 28, 28], classes: 10, seed: 1 });
 const batch = (n: number) => new Tensor([n, 1, 28, 28], data.images.slice(0, n * 784));

@@ -5,7 +5,7 @@
 import { describe, expect, test } from 'bun:test';
 import * as ops from '../../src/autodiff/ops.ts';
 import { gradients, noGrad } from '../../src/autodiff/grad.ts';
-import { getBackend, setBackend } from '../../src/backend/index.ts';
+import { getBackend, withBackendAsync as on } from '../../src/backend/index.ts';
 import { initParams } from '../../src/nn/init.ts';
 import type { LayerSpec } from '../../src/nn/layer-spec.ts';
 import { Sequential } from '../../src/nn/sequential.ts';
@@ -26,15 +26,6 @@ const x = randomTensor([5, 1, 8, 8], 0, 1, 'f32');
 const y = new Tensor([5], Float32Array.of(0, 1, 2, 3, 1));
 const ce = (z: Tensor) => ops.sum(ops.crossEntropy(z, y));
 
-async function on<T>(backend: Backend, fn: () => Promise<T>): Promise<T> {
-  const prev = getBackend();
-  setBackend(backend);
-  try {
-    return await fn();
-  } finally {
-    setBackend(prev);
-  }
-}
 
 const same = (a: Tensor | null, b: Tensor | null) => {
   expect(a && Array.from(a.data)).toEqual(b && Array.from(b.data));

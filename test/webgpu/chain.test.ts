@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
 import * as ops from '../../src/autodiff/ops.ts';
 import { PGD } from '../../src/attacks/pgd.ts';
 import { WhiteBox } from '../../src/attacks/target.ts';
-import { defaultBackend, getBackend, setBackend } from '../../src/backend/index.ts';
+import { defaultBackend, withBackendAsync as on } from '../../src/backend/index.ts';
 import { createWebGpuBackend, type WebGpuBackend } from '../../src/backend/webgpu/backend.ts';
 import { compileGpuChain } from '../../src/backend/webgpu/gpu-chain.ts';
 import { loadDataset } from '../../src/data/index.ts';
@@ -38,16 +38,6 @@ function ranOnGpu(): void {
   spy.calls.length = 0;
 }
 
-/** Runs fn with `backend` active across its awaits (withBackend restores at the first await). */
-async function on<T>(backend: Backend, fn: () => Promise<T>): Promise<T> {
-  const prev = getBackend();
-  setBackend(backend);
-  try {
-    return await fn();
-  } finally {
-    setBackend(prev);
-  }
-}
 
 const argmax = (z: Tensor) => Array.from({ length: z.shape[0] }, (_, r) => {
   let best = 0;
