@@ -35,6 +35,36 @@ function inferenceSteps(layers: readonly LayerSpec[], params: ReadonlyMap<string
   return steps;
 }
 
+/**
+ * Most rows a compiled chain runs at once. A chain lays out memory for the largest batch it has seen (for a
+ * CIFAR CNN about 1.7 MB per image with im2col), and wasm32 memory ends at 4 GiB, so larger batches run in
+ * slices of this many rows: same results (parameter gradients summed over slices), bounded memory.
+ */
+export const CHAIN_ROWS = 256;
+
+/** Rows [start, end) of a batch, as a copy. */
+function rows(x: Tensor, start: number, end: number): Tensor {
+  const per = x.size / x.shape[0];
+  return new Tensor([end - start, ...x.shape.slice(1)], x.data.slice(start * per, end * per) as Float32Array);
+}
+
+/** Concatenates f32 tensors along the batch axis. */
+function concatRows(parts: Tensor[]): Tensor {
+  const data = new Float32Array(parts.reduce((n, t) => n + t.size, 0));
+  let at = 0;
+  for (const t of parts) { data.set(t.data, at); at += t.size; }
+  return new Tensor([parts.reduce((n, t) => n + t.shape[0], 0), ...parts[0].shape.slice(1)], data);
+}
+
+/** forward(x) of a chain in slices of CHAIN_ROWS rows. */
+function chainForward(chain: CompiledChain, x: Tensor): Tensor {
+  const n = x.shape[0];
+  if (n <= CHAIN_ROWS) return chain.forward(x);
+  const parts: Tensor[] = [];
+  for (let s = 0; s < n; s += CHAIN_ROWS) parts.push(chain.forward(rows(x, s, Math.min(n, s + CHAIN_ROWS))));
+  return concatRows(parts);
+}
+
 export class Sequential {
   readonly inputShape: readonly number[];
   readonly layers: readonly LayerSpec[];
@@ -66,7 +96,7 @@ export class Sequential {
     if (!sameShape(x.shape, want)) throw new Error(`model: input shape ${shapeStr(x.shape)} does not match ${shapeStr(want)}`);
     if (currentTape() === null && x.dtype === 'f32') {
       const chain = this.compiled(getBackend(), params);
-      if (chain) return chain.forward(x);
+      if (chain) return chainForward(chain, x);
     }
     let h = x;
     for (const spec of this.layers) h = layerForward(spec, h, params);
@@ -108,9 +138,30 @@ export class Sequential {
     const names = this.parameterNames();
     const chain = currentTape() === null && x.dtype === 'f32' ? this.compiled(getBackend(), params) : null;
     if (chain) {
-      const logits = chain.forward(x, true);
-      const { value, grads: [dLogits] } = gradients(() => loss(logits), [logits]);
-      const r = chain.backward(dLogits, { input: Boolean(want.input), params: Boolean(want.params) });
+      const n = x.shape[0], which = { input: Boolean(want.input), params: Boolean(want.params) };
+      let logits: Tensor, value: Tensor, r: ReturnType<CompiledChain['backward']>;
+      if (n <= CHAIN_ROWS) {
+        logits = chain.forward(x, true);
+        let dLogits: Tensor;
+        ({ value, grads: [dLogits] } = gradients(() => loss(logits), [logits]));
+        r = chain.backward(dLogits, which);
+      } else {
+        // The loss may couple rows, so it sees all logits; then each slice runs forward again (kept) and
+        // backward with its rows of dL/dlogits. Parameter gradients add up over slices.
+        logits = chainForward(chain, x);
+        let dLogits: Tensor;
+        ({ value, grads: [dLogits] } = gradients(() => loss(logits), [logits]));
+        const dxs: Tensor[] = [];
+        let params: ({ weight: Tensor; bias: Tensor } | null)[] = [];
+        for (let s = 0; s < n; s += CHAIN_ROWS) {
+          const e = Math.min(n, s + CHAIN_ROWS);
+          chain.forward(rows(x, s, e), true);
+          const part = chain.backward(rows(dLogits, s, e), which);
+          if (part.dx) dxs.push(part.dx);
+          params = s === 0 ? part.params : params.map((g, i) => g && { weight: ops.add(g.weight, part.params[i]!.weight), bias: ops.add(g.bias, part.params[i]!.bias) });
+        }
+        r = { dx: dxs.length ? concatRows(dxs) : null, params };
+      }
       let grads: Map<string, Tensor> | null = null;
       if (want.params) {
         grads = new Map();

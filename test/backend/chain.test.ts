@@ -130,3 +130,18 @@ describe('compiled chain (cpu-wasm-simd)', () => {
     expectClose(compiled(m, x), reference(m, x));
   });
 });
+
+describe('batches larger than CHAIN_ROWS run in slices', () => {
+  test('mnist-lenet5-h8, 300 and 513 rows: logits, input and parameter gradients match the reference', async () => {
+    const { CHAIN_ROWS } = await import('../../src/nn/sequential.ts');
+    const { manifest, tensors } = await loadModelDir('models/mnist-lenet5-h8');
+    const m = new Sequential(manifest.input.shape, manifest.layers, tensors);
+    for (const n of [CHAIN_ROWS + 44, 2 * CHAIN_ROWS + 1]) {
+      const x = randomTensor([n, ...manifest.input.shape], 0, 1, 'f32');
+      const y = new Tensor([n], Float32Array.from({ length: n }, (_, i) => i % 10));
+      expectClose(compiled(m, x), reference(m, x));
+      // mean couples the rows: the slices must share the full batch's dL/dlogits.
+      compareGradients(m, x, ce(y));
+    }
+  }, 60_000);
+});

@@ -64,6 +64,17 @@ export function wasm(): { kernels: Kernels; memory: WebAssembly.Memory } {
   return get();
 }
 
+/** Grows linear memory by at least `bytes`, or fails with a message a user can act on (not the engine's). */
+function grow(memory: WebAssembly.Memory, bytes: number): void {
+  try {
+    memory.grow(Math.ceil(bytes / 65536));
+  } catch (e) {
+    const mib = (b: number) => Math.ceil(b / 2 ** 20);
+    throw new Error(`wasm backend: out of linear memory: ${mib(bytes)} MiB more needed on top of ${mib(memory.buffer.byteLength)} MiB ` +
+      `(wasm32 memory ends at 4 GiB); use smaller batches (${(e as Error).message})`, { cause: e });
+  }
+}
+
 /** A block of `floats` floats that no scratch() call will overwrite, until release(). */
 export function reserve(floats: number): { offset: number; bytes: number } {
   const bytes = align16(Math.max(floats, 1) * 4);
@@ -73,7 +84,7 @@ export function reserve(floats: number): { offset: number; bytes: number } {
   reservedEnd += bytes;
   const { memory } = get();
   const need = reservedEnd - memory.buffer.byteLength;
-  if (need > 0) memory.grow(Math.ceil(need / 65536));
+  if (need > 0) grow(memory, need);
   return block;
 }
 
@@ -96,7 +107,7 @@ export function scratch(sizes: readonly number[]): { kernels: Kernels; offsets: 
     end += Math.ceil((n * 4) / 16) * 16;
   }
   const need = end - memory.buffer.byteLength;
-  if (need > 0) memory.grow(Math.ceil(need / 65536));
+  if (need > 0) grow(memory, need);
   const views = sizes.map((n, i) => new Float32Array(memory.buffer, offsets[i], n));
   return { kernels, offsets, views };
 }
