@@ -22,8 +22,7 @@ import { WorkerPool } from '../src/parallel/pool.ts';
 import type { Backend } from '../src/tensor/backend.ts';
 import { Tensor } from '../src/tensor/tensor.ts';
 import { exportOnnx } from './onnx-export.ts';
-import { Square } from '../src/attacks/square.ts';
-import { ScoreOracle } from '../src/attacks/target.ts';
+import { squareRate } from './attack-rates.ts';
 import { medianMs } from './timing.ts';
 
 const quick = process.argv.includes('--quick');
@@ -79,13 +78,10 @@ async function pgdRate(net: Sequential, pool?: WorkerPool): Promise<number> {
   return (256 * steps) / (ms / 1000);
 }
 
-/** Square (ε 0.1 so it keeps querying, 500 queries per image) on 100 images against a score oracle: queries/s. */
-async function squareRate(net: Sequential): Promise<number> {
+/** Square on 100 images against a score oracle (bench/attack-rates.ts): queries/s. */
+function squareRateOf(net: Sequential): Promise<number> {
   const x = new Tensor([100, ...shape], data.images.slice(0, 100 * 784)), y = new Tensor([100], Float32Array.from(data.labels.subarray(0, 100)));
-  const oracle = new ScoreOracle(net);
-  const t0 = performance.now();
-  await new Square({ eps: 0.1, maxQueries: quick ? 100 : 500, seed: 1 }).run(oracle, x, y);
-  return oracle.queries / ((performance.now() - t0) / 1000);
+  return squareRate(net, x, y, quick ? 100 : 500);
 }
 
 // (1) One thread, each backend, in this process.
@@ -110,7 +106,7 @@ for (const backend of backends) {
     if (name === 'mnist-lenet5') {
       // Attack throughput on this backend (issue 6): PGD image-steps/s and Square queries/s, in-process.
       (r as SingleRow).pgd40ImageStepsPerSec = Math.round(await pgdRate(net));
-      (r as SingleRow).squareQueriesPerSec = Math.round(await squareRate(net));
+      (r as SingleRow).squareQueriesPerSec = Math.round(await squareRateOf(net));
     }
     console.log(`1 thread ${backend.name.padEnd(14)} ${name.padEnd(16)} batch-1 ${r.inferBatch1LatencyMs} ms | batch-256 ${r.inferBatch256ImagesPerSec} img/s | train b64 ${r.trainBatch64ImagesPerSec} img/s` +
       ((r as SingleRow).pgd40ImageStepsPerSec ? ` | PGD-40 ${(r as SingleRow).pgd40ImageStepsPerSec} image-steps/s | Square ${(r as SingleRow).squareQueriesPerSec} queries/s` : ''));

@@ -1,8 +1,8 @@
 // `bun run bench -- --backend webgpu`: WebGPU (the async GPU chain) against the wasm CPU backend, side by side in
 // one run, on the committed MNIST models: inference (batch 256 and 1024), one PGD step (input gradient, batch
-// 256) and one training step (batch 64: forward, backward, Adam), plus the hashed-dense kernel alone at batch
-// 1024 (mnist-mlp-h8's 784→300 layer: effective GFLOP/s and GB/s, and their fraction of the GPU's peak when
-// --peak-gflops / --peak-gbps are given). Writes bench/results/<date>-webgpu-<adapter>.json.
+// 256), whole PGD-40 and Square attacks through the library (image-steps/s, queries/s) and one training step
+// (batch 64: forward, backward, Adam), plus the hashed-dense kernel alone at batch 1024 (mnist-mlp-h8's 784→300
+// layer: effective GFLOP/s and GB/s, and their fraction of the GPU's peak when --peak-gflops / --peak-gbps are given). Writes bench/results/<date>-webgpu-<adapter>.json.
 // NOTE: on a software adapter (llvmpipe) the numbers measure a CPU rasterizer: correctness only, never tuning.
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -21,6 +21,7 @@ import { Sequential } from '../src/nn/sequential.ts';
 import type { Backend } from '../src/tensor/backend.ts';
 import { Tensor } from '../src/tensor/tensor.ts';
 import { medianMs } from './timing.ts';
+import { pgdAttackRate, squareRate } from './attack-rates.ts';
 
 const argv = process.argv.slice(2);
 const quick = argv.includes('--quick');
@@ -59,8 +60,13 @@ for (const name of MODELS) {
       const r = await net.lossGradientsAsync(x64, (z) => ops.sum(ops.crossEntropy(z, y64)), { params: true });
       opt.step(net.params, r.grads!, 1e-3);
     }, reps);
+    // Whole attacks through the library (issue 6 item 6): PGD-40 on 256 images, Square 500 queries on 100.
+    const steps = quick ? 5 : 40;
+    const pgd40 = await pgdAttackRate(net, x256, y256, steps);
+    const square = await squareRate(net, batch(100), labels(100), quick ? 100 : 500);
     const row = {
       backend: backend.name, model: name,
+      pgd40Batch256ImageStepsPerSec: Math.round(pgd40), squareQueriesPerSec: Math.round(square),
       inferBatch256ImagesPerSec: Math.round(256000 / infer256), inferBatch1024ImagesPerSec: Math.round(1024000 / infer1024),
       pgdStepBatch256ImageStepsPerSec: Math.round(256000 / pgdStep), trainStepBatch64ImagesPerSec: Math.round(64000 / trainStep),
     };

@@ -10,5 +10,6 @@ const stage = (s: { kind: string; alpha?: number; eps?: number; alphaMin?: numbe
 console.log('| model | GI stage | clean accuracy before → after | change | predictions changed | exactly-zero input gradients before → after | harden time |');
 console.log('|---|---|---|---|---|---|---|');
 for (const r of rows) {
-  console.log(`| ${r.source} | ${r.stages.map(stage).join(' + ')} | ${pct(r.testAccuracyBefore)} → ${pct(r.testAccuracy)} | ${r.changePp >= 0 ? '+' : ''}${r.changePp.toFixed(2)} pp | ${r.predictionsChanged} / 10000 | ${pct(r.zeroGradientShareBefore)} → ${pct(r.zeroGradientShare)} | ${r.totalSeconds.toFixed(1)} s (edit ${(1000 * r.editSeconds).toFixed(1)} ms) |`);
+  const calibrated = r.magnitudeCalibration ? ' (calibrated)' : '';
+  console.log(`| ${r.source} | ${r.stages.map(stage).join(' + ')}${calibrated} | ${pct(r.testAccuracyBefore)} → ${pct(r.testAccuracy)} | ${r.changePp >= 0 ? '+' : ''}${r.changePp.toFixed(2)} pp | ${r.predictionsChanged} / ${r.testCount ?? 10000} | ${pct(r.zeroGradientShareBefore)} → ${pct(r.zeroGradientShare)} | ${r.totalSeconds.toFixed(1)} s (edit ${(1000 * r.editSeconds).toFixed(1)} ms) |`);
 }

@@ -11,20 +11,26 @@ export interface AuditConfiguration {
   stages: GiStage[];
 }
 
-/** The GI stages the audit applies (the README's measured defaults). */
-export const AUDIT_STAGES: { name: string; stage: GiStage }[] = [
-  { name: 'hashed+GI scale', stage: { kind: 'scale', alpha: 100 } },
-  { name: 'hashed+GI magnitude', stage: { kind: 'magnitude', eps: 0.01 } },
-  { name: 'hashed+GI random', stage: { kind: 'random', alphaMin: 1, alphaMax: 100, noise: 0.05 } },
-];
+/**
+ * The GI stages the audit applies, at DESIGN section 1.2's defaults: scale α 100; random α ∈ [50, 150] with 5%
+ * last-layer noise; magnitude at `magnitudeEps`, which the audit calibrates per model (the largest ε whose clean
+ * accuracy stays within 0.3 pp, src/defense/magnitude-calibration.ts).
+ */
+export function auditStages(magnitudeEps: number): { name: string; stage: GiStage }[] {
+  return [
+    { name: 'hashed+GI scale', stage: { kind: 'scale', alpha: 100 } },
+    { name: 'hashed+GI magnitude', stage: { kind: 'magnitude', eps: magnitudeEps } },
+    { name: 'hashed+GI random', stage: { kind: 'random', alphaMin: 50, alphaMax: 150, noise: 0.05 } },
+  ];
+}
 
 /** dense, hashed, hashed+GI scale / magnitude / random; `secret` seeds the random stage's request seeds. */
-export function auditConfigurations(dense: Sequential, hashed: Sequential, hashedName: string, secret: number): AuditConfiguration[] {
+export function auditConfigurations(dense: Sequential, hashed: Sequential, hashedName: string, secret: number, magnitudeEps: number): AuditConfiguration[] {
   const spec = (stages: GiStage[]): DefenseSpec => ({ stages, source: { name: hashedName, weightsSha256: '', hashed: true } });
   return [
     { name: 'dense', model: new DefendedModel(dense, null), stages: [] },
     { name: 'hashed', model: new DefendedModel(hashed, null), stages: [] },
-    ...AUDIT_STAGES.map(({ name, stage }) => ({
+    ...auditStages(magnitudeEps).map(({ name, stage }) => ({
       name,
       stages: [stage],
       model: new DefendedModel(new Sequential(hashed.inputShape, hashed.layers, applyStaticStages(hashed.layers, hashed.params, [stage])), spec([stage]), secret),

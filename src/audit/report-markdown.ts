@@ -15,6 +15,13 @@ export function auditMarkdown(r: AuditReport): string {
     `Produced by \`${r.command}\` in ${(r.seconds / 60).toFixed(1)} min.`, '');
   L.push('## Clean accuracy and gradients', '', `| configuration | clean accuracy | exactly-zero input gradients |`, '|---|---|---|');
   for (const c of cfgs) L.push(`| ${c.name} | ${pct(c.cleanAccuracy)} | ${pct(c.zeroGradientShare)} |`);
+  const cal = r.magnitude?.calibration;
+  if (r.magnitude) {
+    L.push('', `Magnitude GI uses ε ${r.magnitude.eps}` + (cal
+      ? `, the largest grid value keeping the hashed model's clean accuracy on the ${cal.rowCount}-image test split within ${cal.tolerancePp} pp ` +
+        `(accuracy change per ε: ${cal.sweep.map((p) => `${p.eps}: ${p.changePp >= 0 ? '+' : ''}${p.changePp.toFixed(2)} pp`).join(', ')}).`
+      : ' (given).'));
+  }
   const table = (kind: 'paper' | 'adaptive') => {
     const ids = [...new Set(cfgs.flatMap((c) => c.attacks.filter((a) => a.table === kind).map((a) => a.id)))];
     L.push(`| attack | ${cfgs.map((c) => c.name).join(' | ')} |`, `|---|${cfgs.map(() => '---').join('|')}|`);

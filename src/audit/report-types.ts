@@ -40,6 +40,7 @@ export interface ConfigReport {
   adaptiveWorstCase: { full: { n: number; attacks: string[]; successRate: number }; query: { n: number; attacks: string[]; successRate: number } };
   checks: Check[];
 }
+import type { MagnitudeCalibration } from '../defense/magnitude-calibration.ts';
 
 export interface AuditReport {
   format: 1;
@@ -58,6 +59,8 @@ export interface AuditReport {
   indexSha256: string;
   budgets: Budgets;
   verdictQueries: number;
+  /** Magnitude GI's ε and, where the audit chose it, the calibration sweep (accuracy change per grid ε). */
+  magnitude?: { eps: number; calibration: MagnitudeCalibration | null };
   configurations: ConfigReport[];
   /** One broken image per configuration (clean and adversarial pixels) for the HTML grid. */
   examples: { config: string; attack: string; clean: number[]; adversarial: number[]; shape: number[]; label: number; prediction: number }[];

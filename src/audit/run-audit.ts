@@ -14,6 +14,7 @@ import { gatherBatch, type ImageSet } from '../nn/batches.ts';
 import type { Sequential } from '../nn/sequential.ts';
 import { Tensor } from '../tensor/tensor.ts';
 import { auditConfigurations, type AuditConfiguration } from './configurations.ts';
+import { calibrateMagnitude } from '../defense/magnitude-calibration.ts';
 import { SUITE, type Budgets } from './attack-suite.ts';
 import type { AttackSummary, AuditReport, Check, ConfigReport } from './report-types.ts';
 
@@ -29,6 +30,8 @@ export interface AuditInput {
   budgets: Budgets;
   /** Suite ids to run (default: all). */
   attacks?: string[];
+  /** Magnitude GI's ε; absent = calibrated on the test split (0.3 pp bound), with the sweep reported. */
+  magnitudeEps?: number;
   command: string;
   progress?: (line: string) => void;
 }
@@ -78,7 +81,15 @@ export async function runAudit(input: AuditInput): Promise<AuditReport> {
   const nq = Math.min(input.nQuery, input.n);
   const { x: xq, y: yq } = gatherBatch(input.test, indices, 0, nq);
   const labels = Array.from(y.data, Math.round);
-  const configs = auditConfigurations(input.dense.model, input.hashed.model, input.hashed.name, input.seed);
+  // Magnitude GI's ε: the largest grid value keeping the hashed model's clean accuracy on the test split within
+  // 0.3 pp (DESIGN 1.2); the sweep goes into the report as the evidence for what that ε can and cannot do.
+  const h = input.hashed.model;
+  const calibration = input.magnitudeEps !== undefined
+    ? null
+    : calibrateMagnitude(h.inputShape, h.layers, h.params, input.test);
+  const magnitudeEps = input.magnitudeEps ?? calibration!.eps;
+  if (calibration) log(`magnitude GI: ε ${magnitudeEps} (sweep ${calibration.sweep.map((p) => `${p.eps}: ${p.changePp.toFixed(2)} pp`).join(', ')})`);
+  const configs = auditConfigurations(input.dense.model, h, input.hashed.name, input.seed, magnitudeEps);
   const suite = SUITE.filter((e) => !input.attacks || input.attacks.includes(e.id));
   const reports: ConfigReport[] = [];
   const examples: AuditReport['examples'] = [];
@@ -189,6 +200,7 @@ export async function runAudit(input: AuditInput): Promise<AuditReport> {
     dense: { name: input.dense.name, weightsSha256: input.dense.weightsSha256 }, hashed: { name: input.hashed.name, weightsSha256: input.hashed.weightsSha256 },
     weightsSha256: input.hashed.weightsSha256,
     n: input.n, nQuery: nq, seed: input.seed, indexSha256, budgets: input.budgets, verdictQueries: VERDICT_QUERIES,
+    magnitude: { eps: magnitudeEps, calibration },
     configurations: reports, examples, seconds: (performance.now() - t0) / 1000,
   };
 }

@@ -8,6 +8,7 @@ import * as ops from '../autodiff/ops.ts';
 import { DefendedModel } from '../defense/defended-model.ts';
 import { defenseSpecSchema, parseGiStage, type DefenseSpec, type GiStage } from '../defense/defense-spec.ts';
 import { applyStaticStages } from '../defense/gradient-inhibition.ts';
+import { calibrateMagnitude, type MagnitudeCalibration } from '../defense/magnitude-calibration.ts';
 import { loadModelDir, saveModelDir } from '../io/model-dir.ts';
 import { gatherBatch, identityOrder, type ImageSet } from '../nn/batches.ts';
 import { Sequential } from '../nn/sequential.ts';
@@ -17,7 +18,9 @@ import { BACKEND_NAMES, useBackend } from './backend-flag.ts';
 import { machineInfo } from './machine.ts';
 
 export const hardenUsage = `usage: bun run harden -- --model models/NAME --gi STAGE [--gi STAGE ...] --out models/NAME [--seed S] [--backend wasm|reference]
-  STAGE: magnitude:EPS | scale:ALPHA | random:MIN,MAX[,NOISE]   (applied in the order given)`;
+  STAGE: magnitude:EPS | magnitude:auto[,TOL_PP] | scale:ALPHA | random:MIN,MAX[,NOISE]   (applied in the order given)
+  magnitude:auto picks the largest ε of a fixed grid whose clean test accuracy stays within TOL_PP (default 0.3)
+  of the source model's (DESIGN 1.2), and records the sweep.`;
 
 interface Scores { accuracy: number; predictions: Int32Array; zeroGradientShare: number }
 
@@ -56,17 +59,33 @@ export async function hardenCommand(argv: string[]): Promise<void> {
   const backend = useBackend(choice(v, 'backend', BACKEND_NAMES, 'wasm'));
   const texts = (v.gi as unknown as string[] | undefined) ?? [];
   if (!texts.length) throw new UsageError('--gi is required (at least one stage)');
-  let stages: GiStage[];
+  const auto = /^magnitude:auto(?:,(.*))?$/;
+  let parsed: (GiStage | { auto: number })[];
   try {
-    stages = texts.map(parseGiStage);
+    parsed = texts.map((t) => {
+      const m = auto.exec(t);
+      if (!m) return parseGiStage(t);
+      const tol = m[1] === undefined ? 0.3 : Number(m[1]);
+      if (!(Number.isFinite(tol) && tol >= 0)) throw new Error(`--gi '${t}': expected magnitude:auto[,TOL_PP] with TOL_PP ≥ 0`);
+      return { auto: tol };
+    });
   } catch (e) {
     throw new UsageError((e as Error).message);
   }
+  if (parsed.filter((p) => 'auto' in p).length > 1) throw new UsageError('--gi: magnitude:auto may appear once');
   const t0 = performance.now();
   const { manifest, tensors } = await loadModelDir(from);
   if (manifest.defense && manifest.defense.stages.length) throw new UsageError(`--model ${from} is already defended (${JSON.stringify(manifest.defense.stages)}); harden its source model instead`);
   const data = await loadDataset(manifest.provenance.dataset.name as DatasetName, { seed: manifest.provenance.seed });
   const tLoad = performance.now();
+  // magnitude:auto is calibrated on the source model's weights, before any other stage.
+  let calibration: MagnitudeCalibration | null = null;
+  const stages: GiStage[] = parsed.map((p) => {
+    if (!('auto' in p)) return p;
+    calibration = calibrateMagnitude(manifest.input.shape, manifest.layers, tensors, data.test, p.auto);
+    return { kind: 'magnitude', eps: calibration.eps };
+  });
+  const calibrationSeconds = (performance.now() - tLoad) / 1000;
 
   const plain = new DefendedModel(new Sequential(manifest.input.shape, manifest.layers, tensors), null);
   const before = score(plain, data.test, seed);
@@ -90,7 +109,10 @@ export async function hardenCommand(argv: string[]): Promise<void> {
       ...manifest.provenance,
       command: `bun run harden -- ${argv.join(' ')}`,
       hardenedFrom: { name: manifest.name, weightsSha256: manifest.weights.sha256, trainingCommand: manifest.provenance.command },
-      harden: { seed, backend: backend.name, editSeconds, totalSeconds: seconds, loadSeconds: (tLoad - t0) / 1000, machine: machineInfo() },
+      harden: {
+        seed, backend: backend.name, editSeconds, totalSeconds: seconds, loadSeconds: (tLoad - t0) / 1000, machine: machineInfo(),
+        ...(calibration ? { magnitudeCalibration: calibration, calibrationSeconds } : {}),
+      },
     },
     metrics: {
       testAccuracy: after.accuracy,
@@ -106,6 +128,7 @@ export async function hardenCommand(argv: string[]): Promise<void> {
     changePp: Number((100 * (after.accuracy - before.accuracy)).toFixed(2)), predictionsChanged: changed,
     zeroGradientShareBefore: before.zeroGradientShare, zeroGradientShare: after.zeroGradientShare,
     editSeconds: Number(editSeconds.toFixed(4)), totalSeconds: Number(seconds.toFixed(2)),
+    ...(calibration ? { magnitudeCalibration: calibration } : {}),
   }));
 }
 

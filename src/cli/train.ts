@@ -5,7 +5,7 @@ import { existsSync } from 'node:fs';
 import { loadCheckpoint } from '../io/checkpoint.ts';
 import type { LayerSpec } from '../nn/layer-spec.ts';
 import { DATASET_NAMES, loadDataset, sampleDataset, type DatasetName } from '../data/index.ts';
-import { saveModelDir } from '../io/model-dir.ts';
+import { loadModelDir, saveModelDir } from '../io/model-dir.ts';
 import { ARCH_NAMES, architecture, type ArchName } from '../nn/architectures.ts';
 import { parseAugment, type Augment } from '../nn/augment.ts';
 import { accuracy } from '../nn/evaluate.ts';
@@ -25,7 +25,8 @@ import { runTraining, secondsPerEpoch } from './run-training.ts';
 export const trainUsage = `usage: bun run train -- --arch mlp|lenet5|cnn --dataset mnist|fashion-mnist|cifar10-jpeg|cifar10|synthetic --epochs N --seed S --out models/NAME
   [--hash 1/8 | --hash 1/8,1/8,dense,...] [--secret-seed] [--widths 300,100 (mlp) | 6,16,120,84 (lenet5) | 32,32,64,64,256 (cnn)]
   [--optimizer adam|sgd] [--lr X] [--momentum X] [--weight-decay X] [--batch-size N] [--schedule cosine|constant]
-  [--augment crop:2 | crop:4,flip | none] [--train-limit N] [--checkpoint PATH] [--resume] [--backend wasm|reference|webgpu|auto] [--threads N]`;
+  [--augment crop:2 | crop:4,flip | none] [--train-limit N] [--checkpoint PATH] [--resume] [--backend wasm|reference|webgpu|auto] [--threads N]
+  [--distill models/TEACHER [--distill-temperature 4] [--distill-weight 0.9]]   (knowledge distillation; one thread)`;
 
 /** Reads the optimizer flags shared by train and convert. */
 export function optimizerFlags(v: Record<string, unknown>): OptimizerConfig {
@@ -47,6 +48,7 @@ export async function trainCommand(argv: string[]): Promise<void> {
     ...optimizerOptions,
     arch: { type: 'string' }, dataset: { type: 'string' }, epochs: { type: 'string' }, out: { type: 'string' },
     'train-limit': { type: 'string' }, augment: { type: 'string' }, hash: { type: 'string' }, widths: { type: 'string' },
+    distill: { type: 'string' }, 'distill-temperature': { type: 'string' }, 'distill-weight': { type: 'string' },
   });
   const arch = choice<ArchName>(v, 'arch', ARCH_NAMES, 'mlp');
   const datasetName = choice<DatasetName>(v, 'dataset', DATASET_NAMES, 'mnist');
@@ -75,6 +77,7 @@ export async function trainCommand(argv: string[]): Promise<void> {
   sink.log(`backend: ${backendDescription}`);
 
   const data = await loadDataset(datasetName, { seed });
+  const teacher = typeof v.distill === 'string' ? await loadTeacher(v, data.train.shape, data.train.classes.length, threads) : undefined;
   // A seeded sample, not the first N: folder-ordered data (CIFAR-10 JPEG) would otherwise give one class.
   const train = trainLimit > 0 && trainLimit < data.train.count ? sampleDataset(data.train, trainLimit, seed) : data.train;
   let layers = architecture(arch, data.train.shape, data.train.classes.length, widths);
@@ -90,10 +93,11 @@ export async function trainCommand(argv: string[]): Promise<void> {
     if (v.resume && v['secret-seed'] && existsSync(checkpoint)) layers = (await loadCheckpoint(checkpoint)).state.config.layers as LayerSpec[];
   }
   // The layer list (hash seeds included) is part of the config, so a resume never mixes two hashings.
-  const config = { arch, dataset: datasetName, datasetSha256: data.train.sha256, epochs, seed, batchSize, schedule, optimizer: optimizerConfig, trainCount: train.count, layers, ...(augment ? { augment } : {}), threads };
+  const config = { arch, dataset: datasetName, datasetSha256: data.train.sha256, epochs, seed, batchSize, schedule, optimizer: optimizerConfig, trainCount: train.count, layers, ...(augment ? { augment } : {}), threads,
+    ...(teacher ? { distill: teacher.record } : {}) };
   const model = new Sequential(data.train.shape, layers, initParams(layers, seed));
   const optimizer = optimizerFromConfig(optimizerConfig);
-  const opts = { epochs, batchSize, seed, schedule, augment };
+  const opts = { epochs, batchSize, seed, schedule, augment, ...(teacher ? { teacher: teacher.options } : {}) };
   const t0 = performance.now();
   // Gradients are summed in shard order, so a run is reproducible for a given thread count (part of config).
   const history = await withWorkers(threads, (workers) =>
@@ -118,6 +122,7 @@ export async function trainCommand(argv: string[]): Promise<void> {
       batchSize,
       schedule,
       ...(augment ? { augment } : {}),
+      ...(teacher ? { distill: teacher.record } : {}),
       optimizer: optimizerConfig,
       backend: backend.name,
       threads,
@@ -129,4 +134,26 @@ export async function trainCommand(argv: string[]): Promise<void> {
   }, model.params);
   sink.log(`saved ${out}: test accuracy ${(100 * test.accuracy).toFixed(2)}% on ${test.count} images, ${model.parameterCount()} stored parameters, ` +
     `weights sha256 ${manifest.weights.sha256.slice(0, 12)}… (${formatDuration((performance.now() - t0) / 1000)})`);
+}
+
+/** --distill: the teacher model (checksummed load), checked against the data, and the distillation settings. */
+async function loadTeacher(v: Record<string, unknown>, shape: number[], classes: number, threads: number) {
+  const dir = v.distill as string;
+  if (threads > 1) throw new UsageError('--distill runs in one thread: add --threads 1');
+  const temperature = number(v, 'distill-temperature', 4, { min: 0.01, max: 1000 });
+  const weight = number(v, 'distill-weight', 0.9, { min: 0, max: 1 });
+  let loaded;
+  try {
+    loaded = await loadModelDir(dir);
+  } catch (e) {
+    throw new UsageError(`--distill ${dir}: ${(e as Error).message}`);
+  }
+  const { manifest, tensors } = loaded;
+  if (manifest.defense && manifest.defense.stages.length) throw new UsageError(`--distill ${dir}: the teacher is a defended model; use its undefended source`);
+  if (manifest.input.shape.join('x') !== shape.join('x')) throw new UsageError(`--distill ${dir}: input shape ${manifest.input.shape.join('x')} does not match the data's ${shape.join('x')}`);
+  if (manifest.classes.length !== classes) throw new UsageError(`--distill ${dir}: ${manifest.classes.length} classes, the data has ${classes}`);
+  return {
+    options: { model: new Sequential(manifest.input.shape, manifest.layers, tensors), temperature, weight },
+    record: { teacher: manifest.name, teacherWeightsSha256: manifest.weights.sha256, temperature, weight },
+  };
 }

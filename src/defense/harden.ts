@@ -20,7 +20,7 @@ export interface HardenOptions {
 }
 
 /**
- * Applies GI stages (objects, or CLI text such as 'magnitude:0.05', 'scale:100', 'random:1,100,0.05') in the
+ * Applies GI stages (objects, or CLI text such as 'magnitude:0.05', 'scale:100', 'random:50,150,0.05') in the
  * order given. Static stages edit a copy of the weights (the source is untouched); a random stage is kept in
  * the spec and drawn per call by `defended`. Throws when the model is already defended or a stage is invalid.
  */

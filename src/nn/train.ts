@@ -5,7 +5,7 @@ import { deriveStream, permutation } from '../hash/rng.ts';
 import { augmentBatch, augmentStream, type Augment } from './augment.ts';
 import { gatherBatch, type ImageSet } from './batches.ts';
 import { Tensor } from '../tensor/tensor.ts';
-import { crossEntropyLoss } from './losses.ts';
+import { crossEntropyLoss, distillationLoss, type Distillation } from './losses.ts';
 import type { Optimizer } from './optimizers.ts';
 import type { Sequential } from './sequential.ts';
 
@@ -23,6 +23,8 @@ export interface TrainOptions {
    * cores); absent = in this thread. Declared structurally so nn does not depend on the pool.
    */
   workers?: GradientWorkers;
+  /** Knowledge distillation from a trained teacher on the same (augmented) batches; absent = plain cross-entropy. */
+  teacher?: { model: Sequential } & Distillation;
 }
 
 /** Data-parallel loss and gradients of the mean cross-entropy of a batch. */
@@ -61,8 +63,11 @@ export function epochOrder(seed: number, epoch: number, n: number): Uint32Array 
 
 // Through lossGradientsAsync: on a webgpu backend the step's forward and backward run on the GPU chain; on CPU
 // backends it is lossGradients itself (same numbers).
-async function localLossAndGradients(model: Sequential, x: Tensor, y: Tensor) {
-  const r = await model.lossGradientsAsync(x, (logits) => crossEntropyLoss(logits, y), { params: true });
+async function localLossAndGradients(model: Sequential, x: Tensor, y: Tensor, teacher?: TrainOptions['teacher']) {
+  // The teacher's logits are computed outside the tape: constants of the student's loss.
+  const t = teacher ? await teacher.model.forwardAsync(x) : null;
+  const loss = t ? (logits: Tensor) => distillationLoss(logits, y, t, teacher!) : (logits: Tensor) => crossEntropyLoss(logits, y);
+  const r = await model.lossGradientsAsync(x, loss, { params: true });
   const pred = ops.argmax(r.logits, 1);
   let correct = 0;
   for (let i = 0; i < y.size; i++) if (pred.data[i] === y.data[i]) correct++;
@@ -81,6 +86,8 @@ export async function trainEpoch(
   epoch: number,
   onStep?: (p: StepProgress) => void | Promise<void>,
 ): Promise<EpochResult> {
+  // The worker protocol carries labels only, not a teacher's soft targets.
+  if (opts.teacher && opts.workers && opts.workers.size > 1) throw new Error('training: distillation runs in one thread (threads 1)');
   const order = epochOrder(opts.seed, epoch, data.count);
   const steps = Math.ceil(data.count / opts.batchSize);
   const t0 = performance.now();
@@ -91,7 +98,7 @@ export async function trainEpoch(
     const x = opts.augment
       ? new Tensor(batch.x.shape, augmentBatch(batch.x.data as Float32Array, y.size, data.shape, opts.augment, augmentStream(opts.seed, epoch, step)))
       : batch.x;
-    const { loss, correct: right, grads } = opts.workers ? await opts.workers.lossAndGradients(model, x, y) : await localLossAndGradients(model, x, y);
+    const { loss, correct: right, grads } = opts.workers && !opts.teacher ? await opts.workers.lossAndGradients(model, x, y) : await localLossAndGradients(model, x, y, opts.teacher);
     correct += right;
     lossSum += loss * y.size;
     seen += y.size;

@@ -116,4 +116,23 @@ describe('harden CLI', () => {
     expect(bad.code).toBe(2);
     expect(bad.err).toContain("--gi 'scale:0'");
   }, 60_000);
+
+  test('magnitude:auto calibrates ε on the test split within the tolerance and records the sweep', () => {
+    const out = join(dir, 'mag-auto');
+    const r = run(['--model', 'models/mnist-mlp-h8', '--gi', 'magnitude:auto,0.3', '--out', out]);
+    expect(r.code).toBe(0);
+    const m = JSON.parse(readFileSync(join(out, 'model.json'), 'utf8'));
+    const cal = m.provenance.harden.magnitudeCalibration;
+    expect(m.defense.stages).toEqual([{ kind: 'magnitude', eps: cal.eps }]);
+    expect(cal.eps).toBeGreaterThan(0);
+    expect(cal.rowCount).toBe(10000);
+    // The chosen ε is within the bound on the same rows the model was then scored on; the next one is not.
+    expect(100 * (m.metrics.testAccuracy - m.metrics.testAccuracyBefore)).toBeGreaterThanOrEqual(-0.3 - 1e-9);
+    expect(m.metrics.testAccuracy).toBeCloseTo(cal.sweep.find((p: { eps: number }) => p.eps === cal.eps).accuracy, 10);
+    const after = cal.sweep[cal.sweep.findIndex((p: { eps: number }) => p.eps === cal.eps) + 1];
+    if (after) expect(after.changePp).toBeLessThan(-0.3);
+    const bad = run(['--model', 'models/mnist-mlp-h8', '--gi', 'magnitude:auto,-1', '--out', join(dir, 'bad-auto')]);
+    expect(bad.code).toBe(2);
+    expect(bad.err).toContain("magnitude:auto");
+  }, 120_000);
 });

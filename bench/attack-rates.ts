@@ -1,0 +1,23 @@
+// Attack throughput on whatever backend is current (issue 6 item 6): the library's own PGD through a WhiteBox
+// target and Square through a ScoreOracle, so each backend is measured on the path a user's attack takes
+// (on webgpu: the async GPU chain for every gradient and query).
+import { PGD } from '../src/attacks/pgd.ts';
+import { Square } from '../src/attacks/square.ts';
+import { ScoreOracle, WhiteBox } from '../src/attacks/target.ts';
+import type { Sequential } from '../src/nn/sequential.ts';
+import type { Tensor } from '../src/tensor/tensor.ts';
+
+/** L∞ PGD (ε 0.3, 0.01 per step, cross-entropy, no early stop) on the batch: image-steps per second. */
+export async function pgdAttackRate(net: Sequential, x: Tensor, y: Tensor, steps: number): Promise<number> {
+  const t0 = performance.now();
+  await new PGD({ eps: 0.3, alpha: 0.01, steps, loss: 'ce', seed: 1, earlyStop: false }).run(new WhiteBox(net), x, y);
+  return (x.shape[0] * steps) / ((performance.now() - t0) / 1000);
+}
+
+/** Square (ε 0.1 so it keeps querying) with `queries` per image against a score oracle: queries per second. */
+export async function squareRate(net: Sequential, x: Tensor, y: Tensor, queries: number): Promise<number> {
+  const oracle = new ScoreOracle(net);
+  const t0 = performance.now();
+  await new Square({ eps: 0.1, maxQueries: queries, seed: 1 }).run(oracle, x, y);
+  return oracle.queries / ((performance.now() - t0) / 1000);
+}
