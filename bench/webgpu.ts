@@ -14,6 +14,7 @@ import { runKernel } from '../src/backend/webgpu/run-kernel.ts';
 import type { WebGpuBackend } from '../src/backend/webgpu/backend.ts';
 import { machineInfo } from '../src/cli/machine.ts';
 import { syntheticDataset } from '../src/data/synthetic.ts';
+import { loadDataset } from '../src/data/index.ts';
 import { writeFileAtomic } from '../src/io/files.ts';
 import { loadModelDir } from '../src/io/model-dir.ts';
 import { adam } from '../src/nn/optimizers.ts';
@@ -44,6 +45,10 @@ const data = syntheticDataset({ count: 1024, shape: [1, 28, 28], classes: 10, se
 const batch = (n: number) => new Tensor([n, 1, 28, 28], data.images.slice(0, n * 784));
 const labels = (n: number) => new Tensor([n], Float32Array.from(data.labels.subarray(0, n)));
 const reps = quick ? 2 : 10;
+// Attacks run on real test images: PGD and Square skip inputs the model already gets wrong (most noise images).
+const { test: mnistTest } = await loadDataset('mnist');
+const mnistX = (n: number) => new Tensor([n, 1, 28, 28], mnistTest.images.slice(0, n * 784));
+const mnistY = (n: number) => new Tensor([n], Float32Array.from(mnistTest.labels.subarray(0, n)));
 
 const rows = [];
 for (const name of MODELS) {
@@ -62,8 +67,8 @@ for (const name of MODELS) {
     }, reps);
     // Whole attacks through the library (issue 6 item 6): PGD-40 on 256 images, Square 500 queries on 100.
     const steps = quick ? 5 : 40;
-    const pgd40 = await pgdAttackRate(net, x256, y256, steps);
-    const square = await squareRate(net, batch(100), labels(100), quick ? 100 : 500);
+    const pgd40 = await pgdAttackRate(net, mnistX(256), mnistY(256), steps);
+    const square = await squareRate(net, mnistX(100), mnistY(100), quick ? 100 : 500);
     const row = {
       backend: backend.name, model: name,
       pgd40Batch256ImageStepsPerSec: Math.round(pgd40), squareQueriesPerSec: Math.round(square),

@@ -7,7 +7,7 @@ out=docs/gi-measurements.jsonl
 tmp=$(mktemp -d)
 mkdir -p docs
 : > "$out.tmp"
-for m in mnist-mlp mnist-mlp-h8 mnist-lenet5 mnist-lenet5-h8 fashion-lenet5 fashion-lenet5-h8 cifar10-cnn cifar10-cnn-h8; do
+for m in mnist-mlp mnist-mlp-h8 mnist-lenet5 mnist-lenet5-h8 fashion-lenet5 fashion-lenet5-h8; do
   for gi in scale:100 magnitude:auto random:50,150,0.05; do
     npx bun run harden -- --model "models/$m" --gi "$gi" --seed 1 --out "$tmp/$m-$gi" 2>/dev/null | tail -n 1 | sed "s|^{|{\"source\":\"$m\",|" >> "$out.tmp"
   done
