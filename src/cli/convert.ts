@@ -5,6 +5,7 @@ import { loadDataset, type DatasetName } from '../data/index.ts';
 import { convertToHashed } from '../defense/hash-convert.ts';
 import { loadModelDir, saveModelDir } from '../io/model-dir.ts';
 import { accuracy } from '../nn/evaluate.ts';
+import { parseAugment, type Augment } from '../nn/augment.ts';
 import { parseCompressions, weightedLayerCount } from '../nn/hashed-layers.ts';
 import { optimizerFromConfig } from '../nn/optimizers.ts';
 import { Sequential } from '../nn/sequential.ts';
@@ -20,13 +21,20 @@ import { optimizerFlags, optimizerOptions } from './train.ts';
 
 export const convertUsage = `usage: bun run convert -- --from models/NAME --compression 1/8 [--finetune-epochs N] [--out models/NAME-h8]
   [--seed S] [--secret-seed] [--optimizer adam|sgd] [--lr X] [--batch-size N] [--schedule cosine|constant] [--checkpoint PATH] [--resume]
-  [--backend wasm|reference] [--threads N]`;
+  [--backend wasm|reference] [--threads N] [--augment crop:4,flip]   (--augment: fine-tuning batches, as in train)`;
 
 export async function convertCommand(argv: string[]): Promise<void> {
-  const v = parse(argv, { ...optimizerOptions, from: { type: 'string' }, compression: { type: 'string' }, out: { type: 'string' }, 'finetune-epochs': { type: 'string' } });
+  const v = parse(argv, { ...optimizerOptions, from: { type: 'string' }, compression: { type: 'string' }, out: { type: 'string' }, 'finetune-epochs': { type: 'string' }, augment: { type: 'string' } });
   const from = requireString(v, 'from');
   const spec = requireString(v, 'compression');
   const epochs = number(v, 'finetune-epochs', 0, { integer: true, min: 0, max: 10000 });
+  let augment: Augment | undefined;
+  try {
+    augment = typeof v.augment === 'string' && v.augment !== 'none' ? parseAugment(v.augment) : undefined;
+  } catch (e) {
+    throw new UsageError(`--augment: ${(e as Error).message}`);
+  }
+  if (augment && epochs === 0) throw new UsageError('--augment applies to fine-tuning: give --finetune-epochs N');
   const backend = useBackend(choice(v, 'backend', BACKEND_NAMES, 'wasm'));
   const t0 = performance.now();
   const source = await loadModelDir(from);
@@ -55,11 +63,11 @@ export async function convertCommand(argv: string[]): Promise<void> {
   const optimizerConfig = optimizerFlags(v);
   let history: Awaited<ReturnType<typeof runTraining>> = [];
   if (epochs > 0) {
-    const config = { from: source.manifest.weights.sha256, layers: converted.layers, epochs, seed, batchSize, schedule, optimizer: optimizerConfig, threads };
+    const config = { from: source.manifest.weights.sha256, layers: converted.layers, epochs, seed, batchSize, schedule, optimizer: optimizerConfig, threads, ...(augment ? { augment } : {}) };
     const checkpoint = (v.checkpoint as string | undefined) ?? join('checkpoints', `${basename(out)}.ckpt.safetensors`);
     history = await withWorkers(threads, (workers) => runTraining({
       model, optimizer: optimizerFromConfig(optimizerConfig), train: data.train, test: data.test,
-      opts: { epochs, batchSize, seed, schedule, workers }, checkpoint, config, resume: Boolean(v.resume), sink,
+      opts: { epochs, batchSize, seed, schedule, augment, workers }, checkpoint, config, resume: Boolean(v.resume), sink,
     }));
     if (!history) return;
   }
@@ -79,7 +87,7 @@ export async function convertCommand(argv: string[]): Promise<void> {
       command: `bun run convert -- ${argv.join(' ')}`,
       convertedFrom: { name: source.manifest.name, weightsSha256: source.manifest.weights.sha256, testAccuracy: source.manifest.metrics.testAccuracy },
       hash: { compression: spec, secretSeeds: Boolean(v['secret-seed']) },
-      ...(epochs > 0 ? { finetune: { epochs, batchSize, schedule, optimizer: optimizerConfig, backend: backend.name, threads, secondsPerEpoch: secondsPerEpoch(history), history } } : {}),
+      ...(epochs > 0 ? { finetune: { epochs, batchSize, schedule, ...(augment ? { augment } : {}), optimizer: optimizerConfig, backend: backend.name, threads, secondsPerEpoch: secondsPerEpoch(history), history } } : {}),
       machine: machineInfo(),
     },
     metrics: { testAccuracy: test.accuracy, testCount: test.count, projectedTestAccuracy: projected.accuracy },

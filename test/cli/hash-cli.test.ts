@@ -49,7 +49,14 @@ describe('hash CLI', () => {
     expect(run(['convert', '--from', dense, '--compression', '1/4', '--finetune-epochs', '1', '--out', ft, '--checkpoint', join(dir, 'ft.ckpt')]).code).toBe(0);
     expect(manifest(ft).provenance.finetune.epochs).toBe(1);
     expect(manifest(ft).metrics.testAccuracy).toBeGreaterThanOrEqual(0.9);
-  }, 90_000);
+    // Fine-tuning with augmentation records it; augmentation without fine-tuning is a usage error.
+    const aug = join(dir, 'conv-aug');
+    expect(run(['convert', '--from', dense, '--compression', '1/4', '--finetune-epochs', '1', '--augment', 'flip', '--out', aug, '--checkpoint', join(dir, 'aug.ckpt')]).code).toBe(0);
+    expect(manifest(aug).provenance.finetune.augment).toEqual({ pad: 0, flip: true });
+    const noFt = run(['convert', '--from', dense, '--compression', '1/4', '--augment', 'flip', '--out', join(dir, 'x')]);
+    expect(noFt.code).toBe(2);
+    expect(noFt.err).toContain('--augment applies to fine-tuning');
+  }, 120_000);
 
   test('bad compression specs are usage errors', () => {
     expect(run(['train', ...common, '--hash', '1/8,1/8,1/8', '--out', join(dir, 'x')]).err).toMatch(/--hash: compression list has 3 entries/);
