@@ -42,7 +42,12 @@ export function calibrateMagnitude(
 ): MagnitudeCalibration {
   if (!(tolerancePp >= 0)) throw new Error(`magnitude calibration: tolerance must be ≥ 0 pp, got ${tolerancePp}`);
   if (rows.count === 0) throw new Error('magnitude calibration: no rows to score');
-  const score = (p: ReadonlyMap<string, Tensor>) => accuracy(new Sequential(inputShape, layers, new Map(p)), rows).accuracy;
+  const score = (p: ReadonlyMap<string, Tensor>) => {
+    const model = new Sequential(inputShape, layers, new Map(p));
+    const acc = accuracy(model, rows).accuracy;
+    model.releaseCompiled(); // one model per ε: free its arena now, not whenever the collector runs
+    return acc;
+  };
   const baseAccuracy = score(params);
   const sweep: MagnitudeSweepPoint[] = [];
   let eps = 0;

@@ -195,6 +195,16 @@ export class Sequential {
   private gpuTail: Promise<unknown> = Promise.resolve();
 
   /**
+   * Gives back the memory of this model's synchronous compiled chain (the wasm arena) now instead of at garbage
+   * collection, which may come late: the arena is not JS heap, so it puts no pressure on the collector. The model
+   * stays usable; its next call compiles again. For short-lived models (a calibration sweep builds one per ε).
+   */
+  releaseCompiled(): void {
+    this.chain?.chain?.dispose();
+    this.chain = null;
+  }
+
+  /**
    * The active backend's async chain (compiled once per backend; parameters are swapped in per call), or null
    * where the call takes the synchronous path: a backend without compileAsyncChain (every CPU backend), an
    * enclosing gradient scope, f64 or empty input, or layers the chain does not cover. A null compile is not

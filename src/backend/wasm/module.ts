@@ -1,6 +1,7 @@
 // Instantiates the WebAssembly SIMD kernels (kernels.wat, embedded as base64) and hands out scratch space in
 // their linear memory. Pure WebAssembly: no file access, so it runs in Bun, Deno, Node, browsers and workers.
 import { KERNELS_WASM_BASE64 } from './kernels-wasm.ts';
+import { BlockAllocator, type Block } from './block-allocator.ts';
 
 /** The module's exports (see kernels.wat for each kernel's contract). */
 export interface Kernels {
@@ -54,9 +55,7 @@ function get(): { kernels: Kernels; memory: WebAssembly.Memory } {
 }
 
 // Linear memory: reserved blocks (compiled chains keep activations there between forward and backward) at
-// the bottom, [0, reservedEnd); scratch space for single ops above them. Freed blocks are reused first-fit.
-let reservedEnd = 0;
-const freeBlocks: { offset: number; bytes: number }[] = [];
+// the bottom, [0, arena.reservedEnd), managed by a BlockAllocator; scratch space for single ops above them.
 const align16 = (bytes: number) => Math.ceil(bytes / 16) * 16;
 
 /** The kernels and the current memory (re-read after anything that may grow it: views detach on growth). */
@@ -75,22 +74,25 @@ function grow(memory: WebAssembly.Memory, bytes: number): void {
   }
 }
 
-/** A block of `floats` floats that no scratch() call will overwrite, until release(). */
-export function reserve(floats: number): { offset: number; bytes: number } {
-  const bytes = align16(Math.max(floats, 1) * 4);
-  const i = freeBlocks.findIndex((b) => b.bytes >= bytes);
-  if (i >= 0) return freeBlocks.splice(i, 1)[0];
-  const block = { offset: reservedEnd, bytes };
-  reservedEnd += bytes;
+const arena = new BlockAllocator((end) => {
   const { memory } = get();
-  const need = reservedEnd - memory.buffer.byteLength;
+  const need = end - memory.buffer.byteLength;
   if (need > 0) grow(memory, need);
-  return block;
+});
+
+/** A block of `floats` floats that no scratch() call will overwrite, until release(). */
+export function reserve(floats: number): Block {
+  return arena.reserve(align16(Math.max(floats, 1) * 4));
 }
 
 /** Returns a reserved block for reuse. */
-export function release(block: { offset: number; bytes: number }): void {
-  freeBlocks.push(block);
+export function release(block: Block): void {
+  arena.release(block);
+}
+
+/** The reserved area's end and free holes (diagnostics; tests check that disposed chains give memory back). */
+export function arenaStats(): { reservedEnd: number; freeBytes: number; freeBlocks: number } {
+  return arena.stats();
 }
 
 /**
@@ -101,7 +103,7 @@ export function release(block: { offset: number; bytes: number }): void {
 export function scratch(sizes: readonly number[]): { kernels: Kernels; offsets: number[]; views: Float32Array[] } {
   const { kernels, memory } = get();
   const offsets: number[] = [];
-  let end = reservedEnd;
+  let end = arena.reservedEnd;
   for (const n of sizes) {
     offsets.push(end);
     end += Math.ceil((n * 4) / 16) * 16;
