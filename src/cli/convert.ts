@@ -5,7 +5,6 @@ import { loadDataset, type DatasetName } from '../data/index.ts';
 import { convertToHashed } from '../defense/hash-convert.ts';
 import { loadModelDir, saveModelDir } from '../io/model-dir.ts';
 import { accuracy } from '../nn/evaluate.ts';
-import { parseAugment, type Augment } from '../nn/augment.ts';
 import { parseCompressions, weightedLayerCount } from '../nn/hashed-layers.ts';
 import { optimizerFromConfig } from '../nn/optimizers.ts';
 import { Sequential } from '../nn/sequential.ts';
@@ -17,7 +16,7 @@ import { threadsFlag, withWorkers } from './threads-flag.ts';
 import { machineInfo } from './machine.ts';
 import { formatDuration, progressSink } from './progress.ts';
 import { runTraining, secondsPerEpoch } from './run-training.ts';
-import { optimizerFlags, optimizerOptions } from './train.ts';
+import { augmentFlag, optimizerFlags, optimizerOptions } from './train.ts';
 
 export const convertUsage = `usage: bun run convert -- --from models/NAME --compression 1/8 [--finetune-epochs N] [--out models/NAME-h8]
   [--seed S] [--secret-seed] [--optimizer adam|sgd] [--lr X] [--batch-size N] [--schedule cosine|constant] [--checkpoint PATH] [--resume]
@@ -28,12 +27,7 @@ export async function convertCommand(argv: string[]): Promise<void> {
   const from = requireString(v, 'from');
   const spec = requireString(v, 'compression');
   const epochs = number(v, 'finetune-epochs', 0, { integer: true, min: 0, max: 10000 });
-  let augment: Augment | undefined;
-  try {
-    augment = typeof v.augment === 'string' && v.augment !== 'none' ? parseAugment(v.augment) : undefined;
-  } catch (e) {
-    throw new UsageError(`--augment: ${(e as Error).message}`);
-  }
+  const augment = augmentFlag(v);
   if (augment && epochs === 0) throw new UsageError('--augment applies to fine-tuning: give --finetune-epochs N');
   const backend = useBackend(choice(v, 'backend', BACKEND_NAMES, 'wasm'));
   const t0 = performance.now();

@@ -37,6 +37,15 @@ export function optimizerFlags(v: Record<string, unknown>): OptimizerConfig {
     : { kind, lr: number(v, 'lr', 0.05, { min: 0, max: 10 }), momentum: number(v, 'momentum', 0.9, { min: 0, max: 1 }), weightDecay };
 }
 
+/** Reads --augment (shared by train and convert's fine-tuning); absent or 'none' = no augmentation. */
+export function augmentFlag(v: Record<string, unknown>): Augment | undefined {
+  try {
+    return typeof v.augment === 'string' && v.augment !== 'none' ? parseAugment(v.augment) : undefined;
+  } catch (e) {
+    throw new UsageError(`--augment: ${(e as Error).message}`);
+  }
+}
+
 export const optimizerOptions = {
   optimizer: { type: 'string' }, lr: { type: 'string' }, momentum: { type: 'string' }, 'weight-decay': { type: 'string' },
   'batch-size': { type: 'string' }, schedule: { type: 'string' }, checkpoint: { type: 'string' }, resume: { type: 'boolean' },
@@ -58,12 +67,7 @@ export async function trainCommand(argv: string[]): Promise<void> {
   const batchSize = number(v, 'batch-size', 64, { integer: true, min: 1, max: 65536 });
   const schedule = choice<LrSchedule>(v, 'schedule', ['cosine', 'constant'], 'cosine');
   const optimizerConfig = optimizerFlags(v);
-  let augment: Augment | undefined;
-  try {
-    augment = typeof v.augment === 'string' && v.augment !== 'none' ? parseAugment(v.augment) : undefined;
-  } catch (e) {
-    throw new UsageError(`--augment: ${(e as Error).message}`);
-  }
+  const augment = augmentFlag(v);
   const trainLimit = number(v, 'train-limit', 0, { integer: true, min: 0 });
   const widths = typeof v.widths === 'string' ? v.widths.split(',').map((h) => Number(h)) : undefined;
   const expectedWidths = { mlp: 0, lenet5: 4, cnn: 5 }[arch];
