@@ -24,6 +24,9 @@ export function auditStages(magnitudeEps: number): { name: string; stage: GiStag
   ];
 }
 
+/** Every configuration's name, in report order. */
+export const CONFIGURATION_NAMES: readonly string[] = ['dense', 'hashed', ...auditStages(0).map((s) => s.name)];
+
 /** dense, hashed, hashed+GI scale / magnitude / random; `secret` seeds the random stage's request seeds. */
 export function auditConfigurations(dense: Sequential, hashed: Sequential, hashedName: string, secret: number, magnitudeEps: number): AuditConfiguration[] {
   const spec = (stages: GiStage[]): DefenseSpec => ({ stages, source: { name: hashedName, weightsSha256: '', hashed: true } });

@@ -2,7 +2,11 @@
 // gradient-masking checks with their evidence.
 import type { AuditReport } from './report-types.ts';
 
-const pct = (v: number | null | undefined) => (v === null || v === undefined || Number.isNaN(v) ? '—' : `${(100 * v).toFixed(1)}%`);
+// A missing number (NaN in a fresh report, null once it has been through JSON, as in a merge) prints as a dash.
+const missing = (v: number | null | undefined): v is null | undefined => v === null || v === undefined || Number.isNaN(v);
+const pct = (v: number | null | undefined) => (missing(v) ? '—' : `${(100 * v).toFixed(1)}%`);
+const num = (v: number | null | undefined, digits: number) => (missing(v) ? '—' : v.toFixed(digits));
+const count = (v: number | null | undefined) => (missing(v) ? '—' : String(v));
 
 export function auditMarkdown(r: AuditReport): string {
   const L: string[] = [];
@@ -10,9 +14,12 @@ export function auditMarkdown(r: AuditReport): string {
   L.push(`# Robustness audit: ${r.family} (${r.dataset})`, '');
   L.push(`Dense model \`${r.dense.name}\`, hashed model \`${r.hashed.name}\` (weights sha256 \`${r.weightsSha256}\`). ` +
     `${r.n} test images (query-based attacks: the first ${r.nQuery}), seed ${r.seed}, subset index sha256 \`${r.indexSha256.slice(0, 16)}…\`. ` +
-    `Budgets: L∞ ε ${r.budgets.linf.toFixed(4)} (PGD ${r.budgets.pgdSteps} × ${r.budgets.pgdAlpha.toFixed(4)}), L2 ε ${r.budgets.l2}, Square ${r.budgets.squareQueries} and HopSkipJump ${r.budgets.hsjQueries} queries per image. ` +
+    `Budgets: L∞ ε ${r.budgets.linf.toFixed(4)} (PGD ${r.budgets.pgdSteps} × ${r.budgets.pgdAlpha.toFixed(4)}), L2 ε ${r.budgets.l2}${r.budgets.cwLearningRate !== undefined ? ` (C&W-L2 at Adam lr ${r.budgets.cwLearningRate})` : ''}, Square ${r.budgets.squareQueries} and HopSkipJump ${r.budgets.hsjQueries} queries per image. ` +
     `Success rate = share of clean-correct images misclassified; for randomized configurations an image counts as broken when most of ${r.verdictQueries} fresh queries misclassify it. ` +
-    `Produced by \`${r.command}\` in ${(r.seconds / 60).toFixed(1)} min.`, '');
+    (r.parts
+      ? `Produced in ${r.parts.length} parts run side by side, ${(r.seconds / 60).toFixed(1)} min of computation in all: ` +
+        r.parts.map((p) => `\`${p.command}\` (${p.configurations.join(', ')}; ${(p.seconds / 60).toFixed(1)} min)`).join(', ') + `; joined by \`${r.command}\`.`
+      : `Produced by \`${r.command}\` in ${(r.seconds / 60).toFixed(1)} min.`), '');
   L.push('## Clean accuracy and gradients', '', `| configuration | clean accuracy | exactly-zero input gradients |`, '|---|---|---|');
   for (const c of cfgs) L.push(`| ${c.name} | ${pct(c.cleanAccuracy)} | ${pct(c.zeroGradientShare)} |`);
   const cal = r.magnitude?.calibration;
@@ -51,6 +58,6 @@ export function auditMarkdown(r: AuditReport): string {
     L.push('');
   }
   L.push('## Attack details', '', '| configuration | attack | n | success | median L2 | median L∞ | median queries | seconds |', '|---|---|---|---|---|---|---|---|');
-  for (const c of cfgs) for (const a of c.attacks) L.push(`| ${c.name} | ${a.name} | ${a.n} | ${pct(a.successRate)} | ${Number.isNaN(a.medianL2) ? '—' : a.medianL2.toFixed(3)} | ${Number.isNaN(a.medianLinf) ? '—' : a.medianLinf.toFixed(3)} | ${a.medianQueries} | ${a.seconds.toFixed(1)} |`);
+  for (const c of cfgs) for (const a of c.attacks) L.push(`| ${c.name} | ${a.name} | ${a.n} | ${pct(a.successRate)} | ${num(a.medianL2, 3)} | ${num(a.medianLinf, 3)} | ${count(a.medianQueries)} | ${a.seconds.toFixed(1)} |`);
   return L.join('\n') + '\n';
 }

@@ -64,7 +64,10 @@ export interface AuditReport {
   configurations: ConfigReport[];
   /** One broken image per configuration (clean and adversarial pixels) for the HTML grid. */
   examples: { config: string; attack: string; clean: number[]; adversarial: number[]; shape: number[]; label: number; prediction: number }[];
+  /** Seconds of computation (a merged report: the parts' sum). */
   seconds: number;
+  /** A merged report (merge-reports.ts): the part runs behind it, run side by side in separate processes. */
+  parts?: { command: string; configurations: string[]; seconds: number }[];
 }
 
 /** One black-box attack of a remote audit at one L∞ budget (AttackSummary's fields, minus the table). */

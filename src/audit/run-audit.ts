@@ -13,7 +13,7 @@ import { sha256Hex } from '../hash/sha256.ts';
 import { gatherBatch, type ImageSet } from '../nn/batches.ts';
 import type { Sequential } from '../nn/sequential.ts';
 import { Tensor } from '../tensor/tensor.ts';
-import { auditConfigurations, type AuditConfiguration } from './configurations.ts';
+import { auditConfigurations, CONFIGURATION_NAMES, type AuditConfiguration } from './configurations.ts';
 import { calibrateMagnitude } from '../defense/magnitude-calibration.ts';
 import { SUITE, type Budgets } from './attack-suite.ts';
 import type { AttackSummary, AuditReport, Check, ConfigReport } from './report-types.ts';
@@ -32,6 +32,11 @@ export interface AuditInput {
   attacks?: string[];
   /** Magnitude GI's ε; absent = calibrated on the test split (0.3 pp bound), with the sweep reported. */
   magnitudeEps?: number;
+  /**
+   * Configuration names to run (default: all five). A subset makes a part report; parts run side by side in
+   * separate processes are joined by mergeAuditReports (merge-reports.ts).
+   */
+  configurations?: string[];
   command: string;
   progress?: (line: string) => void;
 }
@@ -84,12 +89,20 @@ export async function runAudit(input: AuditInput): Promise<AuditReport> {
   // Magnitude GI's ε: the largest grid value keeping the hashed model's clean accuracy on the test split within
   // 0.3 pp (DESIGN 1.2); the sweep goes into the report as the evidence for what that ε can and cannot do.
   const h = input.hashed.model;
-  const calibration = input.magnitudeEps !== undefined
+  const wanted = input.configurations;
+  const unknown = wanted?.filter((name) => !CONFIGURATION_NAMES.includes(name));
+  if (unknown?.length) throw new Error(`audit: unknown configuration ${unknown.join(', ')} (known: ${CONFIGURATION_NAMES.join(', ')})`);
+  if (wanted && wanted.length === 0) throw new Error('audit: no configuration to run');
+  // The calibration costs a sweep over the whole test split: only a run that audits magnitude GI pays for it.
+  const needsMagnitude = !wanted || wanted.includes('hashed+GI magnitude');
+  const calibration = input.magnitudeEps !== undefined || !needsMagnitude
     ? null
     : calibrateMagnitude(h.inputShape, h.layers, h.params, input.test);
-  const magnitudeEps = input.magnitudeEps ?? calibration!.eps;
+  const magnitudeEps = input.magnitudeEps ?? calibration?.eps;
   if (calibration) log(`magnitude GI: ε ${magnitudeEps} (sweep ${calibration.sweep.map((p) => `${p.eps}: ${p.changePp.toFixed(2)} pp`).join(', ')})`);
-  const configs = auditConfigurations(input.dense.model, h, input.hashed.name, input.seed, magnitudeEps);
+  // Without magnitude in this part its ε is never used (the stage is built but filtered out below).
+  const configs = auditConfigurations(input.dense.model, h, input.hashed.name, input.seed, magnitudeEps ?? 0)
+    .filter((c) => !wanted || wanted.includes(c.name));
   const suite = SUITE.filter((e) => !input.attacks || input.attacks.includes(e.id));
   const reports: ConfigReport[] = [];
   const examples: AuditReport['examples'] = [];
@@ -200,7 +213,7 @@ export async function runAudit(input: AuditInput): Promise<AuditReport> {
     dense: { name: input.dense.name, weightsSha256: input.dense.weightsSha256 }, hashed: { name: input.hashed.name, weightsSha256: input.hashed.weightsSha256 },
     weightsSha256: input.hashed.weightsSha256,
     n: input.n, nQuery: nq, seed: input.seed, indexSha256, budgets: input.budgets, verdictQueries: VERDICT_QUERIES,
-    magnitude: { eps: magnitudeEps, calibration },
+    ...(magnitudeEps !== undefined && needsMagnitude ? { magnitude: { eps: magnitudeEps, calibration } } : {}),
     configurations: reports, examples, seconds: (performance.now() - t0) / 1000,
   };
 }

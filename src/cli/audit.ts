@@ -2,7 +2,7 @@
 // under the paper-era and adaptive attacks, written as JSON, Markdown and a self-contained HTML page; with
 // --url, the black-box audit of a running server instead (audit-remote.ts).
 import { basename, dirname, join } from 'node:path';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { loadDataset, type DatasetName } from '../data/index.ts';
 import { writeFileAtomic } from '../io/files.ts';
 import { loadModelDir } from '../io/model-dir.ts';
@@ -10,23 +10,33 @@ import { Sequential } from '../nn/sequential.ts';
 import { CIFAR_BUDGETS, MNIST_BUDGETS, SUITE } from '../audit/attack-suite.ts';
 import { auditHtml } from '../audit/report-html.ts';
 import { auditMarkdown } from '../audit/report-markdown.ts';
+import { CONFIGURATION_NAMES } from '../audit/configurations.ts';
+import { mergeAuditReports } from '../audit/merge-reports.ts';
+import type { AuditReport } from '../audit/report-types.ts';
 import { runAudit } from '../audit/run-audit.ts';
 import { choice, number, parse, requireString, UsageError } from './args.ts';
 import { REMOTE_FLAGS, remoteAuditCommand, remoteAuditUsage } from './audit-remote.ts';
 import { BACKEND_NAMES, useBackend } from './backend-flag.ts';
 import { progressSink } from './progress.ts';
 
+/** --configurations' short keys: dense, hashed, scale, magnitude, random. */
+const CONFIGURATION_KEYS = CONFIGURATION_NAMES.map((name) => name.replace('hashed+GI ', ''));
+
 export const auditUsage = `usage: bun run audit -- --model models/HASHED [--dense models/DENSE] [--n 1000] [--n-query 100] [--seed 1]
   [--attacks ${SUITE.map((e) => e.id).join(',')}] [--out docs/audit/NAME] [--backend wasm|reference]
+  [--configurations ${CONFIGURATION_KEYS.join(',')}]   (a part report: run parts side by side, then --merge)
+       bun run audit -- --merge PART.json,PART.json,... --out docs/audit/NAME
 ${remoteAuditUsage}`;
 
 export async function auditCommand(argv: string[]): Promise<void> {
   const v = parse(argv, {
     model: { type: 'string' }, dense: { type: 'string' }, n: { type: 'string' }, 'n-query': { type: 'string' }, seed: { type: 'string' },
-    attacks: { type: 'string' }, out: { type: 'string' }, backend: { type: 'string' }, ...REMOTE_FLAGS,
+    attacks: { type: 'string' }, out: { type: 'string' }, backend: { type: 'string' }, configurations: { type: 'string' }, merge: { type: 'string' },
+    ...REMOTE_FLAGS,
   });
   // --url: a running server, attacked through its public API only.
   if (v.url !== undefined) return remoteAuditCommand(argv, v);
+  if (v.merge !== undefined) return mergeCommand(argv, v.merge as string, requireString(v, 'out'));
   const remoteOnly = Object.keys(REMOTE_FLAGS).filter((k) => v[k] !== undefined);
   if (remoteOnly.length) throw new UsageError(`--${remoteOnly[0]} applies to the remote audit only (with --url)`);
   const hashedDir = requireString(v, 'model');
@@ -39,6 +49,10 @@ export async function auditCommand(argv: string[]): Promise<void> {
   const attacks = typeof v.attacks === 'string' ? v.attacks.split(',').map((s) => s.trim()) : undefined;
   const unknown = attacks?.filter((a) => !SUITE.some((e) => e.id === a));
   if (unknown?.length) throw new UsageError(`--attacks: unknown ${unknown.join(', ')} (known: ${SUITE.map((e) => e.id).join(', ')})`);
+  const keys = typeof v.configurations === 'string' ? v.configurations.split(',').map((s) => s.trim()) : undefined;
+  const badKeys = keys?.filter((k) => !CONFIGURATION_KEYS.includes(k));
+  if (badKeys?.length || keys?.length === 0) throw new UsageError(`--configurations: unknown '${badKeys?.join(', ') ?? ''}' (known: ${CONFIGURATION_KEYS.join(', ')})`);
+  const configurations = keys?.map((k) => CONFIGURATION_NAMES[CONFIGURATION_KEYS.indexOf(k)]);
   const hashed = await loadModelDir(hashedDir);
   const dense = await loadModelDir(denseDir);
   if (hashed.manifest.defense?.stages.length) throw new UsageError(`--model ${hashedDir} is already defended: audit its undefended hashed model (the audit applies each GI stage itself)`);
@@ -53,7 +67,7 @@ export async function auditCommand(argv: string[]): Promise<void> {
     family, datasetName,
     dense: { name: dense.manifest.name, model: new Sequential(dense.manifest.input.shape, dense.manifest.layers, dense.tensors), weightsSha256: dense.manifest.weights.sha256 },
     hashed: { name: hashed.manifest.name, model: new Sequential(hashed.manifest.input.shape, hashed.manifest.layers, hashed.tensors), weightsSha256: hashed.manifest.weights.sha256 },
-    test: data.test, n, nQuery, seed, budgets: datasetName.startsWith('cifar') ? CIFAR_BUDGETS : MNIST_BUDGETS, attacks,
+    test: data.test, n, nQuery, seed, budgets: datasetName.startsWith('cifar') ? CIFAR_BUDGETS : MNIST_BUDGETS, attacks, configurations,
     command: `bun run audit -- ${argv.join(' ')}`,
     progress: (line) => sink.log(line),
   });
@@ -63,4 +77,40 @@ export async function auditCommand(argv: string[]): Promise<void> {
   await writeFileAtomic(`${out}.md`, md);
   await writeFileAtomic(`${out}.html`, auditHtml(report, md, report.examples));
   sink.log(`wrote ${out}.json, ${out}.md, ${out}.html (${(report.seconds / 60).toFixed(1)} min)`);
+}
+
+/** --merge: part reports (each from --configurations) joined into one report, rendered like a single run's. */
+async function mergeCommand(argv: string[], list: string, out: string): Promise<void> {
+  const files = list.split(',').map((s) => s.trim()).filter(Boolean);
+  if (files.length === 0) throw new UsageError('--merge: give the part reports, comma-separated');
+  const parts: AuditReport[] = [];
+  for (const file of files) {
+    let text: string;
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch {
+      throw new UsageError(`--merge: cannot read ${file}`);
+    }
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      throw new UsageError(`--merge: ${file} is not JSON (truncated or corrupt?)`);
+    }
+    const r = parsed as Partial<AuditReport>;
+    if (r.format !== 1 || !Array.isArray(r.configurations) || typeof r.indexSha256 !== 'string') throw new UsageError(`--merge: ${file} is not an audit report`);
+    parts.push(r as AuditReport);
+  }
+  let report: AuditReport;
+  try {
+    report = mergeAuditReports(parts, `bun run audit -- ${argv.join(' ')}`);
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+  mkdirSync(dirname(out), { recursive: true });
+  const md = auditMarkdown(report);
+  await writeFileAtomic(`${out}.json`, JSON.stringify(report, null, 1) + '\n');
+  await writeFileAtomic(`${out}.md`, md);
+  await writeFileAtomic(`${out}.html`, auditHtml(report, md, report.examples));
+  process.stderr.write(`wrote ${out}.json, ${out}.md, ${out}.html (${report.configurations.length} configurations from ${parts.length} parts)\n`);
 }

@@ -8,12 +8,14 @@ import { auditHtml } from '../../src/audit/report-html.ts';
 import { auditMarkdown } from '../../src/audit/report-markdown.ts';
 import type { AuditReport } from '../../src/audit/report-types.ts';
 import { runAudit } from '../../src/audit/run-audit.ts';
+import { mergeAuditReports } from '../../src/audit/merge-reports.ts';
 import { committedModel } from '../helpers/attack-data.ts';
 
 let report: AuditReport;
-const run = async () => {
+const run = async (configurations?: string[]) => {
   const { test } = await loadDataset('mnist');
   return runAudit({
+    configurations,
     family: 'mnist-lenet5', datasetName: 'mnist',
     dense: { name: 'mnist-lenet5', model: await committedModel('mnist-lenet5'), weightsSha256: 'd' },
     hashed: { name: 'mnist-lenet5-h8', model: await committedModel('mnist-lenet5-h8'), weightsSha256: 'h' },
@@ -66,9 +68,28 @@ describe('audit (small)', () => {
     expect(report.examples.length).toBeGreaterThan(0);
   });
 
+  const nums = (r: AuditReport) => r.configurations.map((c) => [c.name, c.cleanAccuracy, c.zeroGradientShare, ...c.attacks.map((a) => a.successRate), ...c.checks.map((k) => k.pass)]);
+
   test('the same seed reproduces every number', async () => {
     const again = await run();
-    const nums = (r: AuditReport) => r.configurations.map((c) => [c.cleanAccuracy, c.zeroGradientShare, ...c.attacks.map((a) => a.successRate), ...c.checks.map((k) => k.pass)]);
     expect(nums(again)).toEqual(nums(report));
   }, 300_000);
+
+  test('an audit run in parts (--configurations) and merged equals the single run, number for number', async () => {
+    const a = await run(['hashed+GI random', 'dense']);
+    const b = await run(['hashed', 'hashed+GI scale', 'hashed+GI magnitude']);
+    expect(a.configurations.map((c) => c.name)).toEqual(['dense', 'hashed+GI random']);
+    expect(a.magnitude).toBeUndefined(); // no calibration where magnitude GI is not audited
+    const merged = mergeAuditReports([a, b], 'merge');
+    expect(nums(merged)).toEqual(nums(report));
+    expect(merged.magnitude).toEqual(report.magnitude);
+    expect(merged.configurations.map((c) => c.adaptiveWorstCase)).toEqual(report.configurations.map((c) => c.adaptiveWorstCase));
+    expect(merged.examples.map((e) => e.config)).toEqual(report.examples.map((e) => e.config));
+    expect(merged.parts!.map((p) => p.configurations)).toEqual([['dense', 'hashed+GI random'], ['hashed', 'hashed+GI scale', 'hashed+GI magnitude']]);
+    expect(auditMarkdown(merged)).toContain('Produced in 2 parts run side by side');
+    // Parts that overlap, or that audited other images, are refused with the reason.
+    expect(() => mergeAuditReports([a, a], 'merge')).toThrow(/configuration 'dense' is in part 1 and part 2/);
+    expect(() => mergeAuditReports([a, { ...b, indexSha256: '0'.repeat(64) }], 'merge')).toThrow(/part 2 has indexSha256/);
+    await expect(run(['hashed+GI nothing'])).rejects.toThrow(/unknown configuration hashed\+GI nothing/);
+  }, 600_000);
 });

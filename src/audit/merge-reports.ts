@@ -1,0 +1,41 @@
+// Joins part reports of one audit (the same models, images, seed and budgets, each run over some of the
+// configurations in its own process, side by side on a multi-core machine) into the report a single run writes.
+import { CONFIGURATION_NAMES } from './configurations.ts';
+import type { AuditReport } from './report-types.ts';
+
+/** The fields every part must share: a merge of audits over different models, images or budgets is refused. */
+const SHARED = ['format', 'family', 'dataset', 'weightsSha256', 'n', 'nQuery', 'seed', 'indexSha256', 'verdictQueries'] as const;
+
+export function mergeAuditReports(parts: readonly AuditReport[], command: string): AuditReport {
+  if (parts.length === 0) throw new Error('merge: no part reports given');
+  const [first] = parts;
+  for (const [i, p] of parts.entries()) {
+    for (const key of SHARED) {
+      if (p[key] !== first[key]) throw new Error(`merge: part ${i + 1} has ${key} ${JSON.stringify(p[key])}, part 1 has ${JSON.stringify(first[key])}`);
+    }
+    if (JSON.stringify(p.budgets) !== JSON.stringify(first.budgets)) throw new Error(`merge: part ${i + 1} has other budgets than part 1`);
+    if (p.dense.weightsSha256 !== first.dense.weightsSha256) throw new Error(`merge: part ${i + 1} audits another dense model than part 1`);
+  }
+  const seen = new Map<string, number>();
+  for (const [i, p] of parts.entries()) {
+    for (const c of p.configurations) {
+      if (seen.has(c.name)) throw new Error(`merge: configuration '${c.name}' is in part ${seen.get(c.name)! + 1} and part ${i + 1}`);
+      seen.set(c.name, i);
+    }
+  }
+  const order = (name: string) => CONFIGURATION_NAMES.indexOf(name);
+  const configurations = parts.flatMap((p) => p.configurations).sort((a, b) => order(a.name) - order(b.name));
+  const examples = parts.flatMap((p) => p.examples).sort((a, b) => order(a.config) - order(b.config));
+  const magnitudes = parts.filter((p) => p.magnitude).map((p) => p.magnitude!);
+  return {
+    ...first,
+    command,
+    date: parts.map((p) => p.date).sort().at(-1)!,
+    ...(magnitudes.length ? { magnitude: magnitudes[0] } : {}),
+    configurations,
+    examples,
+    // Compute time of all parts together; each part's own command and time are kept beside it.
+    seconds: parts.reduce((s, p) => s + p.seconds, 0),
+    parts: parts.map((p) => ({ command: p.command, configurations: p.configurations.map((c) => c.name), seconds: p.seconds })),
+  };
+}
