@@ -62,11 +62,14 @@ for (const name of MODELS) {
   const tTrainStep = performance.now();
   await trainEpoch(copy, adam({ lr: 1e-4 }), part, { epochs: 1, batchSize: 64, seed: 1, schedule: 'constant', augment: { pad: 4, flip: true } }, 0);
   const trainSeconds = (performance.now() - tTrainStep) / 1000;
+  const finetune = manifest.provenance.finetune as { secondsPerEpoch?: number; threads?: number } | undefined;
   const row = {
     model: name, storedParameters: net.parameterCount(), testAccuracy: acc.accuracy, testImages: acc.count,
     evalSeconds: round(evalSeconds), evalImagesPerSec: Math.round(acc.count / evalSeconds),
     trainImagesPerSec: Math.round(part.count / trainSeconds), trainImages: part.count,
-    recordedSecondsPerEpoch: manifest.provenance.secondsPerEpoch, recordedThreads: manifest.provenance.threads,
+    // A trained model records its epochs at the top of provenance; a converted one under provenance.finetune.
+    recordedSecondsPerEpoch: manifest.provenance.secondsPerEpoch ?? finetune?.secondsPerEpoch,
+    recordedThreads: manifest.provenance.threads ?? finetune?.threads,
   };
   console.log(row);
   models.push(row);
