@@ -26,12 +26,13 @@ export function mergeAuditReports(parts: readonly AuditReport[], command: string
   const order = (name: string) => CONFIGURATION_NAMES.indexOf(name);
   const configurations = parts.flatMap((p) => p.configurations).sort((a, b) => order(a.name) - order(b.name));
   const examples = parts.flatMap((p) => p.examples).sort((a, b) => order(a.config) - order(b.config));
-  const magnitudes = parts.filter((p) => p.magnitude).map((p) => p.magnitude!);
+  // Only the part that audited magnitude GI calibrated it.
+  const magnitude = parts.find((p) => p.magnitude)?.magnitude;
   return {
     ...first,
     command,
     date: parts.map((p) => p.date).sort().at(-1)!,
-    ...(magnitudes.length ? { magnitude: magnitudes[0] } : {}),
+    ...(magnitude ? { magnitude } : {}),
     configurations,
     examples,
     // Compute time of all parts together; each part's own command and time are kept beside it.

@@ -71,12 +71,17 @@ export async function auditCommand(argv: string[]): Promise<void> {
     command: `bun run audit -- ${argv.join(' ')}`,
     progress: (line) => sink.log(line),
   });
+  await writeReport(out, report);
+  sink.log(`wrote ${out}.json, ${out}.md, ${out}.html (${(report.seconds / 60).toFixed(1)} min)`);
+}
+
+/** The report as JSON, Markdown and one self-contained HTML page, each written atomically. */
+async function writeReport(out: string, report: AuditReport): Promise<void> {
   mkdirSync(dirname(out), { recursive: true });
   const md = auditMarkdown(report);
   await writeFileAtomic(`${out}.json`, JSON.stringify(report, null, 1) + '\n');
   await writeFileAtomic(`${out}.md`, md);
   await writeFileAtomic(`${out}.html`, auditHtml(report, md, report.examples));
-  sink.log(`wrote ${out}.json, ${out}.md, ${out}.html (${(report.seconds / 60).toFixed(1)} min)`);
 }
 
 /** --merge: part reports (each from --configurations) joined into one report, rendered like a single run's. */
@@ -107,10 +112,6 @@ async function mergeCommand(argv: string[], list: string, out: string): Promise<
   } catch (err) {
     throw new UsageError((err as Error).message);
   }
-  mkdirSync(dirname(out), { recursive: true });
-  const md = auditMarkdown(report);
-  await writeFileAtomic(`${out}.json`, JSON.stringify(report, null, 1) + '\n');
-  await writeFileAtomic(`${out}.md`, md);
-  await writeFileAtomic(`${out}.html`, auditHtml(report, md, report.examples));
+  await writeReport(out, report);
   process.stderr.write(`wrote ${out}.json, ${out}.md, ${out}.html (${report.configurations.length} configurations from ${parts.length} parts)\n`);
 }
