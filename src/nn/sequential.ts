@@ -141,7 +141,7 @@ export class Sequential {
       const n = x.shape[0], which = { input: Boolean(want.input), params: Boolean(want.params) };
       let logits: Tensor, value: Tensor, r: ReturnType<CompiledChain['backward']>;
       if (n <= CHAIN_ROWS) {
-        logits = chain.forward(x, true);
+        logits = chain.forward(x, which.params ? 'params' : true);
         let dLogits: Tensor;
         ({ value, grads: [dLogits] } = gradients(() => loss(logits), [logits]));
         r = chain.backward(dLogits, which);
@@ -155,7 +155,7 @@ export class Sequential {
         let params: ({ weight: Tensor; bias: Tensor } | null)[] = [];
         for (let s = 0; s < n; s += CHAIN_ROWS) {
           const e = Math.min(n, s + CHAIN_ROWS);
-          chain.forward(rows(x, s, e), true);
+          chain.forward(rows(x, s, e), which.params ? 'params' : true);
           const part = chain.backward(rows(dLogits, s, e), which);
           if (part.dx) dxs.push(part.dx);
           params = s === 0 ? part.params : params.map((g, i) => g && { weight: ops.add(g.weight, part.params[i]!.weight), bias: ops.add(g.bias, part.params[i]!.bias) });

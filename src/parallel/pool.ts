@@ -92,8 +92,12 @@ export class WorkerPool {
     });
   }
 
-  /** Loads the model into every worker on first use and re-sends parameters that changed (by identity). */
-  private async ensure(model: Sequential): Promise<string> {
+  /**
+   * Loads the model into every worker on first use. Parameters that changed since (by identity: a training
+   * step replaces them) are re-sent: broadcast and awaited here, or, with `piggyback`, returned for the
+   * caller to attach to the task it sends every worker anyway, which saves a round trip per training step.
+   */
+  private async ensure(model: Sequential, piggyback = false): Promise<{ id: string; params: ModelPayload['params'] | null }> {
     let entry = this.loaded.get(model);
     if (!entry) {
       const id = `m${this.nextModel++}`;
@@ -101,30 +105,37 @@ export class WorkerPool {
       await Promise.all(this.workers.map((_, i) => this.send(i, { kind: 'load', model: id, payload })));
       entry = { id, params: model.params, version: new Map(model.params) };
       this.loaded.set(model, entry);
-      return id;
+      return { id, params: null };
     }
     const stale = [...model.params].some(([n, t]) => entry!.version.get(n) !== t) || model.params.size !== entry.version.size;
-    if (stale) {
-      const params = paramsOf(model.params);
-      await Promise.all(this.workers.map((_, i) => this.send(i, { kind: 'params', model: entry!.id, params })));
-      entry.version = new Map(model.params);
-    }
-    return entry.id;
+    if (!stale) return { id: entry.id, params: null };
+    const params = paramsOf(model.params);
+    entry.version = new Map(model.params);
+    if (piggyback) return { id: entry.id, params };
+    await Promise.all(this.workers.map((_, i) => this.send(i, { kind: 'params', model: entry!.id, params })));
+    return { id: entry.id, params: null };
   }
 
-  /** Runs one task per shard of the batch (rows of x, and of y when given), in parallel. */
+  /**
+   * Runs one task per shard of the batch (rows of x, and of y when given), in parallel. Every worker gets a
+   * task (an empty shard when the batch is smaller than the pool) so changed parameters reach them all.
+   */
   private async sharded(model: Sequential, x: Tensor, y: Tensor | null, kind: 'forward' | 'lossGrad' | 'inputGrad') {
-    const id = await this.ensure(model);
+    const { id, params } = await this.ensure(model, true);
     const n = x.shape[0];
     const per = x.size / Math.max(n, 1);
-    const ranges = shardRanges(n, this.size);
+    const all = shardRanges(n, this.size);
+    // Without new parameters to deliver, empty shards are not sent at all.
+    const ranges = params ? Array.from({ length: this.size }, (_, i) => all[i] ?? [n, n]) as [number, number][] : all;
     const results = await Promise.all(ranges.map(([a, b], i) => {
       const xs = (x.data as Float32Array).slice(a * per, b * per);
       const ys = y ? (y.data as Float32Array).slice(a, b) : new Float32Array(0);
-      const task: Task = kind === 'forward' ? { kind, model: id, x: xs, n: b - a } : { kind, model: id, x: xs, y: ys, n: b - a };
+      const task: Task = kind === 'forward' ? { kind, model: id, x: xs, n: b - a, params } : { kind, model: id, x: xs, y: ys, n: b - a, params };
       return this.send(i, task, [xs.buffer]);
     }));
-    return { ranges, results };
+    // Results of empty shards carry nothing; callers see only the shards that hold rows.
+    const keep = ranges.map(([a, b]) => b > a);
+    return { ranges: ranges.filter((_, i) => keep[i]), results: results.filter((_, i) => keep[i]) };
   }
 
   /** Logits for a batch, computed across the workers (no autodiff). */
@@ -187,7 +198,7 @@ export class WorkerPool {
    */
   async defendedForward(model: Sequential, input: DefendedInput, random: RandomDraw | null, worker = 0): Promise<DefendedResult> {
     if (!Number.isInteger(worker) || worker < 0 || worker >= this.size) throw new Error(`WorkerPool: no worker ${worker}`);
-    const id = await this.ensure(model);
+    const { id } = await this.ensure(model);
     const data = 'x' in input ? input.x : input.image;
     const transfer = data.byteOffset === 0 && data.byteLength === data.buffer.byteLength ? [data.buffer as ArrayBuffer] : [];
     return await this.send(worker, { kind: 'defendedForward', model: id, input, random }, transfer) as DefendedResult;

@@ -13,9 +13,10 @@ export interface ModelPayload {
 export type Task =
   | { kind: 'load'; model: string; payload: ModelPayload }
   | { kind: 'params'; model: string; params: ModelPayload['params'] }
-  | { kind: 'forward'; model: string; x: Float32Array; n: number }
-  | { kind: 'lossGrad'; model: string; x: Float32Array; y: Float32Array; n: number }
-  | { kind: 'inputGrad'; model: string; x: Float32Array; y: Float32Array; n: number }
+  // Batch tasks may carry the model's new parameters (a training step changed them), installed first.
+  | { kind: 'forward'; model: string; x: Float32Array; n: number; params: ModelPayload['params'] | null }
+  | { kind: 'lossGrad'; model: string; x: Float32Array; y: Float32Array; n: number; params: ModelPayload['params'] | null }
+  | { kind: 'inputGrad'; model: string; x: Float32Array; y: Float32Array; n: number; params: ModelPayload['params'] | null }
   | { kind: 'unload'; model: string }
   | DefendedTask;
 

@@ -14,9 +14,10 @@ function toParams(p: ModelPayload['params']): Map<string, Tensor> {
   return new Map(Object.entries(p).map(([name, { shape, data }]) => [name, new Tensor(shape, data)]));
 }
 
-function modelFor(id: string): Sequential {
+function modelFor(id: string, params: ModelPayload['params'] | null = null): Sequential {
   const m = models.get(id);
   if (!m) throw new Error(`worker: model '${id}' is not loaded`);
+  if (params) m.params = toParams(params);
   return m;
 }
 
@@ -27,7 +28,17 @@ function correctCount(logits: Tensor, y: Tensor): number {
   return c;
 }
 
+/** An empty shard (batch smaller than the pool) only delivers parameters; its result carries nothing. */
+function emptyShard(task: Extract<Task, { kind: 'forward' | 'lossGrad' | 'inputGrad' }>): TaskResult {
+  modelFor(task.model, task.params);
+  const none = new Float32Array(0);
+  if (task.kind === 'forward') return { kind: 'forward', logits: none };
+  if (task.kind === 'lossGrad') return { kind: 'lossGrad', loss: 0, correct: 0, grads: {} };
+  return { kind: 'inputGrad', loss: 0, grad: none, logits: new Float32Array(0) };
+}
+
 export function runTask(task: Task): TaskResult {
+  if ((task.kind === 'forward' || task.kind === 'lossGrad' || task.kind === 'inputGrad') && task.n === 0) return emptyShard(task);
   switch (task.kind) {
     case 'load':
       models.set(task.model, new Sequential(task.payload.inputShape, task.payload.layers, toParams(task.payload.params)));
@@ -41,13 +52,13 @@ export function runTask(task: Task): TaskResult {
       models.delete(task.model);
       return { kind: 'ok' };
     case 'forward': {
-      const m = modelFor(task.model);
+      const m = modelFor(task.model, task.params);
       const logits = noGrad(() => m.forward(new Tensor([task.n, ...m.inputShape], task.x)));
       return { kind: 'forward', logits: logits.data as Float32Array };
     }
     case 'lossGrad': {
       // Mean cross-entropy over the shard and its gradient for every parameter, in parameterNames() order.
-      const m = modelFor(task.model);
+      const m = modelFor(task.model, task.params);
       const x = new Tensor([task.n, ...m.inputShape], task.x), y = new Tensor([task.n], task.y);
       const r = m.lossGradients(x, (logits) => crossEntropyLoss(logits, y), { params: true });
       return {
@@ -57,7 +68,7 @@ export function runTask(task: Task): TaskResult {
     }
     case 'inputGrad': {
       // Gradient of the summed cross-entropy with respect to the input (each example's own gradient).
-      const m = modelFor(task.model);
+      const m = modelFor(task.model, task.params);
       const x = new Tensor([task.n, ...m.inputShape], task.x), y = new Tensor([task.n], task.y);
       const r = m.lossGradients(x, (logits) => ops.sum(ops.crossEntropy(logits, y)), { input: true });
       return { kind: 'inputGrad', loss: r.loss, grad: r.dx!.data as Float32Array, logits: r.logits.data as Float32Array };

@@ -143,8 +143,12 @@ export class ChainFault extends Error {
 
 /** A compiled chain (see Backend.compileChain). */
 export interface CompiledChain {
-  /** Output of the chain for a batch; with keep, the activations stay for one backward(). */
-  forward(x: Tensor, keep?: boolean): Tensor;
+  /**
+   * Output of the chain for a batch; with keep, the activations stay for one backward(). keep = 'params' says
+   * that backward() will want parameter gradients, so the chain may keep more (the wasm chain keeps its
+   * im2col columns rather than rebuilding them).
+   */
+  forward(x: Tensor, keep?: boolean | 'params'): Tensor;
   /**
    * Given dL/d(output) of the last forward(x, true): dL/dx and/or, per step, dL/d(weight) and dL/d(bias)
    * (null for steps without weights). The kept activations are consumed.

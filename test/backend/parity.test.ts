@@ -76,6 +76,32 @@ for (const b of fastBackends) {
       }
     });
 
+    test('2×2 / stride-2 max pool (the vectorized kernel) is bit-identical for every row tail, odd sizes and special values', () => {
+      const same = (got: Tensor, want: Tensor) => {
+        expect(got.shape).toEqual(want.shape);
+        for (let i = 0; i < want.size; i++) if (!Object.is(got.data[i], want.data[i])) expect([i, got.data[i]]).toEqual([i, want.data[i]]);
+      };
+      const special = [NaN, 0, -0, Infinity, -Infinity, 0.5, -0.5];
+      // ow = 1..9 covers every ow mod 4 (full groups plus a short last group of 1, 2 or 3); odd h and w leave
+      // an unpooled last row / column, which must get gradient 0.
+      for (const [n, c, h, w] of [[1, 1, 2, 2], [2, 3, 3, 5], [1, 2, 6, 6], [3, 1, 7, 8], [1, 4, 4, 10], [2, 2, 9, 11], [1, 6, 28, 28], [2, 3, 5, 18]]) {
+        const x = r([n, c, h, w]);
+        const xd = x.data as Float32Array;
+        // A quarter of the inputs are special values or exact ties (quantized), spread over every lane position.
+        for (let i = 0; i < xd.length; i++) {
+          if (i % 4 === 1) xd[i] = special[(i >> 2) % special.length];
+          else if (i % 4 === 2) xd[i] = Math.round(xd[i] * 2) / 2;
+        }
+        const p = { kernelSize: 2, stride: 2 };
+        const y = ref.maxPool2d(x, p);
+        same(b.maxPool2d(x, p), y);
+        const dy = r([...y.shape]);
+        const dd = dy.data as Float32Array;
+        for (let i = 0; i < dd.length; i += 3) dd[i] = i % 2 ? -0 : NaN; // -0 must come back +0 (0 + -0), NaN as NaN
+        same(b.maxPool2dGrad(x, dy, p), ref.maxPool2dGrad(x, dy, p));
+      }
+    });
+
     test('f64 operands take the reference path (exact)', () => {
       const a = randomTensor([3, 4], -1, 1, 'f64'), c = randomTensor([4, 2], -1, 1, 'f64');
       expect(Array.from(b.matmul(a, c).data)).toEqual(Array.from(ref.matmul(a, c).data));

@@ -62,6 +62,19 @@ for (const hashed of [false, true]) {
       for (let i = 0; i < after.size; i++) expect(after.data[i]).toBeCloseTo(before.data[i] + 1, 4);
     });
 
+    test('parameters changed during a call on fewer rows than workers still reach every worker', async () => {
+      // One row: only one shard holds data; the other workers get an empty task that delivers the parameters.
+      const name = model.parameterNames().at(-1)!;
+      model.params.set(name, ops.add(model.params.get(name)!, 0.5));
+      const one = await pool.forward(model, new Tensor([1, ...shape], x.data.slice(0, 784) as Float32Array));
+      expect(one.shape).toEqual([1, 10]);
+      const g = await pool.lossAndGradients(model, new Tensor([1, ...shape], x.data.slice(0, 784) as Float32Array), new Tensor([1], y.data.slice(0, 1) as Float32Array));
+      expect(g.grads.size).toBe(model.parameterNames().length);
+      // Every worker now computes with the new parameters: the 11-row batch (rows on all 3 workers) matches.
+      const local = withBackend(wasm, () => noGrad(() => model.forward(x)));
+      close((await pool.forward(model, x)).data, local.data, 1e-6);
+    });
+
     test('inputGradients equals the per-example input gradient of the cross-entropy', async () => {
       const local = withBackend(wasm, () => gradients(() => ops.sum(ops.crossEntropy(model.forward(x), y)), [x]));
       const got = await pool.inputGradients(model, x, y);

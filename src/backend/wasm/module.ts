@@ -24,6 +24,7 @@ export interface Kernels {
   copy_rows(src: number, dst: number, rows: number, len: number, srcLd: number, dstLd: number): void;
   relu_grad(y: number, dy: number, n: number): void;
   transpose(src: number, dst: number, rows: number, cols: number, srcLd: number, dstLd: number): void;
+  conv_direct(xp: number, w: number, y: number, c: number, pairs: number, hp: number, wp: number, k: number, nq: number): void;
   max_pool(backward: number, x: number, dy: number, y: number, planes: number, h: number, w: number, k: number, s: number, oh: number, ow: number): void;
 }
 
@@ -47,7 +48,9 @@ function moduleBytes(): Uint8Array<ArrayBuffer> {
 
 function get(): { kernels: Kernels; memory: WebAssembly.Memory } {
   if (!instance) {
-    // Synchronous compile is fine: the module is well under the 4 KiB browsers allow on the main thread.
+    // Synchronous compile: the module is about 5 KiB. Chrome before 114 refused modules over 4 KiB on the main
+    // thread (workers were never limited); 114 removed that limit (blink-dev "Deprecate module size limit for
+    // WebAssembly.Module()", 2023), and Firefox and Safari never had it.
     const inst = new WebAssembly.Instance(new WebAssembly.Module(moduleBytes()), {});
     instance = { kernels: inst.exports as unknown as Kernels, memory: inst.exports.memory as WebAssembly.Memory };
   }
@@ -57,6 +60,12 @@ function get(): { kernels: Kernels; memory: WebAssembly.Memory } {
 // Linear memory: reserved blocks (compiled chains keep activations there between forward and backward) at
 // the bottom, [0, arena.reservedEnd), managed by a BlockAllocator; scratch space for single ops above them.
 const align16 = (bytes: number) => Math.ceil(bytes / 16) * 16;
+
+/**
+ * Bytes left after every host buffer (scratch arrays, chain arena blocks): kernels that work in whole vectors
+ * (2×2 pooling, im2col's row copies) may read, and im2col may write, up to 7 floats past a buffer's end.
+ */
+export const GUARD_BYTES = 64;
 
 /** The kernels and the current memory (re-read after anything that may grow it: views detach on growth). */
 export function wasm(): { kernels: Kernels; memory: WebAssembly.Memory } {
@@ -106,7 +115,7 @@ export function scratch(sizes: readonly number[]): { kernels: Kernels; offsets: 
   let end = arena.reservedEnd;
   for (const n of sizes) {
     offsets.push(end);
-    end += Math.ceil((n * 4) / 16) * 16;
+    end += align16(n * 4) + GUARD_BYTES;
   }
   const need = end - memory.buffer.byteLength;
   if (need > 0) grow(memory, need);
