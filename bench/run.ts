@@ -197,22 +197,31 @@ const interleaved: RatioRound[] = [];
 if (ort) {
   const net = nets.get('mnist-lenet5')!;
   const pool = new WorkerPool({ size: 2 });
-  const sessions = await Promise.all([true, false].map((spinning) => ort!.InferenceSession.create(exportOnnx(net.layers, net.params, net.inputShape, 10), {
-    intraOpNumThreads: 2, interOpNumThreads: 1, executionMode: 'sequential', graphOptimizationLevel: 'all',
-    ...(spinning ? {} : { extra: { session: { intra_op: { allow_spinning: '0' } } } }),
-  })));
+  const graph = exportOnnx(net.layers, net.params, net.inputShape, 10);
   const feed = { x: new ort.Tensor('float32', x256.data as Float32Array, [256, ...shape]) };
+  // One session at a time, released after its measurement: a live session's spinning threads would take the
+  // cores from whatever runs next (two live sessions measured each other at a third of their speed).
+  const ortRate = async (spinning: boolean) => {
+    const sess = await ort!.InferenceSession.create(graph, {
+      intraOpNumThreads: 2, interOpNumThreads: 1, executionMode: 'sequential', graphOptimizationLevel: 'all',
+      ...(spinning ? {} : { extra: { session: { intra_op: { allow_spinning: '0' } } } }),
+    });
+    try {
+      return 256000 / await medianMs(() => sess.run(feed), quick ? 3 : 15, 10);
+    } finally {
+      await sess.release();
+    }
+  };
   try {
     await medianMs(() => pool.forward(net, x256), 1, 60);
     for (let r = 0; r < (quick ? 2 : 5); r++) {
       const ours = 256000 / await medianMs(() => pool.forward(net, x256), quick ? 3 : 15, 5);
-      const theirs = Math.max(...await Promise.all(sessions.map(async (sess) => 256000 / await medianMs(() => sess.run(feed), quick ? 3 : 15, 5))));
+      const theirs = Math.max(await ortRate(true), await ortRate(false));
       interleaved.push({ hashguardImagesPerSec: Math.round(ours), onnxruntimeImagesPerSec: Math.round(theirs), ratio: round(ours / theirs) });
       console.log(`interleaved round ${r + 1}: hashguard pool 2 ${Math.round(ours)} img/s, onnxruntime 2 threads ${Math.round(theirs)} img/s, ratio ${round(ours / theirs)}`);
     }
   } finally {
     pool.close();
-    for (const sess of sessions) await sess.release();
   }
 }
 const medianOf = (v: number[]) => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)];

@@ -18,10 +18,16 @@ for (const x of r.onnxruntime) lines.push(`| ${x.runtime}${x.spinning ? '' : ' (
 lines.push('', `In-process (no pool) PGD-40 on mnist-lenet5: ${k(r.pgdInProcessLenet5ImageStepsPerSec)} image-steps/s.`);
 lines.push('', 'Attack throughput per backend (mnist-lenet5, one thread, in-process):', '', '| backend | PGD-40 (batch 256) | Square (100 images) |', '|---|---|---|');
 for (const x of r.singleThread.filter((x: { pgd40ImageStepsPerSec?: number }) => x.pgd40ImageStepsPerSec)) lines.push(`| ${x.backend} | ${k(x.pgd40ImageStepsPerSec)} image-steps/s | ${k(x.squareQueriesPerSec)} queries/s |`);
+if (r.lenet5InferInterleaved?.length) {
+  lines.push('', 'LeNet-5 batch-256 inference, 2 threads, measured interleaved (each round: the pool, then onnxruntime, back to back):', '');
+  lines.push('| round | hashguard pool | onnxruntime-node | ratio |', '|---|---|---|---|');
+  r.lenet5InferInterleaved.forEach((x: { hashguardImagesPerSec: number; onnxruntimeImagesPerSec: number; ratio: number }, i: number) =>
+    lines.push(`| ${i + 1} | ${k(x.hashguardImagesPerSec)} img/s | ${k(x.onnxruntimeImagesPerSec)} img/s | ${x.ratio}× |`));
+}
 lines.push('', '| target (issue 4, 2 threads) | measured | ratio |', '|---|---|---|');
 const ratios = r.ratios;
 const pool2 = (m: string) => r.pooled.find((x: { threads: number; model: string }) => x.threads === 2 && x.model === m);
-lines.push(`| LeNet-5 batch-256 inference ≥ 0.5× onnxruntime | ${k(pool2('mnist-lenet5').inferBatch256ImagesPerSec)} img/s | ${ratios.lenet5InferVsOnnxruntime2Threads ?? 'n/a'}× onnxruntime |`);
+lines.push(`| LeNet-5 batch-256 inference ≥ 0.5× onnxruntime | ${k(pool2('mnist-lenet5').inferBatch256ImagesPerSec)} img/s | ${ratios.lenet5InferVsOnnxruntime2Threads ?? 'n/a'}× onnxruntime (tables above); ${ratios.lenet5InferVsOnnxruntime2ThreadsInterleavedMedian ?? 'n/a'}× (interleaved median) |`);
 lines.push(`| LeNet-5 training ≥ 12k img/s (PyTorch) | ${k(pool2('mnist-lenet5').trainBatch64ImagesPerSec)} img/s | ${ratios.lenet5TrainVsPytorch12k}× |`);
 lines.push(`| 40-step PGD on LeNet-5 ≥ 12k image-steps/s (PyTorch) | ${k(pool2('mnist-lenet5').pgd40Batch256ImageStepsPerSec)} image-steps/s | ${ratios.lenet5PgdVsPytorch12k}× |`);
 lines.push('', 'Hashed versus dense (cpu-wasm-simd, one thread; ratio > 1 means the hashed model is faster, latency < 1 likewise):', '');
