@@ -31,6 +31,7 @@ function directFor(c: number, h: number, w: number, k: number, s: number, p: num
   if (s !== 1 || c * k * k > 32 || ow < 0.75 * wp) return null;
   return { hp: h + 2 * p, wp, nq: Math.ceil((oh * wp) / 16) * 16, pairs: Math.ceil(oc / 2) };
 }
+
 interface DenseOp { kind: 'dense'; step: number; f: number; ldIn: number; out: number; outp: number }
 interface PoolOp { kind: 'pool'; c: number; h: number; w: number; k: number; s: number; oh: number; ow: number }
 interface FlattenOp { kind: 'flatten'; f: number; ld: number }
@@ -45,8 +46,9 @@ const floatsPerImage = (l: Layout) => (l.kind === 'nchw' ? l.c * l.h * l.w : l.l
  * A weighted step's raw parameters (row-major [out × in], as the model stores them) and the sizes of the
  * blocks they are packed into in the arena (float32, zero-padded):
  * conv: fwd W [ocp × ckk], bwd Wᵀ [ckkp × oc] (dx = Wᵀ·dy); dense: fwd Wᵀ [ldIn × outp], bwd W [outp × ldIn]
- * (dx = dy·W); bias [oc] or [outp]; conv_direct's (w[o], w[o+1]) couples per channel pair (conv, if direct). Packing runs in WebAssembly (row copies and a transpose), so swapping
- * in a training step's new weights costs a copy, not a JS loop over every weight.
+ * (dx = dy·W); bias [oc] or [outp]; for a direct conv, conv_direct's (w[o], w[o+1]) couples per channel pair.
+ * Packing runs in WebAssembly (row copies and a transpose), so swapping in a training step's new weights
+ * costs a copy, not a JS loop over every weight.
  */
 interface StepWeights {
   weight: Float32Array;
@@ -54,6 +56,7 @@ interface StepWeights {
   /** Floats in the fwd, bwd, bias and direct-kernel blocks (the last 0 where there is none). */
   sizes: [number, number, number, number];
 }
+
 /** Compiles the chain, or returns null for one it does not cover (the caller runs op by op). */
 export function compileChain(steps: readonly InferenceStep[], inputShape: readonly number[]): CompiledChain | null {
   if (inputShape.length !== 3) return null;
