@@ -169,16 +169,18 @@ try {
   console.log('onnxruntime-node is not installed: run `npm run bench:setup` for the comparison');
 }
 const onnx: OrtRow[] = [];
+/** Session options: `threads` intra-op threads, spin-waiting on (onnxruntime's default) or off. */
+const ortOptions = (threads: number, spinning: boolean) => ({
+  intraOpNumThreads: threads, interOpNumThreads: 1, executionMode: 'sequential', graphOptimizationLevel: 'all',
+  ...(spinning ? {} : { extra: { session: { intra_op: { allow_spinning: '0' } } } }),
+});
 if (ort) {
   // STACK.md: with 2 threads onnxruntime sometimes halves here (spin-waiting against a noisy neighbour), so
   // it runs with spinning on (its default) and off; ratios use its faster configuration.
   for (const { threads, spinning } of [{ threads: 1, spinning: true }, { threads: 2, spinning: true }, { threads: 2, spinning: false }])
     for (const name of ['mnist-mlp', 'mnist-lenet5'] as const) {
       const net = nets.get(name)!;
-      const session = await ort.InferenceSession.create(exportOnnx(net.layers, net.params, net.inputShape, 10), {
-        intraOpNumThreads: threads, interOpNumThreads: 1, executionMode: 'sequential', graphOptimizationLevel: 'all',
-        ...(spinning ? {} : { extra: { session: { intra_op: { allow_spinning: '0' } } } }),
-      });
+      const session = await ort.InferenceSession.create(exportOnnx(net.layers, net.params, net.inputShape, 10), ortOptions(threads, spinning));
       const feed = (x: Tensor) => ({ x: new ort!.Tensor('float32', x.data as Float32Array, [x.shape[0], ...shape]) });
       const latencyMs = await medianMs(() => session.run(feed(x1)), quick ? 20 : 200, 50);
       const batchMs = await medianMs(() => session.run(feed(x256)), quick ? 3 : 15, 20);
@@ -202,10 +204,7 @@ if (ort) {
   // One session at a time, released after its measurement: a live session's spinning threads would take the
   // cores from whatever runs next (two live sessions measured each other at a third of their speed).
   const ortRate = async (spinning: boolean) => {
-    const sess = await ort!.InferenceSession.create(graph, {
-      intraOpNumThreads: 2, interOpNumThreads: 1, executionMode: 'sequential', graphOptimizationLevel: 'all',
-      ...(spinning ? {} : { extra: { session: { intra_op: { allow_spinning: '0' } } } }),
-    });
+    const sess = await ort!.InferenceSession.create(graph, ortOptions(2, spinning));
     try {
       return 256000 / await medianMs(() => sess.run(feed), quick ? 3 : 15, 10);
     } finally {

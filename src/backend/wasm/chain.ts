@@ -6,7 +6,7 @@
 import type { CompiledChain, InferenceStep } from '../../tensor/backend.ts';
 import { Tensor } from '../../tensor/tensor.ts';
 import { ceil4, ceil8, sgemmPacked } from './gemm.ts';
-import { GUARD_BYTES, release, reserve, wasm, type Kernels } from './module.ts';
+import { guardedBytes, release, reserve, wasm, type Kernels } from './module.ts';
 
 /**
  * colRows: rows of a column matrix [colRows × np]: the ckk im2col rows, a row of ones over the ohw pixels
@@ -132,6 +132,13 @@ class WasmChain implements CompiledChain {
   private kept = -1; // batch size of the activations kept by forward(x, true), or -1
   private colsKeptFor = -1; // batch size whose column matrices forward(x, 'params') kept, or -1
   private readonly token = {};
+  /**
+   * Column matrices kept from forward(x, 'params') for the weight gradients: per conv op, `cap` images of
+   * [colRows × np] (byte offsets, -1 for other ops). Null when they would exceed KEPT_COLS_BYTES: the backward
+   * pass then rebuilds each image's columns (the same numbers, more time).
+   */
+  private keptCols: { block: { offset: number; bytes: number }; cap: number; at: number[] } | null = null;
+  private readonly colsToken = {};
 
   constructor(
     private steps: readonly InferenceStep[],
@@ -235,7 +242,7 @@ class WasmChain implements CompiledChain {
     let total = 0;
     const offsets = sizes.map((s) => {
       const o = total;
-      total += Math.ceil((s * 4) / 16) * 16 + GUARD_BYTES;
+      total += guardedBytes(s);
       return o;
     });
     if (this.arena) {
@@ -258,20 +265,12 @@ class WasmChain implements CompiledChain {
     return this.layoutFor;
   }
 
-  /**
-   * Column matrices kept from forward(x, 'params') for the weight gradients: per conv op, `cap` images of
-   * [colRows × np] (byte offsets, -1 for other ops). Null when they would exceed KEPT_COLS_BYTES: the backward
-   * pass then rebuilds each image's columns (the same numbers, more time).
-   */
-  private keptCols: { block: { offset: number; bytes: number }; cap: number; at: number[] } | null = null;
-  private readonly colsToken = {};
-
   private colsFor(cap: number): number[] | null {
     if (this.keptCols && this.keptCols.cap >= cap) return this.keptCols.at;
     const perImage = this.ops.reduce((t, op) => t + (op.kind === 'conv' ? op.colRows * op.np : 0), 0);
     if (perImage === 0 || cap * perImage * 4 > KEPT_COLS_BYTES) return null;
     this.dropKeptCols();
-    const sizes = this.ops.map((op) => (op.kind === 'conv' ? Math.ceil((cap * op.colRows * op.np * 4) / 16) * 16 + GUARD_BYTES : 0));
+    const sizes = this.ops.map((op) => (op.kind === 'conv' ? guardedBytes(cap * op.colRows * op.np) : 0));
     const block = reserve(sizes.reduce((a, b) => a + b, 0) / 4);
     arenas.register(this, block, this.colsToken);
     let off = block.offset;

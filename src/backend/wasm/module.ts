@@ -65,7 +65,10 @@ const align16 = (bytes: number) => Math.ceil(bytes / 16) * 16;
  * Bytes left after every host buffer (scratch arrays, chain arena blocks): kernels that work in whole vectors
  * (2×2 pooling, im2col's row copies) may read, and im2col may write, up to 7 floats past a buffer's end.
  */
-export const GUARD_BYTES = 64;
+const GUARD_BYTES = 64;
+
+/** Bytes a host buffer of `floats` floats takes in linear memory: 16-byte aligned, then the guard. */
+export const guardedBytes = (floats: number) => align16(floats * 4) + GUARD_BYTES;
 
 /** The kernels and the current memory (re-read after anything that may grow it: views detach on growth). */
 export function wasm(): { kernels: Kernels; memory: WebAssembly.Memory } {
@@ -115,7 +118,7 @@ export function scratch(sizes: readonly number[]): { kernels: Kernels; offsets: 
   let end = arena.reservedEnd;
   for (const n of sizes) {
     offsets.push(end);
-    end += align16(n * 4) + GUARD_BYTES;
+    end += guardedBytes(n);
   }
   const need = end - memory.buffer.byteLength;
   if (need > 0) grow(memory, need);
