@@ -2,7 +2,7 @@
 // model registry, executor, scheduler, budgets and metrics into the feature routes and maps every error to
 // {"error": "..."}: HttpError keeps its status; anything else is a server fault, answered 500 without detail.
 import { Hono } from 'hono';
-import { MemoryBudgetStore, QueryBudget } from './budget/index.ts';
+import { ApiKeys, MemoryBudgetStore, QueryBudget } from './budget/index.ts';
 import { classifyRoutes } from './classify/index.ts';
 import type { ServeContext, ServeEnv } from './context.ts';
 import { HttpError } from './errors.ts';
@@ -17,6 +17,7 @@ import { ModelRegistry } from './registry.ts';
 import { AuditIndex, robustnessRoutes } from './robustness/index.ts';
 import { AuditGate } from './audit-gate.ts';
 import { Scheduler } from './scheduler.ts';
+import { requestGuard } from './request-guard.ts';
 import { randomSecret, requestSeeds } from './seeds.ts';
 
 /** The app plus its lifecycle: `ready` settles when every model is warmed up; `close` frees what it made. */
@@ -45,12 +46,14 @@ export function createApp(options: ServeOptions): HashguardApp {
     backends: () => models.all().filter((m) => m.backend).map((m) => [m.name, m.backend!] as [string, string]),
   });
   const scheduler = new Scheduler(executor.concurrency, limits.maxQueue, (reason) => metrics.shed(reason));
-  const store = budgets ? (options.budgets && options.budgets.store) || new MemoryBudgetStore(options.now) : null;
+  const store = budgets ? (options.budgets && options.budgets.store) || new MemoryBudgetStore(options.now, budgets.maxClients) : null;
+  const apiKeys = budgets?.keys?.length ? ApiKeys.from(budgets.keys) : null;
   const auditDir = options.auditDir ?? 'docs/audit';
   const audits = new AuditIndex(auditDir);
   const ctx: ServeContext = {
     models, limits, budgets, scheduler, executor, metrics,
     budget: budgets && store ? new QueryBudget(budgets, store) : null,
+    apiKeys,
     nextSeed: requestSeeds(options.secret ?? randomSecret()),
     auditDir, audits,
     auditGate: options.requireAudit ? new AuditGate(audits, auditDir, options.now) : null,
@@ -58,6 +61,7 @@ export function createApp(options: ServeOptions): HashguardApp {
 
   const app = new Hono<ServeEnv>();
   app.use('*', metricsMiddleware(metrics));
+  app.use('*', requestGuard(limits));
   for (const routes of [healthRoutes, metadataRoutes, inferRoutes, classifyRoutes, robustnessRoutes, metricsRoutes, openApiRoutes]) {
     app.route('/', routes(ctx));
   }

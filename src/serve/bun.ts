@@ -1,10 +1,10 @@
 // Bun entry: `bun src/serve/bun.ts [flags]` (or `bun run serve`). Listens with Bun.serve, passes the peer
 // address to the app for budgets, and on SIGINT/SIGTERM stops listening, then closes workers and Redis.
 import { parseServeConfig, serveUsage, ServeUsageError } from './config.ts';
-import { startApp } from './start.ts';
+import { listenFailure, startApp } from './start.ts';
 
 const argv = process.argv.slice(2);
-if (argv.includes('--help')) {
+if (argv.includes('--help') || argv.includes('-h')) {
   console.log(serveUsage);
   process.exit(0);
 }
@@ -24,13 +24,22 @@ try {
   process.exit(1);
 }
 const { app, banner, shutdown } = started;
-// NOTE: no maxRequestBodySize: Bun would answer over-limit bodies itself (not as {"error"}); the app refuses
-// them from Content-Length or stops reading at its per-route cap instead.
-const server = Bun.serve({
-  hostname: config.host,
-  port: config.port,
-  fetch: (req, srv) => app.fetch(req, { clientAddress: srv.requestIP(req)?.address }),
-});
+// maxRequestBodySize sits far above the app's limits: Bun would answer an over-limit body itself with an
+// empty 413, while the app answers JSON, refusing from Content-Length or stopping its streamed read at the
+// route's cap, so memory stays bounded by the app's limits, not Bun's.
+let server: ReturnType<typeof Bun.serve>;
+try {
+  server = Bun.serve({
+    hostname: config.host,
+    port: config.port,
+    maxRequestBodySize: Number.MAX_SAFE_INTEGER,
+    fetch: (req, srv) => app.fetch(req, { clientAddress: srv.requestIP(req)?.address }),
+  });
+} catch (e) {
+  console.error(`error: ${listenFailure(e, config.host, config.port)}`);
+  await shutdown();
+  process.exit(1);
+}
 console.log(banner(server.port ?? config.port));
 
 let stopping = false;

@@ -2,6 +2,8 @@
 // env are passed in, so this file touches no runtime globals. Errors are ServeUsageError (exit code 2).
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { DEFAULT_MAX_CLIENTS } from './budget/store.ts';
+import { normalizeAddress } from './budget/address.ts';
 import { DEFAULT_BUDGETS, DEFAULT_LIMITS, SCORES_MODES, type Limits, type ModelSource, type ScoresMode, type ServeOptions } from './options.ts';
 
 export class ServeUsageError extends Error {}
@@ -9,7 +11,8 @@ export class ServeUsageError extends Error {}
 const REPO = (rel: string) => fileURLToPath(new URL(`../../${rel}`, import.meta.url));
 export const DEFAULT_MODEL = { name: 'mnist-lenet5-h8-gi', dir: REPO('models/mnist-lenet5-h8-gi') };
 
-export const serveUsage = `usage: bun src/serve/bun.ts [flags]   (or: npx deno run --allow-net --allow-read --allow-env src/serve/deno.ts [flags])
+export const serveUsage = `usage: bun src/serve/bun.ts [flags]   (also: npx deno run --allow-net --allow-read --allow-env src/serve/deno.ts,
+       or under Node: npm run serve:node -- [flags])
   --host HOST              listen address (env HOST; default 127.0.0.1)
   --port PORT              port, 0 for any free one (env PORT; default 8080)
   --model NAME=DIR         serve the model directory DIR as NAME (repeatable; default ${DEFAULT_MODEL.name}=models/${DEFAULT_MODEL.name})
@@ -17,13 +20,17 @@ export const serveUsage = `usage: bun src/serve/bun.ts [flags]   (or: npx deno r
   --workers N              inference workers (default: logical cores)
   --max-body-bytes N       JSON body limit (default ${DEFAULT_LIMITS.maxBodyBytes})
   --max-image-bytes N      image body limit for :classify (default ${DEFAULT_LIMITS.maxImageBytes})
-  --max-image-pixels N     decoded image limit (default ${DEFAULT_LIMITS.maxImagePixels})
+  --max-image-pixels N     decoded image limit in pixels, read from the header (default ${DEFAULT_LIMITS.maxImagePixels})
+  --max-image-side N       largest image width or height (default ${DEFAULT_LIMITS.maxImageSide})
   --max-batch N            images per infer request (default ${DEFAULT_LIMITS.maxBatch})
   --deadline-ms N          per-request deadline (default ${DEFAULT_LIMITS.deadlineMs})
   --max-queue N            requests waiting for a worker before 503 (default ${DEFAULT_LIMITS.maxQueue})
   --budget-limit N         images per client per window, 0 = no budgets (default ${DEFAULT_BUDGETS.limit})
   --budget-window-ms N     budget window (default ${DEFAULT_BUDGETS.windowMs})
-  --api-key KEY            an issued bearer key (repeatable; env HASHGUARD_API_KEYS, comma-separated)
+  --budget-max-clients N   clients tracked in memory, least recent dropped first (default ${DEFAULT_MAX_CLIENTS})
+  --api-key KEY            an issued bearer key, or sha256:<hex> of one (repeatable; env HASHGUARD_API_KEYS,
+                           comma-separated); with keys, any other bearer token is refused 401
+  --api-key-file FILE      issued keys, one per line (the key or sha256:<hex>; env HASHGUARD_API_KEY_FILE)
   --trust-proxy ADDR       a reverse proxy's address: its X-Forwarded-For names the client (repeatable)
   --redis-url URL          keep budgets in Redis (env REDIS_URL)
   --audit-dir DIR          audit reports for /robustness (default docs/audit)
@@ -35,6 +42,8 @@ export interface ServerConfig {
   /** createApp options, without a budget store (the entry file makes the Redis one). */
   options: ServeOptions;
   redisUrl: string | null;
+  /** A file of issued API keys, read by startApp (this parser reads no files). */
+  apiKeyFile: string | null;
 }
 
 function int(raw: string | undefined, name: string, fallback: number, min: number, max = Number.MAX_SAFE_INTEGER): number {
@@ -61,8 +70,8 @@ export function parseServeConfig(argv: string[], env: Record<string, string | un
       args: argv, strict: true, allowPositionals: false,
       options: {
         host: one, port: one, model: multi, scores: multi, workers: one, 'max-body-bytes': one, 'max-image-bytes': one,
-        'max-image-pixels': one, 'max-batch': one, 'deadline-ms': one, 'max-queue': one, 'budget-limit': one,
-        'budget-window-ms': one, 'api-key': multi, 'redis-url': one, 'audit-dir': one, 'require-audit': { type: 'boolean' }, 'trust-proxy': multi,
+        'max-image-pixels': one, 'max-image-side': one, 'max-batch': one, 'deadline-ms': one, 'max-queue': one, 'budget-limit': one,
+        'budget-window-ms': one, 'api-key': multi, 'api-key-file': one, 'budget-max-clients': one, 'redis-url': one, 'audit-dir': one, 'require-audit': { type: 'boolean' }, 'trust-proxy': multi,
       },
     }).values;
   } catch (e) {
@@ -85,17 +94,23 @@ export function parseServeConfig(argv: string[], env: Record<string, string | un
     maxBodyBytes: int(s('max-body-bytes'), 'max-body-bytes', DEFAULT_LIMITS.maxBodyBytes, 1),
     maxImageBytes: int(s('max-image-bytes'), 'max-image-bytes', DEFAULT_LIMITS.maxImageBytes, 1),
     maxImagePixels: int(s('max-image-pixels'), 'max-image-pixels', DEFAULT_LIMITS.maxImagePixels, 1),
+    maxImageSide: int(s('max-image-side'), 'max-image-side', DEFAULT_LIMITS.maxImageSide, 1),
     maxBatch: int(s('max-batch'), 'max-batch', DEFAULT_LIMITS.maxBatch, 1),
     deadlineMs: int(s('deadline-ms'), 'deadline-ms', DEFAULT_LIMITS.deadlineMs, 1),
     maxQueue: int(s('max-queue'), 'max-queue', DEFAULT_LIMITS.maxQueue, 0),
   };
   const budgetLimit = int(s('budget-limit'), 'budget-limit', DEFAULT_BUDGETS.limit, 0);
   const keys = [...(m('api-key') ?? []), ...(env.HASHGUARD_API_KEYS ?? '').split(',').map((k) => k.trim()).filter(Boolean)];
+  for (const t of m('trust-proxy') ?? []) {
+    if (normalizeAddress(t) === null) throw new ServeUsageError(`--trust-proxy '${t}': expected an IP address`);
+  }
+  const apiKeyFile = (s('api-key-file') ?? env.HASHGUARD_API_KEY_FILE) || null;
   const workers = s('workers');
   return {
     host: s('host') ?? env.HOST ?? '127.0.0.1',
     port: int(s('port') ?? env.PORT, 'port', 8080, 0, 65535),
     redisUrl: (s('redis-url') ?? env.REDIS_URL) || null,
+    apiKeyFile,
     options: {
       models, limits,
       budgets: budgetLimit === 0 ? false : {
@@ -103,6 +118,7 @@ export function parseServeConfig(argv: string[], env: Record<string, string | un
         windowMs: int(s('budget-window-ms'), 'budget-window-ms', DEFAULT_BUDGETS.windowMs, 1),
         ...(keys.length ? { keys } : {}),
         ...(m('trust-proxy')?.length ? { trustedProxies: m('trust-proxy') } : {}),
+        ...(s('budget-max-clients') !== undefined ? { maxClients: int(s('budget-max-clients'), 'budget-max-clients', DEFAULT_MAX_CLIENTS, 1) } : {}),
       },
       ...(workers !== undefined ? { workers: int(workers, 'workers', 1, 1, 256) } : {}),
       auditDir: s('audit-dir') ?? REPO('docs/audit'),

@@ -2,7 +2,7 @@
 // pipeline (budget → queue → worker → deadline) that both /infer and :classify go through.
 import type { Context } from 'hono';
 import type { LoadedModel } from '../nn/model.ts';
-import type { QueryBudget } from './budget/index.ts';
+import type { ApiKeys, QueryBudget } from './budget/index.ts';
 import { clientAddress, clientIdentity } from './budget/index.ts';
 import { HttpError } from './errors.ts';
 import type { DefendedInput, InferenceExecutor } from './executor.ts';
@@ -21,6 +21,8 @@ export interface ServeContext {
   limits: Limits;
   budgets: Omit<Budgets, 'store'> | null;
   budget: QueryBudget | null;
+  /** Issued API keys (digests), when configured: they name budgets, and any other bearer gets 401. */
+  apiKeys: Promise<ApiKeys> | null;
   scheduler: Scheduler;
   executor: InferenceExecutor;
   metrics: Metrics;
@@ -52,7 +54,8 @@ export async function infer(ctx: ServeContext, c: Context<ServeEnv>, model: Serv
   if (ctx.budget) {
     try {
       const address = clientAddress(c.env?.clientAddress, c.req.header('x-forwarded-for'), ctx.budgets?.trustedProxies);
-      refund = await ctx.budget.charge(clientIdentity(c.req.header('authorization'), address, ctx.budgets?.keys), n);
+      const identity = await clientIdentity(c.req.header('authorization'), address, ctx.apiKeys ? await ctx.apiKeys : null);
+      refund = await ctx.budget.charge(identity, n);
     } catch (e) {
       if (e instanceof HttpError && e.status === 429) ctx.metrics.budgetRejected();
       if (e instanceof HttpError && e.status === 503) ctx.metrics.shed('budget_store');

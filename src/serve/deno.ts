@@ -2,7 +2,7 @@
 //   npx deno run --allow-net --allow-read --allow-env src/serve/deno.ts [flags]
 // Deno resolves hono and zod from node_modules through package.json (run `npm ci` first).
 import { parseServeConfig, serveUsage, ServeUsageError } from './config.ts';
-import { startApp } from './start.ts';
+import { listenFailure, startApp } from './start.ts';
 
 // The few Deno APIs used here (the project typechecks against Bun's types only).
 declare const Deno: {
@@ -16,7 +16,7 @@ declare const Deno: {
   ): { shutdown(): Promise<void>; finished: Promise<void> };
 };
 
-if (Deno.args.includes('--help')) {
+if (Deno.args.includes('--help') || Deno.args.includes('-h')) {
   console.log(serveUsage);
   Deno.exit(0);
 }
@@ -36,10 +36,17 @@ try {
   Deno.exit(1);
 }
 const { app, banner, shutdown } = started;
-const server = Deno.serve(
-  { hostname: config.host, port: config.port, onListen: ({ port }) => console.log(banner(port)) },
-  (req, info) => app.fetch(req, { clientAddress: info.remoteAddr.hostname }),
-);
+let server: ReturnType<typeof Deno.serve>;
+try {
+  server = Deno.serve(
+    { hostname: config.host, port: config.port, onListen: ({ port }) => console.log(banner(port)) },
+    (req, info) => app.fetch(req, { clientAddress: info.remoteAddr.hostname }),
+  );
+} catch (e) {
+  console.error(`error: ${listenFailure(e, config.host, config.port)}`);
+  await shutdown();
+  Deno.exit(1);
+}
 
 let stopping = false;
 const stop = async (signal: string) => {

@@ -2,7 +2,7 @@
 // status and headers. Anything else reaching the error handler is a server fault (generic 500).
 
 /** Statuses a client can cause or be told to retry after. */
-export type ClientStatus = 400 | 404 | 413 | 415 | 429 | 503;
+export type ClientStatus = 400 | 401 | 404 | 413 | 415 | 429 | 503;
 
 export class HttpError extends Error {
   constructor(readonly status: ClientStatus, message: string, readonly headers: Record<string, string> = {}) {

@@ -1,6 +1,7 @@
 // What createApp accepts (models, limits, budgets, secret, executor) and the defaults it fills in. Plain data
 // and interfaces only, so entry files, tests and the OpenAPI document share one vocabulary.
 import type { LoadedModel } from '../nn/model.ts';
+import { normalizeAddress } from './budget/address.ts';
 import type { BudgetStore } from './budget/store.ts';
 import type { InferenceExecutor } from './executor.ts';
 
@@ -16,8 +17,10 @@ export interface Limits {
   maxBodyBytes: number;
   /** Largest encoded image for :classify, in bytes (default 8 MiB). */
   maxImageBytes: number;
-  /** Largest decoded image for :classify, in pixels (default 4096×4096), checked from the header. */
+  /** Largest decoded image for :classify, in pixels (default 4,194,304 = 2048²), checked from the header. */
   maxImagePixels: number;
+  /** Largest width or height of an image for :classify (default 8192), checked from the header. */
+  maxImageSide: number;
   /** Most images in one infer request (default 64). */
   maxBatch: number;
   /** Time from admission to answer before a request is answered 503 (default 2000 ms). */
@@ -29,7 +32,8 @@ export interface Limits {
 export const DEFAULT_LIMITS: Limits = {
   maxBodyBytes: 1 << 20,
   maxImageBytes: 8 << 20,
-  maxImagePixels: 4096 * 4096,
+  maxImagePixels: 4_194_304,
+  maxImageSide: 8192,
   maxBatch: 64,
   deadlineMs: 2000,
   maxQueue: 64,
@@ -43,9 +47,10 @@ export interface Budgets {
   /** Where counts live (default: this process's memory; a Redis store shares them across instances). */
   store?: BudgetStore;
   /**
-   * Issued API keys. When given, only these bearer keys name a budget and any other bearer falls back to
-   * the client address. NOTE: without it every bearer string is its own budget, so a client can mint
-   * fresh budgets at will: set it (or authenticate in front of the server) wherever budgets matter.
+   * Issued API keys, each the key itself or `sha256:<64 hex>` (held only as digests, matched in constant
+   * time). A request whose bearer token is one of them is counted against that key; any other Authorization
+   * header is refused with 401. Without keys, Authorization is ignored and the client address counts
+   * (IPv6 by /64), so inventing tokens never opens a fresh budget.
    */
   keys?: readonly string[];
   /**
@@ -53,6 +58,8 @@ export interface Budgets {
    * client address in X-Forwarded-For (see clientAddress); from anyone else that header is ignored.
    */
   trustedProxies?: readonly string[];
+  /** Clients the in-memory store tracks at once, least recently charged dropped first (default 100,000). */
+  maxClients?: number;
 }
 
 export const DEFAULT_BUDGETS: Omit<Budgets, 'store'> = { limit: 10_000, windowMs: 3_600_000 };
@@ -99,5 +106,12 @@ export function resolveBudgets(partial: Partial<Budgets> | false | undefined): O
   const b = { ...DEFAULT_BUDGETS, ...partial };
   if (!Number.isSafeInteger(b.limit) || b.limit < 1) throw new RangeError(`budgets.limit: expected an integer ≥ 1, got ${b.limit}`);
   if (!Number.isSafeInteger(b.windowMs) || b.windowMs < 1) throw new RangeError(`budgets.windowMs: expected an integer ≥ 1, got ${b.windowMs}`);
-  return { limit: b.limit, windowMs: b.windowMs, keys: b.keys, trustedProxies: b.trustedProxies };
+  if (b.maxClients !== undefined && (!Number.isSafeInteger(b.maxClients) || b.maxClients < 1)) throw new RangeError(`budgets.maxClients: expected an integer ≥ 1, got ${b.maxClients}`);
+  for (const t of b.trustedProxies ?? []) {
+    if (normalizeAddress(t) === null) throw new RangeError(`budgets.trustedProxies: '${t}' is not an IP address`);
+  }
+  for (const k of b.keys ?? []) {
+    if (typeof k !== 'string' || !/^[\x21-\x7e]{1,512}$/.test(k)) throw new RangeError('budgets.keys: every key must be 1 to 512 printable ASCII characters without spaces');
+  }
+  return { limit: b.limit, windowMs: b.windowMs, keys: b.keys, trustedProxies: b.trustedProxies, maxClients: b.maxClients };
 }

@@ -1,6 +1,8 @@
 // The runtime-neutral half of starting a server: the budget store (Redis when configured), the app, its
 // warm-up, a one-line banner and an idempotent shutdown. bun.ts and deno.ts add only listening and signals.
+import { readFile } from 'node:fs/promises';
 import { createApp, type HashguardApp } from './app.ts';
+import { parseKeyFile } from './budget/api-keys.ts';
 import type { BudgetStore } from './budget/store.ts';
 import { serverUrl, type ServerConfig } from './config.ts';
 
@@ -14,6 +16,18 @@ export interface Started {
 
 /** Builds and warms up the app; throws (after cleaning up) when a model or the Redis store fails. */
 export async function startApp(config: ServerConfig): Promise<Started> {
+  if (config.apiKeyFile && config.options.budgets !== false) {
+    let text: string;
+    try {
+      text = await readFile(config.apiKeyFile, 'utf8');
+    } catch (e) {
+      throw new Error(`API key file ${config.apiKeyFile}: ${(e as Error).message}`);
+    }
+    const fromFile = parseKeyFile(text);
+    if (!fromFile.length) throw new Error(`API key file ${config.apiKeyFile}: no keys in it`);
+    const budgets = config.options.budgets ?? {};
+    config = { ...config, options: { ...config.options, budgets: { ...budgets, keys: [...(budgets.keys ?? []), ...fromFile] } } };
+  }
   let store: (BudgetStore & { close(): Promise<void> }) | null = null;
   if (config.redisUrl && config.options.budgets !== false) {
     // Loaded only when asked for, so the default server (and Deno without Node's net) never imports ioredis.
@@ -27,7 +41,13 @@ export async function startApp(config: ServerConfig): Promise<Started> {
     }
   }
   const budgets = config.options.budgets === false ? false : { ...config.options.budgets, ...(store ? { store } : {}) };
-  const app = createApp({ ...config.options, budgets });
+  let app: HashguardApp;
+  try {
+    app = createApp({ ...config.options, budgets });
+  } catch (e) {
+    await store?.close();
+    throw e;
+  }
   const shutdown = async () => {
     await app.close();
     await store?.close();
@@ -41,8 +61,21 @@ export async function startApp(config: ServerConfig): Promise<Started> {
   const models = app.context.models.all();
   const banner = (port: number) => {
     const list = models.map((m) => `${m.name} (backend ${m.backend}${m.random ? ', random GI' : ''}, scores ${m.scores})`).join(', ');
-    const budget = budgets === false ? 'off' : `${app.context.budgets!.limit}/${app.context.budgets!.windowMs} ms in ${store ? 'redis' : 'memory'}`;
+    const keys = app.context.budgets?.keys?.length ?? 0;
+    const budget = budgets === false ? 'off' : `${app.context.budgets!.limit}/${app.context.budgets!.windowMs} ms in ${store ? 'redis' : 'memory'}, per ${keys ? `API key (${keys} issued) or address` : 'address'}`;
     return `hashguard serving ${list} at ${serverUrl(config.host, port)} (workers ${app.context.executor.concurrency}, budgets ${budget})`;
   };
   return { app, banner, shutdown };
+}
+
+/** Whether a listen error means the port is taken (Bun, Node: code EADDRINUSE; Deno: AddrInUse). */
+export function isAddrInUse(e: unknown): boolean {
+  const err = e as { code?: unknown; name?: unknown; message?: unknown } | null;
+  return !!err && (err.code === 'EADDRINUSE' || err.name === 'AddrInUse' || /EADDRINUSE|address already in use|in use/i.test(String(err.message ?? '')));
+}
+
+/** The one line a server entry prints when it cannot listen (exit 1, no stack trace). */
+export function listenFailure(e: unknown, host: string, port: number): string {
+  if (isAddrInUse(e)) return `port ${port} is in use; set PORT or --port`;
+  return `cannot listen on ${serverUrl(host, port)}: ${(e as Error)?.message ?? String(e)}`;
 }

@@ -28,6 +28,10 @@ describe('parseServeConfig', () => {
     expect(parseServeConfig(['--port', '1', '--api-key', 'k1'], { PORT: '2', HASHGUARD_API_KEYS: 'k2' }).options.budgets).toMatchObject({ keys: ['k1', 'k2'] });
     expect(parseServeConfig(['--port', '1'], { PORT: '2' }).port).toBe(1);
     expect(parseServeConfig(['--trust-proxy', '10.0.0.1', '--trust-proxy', '10.0.0.2'], {}).options.budgets).toMatchObject({ trustedProxies: ['10.0.0.1', '10.0.0.2'] });
+    expect(parseServeConfig(['--api-key-file', '/k'], {}).apiKeyFile).toBe('/k');
+    expect(parseServeConfig([], { HASHGUARD_API_KEY_FILE: '/e' }).apiKeyFile).toBe('/e');
+    expect(parseServeConfig(['--budget-max-clients', '5'], {}).options.budgets).toMatchObject({ maxClients: 5 });
+    expect(() => parseServeConfig(['--trust-proxy', 'proxy.local'], {})).toThrow("--trust-proxy 'proxy.local': expected an IP address");
   });
 
   test('usage errors name the flag', () => {

@@ -3,7 +3,8 @@
 import { describe, expect, test } from 'bun:test';
 import { createApp, MemoryBudgetStore, type InferenceExecutor } from '../../src/serve/index.ts';
 import { Scheduler } from '../../src/serve/scheduler.ts';
-import { clientAddress, clientIdentity } from '../../src/serve/budget/index.ts';
+import { ApiKeys, clientAddress, clientIdentity } from '../../src/serve/budget/index.ts';
+import { sha256Hex } from '../../src/hash/sha256.ts';
 import { inferBody, JSON_HEADERS, mnistDigits, plainModel, post, testApp } from './helpers.ts';
 
 const INFER = '/v2/models/plain/infer';
@@ -25,6 +26,7 @@ function gatedExecutor(concurrency = 1) {
   return { executor, release: () => gates.splice(0).forEach((g) => g()), waiting: () => gates.length };
 }
 
+const proxies2 = () => ['10.0.0.1', '10.0.0.2'];
 const settle = () => new Promise((r) => setTimeout(r, 5));
 
 describe('bounded queue', () => {
@@ -100,7 +102,7 @@ describe('deadline', () => {
 
 describe('query budgets', () => {
   test('each image counts; over the limit is 429 + Retry-After and is not counted', async () => {
-    const app = await testApp({ budgets: { limit: 5, windowMs: 60_000 } });
+    const app = await testApp({ budgets: { limit: 5, windowMs: 60_000, keys: ['alice', 'bob'] } });
     const auth = { 'content-type': 'application/json', authorization: 'Bearer alice' };
     expect((await post(app, INFER, body(3), auth)).status).toBe(200);
     const over = await post(app, INFER, body(3), auth);
@@ -151,11 +153,21 @@ describe('query budgets', () => {
     expect((await again).status).toBe(200); // the budget of 1 was still there
   });
 
-  test('with issued keys, an unknown bearer counts against its address', () => {
-    expect(clientIdentity('Bearer k1', '1.2.3.4', ['k1'])).toBe('key:k1');
-    expect(clientIdentity('Bearer forged', '1.2.3.4', ['k1'])).toBe('addr:1.2.3.4');
-    expect(clientIdentity('Bearer any', '1.2.3.4')).toBe('key:any');
-    expect(clientIdentity('Basic abc', undefined)).toBe('addr:unknown');
+  test('with issued keys a bearer key names the budget and any other Authorization is 401; without keys it is ignored', async () => {
+    const keys = await ApiKeys.from(['k1', `sha256:${await sha256Hex('k2')}`]);
+    const id1 = await clientIdentity('Bearer k1', '1.2.3.4', keys);
+    expect(id1).toMatch(/^key:[0-9a-f]{16}$/);
+    expect(id1).toBe(`key:${(await sha256Hex('k1')).slice(0, 16)}`); // the key itself never appears
+    expect(await clientIdentity('bearer   k2 ', '1.2.3.4', keys)).toBe(`key:${(await sha256Hex('k2')).slice(0, 16)}`);
+    for (const header of ['Bearer forged', 'Bearer k1x', 'Basic abc', 'Bearer', '']) {
+      const e = await clientIdentity(header, '1.2.3.4', keys).then(() => null, (err) => err);
+      expect(e?.status).toBe(401);
+      expect(e?.headers['WWW-Authenticate']).toContain('Bearer');
+    }
+    expect(await clientIdentity(undefined, '1.2.3.4', keys)).toBe('addr:1.2.3.4');
+    expect(await clientIdentity('Bearer any', '1.2.3.4', null)).toBe('addr:1.2.3.4');
+    expect(await clientIdentity('Basic abc', undefined, null)).toBe('addr:unknown');
+    expect(await clientIdentity(undefined, '2001:DB8:0:1:aaaa::1', null)).toBe('addr:2001:db8:0:1::/64');
   });
 
   test('X-Forwarded-For is believed only from a trusted proxy, and only its rightmost untrusted hop', () => {
@@ -168,6 +180,18 @@ describe('query budgets', () => {
     expect(clientAddress('10.0.0.1', 'not-an-ip', proxies)).toBe('10.0.0.1');
     expect(clientAddress('10.0.0.1', '2001:db8::1', proxies)).toBe('2001:db8::1');
     expect(clientAddress('10.0.0.1', '10.0.0.2', proxies)).toBe('10.0.0.1'); // only proxies: the peer
+  });
+
+  test('trust-proxy compares normalized addresses: IPv4-mapped IPv6, case and zero compression', () => {
+    expect(clientAddress('::ffff:10.0.0.1', '203.0.113.7', ['10.0.0.1'])).toBe('203.0.113.7');
+    expect(clientAddress('10.0.0.1', '203.0.113.7', ['::FFFF:10.0.0.1'])).toBe('203.0.113.7');
+    expect(clientAddress('2001:DB8::0:1', '203.0.113.7', ['2001:db8:0:0:0:0:0:1'])).toBe('203.0.113.7');
+    expect(clientAddress('[2001:db8::1]', '198.51.100.1', ['2001:0db8::0001'])).toBe('198.51.100.1');
+    // Hops are normalized too: a proxy listed in another spelling is skipped, the client comes out canonical.
+    expect(clientAddress('10.0.0.1', '::ffff:203.0.113.7, ::ffff:10.0.0.2', proxies2())).toBe('203.0.113.7');
+    expect(clientAddress('10.0.0.1', '2001:0DB8::0001', ['10.0.0.1'])).toBe('2001:db8::1');
+    // An untrusted peer is still normalized, so its spellings share one budget.
+    expect(clientAddress('::ffff:198.51.100.9', undefined, undefined)).toBe('198.51.100.9');
   });
 
   test('behind a trusted proxy, clients get separate budgets; spoofing the header from outside does not help', async () => {

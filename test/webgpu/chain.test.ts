@@ -1,7 +1,7 @@
 // Whole networks on the GPU chain (src/backend/webgpu/gpu-chain.ts) against the CPU backend on the committed
 // LeNet-5 models, dense and hashed 1/8: forward on 1000 test images, input and parameter gradients, a PGD attack
 // through WhiteBox, and a training step. Same skip rule as the kernel parity suites (fail without an adapter
-// unless HASHGUARD_SKIP_GPU_TESTS=1). Batches stay small: llvmpipe is slower than the CPU kernels.
+// (it skips with one line where no adapter exists, and fails under CI=true)). Batches stay small: llvmpipe is slower than the CPU kernels.
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
 import * as ops from '../../src/autodiff/ops.ts';
 import { PGD } from '../../src/attacks/pgd.ts';

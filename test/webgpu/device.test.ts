@@ -1,8 +1,10 @@
 // Device acquisition policy (DESIGN section 7): HASHGUARD_BACKEND, software adapters refused unless allowed,
 // Dawn's null backend never used as a compute device. Stub GPUs pin the policy on any machine; the real
-// adapter checks follow the parity suite's rule (fail without one unless HASHGUARD_SKIP_GPU_TESTS=1).
+// adapter checks follow the parity suite's rule (skip with one line without one; fail under CI=true).
 /// <reference types="@webgpu/types" />
 import { afterEach, describe, expect, test } from 'bun:test';
+import { serviceMissing } from '../helpers/services.ts';
+import { WEBGPU_ENABLE } from '../helpers/webgpu-parity.ts';
 import {
   acquireGpu,
   backendFromEnv,
@@ -124,8 +126,10 @@ describe('policy on stub adapters', () => {
   });
 });
 
+const probe = await chooseGpu({ allowSoftware: true, backend: 'auto', navigatorGpu: null });
+probe.gpu?.device.destroy(); // the skip rule's probe only
+
 describe('on this machine (Dawn)', () => {
-  const skipAllowed = readEnv('HASHGUARD_SKIP_GPU_TESTS') === '1';
 
   test("Dawn's real null backend is rejected, and acquisition falls through to the next path", async () => {
     const nullGpu = await dawnInstance(['backend=null']);
@@ -137,13 +141,11 @@ describe('on this machine (Dawn)', () => {
     expect(choice.gpu?.adapterInfo.device).not.toBe('null-backend');
   });
 
-  test('the software adapter is refused by default and accepted with allowSoftware', async () => {
+  if (!probe.gpu) serviceMissing('WebGPU', WEBGPU_ENABLE, describeChoice(probe));
+  test.skipIf(!probe.gpu)('the software adapter is refused by default and accepted with allowSoftware', async () => {
     const permissive = await chooseGpu({ allowSoftware: true, backend: 'auto', navigatorGpu: null });
     keep(permissive.gpu);
-    if (!permissive.gpu) {
-      if (skipAllowed) return;
-      throw new Error(`no WebGPU adapter (HASHGUARD_SKIP_GPU_TESTS=1 skips): ${describeChoice(permissive)}`);
-    }
+    if (!permissive.gpu) throw new Error(`the WebGPU adapter found a moment ago is gone: ${describeChoice(permissive)}`);
     const strict = await chooseGpu({ backend: 'auto', navigatorGpu: null });
     keep(strict.gpu);
     if (permissive.gpu.software) {

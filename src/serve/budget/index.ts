@@ -1,33 +1,54 @@
-// Per-client query budgets (DESIGN section 6): a client is its bearer key, else its address; every image
-// counts one query. Budgets make query attacks (score- and decision-based) cost real time.
+// Per-client query budgets (DESIGN section 6): a client is an issued API key, else its normalized address
+// (IPv6 by /64); every image counts one query. Budgets make query attacks (score- and decision-based) cost
+// real time, so nothing a client can invent (a token, an address spelling) may open a fresh budget.
 import { sha256Hex } from '../../hash/sha256.ts';
 import { HttpError, unavailable } from '../errors.ts';
 import type { Budgets } from '../options.ts';
+import { budgetSubject, normalizeAddress } from './address.ts';
+import type { ApiKeys } from './api-keys.ts';
 import type { BudgetStore } from './store.ts';
 
-export { MemoryBudgetStore, type BudgetResult, type BudgetStore } from './store.ts';
+export { MemoryBudgetStore, DEFAULT_MAX_CLIENTS, type BudgetResult, type BudgetStore } from './store.ts';
+export { ApiKeys, parseKeyFile } from './api-keys.ts';
+export { budgetSubject, normalizeAddress } from './address.ts';
 
 /**
- * The client address a budget counts against. Only when the peer is one of `trustedProxies` is
- * X-Forwarded-For believed: then the rightmost hop that is not itself a trusted proxy (the address the first
- * of our proxies saw) counts, since hops further left are whatever the client chose to write. A hop that is
- * not an IP address literal is refused in favour of the peer.
+ * The client address a budget counts against, in canonical form. Only when the peer is one of
+ * `trustedProxies` is X-Forwarded-For believed: then the rightmost hop that is not itself a trusted proxy
+ * (the address the first of our proxies saw) counts, since hops further left are whatever the client chose
+ * to write. A hop that is not an IP address literal is refused in favour of the peer. Every comparison is
+ * between normalized addresses, so '::ffff:10.0.0.1', '10.0.0.1' and an upper-case IPv6 spelling agree.
  */
 export function clientAddress(peer: string | undefined, forwardedFor: string | undefined, trustedProxies?: readonly string[]): string | undefined {
-  if (!peer || !forwardedFor || !trustedProxies?.includes(peer)) return peer;
-  const hops = forwardedFor.split(',').map((h) => h.trim());
+  const p = normalizeAddress(peer) ?? peer;
+  if (!p || !forwardedFor || !trustedProxies?.length) return p;
+  const trusted = new Set(trustedProxies.map((t) => normalizeAddress(t) ?? t));
+  if (!trusted.has(p)) return p;
+  const hops = forwardedFor.split(',').slice(-64); // bounded: the header is client-written
   for (let i = hops.length - 1; i >= 0; i--) {
-    if (trustedProxies.includes(hops[i])) continue;
-    return /^[0-9A-Fa-f.:]{2,45}$/.test(hops[i]) ? hops[i] : peer;
+    const hop = normalizeAddress(hops[i]);
+    if (hop === null) return p;
+    if (trusted.has(hop)) continue;
+    return hop;
   }
-  return peer;
+  return p;
 }
 
-/** The budget identity of a request: 'key:<bearer>' for an accepted bearer key, else 'addr:<address>'. */
-export function clientIdentity(authorization: string | undefined, address: string | undefined, keys?: readonly string[]): string {
-  const bearer = /^Bearer\s+(\S+)\s*$/i.exec(authorization ?? '')?.[1];
-  if (bearer && (!keys || keys.includes(bearer))) return `key:${bearer}`;
-  return `addr:${address ?? 'unknown'}`;
+/**
+ * The budget identity of a request. With issued keys: 'key:<id>' for a matching bearer key, 401 for any
+ * other Authorization header, and the address for a request without one. Without issued keys the header is
+ * ignored (a token nobody issued identifies nobody) and the address counts: 'addr:<address or /64>'.
+ */
+export async function clientIdentity(authorization: string | undefined, address: string | undefined, keys: ApiKeys | null): Promise<string> {
+  if (keys && keys.size > 0 && authorization !== undefined) {
+    const bearer = /^Bearer +([\x21-\x7e]{1,512}) *$/i.exec(authorization)?.[1];
+    const id = bearer ? await keys.match(bearer) : null;
+    if (!id) {
+      throw new HttpError(401, bearer ? 'unknown API key' : 'Authorization must be "Bearer <API key>"', { 'WWW-Authenticate': 'Bearer error="invalid_token"' });
+    }
+    return `key:${id}`;
+  }
+  return `addr:${budgetSubject(address ?? 'unknown')}`;
 }
 
 export class QueryBudget {
@@ -38,7 +59,7 @@ export class QueryBudget {
    * when the store cannot answer (fail closed: an unchecked budget is no budget). Returns the refund.
    */
   async charge(identity: string, n: number): Promise<() => Promise<void>> {
-    // Stored keys are hashes: API keys never sit in Redis in clear, and key length is bounded.
+    // Stored keys are hashes: identities never sit in Redis in clear, and key length is bounded.
     const key = (await sha256Hex(identity)).slice(0, 32);
     let r;
     try {
@@ -53,5 +74,16 @@ export class QueryBudget {
       throw new HttpError(429, message, { 'Retry-After': String(Math.max(1, Math.ceil(r.resetMs / 1000))) });
     }
     return () => this.store.refund(key, n).catch(() => {});
+  }
+
+  /** Whether the store answers (readiness): false when a remote store is unreachable. */
+  async healthy(): Promise<boolean> {
+    if (!this.store.ping) return true;
+    try {
+      await this.store.ping();
+      return true;
+    } catch {
+      return false;
+    }
   }
 }

@@ -1,5 +1,6 @@
 // Budget counts in Redis (ioredis), shared by every instance and kept across restarts. Each charge is one
-// Lua script, so check, INCRBY and PEXPIRE happen atomically even with many instances racing.
+// Lua script, so check, INCRBY and PEXPIRE happen atomically even with many instances racing; every counter
+// carries the window as its TTL, so rotating identities leave nothing behind once their windows end.
 import { Redis } from 'ioredis';
 import type { BudgetResult, BudgetStore } from './store.ts';
 
@@ -34,7 +35,8 @@ export class RedisBudgetStore implements BudgetStore {
   constructor(options: RedisBudgetOptions) {
     this.prefix = options.prefix ?? 'hashguard:budget:';
     // Fail fast instead of queueing forever: a request whose budget cannot be checked is refused (503).
-    this.redis = new Redis(options.url, { lazyConnect: true, maxRetriesPerRequest: 1, enableOfflineQueue: false, connectTimeout: 2000 });
+    // commandTimeout: a Redis that accepts connections but stops answering must not hold requests either.
+    this.redis = new Redis(options.url, { lazyConnect: true, maxRetriesPerRequest: 1, enableOfflineQueue: false, connectTimeout: 2000, commandTimeout: 1000 });
     this.redis.on('error', () => {}); // reported per command; without a listener ioredis logs every retry
   }
 
@@ -47,6 +49,11 @@ export class RedisBudgetStore implements BudgetStore {
   async take(key: string, n: number, limit: number, windowMs: number): Promise<BudgetResult> {
     const [allowed, used, ttl] = (await this.redis.eval(TAKE, 1, this.prefix + key, n, limit, windowMs)) as [number, number, number];
     return { allowed: allowed === 1, used, resetMs: Math.max(1, ttl) };
+  }
+
+  /** Rejects unless Redis answers now (readiness turns 503 while it is down; ioredis reconnects by itself). */
+  async ping(): Promise<void> {
+    await this.redis.ping();
   }
 
   async refund(key: string, n: number): Promise<void> {

@@ -1,5 +1,6 @@
 // Fixed-window query counters: the store contract and the in-memory store (one process). Windows start at a
 // client's first query and last windowMs; a request that would pass the limit is refused and not counted.
+// The in-memory store holds at most maxClients windows (least recently charged evicted first).
 
 /** The outcome of one charge. */
 export interface BudgetResult {
@@ -16,24 +17,40 @@ export interface BudgetStore {
   take(key: string, n: number, limit: number, windowMs: number): Promise<BudgetResult>;
   /** Gives back n queries charged to key (a request shed after it was charged). */
   refund(key: string, n: number): Promise<void>;
+  /** Resolves when the store can answer, rejects when it cannot (readiness); absent: always answers. */
+  ping?(): Promise<void>;
   close?(): Promise<void>;
 }
+
+/** Default cap on clients the in-memory store tracks at once (about 100 bytes each). */
+export const DEFAULT_MAX_CLIENTS = 100_000;
 
 /** Counts in this process's memory: exact for one instance, lost on restart (use Redis to share them). */
 export class MemoryBudgetStore implements BudgetStore {
   private readonly windows = new Map<string, { count: number; resetAt: number }>();
   private lastSweep = 0;
 
-  constructor(private readonly now: () => number = Date.now) {}
+  /**
+   * maxClients bounds memory whatever identities clients rotate through: past it the least recently charged
+   * window is dropped (that client starts a fresh window: the cost of a bound, paid by the idlest client).
+   */
+  constructor(private readonly now: () => number = Date.now, private readonly maxClients = DEFAULT_MAX_CLIENTS) {
+    if (!Number.isSafeInteger(maxClients) || maxClients < 1) throw new RangeError(`MemoryBudgetStore: maxClients must be an integer ≥ 1, got ${maxClients}`);
+  }
+
+  /** Windows held now (tests, metrics). */
+  get size(): number {
+    return this.windows.size;
+  }
 
   async take(key: string, n: number, limit: number, windowMs: number): Promise<BudgetResult> {
     const now = this.now();
     this.sweep(now, windowMs);
     let w = this.windows.get(key);
-    if (!w || w.resetAt <= now) {
-      w = { count: 0, resetAt: now + windowMs };
-      this.windows.set(key, w);
-    }
+    if (w) this.windows.delete(key); // re-inserted below: Map order is recency order
+    if (!w || w.resetAt <= now) w = { count: 0, resetAt: now + windowMs };
+    this.windows.set(key, w);
+    while (this.windows.size > this.maxClients) this.windows.delete(this.windows.keys().next().value!);
     const allowed = w.count + n <= limit;
     if (allowed) w.count += n;
     return { allowed, used: w.count, resetMs: Math.max(1, w.resetAt - now) };

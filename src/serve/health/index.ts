@@ -1,5 +1,6 @@
 // GET /v2/health/live and /v2/health/ready (OIP v2): live while the process answers; ready once every model
-// is loaded and warmed up (and, with requireAudit, audited) and the executor can still run work.
+// is loaded and warmed up (and, with requireAudit, audited), the executor can still run work and the budget
+// store answers (budgets fail closed, so while it is down no inference would be admitted anyway).
 import { Hono } from 'hono';
 import type { ServeContext, ServeEnv } from '../context.ts';
 import { unavailable } from '../errors.ts';
@@ -16,6 +17,7 @@ export function healthRoutes(ctx: ServeContext): Hono<ServeEnv> {
     }
     if (waiting.length) throw unavailable(`not ready: ${waiting.join(', ')}`);
     if (!ctx.executor.healthy) throw unavailable('not ready: the inference workers have failed', 30);
+    if (ctx.budget && !(await ctx.budget.healthy())) throw unavailable('not ready: the query budget store is unreachable', 5);
     return c.json({ ready: true });
   });
   return app;

@@ -7,13 +7,16 @@ import type { Metrics } from './series.ts';
 
 export { Metrics, LATENCY_BUCKETS } from './series.ts';
 
+const KNOWN_METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS']);
+
 export function metricsMiddleware(metrics: Metrics): MiddlewareHandler<ServeEnv> {
   return async (c, next) => {
     const t0 = performance.now();
     await next();
     // The last matched route is the handler's pattern; only this '*' middleware matching means no route did.
     const route = routePath(c, -1);
-    metrics.observe(route && route !== '*' && route !== '/*' ? route : 'unmatched', c.req.method, c.res.status, (performance.now() - t0) / 1000);
+    const method = KNOWN_METHODS.has(c.req.method) ? c.req.method : 'OTHER'; // bounded label set, as for routes
+    metrics.observe(route && route !== '*' && route !== '/*' ? route : 'unmatched', method, c.res.status, (performance.now() - t0) / 1000);
   };
 }
 
