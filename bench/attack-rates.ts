@@ -1,4 +1,4 @@
-// Attack throughput on whatever backend is current (issue 6 item 6): the library's own PGD through a WhiteBox
+// Attack throughput on whatever backend is current: the library's own PGD through a WhiteBox
 // target and Square through a ScoreOracle, so each backend is measured on the path a user's attack takes
 // (on webgpu: the async GPU chain for every gradient and query).
 import { PGD } from '../src/attacks/pgd.ts';

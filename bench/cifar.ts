@@ -1,10 +1,11 @@
-// `bun run bench:cifar`: time and memory of CIFAR-10 (JPEG) work on this machine (issue 9 item 5): decoding
+// `bun run bench:cifar`: time and memory of CIFAR-10 (JPEG) work on this machine: decoding
 // the 50,000 training and 10,000 test JPEGs (wall time, decoded bytes, resident memory), evaluating each
 // committed CIFAR model on the full test split, and training throughput (batch 64, Adam, augmentation on),
 // all in one run. Writes bench/results/<date>-cifar-<runtime>.json with the machine and command.
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { machineInfo } from '../src/cli/machine.ts';
+import { scriptFlags } from '../src/cli/script-flags.ts';
 import { ensureCifar10Jpeg, loadCifar10Jpeg } from '../src/data/cifar10-jpeg.ts';
 import { writeFileAtomic } from '../src/io/files.ts';
 import { loadModelDir } from '../src/io/model-dir.ts';
@@ -13,7 +14,11 @@ import { adam } from '../src/nn/optimizers.ts';
 import { Sequential } from '../src/nn/sequential.ts';
 import { trainEpoch } from '../src/nn/train.ts';
 
-const quick = process.argv.includes('--quick');
+const USAGE = `usage: bun run bench:cifar -- [--quick]   (or: bun bench/cifar.ts …)
+  CIFAR-10 (JPEG) decoding time and memory, evaluation of the committed CIFAR models on the test split and
+  training throughput; writes bench/results/<date>-cifar-<runtime>[-quick].json.
+  --quick   500 training and 100 test images, fewer steps (a smoke test; the numbers mean little)`;
+const quick = Boolean(scriptFlags(USAGE, { quick: { type: 'boolean' } }).quick);
 const MODELS = ['cifar10-cnn', 'cifar10-cnn-h8'];
 const MiB = 2 ** 20;
 const round = (v: number, d = 2) => Math.round(v * 10 ** d) / 10 ** d;

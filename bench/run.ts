@@ -12,6 +12,7 @@ import * as ops from '../src/autodiff/ops.ts';
 import { referenceBackend, setBackend } from '../src/backend/index.ts';
 import { createWasmBackend } from '../src/backend/wasm/index.ts';
 import { machineInfo } from '../src/cli/machine.ts';
+import { scriptFlags, usageExit } from '../src/cli/script-flags.ts';
 import { syntheticDataset } from '../src/data/synthetic.ts';
 import { hashTable } from '../src/hash/hashed-nets.ts';
 import { writeFileAtomic } from '../src/io/files.ts';
@@ -25,14 +26,17 @@ import { Tensor } from '../src/tensor/tensor.ts';
 import { exportOnnx } from './onnx-export.ts';
 import { squareRate } from './attack-rates.ts';
 import { medianMs } from './timing.ts';
+import { BENCH_FLAGS, BENCH_USAGE } from './usage.ts';
 
-const quick = process.argv.includes('--quick');
-// `--backend webgpu`: the GPU-vs-CPU comparison (bench/webgpu.ts) instead of the CPU benchmark.
-const backendArg = process.argv.indexOf('--backend');
-if (backendArg >= 0 && process.argv[backendArg + 1] === 'webgpu') {
+const flags = scriptFlags(BENCH_USAGE, BENCH_FLAGS);
+const quick = Boolean(flags.quick);
+// `--backend webgpu`: the GPU-vs-CPU comparison (bench/webgpu.ts, which reads the same flags) instead of the CPU benchmark.
+if (flags.backend === 'webgpu') {
   await import('./webgpu.ts');
   process.exit(0);
 }
+if (flags.backend !== undefined && flags.backend !== 'cpu') usageExit(BENCH_USAGE, `--backend: expected cpu or webgpu, got '${flags.backend}'`);
+for (const gpuOnly of ['peak-gflops', 'peak-gbps']) if (flags[gpuOnly] !== undefined) usageExit(BENCH_USAGE, `--${gpuOnly} applies to --backend webgpu only`);
 const shape: [number, number, number] = [1, 28, 28];
 const MODELS = ['mnist-mlp', 'mnist-mlp-h8', 'mnist-lenet5', 'mnist-lenet5-h8'] as const;
 const round = (v: number, d = 3) => Math.round(v * 10 ** d) / 10 ** d;
@@ -114,7 +118,7 @@ for (const backend of backends) {
       trainBatch64ImagesPerSec: Math.round(await trainRate(net)),
     };
     if (name === 'mnist-lenet5') {
-      // Attack throughput on this backend (issue 6): PGD image-steps/s and Square queries/s, in-process.
+      // Attack throughput on this backend: PGD image-steps/s and Square queries/s, in-process.
       (r as SingleRow).pgd40ImageStepsPerSec = Math.round(await pgdRate(net));
       (r as SingleRow).squareQueriesPerSec = Math.round(await squareRateOf(net));
     }
@@ -225,7 +229,7 @@ if (ort) {
 }
 const medianOf = (v: number[]) => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)];
 
-// Ratios against the issue's targets (same run, same machine).
+// Ratios against the project's targets (same run, same machine).
 const at = (threads: number, model: string) => pooled.find((r) => r.threads === threads && r.model === model)!;
 const ortAt = (threads: number, model: string) =>
   onnx.filter((r) => r.threads === threads && r.model === model).sort((a, b) => b.inferBatch256ImagesPerSec - a.inferBatch256ImagesPerSec)[0];
@@ -273,7 +277,7 @@ const report = {
   date: new Date().toISOString(),
   command: `bun run bench${quick ? ' -- --quick' : ''}`,
   note: 'Synthetic inputs through the committed models. Training: Adam, batch 64, median of 3 whole epochs after 2 warm-up epochs. PGD: L-inf eps 0.3, step 0.01, 40 steps, batch 256, ' +
-    'cross-entropy; image-steps/s = 256·40 / seconds. PyTorch figures (12k train img/s, 12k PGD image-steps/s at 2 threads) are from the issue, not measured here.',
+    'cross-entropy; image-steps/s = 256·40 / seconds. PyTorch figures (12k train img/s, 12k PGD image-steps/s at 2 threads) are reference figures, not measured here.',
   machine,
   singleThread,
   pooled,

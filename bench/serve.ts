@@ -1,13 +1,14 @@
-// `bun run bench:serve`: the HTTP server under load from a second process (issue 8 item 7). For single-image
+// `bun run bench:serve`: the HTTP server under load from a second process. For single-image
 // :classify (PNG) and batch-32 /infer (FP32 JSON): a closed loop estimates the sustainable rate R, then open-model
 // phases at 0.5R, 0.8R and 2R, then 0.3R right after the overload to time the recovery. Writes
 // bench/results/<date>-serve-<runtime>.json (machine, command, server flags, every phase); timings, no assertions.
 import { readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import pngjs from 'pngjs';
+import { parse, UsageError } from '../src/cli/args.ts';
 import { machineInfo } from '../src/cli/machine.ts';
+import { withUsage } from '../src/cli/script-flags.ts';
 import { parseIdx } from '../src/data/idx.ts';
 import { defaultMnistDir } from '../src/data/mnist.ts';
 import { writeFileAtomic } from '../src/io/files.ts';
@@ -25,24 +26,20 @@ const USAGE = `usage: bun bench/serve.ts [flags]   (or: bun run bench:serve -- [
   --quick            very short phases (a smoke test; the numbers mean little)
   --out FILE         write the JSON here instead of bench/results/<date>-serve-<runtime>.json`;
 
-/** Targets of issue 8 item 7. */
+/** Targets of the serving benchmark. */
 const SHED_P99_MS = 50, RECOVERY_S = 10;
 const OPEN_FACTORS = [0.5, 0.8, 2] as const, RECOVERY_FACTOR = 0.3;
 
 function flags(argv: string[]) {
   const one = { type: 'string' } as const;
-  const { values: v } = parseArgs({ args: argv, strict: true, allowPositionals: false, options: {
+  const v = parse(argv, {
     'duration-s': one, 'closed-s': one, 'recovery-s': one, clients: one, workers: one, 'max-queue': one, 'deadline-ms': one,
-    quick: { type: 'boolean' }, out: one, help: { type: 'boolean' },
-  } });
-  if (v.help) {
-    console.log(USAGE);
-    process.exit(0);
-  }
-  const num = (k: keyof typeof v, fallback: number, integer = false) => {
+    quick: { type: 'boolean' }, out: one,
+  });
+  const num = (k: string, fallback: number, integer = false) => {
     const raw = v[k] as string | undefined, n = Number(raw);
     if (raw === undefined) return fallback;
-    if (!(n > 0) || !Number.isFinite(n) || (integer && !Number.isSafeInteger(n))) throw new Error(`--${k}: expected a positive ${integer ? 'integer' : 'number'}, got '${raw}'`);
+    if (!(n > 0) || !Number.isFinite(n) || (integer && !Number.isSafeInteger(n))) throw new UsageError(`--${k}: expected a positive ${integer ? 'integer' : 'number'}, got '${raw}'`);
     return n;
   };
   const quick = !!v.quick;
@@ -171,13 +168,8 @@ process.on('SIGINT', () => onSignal('SIGINT'));
 process.on('SIGTERM', () => onSignal('SIGTERM'));
 
 const argv = process.argv.slice(2);
-let settings: Settings;
-try {
-  settings = flags(argv);
-} catch (e) {
-  console.error(`error: ${(e as Error).message}\n${USAGE}`);
-  process.exit(2);
-}
+// --help (exit 0) and bad flags (exit 2) end here, before the server starts.
+const settings: Settings = withUsage(USAGE, () => flags(argv));
 try {
   const loadAtStart = loadavg().map((v) => Math.round(v * 100) / 100);
   child = await startServer(settings.server);

@@ -12,7 +12,9 @@ import { createWasmBackend } from '../src/backend/wasm/index.ts';
 import { kernelSpecs } from '../src/backend/webgpu/kernel-specs.ts';
 import { runKernel } from '../src/backend/webgpu/run-kernel.ts';
 import type { WebGpuBackend } from '../src/backend/webgpu/backend.ts';
+import { number } from '../src/cli/args.ts';
 import { machineInfo } from '../src/cli/machine.ts';
+import { scriptFlags, usageExit, withUsage } from '../src/cli/script-flags.ts';
 import { syntheticDataset } from '../src/data/synthetic.ts';
 import { loadDataset } from '../src/data/index.ts';
 import { writeFileAtomic } from '../src/io/files.ts';
@@ -23,14 +25,15 @@ import type { Backend } from '../src/tensor/backend.ts';
 import { Tensor } from '../src/tensor/tensor.ts';
 import { medianMs } from './timing.ts';
 import { pgdAttackRate, squareRate } from './attack-rates.ts';
+import { BENCH_FLAGS, BENCH_USAGE } from './usage.ts';
 
 const argv = process.argv.slice(2);
-const quick = argv.includes('--quick');
-const flag = (name: string) => {
-  const i = argv.indexOf(`--${name}`);
-  return i >= 0 ? Number(argv[i + 1]) : undefined;
-};
-const peakGflops = flag('peak-gflops'), peakGbps = flag('peak-gbps');
+// The command line of `bun run bench -- --backend webgpu …` (or of this file run alone): the same flags as run.ts.
+const flags = scriptFlags(BENCH_USAGE, BENCH_FLAGS, argv);
+if (flags.backend !== undefined && flags.backend !== 'webgpu') usageExit(BENCH_USAGE, `--backend: bench/webgpu.ts measures webgpu, got '${flags.backend}'`);
+const quick = Boolean(flags.quick);
+const peak = (name: string) => (flags[name] === undefined ? undefined : withUsage(BENCH_USAGE, () => number(flags, name, 0, { min: Number.MIN_VALUE })));
+const peakGflops = peak('peak-gflops'), peakGbps = peak('peak-gbps');
 const MODELS = ['mnist-mlp-h8', 'mnist-lenet5', 'mnist-lenet5-h8'];
 const round = (v: number, d = 3) => Math.round(v * 10 ** d) / 10 ** d;
 
@@ -65,7 +68,7 @@ for (const name of MODELS) {
       const r = await net.lossGradientsAsync(x64, (z) => ops.sum(ops.crossEntropy(z, y64)), { params: true });
       opt.step(net.params, r.grads!, 1e-3);
     }, reps);
-    // Whole attacks through the library (issue 6 item 6): PGD-40 on 256 images, Square 500 queries on 100.
+    // Whole attacks through the library: PGD-40 on 256 images, Square 500 queries on 100.
     const steps = quick ? 5 : 40;
     const pgd40 = await pgdAttackRate(net, mnistX(256), mnistY(256), steps);
     const square = await squareRate(net, mnistX(100), mnistY(100), quick ? 100 : 500);

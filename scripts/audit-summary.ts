@@ -3,7 +3,9 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { AuditReport } from '../src/audit/report-types.ts';
+import { scriptFlags } from '../src/cli/script-flags.ts';
 
+scriptFlags('usage: bun scripts/audit-summary.ts   (prints the README\'s audit summary tables from docs/audit/*.json; no flags)');
 const dir = join(import.meta.dir, '../docs/audit');
 const pct = (v: number | null) => (v === null || Number.isNaN(v) ? '—' : `${(100 * v).toFixed(1)}%`);
 for (const f of readdirSync(dir).filter((f) => f.endsWith('.json')).sort()) {

@@ -1,9 +1,12 @@
 // Prints the README's benchmark tables (Markdown) from a bench/results JSON file written by `bun run bench`:
 //   bun scripts/bench-table.ts bench/results/2026-11-25-bun.json
 import { readFileSync } from 'node:fs';
+import { scriptArgs, usageExit } from '../src/cli/script-flags.ts';
 
-const file = process.argv[2];
-if (!file) throw new Error('usage: bun scripts/bench-table.ts bench/results/<file>.json');
+const USAGE = 'usage: bun scripts/bench-table.ts bench/results/<file>.json   (prints the README\'s benchmark tables from a `bun run bench` result)';
+const { positionals } = scriptArgs(USAGE, {}, { positionals: true });
+if (positionals.length !== 1) usageExit(USAGE, `expected one results file, got ${positionals.length}`);
+const file = positionals[0];
 const r = JSON.parse(readFileSync(file, 'utf8'));
 const k = (v: number) => (v >= 10000 ? `${(v / 1000).toFixed(1)}k` : String(v));
 const lines: string[] = [];
@@ -24,7 +27,7 @@ if (r.lenet5InferInterleaved?.length) {
   r.lenet5InferInterleaved.forEach((x: { hashguardImagesPerSec: number; onnxruntimeImagesPerSec: number; ratio: number }, i: number) =>
     lines.push(`| ${i + 1} | ${k(x.hashguardImagesPerSec)} img/s | ${k(x.onnxruntimeImagesPerSec)} img/s | ${x.ratio}× |`));
 }
-lines.push('', '| target (issue 4, 2 threads) | measured | ratio |', '|---|---|---|');
+lines.push('', '| target (2 threads) | measured | ratio |', '|---|---|---|');
 const ratios = r.ratios;
 const pool2 = (m: string) => r.pooled.find((x: { threads: number; model: string }) => x.threads === 2 && x.model === m);
 lines.push(`| LeNet-5 batch-256 inference ≥ 0.5× onnxruntime | ${k(pool2('mnist-lenet5').inferBatch256ImagesPerSec)} img/s | ${ratios.lenet5InferVsOnnxruntime2Threads ?? 'n/a'}× onnxruntime (tables above); ${ratios.lenet5InferVsOnnxruntime2ThreadsInterleavedMedian ?? 'n/a'}× (interleaved median) |`);

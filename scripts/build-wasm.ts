@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import wabtInit from 'wabt';
 import { writeFileAtomic } from '../src/io/files.ts';
+import { scriptFlags } from '../src/cli/script-flags.ts';
 
 export const WAT_FILE = join(import.meta.dir, '../src/backend/wasm/kernels.wat');
 export const OUT_FILE = join(import.meta.dir, '../src/backend/wasm/kernels-wasm.ts');
@@ -23,6 +24,7 @@ export async function buildWasmModuleText(): Promise<string> {
 }
 
 if (import.meta.main) {
+  scriptFlags('usage: bun scripts/build-wasm.ts   (rebuilds src/backend/wasm/kernels-wasm.ts from kernels.wat; no flags)');
   await writeFileAtomic(OUT_FILE, await buildWasmModuleText());
   console.log(`wrote ${OUT_FILE}`);
 }

@@ -6,8 +6,10 @@ import { join } from 'node:path';
 import { hashBucket, hashSign } from '../src/hash/hashed-nets.ts';
 import { normal, randomU32, uniform } from '../src/hash/rng.ts';
 import { writeFileAtomic } from '../src/io/files.ts';
+import { scriptFlags } from '../src/cli/script-flags.ts';
 
 
+scriptFlags('usage: bun scripts/make-hash-goldens.ts   (rewrites test/golden/hash-vectors.json; run only on purpose; no flags)');
 const edge = [0, 1, 2, 0x7fffffff, 0x80000000, 0xffffffff, 0x9e3779b9, 0x2545f491];
 const xxh32 = edge.flatMap((a) => edge.map((b, k) => ({ a, b, seed: edge[(k + 3) % edge.length], h: refXxh32(a, b, edge[(k + 3) % edge.length]) })));
 const hashed = [

@@ -11,12 +11,14 @@ import { writeFileAtomic } from '../src/io/files.ts';
 import { COMMITTED_MODELS, GOLDEN_FILE, GOLDEN_LOGIT_ROWS, goldenSubset, REPO_ROOT, testSplit } from '../test/helpers/committed-models.ts';
 import { join } from 'node:path';
 import { existsSync, readFileSync } from 'node:fs';
+import { scriptArgs, usageExit } from '../src/cli/script-flags.ts';
 
 // Goldens come from the reference kernels (the oracle); the test checks the default (fast) backend against them.
 setBackend(referenceBackend);
-const only = process.argv.slice(2);
+const USAGE = 'usage: bun scripts/make-model-goldens.ts [NAME ...]   (rewrites test/golden/committed-models.json: all committed models, or only the NAMEs)';
+const only = scriptArgs(USAGE, {}, { positionals: true }).positionals;
 const unknown = only.filter((n) => !COMMITTED_MODELS.some((m) => m.name === n));
-if (unknown.length) throw new Error(`not committed models: ${unknown.join(', ')}`);
+if (unknown.length) usageExit(USAGE, `not committed models: ${unknown.join(', ')}`);
 const out: Record<string, unknown> = only.length && existsSync(GOLDEN_FILE) ? JSON.parse(readFileSync(GOLDEN_FILE, 'utf8')) : {};
 for (const { name, dataset } of COMMITTED_MODELS.filter((m) => !only.length || only.includes(m.name))) {
   const { manifest, tensors } = await loadModelDir(join(REPO_ROOT, 'models', name));

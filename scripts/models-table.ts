@@ -2,7 +2,9 @@
 //   bun scripts/models-table.ts
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { scriptFlags } from '../src/cli/script-flags.ts';
 
+scriptFlags('usage: bun scripts/models-table.ts   (prints the README\'s models table from the committed model.json files; no flags)');
 const root = join(import.meta.dir, '..');
 /** Each row: a committed model and, for hashed ones, its dense source and equal-parameter dense baseline. */
 const rows: { name: string; dense?: string; baseline?: string }[] = [

@@ -1,12 +1,59 @@
-// Command-line parsing helpers shared by the subcommands: typed flag readers with errors that name the flag.
+// Command-line parsing shared by the subcommands, bench and scripts: strict flags with --help/-h, unknown flags
+// named with the valid ones listed, and typed flag readers whose errors name the flag.
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 
 /** A usage error: printed without a stack trace, exit code 2. */
 export class UsageError extends Error {}
 
-export function parse(argv: string[], options: NonNullable<ParseArgsConfig['options']>) {
+/** Thrown by parse when argv asks for --help or -h: the caller prints its usage on stdout and exits 0. */
+export class HelpRequested extends Error {
+  constructor() {
+    super('help requested');
+  }
+}
+
+export type FlagOptions = NonNullable<ParseArgsConfig['options']>;
+export type FlagValues = Record<string, string | boolean | undefined>;
+
+const HELP = { help: { type: 'boolean', short: 'h' } } as const;
+
+/**
+ * Help, then unknown flags, by scanning argv (up to `--`) before parseArgs: a --help or -h anywhere wins over
+ * any other error, so it never starts work; an unknown flag is named with the whole list of valid ones, not
+ * parseArgs' bare "Unknown option". The word after a string flag is its value, never taken for a flag here.
+ */
+function scan(argv: readonly string[], options: FlagOptions): void {
+  const end = argv.indexOf('--');
+  const args = end < 0 ? argv : argv.slice(0, end);
+  if (args.includes('--help') || args.includes('-h')) throw new HelpRequested();
+  const shorts = new Map(Object.entries(options).filter(([, o]) => o.short).map(([name, o]) => [o.short!, name]));
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i];
+    if (!a.startsWith('-') || a === '-') continue;
+    const name = a.startsWith('--') ? a.slice(2).split('=')[0] : shorts.get(a.slice(1, 2));
+    const option = name === undefined ? undefined : options[name];
+    if (!option) {
+      const valid = Object.keys(options).map((k) => `--${k}`).join(', ');
+      throw new UsageError(`unknown flag ${a.startsWith('--') ? a.split('=')[0] : a} (valid flags: ${valid})`);
+    }
+    if (option.type === 'string' && !a.includes('=') && a.startsWith('--')) i++;
+  }
+}
+
+/** Strict flags, no positionals. Throws HelpRequested for --help/-h and UsageError for anything wrong. */
+export function parse(argv: string[], options: FlagOptions): FlagValues {
+  return parseWithPositionals(argv, options, false).values;
+}
+
+/** parse() for commands that also take positional arguments (file names, model names). */
+export function parseWithPositionals(argv: string[], options: FlagOptions, allowPositionals = true): { values: FlagValues; positionals: string[] } {
+  const all = { ...options, ...HELP };
+  scan(argv, all);
   try {
-    return parseArgs({ args: argv, options, strict: true, allowPositionals: false }).values as Record<string, string | boolean | undefined>;
+    const r = parseArgs({ args: argv, options: all, strict: true, allowPositionals });
+    const values = r.values as FlagValues;
+    delete values.help;
+    return { values, positionals: r.positionals };
   } catch (e) {
     throw new UsageError((e as Error).message);
   }

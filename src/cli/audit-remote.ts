@@ -10,12 +10,15 @@ import { sha256Hex } from '../hash/sha256.ts';
 import { writeFileAtomic } from '../io/files.ts';
 import { gatherBatch } from '../nn/batches.ts';
 import { number, requireString, UsageError } from './args.ts';
+import { guardReport } from './output-guard.ts';
 import { progressSink } from './progress.ts';
+import { newRunDir } from './run-dir.ts';
 
 /** The remote audit's lines of `bun run audit --help`. */
 export const remoteAuditUsage = `   or: bun run audit -- --url http://127.0.0.1:8080 --model NAME [--api-key K] [--n 100] [--eps 0.1,0.3]
-  [--attacks square,hsj] [--max-queries 1000] [--budget N] [--dataset mnist|fashion-mnist|cifar10] [--seed 1] [--out docs/audit/remote/NAME]
-  (black-box, through the server's public API; --count is an alias of --n; env HASHGUARD_API_KEY for --api-key)`;
+  [--attacks square,hsj] [--max-queries 1000] [--budget N] [--dataset mnist|fashion-mnist|cifar10] [--seed 1] [--out DIR/NAME [--force]]
+  (black-box, through the server's public API; --count is an alias of --n; env HASHGUARD_API_KEY for --api-key;
+  without --out: runs/audit-remote-<model>-<UTC time>/<model>.{json,md})`;
 
 /** Flags only the remote audit reads (the local audit refuses them). */
 export const REMOTE_FLAGS = {
@@ -53,6 +56,7 @@ export async function remoteAuditCommand(argv: string[], v: Record<string, strin
   const unknown = attacks?.filter((a) => a !== 'square' && a !== 'hsj');
   if (unknown?.length) throw new UsageError(`--attacks: unknown ${unknown.join(', ')} (remote audits run square, hsj)`);
   const apiKey = (v['api-key'] as string | undefined) ?? (process.env.HASHGUARD_API_KEY || undefined);
+  if (typeof v.out === 'string') guardReport(v.out, ['.json', '.md'], Boolean(v.force));
 
   const oracle = await HttpOracle.connect({ url, model, apiKey, budget });
   if (attacks?.includes('square') && oracle.kind !== 'scores') throw new UsageError(`--attacks square: model '${model}' at ${url} serves labels only (run the server with --scores ${model}=probabilities, or use hsj)`);
@@ -67,7 +71,8 @@ export async function remoteAuditCommand(argv: string[], v: Record<string, strin
   const indices = permutation(deriveStream(seed, 0x61756474), data.test.count).slice(0, n); // 'audt'
   const indexSha256 = await sha256Hex(new Uint8Array(indices.buffer, indices.byteOffset, indices.byteLength));
   const { x, y } = gatherBatch(data.test, indices, 0, n);
-  const out = (v.out as string | undefined) ?? join('docs', 'audit', 'remote', model.replace(/[^\w.-]/g, '_'));
+  const name = model.replace(/[^\w.-]/g, '_');
+  const out = (v.out as string | undefined) ?? join(newRunDir(`audit-remote-${name}`), name);
   const sink = progressSink(process.stderr);
   const report = await runRemoteAudit({
     oracle, url, x, y, eps, squareQueries: maxQueries, hsjQueries: maxQueries, attacks: attacks as RemoteAttackId[] | undefined, seed,

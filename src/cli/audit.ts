@@ -17,26 +17,34 @@ import { runAudit } from '../audit/run-audit.ts';
 import { choice, number, parse, requireString, UsageError } from './args.ts';
 import { REMOTE_FLAGS, remoteAuditCommand, remoteAuditUsage } from './audit-remote.ts';
 import { BACKEND_NAMES, useBackend } from './backend-flag.ts';
+import { guardReport } from './output-guard.ts';
 import { progressSink } from './progress.ts';
+import { newRunDir } from './run-dir.ts';
+
+/** The files of one report: <out>.json, .md and .html. */
+const REPORT_FILES = ['.json', '.md', '.html'] as const;
 
 /** --configurations' short keys: dense, hashed, scale, magnitude, random. */
 const CONFIGURATION_KEYS = CONFIGURATION_NAMES.map((name) => name.replace('hashed+GI ', ''));
 
 export const auditUsage = `usage: bun run audit -- --model models/HASHED [--dense models/DENSE] [--n 1000] [--n-query 100] [--seed 1]
-  [--attacks ${SUITE.map((e) => e.id).join(',')}] [--out docs/audit/NAME] [--backend wasm|reference]
+  [--attacks ${SUITE.map((e) => e.id).join(',')}] [--out DIR/NAME [--force]] [--backend wasm|reference]
   [--configurations ${CONFIGURATION_KEYS.join(',')}]   (a part report: run parts side by side, then --merge)
-       bun run audit -- --merge PART.json,PART.json,... --out docs/audit/NAME
+       bun run audit -- --merge PART.json,PART.json,... --out DIR/NAME [--force]
+  Writes NAME.json, NAME.md and NAME.html. Without --out: a new folder runs/audit-<model>-<UTC time>/ (the
+  report named after the family); an --out whose files exist is refused before any work unless --force.
 ${remoteAuditUsage}`;
 
 export async function auditCommand(argv: string[]): Promise<void> {
   const v = parse(argv, {
     model: { type: 'string' }, dense: { type: 'string' }, n: { type: 'string' }, 'n-query': { type: 'string' }, seed: { type: 'string' },
     attacks: { type: 'string' }, out: { type: 'string' }, backend: { type: 'string' }, configurations: { type: 'string' }, merge: { type: 'string' },
-    ...REMOTE_FLAGS,
+    force: { type: 'boolean' }, ...REMOTE_FLAGS,
   });
   // --url: a running server, attacked through its public API only.
   if (v.url !== undefined) return remoteAuditCommand(argv, v);
-  if (v.merge !== undefined) return mergeCommand(argv, v.merge as string, requireString(v, 'out'));
+  const force = Boolean(v.force);
+  if (v.merge !== undefined) return mergeCommand(argv, v.merge as string, requireString(v, 'out'), force);
   const remoteOnly = Object.keys(REMOTE_FLAGS).filter((k) => v[k] !== undefined);
   if (remoteOnly.length) throw new UsageError(`--${remoteOnly[0]} applies to the remote audit only (with --url)`);
   const hashedDir = requireString(v, 'model');
@@ -53,6 +61,7 @@ export async function auditCommand(argv: string[]): Promise<void> {
   const badKeys = keys?.filter((k) => !CONFIGURATION_KEYS.includes(k));
   if (badKeys?.length || keys?.length === 0) throw new UsageError(`--configurations: unknown '${badKeys?.join(', ') ?? ''}' (known: ${CONFIGURATION_KEYS.join(', ')})`);
   const configurations = keys?.map((k) => CONFIGURATION_NAMES[CONFIGURATION_KEYS.indexOf(k)]);
+  if (typeof v.out === 'string') guardReport(v.out, REPORT_FILES, force);
   const hashed = await loadModelDir(hashedDir);
   const dense = await loadModelDir(denseDir);
   if (hashed.manifest.defense?.stages.length) throw new UsageError(`--model ${hashedDir} is already defended: audit its undefended hashed model (the audit applies each GI stage itself)`);
@@ -61,8 +70,10 @@ export async function auditCommand(argv: string[]): Promise<void> {
   const data = await loadDataset(datasetName, { seed: hashed.manifest.provenance.seed });
   if (n > data.test.count) throw new UsageError(`--n ${n}: the test split has ${data.test.count} images`);
   const family = basename(denseDir);
-  const out = (v.out as string | undefined) ?? join('docs', 'audit', family);
+  // A fresh folder per run: the committed reports in docs/audit/ are replaced only by an explicit --out --force.
+  const out = (v.out as string | undefined) ?? join(newRunDir(`audit-${basename(hashedDir)}`), family);
   const sink = progressSink(process.stderr);
+  sink.log(`writing ${out}.{json,md,html} when done`);
   const report = await runAudit({
     family, datasetName,
     dense: { name: dense.manifest.name, model: new Sequential(dense.manifest.input.shape, dense.manifest.layers, dense.tensors), weightsSha256: dense.manifest.weights.sha256 },
@@ -85,7 +96,7 @@ async function writeReport(out: string, report: AuditReport): Promise<void> {
 }
 
 /** --merge: part reports (each from --configurations) joined into one report, rendered like a single run's. */
-async function mergeCommand(argv: string[], list: string, out: string): Promise<void> {
+async function mergeCommand(argv: string[], list: string, out: string, force: boolean): Promise<void> {
   const files = list.split(',').map((s) => s.trim()).filter(Boolean);
   if (files.length === 0) throw new UsageError('--merge: give the part reports, comma-separated');
   const parts: AuditReport[] = [];
@@ -112,6 +123,8 @@ async function mergeCommand(argv: string[], list: string, out: string): Promise<
   } catch (err) {
     throw new UsageError((err as Error).message);
   }
+  // After the parts are checked (a bad part is the first thing to hear about), before anything is written.
+  guardReport(out, REPORT_FILES, force);
   await writeReport(out, report);
   process.stderr.write(`wrote ${out}.json, ${out}.md, ${out}.html (${report.configurations.length} configurations from ${parts.length} parts)\n`);
 }

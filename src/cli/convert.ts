@@ -14,22 +14,27 @@ import { BACKEND_NAMES, useBackend } from './backend-flag.ts';
 import { hashSeeds } from './hash-seeds.ts';
 import { threadsFlag, withWorkers } from './threads-flag.ts';
 import { machineInfo } from './machine.ts';
+import { guardModelDir } from './output-guard.ts';
 import { formatDuration, progressSink } from './progress.ts';
 import { runTraining, secondsPerEpoch } from './run-training.ts';
 import { augmentFlag, optimizerFlags, optimizerOptions } from './train.ts';
 
 export const convertUsage = `usage: bun run convert -- --from models/NAME --compression 1/8 [--finetune-epochs N] [--out models/NAME-h8]
   [--seed S] [--secret-seed] [--optimizer adam|sgd] [--lr X] [--batch-size N] [--schedule cosine|constant] [--checkpoint PATH] [--resume]
-  [--backend wasm|reference] [--threads N] [--augment crop:4,flip]   (--augment: fine-tuning batches, as in train)`;
+  [--backend wasm|reference] [--threads N] [--augment crop:4,flip]   (--augment: fine-tuning batches, as in train)
+  [--force]   (replace an --out that already holds a model; without it that is refused before any work)`;
 
 export async function convertCommand(argv: string[]): Promise<void> {
-  const v = parse(argv, { ...optimizerOptions, from: { type: 'string' }, compression: { type: 'string' }, out: { type: 'string' }, 'finetune-epochs': { type: 'string' }, augment: { type: 'string' } });
+  const v = parse(argv, { ...optimizerOptions, from: { type: 'string' }, compression: { type: 'string' }, out: { type: 'string' }, 'finetune-epochs': { type: 'string' }, augment: { type: 'string' }, force: { type: 'boolean' } });
   const from = requireString(v, 'from');
   const spec = requireString(v, 'compression');
   const epochs = number(v, 'finetune-epochs', 0, { integer: true, min: 0, max: 10000 });
   const augment = augmentFlag(v);
   if (augment && epochs === 0) throw new UsageError('--augment applies to fine-tuning: give --finetune-epochs N');
   const backend = useBackend(choice(v, 'backend', BACKEND_NAMES, 'wasm'));
+  const tag = /^1\/\d+$/.test(spec) ? `h${spec.slice(2)}` : 'hashed';
+  const out = (v.out as string | undefined) ?? join(dirname(from), `${basename(from)}-${tag}${epochs ? `-ft${epochs}` : ''}`);
+  guardModelDir(out, Boolean(v.force));
   const t0 = performance.now();
   const source = await loadModelDir(from);
   const seed = number(v, 'seed', source.manifest.provenance.seed, { integer: true, min: 0, max: 2 ** 32 - 1 });
@@ -40,8 +45,6 @@ export async function convertCommand(argv: string[]): Promise<void> {
   } catch (e) {
     throw new UsageError(`--compression: ${(e as Error).message}`);
   }
-  const tag = /^1\/\d+$/.test(spec) ? `h${spec.slice(2)}` : 'hashed';
-  const out = (v.out as string | undefined) ?? join(dirname(from), `${basename(from)}-${tag}${epochs ? `-ft${epochs}` : ''}`);
   const threads = threadsFlag(v, backend);
   const sink = progressSink(process.stderr);
 

@@ -1,25 +1,53 @@
 // `hashguard eval`: load a model directory (verifying its checksum) and report its clean accuracy, the
-// backend that computed it and the throughput.
+// backend that computed it and the throughput. A defended model is scored with its defense applied, exactly as
+// `harden` scored it (defended-score.ts, same request seeds), so it reproduces the accuracy model.json records.
 import { loadDataset, type DatasetName } from '../data/index.ts';
+import { DefendedModel } from '../defense/defended-model.ts';
+import type { DefenseSpec } from '../defense/defense-spec.ts';
 import { loadModelDir } from '../io/model-dir.ts';
 import { gatherBatch } from '../nn/batches.ts';
 import { accuracy } from '../nn/evaluate.ts';
 import { Sequential } from '../nn/sequential.ts';
-import { choice, number, parse, requireString } from './args.ts';
+import { choice, number, parse, requireString, UsageError } from './args.ts';
 import { BACKEND_NAMES, useBackend } from './backend-flag.ts';
+import { scoreDefended } from './defended-score.ts';
 import { threadsFlag, withWorkers } from './threads-flag.ts';
 
-export const evalUsage = 'usage: bun run eval -- --model models/NAME [--limit N] [--backend wasm|reference] [--threads N]';
+export const evalUsage = `usage: bun run eval -- --model models/NAME [--limit N] [--backend wasm|reference] [--threads N] [--seed S]
+  A defended model (model.json has a defense) runs its defense, random stage included, in this thread, with the
+  request seeds harden used: --seed S (default: the recorded provenance.harden.seed) reproduces metrics.testAccuracy.`;
+
+/** harden's default --seed, for a defended model that does not record one (made with the harden() API). */
+const HARDEN_DEFAULT_SEED = 1;
 
 export async function evalCommand(argv: string[]): Promise<void> {
-  const v = parse(argv, { model: { type: 'string' }, limit: { type: 'string' }, backend: { type: 'string' }, threads: { type: 'string' } });
+  const v = parse(argv, { model: { type: 'string' }, limit: { type: 'string' }, backend: { type: 'string' }, threads: { type: 'string' }, seed: { type: 'string' } });
   const dir = requireString(v, 'model');
   const backend = useBackend(choice(v, 'backend', BACKEND_NAMES, 'wasm'));
-  const threads = threadsFlag(v, backend);
   const { manifest, tensors } = await loadModelDir(dir);
+  const defense = manifest.defense && manifest.defense.stages.length ? (manifest.defense as unknown as DefenseSpec) : null;
   const model = new Sequential(manifest.input.shape, manifest.layers, tensors);
   const data = await loadDataset(manifest.provenance.dataset.name as DatasetName, { seed: manifest.provenance.seed });
   const limit = number(v, 'limit', data.test.count, { integer: true, min: 1, max: data.test.count });
+  const recorded = manifest.metrics.testAccuracy;
+  if (defense) {
+    if (number(v, 'threads', 1, { integer: true, min: 1, max: 256 }) !== 1) {
+      throw new UsageError(`--threads: ${dir} is defended; it is scored in one thread, batch by batch with harden's request seeds`);
+    }
+    const recordedSeed = (manifest.provenance.harden as { seed?: number } | undefined)?.seed;
+    const seed = number(v, 'seed', recordedSeed ?? HARDEN_DEFAULT_SEED, { integer: true, min: 0, max: 2 ** 32 - 1 });
+    const t0 = performance.now();
+    const r = scoreDefended(new DefendedModel(model, defense, seed), data.test, seed, limit);
+    const seconds = (performance.now() - t0) / 1000;
+    console.log(JSON.stringify({
+      model: manifest.name, testAccuracy: r.accuracy, correct: r.correct, count: r.count, recorded,
+      defense: defense.stages, seed, seedFrom: v.seed !== undefined ? 'flag' : recordedSeed !== undefined ? 'provenance.harden.seed' : 'harden default',
+      zeroGradientShare: r.zeroGradientShare, backend: backend.name, threads: 1, imagesPerSec: Math.round(r.count / seconds),
+    }));
+    return;
+  }
+  if (v.seed !== undefined) throw new UsageError(`--seed: ${dir} has no defense, so nothing random to seed`);
+  const threads = threadsFlag(v, backend);
   const order = Uint32Array.from({ length: limit }, (_, i) => i);
   const t0 = performance.now();
   const r = await withWorkers(threads, async (pool) => {
@@ -39,7 +67,7 @@ export async function evalCommand(argv: string[]): Promise<void> {
   });
   const seconds = (performance.now() - t0) / 1000;
   console.log(JSON.stringify({
-    model: manifest.name, testAccuracy: r.accuracy, correct: r.correct, count: r.count, recorded: manifest.metrics.testAccuracy,
+    model: manifest.name, testAccuracy: r.accuracy, correct: r.correct, count: r.count, recorded, defense: null,
     backend: backend.name, threads, imagesPerSec: Math.round(r.count / seconds),
   }));
 }

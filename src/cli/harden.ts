@@ -3,56 +3,27 @@
 // the share of test inputs with an exactly-zero float32 input gradient, and what it cost.
 import { basename } from 'node:path';
 import { loadDataset, type DatasetName } from '../data/index.ts';
-import { deriveStream } from '../hash/rng.ts';
-import * as ops from '../autodiff/ops.ts';
 import { DefendedModel } from '../defense/defended-model.ts';
 import { defenseSpecSchema, parseGiStage, type DefenseSpec, type GiStage } from '../defense/defense-spec.ts';
 import { applyStaticStages } from '../defense/gradient-inhibition.ts';
 import { calibrateMagnitude, type MagnitudeCalibration } from '../defense/magnitude-calibration.ts';
 import { loadModelDir, saveModelDir } from '../io/model-dir.ts';
-import { gatherBatch, identityOrder, type ImageSet } from '../nn/batches.ts';
 import { Sequential } from '../nn/sequential.ts';
-import { Tensor } from '../tensor/tensor.ts';
 import { choice, number, parse, requireString, UsageError } from './args.ts';
 import { BACKEND_NAMES, useBackend } from './backend-flag.ts';
+import { scoreDefended } from './defended-score.ts';
 import { machineInfo } from './machine.ts';
+import { guardModelDir } from './output-guard.ts';
 
-export const hardenUsage = `usage: bun run harden -- --model models/NAME --gi STAGE [--gi STAGE ...] --out models/NAME [--seed S] [--backend wasm|reference]
+export const hardenUsage = `usage: bun run harden -- --model models/NAME --gi STAGE [--gi STAGE ...] --out models/NAME [--seed S] [--backend wasm|reference] [--force]
   STAGE: magnitude:EPS | magnitude:auto[,TOL_PP] | scale:ALPHA | random:MIN,MAX[,NOISE]   (applied in the order given)
   magnitude:auto picks the largest ε of a fixed grid whose clean test accuracy stays within TOL_PP (default 0.3)
-  of the source model's (DESIGN 1.2), and records the sweep.`;
-
-interface Scores { accuracy: number; predictions: Int32Array; zeroGradientShare: number }
-
-/**
- * Accuracy, predictions and the share of inputs whose cross-entropy input gradient is exactly zero in float32
- * (every component), over the whole test split in batches of 256; batch b of a randomized model uses request
- * seed deriveStream(seed, b) for its forward pass and another for its gradient.
- */
-function score(model: DefendedModel, test: ImageSet, seed: number): Scores {
-  const order = identityOrder(test.count);
-  const predictions = new Int32Array(test.count);
-  let correct = 0, zero = 0;
-  for (let b = 0, start = 0; start < test.count; b++, start += 256) {
-    const { x, y } = gatherBatch(test, order, start, 256);
-    const r = model.lossGradients(x, (z) => ops.sum(ops.crossEntropy(z, y)), { input: true }, deriveStream(seed, 2 * b));
-    const logits = model.randomized ? model.forward(x, deriveStream(seed, 2 * b + 1)) : r.logits;
-    const k = logits.shape[1], d = x.size / x.shape[0];
-    for (let i = 0; i < y.size; i++) {
-      let best = 0;
-      for (let j = 1; j < k; j++) if (logits.data[i * k + j] > logits.data[i * k + best]) best = j;
-      predictions[start + i] = best;
-      if (best === y.data[i]) correct++;
-      let allZero = true;
-      for (let q = i * d; q < (i + 1) * d && allZero; q++) if (r.dx!.data[q] !== 0) allZero = false;
-      if (allZero) zero++;
-    }
-  }
-  return { accuracy: correct / test.count, predictions, zeroGradientShare: zero / test.count };
-}
+  of the source model's (DESIGN 1.2), and records the sweep.
+  --force: replace an --out that already holds a model (without it, that is refused before any work).
+  Clean accuracy is scored with request seeds derived from --seed (default 1); eval repeats it exactly.`;
 
 export async function hardenCommand(argv: string[]): Promise<void> {
-  const v = parse(argv, { model: { type: 'string' }, gi: { type: 'string', multiple: true }, out: { type: 'string' }, seed: { type: 'string' }, backend: { type: 'string' } });
+  const v = parse(argv, { model: { type: 'string' }, gi: { type: 'string', multiple: true }, out: { type: 'string' }, seed: { type: 'string' }, backend: { type: 'string' }, force: { type: 'boolean' } });
   const from = requireString(v, 'model');
   const out = requireString(v, 'out');
   const seed = number(v, 'seed', 1, { integer: true, min: 0, max: 2 ** 32 - 1 });
@@ -73,6 +44,7 @@ export async function hardenCommand(argv: string[]): Promise<void> {
     throw new UsageError((e as Error).message);
   }
   if (parsed.filter((p) => 'auto' in p).length > 1) throw new UsageError('--gi: magnitude:auto may appear once');
+  guardModelDir(out, Boolean(v.force));
   const t0 = performance.now();
   const { manifest, tensors } = await loadModelDir(from);
   if (manifest.defense && manifest.defense.stages.length) throw new UsageError(`--model ${from} is already defended (${JSON.stringify(manifest.defense.stages)}); harden its source model instead`);
@@ -88,7 +60,7 @@ export async function hardenCommand(argv: string[]): Promise<void> {
   const calibrationSeconds = (performance.now() - tLoad) / 1000;
 
   const plain = new DefendedModel(new Sequential(manifest.input.shape, manifest.layers, tensors), null);
-  const before = score(plain, data.test, seed);
+  const before = scoreDefended(plain, data.test, seed);
   const tEdit0 = performance.now();
   const edited = applyStaticStages(manifest.layers, tensors, stages);
   const spec: DefenseSpec = defenseSpecSchema.parse({
@@ -97,7 +69,7 @@ export async function hardenCommand(argv: string[]): Promise<void> {
   }) as DefenseSpec;
   const defended = new DefendedModel(new Sequential(manifest.input.shape, manifest.layers, edited), spec, seed);
   const editSeconds = (performance.now() - tEdit0) / 1000;
-  const after = score(defended, data.test, seed);
+  const after = scoreDefended(defended, data.test, seed);
   const changed = after.predictions.reduce((n, p, i) => n + (p !== before.predictions[i] ? 1 : 0), 0);
   const seconds = (performance.now() - t0) / 1000;
 

@@ -1,37 +1,51 @@
-// The `hashguard` command-line entry: dispatches to subcommands and turns expected errors into one-line
-// messages with a non-zero exit code instead of stack traces.
-import { UsageError } from './args.ts';
+// The `hashguard` command-line entry: dispatches to subcommands, answers --help on stdout, and turns expected
+// errors into one-line messages with a non-zero exit code instead of stack traces.
+import { HelpRequested, UsageError } from './args.ts';
 import { evalCommand, evalUsage } from './eval.ts';
 import { trainCommand, trainUsage } from './train.ts';
 import { convertCommand, convertUsage } from './convert.ts';
 import { hardenCommand, hardenUsage } from './harden.ts';
 import { auditCommand, auditUsage } from './audit.ts';
 
-const commands: Record<string, { run: (argv: string[]) => Promise<void>; usage: string }> = {
-  train: { run: trainCommand, usage: trainUsage },
-  eval: { run: evalCommand, usage: evalUsage },
-  convert: { run: convertCommand, usage: convertUsage },
-  harden: { run: hardenCommand, usage: hardenUsage },
-  audit: { run: auditCommand, usage: auditUsage },
+const commands: Record<string, { run: (argv: string[]) => Promise<void>; usage: string; what: string }> = {
+  train: { run: trainCommand, usage: trainUsage, what: 'train a dense or hashed classifier into a model directory' },
+  eval: { run: evalCommand, usage: evalUsage, what: 'test accuracy of a model directory (its defense applied)' },
+  convert: { run: convertCommand, usage: convertUsage, what: 'project a dense model onto hash buckets, optionally fine-tune' },
+  harden: { run: hardenCommand, usage: hardenUsage, what: 'apply gradient-inhibition stages to a trained model' },
+  audit: { run: auditCommand, usage: auditUsage, what: 'robustness audit of a hashed model family (or of a server, --url)' },
 };
+
+const mainUsage = `usage: hashguard <command> [flags]   (bun src/cli/main.ts, or bun run <command> -- [flags])
+${Object.entries(commands).map(([name, c]) => `  ${name.padEnd(8)} ${c.what}`).join('\n')}
+<command> --help prints a command's flags. train, convert, harden and audit refuse to replace an existing model
+or report unless --force is given; audit without --out writes to a new folder under runs/.`;
 
 async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
+  if (name === '--help' || name === '-h') {
+    console.log(mainUsage);
+    return 0;
+  }
   const cmd = name ? commands[name] : undefined;
-  if (!cmd || rest.includes('--help')) {
-    console.error(cmd ? cmd.usage : `usage: hashguard <${Object.keys(commands).join('|')}> [flags]  (--help for a command's flags)`);
-    return cmd || name === '--help' ? 0 : 2;
+  if (!cmd) {
+    console.error(`${name ? `error: unknown command '${name}'\n` : ''}${mainUsage}`);
+    return 2;
   }
   try {
     await cmd.run(rest);
     return typeof process.exitCode === 'number' ? process.exitCode : 0;
   } catch (e) {
     const err = e as Error;
+    if (err instanceof HelpRequested) {
+      console.log(cmd.usage);
+      return 0;
+    }
     if (err instanceof UsageError) {
       console.error(`error: ${err.message}\n${cmd.usage}`);
       return 2;
     }
-    // Data and model-file errors already name the file and problem: print the message, not the stack.
+    // Data and model-file errors, and refusals to overwrite, already name the file and problem: print the
+    // message, not the stack.
     console.error(`error: ${err.message}`);
     if (process.env.HASHGUARD_DEBUG) console.error(err.stack);
     return 1;

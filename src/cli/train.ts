@@ -19,6 +19,7 @@ import { TRAIN_BACKEND_NAMES, useTrainBackend } from './backend-flag.ts';
 import { hashSeeds } from './hash-seeds.ts';
 import { threadsFlag, withWorkers } from './threads-flag.ts';
 import { machineInfo } from './machine.ts';
+import { guardModelDir } from './output-guard.ts';
 import { formatDuration, progressSink } from './progress.ts';
 import { runTraining, secondsPerEpoch } from './run-training.ts';
 
@@ -26,7 +27,8 @@ export const trainUsage = `usage: bun run train -- --arch mlp|lenet5|cnn --datas
   [--hash 1/8 | --hash 1/8,1/8,dense,...] [--secret-seed] [--widths 300,100 (mlp) | 6,16,120,84 (lenet5) | 32,32,64,64,256 (cnn)]
   [--optimizer adam|sgd] [--lr X] [--momentum X] [--weight-decay X] [--batch-size N] [--schedule cosine|constant]
   [--augment crop:2 | crop:4,flip | none] [--train-limit N] [--checkpoint PATH] [--resume] [--backend wasm|reference|webgpu|auto] [--threads N]
-  [--distill models/TEACHER [--distill-temperature 4] [--distill-weight 0.9]]   (knowledge distillation; one thread)`;
+  [--distill models/TEACHER [--distill-temperature 4] [--distill-weight 0.9]]   (knowledge distillation; one thread)
+  [--force]   (replace an --out that already holds a model; without it that is refused before any work, --resume included)`;
 
 /** Reads the optimizer flags shared by train and convert. */
 export function optimizerFlags(v: Record<string, unknown>): OptimizerConfig {
@@ -58,6 +60,7 @@ export async function trainCommand(argv: string[]): Promise<void> {
     arch: { type: 'string' }, dataset: { type: 'string' }, epochs: { type: 'string' }, out: { type: 'string' },
     'train-limit': { type: 'string' }, augment: { type: 'string' }, hash: { type: 'string' }, widths: { type: 'string' },
     distill: { type: 'string' }, 'distill-temperature': { type: 'string' }, 'distill-weight': { type: 'string' },
+    force: { type: 'boolean' },
   });
   const arch = choice<ArchName>(v, 'arch', ARCH_NAMES, 'mlp');
   const datasetName = choice<DatasetName>(v, 'dataset', DATASET_NAMES, 'mnist');
@@ -75,7 +78,11 @@ export async function trainCommand(argv: string[]): Promise<void> {
     throw new UsageError(`--widths: expected positive integers (four for lenet5, five for cnn), got '${v.widths}'`);
   }
   const checkpoint = (v.checkpoint as string | undefined) ?? join('checkpoints', `${basename(out)}.ckpt.safetensors`);
-  const { backend, description: backendDescription } = await useTrainBackend(choice(v, 'backend', TRAIN_BACKEND_NAMES, 'wasm'));
+  const backendName = choice(v, 'backend', TRAIN_BACKEND_NAMES, 'wasm');
+  // After the flags, before any work: a finished model is never replaced silently, not even by a --resume whose
+  // checkpoint outlived its run (resuming into an --out without a model is what --resume is for).
+  guardModelDir(out, Boolean(v.force));
+  const { backend, description: backendDescription } = await useTrainBackend(backendName);
   const threads = threadsFlag(v, backend);
   const sink = progressSink(process.stderr);
   sink.log(`backend: ${backendDescription}`);
