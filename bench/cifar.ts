@@ -4,7 +4,7 @@
 // all in one run. Writes bench/results/<date>-cifar-<runtime>.json with the machine and command.
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { machineInfo } from '../src/cli/machine.ts';
+import { machineInfo, sourceRevision } from '../src/cli/machine.ts';
 import { scriptFlags } from '../src/cli/script-flags.ts';
 import { ensureCifar10Jpeg, loadCifar10Jpeg } from '../src/data/cifar10-jpeg.ts';
 import { writeFileAtomic } from '../src/io/files.ts';
@@ -88,7 +88,7 @@ const report = {
     'rssGrowthMiB: resident memory after decoding the training split minus before (after a full GC). Evaluation and ' +
     'training: wasm backend, one thread, batch 256 (eval) and 64 (train, Adam, crop 4 + flip). recordedSecondsPerEpoch ' +
     'is from the model\'s provenance (its training run, which may have shared the machine with other jobs).',
-  machine,
+  machine, source: sourceRevision(),
   loading,
   models,
 };

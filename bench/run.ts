@@ -11,7 +11,7 @@ import { noGrad } from '../src/autodiff/grad.ts';
 import * as ops from '../src/autodiff/ops.ts';
 import { referenceBackend, setBackend } from '../src/backend/index.ts';
 import { createWasmBackend } from '../src/backend/wasm/index.ts';
-import { machineInfo } from '../src/cli/machine.ts';
+import { machineInfo, sourceRevision } from '../src/cli/machine.ts';
 import { scriptFlags, usageExit } from '../src/cli/script-flags.ts';
 import { syntheticDataset } from '../src/data/synthetic.ts';
 import { hashTable } from '../src/hash/hashed-nets.ts';
@@ -278,7 +278,7 @@ const report = {
   command: `bun run bench${quick ? ' -- --quick' : ''}`,
   note: 'Synthetic inputs through the committed models. Training: Adam, batch 64, median of 3 whole epochs after 2 warm-up epochs. PGD: L-inf eps 0.3, step 0.01, 40 steps, batch 256, ' +
     'cross-entropy; image-steps/s = 256·40 / seconds. PyTorch figures (12k train img/s, 12k PGD image-steps/s at 2 threads) are reference figures, not measured here.',
-  machine,
+  machine, source: sourceRevision(),
   singleThread,
   pooled,
   pgdInProcessLenet5ImageStepsPerSec: pgdInProcess,

@@ -7,7 +7,7 @@ import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import pngjs from 'pngjs';
 import { parse, UsageError } from '../src/cli/args.ts';
-import { machineInfo } from '../src/cli/machine.ts';
+import { machineInfo, sourceRevision } from '../src/cli/machine.ts';
 import { withUsage } from '../src/cli/script-flags.ts';
 import { parseIdx } from '../src/data/idx.ts';
 import { defaultMnistDir } from '../src/data/mnist.ts';
@@ -184,7 +184,7 @@ try {
     note: 'Open model: requests leave on a uniform schedule whatever is outstanding; latency runs from the scheduled send time to the end ' +
       'of the answer body (no coordinated omission). R = 200 answers/s of the closed loop. ' +
       'serverSheds of the 2R phase run until its last answer, so they can include the first recovery-phase sheds. Client and server share this machine.',
-    machine, bunVersion: Bun.version, loadAverageAtStart: loadAtStart, loadAverageAtEnd: loadavg().map((v) => Math.round(v * 100) / 100),
+    machine, source: sourceRevision(), bunVersion: Bun.version, loadAverageAtStart: loadAtStart, loadAverageAtEnd: loadavg().map((v) => Math.round(v * 100) / 100),
     server: { command: `bun ${SERVER_ENTRY} ${settings.server.join(' ')}`, banner: child.banner, model: child.model, backend: child.backend, workers: child.workers, exitCode: serverExitCode },
     settings: { quick: settings.quick, durationS: settings.durationS, closedS: settings.closedS, recoveryS: settings.recoveryS, clients: settings.clients, warmupS: settings.warmupS, requestTimeoutMs: settings.timeoutMs },
     targets: { shedP99Ms: SHED_P99_MS, recoveryS: RECOVERY_S, overloadFactor: 2, recoveryRateFactor: RECOVERY_FACTOR },

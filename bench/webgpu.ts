@@ -13,7 +13,7 @@ import { kernelSpecs } from '../src/backend/webgpu/kernel-specs.ts';
 import { runKernel } from '../src/backend/webgpu/run-kernel.ts';
 import type { WebGpuBackend } from '../src/backend/webgpu/backend.ts';
 import { number } from '../src/cli/args.ts';
-import { machineInfo } from '../src/cli/machine.ts';
+import { machineInfo, sourceRevision } from '../src/cli/machine.ts';
 import { scriptFlags, usageExit, withUsage } from '../src/cli/script-flags.ts';
 import { syntheticDataset } from '../src/data/synthetic.ts';
 import { loadDataset } from '../src/data/index.ts';
@@ -111,7 +111,7 @@ const report = {
   note: 'Side by side in one run: wasm (1 thread) vs the WebGPU chain. Inference/PGD/train through Sequential.forwardAsync / ' +
     'lossGradientsAsync (training step = gradients + Adam). hashed-dense: runKernel including upload and readback.' +
     (selection.software ? ' SOFTWARE ADAPTER: these GPU numbers measure a CPU rasterizer (correctness only).' : ''),
-  machine,
+  machine, source: sourceRevision(),
   adapter: { description: selection.description, software: selection.software, info: adapter },
   rows,
   hashedDense,

@@ -1,4 +1,4 @@
-// Core modules must run unchanged in Deno, browsers and edge workers (DESIGN section 2): no runtime-specific
+// Core modules must run unchanged in Deno, browsers and edge workers (docs/design.md §2): no runtime-specific
 // imports or globals in tensor, hash, backend/cpu, backend/wasm, autodiff, nn or defense.
 import { expect, test } from 'bun:test';
 import { readdirSync, readFileSync, statSync } from 'node:fs';

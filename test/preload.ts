@@ -1,5 +1,5 @@
 // Test preload (bunfig.toml): puts EGL_PLATFORM=surfaceless into the real process environment before any test
-// loads Dawn, so its OpenGL ES backend finds llvmpipe on headless machines (STACK.md "WebGPU without a GPU").
+// loads Dawn, so its OpenGL ES backend finds llvmpipe on headless machines (docs/design.md §7).
 import { dlopen, FFIType, ptr } from 'bun:ffi';
 
 // NOTE: assigning process.env in Bun does not reach native getenv(); libc setenv does. Overwrite 0 keeps a

@@ -11,7 +11,7 @@ import type { Attack, AttackResult, Budget } from './types.ts';
 
 export interface ApgdOptions {
   norm?: 'linf' | 'l2';
-  /** Radius of the ball (default 0.3 for L∞, 2 for L2: DESIGN's MNIST budgets). */
+  /** Radius of the ball (default 0.3 for L∞, 2 for L2: the design's MNIST budgets). */
   eps?: number;
   /** Iterations N_iter per restart (default 100, the paper's). */
   steps?: number;

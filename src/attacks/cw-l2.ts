@@ -35,7 +35,7 @@ const BETA1 = 0.9, BETA2 = 0.999, ADAM_EPS = 1e-8;
  * first success, then bisection), Adam restarts from x at every outer step, and the smallest-L2 successful
  * iterate is kept. Clean-misclassified examples are kept as they are (success with norm 0); an example never
  * broken comes back unchanged. Minimum-norm: no projection (budget null in `finish`); with `eps`, success
- * also needs ‖δ‖₂ ≤ eps (DESIGN section 4), and xAdv stays the minimum-norm point.
+ * also needs ‖δ‖₂ ≤ eps (docs/design.md §4), and xAdv stays the minimum-norm point.
  *
  * Defaults: 3 steps × 100 iterations, lr 0.1, c₀ 1, κ 0, early abort: at most 300 gradients per example
  * (the reference code's 9 × 10 000 would be ~90 000), 257 on average on mnist-lenet5. Measured there (first
@@ -152,7 +152,7 @@ export class CW implements Attack {
 }
 
 /**
- * Minimum-norm bookkeeping at a budget (DESIGN section 4): success also needs the perturbation to fit the
+ * Minimum-norm bookkeeping at a budget (docs/design.md §4): success also needs the perturbation to fit the
  * budget's ball; xAdv, norms and predictions are left as the attack found them.
  */
 export function fitBudget(r: AttackResult, budget: Budget): AttackResult {

@@ -1,5 +1,5 @@
 // DeepFool (Moosavi-Dezfooli, Fawzi & Frossard 2016): a minimum-norm attack that steps to the nearest
-// linearized class boundary of the logits, L2 (or L∞), with overshoot 0.02 (DESIGN section 4).
+// linearized class boundary of the logits, L2 (or L∞), with overshoot 0.02 (docs/design.md §4).
 import * as ops from '../autodiff/ops.ts';
 import { Tensor } from '../tensor/tensor.ts';
 import { fitBudget } from './cw-l2.ts';

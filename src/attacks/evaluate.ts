@@ -1,4 +1,4 @@
-// The one evaluate step every attack ends with (DESIGN section 4): projection onto the ε-ball and [0, 1],
+// The one evaluate step every attack ends with (docs/design.md §4): projection onto the ε-ball and [0, 1],
 // the final (counted) prediction, success and perturbation norms. Attacks never re-implement any of it.
 import { Tensor } from '../tensor/tensor.ts';
 import type { Target } from './target.ts';

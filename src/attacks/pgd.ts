@@ -10,7 +10,7 @@ import type { Attack, AttackResult } from './types.ts';
 
 export interface PgdOptions {
   norm?: 'linf' | 'l2';
-  /** Radius of the ball (default 0.3 for L∞, 2 for L2: DESIGN's MNIST budgets). */
+  /** Radius of the ball (default 0.3 for L∞, 2 for L2: the design's MNIST budgets). */
   eps?: number;
   /** Step size (default eps/30 for L∞ → 0.01 at eps 0.3; eps/8 for L2). */
   alpha?: number;

@@ -1,4 +1,4 @@
-// The attacks an audit runs, with their budgets (DESIGN section 4 standard budgets) and the table each one
+// The attacks an audit runs, with their budgets (docs/design.md §4 standard budgets) and the table each one
 // belongs to: the paper's era (FGSM, BIM, JSMA on probabilities, C&W-L2) and the adaptive set.
 import { APGD } from '../attacks/apgd.ts';
 import { BIM } from '../attacks/bim.ts';
@@ -29,7 +29,7 @@ export interface Budgets {
   cwLearningRate?: number;
 }
 
-/** MNIST-scale inputs (DESIGN section 4): L∞ 0.3 (PGD 40 × 0.01), L2 2, Square 5000, HSJA 5000 queries. */
+/** MNIST-scale inputs (docs/design.md §4): L∞ 0.3 (PGD 40 × 0.01), L2 2, Square 5000, HSJA 5000 queries. */
 export const MNIST_BUDGETS: Budgets = { linf: 0.3, l2: 2, pgdSteps: 40, pgdAlpha: 0.01, squareQueries: 5000, hsjQueries: 5000 };
 /**
  * CIFAR-10: L∞ 8/255 (PGD 10 × 2/255), L2 0.5, C&W at lr 0.01 (the reference code's): on the dense cifar10-cnn,

@@ -1,4 +1,4 @@
-// The configurations an audit compares (DESIGN section 5): the dense model, its hashed counterpart, and the
+// The configurations an audit compares (docs/design.md §5): the dense model, its hashed counterpart, and the
 // hashed model under each gradient-inhibition stage, all as DefendedModels so attacks see what a client sees.
 import { DefendedModel } from '../defense/defended-model.ts';
 import type { DefenseSpec, GiStage } from '../defense/defense-spec.ts';
@@ -12,7 +12,7 @@ export interface AuditConfiguration {
 }
 
 /**
- * The GI stages the audit applies, at DESIGN section 1.2's defaults: scale α 100; random α ∈ [50, 150] with 5%
+ * The GI stages the audit applies, at docs/design.md §1.2's defaults: scale α 100; random α ∈ [50, 150] with 5%
  * last-layer noise; magnitude at `magnitudeEps`, which the audit calibrates per model (the largest ε whose clean
  * accuracy stays within 0.3 pp, src/defense/magnitude-calibration.ts).
  */

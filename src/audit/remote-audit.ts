@@ -1,4 +1,4 @@
-// The black-box audit of a running server (DESIGN sections 4–6): Square L∞ on the scores it reveals, or
+// The black-box audit of a running server (docs/design.md §4–§6): Square L∞ on the scores it reveals, or
 // HopSkipJump L∞ from labels alone, through an HttpOracle, so every query is a real, budgeted request.
 // Budgets end it early with a partial report, never a crash.
 import { HopSkipJump } from '../attacks/hopskipjump.ts';
@@ -121,7 +121,7 @@ export async function runRemoteAudit(input: RemoteAuditInput): Promise<RemoteAud
     const correct = done.map((d) => cleanCorrect[d.i]);
     const name = plan.make(input.seed).name;
     for (const e of plan.at) {
-      // Minimum-norm results count at ε only when they fit its ball (DESIGN section 4); Square's always do.
+      // Minimum-norm results count at ε only when they fit its ball (docs/design.md §4); Square's always do.
       const within = done.map((d) => fits(d.r.norms.linf[d.k], e));
       const hit = (pick: 'majority' | 'any' | 'single') => done.map((d, j) => d.v[pick] && within[j]);
       const majority = hit('majority');

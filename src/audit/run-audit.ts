@@ -1,4 +1,4 @@
-// Runs the audit (DESIGN section 5): every configuration × every attack of the suite on a seeded test
+// Runs the audit (docs/design.md §5): every configuration × every attack of the suite on a seeded test
 // subset, verdicts by majority of 10 fresh queries for randomized models, the paper table, the adaptive
 // per-example worst case, and the gradient-masking checks with their evidence.
 import * as ops from '../autodiff/ops.ts';
@@ -87,7 +87,7 @@ export async function runAudit(input: AuditInput): Promise<AuditReport> {
   const { x: xq, y: yq } = gatherBatch(input.test, indices, 0, nq);
   const labels = Array.from(y.data, Math.round);
   // Magnitude GI's ε: the largest grid value keeping the hashed model's clean accuracy on the test split within
-  // 0.3 pp (DESIGN 1.2); the sweep goes into the report as the evidence for what that ε can and cannot do.
+  // 0.3 pp (docs/design.md §1.2); the sweep goes into the report as the evidence for what that ε can and cannot do.
   const h = input.hashed.model;
   const wanted = input.configurations;
   const unknown = wanted?.filter((name) => !CONFIGURATION_NAMES.includes(name));
@@ -168,7 +168,7 @@ export async function runAudit(input: AuditInput): Promise<AuditReport> {
     };
   }
 
-  /** DESIGN section 5's gradient-masking checks (Carlini et al. 2019; AutoAttack's flags), each with its evidence. */
+  /** docs/design.md §5's gradient-masking checks (Carlini et al. 2019; AutoAttack's flags), each with its evidence. */
   async function maskingChecks(m: DefendedModel, attacks: AttackSummary[], zeroShare: number, randomized: boolean, tag: string): Promise<Check[]> {
     const get = (id: string) => attacks.find((a) => a.id === id);
     const checks: Check[] = [];

@@ -164,7 +164,7 @@ const otherOps: OpDef[] = [
     name: 'hashedWeight',
     // The virtual weight of a HashedNets layer, reshaped to the layer's weight shape (dense or conv).
     forward: (b, [w], { table, shape }: { table: HashIndex; shape: number[] }) => b.hashGather(w, table).reshape(shape),
-    // dL/dw[k] = Σ_{bucket(e)=k} sign(e) · dL/dV[e]: the scatter-add of DESIGN section 1.1.
+    // dL/dw[k] = Σ_{bucket(e)=k} sign(e) · dL/dV[e]: the scatter-add of docs/design.md §1.1.
     backward: ({ b, dy, attrs: { table } }: BackwardArgs<{ table: HashIndex; shape: number[] }>) => [b.hashScatter(dy, table)],
   },
   {

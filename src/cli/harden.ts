@@ -18,7 +18,7 @@ import { guardModelDir } from './output-guard.ts';
 export const hardenUsage = `usage: bun run harden -- --model models/NAME --gi STAGE [--gi STAGE ...] --out models/NAME [--seed S] [--backend wasm|reference] [--force]
   STAGE: magnitude:EPS | magnitude:auto[,TOL_PP] | scale:ALPHA | random:MIN,MAX[,NOISE]   (applied in the order given)
   magnitude:auto picks the largest ε of a fixed grid whose clean test accuracy stays within TOL_PP (default 0.3)
-  of the source model's (DESIGN 1.2), and records the sweep.
+  of the source model's (docs/design.md §1.2), and records the sweep.
   --force: replace an --out that already holds a model (without it, that is refused before any work).
   Clean accuracy is scored with request seeds derived from --seed (default 1); eval repeats it exactly.`;
 

@@ -4,7 +4,7 @@ import { basename, join } from 'node:path';
 import { existsSync } from 'node:fs';
 import { loadCheckpoint } from '../io/checkpoint.ts';
 import type { LayerSpec } from '../nn/layer-spec.ts';
-import { DATASET_NAMES, loadDataset, sampleDataset, type DatasetName } from '../data/index.ts';
+import { DATASET_NAMES, inputConvention, loadDataset, sampleDataset, type DatasetName } from '../data/index.ts';
 import { loadModelDir, saveModelDir } from '../io/model-dir.ts';
 import { ARCH_NAMES, architecture, type ArchName } from '../nn/architectures.ts';
 import { parseAugment, type Augment } from '../nn/augment.ts';
@@ -119,7 +119,7 @@ export async function trainCommand(argv: string[]): Promise<void> {
   const manifest = await saveModelDir(out, {
     format: 1,
     name: basename(out),
-    input: { shape: data.train.shape, range: [0, 1] },
+    input: inputConvention(data.train),
     classes: data.train.classes,
     layers,
     defense: null,

@@ -68,7 +68,7 @@ function concat(name: string, batches: Cifar10Batch[], sha256: string): Dataset 
     labels.set(b.labels, at);
     at += b.count;
   }
-  return { name, images, labels, shape: [3, 32, 32], classes: [...CIFAR10_CLASSES], count, sha256 };
+  return { name, images, labels, shape: [3, 32, 32], classes: [...CIFAR10_CLASSES], count, sha256, background: 'any' }; // photos
 }
 
 /**

@@ -100,7 +100,7 @@ export async function loadCifar10Jpeg(options: LoadCifar10JpegOptions): Promise<
   const root = await ensureCifar10Jpeg(options);
   const suffix = options.limit !== undefined ? `[${options.limit}/class]` : '';
   const ds = await loadImageFolder(root, { split: options.split, channels: 3, limit: options.limit, name: `cifar10-jpeg/${options.split}${suffix}` });
-  return { ...ds, sha256: EXPECTED_SHA256 };
+  return { ...ds, sha256: EXPECTED_SHA256, background: 'any' }; // photos
 }
 
 /** Both splits of CIFAR-10 (JPEG); `limit` applies per class to each split. */

@@ -1,6 +1,7 @@
 // The in-memory dataset shape every loader returns: images as one NCHW float32 block in [0,1], labels as bytes;
 // and a seeded subsample of one.
 import { deriveStream, permutation } from '../hash/rng.ts';
+import type { InputBackground, ModelManifest } from '../nn/model-file.ts';
 
 /** One split of a labelled image dataset. */
 export interface Dataset {
@@ -17,6 +18,11 @@ export interface Dataset {
   count: number;
   /** sha256 (hex) of the source files, in a fixed order, for provenance; '' for synthetic data. */
   sha256: string;
+  /**
+   * Background of the images: 'dark' = light strokes on black (MNIST, Fashion-MNIST), 'any' = photos
+   * (CIFAR-10). Absent = 'any'. Models record it in model.json input.background.
+   */
+  background?: InputBackground;
 }
 
 /** Train and test splits of one dataset. */
@@ -39,4 +45,9 @@ export function sampleDataset(ds: Dataset, n: number, seed: number): Dataset {
     labels[i] = ds.labels[src];
   });
   return { ...ds, name: `${ds.name}[${n} sampled]`, images, labels, count: n };
+}
+
+/** The model.json `input` of a model trained on `ds`: its image shape, the [0, 1] range and its background. */
+export function inputConvention(ds: Pick<Dataset, 'shape' | 'background'>): ModelManifest['input'] {
+  return { shape: [...ds.shape], range: [0, 1], background: ds.background ?? 'any' };
 }

@@ -58,6 +58,7 @@ export function loadFashionMnist(options: FashionMnistOptions = {}): Promise<Dat
     dir: fashionMnistDir(options.dir),
     files: FASHION_MNIST_FILES,
     classes: FASHION_MNIST_CLASSES,
+    background: 'dark', // light garments on black
     decode: gunzipFile,
     hint: FASHION_MNIST_INSTALL_HINT,
     verify: options.verify,

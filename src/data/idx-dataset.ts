@@ -1,6 +1,7 @@
 // The shared loader behind MNIST and Fashion-MNIST: four IDX files (train/test × images/labels), read and
 // checksum-verified first, then parsed into two Datasets with one provenance hash.
 import type { Dataset, DatasetSplits } from './dataset.ts';
+import type { InputBackground } from '../nn/model-file.ts';
 import { verifyKnownChecksum, combineHashes, sha256Hex } from './checksum.ts';
 import { DatasetError, readDataFiles } from './errors.ts';
 import { parseIdxImages, parseIdxLabels } from './idx.ts';
@@ -14,6 +15,8 @@ export interface IdxDatasetSpec {
   /** Basenames in the fixed order train images, train labels, test images, test labels. */
   files: readonly [string, string, string, string];
   classes: readonly string[];
+  /** Background of the images (see Dataset.background). */
+  background: InputBackground;
   /** Turns raw file bytes into IDX bytes (gunzip for .gz files). */
   decode?: (bytes: Uint8Array, file: string) => Uint8Array;
   /** Appended to "file not found" errors: what to install. */
@@ -37,6 +40,7 @@ function makeSplit(spec: IdxDatasetSpec, split: string, imgBytes: Uint8Array, im
     classes: [...spec.classes],
     count: img.count,
     sha256,
+    background: spec.background,
   };
 }
 

@@ -1,10 +1,12 @@
-// PNG and JPEG decoding to RGBA bytes (pngjs, jpeg-js: pure JS, so Bun, Deno and Node behave the same), with
-// the format sniffed from magic bytes rather than the file name, and RGBA → CHW float conversion.
+// PNG and JPEG decoding to RGBA bytes, sniffed from magic bytes and bounded by the size in the header (checked
+// before any decoder allocates), and RGBA → CHW float conversion, whole or one row at a time.
+import jpeg from 'jpeg-js';
 import { DatasetError } from './errors.ts';
 import { BYTE_TO_UNIT } from './idx.ts';
-import pngjs from 'pngjs';
-import jpeg from 'jpeg-js';
-import { Buffer } from 'node:buffer';
+import { checkImageLimits, DEFAULT_IMAGE_LIMITS, readImageHeader } from './image-header.ts';
+import { decodePng } from './png-decode.ts';
+
+export { sniffImageFormat, type ImageFormat } from './image-header.ts';
 
 /** A decoded image: width × height RGBA bytes, row-major. */
 export interface DecodedImage {
@@ -13,74 +15,74 @@ export interface DecodedImage {
   rgba: Uint8Array;
 }
 
-/** Image formats decodeImage understands. */
-export type ImageFormat = 'png' | 'jpeg';
-
 /** Options of decodeImage. */
 export interface DecodeOptions {
-  /** Refuse images with more pixels than this before decoding them (default 4096×4096): bounds memory. */
+  /** Refuse images with more pixels than this, from the header (default 4,194,304): bounds memory. */
   maxPixels?: number;
+  /** Refuse images wider or taller than this, from the header (default 8192). */
+  maxSide?: number;
 }
 
-const DEFAULT_MAX_PIXELS = 4096 * 4096;
-const PNG_MAGIC = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
+// jpeg-js counts its own allocations: coefficient blocks (≤ 4 bytes per sample per component, 3 components
+// for colour), component lines, output. 32 bytes per allowed pixel covers a 4:4:4 colour JPEG with room.
+const JPEG_BYTES_PER_PIXEL = 32;
 
-/** The format named by the first bytes (PNG signature or JPEG SOI + marker), or null. */
-export function sniffImageFormat(bytes: Uint8Array): ImageFormat | null {
-  if (bytes.length >= 8 && PNG_MAGIC.every((b, i) => bytes[i] === b)) return 'png';
-  if (bytes.length >= 3 && bytes[0] === 0xff && bytes[1] === 0xd8 && bytes[2] === 0xff) return 'jpeg';
-  return null;
-}
-
-function leadingHex(bytes: Uint8Array): string {
-  return Array.from(bytes.subarray(0, 8), (b) => b.toString(16).padStart(2, '0')).join(' ') || '(empty)';
-}
-
-function decodePng(bytes: Uint8Array, name: string, maxPixels: number): DecodedImage {
-  // IHDR is the first chunk: width and height sit big-endian at offsets 16 and 20. Check them before
-  // inflating so a tiny file cannot ask for gigabytes.
-  if (bytes.length >= 24) {
-    const v = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-    const w = v.getUint32(16, false), h = v.getUint32(20, false);
-    if (w * h > maxPixels) throw new DatasetError(name, `PNG is ${w}×${h}, more than the ${maxPixels}-pixel limit`);
+/**
+ * Decodes PNG or JPEG bytes to RGBA, picking the decoder by magic bytes. Width and height are read from the
+ * header first: an image over a limit is an ImageLimitError (a DatasetError) before anything is decoded.
+ * `name` (a path or a label such as 'request body') starts every error message.
+ */
+export function decodeImage(bytes: Uint8Array, name: string, options: DecodeOptions = {}): DecodedImage {
+  const limits = { maxPixels: options.maxPixels ?? DEFAULT_IMAGE_LIMITS.maxPixels, maxSide: options.maxSide ?? DEFAULT_IMAGE_LIMITS.maxSide };
+  const header = readImageHeader(bytes, name);
+  checkImageLimits(header, limits, name);
+  if (header.format === 'png') {
+    try {
+      return decodePng(bytes, { ...limits, name });
+    } catch (err) {
+      if (err instanceof DatasetError) throw err;
+      throw new DatasetError(name, `cannot decode PNG: ${(err as Error).message}`, { cause: err });
+    }
   }
+  let img: { width: number; height: number; data: Uint8Array };
   try {
-    // pngjs normalises every colour type and bit depth to 8-bit RGBA (16-bit is rescaled).
-    const png = pngjs.PNG.sync.read(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
-    const rgba = new Uint8Array(png.data.buffer, png.data.byteOffset, png.data.byteLength);
-    if (rgba.length !== png.width * png.height * 4) throw new Error(`decoded ${rgba.length} bytes for ${png.width}×${png.height} RGBA`);
-    return { width: png.width, height: png.height, rgba };
-  } catch (err) {
-    throw new DatasetError(name, `cannot decode PNG: ${(err as Error).message}`, { cause: err });
-  }
-}
-
-function decodeJpeg(bytes: Uint8Array, name: string, maxPixels: number): DecodedImage {
-  try {
-    const img = jpeg.decode(bytes, {
+    img = jpeg.decode(bytes, {
       useTArray: true,
       formatAsRGBA: true,
       // Strict: a damaged dataset file should fail loudly, not decode to grey blocks.
       tolerantDecoding: false,
-      maxResolutionInMP: maxPixels / 1e6,
-      maxMemoryUsageInMB: 512,
+      maxResolutionInMP: limits.maxPixels / 1e6,
+      maxMemoryUsageInMB: Math.ceil((limits.maxPixels * JPEG_BYTES_PER_PIXEL) / 2 ** 20) + 16,
     });
-    return { width: img.width, height: img.height, rgba: img.data };
   } catch (err) {
     throw new DatasetError(name, `cannot decode JPEG: ${(err as Error).message}`, { cause: err });
   }
+  // jpeg-js sizes its output from the frame it decodes: one that disagrees with the SOF admitted above is refused.
+  if (img.width !== header.width || img.height !== header.height) {
+    throw new DatasetError(name, `cannot decode JPEG: decoded ${img.width}×${img.height}, but its SOF header says ${header.width}×${header.height}`);
+  }
+  return { width: img.width, height: img.height, rgba: img.data };
 }
 
 /**
- * Decodes PNG or JPEG bytes to RGBA, picking the decoder by magic bytes. `name` (a path or a label such as
- * 'request body') appears in every error: unknown format, corrupt data, or too many pixels.
+ * Row y of an RGBA image as planar floats: `out[c · width + x]`, the same values toChannels gives. With
+ * `invert`, each byte b is read as 255 − b, so the result is exactly the image's negative (v → 1 − v).
  */
-export function decodeImage(bytes: Uint8Array, name: string, options: DecodeOptions = {}): DecodedImage {
-  const maxPixels = options.maxPixels ?? DEFAULT_MAX_PIXELS;
-  const format = sniffImageFormat(bytes);
-  if (format === 'png') return decodePng(bytes, name, maxPixels);
-  if (format === 'jpeg') return decodeJpeg(bytes, name, maxPixels);
-  throw new DatasetError(name, `not a PNG or JPEG image (first bytes: ${leadingHex(bytes)})`);
+export function channelsRow(rgba: Uint8Array, width: number, y: number, channels: 1 | 3, out: Float32Array, invert = false): void {
+  const base = 4 * y * width, flip = invert ? 255 : 0;
+  if (channels === 3) {
+    for (let x = 0; x < width; x++) {
+      const o = base + 4 * x;
+      out[x] = BYTE_TO_UNIT[flip ^ rgba[o]];
+      out[width + x] = BYTE_TO_UNIT[flip ^ rgba[o + 1]];
+      out[2 * width + x] = BYTE_TO_UNIT[flip ^ rgba[o + 2]];
+    }
+  } else {
+    for (let x = 0; x < width; x++) {
+      const o = base + 4 * x;
+      out[x] = (299 * (flip ^ rgba[o]) + 587 * (flip ^ rgba[o + 1]) + 114 * (flip ^ rgba[o + 2])) / 255000;
+    }
+  }
 }
 
 /**
@@ -92,16 +94,10 @@ export function toChannels(rgba: Uint8Array, width: number, height: number, chan
   const n = width * height;
   if (rgba.length !== n * 4) throw new RangeError(`toChannels: ${rgba.length} bytes is not ${width}×${height} RGBA`);
   const out = new Float32Array(channels * n);
-  if (channels === 3) {
-    for (let i = 0; i < n; i++) {
-      out[i] = BYTE_TO_UNIT[rgba[4 * i]];
-      out[n + i] = BYTE_TO_UNIT[rgba[4 * i + 1]];
-      out[2 * n + i] = BYTE_TO_UNIT[rgba[4 * i + 2]];
-    }
-  } else {
-    for (let i = 0; i < n; i++) {
-      out[i] = (299 * rgba[4 * i] + 587 * rgba[4 * i + 1] + 114 * rgba[4 * i + 2]) / 255000;
-    }
+  const row = new Float32Array(channels * width);
+  for (let y = 0; y < height; y++) {
+    channelsRow(rgba, width, y, channels, row);
+    for (let c = 0; c < channels; c++) out.set(row.subarray(c * width, (c + 1) * width), c * n + y * width);
   }
   return out;
 }

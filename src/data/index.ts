@@ -1,5 +1,5 @@
-// Public door of src/data: the Dataset type, every loader, image decoding and resizing, batching, and
-// loadDataset(name) for the CLI.
+// Public door of src/data: the Dataset type, every loader, bounded image decoding (header limits, PNG, inflate),
+// polarity and resizing, batching, and loadDataset(name) for the CLI.
 import type { DatasetSplits } from './dataset.ts';
 import { loadMnist } from './mnist.ts';
 import { loadFashionMnist } from './fashion-mnist.ts';
@@ -8,7 +8,7 @@ import { loadCifar10JpegSplits } from './cifar10-jpeg.ts';
 import { syntheticDataset } from './synthetic.ts';
 
 export type { Dataset, DatasetSplits } from './dataset.ts';
-export { sampleDataset } from './dataset.ts';
+export { sampleDataset, inputConvention } from './dataset.ts';
 export { DatasetError, readDataFile, readDataFiles } from './errors.ts';
 export { sha256Hex, verifyKnownChecksum, combineHashes, KNOWN_CHECKSUMS } from './checksum.ts';
 export { parseIdx, parseIdxImages, parseIdxLabels, type IdxTensor, type IdxImages } from './idx.ts';
@@ -18,8 +18,15 @@ export {
   FASHION_MNIST_INSTALL_HINT, type FashionMnistOptions,
 } from './fashion-mnist.ts';
 export { loadCifar10Binary, parseCifar10Batch, CIFAR10_CLASSES, type Cifar10BinaryOptions, type Cifar10Batch } from './cifar10-binary.ts';
-export { decodeImage, toChannels, sniffImageFormat, type DecodedImage, type DecodeOptions, type ImageFormat } from './image-decode.ts';
-export { resizeCHW, type ResizeMode } from './resize.ts';
+export { decodeImage, toChannels, channelsRow, sniffImageFormat, type DecodedImage, type DecodeOptions, type ImageFormat } from './image-decode.ts';
+export {
+  readImageHeader, checkImageLimits, ImageLimitError, DEFAULT_IMAGE_LIMITS, type ImageHeader, type ImageLimits,
+} from './image-header.ts';
+export { decodePng, PngError, type PngDecodeOptions } from './png-decode.ts';
+export { zlibInflateInto, inflateRawInto, adler32, InflateError, InflateOverflowError } from './inflate.ts';
+export { crc32 } from './crc32.ts';
+export { borderMean, shouldInvert } from './polarity.ts';
+export { resizeCHW, RowResizer, defaultResizeMode, type ResizeMode } from './resize.ts';
 export { loadImageFolder, type ImageFolderOptions } from './image-folder.ts';
 export { readTar, type TarEntry } from './tar.ts';
 export {

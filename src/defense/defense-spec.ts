@@ -1,5 +1,5 @@
 // The serializable DefenseSpec (model.json `defense`): the gradient-inhibition stages applied to a trained
-// classifier (DESIGN section 1). `magnitude` and `scale` are edits already baked into the stored weights;
+// classifier (docs/design.md §1). `magnitude` and `scale` are edits already baked into the stored weights;
 // `random` is applied at query time from a per-request seed.
 import { z } from 'zod';
 

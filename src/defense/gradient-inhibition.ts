@@ -1,4 +1,4 @@
-// Retraining-free gradient inhibition (Liu & Wen, DESIGN section 1.2) as real edits of a trained model's
+// Retraining-free gradient inhibition (Liu & Wen, docs/design.md §1.2) as real edits of a trained model's
 // parameters: `magnitude` and `scale` return new weights; `random` draws its per-query logit scales and
 // last-layer weight noise from the counter RNG, so a request seed fixes every number on any backend.
 import { deriveStream, normal, uniform } from '../hash/rng.ts';

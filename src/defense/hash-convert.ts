@@ -1,4 +1,4 @@
-// Dense → hashed conversion (DESIGN section 1.1): the least-squares projection of a trained dense weight
+// Dense → hashed conversion (docs/design.md §1.1): the least-squares projection of a trained dense weight
 // onto the HashedNets buckets, w[k] = mean over bucket k of sign·V, then optional fine-tuning by the trainer.
 import { hashTable } from '../hash/hashed-nets.ts';
 import { isWeighted, virtualWeightShape, type LayerSpec } from '../nn/layer-spec.ts';

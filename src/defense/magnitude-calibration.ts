@@ -1,4 +1,4 @@
-// The default ε of magnitude gradient inhibition (DESIGN 1.2): the largest on a fixed grid whose clean accuracy
+// The default ε of magnitude gradient inhibition (docs/design.md §1.2): the largest on a fixed grid whose clean accuracy
 // stays within a tolerance of the unedited model's on the given rows, with the whole sweep kept as evidence of
 // how far the edit gets before the accuracy bound stops it.
 import { Sequential } from '../nn/sequential.ts';

@@ -1,4 +1,4 @@
-// HashedNets indexing (Chen et al., ICML 2015, arXiv 1504.04788; DESIGN section 3): which of the K real
+// HashedNets indexing (Chen et al., ICML 2015, arXiv 1504.04788; docs/design.md §3): which of the K real
 // weights, and with which sign, each entry of a layer's full-size virtual weight matrix reads.
 import { xxh32 } from './xxh32.ts';
 

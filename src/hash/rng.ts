@@ -1,4 +1,4 @@
-// Counter-based RNG (DESIGN section 3): every draw is a pure function of (stream, counter), so results are
+// Counter-based RNG (docs/design.md §3): every draw is a pure function of (stream, counter), so results are
 // reproducible, order-independent, and identical on the CPU and in WGSL.
 import { xxh32 } from './xxh32.ts';
 

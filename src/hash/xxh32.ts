@@ -1,4 +1,4 @@
-// xxHash32 of two u32 words (the 8 little-endian bytes of a then b), exactly as DESIGN section 3.
+// xxHash32 of two u32 words (the 8 little-endian bytes of a then b), exactly as docs/design.md §3.
 // Used for HashedNets bucket/sign indexing and for the counter RNG; WGSL mirrors it bit for bit.
 
 const P2 = 0x85ebca77;

@@ -1,4 +1,4 @@
-// A model directory on disk: model.json + weights.safetensors (DESIGN §3), written atomically and verified
+// A model directory on disk: model.json + weights.safetensors (docs/design.md §3), written atomically and verified
 // on load. The format logic is pure and lives in src/nn/model-file.ts.
 import { join } from 'node:path';
 import type { Tensor } from '../tensor/tensor.ts';

@@ -3,7 +3,7 @@ import { Tensor } from '../tensor/tensor.ts';
 
 /**
  * What training and evaluation need of a dataset. Declared here, structurally, so nn does not import data
- * (data sits below nn in DESIGN's dependency order); data's Dataset satisfies it.
+ * (data sits below nn in the design's dependency order); data's Dataset satisfies it.
  */
 export interface ImageSet {
   images: Float32Array;

@@ -13,7 +13,7 @@ export type Conv2dSpec = {
   weight: string;
   bias: string;
 };
-/** HashedNets parameters of a layer: K real weights and the per-layer hash seed (DESIGN section 3). */
+/** HashedNets parameters of a layer: K real weights and the per-layer hash seed (docs/design.md §3). */
 export type HashParams = { buckets: number; seed: number };
 /** A dense layer whose [outDim][inDim] virtual weight reads `hash.buckets` real weights (tensor shape [K]). */
 export type HashedDenseSpec = Omit<DenseSpec, 'type'> & { type: 'hashed-dense'; hash: HashParams };

@@ -14,12 +14,22 @@ export { ModelFileError } from './safetensors.ts';
 export const MANIFEST_FILE = 'model.json';
 export const WEIGHTS_FILE = 'weights.safetensors';
 
+/**
+ * The background a model's training images have: 'dark' (light strokes on black, as MNIST), 'light' (dark
+ * strokes on white) or 'any' (photos, CIFAR). Servers use it to flip an upload of the opposite polarity.
+ */
+export const INPUT_BACKGROUNDS = ['dark', 'light', 'any'] as const;
+export type InputBackground = (typeof INPUT_BACKGROUNDS)[number];
+
 /** The parsed contents of model.json. `provenance` and `metrics` may carry extra keys, kept on round trip. */
 export type ModelManifest = {
   format: 1;
   name: string;
-  /** One image, NCHW without the batch: [C, H, W], values in [0, 1]. */
-  input: { shape: [number, number, number]; range: [0, 1] };
+  /**
+   * One image, NCHW without the batch: [C, H, W], values in [0, 1], and the background of the training
+   * images (absent in older files: read it with inputBackground, which says 'any').
+   */
+  input: { shape: [number, number, number]; range: [0, 1]; background?: InputBackground };
   /** Class names; index = label = logit position. */
   classes: string[];
   layers: LayerSpec[];
@@ -87,6 +97,7 @@ const manifestSchema = z.strictObject({
   input: z.strictObject({
     shape: z.tuple([posInt, posInt, posInt], { error: 'expected [C, H, W] positive integers' }),
     range: z.tuple([z.literal(0), z.literal(1)], { error: 'expected [0, 1]' }),
+    background: z.enum(INPUT_BACKGROUNDS, { error: `expected one of ${INPUT_BACKGROUNDS.map((b) => `'${b}'`).join(', ')}` }).optional(),
   }),
   classes: z.array(text).min(1, { error: 'expected at least one class name' }),
   layers: z.array(layerSchema).min(1, { error: 'expected at least one layer' }),
@@ -103,6 +114,11 @@ const manifestSchema = z.strictObject({
   }),
   weights: z.strictObject({ file: z.literal(WEIGHTS_FILE, { error: `expected "${WEIGHTS_FILE}"` }), sha256: hex64 }),
 }) satisfies z.ZodType<ModelManifest>;
+
+/** The input background of a manifest; files written before the field existed count as 'any'. */
+export function inputBackground(manifest: Pick<ModelManifest, 'input'>): InputBackground {
+  return manifest.input.background ?? 'any';
+}
 
 /**
  * Validates parsed model.json. Errors name `file` and the JSON path of the first bad field, e.g.

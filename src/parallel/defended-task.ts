@@ -1,12 +1,15 @@
 // The worker task behind serving: one request's defended logits (random GI drawn from its request seed), from
-// tensor rows or from one encoded PNG/JPEG decoded and resized here, so the server's request thread never
-// computes. Client-caused failures (a corrupt or oversized image) come back as data, not as worker errors.
+// tensor rows or from one encoded PNG/JPEG decoded, polarity-matched and resized here, so the server's request
+// thread never computes. Client-caused failures (a corrupt or oversized image) come back as data, not as errors.
 import { noGrad } from '../autodiff/grad.ts';
 import { getBackend } from '../backend/index.ts';
-import { decodeImage, toChannels } from '../data/image-decode.ts';
-import { resizeCHW } from '../data/resize.ts';
+import { channelsRow, decodeImage } from '../data/image-decode.ts';
+import { ImageLimitError, type ImageLimits } from '../data/image-header.ts';
+import { borderMean, shouldInvert } from '../data/polarity.ts';
+import { RowResizer, type ResizeMode } from '../data/resize.ts';
 import { DefendedModel } from '../defense/defended-model.ts';
 import type { GiStage } from '../defense/defense-spec.ts';
+import type { InputBackground } from '../nn/model-file.ts';
 import type { Sequential } from '../nn/sequential.ts';
 import { Tensor } from '../tensor/tensor.ts';
 
@@ -16,10 +19,27 @@ export interface RandomDraw {
   seed: number;
 }
 
-/** What one request sends: N rows of the model's input shape, or one encoded image. */
+/**
+ * What one request sends: N rows of the model's input shape, or one encoded image with the server's size
+ * limits (checked from its header before decoding) and the model's input background (default 'any').
+ */
 export type DefendedInput =
   | { x: Float32Array; n: number }
-  | { image: Uint8Array; maxPixels: number };
+  | { image: Uint8Array; maxPixels: number; maxSide: number; background?: InputBackground };
+
+/** What was done to an uploaded image before inference; :classify answers carry it. */
+export interface ImagePreprocessing {
+  /** Source [height, width] → model [H, W], and the filter ('none' when the sizes are equal). */
+  resized: { from: [number, number]; to: [number, number]; mode: ResizeMode | 'none' };
+  /** Model channels: 1 = BT.601 luma, 3 = RGB. Alpha is dropped. */
+  channels: 1 | 3;
+  /** The model's input background (model.json input.background). */
+  background: InputBackground;
+  /** Mean luma of the image's 1-pixel border, in [0, 1] (4 decimals). */
+  borderMean: number;
+  /** True when the image was inverted (v → 1 − v) to match the background. */
+  inverted: boolean;
+}
 
 export interface DefendedTask {
   kind: 'defendedForward';
@@ -29,16 +49,35 @@ export interface DefendedTask {
 }
 
 export type DefendedResult =
-  | { kind: 'defendedForward'; logits: Float32Array; n: number; backend: string }
+  | { kind: 'defendedForward'; logits: Float32Array; n: number; backend: string; preprocessing?: ImagePreprocessing }
   /** The input was the client's fault: the server answers `status` with `error`. */
   | { kind: 'defendedForward'; clientError: string; status: 400 | 413 };
 
-/** Decodes an image and converts it to the model's [C, H, W] in [0, 1] (C must be 1 or 3). */
-export function imageToInput(bytes: Uint8Array, inputShape: readonly number[], maxPixels: number): Float32Array {
+/**
+ * Decodes an image and converts it to the model's [C, H, W] in [0, 1] (C must be 1 or 3): size limits from the
+ * header, then polarity (inverted when its border contradicts `background`), channels and resize streamed one
+ * row at a time, so only the decoded RGBA (bounded by maxPixels) and the output are ever whole in memory.
+ */
+export function imageToInput(bytes: Uint8Array, inputShape: readonly number[], limits: ImageLimits, background: InputBackground = 'any'): { x: Float32Array; preprocessing: ImagePreprocessing } {
   const [c, h, w] = inputShape;
   if (inputShape.length !== 3 || (c !== 1 && c !== 3)) throw new RangeError(`model input [${inputShape.join(', ')}] is not an image of 1 or 3 channels`);
-  const img = decodeImage(bytes, 'request body', { maxPixels });
-  return resizeCHW(toChannels(img.rgba, img.width, img.height, c), c, img.height, img.width, h, w);
+  const img = decodeImage(bytes, 'request body', limits);
+  const mean = borderMean(img.rgba, img.width, img.height);
+  const inverted = shouldInvert(background, mean);
+  const resizer = new RowResizer(c, img.height, img.width, h, w);
+  const row = new Float32Array(c * img.width);
+  for (let y = 0; y < img.height; y++) {
+    channelsRow(img.rgba, img.width, y, c, row, inverted);
+    resizer.push(row);
+  }
+  const same = img.height === h && img.width === w;
+  return {
+    x: resizer.finish(),
+    preprocessing: {
+      resized: { from: [img.height, img.width], to: [h, w], mode: same ? 'none' : resizer.mode },
+      channels: c, background, borderMean: Math.round(mean * 1e4) / 1e4, inverted,
+    },
+  };
 }
 
 /**
@@ -46,19 +85,18 @@ export function imageToInput(bytes: Uint8Array, inputShape: readonly number[], m
  * count rows from 0 and its weight noise is drawn once per request, exactly as DefendedModel.forward does.
  */
 export function runDefended(network: Sequential, input: DefendedInput, random: RandomDraw | null): DefendedResult {
-  let x: Float32Array, n: number;
+  let x: Float32Array, n: number, preprocessing: ImagePreprocessing | undefined;
   if ('image' in input) {
     try {
-      x = imageToInput(input.image, network.inputShape, input.maxPixels);
+      ({ x, preprocessing } = imageToInput(input.image, network.inputShape, { maxPixels: input.maxPixels, maxSide: input.maxSide }, input.background));
     } catch (e) {
-      const message = (e as Error).message;
-      // The decoder refuses big images from their header, before inflating them: that is 413, not 400.
-      return { kind: 'defendedForward', clientError: message, status: /pixel limit|limit exceeded/.test(message) ? 413 : 400 };
+      // An image over a size limit is refused from its header, before decoding: 413. Anything else is 400.
+      return { kind: 'defendedForward', clientError: (e as Error).message, status: e instanceof ImageLimitError ? 413 : 400 };
     }
     n = 1;
   } else ({ x, n } = input);
   const spec = random ? { stages: [random.stage], source: { name: '', weightsSha256: '', hashed: false } } : null;
   const model = new DefendedModel(network, spec);
   const logits = noGrad(() => model.forward(new Tensor([n, ...network.inputShape], x), random?.seed));
-  return { kind: 'defendedForward', logits: Float32Array.from(logits.data), n, backend: getBackend().name };
+  return { kind: 'defendedForward', logits: Float32Array.from(logits.data), n, backend: getBackend().name, ...(preprocessing ? { preprocessing } : {}) };
 }

@@ -1,4 +1,4 @@
-// createApp(options): the Hono app of the inference server (DESIGN section 6), without listening. Wires the
+// createApp(options): the Hono app of the inference server (docs/design.md §6), without listening. Wires the
 // model registry, executor, scheduler, budgets and metrics into the feature routes and maps every error to
 // {"error": "..."}: HttpError keeps its status; anything else is a server fault, answered 500 without detail.
 import { Hono } from 'hono';

@@ -5,7 +5,7 @@ import type { LoadedModel } from '../nn/model.ts';
 import type { ApiKeys, QueryBudget } from './budget/index.ts';
 import { clientAddress, clientIdentity } from './budget/index.ts';
 import { HttpError } from './errors.ts';
-import type { DefendedInput, InferenceExecutor } from './executor.ts';
+import type { DefendedInput, DefendedResult, InferenceExecutor } from './executor.ts';
 import type { Metrics } from './metrics/series.ts';
 import type { ModelRegistry, ServedModel } from './registry.ts';
 import type { Budgets, Limits } from './options.ts';
@@ -39,7 +39,9 @@ export interface ServeContext {
  * runs it on the executor under the deadline (503), and returns the logits [n, classes]. A request that
  * gets no answer (shed, deadline, bad image) is refunded, so only answered queries are counted.
  */
-export async function infer(ctx: ServeContext, c: Context<ServeEnv>, model: ServedModel & { loaded: LoadedModel }, input: DefendedInput, n: number): Promise<Float32Array> {
+export async function infer(ctx: ServeContext, c: Context<ServeEnv>, model: ServedModel & { loaded: LoadedModel }, input: DefendedInput, n: number,
+  // Sees the worker's whole answer (:classify reports the image preprocessing from it).
+  onAnswer?: (answer: Extract<DefendedResult, { logits: Float32Array }>) => void): Promise<Float32Array> {
   if (ctx.auditGate) {
     try {
       await ctx.auditGate.assertAudited(model);
@@ -68,6 +70,7 @@ export async function infer(ctx: ServeContext, c: Context<ServeEnv>, model: Serv
     const r = await ctx.scheduler.submit(() => ctx.executor.run(network, input, random), ctx.limits.deadlineMs);
     if ('clientError' in r) throw new HttpError(r.status, r.clientError);
     ctx.metrics.inferred(model.name, n);
+    onAnswer?.(r);
     return r.logits;
   } catch (e) {
     await refund?.();

@@ -1,6 +1,6 @@
 // Minimum-norm attacks C&W-L2 and DeepFool on the undefended mnist-lenet5 (500 seeded test images): unbounded
 // they break every example, their median L2 norms are reported, and at a budget only the perturbations that
-// fit it count (DESIGN section 4). Deterministic: a rerun on a sub-batch gives the same rows bit for bit.
+// fit it count (docs/design.md §4). Deterministic: a rerun on a sub-batch gives the same rows bit for bit.
 import { beforeAll, describe, expect, test } from 'bun:test';
 import { CW } from '../../src/attacks/cw-l2.ts';
 import { DeepFool } from '../../src/attacks/deepfool.ts';

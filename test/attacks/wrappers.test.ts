@@ -90,7 +90,7 @@ class RandomizedLogits implements Differentiable {
   }
 }
 
-/** DESIGN 5's verdict against a randomized model: success when most of 10 fresh queries misclassify. */
+/** docs/design.md §5's verdict against a randomized model: success when most of 10 fresh queries misclassify. */
 async function majorityOf10(m: Differentiable, r: AttackResult): Promise<number> {
   const oracle = new LabelOracle(m);
   const wrong = labels.map(() => 0);

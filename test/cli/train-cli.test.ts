@@ -27,6 +27,7 @@ describe('train CLI', () => {
     expect(m.provenance.command).toBe(`bun run train -- ${[...common, '--out', out, '--checkpoint', join(dir, 'full.ckpt')].join(' ')}`);
     expect(m.metrics.testCount).toBe(200);
     expect(m.metrics.testAccuracy).toBeGreaterThan(0.9);
+    expect(m.input).toEqual({ shape: [1, 28, 28], range: [0, 1], background: 'any' }); // the dataset's convention, recorded
     const ev = run(['eval', '--model', out]);
     expect(ev.code).toBe(0);
     expect(JSON.parse(ev.out).testAccuracy).toBe(m.metrics.testAccuracy);

@@ -1,6 +1,7 @@
-// PNG/JPEG decoding (sniffed by magic bytes), RGBA → CHW conversion and the error cases.
+// PNG/JPEG decoding (sniffed by magic bytes, sized from the header first), RGBA → CHW conversion (whole and
+// per row) and the error cases.
 import { test, expect, describe } from 'bun:test';
-import { decodeImage, toChannels, sniffImageFormat, DatasetError } from '../../src/data/index.ts';
+import { decodeImage, toChannels, channelsRow, sniffImageFormat, DatasetError, ImageLimitError } from '../../src/data/index.ts';
 import { rgbaImage, encodePng, encodeJpeg } from './helpers.ts';
 
 const W = 6, H = 4;
@@ -74,7 +75,47 @@ describe('decodeImage', () => {
 
   test('pixel limit is enforced before decoding', () => {
     expect(errorOf(() => decodeImage(encodePng(color, W, H), 'big.png', { maxPixels: 10 })).message).toContain('more than the 10-pixel limit');
-    expect(errorOf(() => decodeImage(encodeJpeg(color, W, H), 'big.jpg', { maxPixels: 10 })).message).toContain('big.jpg: cannot decode JPEG');
+    // Refused from the SOF header (an ImageLimitError), not by jpeg-js while decoding.
+    const jpg = errorOf(() => decodeImage(encodeJpeg(color, W, H), 'big.jpg', { maxPixels: 10 }));
+    expect(jpg).toBeInstanceOf(ImageLimitError);
+    expect(jpg.message).toBe('big.jpg: JPEG is 6×4, more than the 10-pixel limit');
+  });
+
+  test('side limit and zero size, from the header, for both formats', () => {
+    for (const [bytes, fmt] of [[encodePng(color, W, H), 'PNG'], [encodeJpeg(color, W, H), 'JPEG']] as const) {
+      const e = errorOf(() => decodeImage(bytes, 'x', { maxSide: 5 }));
+      expect(e).toBeInstanceOf(ImageLimitError);
+      expect(e.message).toBe(`x: ${fmt} is 6×4, wider than the 5-pixel side limit`);
+      expect(decodeImage(bytes, 'x', { maxSide: 6, maxPixels: 24 }).width).toBe(6);
+    }
+    const zero = encodePng(color, W, H).slice();
+    new DataView(zero.buffer).setUint32(16, 0);
+    const e = errorOf(() => decodeImage(zero, 'z.png'));
+    expect(e).not.toBeInstanceOf(ImageLimitError);
+    expect(e.message).toBe('z.png: PNG is 0×4: an image needs at least one pixel');
+  });
+
+  test('a JPEG whose SOF claims 65535×65535 is refused from the header, whatever follows', () => {
+    const sof = [0xff, 0xd8, 0xff, 0xe0, 0, 4, 0, 0, 0xff, 0xc0, 0, 11, 8, 0xff, 0xff, 0xff, 0xff, 1, 1, 0x11, 0];
+    const e = errorOf(() => decodeImage(Uint8Array.from([...sof, 0xff, 0xd9]), 'huge.jpg'));
+    expect(e).toBeInstanceOf(ImageLimitError);
+    expect(e.message).toBe('huge.jpg: JPEG is 65535×65535, more than the 4194304-pixel limit');
+  });
+
+  test('channelsRow gives the rows of toChannels; inverted, exactly the negative image', () => {
+    for (const channels of [1, 3] as const) {
+      const all = toChannels(color, W, H, channels);
+      const negative = toChannels(color.map((v, i) => (i % 4 === 3 ? v : 255 - v)), W, H, channels);
+      const row = new Float32Array(channels * W);
+      for (let y = 0; y < H; y++) {
+        for (const [invert, want] of [[false, all], [true, negative]] as const) {
+          channelsRow(color, W, y, channels, row, invert);
+          for (let c = 0; c < channels; c++) {
+            expect(Array.from(row.subarray(c * W, (c + 1) * W))).toEqual(Array.from(want.subarray(c * W * H + y * W, c * W * H + (y + 1) * W)));
+          }
+        }
+      }
+    }
   });
 
   test('toChannels rejects a wrong buffer size', () => {

@@ -36,7 +36,7 @@ describe('HashedNets indexing', () => {
       expect(hashSign(i, j, seed)).toBe(sign);
     }
   });
-  test('bucket/sign follow the formula of DESIGN section 3', () => {
+  test('bucket/sign follow the formula of docs/design.md §3', () => {
     expect(hashBucket(3, 4, 9, 100)).toBe(refXxh32(3, 4, 9) % 100);
     expect(hashSign(3, 4, 9)).toBe(1 - 2 * (refXxh32(3, 4, (9 ^ 0x2545f491) >>> 0) & 1));
   });

@@ -1,4 +1,4 @@
-// HashedNets layers: forward equals a dense layer with the virtual weight of DESIGN section 3, gradients
+// HashedNets layers: forward equals a dense layer with the virtual weight of docs/design.md §3, gradients
 // pass finite differences, only K real weights are stored, the virtual weight is built once for inference.
 import { describe, expect, test } from 'bun:test';
 import { mkdtempSync } from 'node:fs';

@@ -49,6 +49,7 @@ describe('health and metadata', () => {
     const plain = await (await app.request('/v2/models/plain')).json();
     expect(plain.defense).toBeNull();
     expect(plain.randomized).toBe(false);
+    expect(plain.inputs[0].parameters).toMatchObject({ range: [0, 1], background: 'dark' }); // the input convention
     const withScores = await (await scored.request('/v2/models/plain')).json();
     expect(withScores.outputs).toEqual([{ name: 'labels', datatype: 'INT64', shape: [-1] }, { name: 'probabilities', datatype: 'FP32', shape: [-1, 10] }]);
   });

@@ -1,4 +1,4 @@
-// Backend selection by HASHGUARD_BACKEND (DESIGN section 7): cpu → CPU kernels; auto → webgpu only on a hardware
+// Backend selection by HASHGUARD_BACKEND (docs/design.md §7): cpu → CPU kernels; auto → webgpu only on a hardware
 // adapter; webgpu → webgpu even on a software adapter, and a clear error without any. The webgpu backend's
 // primitives are the CPU ones; describeBackend names the adapter.
 import { afterAll, describe, expect, test } from 'bun:test';

@@ -1,4 +1,4 @@
-// The GPU chain under Deno, whose navigator.gpu (wgpu) is the first acquisition path (DESIGN section 7): the
+// The GPU chain under Deno, whose navigator.gpu (wgpu) is the first acquisition path (docs/design.md §7): the
 // script (chain-deno-script.ts) compares a hashed LeNet-5 forward and backward with the CPU backend. Without
 // an adapter it skips with one line (fails under CI=true), like the Bun parity suites.
 import { expect, test } from 'bun:test';

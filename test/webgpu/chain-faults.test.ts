@@ -1,4 +1,4 @@
-// Device loss under a GPU chain (issue 5 item 5; DESIGN section 7 "handle device.lost"): a device destroyed while
+// Device loss under a GPU chain (issue 5 item 5; docs/design.md §7 "handle device.lost"): a device destroyed while
 // a forward or backward is in flight never hangs; Sequential reruns the call on the CPU path, and the backend
 // rebuilds its device for later calls. Each test has its own device (destroyed on purpose).
 import { afterAll, describe, expect, test } from 'bun:test';

@@ -1,4 +1,4 @@
-// Device acquisition policy (DESIGN section 7): HASHGUARD_BACKEND, software adapters refused unless allowed,
+// Device acquisition policy (docs/design.md §7): HASHGUARD_BACKEND, software adapters refused unless allowed,
 // Dawn's null backend never used as a compute device. Stub GPUs pin the policy on any machine; the real
 // adapter checks follow the parity suite's rule (skip with one line without one; fail under CI=true).
 /// <reference types="@webgpu/types" />

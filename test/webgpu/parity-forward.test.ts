@@ -96,7 +96,7 @@ describe('webgpu parity: forward kernels', () => {
         const b = randomTensor([p.outChannels], -1, 1, 'f32');
         for (const seed of SEEDS) {
           const out = await run('hashed-conv2d', { ...p, buckets, seed }, { x: f32(x), weight: f32(w), bias: f32(b) });
-          // DESIGN section 3: i = o, j = (ci·k + ky)·k + kx, i.e. the row-major [oc, ic·k·k] table reshaped.
+          // docs/design.md §3: i = o, j = (ci·k + ky)·k + kx, i.e. the row-major [oc, ic·k·k] table reshaped.
           const V = referenceBackend.hashGather(w, hashTable(p.outChannels, cols, seed, buckets)).reshape([p.outChannels, p.inChannels, p.kernelSize, p.kernelSize]);
           const want = referenceBackend.biasAdd(referenceBackend.conv2d(x, V, p), b);
           expectClose(`hashed-conv2d [${c}] seed=${seed}`, out.y, want.data);

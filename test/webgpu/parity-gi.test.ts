@@ -1,6 +1,6 @@
 // The randomized gradient-inhibition kernels against src/defense/gradient-inhibition.ts on a real adapter; same
 // skip rule as parity.test.ts. Logit scales (and the scaled logits) bit-exact, noisy weights within tolerance
-// (they use normal draws, whose WGSL log/cos precision is implementation-defined: DESIGN section 3).
+// (they use normal draws, whose WGSL log/cos precision is implementation-defined: docs/design.md §3).
 import { afterAll, describe, expect, test } from 'bun:test';
 import { referenceBackend } from '../../src/backend/index.ts';
 import { noisyLastLayer, randomLogitScales } from '../../src/defense/gradient-inhibition.ts';

@@ -45,7 +45,7 @@ describe('webgpu parity', () => {
         const idx = Array.from({ length: count }, (_, c) => c);
         expectBitExact(`u32 stream=${stream}`, out.bits, idx.map((c) => randomU32(stream, c)));
         expectBitExact(`uniform stream=${stream}`, out.uniforms, Float32Array.from(idx, (c) => uniform(stream, c)));
-        // WGSL log/cos precision is implementation-defined (DESIGN section 3): per element, relative to max(1, |want|).
+        // WGSL log/cos precision is implementation-defined (docs/design.md §3): per element, relative to max(1, |want|).
         const want = idx.map((c) => normal(stream, c));
         let worst = 0;
         for (let c = 0; c < count; c++) worst = Math.max(worst, Math.abs(out.normals[c] - want[c]) / Math.max(1, Math.abs(want[c])));

@@ -92,7 +92,7 @@ export function argmax(x: Tensor, axis: number): Tensor {
   for (let o = 0; o < outer; o++)
     for (let i = 0; i < inner; i++) {
       let best = 0;
-      // NOTE: strict '>' keeps the lowest index on ties, the prediction rule of DESIGN section 4.
+      // NOTE: strict '>' keeps the lowest index on ties, the prediction rule of docs/design.md §4.
       for (let k = 1; k < len; k++) if (x.data[(o * len + k) * inner + i] > x.data[(o * len + best) * inner + i]) best = k;
       out[o * inner + i] = best;
     }

@@ -85,7 +85,7 @@ export interface BackendSelection {
 
 /**
  * Picks the backend per HASHGUARD_BACKEND (or `choice`): 'cpu' → `cpu`; 'auto' → webgpu on a hardware adapter,
- * else `cpu` (software adapters are slower than the CPU kernels, DESIGN section 7); 'webgpu' → webgpu on any
+ * else `cpu` (software adapters are slower than the CPU kernels, docs/design.md §7); 'webgpu' → webgpu on any
  * adapter, software included, and an Error naming what was tried when there is none.
  */
 export async function openWebGpuBackend(

@@ -1,5 +1,5 @@
 /// <reference types="@webgpu/types" />
-// WebGPU device acquisition in DESIGN section 7 order: navigator.gpu → Dawn core → Dawn OpenGL ES (compat) → null
+// WebGPU device acquisition in docs/design.md §7 order: navigator.gpu → Dawn core → Dawn OpenGL ES (compat) → null
 // (the caller uses CPU kernels). The only webgpu module allowed runtime globals (process, Deno, navigator).
 
 /** Which route produced the device. */
@@ -204,7 +204,7 @@ export async function chooseGpu(options: AcquireOptions = {}): Promise<GpuChoice
   const fromCore = await tryAdapter(core, 'dawn-core', allowSoftware, notes);
   if (fromCore) return { gpu: fromCore, notes };
 
-  // NOTE: needs EGL_PLATFORM=surfaceless in the real process environment on headless machines (STACK.md).
+  // NOTE: needs EGL_PLATFORM=surfaceless in the real process environment on headless machines (see docs/design.md §7).
   const gles = await dawnInstance(['backend=opengles']);
   const fromGles = gles && (await tryAdapter(gles, 'dawn-opengles', allowSoftware, notes, [{ featureLevel: 'compatibility' }]));
   if (notes.at(-1) === 'dawn-opengles: no adapter') notes.push('(headless Linux needs EGL_PLATFORM=surfaceless in the real process environment)');

@@ -1,4 +1,4 @@
-// Per-client query budgets (DESIGN section 6): a client is an issued API key, else its normalized address
+// Per-client query budgets (docs/design.md §6): a client is an issued API key, else its normalized address
 // (IPv6 by /64); every image counts one query. Budgets make query attacks (score- and decision-based) cost
 // real time, so nothing a client can invent (a token, an address spelling) may open a fresh budget.
 import { sha256Hex } from '../../hash/sha256.ts';

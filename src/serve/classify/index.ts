@@ -1,7 +1,10 @@
-// POST /v1/models/{m}:classify with an image/png or image/jpeg body of any dimensions: a worker decodes it,
-// converts it to the model's channels, resizes it to H×W and scales it to [0, 1]; the answer is one label.
+// POST /v1/models/{m}:classify with an image/png or image/jpeg body of any dimensions (within the size limits):
+// a worker decodes it, inverts it when its polarity contradicts the model's input background, converts it to
+// the model's channels and resizes it to H×W in [0, 1]; the answer is one label and what was applied.
 import { Hono } from 'hono';
-import { sniffImageFormat } from '../../data/image-decode.ts';
+import { sniffImageFormat } from '../../data/image-header.ts';
+import { inputBackground } from '../../nn/model-file.ts';
+import type { ImagePreprocessing } from '../../parallel/defended-task.ts';
 import { readBody, requireMediaType } from '../body.ts';
 import { argmaxRows, infer, softmaxRows, type ServeContext, type ServeEnv } from '../context.ts';
 import { HttpError } from '../errors.ts';
@@ -25,10 +28,14 @@ export function classifyRoutes(ctx: ServeContext): Hono<ServeEnv> {
     const bytes = await readBody(c.req.raw, ctx.limits.maxImageBytes);
     // The magic-byte check is cheap; decoding (and its errors) happen in the worker.
     if (!sniffImageFormat(bytes)) throw new HttpError(400, 'request body is not a PNG or JPEG image');
-    const logits = await infer(ctx, c, m, { image: bytes, maxPixels: ctx.limits.maxImagePixels }, 1);
+    // Size limits travel with the image: the worker checks them from the header before decoding (413).
+    const { maxImagePixels: maxPixels, maxImageSide: maxSide } = ctx.limits;
+    let preprocessing: ImagePreprocessing | undefined;
+    const logits = await infer(ctx, c, m, { image: bytes, maxPixels, maxSide, background: inputBackground(m.loaded.manifest) }, 1,
+      (answer) => (preprocessing = answer.preprocessing));
     const [label] = argmaxRows(logits, 1);
     const scores = m.scores === 'probabilities' ? { probabilities: softmaxRows(logits, 1) } : m.scores === 'logits' ? { logits: Array.from(logits) } : {};
-    return c.json({ label, class: m.loaded.manifest.classes[label], ...scores });
+    return c.json({ label, class: m.loaded.manifest.classes[label], ...scores, preprocessing });
   });
   return app;
 }

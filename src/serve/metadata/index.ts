@@ -5,6 +5,7 @@ import { Hono } from 'hono';
 import type { ServeContext, ServeEnv } from '../context.ts';
 import { INPUT_NAME, servedOutputs } from '../infer/index.ts';
 import { modelVersion } from '../registry.ts';
+import { inputBackground } from '../../nn/model-file.ts';
 
 export function metadataRoutes(ctx: ServeContext): Hono<ServeEnv> {
   const app = new Hono<ServeEnv>();
@@ -16,7 +17,7 @@ export function metadataRoutes(ctx: ServeContext): Hono<ServeEnv> {
       name: m.name,
       versions: [modelVersion(m)],
       platform: 'hashguard',
-      inputs: [{ name: INPUT_NAME, datatype: 'FP32', shape: [-1, ...network.inputShape], parameters: { range: manifest.input.range, acceptsUint8: true, maxBatch: ctx.limits.maxBatch, maxBodyBytes: ctx.limits.maxBodyBytes } }],
+      inputs: [{ name: INPUT_NAME, datatype: 'FP32', shape: [-1, ...network.inputShape], parameters: { range: manifest.input.range, background: inputBackground(manifest), acceptsUint8: true, maxBatch: ctx.limits.maxBatch, maxBodyBytes: ctx.limits.maxBodyBytes } }],
       outputs: servedOutputs(m).map((name) => name === 'labels'
         ? { name, datatype: 'INT64', shape: [-1] }
         : { name, datatype: 'FP32', shape: [-1, classes] }),

@@ -15,6 +15,7 @@ const common = { 404: err('Unknown model.'), 503: err('Model not ready.', true) 
 const inferErrors = {
   400: err('Malformed JSON, invalid body, wrong shape, dtype or value, or batch above the limit.'),
   ...common,
+  401: err('An Authorization header that is not an issued API key (only where keys are configured; nothing is charged).'),
   413: err('Body larger than the limit (checked from Content-Length and while reading).'),
   415: err('Wrong Content-Type.'),
   429: err("The client's query budget for this window is spent.", true),
@@ -23,13 +24,13 @@ const inferErrors = {
 
 /** The OpenAPI document (limits are shown with their configured values). */
 export function openApiDocument(ctx: Pick<ServeContext, 'limits'>): object {
-  const { maxBatch, maxBodyBytes, maxImageBytes, deadlineMs } = ctx.limits;
+  const { maxBatch, maxBodyBytes, maxImageBytes, maxImagePixels, maxImageSide, deadlineMs } = ctx.limits;
   return {
     openapi: '3.1.0',
     info: {
       title: 'hashguard inference server',
       version: '0.1.0',
-      description: `Open Inference Protocol v2 subset serving hash-compressed, gradient-inhibited classifiers. Labels only unless a deployment allows scores. Limits: batch ≤ ${maxBatch}, JSON body ≤ ${maxBodyBytes} bytes, image body ≤ ${maxImageBytes} bytes, deadline ${deadlineMs} ms. Each image counts one query against the client's budget (bearer key, else address).`,
+      description: `Open Inference Protocol v2 subset serving hash-compressed, gradient-inhibited classifiers. Labels only unless a deployment allows scores. Limits: batch ≤ ${maxBatch}, JSON body ≤ ${maxBodyBytes} bytes, image body ≤ ${maxImageBytes} bytes, image ≤ ${maxImagePixels} pixels and ≤ ${maxImageSide} pixels a side (read from the PNG/JPEG header before decoding), deadline ${deadlineMs} ms. Each image counts one query against the client's budget (bearer key, else address).`,
     },
     components: {
       securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'Optional: names the query budget.' } },
@@ -62,8 +63,29 @@ export function openApiDocument(ctx: Pick<ServeContext, 'limits'>): object {
           properties: { model_name: { type: 'string' }, model_version: { type: 'string' }, id: { type: 'string' }, outputs: { type: 'array', items: ref('OutputTensor') } },
         },
         ClassifyResponse: {
-          type: 'object', required: ['label', 'class'],
-          properties: { label: { type: 'integer' }, class: { type: 'string' }, probabilities: { type: 'array', items: { type: 'number' } }, logits: { type: 'array', items: { type: 'number' } } },
+          type: 'object', required: ['label', 'class', 'preprocessing'],
+          properties: {
+            label: { type: 'integer' }, class: { type: 'string' }, probabilities: { type: 'array', items: { type: 'number' } }, logits: { type: 'array', items: { type: 'number' } },
+            preprocessing: ref('Preprocessing'),
+          },
+        },
+        Preprocessing: {
+          type: 'object', required: ['resized', 'channels', 'background', 'borderMean', 'inverted'],
+          description: 'What the server did to the image before inference, in order: invert (if its polarity contradicts the model background), convert to the model channels, resize.',
+          properties: {
+            resized: {
+              type: 'object', required: ['from', 'to', 'mode'],
+              properties: {
+                from: { type: 'array', items: { type: 'integer' }, minItems: 2, maxItems: 2, description: 'Image [height, width].' },
+                to: { type: 'array', items: { type: 'integer' }, minItems: 2, maxItems: 2, description: 'Model input [H, W].' },
+                mode: { enum: ['area', 'bilinear', 'none'], description: "'area' when shrinking, 'bilinear' when enlarging, 'none' when the sizes match." },
+              },
+            },
+            channels: { enum: [1, 3], description: '1: BT.601 luma; 3: RGB. Alpha is dropped.' },
+            background: { enum: ['dark', 'light', 'any'], description: "The model's input background (model.json input.background): 'dark' = light strokes on black, as MNIST." },
+            borderMean: { type: 'number', minimum: 0, maximum: 1, description: "Mean luma of the image's 1-pixel border." },
+            inverted: { type: 'boolean', description: "True when the image was inverted (v → 1 − v): a 'dark' model given a border mean > 0.5, or a 'light' model given one < 0.5." },
+          },
         },
         ModelMetadata: {
           type: 'object', required: ['name', 'versions', 'platform', 'inputs', 'outputs'],
@@ -93,7 +115,11 @@ export function openApiDocument(ctx: Pick<ServeContext, 'limits'>): object {
         post: {
           summary: 'Classify one PNG or JPEG image of any dimensions', parameters: [model],
           requestBody: { required: true, content: { 'image/png': { schema: { type: 'string', format: 'binary' } }, 'image/jpeg': { schema: { type: 'string', format: 'binary' } } } },
-          responses: { 200: json('The label.', ref('ClassifyResponse')), ...inferErrors, 400: err('Not a decodable PNG or JPEG, or the model takes no images.'), 413: err('Body or pixel count above the limit.') },
+          responses: {
+            200: json('The label, scores where allowed, and the preprocessing applied.', ref('ClassifyResponse')), ...inferErrors,
+            400: err('Not a decodable PNG or JPEG (corrupt, truncated, zero width or height, image data longer or shorter than its header implies), or the model takes no images.'),
+            413: err(`Body above ${maxImageBytes} bytes, or an image whose header declares more than ${maxImagePixels} pixels or a side over ${maxImageSide} pixels (refused before decoding; the error names the limit).`),
+          },
         },
       },
       '/v2/models/{model}/robustness': {
