@@ -1,21 +1,13 @@
 // Bun entry: `bun src/serve/bun.ts [flags]` (or `bun run serve`). Listens with Bun.serve, passes the peer
 // address to the app for budgets, and on SIGINT/SIGTERM stops listening, then closes workers and Redis.
-import { parseServeConfig, serveUsage, ServeUsageError } from './config.ts';
-import { listenFailure, startApp } from './start.ts';
+import { entryConfig, listenFailure, startApp } from './start.ts';
 
-const argv = process.argv.slice(2);
-if (argv.includes('--help') || argv.includes('-h')) {
-  console.log(serveUsage);
-  process.exit(0);
+const entry = entryConfig(process.argv.slice(2), process.env);
+if ('exit' in entry) {
+  (entry.exit === 0 ? console.log : console.error)(entry.message);
+  process.exit(entry.exit);
 }
-let config;
-try {
-  config = parseServeConfig(argv, process.env);
-} catch (e) {
-  if (!(e instanceof ServeUsageError)) throw e;
-  console.error(`error: ${e.message}\n${serveUsage}`);
-  process.exit(2);
-}
+const { config } = entry;
 let started;
 try {
   started = await startApp(config);

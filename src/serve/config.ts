@@ -61,20 +61,23 @@ function pairs(list: string[] | undefined, flag: string): [string, string][] {
   });
 }
 
+const multi = { type: 'string', multiple: true } as const, one = { type: 'string' } as const;
+/** Every flag of the server entries (parseArgs options). */
+const SERVE_FLAGS = {
+  host: one, port: one, model: multi, scores: multi, workers: one, 'max-body-bytes': one, 'max-image-bytes': one,
+  'max-image-pixels': one, 'max-image-side': one, 'max-batch': one, 'deadline-ms': one, 'max-queue': one, 'budget-limit': one,
+  'budget-window-ms': one, 'api-key': multi, 'api-key-file': one, 'budget-max-clients': one, 'redis-url': one, 'audit-dir': one,
+  'require-audit': { type: 'boolean' }, 'trust-proxy': multi,
+} as const;
+
 /** Parses argv (without the runtime and script) and env into the server's configuration. */
 export function parseServeConfig(argv: string[], env: Record<string, string | undefined>): ServerConfig {
-  const multi = { type: 'string', multiple: true } as const, one = { type: 'string' } as const;
   let v: Record<string, string | string[] | boolean | undefined>;
   try {
-    v = parseArgs({
-      args: argv, strict: true, allowPositionals: false,
-      options: {
-        host: one, port: one, model: multi, scores: multi, workers: one, 'max-body-bytes': one, 'max-image-bytes': one,
-        'max-image-pixels': one, 'max-image-side': one, 'max-batch': one, 'deadline-ms': one, 'max-queue': one, 'budget-limit': one,
-        'budget-window-ms': one, 'api-key': multi, 'api-key-file': one, 'budget-max-clients': one, 'redis-url': one, 'audit-dir': one, 'require-audit': { type: 'boolean' }, 'trust-proxy': multi,
-      },
-    }).values;
+    v = parseArgs({ args: argv, strict: true, allowPositionals: false, options: SERVE_FLAGS }).values;
   } catch (e) {
+    const unknown = /Unknown option '([^']+)'/.exec((e as Error).message);
+    if (unknown) throw new ServeUsageError(`unknown flag ${unknown[1]} (valid flags: ${Object.keys(SERVE_FLAGS).map((k) => `--${k}`).join(', ')})`);
     throw new ServeUsageError((e as Error).message);
   }
   const s = (k: string) => v[k] as string | undefined;

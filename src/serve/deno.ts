@@ -1,8 +1,7 @@
 // Deno entry, same app and flags as bun.ts:
 //   npx deno run --allow-net --allow-read --allow-env src/serve/deno.ts [flags]
 // Deno resolves hono and zod from node_modules through package.json (run `npm ci` first).
-import { parseServeConfig, serveUsage, ServeUsageError } from './config.ts';
-import { listenFailure, startApp } from './start.ts';
+import { entryConfig, listenFailure, startApp } from './start.ts';
 
 // The few Deno APIs used here (the project typechecks against Bun's types only).
 declare const Deno: {
@@ -16,18 +15,12 @@ declare const Deno: {
   ): { shutdown(): Promise<void>; finished: Promise<void> };
 };
 
-if (Deno.args.includes('--help') || Deno.args.includes('-h')) {
-  console.log(serveUsage);
-  Deno.exit(0);
+const entry = entryConfig(Deno.args, Deno.env.toObject());
+if ('exit' in entry) {
+  (entry.exit === 0 ? console.log : console.error)(entry.message);
+  Deno.exit(entry.exit);
 }
-let config;
-try {
-  config = parseServeConfig(Deno.args, Deno.env.toObject());
-} catch (e) {
-  if (!(e instanceof ServeUsageError)) throw e;
-  console.error(`error: ${e.message}\n${serveUsage}`);
-  Deno.exit(2);
-}
+const { config } = entry;
 let started;
 try {
   started = await startApp(config);

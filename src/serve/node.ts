@@ -3,24 +3,16 @@
 // global Web Worker, so inference runs in-process here (deadlines cannot interrupt it; prefer Bun or Deno).
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { Readable } from 'node:stream';
-import { parseServeConfig, serveUsage, ServeUsageError } from './config.ts';
 import { inProcessExecutor } from './executor.ts';
 import { UNROUTABLE_MESSAGE } from './request-guard.ts';
-import { listenFailure, startApp } from './start.ts';
+import { entryConfig, listenFailure, startApp } from './start.ts';
 
-const argv = process.argv.slice(2);
-if (argv.includes('--help') || argv.includes('-h')) {
-  console.log(serveUsage);
-  process.exit(0);
+const entry = entryConfig(process.argv.slice(2), process.env);
+if ('exit' in entry) {
+  (entry.exit === 0 ? console.log : console.error)(entry.message);
+  process.exit(entry.exit);
 }
-let config;
-try {
-  config = parseServeConfig(argv, process.env);
-} catch (e) {
-  if (!(e instanceof ServeUsageError)) throw e;
-  console.error(`error: ${e.message}\n${serveUsage}`);
-  process.exit(2);
-}
+const { config } = entry;
 let started;
 try {
   started = await startApp({ ...config, options: { ...config.options, executor: inProcessExecutor() } });

@@ -4,7 +4,7 @@ import { readFile } from 'node:fs/promises';
 import { createApp, type HashguardApp } from './app.ts';
 import { parseKeyFile } from './budget/api-keys.ts';
 import type { BudgetStore } from './budget/store.ts';
-import { serverUrl, type ServerConfig } from './config.ts';
+import { parseServeConfig, serverUrl, serveUsage, ServeUsageError, type ServerConfig } from './config.ts';
 
 export interface Started {
   app: HashguardApp;
@@ -78,4 +78,18 @@ export function isAddrInUse(e: unknown): boolean {
 export function listenFailure(e: unknown, host: string, port: number): string {
   if (isAddrInUse(e)) return `port ${port} is in use; set PORT or --port`;
   return `cannot listen on ${serverUrl(host, port)}: ${(e as Error)?.message ?? String(e)}`;
+}
+
+/**
+ * What an entry does with its command line: `{config}` to start, or `{exit, message}` to print the message
+ * (stdout for exit 0, --help; stderr for exit 2, a usage error) and exit without starting anything.
+ */
+export function entryConfig(argv: string[], env: Record<string, string | undefined>): { config: ServerConfig } | { exit: 0 | 2; message: string } {
+  if (argv.includes('--help') || argv.includes('-h')) return { exit: 0, message: serveUsage };
+  try {
+    return { config: parseServeConfig(argv, env) };
+  } catch (e) {
+    if (!(e instanceof ServeUsageError)) throw e;
+    return { exit: 2, message: `error: ${e.message}\n${serveUsage}` };
+  }
 }

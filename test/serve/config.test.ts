@@ -1,7 +1,8 @@
 // Flags and environment of the entry files: defaults, env fallbacks, repeatable --model/--scores, and
 // usage errors that name the flag.
 import { describe, expect, test } from 'bun:test';
-import { DEFAULT_MODEL, parseServeConfig, serverUrl, ServeUsageError } from '../../src/serve/config.ts';
+import { DEFAULT_MODEL, parseServeConfig, serverUrl, serveUsage, ServeUsageError } from '../../src/serve/config.ts';
+import { entryConfig } from '../../src/serve/start.ts';
 import { DEFAULT_LIMITS } from '../../src/serve/options.ts';
 
 describe('parseServeConfig', () => {
@@ -32,6 +33,13 @@ describe('parseServeConfig', () => {
     expect(parseServeConfig([], { HASHGUARD_API_KEY_FILE: '/e' }).apiKeyFile).toBe('/e');
     expect(parseServeConfig(['--budget-max-clients', '5'], {}).options.budgets).toMatchObject({ maxClients: 5 });
     expect(() => parseServeConfig(['--trust-proxy', 'proxy.local'], {})).toThrow("--trust-proxy 'proxy.local': expected an IP address");
+  });
+
+  test('an unknown flag is named with the valid ones; --help and -h answer the usage without starting', () => {
+    expect(() => parseServeConfig(['--bogus-flag'], {})).toThrow(/^unknown flag --bogus-flag \(valid flags: --host, --port, .*--trust-proxy\)$/);
+    expect(entryConfig(['--port', '1', '-h'], {})).toEqual({ exit: 0, message: serveUsage });
+    expect(entryConfig(['--bogus-flag'], {})).toMatchObject({ exit: 2, message: expect.stringContaining('unknown flag --bogus-flag') });
+    expect('config' in entryConfig([], {})).toBe(true);
   });
 
   test('usage errors name the flag', () => {
