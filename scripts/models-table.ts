@@ -20,6 +20,10 @@ const rows: { name: string; dense?: string; baseline?: string }[] = [
   { name: 'mnist-lenet5-h8-converted-ft10', dense: 'mnist-lenet5' },
   { name: 'cifar10-cnn' },
   { name: 'cifar10-cnn-h8', dense: 'cifar10-cnn' },
+  { name: 'mnist-cnn' },
+  { name: 'mnist-cnn-h8', dense: 'mnist-cnn' },
+  { name: 'mnist-cnn-at' },
+  { name: 'mnist-cnn-h8-at', dense: 'mnist-cnn-at' },
 ];
 
 type Manifest = { metrics: { testAccuracy: number }; provenance: { command: string; secondsPerEpoch?: number; hash?: { compression: string } }; layers: { type: string }[] };

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The commands that produced every committed model (run from the repo root). Each group can be run alone:
-#   bash scripts/train-models.sh dense | hashed-mlp | hashed-lenet | baselines | converted | hardened
+#   bash scripts/train-models.sh dense | hashed-mlp | hashed-lenet | baselines | converted | robust | hardened
 # Times: see each model.json's provenance (machine, backend, seconds per epoch). mnist-mlp was trained on the
 # reference TypeScript kernels, the rest on the WebAssembly SIMD backend (--backend wasm), which matches the
 # reference within 1e-5 (test/backend/parity.test.ts) and trains 2-3x faster.
@@ -41,6 +41,14 @@ fi
 if [[ $group == converted || $group == all ]]; then
   run npx bun run convert -- --from models/mnist-lenet5 --compression 1/8 --out models/mnist-lenet5-h8-converted --force
   run npx bun run convert -- --from models/mnist-lenet5 --compression 1/8 --finetune-epochs 10 --backend wasm --out models/mnist-lenet5-h8-converted-ft10 --force
+fi
+if [[ $group == robust || $group == all ]]; then
+  # The 4-layer strided CNN of the adversarial-training literature (docs/design.md §1.4), clean and hashed, then
+  # Madry PGD-AT at ε 0.3: PGD-40 × 0.01 from a random start, ε ramped over 4 epochs, Adam with a one-cycle rate
+  # peaking at 5e-3, batch 100, 12 epochs; selection on the last 5,000 training rows. Each AT run is ~1 h of 2 cores.
+  run npx bun run train -- --arch small-cnn --dataset mnist --epochs 10 --seed 1 --threads 1 --out models/mnist-cnn --force
+  run npx bun run train -- --arch small-cnn --dataset mnist --epochs 10 --seed 1 --threads 1 --hash 1/8 --out models/mnist-cnn-h8 --force
+  run npx bun run train -- --arch small-cnn --dataset mnist --epochs 12 --seed 1 --batch-size 100 --optimizer adam --lr 0.005 --schedule one-cycle --adversarial pgd:eps=0.3,steps=40,step=0.01 --eps-ramp 4 --out models/mnist-cnn-at --force
 fi
 if [[ $group == hardened || $group == all ]]; then
   # The served default: mnist-lenet5-h8 with random gradient inhibition (no retraining; needs mnist-lenet5-h8).

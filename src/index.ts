@@ -15,16 +15,17 @@ export { selectBackend, describeBackend, type BackendChoice, type BackendSelecti
 export * as ops from './autodiff/ops.ts';
 export { grad, valueAndGrad, gradients, noGrad } from './autodiff/grad.ts';
 export { Sequential } from './nn/sequential.ts';
-export { architecture, mlp, lenet5 } from './nn/architectures.ts';
+export { architecture, mlp, lenet5, cnn, smallCnn } from './nn/architectures.ts';
 export { initParams } from './nn/init.ts';
 export { adam, sgd } from './nn/optimizers.ts';
 export { trainEpoch } from './nn/train.ts';
+export { parseAdversarial, adversarialExamples, adversarialLossGradients, pgdAccuracy, type AdversarialSpec } from './nn/adversarial.ts';
 export { accuracy } from './nn/evaluate.ts';
 export { crossEntropyLoss } from './nn/losses.ts';
 export type { ModelManifest } from './nn/model-file.ts';
 export type { LoadedModel } from './nn/model.ts';
 export { saveModelDir } from './io/model-dir.ts';
-export { loadDataset, syntheticDataset, type Dataset, type DatasetSplits } from './data/index.ts';
+export { loadDataset, syntheticDataset, validationSplit, type Dataset, type DatasetSplits } from './data/index.ts';
 
 /**
  * Loads models/<name>/ (model.json + weights.safetensors), verifying checksum, dtypes and shapes. A defended
@@ -84,6 +85,9 @@ export { CW } from './attacks/cw-l2.ts';
 export { DeepFool } from './attacks/deepfool.ts';
 export { JSMA } from './attacks/jsma.ts';
 export { APGD } from './attacks/apgd.ts';
+export { APGDT } from './attacks/apgd-t.ts';
+export { FAB } from './attacks/fab.ts';
+export { AutoAttack, autoAttack, type AutoAttackOptions, type AutoAttackResult } from './attacks/autoattack.ts';
 export { Square } from './attacks/square.ts';
 export { HopSkipJump } from './attacks/hopskipjump.ts';
 export { Transfer } from './attacks/transfer.ts';
@@ -93,7 +97,8 @@ export { BPDA } from './attacks/bpda.ts';
 export { LogitRescale } from './attacks/rescale.ts';
 
 // Audit: the robustness evaluation behind `bun run audit`, and its renderings.
-export { runAudit, type AuditInput } from './audit/run-audit.ts';
+export { runAudit, type AuditInput, type AuditModel } from './audit/run-audit.ts';
+export { trainingCost, type TrainingCost } from './audit/training-cost.ts';
 export { runRemoteAudit, type RemoteAuditInput } from './audit/remote-audit.ts';
 export { remoteAuditMarkdown } from './audit/report-remote-markdown.ts';
 export { auditMarkdown } from './audit/report-markdown.ts';

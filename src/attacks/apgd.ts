@@ -1,13 +1,17 @@
 // APGD (Croce & Hein 2020): PGD with momentum and a step size that halves at checkpoints when progress
-// stalls, each halving restarting from the best point so far; APGD-CE and APGD-DLR, L∞ (L2 optional).
+// stalls, each halving restarting from the best point so far; APGD-CE and APGD-DLR, L∞ (L2 optional), and
+// the search itself (apgdSearch), which the targeted APGD-T (apgd-t.ts) runs with its own loss.
 import { noGrad } from '../autodiff/grad.ts';
 import { deriveStream, normal, uniform } from '../hash/rng.ts';
 import { Tensor } from '../tensor/tensor.ts';
 import { finish, project, putRows, rowSize, start, takeRows } from './evaluate.ts';
 import { attackLoss, type LossName } from './losses.ts';
 import { stepFrom } from './pgd.ts';
-import { argmaxRows, isGradientTarget, QueryBudgetExceeded, type Target } from './target.ts';
+import { argmaxRows, isGradientTarget, QueryBudgetExceeded, type GradientTarget, type Target } from './target.ts';
 import type { Attack, AttackResult, Budget } from './types.ts';
+
+/** What `start` knows of a batch: labels, clean predictions and the per-example query counters. */
+export type Started = Awaited<ReturnType<typeof start>>;
 
 export interface ApgdOptions {
   norm?: 'linf' | 'l2';
@@ -80,100 +84,130 @@ export class APGD implements Attack {
   async run(target: Target, x: Tensor, y: Tensor): Promise<AttackResult> {
     if (!isGradientTarget(target)) throw new Error(`${this.name}: needs a white-box target (input gradients), got a ${target.kind} target`);
     const o = this.opts;
-    const budget: Budget = { norm: o.norm, eps: o.eps };
     const s = await start(target, x, y);
-    const n = x.shape[0], d = rowSize(x);
-    const out = Float32Array.from(x.data); // first misclassifying iterate, else the highest-loss one
-    const broken = s.cleanPred.map((p, i) => p !== s.labels[i]);
-    const checkpoints = apgdCheckpoints(o.steps);
-    // Per-example state, indexed by example (rows are gathered per iteration).
-    const cur = new Float32Array(x.size), prev = new Float32Array(x.size), grad = new Float32Array(x.size);
-    const best = new Float32Array(x.size), gradBest = new Float32Array(x.size);
-    const eta = new Float64Array(n), lossBest = new Float64Array(n), lossPrev = new Float64Array(n);
-    const lossAtCheck = new Float64Array(n), rises = new Int32Array(n), halvedAtCheck = new Uint8Array(n);
-    const best0 = new Uint8Array(n); // rows whose `best` holds an iterate of the current restart
-    const outLoss = new Float64Array(n).fill(-Infinity); // loss of `out` over all restarts
-    try {
-      for (let restart = 0; restart < o.restarts; restart++) {
-        let rows = s.labels.map((_, i) => i).filter((i) => !broken[i]);
-        if (!rows.length) break;
-        // Evaluates the iterates of `rows` (one query each), retires the misclassified rows, updates the best.
-        const assess = async (): Promise<void> => {
-          const labels = rows.map((r) => s.labels[r]);
-          const xs = takeRows(new Tensor(x.shape, cur), rows);
-          const { logits, grad: g } = await target.gradient(xs, (z) => attackLoss(o.loss, z, labels));
-          rows.forEach((r) => s.queries[r]++);
-          putRows(grad, g, rows);
-          const losses = rowLosses(o.loss, logits, labels), pred = argmaxRows(logits);
-          const keep: number[] = [];
-          rows.forEach((r, i) => {
-            if (losses[i] > lossPrev[r]) rises[r]++;
-            lossPrev[r] = losses[i];
-            if (!best0[r] || losses[i] > lossBest[r]) {
-              best0[r] = 1;
-              lossBest[r] = losses[i];
-              best.set(cur.subarray(r * d, (r + 1) * d), r * d);
-              gradBest.set(grad.subarray(r * d, (r + 1) * d), r * d);
-            }
-            const fooled = pred[i] !== s.labels[r];
-            if (fooled || losses[i] > outLoss[r]) {
-              outLoss[r] = losses[i];
-              out.set(cur.subarray(r * d, (r + 1) * d), r * d);
-            }
-            if (fooled) broken[r] = true;
-            else keep.push(r);
-          });
-          rows = keep;
-        };
-        putRows(cur, randomStart(takeRows(x, rows), o.norm, o.eps, deriveStream(o.seed, restart), rows, d), rows);
-        rows.forEach((r) => {
-          prev.set(cur.subarray(r * d, (r + 1) * d), r * d);
-          best0[r] = 0;
-          eta[r] = 2 * o.eps;
-          lossPrev[r] = Infinity; // the start is no rise
-          rises[r] = 0;
-          halvedAtCheck[r] = 0;
-        });
-        await assess();
-        rows.forEach((r) => (lossAtCheck[r] = lossBest[r]));
-        let next = 1; // index of the next checkpoint (checkpoints[0] = 0)
-        for (let k = 0; k < o.steps && rows.length; k++) {
-          const xs = takeRows(x, rows), xk = takeRows(new Tensor(x.shape, cur), rows);
-          const z = project(xs, stepFrom(xk, takeRows(new Tensor(x.shape, grad), rows), o.norm, rows.map((r) => eta[r])), budget);
-          // xᵏ⁺¹ = P(xᵏ + α(z − xᵏ) + (1 − α)(xᵏ − xᵏ⁻¹)); α = 1 on the first step (no previous iterate yet).
-          const a = k === 0 ? 1 : o.momentum;
-          const xPrev = takeRows(new Tensor(x.shape, prev), rows);
-          const mixed = new Float32Array(xk.size);
-          for (let i = 0; i < mixed.length; i++) mixed[i] = xk.data[i] + a * (z.data[i] - xk.data[i]) + (1 - a) * (xk.data[i] - xPrev.data[i]);
-          putRows(prev, xk, rows);
-          putRows(cur, project(xs, new Tensor(xk.shape, mixed), budget), rows);
-          await assess();
-          if (k + 1 !== checkpoints[next]) continue;
-          const window = checkpoints[next] - checkpoints[next - 1];
-          next++;
-          for (const r of rows) {
-            // NOTE: strict < as in the paper (Eq. 7); the reference code uses ≤.
-            const oscillating = rises[r] < o.rho * window;
-            const stalled = !halvedAtCheck[r] && lossBest[r] <= lossAtCheck[r];
-            halvedAtCheck[r] = oscillating || stalled ? 1 : 0;
-            lossAtCheck[r] = lossBest[r];
-            rises[r] = 0;
-            if (!halvedAtCheck[r]) continue;
-            // Halve η and restart from the best point, with no momentum carried across the jump.
-            eta[r] /= 2;
-            cur.set(best.subarray(r * d, (r + 1) * d), r * d);
-            prev.set(best.subarray(r * d, (r + 1) * d), r * d);
-            grad.set(gradBest.subarray(r * d, (r + 1) * d), r * d);
-            lossPrev[r] = lossBest[r];
+    const loss = namedLoss(o.loss, s.labels);
+    const out = await apgdSearch(target, x, s, o, Array.from({ length: o.restarts }, () => loss));
+    return finish(target, x, new Tensor(x.shape, out), y, { norm: o.norm, eps: o.eps }, s);
+  }
+}
+
+/** A loss APGD ascends, given the batch rows it is evaluated on (their indices in the whole batch). */
+export interface ApgdLoss {
+  /** The summed loss of the logits z of `rows` (a sum of per-row terms, so each row gets its own gradient). */
+  sum(z: Tensor, rows: readonly number[]): Tensor;
+  /** The same loss per row. */
+  perRow(z: Tensor, rows: readonly number[]): number[];
+}
+
+/** The attack losses of losses.ts (APGD-CE, APGD-DLR, ...) as an ApgdLoss against the labels. */
+function namedLoss(name: LossName, labels: readonly number[]): ApgdLoss {
+  const of = (rows: readonly number[]) => rows.map((r) => labels[r]);
+  return { sum: (z, rows) => attackLoss(name, z, of(rows)), perRow: (z, rows) => rowLosses(name, z, of(rows)) };
+}
+
+/** What the search reads of APGD's options. */
+export type ApgdSearchOptions = Pick<Required<ApgdOptions>, 'norm' | 'eps' | 'steps' | 'momentum' | 'rho' | 'seed'>;
+
+/**
+ * The APGD search shared by APGD and APGD-T (apgd-t.ts): one run of `o.steps` iterations per entry of
+ * `losses` (restart j ascends losses[j] from a random start drawn from deriveStream(seed, j)), each only on
+ * the examples not yet misclassified. Counts its queries into s.queries and returns each example's first
+ * misclassifying iterate, else its highest-loss one (x where it never ran). An exhausted oracle budget
+ * ends it early with what it has.
+ */
+export async function apgdSearch(target: GradientTarget, x: Tensor, s: Started, o: ApgdSearchOptions, losses: readonly ApgdLoss[]): Promise<Float32Array> {
+  const budget: Budget = { norm: o.norm, eps: o.eps };
+  const n = x.shape[0], d = rowSize(x);
+  const out = Float32Array.from(x.data); // first misclassifying iterate, else the highest-loss one
+  const broken = s.cleanPred.map((p, i) => p !== s.labels[i]);
+  const checkpoints = apgdCheckpoints(o.steps);
+  // Per-example state, indexed by example (rows are gathered per iteration).
+  const cur = new Float32Array(x.size), prev = new Float32Array(x.size), grad = new Float32Array(x.size);
+  const best = new Float32Array(x.size), gradBest = new Float32Array(x.size);
+  const eta = new Float64Array(n), lossBest = new Float64Array(n), lossPrev = new Float64Array(n);
+  const lossAtCheck = new Float64Array(n), rises = new Int32Array(n), halvedAtCheck = new Uint8Array(n);
+  const best0 = new Uint8Array(n); // rows whose `best` holds an iterate of the current restart
+  const outLoss = new Float64Array(n).fill(-Infinity); // loss of `out` over all restarts
+  try {
+    for (const [restart, loss] of losses.entries()) {
+      let rows = s.labels.map((_, i) => i).filter((i) => !broken[i]);
+      if (!rows.length) break;
+      // Evaluates the iterates of `rows` (one query each), retires the misclassified rows, updates the best.
+      const assess = async (): Promise<void> => {
+        const xs = takeRows(new Tensor(x.shape, cur), rows);
+        const active = rows; // `rows` is reassigned below; the loss closure must see this batch's rows
+        const { logits, grad: g } = await target.gradient(xs, (z) => loss.sum(z, active));
+        rows.forEach((r) => s.queries[r]++);
+        putRows(grad, g, rows);
+        const values = loss.perRow(logits, rows), pred = argmaxRows(logits);
+        const keep: number[] = [];
+        rows.forEach((r, i) => {
+          if (values[i] > lossPrev[r]) rises[r]++;
+          lossPrev[r] = values[i];
+          if (!best0[r] || values[i] > lossBest[r]) {
+            best0[r] = 1;
+            lossBest[r] = values[i];
+            best.set(cur.subarray(r * d, (r + 1) * d), r * d);
+            gradBest.set(grad.subarray(r * d, (r + 1) * d), r * d);
           }
+          const fooled = pred[i] !== s.labels[r];
+          if (fooled || values[i] > outLoss[r]) {
+            outLoss[r] = values[i];
+            out.set(cur.subarray(r * d, (r + 1) * d), r * d);
+          }
+          if (fooled) broken[r] = true;
+          else keep.push(r);
+        });
+        rows = keep;
+      };
+      putRows(cur, randomStart(takeRows(x, rows), o.norm, o.eps, deriveStream(o.seed, restart), rows, d), rows);
+      rows.forEach((r) => {
+        prev.set(cur.subarray(r * d, (r + 1) * d), r * d);
+        best0[r] = 0;
+        eta[r] = 2 * o.eps;
+        lossPrev[r] = Infinity; // the start is no rise
+        rises[r] = 0;
+        halvedAtCheck[r] = 0;
+      });
+      await assess();
+      rows.forEach((r) => (lossAtCheck[r] = lossBest[r]));
+      let next = 1; // index of the next checkpoint (checkpoints[0] = 0)
+      for (let k = 0; k < o.steps && rows.length; k++) {
+        const xs = takeRows(x, rows), xk = takeRows(new Tensor(x.shape, cur), rows);
+        const z = project(xs, stepFrom(xk, takeRows(new Tensor(x.shape, grad), rows), o.norm, rows.map((r) => eta[r])), budget);
+        // xᵏ⁺¹ = P(xᵏ + α(z − xᵏ) + (1 − α)(xᵏ − xᵏ⁻¹)); α = 1 on the first step (no previous iterate yet).
+        const a = k === 0 ? 1 : o.momentum;
+        const xPrev = takeRows(new Tensor(x.shape, prev), rows);
+        const mixed = new Float32Array(xk.size);
+        for (let i = 0; i < mixed.length; i++) mixed[i] = xk.data[i] + a * (z.data[i] - xk.data[i]) + (1 - a) * (xk.data[i] - xPrev.data[i]);
+        putRows(prev, xk, rows);
+        putRows(cur, project(xs, new Tensor(xk.shape, mixed), budget), rows);
+        await assess();
+        if (k + 1 !== checkpoints[next]) continue;
+        const window = checkpoints[next] - checkpoints[next - 1];
+        next++;
+        for (const r of rows) {
+          // NOTE: strict < as in the paper (Eq. 7); the reference code uses ≤.
+          const oscillating = rises[r] < o.rho * window;
+          const stalled = !halvedAtCheck[r] && lossBest[r] <= lossAtCheck[r];
+          halvedAtCheck[r] = oscillating || stalled ? 1 : 0;
+          lossAtCheck[r] = lossBest[r];
+          rises[r] = 0;
+          if (!halvedAtCheck[r]) continue;
+          // Halve η and restart from the best point, with no momentum carried across the jump.
+          eta[r] /= 2;
+          cur.set(best.subarray(r * d, (r + 1) * d), r * d);
+          prev.set(best.subarray(r * d, (r + 1) * d), r * d);
+          grad.set(gradBest.subarray(r * d, (r + 1) * d), r * d);
+          lossPrev[r] = lossBest[r];
         }
       }
-    } catch (e) {
-      // Stopped by the oracle's budget: `out` already holds each row's best iterate so far.
-      if (!(e instanceof QueryBudgetExceeded)) throw e;
     }
-    return finish(target, x, new Tensor(x.shape, out), y, budget, s);
+  } catch (e) {
+    // Stopped by the oracle's budget: `out` already holds each row's best iterate so far.
+    if (!(e instanceof QueryBudgetExceeded)) throw e;
   }
+  return out;
 }
 
 /** Per-row values of the attack loss (the loss is a sum of per-row terms, so each row is its own sum). */

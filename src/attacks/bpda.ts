@@ -31,6 +31,11 @@ export interface BpdaOptions {
  */
 export class BPDA implements Differentiable {
   readonly inputShape: readonly number[];
+  /** The wrapped model's: replacing a stage's backward pass does not make its randomness go away. */
+  get randomized(): boolean {
+    return (this.opts.model as { randomized?: boolean }).randomized === true;
+  }
+
   constructor(private readonly opts: BpdaOptions) {
     this.inputShape = opts.model.inputShape;
   }

@@ -57,6 +57,11 @@ export class EOT<T extends ScoreTarget = GradientTarget> implements ScoreTarget 
     return this.inner.queries;
   }
 
+  /** The inner target's: a mean of n draws is still a random answer, so verdicts still take most of 10. */
+  get randomized(): boolean {
+    return this.inner.randomized === true;
+  }
+
   async scores(x: Tensor): Promise<Tensor> {
     const draws: Tensor[] = [];
     for (let i = 0; i < this.n; i++) draws.push(await this.inner.scores(x));

@@ -104,6 +104,11 @@ export class HttpOracle extends Counted implements ScoreTarget {
     if (opts.maxBatch !== undefined && !(Number.isInteger(opts.maxBatch) && opts.maxBatch >= 1)) throw new Error(`HttpOracle: maxBatch must be an integer ≥ 1, got ${opts.maxBatch}`);
   }
 
+  /** What the server says of its model: a randomized one gets verdicts by most of 10 fresh queries (evaluate.ts). */
+  get randomized(): boolean {
+    return this.info.randomized;
+  }
+
   async predict(x: Tensor): Promise<number[]> {
     return Array.from((await this.infer(x, 'labels')).data, Math.round);
   }

@@ -3,7 +3,7 @@
 // BIM (Kurakin et al. 2017) is PGD from the clean input without random start (see bim.ts).
 import { deriveStream, normal, uniform } from '../hash/rng.ts';
 import { Tensor } from '../tensor/tensor.ts';
-import { finish, project, putRows, rowSize, start, takeRows } from './evaluate.ts';
+import { finish, project, putRows, rowSize, start, takeRows, verdict } from './evaluate.ts';
 import { attackLoss, type LossName } from './losses.ts';
 import { isGradientTarget, type Target } from './target.ts';
 import type { Attack, AttackResult } from './types.ts';
@@ -82,9 +82,10 @@ export class PGD implements Attack {
         if (step === o.steps) {
           putRows(best, cur, rows); // the last iterate of every row still unbroken
           if (!o.earlyStop && restart + 1 < o.restarts) {
-            // Later restarts retry only the rows this run did not break (one counted query per row).
-            const pred = await target.predict(cur);
-            rows.forEach((r, i) => { s.queries[r]++; if (pred[i] !== s.labels[r]) broken[r] = true; });
+            // Later restarts retry only the rows this run did not break (one counted query per row; most of 10
+            // on a randomized target, as the final check judges).
+            const v = await verdict(target, cur, labels, undefined, (i) => s.queries[rows[i]]++);
+            rows.forEach((r, i) => { if (v.wrong[i]) broken[r] = true; });
           }
           break;
         }

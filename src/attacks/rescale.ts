@@ -22,6 +22,11 @@ export class LogitRescale implements Differentiable {
     this.inputShape = model.inputShape;
   }
 
+  /** The wrapped model's: dividing by T adds no randomness and removes none. */
+  get randomized(): boolean {
+    return this.model.randomized === true;
+  }
+
   forward(x: Tensor): Tensor {
     return ops.div(this.model.forward(x), this.temperature);
   }

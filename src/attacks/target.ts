@@ -15,6 +15,8 @@ export class QueryBudgetExceeded extends Error {
 /** The model side of a white-box target: logits, and the input gradient of a loss of the logits. */
 export interface Differentiable {
   readonly inputShape: readonly number[];
+  /** True when answers vary from call to call (DefendedModel with a `random` stage); targets inherit it. */
+  readonly randomized?: boolean;
   forward(x: Tensor): Tensor;
   lossGradients(x: Tensor, loss: (logits: Tensor) => Tensor, want: { input?: boolean; params?: boolean }): { loss: number; logits: Tensor; dx: Tensor | null };
   /**
@@ -26,7 +28,10 @@ export interface Differentiable {
 }
 
 /** A model as score and label oracles see it: logits only (forwardAsync used when present). */
-export type Scorer = { inputShape: readonly number[]; forward(x: Tensor): Tensor; forwardAsync?(x: Tensor): Promise<Tensor> };
+export type Scorer = { inputShape: readonly number[]; randomized?: boolean; forward(x: Tensor): Tensor; forwardAsync?(x: Tensor): Promise<Tensor> };
+
+/** A target's `randomized` option: what was asked, else what the model says of itself (DefendedModel.randomized). */
+const randomizedOf = (model: { randomized?: boolean }, asked: boolean | undefined): boolean => asked ?? model.randomized === true;
 
 /** Logits of x without recording gradients, through forwardAsync where the model has it. */
 function logitsOf(model: Scorer, x: Tensor): Promise<Tensor> {
@@ -42,6 +47,12 @@ export interface Target {
   readonly inputShape: readonly number[];
   /** Rows evaluated so far (each forward or gradient evaluation of one input counts one). */
   readonly queries: number;
+  /**
+   * Every query draws fresh randomness, so one answer is not the truth: attacks judge a point by most of 10
+   * fresh queries (evaluate.ts `verdict`) and search on while it is not. Absent or false: deterministic, one
+   * query decides (no extra queries).
+   */
+  readonly randomized?: boolean;
   /** Predicted class per row (argmax of the scores, ties to the lowest index); every target answers this. */
   predict(x: Tensor): Promise<number[]>;
   /**
@@ -110,11 +121,21 @@ export abstract class Counted {
   }
 }
 
+/**
+ * Per-target option: `randomized` overrides what the model says of itself (for models that do not expose
+ * it, e.g. a wrapper adding input noise).
+ */
+export interface TargetOptions {
+  randomized?: boolean;
+}
+
 /** Full access: logits and input gradients of any loss of the logits. */
 export class WhiteBox extends Counted implements GradientTarget {
   readonly kind = 'white-box' as const;
-  constructor(private readonly model: Differentiable) {
+  readonly randomized: boolean;
+  constructor(private readonly model: Differentiable, opts: TargetOptions = {}) {
     super(model.inputShape);
+    this.randomized = randomizedOf(model, opts.randomized);
   }
   async scores(x: Tensor): Promise<Tensor> {
     this.charge(x.shape[0]);
@@ -134,8 +155,10 @@ export class WhiteBox extends Counted implements GradientTarget {
 /** Scores only: the model's logits, or its softmax probabilities (what a scoring endpoint returns). */
 export class ScoreOracle extends Counted implements ScoreTarget {
   readonly kind = 'scores' as const;
-  constructor(private readonly model: Scorer, private readonly opts: { output?: 'logits' | 'probabilities'; budget?: number } = {}) {
+  readonly randomized: boolean;
+  constructor(private readonly model: Scorer, private readonly opts: { output?: 'logits' | 'probabilities'; budget?: number } & TargetOptions = {}) {
     super(model.inputShape, opts.budget);
+    this.randomized = randomizedOf(model, opts.randomized);
   }
   async scores(x: Tensor): Promise<Tensor> {
     this.charge(x.shape[0]);
@@ -150,8 +173,10 @@ export class ScoreOracle extends Counted implements ScoreTarget {
 /** Labels only (decision-based attacks). */
 export class LabelOracle extends Counted implements Target {
   readonly kind = 'labels' as const;
-  constructor(private readonly model: Scorer, opts: { budget?: number } = {}) {
+  readonly randomized: boolean;
+  constructor(private readonly model: Scorer, opts: { budget?: number } & TargetOptions = {}) {
     super(model.inputShape, opts.budget);
+    this.randomized = randomizedOf(model, opts.randomized);
   }
   async predict(x: Tensor): Promise<number[]> {
     this.charge(x.shape[0]);

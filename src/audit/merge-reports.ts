@@ -16,6 +16,17 @@ export function mergeAuditReports(parts: readonly AuditReport[], command: string
     if (JSON.stringify(p.budgets) !== JSON.stringify(first.budgets)) throw new Error(`merge: part ${i + 1} has other budgets than part 1`);
     if (p.dense.weightsSha256 !== first.dense.weightsSha256) throw new Error(`merge: part ${i + 1} audits another dense model than part 1`);
   }
+  // The adversarially trained models: every part given one must have been given the same one (a part that
+  // audits only the undefended configurations may have run without it).
+  const atModel = (key: 'denseAt' | 'hashedAt', flag: string) => {
+    const given = parts.map((p, i) => [p[key], i] as const).filter(([m]) => m);
+    for (const [m, i] of given) {
+      if (m!.weightsSha256 !== given[0][0]!.weightsSha256) throw new Error(`merge: part ${i + 1} audits another ${flag} model (${m!.name}) than part ${given[0][1] + 1} (${given[0][0]!.name})`);
+    }
+    return given[0]?.[0];
+  };
+  const denseAt = atModel('denseAt', '--dense-at');
+  const hashedAt = atModel('hashedAt', '--hashed-at');
   const seen = new Map<string, number>();
   for (const [i, p] of parts.entries()) {
     for (const c of p.configurations) {
@@ -33,6 +44,8 @@ export function mergeAuditReports(parts: readonly AuditReport[], command: string
     command,
     date: parts.map((p) => p.date).sort().at(-1)!,
     ...(magnitude ? { magnitude } : {}),
+    ...(denseAt ? { denseAt } : {}),
+    ...(hashedAt ? { hashedAt } : {}),
     configurations,
     examples,
     // Compute time of all parts together; each part's own command and time are kept beside it.

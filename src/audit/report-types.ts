@@ -1,12 +1,15 @@
 // The audit report's data (written as JSON; Markdown and HTML are rendered from it).
 import type { GiStage } from '../defense/defense-spec.ts';
 import type { Budgets } from './attack-suite.ts';
+import type { TrainingCost } from './training-cost.ts';
 
 export interface AttackSummary {
   id: string;
   name: string;
   describe: string;
   table: 'paper' | 'adaptive';
+  /** Its threat model (absent in reports made before it was recorded: read as L∞ unless the id is jsma, cw, cw-logits or hsj). */
+  norm?: 'linf' | 'l2' | 'l0';
   /** Images attacked (all n, or the first nQuery for query-based attacks). */
   n: number;
   /** Share of clean-correct images misclassified (randomized models: by most of 10 fresh queries). */
@@ -18,6 +21,11 @@ export interface AttackSummary {
   medianLinf: number;
   medianQueries: number;
   seconds: number;
+  /**
+   * Per image of the attacked subset (character i = image i: all n, or the first nQuery), '1' where the image
+   * counts as broken: clean-correct and misclassified by the verdict. Absent in reports written before it existed.
+   */
+  broken?: string;
 }
 
 export interface Check {
@@ -39,6 +47,44 @@ export interface ConfigReport {
   /** Share of clean-correct images broken by at least one adaptive attack (per-example worst case). */
   adaptiveWorstCase: { full: { n: number; attacks: string[]; successRate: number }; query: { n: number; attacks: string[]; successRate: number } };
   checks: Check[];
+  // The fields below are absent in reports written before the side-by-side audit (renderers show a dash).
+  /**
+   * Share of ALL n images still correctly classified under the per-image worst case over every adaptive L∞ attack
+   * that ran (the autoattack cascade's row included; the L2 rows are not in it): clean-correct (by the verdict)
+   * and broken by none of them.
+   * Images past the first nQuery are judged by the full-subset attacks only (the query-based ones did not run on them).
+   */
+  robustAccuracy?: number;
+  /** The same over the first nQuery images, where every adaptive attack ran. */
+  robustAccuracyQuery?: number;
+  /**
+   * What a paper-era evaluation reports: the share of all n images clean-correct and broken by none of the
+   * paper-era L∞ attacks (FGSM, BIM; per-image worst case, same rules). paperAverage averages all four (JSMA and C&W-L2 too).
+   */
+  reportedRobustAccuracy?: number;
+  /**
+   * Robust accuracy on the first nQuery images at ε = factor × the L∞ budget, factors 0, 0.25, 0.5, 0.75, 1, 1.25:
+   * PGD with the CW margin loss (steps × factor·α, uniform start; EOT(4), κ 5, every step for randomized
+   * configurations), the monotone-in-eps check's attack, whose 0.25/0.5/1 runs it reuses. ε 0 is clean accuracy.
+   */
+  robustSweep?: { eps: number; robustAccuracy: number }[];
+  /** Per image of all n, '1' where the clean check counts it correct (the verdict): robustAccuracy recomputes from it and the attacks' `broken`. */
+  cleanCorrect?: string;
+  /** The model the configuration is built from (the GI configurations: their source). */
+  model?: string;
+  /**
+   * sha256 of the weights attacked, encoded as weights.safetensors (for a GI scale / magnitude configuration
+   * the edited weights, which `harden` would write; a query-time random stage leaves its source's weights).
+   */
+  weightsSha256?: string;
+  /** Bytes of that weights.safetensors (header + 4 bytes per float32 stored weight). */
+  weightsBytes?: number;
+  /** Stored weights (every tensor's elements: a hashed layer's real weights, not its virtual matrix; biases included). */
+  storedParameters?: number;
+  /** The adversarial-training method the model's provenance records (e.g. 'pgd:eps=0.3,steps=10,…'), else null. */
+  adversarialTraining?: string | null;
+  /** Training cost in CPU-minutes from the model's provenance (training-cost.ts says how). */
+  trainingCost?: TrainingCost;
 }
 import type { MagnitudeCalibration } from '../defense/magnitude-calibration.ts';
 
@@ -50,7 +96,13 @@ export interface AuditReport {
   date: string;
   dense: { name: string; weightsSha256: string };
   hashed: { name: string; weightsSha256: string };
-  /** The audited (hashed) model's weights hash: what the server's /robustness endpoint matches. */
+  /** The adversarially trained models, where given (--dense-at, --hashed-at). */
+  denseAt?: { name: string; weightsSha256: string };
+  hashedAt?: { name: string; weightsSha256: string };
+  /**
+   * The audited (hashed) model's weights hash: what the server's /robustness endpoint matches, as it does any
+   * configuration's weightsSha256.
+   */
   weightsSha256: string;
   n: number;
   nQuery: number;

@@ -1,19 +1,22 @@
-// `hashguard audit`: the robustness audit of a hashed model family (dense, hashed, hashed + each GI stage)
-// under the paper-era and adaptive attacks, written as JSON, Markdown and a self-contained HTML page; with
-// --url, the black-box audit of a running server instead (audit-remote.ts).
+// `hashguard audit`: the robustness audit of a hashed model family (dense, hashed, hashed + each GI stage, and
+// the adversarially trained dense / hashed models when given) under the paper-era and adaptive attacks, written
+// as JSON, Markdown and a self-contained HTML page; with --url, the black-box audit of a running server instead
+// (audit-remote.ts).
 import { basename, dirname, join } from 'node:path';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { loadDataset, type DatasetName } from '../data/index.ts';
 import { writeFileAtomic } from '../io/files.ts';
 import { loadModelDir } from '../io/model-dir.ts';
 import { Sequential } from '../nn/sequential.ts';
-import { CIFAR_BUDGETS, MNIST_BUDGETS, SUITE } from '../audit/attack-suite.ts';
+import { splitValidation } from './adversarial-flags.ts';
+import { CIFAR_BUDGETS, MNIST_BUDGETS, NAMED_SUITES, SUITE } from '../audit/attack-suite.ts';
 import { auditHtml } from '../audit/report-html.ts';
 import { auditMarkdown } from '../audit/report-markdown.ts';
-import { CONFIGURATION_NAMES } from '../audit/configurations.ts';
+import { CONFIGURATION_KEYS, CONFIGURATION_NAMES } from '../audit/configurations.ts';
 import { mergeAuditReports } from '../audit/merge-reports.ts';
 import type { AuditReport } from '../audit/report-types.ts';
-import { runAudit } from '../audit/run-audit.ts';
+import { runAudit, type AuditInput, type AuditModel } from '../audit/run-audit.ts';
+import { adversarialMethod } from '../audit/training-cost.ts';
 import { choice, number, parse, requireString, UsageError } from './args.ts';
 import { REMOTE_FLAGS, remoteAuditCommand, remoteAuditUsage } from './audit-remote.ts';
 import { BACKEND_NAMES, useBackend } from './backend-flag.ts';
@@ -24,11 +27,12 @@ import { newRunDir } from './run-dir.ts';
 /** The files of one report: <out>.json, .md and .html. */
 const REPORT_FILES = ['.json', '.md', '.html'] as const;
 
-/** --configurations' short keys: dense, hashed, scale, magnitude, random. */
-const CONFIGURATION_KEYS = CONFIGURATION_NAMES.map((name) => name.replace('hashed+GI ', ''));
-
 export const auditUsage = `usage: bun run audit -- --model models/HASHED [--dense models/DENSE] [--n 1000] [--n-query 100] [--seed 1]
+  [--dense-at models/DENSE-AT] [--hashed-at models/HASHED-AT]   (adversarially trained models: add the 'dense AT',
+    'hashed AT' and 'hashed AT+GI random' configurations; same dataset, input shape and classes, undefended)
   [--attacks ${SUITE.map((e) => e.id).join(',')}] [--out DIR/NAME [--force]] [--backend wasm|reference]
+  [--suite ${Object.keys(NAMED_SUITES).join('|')}]   (a named suite, with any --attacks; autoattack: AutoAttack's
+    standard cascade on deterministic configurations, its rand version over EOT(20) on randomized ones)
   [--configurations ${CONFIGURATION_KEYS.join(',')}]   (a part report: run parts side by side, then --merge)
        bun run audit -- --merge PART.json,PART.json,... --out DIR/NAME [--force]
   Writes NAME.json, NAME.md and NAME.html. Without --out: a new folder runs/audit-<model>-<UTC time>/ (the
@@ -37,11 +41,12 @@ ${remoteAuditUsage}`;
 
 export async function auditCommand(argv: string[]): Promise<void> {
   const v = parse(argv, {
-    model: { type: 'string' }, dense: { type: 'string' }, n: { type: 'string' }, 'n-query': { type: 'string' }, seed: { type: 'string' },
-    attacks: { type: 'string' }, out: { type: 'string' }, backend: { type: 'string' }, configurations: { type: 'string' }, merge: { type: 'string' },
+    model: { type: 'string' }, dense: { type: 'string' }, 'dense-at': { type: 'string' }, 'hashed-at': { type: 'string' }, n: { type: 'string' }, 'n-query': { type: 'string' }, seed: { type: 'string' },
+    attacks: { type: 'string' }, suite: { type: 'string' }, out: { type: 'string' }, backend: { type: 'string' }, configurations: { type: 'string' }, merge: { type: 'string' },
     force: { type: 'boolean' }, ...REMOTE_FLAGS,
   });
   // --url: a running server, attacked through its public API only.
+  if (v.url !== undefined && v.suite !== undefined) throw new UsageError('--suite applies to the local audit only (without --url)');
   if (v.url !== undefined) return remoteAuditCommand(argv, v);
   const force = Boolean(v.force);
   if (v.merge !== undefined) return mergeCommand(argv, v.merge as string, requireString(v, 'out'), force);
@@ -57,33 +62,86 @@ export async function auditCommand(argv: string[]): Promise<void> {
   const attacks = typeof v.attacks === 'string' ? v.attacks.split(',').map((s) => s.trim()) : undefined;
   const unknown = attacks?.filter((a) => !SUITE.some((e) => e.id === a));
   if (unknown?.length) throw new UsageError(`--attacks: unknown ${unknown.join(', ')} (known: ${SUITE.map((e) => e.id).join(', ')})`);
+  const suite = v.suite as string | undefined;
+  if (suite !== undefined && !NAMED_SUITES[suite]) throw new UsageError(`--suite: unknown '${suite}' (known: ${Object.keys(NAMED_SUITES).join(', ')})`);
   const keys = typeof v.configurations === 'string' ? v.configurations.split(',').map((s) => s.trim()) : undefined;
   const badKeys = keys?.filter((k) => !CONFIGURATION_KEYS.includes(k));
   if (badKeys?.length || keys?.length === 0) throw new UsageError(`--configurations: unknown '${badKeys?.join(', ') ?? ''}' (known: ${CONFIGURATION_KEYS.join(', ')})`);
   const configurations = keys?.map((k) => CONFIGURATION_NAMES[CONFIGURATION_KEYS.indexOf(k)]);
+  const denseAtDir = v['dense-at'] as string | undefined, hashedAtDir = v['hashed-at'] as string | undefined;
+  if (keys?.some((k) => k === 'dense-at') && denseAtDir === undefined) throw new UsageError("--configurations dense-at needs the adversarially trained dense model: pass --dense-at");
+  if (keys?.some((k) => k.startsWith('hashed-at')) && hashedAtDir === undefined) throw new UsageError(`--configurations ${keys.filter((k) => k.startsWith('hashed-at')).join(',')} needs the adversarially trained hashed model: pass --hashed-at`);
   if (typeof v.out === 'string') guardReport(v.out, REPORT_FILES, force);
   const hashed = await loadModelDir(hashedDir);
   const dense = await loadModelDir(denseDir);
   if (hashed.manifest.defense?.stages.length) throw new UsageError(`--model ${hashedDir} is already defended: audit its undefended hashed model (the audit applies each GI stage itself)`);
   const datasetName = hashed.manifest.provenance.dataset.name as DatasetName;
   if (dense.manifest.provenance.dataset.name !== datasetName) throw new UsageError(`--dense ${denseDir} was trained on ${dense.manifest.provenance.dataset.name}, the hashed model on ${datasetName}`);
+  const sink = progressSink(process.stderr);
+  // The adversarially trained models stand beside the others: same data, inputs and classes, and no GI of their
+  // own (the audit applies GI random to the hashed one itself).
+  const companion = async (flag: string, dir: string | undefined) => {
+    if (dir === undefined) return undefined;
+    const m = await loadModelDir(dir);
+    if (m.manifest.provenance.dataset.name !== datasetName) throw new UsageError(`--${flag} ${dir} was trained on ${m.manifest.provenance.dataset.name}, the hashed model on ${datasetName}`);
+    if (JSON.stringify(m.manifest.input.shape) !== JSON.stringify(hashed.manifest.input.shape)) throw new UsageError(`--${flag} ${dir} takes inputs of shape [${m.manifest.input.shape}], the hashed model [${hashed.manifest.input.shape}]`);
+    if (JSON.stringify(m.manifest.classes) !== JSON.stringify(hashed.manifest.classes)) throw new UsageError(`--${flag} ${dir} has other classes than the hashed model`);
+    if (m.manifest.defense?.stages.length) throw new UsageError(`--${flag} ${dir} is already defended: give its undefended model`);
+    if (!adversarialMethod(m.manifest.provenance)) sink.log(`note: --${flag} ${dir} records no adversarial training (provenance.adversarial); audited as given`);
+    return m;
+  };
+  const denseAt = await companion('dense-at', denseAtDir);
+  const hashedAt = await companion('hashed-at', hashedAtDir);
   const data = await loadDataset(datasetName, { seed: hashed.manifest.provenance.seed });
   if (n > data.test.count) throw new UsageError(`--n ${n}: the test split has ${data.test.count} images`);
   const family = basename(denseDir);
   // A fresh folder per run: the committed reports in docs/audit/ are replaced only by an explicit --out --force.
   const out = (v.out as string | undefined) ?? join(newRunDir(`audit-${basename(hashedDir)}`), family);
-  const sink = progressSink(process.stderr);
   sink.log(`writing ${out}.{json,md,html} when done`);
   const report = await runAudit({
     family, datasetName,
-    dense: { name: dense.manifest.name, model: new Sequential(dense.manifest.input.shape, dense.manifest.layers, dense.tensors), weightsSha256: dense.manifest.weights.sha256 },
-    hashed: { name: hashed.manifest.name, model: new Sequential(hashed.manifest.input.shape, hashed.manifest.layers, hashed.tensors), weightsSha256: hashed.manifest.weights.sha256 },
-    test: data.test, n, nQuery, seed, budgets: datasetName.startsWith('cifar') ? CIFAR_BUDGETS : MNIST_BUDGETS, attacks, configurations,
+    dense: auditModel(dense), hashed: auditModel(hashed),
+    ...(denseAt ? { denseAt: auditModel(denseAt) } : {}), ...(hashedAt ? { hashedAt: auditModel(hashedAt) } : {}),
+    sources: await convertSources([[hashedDir, hashed], [denseDir, dense], [denseAtDir, denseAt], [hashedAtDir, hashedAt]]),
+    test: data.test, validation: splitValidation(data.train, null).validation ?? undefined, n, nQuery, seed, budgets: datasetName.startsWith('cifar') ? CIFAR_BUDGETS : MNIST_BUDGETS, attacks, suite, configurations,
     command: `bun run audit -- ${argv.join(' ')}`,
     progress: (line) => sink.log(line),
   });
   await writeReport(out, report);
   sink.log(`wrote ${out}.json, ${out}.md, ${out}.html (${(report.seconds / 60).toFixed(1)} min)`);
+}
+
+type Loaded = Awaited<ReturnType<typeof loadModelDir>>;
+
+/** A loaded model directory as the audit takes it. */
+function auditModel(m: Loaded): AuditModel {
+  return { name: m.manifest.name, model: new Sequential(m.manifest.input.shape, m.manifest.layers, m.tensors), weightsSha256: m.manifest.weights.sha256, provenance: m.manifest.provenance };
+}
+
+/**
+ * The source models of converted models (provenance.convertedFrom), for training costs: looked for beside the
+ * converted model (DIR/../NAME) and used only when its weights sha256 is the recorded one; followed up to 4 deep.
+ */
+async function convertSources(models: [string | undefined, Loaded | undefined][]): Promise<NonNullable<AuditInput['sources']>> {
+  const found: NonNullable<AuditInput['sources']> = [];
+  const queue = models.filter((e): e is [string, Loaded] => Boolean(e[0] && e[1])).map(([dir, m]) => ({ dir, m, depth: 0 }));
+  while (queue.length) {
+    const { dir, m, depth } = queue.shift()!;
+    const from = m.manifest.provenance.convertedFrom as { name?: unknown; weightsSha256?: unknown } | undefined;
+    if (!from || typeof from.name !== 'string' || typeof from.weightsSha256 !== 'string' || depth >= 4) continue;
+    if (found.some((s) => s.weightsSha256 === from.weightsSha256) || models.some(([, l]) => l?.manifest.weights.sha256 === from.weightsSha256)) continue;
+    const srcDir = join(dirname(dir), from.name);
+    let src: Loaded;
+    try {
+      src = await loadModelDir(srcDir);
+    } catch {
+      continue; // not at hand: the cost is reported as a lower bound
+    }
+    if (src.manifest.weights.sha256 !== from.weightsSha256) continue;
+    found.push({ name: src.manifest.name, weightsSha256: from.weightsSha256, provenance: src.manifest.provenance });
+    queue.push({ dir: srcDir, m: src, depth: depth + 1 });
+  }
+  return found;
 }
 
 /** The report as JSON, Markdown and one self-contained HTML page, each written atomically. */

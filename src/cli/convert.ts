@@ -18,19 +18,23 @@ import { guardModelDir } from './output-guard.ts';
 import { formatDuration, progressSink } from './progress.ts';
 import { runTraining, secondsPerEpoch } from './run-training.ts';
 import { augmentFlag, optimizerFlags, optimizerOptions } from './train.ts';
+import { adversarialOptions, adversarialUsage, robustTrainingFlags, robustTrainingRecord, splitValidation } from './adversarial-flags.ts';
 
 export const convertUsage = `usage: bun run convert -- --from models/NAME --compression 1/8 [--finetune-epochs N] [--out models/NAME-h8]
-  [--seed S] [--secret-seed] [--optimizer adam|sgd] [--lr X] [--batch-size N] [--schedule cosine|constant] [--checkpoint PATH] [--resume]
+  [--seed S] [--secret-seed] [--optimizer adam|sgd] [--lr X] [--batch-size N] [--schedule cosine|constant|one-cycle] [--checkpoint PATH] [--resume]
   [--backend wasm|reference] [--threads N] [--augment crop:4,flip]   (--augment: fine-tuning batches, as in train)
+${adversarialUsage}   (fine-tuning only)
   [--force]   (replace an --out that already holds a model; without it that is refused before any work)`;
 
 export async function convertCommand(argv: string[]): Promise<void> {
-  const v = parse(argv, { ...optimizerOptions, from: { type: 'string' }, compression: { type: 'string' }, out: { type: 'string' }, 'finetune-epochs': { type: 'string' }, augment: { type: 'string' }, force: { type: 'boolean' } });
+  const v = parse(argv, { ...optimizerOptions, from: { type: 'string' }, compression: { type: 'string' }, out: { type: 'string' }, 'finetune-epochs': { type: 'string' }, augment: { type: 'string' }, force: { type: 'boolean' }, ...adversarialOptions });
   const from = requireString(v, 'from');
   const spec = requireString(v, 'compression');
   const epochs = number(v, 'finetune-epochs', 0, { integer: true, min: 0, max: 10000 });
   const augment = augmentFlag(v);
   if (augment && epochs === 0) throw new UsageError('--augment applies to fine-tuning: give --finetune-epochs N');
+  if (typeof v.adversarial === 'string' && epochs === 0) throw new UsageError('--adversarial applies to fine-tuning: give --finetune-epochs N');
+  const robust = robustTrainingFlags(v, Math.max(epochs, 1));
   const backend = useBackend(choice(v, 'backend', BACKEND_NAMES, 'wasm'));
   const tag = /^1\/\d+$/.test(spec) ? `h${spec.slice(2)}` : 'hashed';
   const out = (v.out as string | undefined) ?? join(dirname(from), `${basename(from)}-${tag}${epochs ? `-ft${epochs}` : ''}`);
@@ -56,18 +60,22 @@ export async function convertCommand(argv: string[]): Promise<void> {
   sink.log(`projected onto buckets: test accuracy ${(100 * projected.accuracy).toFixed(2)}% (dense ${(100 * source.manifest.metrics.testAccuracy).toFixed(2)}%)`);
 
   const batchSize = number(v, 'batch-size', 64, { integer: true, min: 1, max: 65536 });
-  const schedule = choice<LrSchedule>(v, 'schedule', ['cosine', 'constant'], 'cosine');
+  const schedule = choice<LrSchedule>(v, 'schedule', ['cosine', 'constant', 'one-cycle'], 'cosine');
   const optimizerConfig = optimizerFlags(v);
-  let history: Awaited<ReturnType<typeof runTraining>> = [];
-  if (epochs > 0) {
-    const config = { from: source.manifest.weights.sha256, layers: converted.layers, epochs, seed, batchSize, schedule, optimizer: optimizerConfig, threads, ...(augment ? { augment } : {}) };
+  let outcome: Awaited<ReturnType<typeof runTraining>> = { history: [] };
+  const split = epochs > 0 ? splitValidation(data.train, robust.validationRows) : null;
+  const robustRecord = split ? robustTrainingRecord(robust, split.record) : {};
+  if (epochs > 0 && split) {
+    const config = { from: source.manifest.weights.sha256, layers: converted.layers, epochs, seed, batchSize, schedule, optimizer: optimizerConfig, threads, ...(augment ? { augment } : {}), ...robustRecord };
     const checkpoint = (v.checkpoint as string | undefined) ?? join('checkpoints', `${basename(out)}.ckpt.safetensors`);
-    history = await withWorkers(threads, (workers) => runTraining({
-      model, optimizer: optimizerFromConfig(optimizerConfig), train: data.train, test: data.test,
-      opts: { epochs, batchSize, seed, schedule, augment, workers }, checkpoint, config, resume: Boolean(v.resume), sink,
+    outcome = await withWorkers(threads, (workers) => runTraining({
+      model, optimizer: optimizerFromConfig(optimizerConfig), train: split.train, validation: split.validation, robustCheckRows: robust.robustCheckRows,
+      opts: { epochs, batchSize, seed, schedule, augment, workers, ...(robust.adversarial ? { adversarial: robust.adversarial, epsRampEpochs: robust.epsRampEpochs } : {}) },
+      checkpoint, config, resume: Boolean(v.resume), sink,
     }));
-    if (!history) return;
+    if (!outcome) return;
   }
+  const { history } = outcome;
 
   const test = epochs > 0 ? accuracy(model, data.test) : projected;
   const manifest = await saveModelDir(out, {
@@ -84,7 +92,9 @@ export async function convertCommand(argv: string[]): Promise<void> {
       command: `bun run convert -- ${argv.join(' ')}`,
       convertedFrom: { name: source.manifest.name, weightsSha256: source.manifest.weights.sha256, testAccuracy: source.manifest.metrics.testAccuracy },
       hash: { compression: spec, secretSeeds: Boolean(v['secret-seed']) },
-      ...(epochs > 0 ? { finetune: { epochs, batchSize, schedule, ...(augment ? { augment } : {}), optimizer: optimizerConfig, backend: backend.name, threads, secondsPerEpoch: secondsPerEpoch(history), history } } : {}),
+      ...(epochs > 0 ? { finetune: { epochs, batchSize, schedule, ...(augment ? { augment } : {}), ...robustRecord,
+        ...(outcome.best ? { bestEpoch: outcome.best } : {}), ...(outcome.collapse ? { collapse: outcome.collapse } : {}),
+        optimizer: optimizerConfig, backend: backend.name, threads, secondsPerEpoch: secondsPerEpoch(history), history } } : {}),
       machine: machineInfo(),
     },
     metrics: { testAccuracy: test.accuracy, testCount: test.count, projectedTestAccuracy: projected.accuracy },

@@ -13,12 +13,14 @@ import { choice, number, parse, requireString, UsageError } from './args.ts';
 import { BACKEND_NAMES, useBackend } from './backend-flag.ts';
 import { scoreDefended } from './defended-score.ts';
 import { machineInfo } from './machine.ts';
+import { splitValidation } from './adversarial-flags.ts';
 import { guardModelDir } from './output-guard.ts';
 
 export const hardenUsage = `usage: bun run harden -- --model models/NAME --gi STAGE [--gi STAGE ...] --out models/NAME [--seed S] [--backend wasm|reference] [--force]
   STAGE: magnitude:EPS | magnitude:auto[,TOL_PP] | scale:ALPHA | random:MIN,MAX[,NOISE]   (applied in the order given)
-  magnitude:auto picks the largest ε of a fixed grid whose clean test accuracy stays within TOL_PP (default 0.3)
-  of the source model's (docs/design.md §1.2), and records the sweep.
+  magnitude:auto picks the largest ε of a fixed grid whose clean accuracy on the validation split (training rows held
+  out: the last 5,000, per class on class-grouped data) stays within TOL_PP (default 0.3) of the source model's
+  (docs/design.md §1.2), and records the sweep; the test split only reports.
   --force: replace an --out that already holds a model (without it, that is refused before any work).
   Clean accuracy is scored with request seeds derived from --seed (default 1); eval repeats it exactly.`;
 
@@ -52,9 +54,11 @@ export async function hardenCommand(argv: string[]): Promise<void> {
   const tLoad = performance.now();
   // magnitude:auto is calibrated on the source model's weights, before any other stage.
   let calibration: MagnitudeCalibration | null = null;
+  // Selection looks at held-out training rows, never at the test split it is then scored on.
+  const validation = parsed.some((p) => 'auto' in p) ? splitValidation(data.train, null) : null;
   const stages: GiStage[] = parsed.map((p) => {
     if (!('auto' in p)) return p;
-    calibration = calibrateMagnitude(manifest.input.shape, manifest.layers, tensors, data.test, p.auto);
+    calibration = { ...calibrateMagnitude(manifest.input.shape, manifest.layers, tensors, validation!.validation!, p.auto), rows: validation!.record! };
     return { kind: 'magnitude', eps: calibration.eps };
   });
   const calibrationSeconds = (performance.now() - tLoad) / 1000;

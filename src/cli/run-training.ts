@@ -2,10 +2,13 @@
 // an atomic checkpoint after every epoch, and --resume from it with the same settings only.
 import { existsSync } from 'node:fs';
 import type { Dataset } from '../data/index.ts';
-import { loadCheckpoint, saveCheckpoint, type CheckpointState } from '../io/checkpoint.ts';
+import { loadCheckpoint, saveCheckpoint, type CheckpointState, type EpochRecord } from '../io/checkpoint.ts';
+import { pgdAccuracy } from '../nn/adversarial.ts';
+import { gatherBatch, identityOrder } from '../nn/batches.ts';
 import { accuracy } from '../nn/evaluate.ts';
 import type { Optimizer } from '../nn/optimizers.ts';
 import { Sequential } from '../nn/sequential.ts';
+import type { Tensor } from '../tensor/tensor.ts';
 import { trainEpoch, type TrainOptions } from '../nn/train.ts';
 import { UsageError } from './args.ts';
 import { formatDuration, type ProgressSink } from './progress.ts';
@@ -14,8 +17,13 @@ export interface TrainingRun {
   model: Sequential;
   optimizer: Optimizer;
   train: Dataset;
-  test: Dataset;
+  /** Held-out training rows: per-epoch accuracy, the robust check and collapse detection look only here. */
+  validation: Dataset | null;
   opts: TrainOptions;
+  /** Rows of the validation split (its first ones) that PGD attacks after each epoch of adversarial training. */
+  robustCheckRows?: number;
+  /** Replaces the PGD-20 robust check (tests drive the collapse logic with it); default: pgdAccuracy on the batch. */
+  robustCheck?: (model: Sequential) => number;
   checkpoint: string;
   /** Everything that must match for a resumed run to equal an uninterrupted one. */
   config: Record<string, unknown>;
@@ -26,10 +34,25 @@ export interface TrainingRun {
 /** Thrown from the step callback when SIGINT arrives: the run stops between steps, checkpoints intact. */
 class Interrupted extends Error {}
 
+/**
+ * Catastrophic overfitting (Wong et al. 2020): PGD accuracy on the validation batch falls more than this far
+ * below the best epoch's. Their runs show it as a cliff (e.g. 38% → 0% in one epoch), not a slow slide.
+ */
+export const COLLAPSE_DROP = 0.2;
+
+export interface TrainingOutcome {
+  history: EpochRecord[];
+  best?: CheckpointState['best'];
+  collapse?: CheckpointState['collapse'];
+}
+
 /** Runs the remaining epochs; returns the history, or null when interrupted (exit code set to 130). */
-export async function runTraining(run: TrainingRun): Promise<CheckpointState['history'] | null> {
+export async function runTraining(run: TrainingRun): Promise<TrainingOutcome | null> {
   const { model, optimizer, opts, checkpoint, config, sink } = run;
-  let history: CheckpointState['history'] = [];
+  let history: EpochRecord[] = [];
+  let best: CheckpointState['best'];
+  let bestParams: Map<string, Tensor> | undefined;
+  let collapse: CheckpointState['collapse'];
   if (run.resume) {
     if (!existsSync(checkpoint)) throw new UsageError(`--resume: no checkpoint at ${checkpoint}`);
     const ck = await loadCheckpoint(checkpoint);
@@ -41,8 +64,21 @@ export async function runTraining(run: TrainingRun): Promise<CheckpointState['hi
     model.params = new Sequential(model.inputShape, model.layers, params).params;
     optimizer.loadState(ck.optState);
     history = ck.state.history;
+    best = ck.state.best;
+    collapse = ck.state.collapse;
+    if (ck.best.size) bestParams = ck.best;
     sink.log(`resumed from ${checkpoint} after epoch ${ck.state.epochsDone}`);
+    if (collapse) {
+      sink.log(`the run had stopped on catastrophic overfitting at epoch ${collapse.epoch}; nothing left to train`);
+      model.params = new Sequential(model.inputShape, model.layers, bestParams!).params;
+      return { history, best, collapse };
+    }
   }
+  const adv = opts.adversarial;
+  // The fixed batch of the robust check: the validation split's first rows, the same every epoch and on resume.
+  const check = adv && run.validation
+    ? gatherBatch(run.validation, identityOrder(Math.min(run.robustCheckRows ?? 1000, run.validation.count)), 0, run.robustCheckRows ?? 1000)
+    : null;
 
   let interrupted = false;
   const onSigint = () => { interrupted = true; };
@@ -59,10 +95,35 @@ export async function runTraining(run: TrainingRun): Promise<CheckpointState['hi
         await new Promise((resolve) => setImmediate(resolve));
         if (interrupted) throw new Interrupted();
       });
-      history.push(r);
-      await saveCheckpoint(checkpoint, model.params, optimizer.state(), { epochsDone: epoch + 1, config, history });
-      const test = accuracy(model, run.test);
-      sink.log(`epoch ${epoch + 1}/${opts.epochs} loss ${r.loss.toFixed(4)} train ${(100 * r.accuracy).toFixed(2)}% test ${(100 * test.accuracy).toFixed(2)}% (${formatDuration(r.seconds)}) checkpoint ${checkpoint}`);
+      const rec: EpochRecord = { ...r };
+      if (r.eps !== undefined) rec.eps = r.eps;
+      if (run.validation) rec.validationAccuracy = accuracy(model, run.validation).accuracy;
+      if (check) rec.robustAccuracy = run.robustCheck ? run.robustCheck(model) : pgdAccuracy(model, check.x, check.y, adv!.eps, 20, opts.seed);
+      let collapsed = false;
+      if (rec.robustAccuracy !== undefined) {
+        if (best && rec.robustAccuracy < best.robustAccuracy - COLLAPSE_DROP) {
+          collapse = { epoch: epoch + 1, robustAccuracy: rec.robustAccuracy, restoredEpoch: best.epoch, restoredRobustAccuracy: best.robustAccuracy };
+          collapsed = true;
+        } else if (!best || rec.robustAccuracy >= best.robustAccuracy) {
+          best = { epoch: epoch + 1, robustAccuracy: rec.robustAccuracy };
+          // A copy of the map: optimizers replace tensors inside model.params (the tensors themselves are values).
+          bestParams = new Map(model.params);
+        }
+      }
+      history.push(rec);
+      if (collapsed) model.params = new Sequential(model.inputShape, model.layers, bestParams!).params;
+      await saveCheckpoint(checkpoint, model.params, optimizer.state(), { epochsDone: epoch + 1, config, history, ...(best ? { best } : {}), ...(collapse ? { collapse } : {}) }, bestParams);
+      const pct = (v: number) => `${(100 * v).toFixed(2)}%`;
+      sink.log(`epoch ${epoch + 1}/${opts.epochs} loss ${r.loss.toFixed(4)} train${adv ? ' (adversarial)' : ''} ${pct(r.accuracy)}` +
+        (rec.validationAccuracy !== undefined ? ` validation ${pct(rec.validationAccuracy)}` : '') +
+        (rec.robustAccuracy !== undefined ? ` robust ${pct(rec.robustAccuracy)} (PGD-20 ε ${adv!.eps} on ${check!.y.size})` : '') +
+        (r.eps !== undefined && r.eps < adv!.eps ? ` training ε ${r.eps.toFixed(4)}` : '') +
+        ` (${formatDuration(r.seconds)}) checkpoint ${checkpoint}`);
+      if (collapsed) {
+        sink.log(`catastrophic overfitting at epoch ${collapse!.epoch}: robust validation accuracy fell to ${pct(collapse!.robustAccuracy)} from ${pct(collapse!.restoredRobustAccuracy)} ` +
+          `at epoch ${collapse!.restoredEpoch}; restored epoch ${collapse!.restoredEpoch}'s weights and stopped`);
+        break;
+      }
     }
   } catch (e) {
     if (e instanceof Interrupted) {
@@ -74,7 +135,7 @@ export async function runTraining(run: TrainingRun): Promise<CheckpointState['hi
   } finally {
     process.off('SIGINT', onSigint);
   }
-  return history;
+  return { history, ...(best ? { best } : {}), ...(collapse ? { collapse } : {}) };
 }
 
 /** Mean seconds per epoch of a history, to one decimal. */

@@ -22,10 +22,12 @@ import { machineInfo } from './machine.ts';
 import { guardModelDir } from './output-guard.ts';
 import { formatDuration, progressSink } from './progress.ts';
 import { runTraining, secondsPerEpoch } from './run-training.ts';
+import { adversarialOptions, adversarialUsage, robustTrainingFlags, robustTrainingRecord, splitValidation } from './adversarial-flags.ts';
 
-export const trainUsage = `usage: bun run train -- --arch mlp|lenet5|cnn --dataset mnist|fashion-mnist|cifar10-jpeg|cifar10|synthetic --epochs N --seed S --out models/NAME
-  [--hash 1/8 | --hash 1/8,1/8,dense,...] [--secret-seed] [--widths 300,100 (mlp) | 6,16,120,84 (lenet5) | 32,32,64,64,256 (cnn)]
-  [--optimizer adam|sgd] [--lr X] [--momentum X] [--weight-decay X] [--batch-size N] [--schedule cosine|constant]
+export const trainUsage = `usage: bun run train -- --arch mlp|lenet5|cnn|small-cnn --dataset mnist|fashion-mnist|cifar10-jpeg|cifar10|synthetic --epochs N --seed S --out models/NAME
+  [--hash 1/8 | --hash 1/8,1/8,dense,...] [--secret-seed] [--widths 300,100 (mlp) | 6,16,120,84 (lenet5) | 32,32,64,64,256 (cnn) | 16,32,100 (small-cnn)]
+  [--optimizer adam|sgd] [--lr X] [--momentum X] [--weight-decay X] [--batch-size N] [--schedule cosine|constant|one-cycle]
+${adversarialUsage}
   [--augment crop:2 | crop:4,flip | none] [--train-limit N] [--checkpoint PATH] [--resume] [--backend wasm|reference|webgpu|auto] [--threads N]
   [--distill models/TEACHER [--distill-temperature 4] [--distill-weight 0.9]]   (knowledge distillation; one thread)
   [--force]   (replace an --out that already holds a model; without it that is refused before any work, --resume included)`;
@@ -60,7 +62,7 @@ export async function trainCommand(argv: string[]): Promise<void> {
     arch: { type: 'string' }, dataset: { type: 'string' }, epochs: { type: 'string' }, out: { type: 'string' },
     'train-limit': { type: 'string' }, augment: { type: 'string' }, hash: { type: 'string' }, widths: { type: 'string' },
     distill: { type: 'string' }, 'distill-temperature': { type: 'string' }, 'distill-weight': { type: 'string' },
-    force: { type: 'boolean' },
+    force: { type: 'boolean' }, ...adversarialOptions,
   });
   const arch = choice<ArchName>(v, 'arch', ARCH_NAMES, 'mlp');
   const datasetName = choice<DatasetName>(v, 'dataset', DATASET_NAMES, 'mnist');
@@ -68,14 +70,15 @@ export async function trainCommand(argv: string[]): Promise<void> {
   const seed = number(v, 'seed', 1, { integer: true, min: 0, max: 2 ** 32 - 1 });
   const out = requireString(v, 'out');
   const batchSize = number(v, 'batch-size', 64, { integer: true, min: 1, max: 65536 });
-  const schedule = choice<LrSchedule>(v, 'schedule', ['cosine', 'constant'], 'cosine');
+  const schedule = choice<LrSchedule>(v, 'schedule', ['cosine', 'constant', 'one-cycle'], 'cosine');
   const optimizerConfig = optimizerFlags(v);
   const augment = augmentFlag(v);
+  const robust = robustTrainingFlags(v, epochs);
   const trainLimit = number(v, 'train-limit', 0, { integer: true, min: 0 });
   const widths = typeof v.widths === 'string' ? v.widths.split(',').map((h) => Number(h)) : undefined;
-  const expectedWidths = { mlp: 0, lenet5: 4, cnn: 5 }[arch];
+  const expectedWidths = { mlp: 0, lenet5: 4, cnn: 5, 'small-cnn': 3 }[arch];
   if (widths && (widths.some((h) => !Number.isInteger(h) || h < 1) || (expectedWidths > 0 && widths.length !== expectedWidths))) {
-    throw new UsageError(`--widths: expected positive integers (four for lenet5, five for cnn), got '${v.widths}'`);
+    throw new UsageError(`--widths: expected positive integers (four for lenet5, five for cnn, three for small-cnn), got '${v.widths}'`);
   }
   const checkpoint = (v.checkpoint as string | undefined) ?? join('checkpoints', `${basename(out)}.ckpt.safetensors`);
   const backendName = choice(v, 'backend', TRAIN_BACKEND_NAMES, 'wasm');
@@ -89,8 +92,10 @@ export async function trainCommand(argv: string[]): Promise<void> {
 
   const data = await loadDataset(datasetName, { seed });
   const teacher = typeof v.distill === 'string' ? await loadTeacher(v, data.train.shape, data.train.classes.length, threads) : undefined;
+  // The validation rows leave the training split first, so --train-limit never samples them.
+  const split = splitValidation(data.train, robust.validationRows);
   // A seeded sample, not the first N: folder-ordered data (CIFAR-10 JPEG) would otherwise give one class.
-  const train = trainLimit > 0 && trainLimit < data.train.count ? sampleDataset(data.train, trainLimit, seed) : data.train;
+  const train = trainLimit > 0 && trainLimit < split.train.count ? sampleDataset(split.train, trainLimit, seed) : split.train;
   let layers = architecture(arch, data.train.shape, data.train.classes.length, widths);
   if (typeof v.hash === 'string') {
     let compressions;
@@ -105,15 +110,17 @@ export async function trainCommand(argv: string[]): Promise<void> {
   }
   // The layer list (hash seeds included) is part of the config, so a resume never mixes two hashings.
   const config = { arch, dataset: datasetName, datasetSha256: data.train.sha256, epochs, seed, batchSize, schedule, optimizer: optimizerConfig, trainCount: train.count, layers, ...(augment ? { augment } : {}), threads,
-    ...(teacher ? { distill: teacher.record } : {}) };
+    ...(teacher ? { distill: teacher.record } : {}), ...robustTrainingRecord(robust, split.record) };
   const model = new Sequential(data.train.shape, layers, initParams(layers, seed));
   const optimizer = optimizerFromConfig(optimizerConfig);
-  const opts = { epochs, batchSize, seed, schedule, augment, ...(teacher ? { teacher: teacher.options } : {}) };
+  const opts = { epochs, batchSize, seed, schedule, augment, ...(teacher ? { teacher: teacher.options } : {}),
+    ...(robust.adversarial ? { adversarial: robust.adversarial, epsRampEpochs: robust.epsRampEpochs } : {}) };
   const t0 = performance.now();
   // Gradients are summed in shard order, so a run is reproducible for a given thread count (part of config).
-  const history = await withWorkers(threads, (workers) =>
-    runTraining({ model, optimizer, train, test: data.test, opts: { ...opts, workers }, checkpoint, config, resume: Boolean(v.resume), sink }));
-  if (!history) return;
+  const outcome = await withWorkers(threads, (workers) =>
+    runTraining({ model, optimizer, train, validation: split.validation, robustCheckRows: robust.robustCheckRows, opts: { ...opts, workers }, checkpoint, config, resume: Boolean(v.resume), sink }));
+  if (!outcome) return;
+  const { history } = outcome;
 
   const test = accuracy(model, data.test);
   const manifest = await saveModelDir(out, {
@@ -134,6 +141,9 @@ export async function trainCommand(argv: string[]): Promise<void> {
       schedule,
       ...(augment ? { augment } : {}),
       ...(teacher ? { distill: teacher.record } : {}),
+      ...robustTrainingRecord(robust, split.record),
+      ...(outcome.best ? { bestEpoch: outcome.best } : {}),
+      ...(outcome.collapse ? { collapse: outcome.collapse } : {}),
       optimizer: optimizerConfig,
       backend: backend.name,
       threads,

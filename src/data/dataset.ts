@@ -51,3 +51,47 @@ export function sampleDataset(ds: Dataset, n: number, seed: number): Dataset {
 export function inputConvention(ds: Pick<Dataset, 'shape' | 'background'>): ModelManifest['input'] {
   return { shape: [...ds.shape], range: [0, 1], background: ds.background ?? 'any' };
 }
+
+/** Which training rows a validation split holds out, as model.json records it. */
+export interface ValidationRecord {
+  /** 'last' = the last `count` rows; 'last-per-class' = the last count/classes rows of each class. */
+  rows: 'last' | 'last-per-class';
+  count: number;
+}
+
+/**
+ * Holds out a fixed validation split from the training rows: the last `n` rows, or, where the rows are grouped
+ * by class (folder-ordered data such as CIFAR-10 JPEG, whose last 5,000 rows are all trucks), the last
+ * n/classes rows of each class. Deterministic and seed-free: the same data always gives the same split. All
+ * selection (early stopping, calibration, collapse detection) looks at it; the test split only reports.
+ */
+export function validationSplit(ds: Dataset, n: number): { train: Dataset; validation: Dataset; record: ValidationRecord } {
+  if (!Number.isInteger(n) || n < 1 || n >= ds.count) throw new RangeError(`validation split: n must be an integer in [1, ${ds.count - 1}], got ${n}`);
+  const grouped = ds.labels.every((l, i) => i === 0 || l >= ds.labels[i - 1]);
+  const held = new Uint8Array(ds.count);
+  let rows: ValidationRecord['rows'] = 'last';
+  if (grouped && ds.classes.length > 1) {
+    rows = 'last-per-class';
+    const per = Math.floor(n / ds.classes.length);
+    if (per < 1) throw new RangeError(`validation split: ${n} rows cannot cover ${ds.classes.length} classes`);
+    const taken = new Array<number>(ds.classes.length).fill(0);
+    for (let i = ds.count - 1; i >= 0; i--) if (taken[ds.labels[i]] < per) { taken[ds.labels[i]]++; held[i] = 1; }
+  } else held.fill(1, ds.count - n);
+  const pick = (keep: number) => {
+    const idx: number[] = [];
+    for (let i = 0; i < ds.count; i++) if (held[i] === keep) idx.push(i);
+    const per = ds.shape[0] * ds.shape[1] * ds.shape[2];
+    const images = new Float32Array(idx.length * per), labels = new Uint8Array(idx.length);
+    idx.forEach((src, i) => {
+      images.set(ds.images.subarray(src * per, (src + 1) * per), i * per);
+      labels[i] = ds.labels[src];
+    });
+    return { images, labels, count: idx.length };
+  };
+  const v = pick(1), t = pick(0);
+  return {
+    train: { ...ds, ...t, name: `${ds.name}[−${v.count} validation]` },
+    validation: { ...ds, ...v, name: `${ds.name}[validation ${v.count}]` },
+    record: { rows, count: v.count },
+  };
+}

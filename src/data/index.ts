@@ -8,7 +8,7 @@ import { loadCifar10JpegSplits } from './cifar10-jpeg.ts';
 import { syntheticDataset } from './synthetic.ts';
 
 export type { Dataset, DatasetSplits } from './dataset.ts';
-export { sampleDataset, inputConvention } from './dataset.ts';
+export { sampleDataset, inputConvention, validationSplit, type ValidationRecord } from './dataset.ts';
 export { DatasetError, readDataFile, readDataFiles } from './errors.ts';
 export { sha256Hex, verifyKnownChecksum, combineHashes, KNOWN_CHECKSUMS } from './checksum.ts';
 export { parseIdx, parseIdxImages, parseIdxLabels, type IdxTensor, type IdxImages } from './idx.ts';

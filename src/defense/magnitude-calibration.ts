@@ -24,6 +24,8 @@ export interface MagnitudeCalibration {
   tolerancePp: number;
   /** Rows scored per grid point. */
   rowCount: number;
+  /** Which rows: the validation split held out of the training rows (absent in calibrations made before it existed). */
+  rows?: { rows: 'last' | 'last-per-class'; count: number };
   baseAccuracy: number;
   sweep: MagnitudeSweepPoint[];
 }

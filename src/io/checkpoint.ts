@@ -11,11 +11,30 @@ export interface CheckpointState {
   epochsDone: number;
   /** The run's configuration, compared on resume so a checkpoint is never continued with other settings. */
   config: Record<string, unknown>;
-  history: { epoch: number; loss: number; accuracy: number; seconds: number }[];
+  history: EpochRecord[];
+  /** Adversarial training: the epoch whose weights are the last good ones (best robust validation accuracy). */
+  best?: { epoch: number; robustAccuracy: number };
+  /** Set when training stopped on catastrophic overfitting: the collapsed epoch and the epoch restored. */
+  collapse?: { epoch: number; robustAccuracy: number; restoredEpoch: number; restoredRobustAccuracy: number };
+}
+
+/** One finished epoch: training loss and accuracy (adversarial when training is), its time, and validation. */
+export interface EpochRecord {
+  epoch: number;
+  loss: number;
+  accuracy: number;
+  seconds: number;
+  /** Clean accuracy on the validation split. */
+  validationAccuracy?: number;
+  /** Accuracy under PGD at the final ε on the fixed validation batch (adversarial training only). */
+  robustAccuracy?: number;
+  /** The adversarial radius at the epoch's last step (differs from the final ε during a ramp). */
+  eps?: number;
 }
 
 const PARAM = 'param/';
 const OPT = 'opt/';
+const BEST = 'best/';
 
 /** Bytes after the header: the part whose hash the metadata records. */
 function dataSection(bytes: Uint8Array): Uint8Array {
@@ -23,10 +42,12 @@ function dataSection(bytes: Uint8Array): Uint8Array {
   return bytes.subarray(8 + headerLen);
 }
 
-export async function saveCheckpoint(path: string, params: Map<string, Tensor>, optState: Map<string, Tensor>, state: CheckpointState): Promise<void> {
+/** `best`: the last good epoch's parameters (adversarial training keeps them to restore after a collapse). */
+export async function saveCheckpoint(path: string, params: Map<string, Tensor>, optState: Map<string, Tensor>, state: CheckpointState, best?: Map<string, Tensor>): Promise<void> {
   const entries: [string, Tensor][] = [
     ...[...params].map(([k, t]) => [PARAM + k, t] as [string, Tensor]),
     ...[...optState].map(([k, t]) => [OPT + k, t] as [string, Tensor]),
+    ...[...(best ?? [])].map(([k, t]) => [BEST + k, t] as [string, Tensor]),
   ];
   // The data section does not depend on the header, so hash it from a first encoding, then write it with the hash.
   const dataHash = await sha256Hex(dataSection(encodeSafetensors(entries)));
@@ -34,7 +55,7 @@ export async function saveCheckpoint(path: string, params: Map<string, Tensor>, 
   await writeFileAtomic(path, bytes);
 }
 
-export async function loadCheckpoint(path: string): Promise<{ params: Map<string, Tensor>; optState: Map<string, Tensor>; state: CheckpointState }> {
+export async function loadCheckpoint(path: string): Promise<{ params: Map<string, Tensor>; optState: Map<string, Tensor>; best: Map<string, Tensor>; state: CheckpointState }> {
   const bytes = await readFileOrThrow(path, 'training checkpoint');
   const { tensors, metadata } = decodeSafetensors(bytes, path);
   const want = metadata['hashguard.data_sha256'];
@@ -48,9 +69,11 @@ export async function loadCheckpoint(path: string): Promise<{ params: Map<string
   }
   const params = new Map<string, Tensor>();
   const optState = new Map<string, Tensor>();
+  const best = new Map<string, Tensor>();
   for (const [k, t] of tensors) {
     if (k.startsWith(PARAM)) params.set(k.slice(PARAM.length), t);
     else if (k.startsWith(OPT)) optState.set(k.slice(OPT.length), t);
+    else if (k.startsWith(BEST)) best.set(k.slice(BEST.length), t);
   }
-  return { params, optState, state };
+  return { params, optState, best, state };
 }

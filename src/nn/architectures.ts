@@ -1,18 +1,18 @@
-// The named architectures the CLI trains: the MLP and LeNet-5 (MNIST family) and a small VGG-style CNN
-// (CIFAR-10), as layer-spec lists.
+// The named architectures the CLI trains: the MLP and LeNet-5 (MNIST family), a small VGG-style CNN
+// (CIFAR-10) and the 4-layer strided CNN of the adversarial-training literature, as layer-spec lists.
 import type { LayerSpec } from './layer-spec.ts';
 
-export type ArchName = 'mlp' | 'lenet5' | 'cnn';
+export type ArchName = 'mlp' | 'lenet5' | 'cnn' | 'small-cnn';
 
 /** Every architecture name, for flag parsing. */
-export const ARCH_NAMES: readonly ArchName[] = ['mlp', 'lenet5', 'cnn'];
+export const ARCH_NAMES: readonly ArchName[] = ['mlp', 'lenet5', 'cnn', 'small-cnn'];
 
 function dense(name: string, inDim: number, outDim: number): LayerSpec {
   return { type: 'dense', inDim, outDim, weight: `${name}.weight`, bias: `${name}.bias` };
 }
 
-function conv(name: string, inChannels: number, outChannels: number, kernelSize: number, padding: number): LayerSpec {
-  return { type: 'conv2d', inChannels, outChannels, kernelSize, stride: 1, padding, weight: `${name}.weight`, bias: `${name}.bias` };
+function conv(name: string, inChannels: number, outChannels: number, kernelSize: number, padding: number, stride = 1): LayerSpec {
+  return { type: 'conv2d', inChannels, outChannels, kernelSize, stride, padding, weight: `${name}.weight`, bias: `${name}.bias` };
 }
 
 /** MLP 784-300-100-10 with ReLU (LeCun et al. 1998's classic baseline; the HashedNets paper's too). */
@@ -68,6 +68,24 @@ export function cnn(input: readonly number[], classes: number, widths: readonly 
   ];
 }
 
+/**
+ * The 4-layer CNN of Wong & Kolter's and Wong et al.'s MNIST experiments: conv 16 (4×4, stride 2, pad 1), conv 32
+ * (4×4, stride 2, pad 1), FC 100, classifier; no pooling, so every layer is a linear map plus ReLU (what
+ * certification bounds need). `widths` = [conv1, conv2, fc]. For 28×28 input the feature is 32·7·7 = 1568.
+ */
+export function smallCnn(input: readonly number[], classes: number, widths: readonly number[] = [16, 32, 100]): LayerSpec[] {
+  const [c, h, w] = input;
+  const [a, b, f] = widths;
+  const side = (n: number) => Math.floor((Math.floor((n + 2 - 4) / 2) + 1 + 2 - 4) / 2) + 1;
+  const relu = { type: 'relu' as const };
+  return [
+    conv('conv1', c, a, 4, 1, 2), relu, conv('conv2', a, b, 4, 1, 2), relu,
+    { type: 'flatten' },
+    dense('fc1', b * side(h) * side(w), f), relu,
+    dense('fc2', f, classes),
+  ];
+}
+
 /** The named architecture; `widths` overrides its hidden widths (MLP: any number; LeNet-5: four; CNN: five). */
 export function architecture(name: ArchName, input: readonly number[], classes: number, widths?: readonly number[]): LayerSpec[] {
   if (name === 'mlp') return mlp(input, classes, widths);
@@ -79,5 +97,9 @@ export function architecture(name: ArchName, input: readonly number[], classes: 
     if (widths && widths.length !== 5) throw new Error(`cnn widths: expected 5 numbers (conv1..conv4, fc1), got ${widths.length}`);
     return cnn(input, classes, widths);
   }
-  throw new Error(`unknown architecture '${name}' (expected mlp, lenet5 or cnn)`);
+  if (name === 'small-cnn') {
+    if (widths && widths.length !== 3) throw new Error(`small-cnn widths: expected 3 numbers (conv1, conv2, fc1), got ${widths.length}`);
+    return smallCnn(input, classes, widths);
+  }
+  throw new Error(`unknown architecture '${name}' (expected mlp, lenet5, cnn or small-cnn)`);
 }

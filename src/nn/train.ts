@@ -5,11 +5,12 @@ import { deriveStream, permutation } from '../hash/rng.ts';
 import { augmentBatch, augmentStream, type Augment } from './augment.ts';
 import { gatherBatch, type ImageSet } from './batches.ts';
 import { Tensor } from '../tensor/tensor.ts';
+import { adversarialLossGradients, rampedEps, type AdversarialSpec, type BatchKey } from './adversarial.ts';
 import { crossEntropyLoss, distillationLoss, type Distillation } from './losses.ts';
 import type { Optimizer } from './optimizers.ts';
 import type { Sequential } from './sequential.ts';
 
-export type LrSchedule = 'constant' | 'cosine';
+export type LrSchedule = 'constant' | 'cosine' | 'one-cycle';
 
 export interface TrainOptions {
   epochs: number;
@@ -25,12 +26,18 @@ export interface TrainOptions {
   workers?: GradientWorkers;
   /** Knowledge distillation from a trained teacher on the same (augmented) batches; absent = plain cross-entropy. */
   teacher?: { model: Sequential } & Distillation;
+  /** Adversarial training: every batch is replaced by its adversarial examples (or TRADES's pair); absent = clean. */
+  adversarial?: AdversarialSpec;
+  /** Epochs over which ε grows linearly from 0 to the spec's ε, per step (0 = full ε from the start). */
+  epsRampEpochs?: number;
 }
 
 /** Data-parallel loss and gradients of the mean cross-entropy of a batch. */
 export interface GradientWorkers {
   readonly size: number;
   lossAndGradients(model: Sequential, x: Tensor, y: Tensor): Promise<{ loss: number; correct: number; grads: Map<string, Tensor> }>;
+  /** The same for an adversarial training step: each worker makes its shard's adversarial examples. */
+  adversarialLossAndGradients(model: Sequential, x: Tensor, y: Tensor, spec: AdversarialSpec, eps: number, key: Omit<BatchKey, 'rowOffset'>): Promise<{ loss: number; correct: number; grads: Map<string, Tensor> }>;
 }
 
 export interface StepProgress {
@@ -42,6 +49,8 @@ export interface StepProgress {
   accuracy: number; // running training accuracy over the epoch so far
   imagesPerSec: number;
   etaSec: number; // remaining time for the whole run
+  /** The adversarial radius of this step (after the ramp); absent for clean training. */
+  eps?: number;
 }
 
 export interface EpochResult {
@@ -49,11 +58,22 @@ export interface EpochResult {
   loss: number;
   accuracy: number;
   seconds: number;
+  /** Adversarial training: the radius at the epoch's last step. */
+  eps?: number;
 }
 
-/** Learning rate at global step t of T: constant, or cosine from lr0 to 0 (Loshchilov & Hutter 2017). */
+/**
+ * Learning rate at global step t of T: constant; cosine from lr0 to 0 (Loshchilov & Hutter 2017); or one-cycle,
+ * linear from 0 up to lr0 at 2/5 of the run and back down to 0 (Smith & Topin 2019, as Wong et al. 2020 use it
+ * for fast adversarial training: the warm-up keeps early large steps from collapsing the robust loss).
+ */
 export function learningRate(lr0: number, schedule: LrSchedule, t: number, total: number): number {
-  return schedule === 'cosine' ? 0.5 * lr0 * (1 + Math.cos((Math.PI * t) / total)) : lr0;
+  if (schedule === 'cosine') return 0.5 * lr0 * (1 + Math.cos((Math.PI * t) / total));
+  if (schedule === 'one-cycle') {
+    const peak = 0.4 * total, u = t + 1;
+    return u <= peak ? (lr0 * u) / peak : Math.max(0, (lr0 * (total - t)) / (total - peak));
+  }
+  return lr0;
 }
 
 /** Epoch e visits rows in permutation(deriveStream(seed, e)): resuming at epoch e repeats it exactly. */
@@ -88,17 +108,27 @@ export async function trainEpoch(
 ): Promise<EpochResult> {
   // The worker protocol carries labels only, not a teacher's soft targets.
   if (opts.teacher && opts.workers && opts.workers.size > 1) throw new Error('training: distillation runs in one thread (threads 1)');
+  if (opts.teacher && opts.adversarial) throw new Error('training: distillation and adversarial training do not combine');
   const order = epochOrder(opts.seed, epoch, data.count);
   const steps = Math.ceil(data.count / opts.batchSize);
   const t0 = performance.now();
   let lossSum = 0, correct = 0, seen = 0;
+  let lastEps: number | undefined;
   for (let step = 0; step < steps; step++) {
     const batch = gatherBatch(data, order, step * opts.batchSize, opts.batchSize);
     const { y } = batch;
     const x = opts.augment
       ? new Tensor(batch.x.shape, augmentBatch(batch.x.data as Float32Array, y.size, data.shape, opts.augment, augmentStream(opts.seed, epoch, step)))
       : batch.x;
-    const { loss, correct: right, grads } = opts.workers && !opts.teacher ? await opts.workers.lossAndGradients(model, x, y) : await localLossAndGradients(model, x, y, opts.teacher);
+    const adv = opts.adversarial;
+    const eps = adv ? rampedEps(adv.eps, epoch * steps + step, (opts.epsRampEpochs ?? 0) * steps) : undefined;
+    const key = { seed: opts.seed, epoch, step };
+    lastEps = eps;
+    const { loss, correct: right, grads } = adv
+      ? opts.workers
+        ? await opts.workers.adversarialLossAndGradients(model, x, y, adv, eps!, key)
+        : adversarialLossGradients(model, x, y, adv, eps!, { ...key, rowOffset: 0 })
+      : opts.workers && !opts.teacher ? await opts.workers.lossAndGradients(model, x, y) : await localLossAndGradients(model, x, y, opts.teacher);
     correct += right;
     lossSum += loss * y.size;
     seen += y.size;
@@ -108,8 +138,8 @@ export async function trainEpoch(
       const elapsed = (performance.now() - t0) / 1000;
       const rate = seen / Math.max(elapsed, 1e-9);
       const remaining = (opts.epochs - epoch) * data.count - seen;
-      await onStep({ epoch, epochs: opts.epochs, step: step + 1, steps, loss: lossSum / seen, accuracy: correct / seen, imagesPerSec: rate, etaSec: remaining / rate });
+      await onStep({ epoch, epochs: opts.epochs, step: step + 1, steps, loss: lossSum / seen, accuracy: correct / seen, imagesPerSec: rate, etaSec: remaining / rate, ...(eps !== undefined ? { eps } : {}) });
     }
   }
-  return { epoch, loss: lossSum / seen, accuracy: correct / seen, seconds: (performance.now() - t0) / 1000 };
+  return { epoch, loss: lossSum / seen, accuracy: correct / seen, seconds: (performance.now() - t0) / 1000, ...(lastEps !== undefined ? { eps: lastEps } : {}) };
 }

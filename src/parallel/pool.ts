@@ -2,6 +2,7 @@
 // parameter gradients per shard, combined here) and attacks (per-example input gradients). Sized to the
 // machine by default; close() terminates the workers. Web Worker API: Bun, Deno and browsers.
 import { Tensor } from '../tensor/tensor.ts';
+import type { AdversarialSpec, BatchKey } from '../nn/adversarial.ts';
 import type { Sequential } from '../nn/sequential.ts';
 import type { ModelPayload, Reply, Request, Task, TaskResult } from './protocol.ts';
 import type { DefendedInput, DefendedResult, RandomDraw } from './defended-task.ts';
@@ -120,7 +121,8 @@ export class WorkerPool {
    * Runs one task per shard of the batch (rows of x, and of y when given), in parallel. Every worker gets a
    * task (an empty shard when the batch is smaller than the pool) so changed parameters reach them all.
    */
-  private async sharded(model: Sequential, x: Tensor, y: Tensor | null, kind: 'forward' | 'lossGrad' | 'inputGrad') {
+  private async sharded(model: Sequential, x: Tensor, y: Tensor | null, kind: 'forward' | 'lossGrad' | 'inputGrad' | 'advLossGrad',
+    adversarial?: { spec: AdversarialSpec; eps: number; key: Omit<BatchKey, 'rowOffset'> }) {
     const { id, params } = await this.ensure(model, true);
     const n = x.shape[0];
     const per = x.size / Math.max(n, 1);
@@ -130,7 +132,9 @@ export class WorkerPool {
     const results = await Promise.all(ranges.map(([a, b], i) => {
       const xs = (x.data as Float32Array).slice(a * per, b * per);
       const ys = y ? (y.data as Float32Array).slice(a, b) : new Float32Array(0);
-      const task: Task = kind === 'forward' ? { kind, model: id, x: xs, n: b - a, params } : { kind, model: id, x: xs, y: ys, n: b - a, params };
+      const task: Task = kind === 'forward' ? { kind, model: id, x: xs, n: b - a, params }
+        : kind === 'advLossGrad' ? { kind, model: id, x: xs, y: ys, n: b - a, params, spec: adversarial!.spec, eps: adversarial!.eps, key: { ...adversarial!.key, rowOffset: a } }
+        : { kind, model: id, x: xs, y: ys, n: b - a, params };
       return this.send(i, task, [xs.buffer]);
     }));
     // Results of empty shards carry nothing; callers see only the shards that hold rows.
@@ -154,12 +158,25 @@ export class WorkerPool {
    */
   async lossAndGradients(model: Sequential, x: Tensor, y: Tensor): Promise<{ loss: number; correct: number; grads: Map<string, Tensor> }> {
     checkBatch(model, x, y);
-    const { ranges, results } = await this.sharded(model, x, y, 'lossGrad');
-    const n = x.shape[0];
+    return this.combine(model, x.shape[0], await this.sharded(model, x, y, 'lossGrad'));
+  }
+
+  /**
+   * An adversarial training step (src/nn/adversarial.ts) across the workers: each makes its shard's adversarial
+   * examples (random starts keyed by batch row, so the examples do not depend on the pool size) and returns its
+   * shard's mean loss gradients, combined as lossAndGradients does.
+   */
+  async adversarialLossAndGradients(model: Sequential, x: Tensor, y: Tensor, spec: AdversarialSpec, eps: number, key: Omit<BatchKey, 'rowOffset'>) {
+    checkBatch(model, x, y);
+    return this.combine(model, x.shape[0], await this.sharded(model, x, y, 'advLossGrad', { spec, eps, key }));
+  }
+
+  /** Shard means of loss and gradients, weighted by shard size: the full-batch mean, summed in shard order. */
+  private combine(model: Sequential, n: number, { ranges, results }: { ranges: [number, number][]; results: TaskResult[] }) {
     let loss = 0, correct = 0;
     const grads = new Map<string, Tensor>();
     results.forEach((r, i) => {
-      const { loss: l, correct: c, grads: g } = r as Extract<TaskResult, { kind: 'lossGrad' }>;
+      const { loss: l, correct: c, grads: g } = r as Extract<TaskResult, { kind: 'lossGrad' | 'advLossGrad' }>;
       const w = (ranges[i][1] - ranges[i][0]) / n;
       loss += w * l;
       correct += c;

@@ -1,5 +1,6 @@
 // Messages between the WorkerPool (main thread) and its workers. Plain data only (structured clone): layer
 // specs, parameter arrays, input shards.
+import type { AdversarialSpec, BatchKey } from '../nn/adversarial.ts';
 import type { LayerSpec } from '../nn/layer-spec.ts';
 import type { DefendedResult, DefendedTask } from './defended-task.ts';
 
@@ -17,6 +18,9 @@ export type Task =
   | { kind: 'forward'; model: string; x: Float32Array; n: number; params: ModelPayload['params'] | null }
   | { kind: 'lossGrad'; model: string; x: Float32Array; y: Float32Array; n: number; params: ModelPayload['params'] | null }
   | { kind: 'inputGrad'; model: string; x: Float32Array; y: Float32Array; n: number; params: ModelPayload['params'] | null }
+  // An adversarial training step on a shard: the worker makes the shard's adversarial examples, then its gradients.
+  | { kind: 'advLossGrad'; model: string; x: Float32Array; y: Float32Array; n: number; params: ModelPayload['params'] | null;
+      spec: AdversarialSpec; eps: number; key: BatchKey }
   | { kind: 'unload'; model: string }
   | DefendedTask;
 
@@ -24,6 +28,7 @@ export type TaskResult =
   | { kind: 'ok' }
   | { kind: 'forward'; logits: Float32Array }
   | { kind: 'lossGrad'; loss: number; correct: number; grads: Record<string, Float32Array> }
+  | { kind: 'advLossGrad'; loss: number; correct: number; grads: Record<string, Float32Array> }
   | { kind: 'inputGrad'; loss: number; grad: Float32Array; logits: Float32Array }
   | DefendedResult;
 

@@ -2,6 +2,7 @@
 // the worker's message loop so the same code runs in-process (pool size 0) and is testable directly.
 import { noGrad } from '../autodiff/grad.ts';
 import * as ops from '../autodiff/ops.ts';
+import { adversarialLossGradients } from '../nn/adversarial.ts';
 import { crossEntropyLoss } from '../nn/losses.ts';
 import { Sequential } from '../nn/sequential.ts';
 import { Tensor } from '../tensor/tensor.ts';
@@ -29,16 +30,16 @@ function correctCount(logits: Tensor, y: Tensor): number {
 }
 
 /** An empty shard (batch smaller than the pool) only delivers parameters; its result carries nothing. */
-function emptyShard(task: Extract<Task, { kind: 'forward' | 'lossGrad' | 'inputGrad' }>): TaskResult {
+function emptyShard(task: Extract<Task, { kind: 'forward' | 'lossGrad' | 'inputGrad' | 'advLossGrad' }>): TaskResult {
   modelFor(task.model, task.params);
   const none = new Float32Array(0);
   if (task.kind === 'forward') return { kind: 'forward', logits: none };
-  if (task.kind === 'lossGrad') return { kind: 'lossGrad', loss: 0, correct: 0, grads: {} };
+  if (task.kind === 'lossGrad' || task.kind === 'advLossGrad') return { kind: task.kind, loss: 0, correct: 0, grads: {} };
   return { kind: 'inputGrad', loss: 0, grad: none, logits: new Float32Array(0) };
 }
 
 export function runTask(task: Task): TaskResult {
-  if ((task.kind === 'forward' || task.kind === 'lossGrad' || task.kind === 'inputGrad') && task.n === 0) return emptyShard(task);
+  if ((task.kind === 'forward' || task.kind === 'lossGrad' || task.kind === 'inputGrad' || task.kind === 'advLossGrad') && task.n === 0) return emptyShard(task);
   switch (task.kind) {
     case 'load':
       models.set(task.model, new Sequential(task.payload.inputShape, task.payload.layers, toParams(task.payload.params)));
@@ -65,6 +66,12 @@ export function runTask(task: Task): TaskResult {
         kind: 'lossGrad', loss: r.loss, correct: correctCount(r.logits, y),
         grads: Object.fromEntries([...r.grads!].map(([n, g]) => [n, g.data as Float32Array])),
       };
+    }
+    case 'advLossGrad': {
+      const m = modelFor(task.model, task.params);
+      const x = new Tensor([task.n, ...m.inputShape], task.x), y = new Tensor([task.n], task.y);
+      const r = adversarialLossGradients(m, x, y, task.spec, task.eps, task.key);
+      return { kind: 'advLossGrad', loss: r.loss, correct: r.correct, grads: Object.fromEntries([...r.grads].map(([n, g]) => [n, g.data as Float32Array])) };
     }
     case 'inputGrad': {
       // Gradient of the summed cross-entropy with respect to the input (each example's own gradient).

@@ -17,7 +17,7 @@ self.onmessage = (e: MessageEvent<Request>) => {
     const transfer: Transferable[] = [];
     if (result.kind === 'forward') transfer.push(result.logits.buffer);
     if (result.kind === 'inputGrad') transfer.push(result.grad.buffer, result.logits.buffer);
-    if (result.kind === 'lossGrad') for (const g of Object.values(result.grads)) transfer.push(g.buffer);
+    if (result.kind === 'lossGrad' || result.kind === 'advLossGrad') for (const g of Object.values(result.grads)) transfer.push(g.buffer);
     self.postMessage({ id, result }, transfer.filter((b, i, all) => all.indexOf(b) === i) as Transferable[]);
   } catch (err) {
     self.postMessage({ id, error: err instanceof Error ? err.message : String(err) });

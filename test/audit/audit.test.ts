@@ -2,7 +2,7 @@
 // is present with its checks and evidence, GI scale masks gradients (flagged), the adaptive attacks still
 // break it, the same seed gives the same report numbers, and the Markdown/HTML renderings hold the tables.
 import { beforeAll, describe, expect, test } from 'bun:test';
-import { loadDataset } from '../../src/data/index.ts';
+import { loadDataset, validationSplit } from '../../src/data/index.ts';
 import { MNIST_BUDGETS } from '../../src/audit/attack-suite.ts';
 import { auditHtml } from '../../src/audit/report-html.ts';
 import { auditMarkdown } from '../../src/audit/report-markdown.ts';
@@ -13,13 +13,13 @@ import { committedModel } from '../helpers/attack-data.ts';
 
 let report: AuditReport;
 const run = async (configurations?: string[]) => {
-  const { test } = await loadDataset('mnist');
+  const { test, train } = await loadDataset('mnist');
   return runAudit({
     configurations,
     family: 'mnist-lenet5', datasetName: 'mnist',
     dense: { name: 'mnist-lenet5', model: await committedModel('mnist-lenet5'), weightsSha256: 'd' },
     hashed: { name: 'mnist-lenet5-h8', model: await committedModel('mnist-lenet5-h8'), weightsSha256: 'h' },
-    test, n: 40, nQuery: 10, seed: 3, budgets: MNIST_BUDGETS,
+    test, validation: validationSplit(train, 5000).validation, n: 40, nQuery: 10, seed: 3, budgets: MNIST_BUDGETS,
     attacks: ['fgsm', 'bim', 'pgd-ce', 'pgd-cw', 'pgd-ce-rescaled', 'eot-pgd', 'transfer', 'square'],
     command: 'test',
   });

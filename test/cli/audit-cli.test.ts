@@ -19,7 +19,7 @@ describe('audit CLI: parts and merge', () => {
   test('an unknown --configurations key is a usage error that lists the known ones', () => {
     const r = run(['--model', 'models/mnist-lenet5-h8', '--configurations', 'dense,strong', '--out', join(dir, 'x')]);
     expect(r.code).toBe(2);
-    expect(r.err).toContain("--configurations: unknown 'strong' (known: dense, hashed, scale, magnitude, random)");
+    expect(r.err).toContain("--configurations: unknown 'strong' (known: dense, hashed, scale, magnitude, random, dense-at, hashed-at, hashed-at-random)");
   });
 
   test('--merge refuses a missing file, a truncated file and a file that is not a report, by name', () => {

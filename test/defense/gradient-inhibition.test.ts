@@ -117,7 +117,7 @@ describe('harden CLI', () => {
     expect(bad.err).toContain("--gi 'scale:0'");
   }, 60_000);
 
-  test('magnitude:auto calibrates ε on the test split within the tolerance and records the sweep', () => {
+  test('magnitude:auto calibrates ε on the validation split within the tolerance and records the sweep', () => {
     const out = join(dir, 'mag-auto');
     const r = run(['--model', 'models/mnist-mlp-h8', '--gi', 'magnitude:auto,0.3', '--out', out]);
     expect(r.code).toBe(0);
@@ -125,10 +125,12 @@ describe('harden CLI', () => {
     const cal = m.provenance.harden.magnitudeCalibration;
     expect(m.defense.stages).toEqual([{ kind: 'magnitude', eps: cal.eps }]);
     expect(cal.eps).toBeGreaterThan(0);
-    expect(cal.rowCount).toBe(10000);
-    // The chosen ε is within the bound on the same rows the model was then scored on; the next one is not.
-    expect(100 * (m.metrics.testAccuracy - m.metrics.testAccuracyBefore)).toBeGreaterThanOrEqual(-0.3 - 1e-9);
-    expect(m.metrics.testAccuracy).toBeCloseTo(cal.sweep.find((p: { eps: number }) => p.eps === cal.eps).accuracy, 10);
+    // Selected on the last 5,000 training rows, never on the test split it is then scored on.
+    expect(cal.rowCount).toBe(5000);
+    expect(cal.rows).toEqual({ rows: 'last', count: 5000 });
+    // The chosen ε is within the bound on the validation rows; the next grid point is not.
+    expect(cal.sweep.find((p: { eps: number }) => p.eps === cal.eps).changePp).toBeGreaterThanOrEqual(-0.3 - 1e-9);
+    expect(cal.sweep.find((p: { eps: number }) => p.eps === cal.eps).accuracy).not.toBe(m.metrics.testAccuracy);
     const after = cal.sweep[cal.sweep.findIndex((p: { eps: number }) => p.eps === cal.eps) + 1];
     if (after) expect(after.changePp).toBeLessThan(-0.3);
     const bad = run(['--model', 'models/mnist-mlp-h8', '--gi', 'magnitude:auto,-1', '--out', join(dir, 'bad-auto')]);

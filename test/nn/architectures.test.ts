@@ -25,7 +25,7 @@ describe('cnn (CIFAR-10)', () => {
     const net = new Sequential([3, 32, 32], layers, initParams(layers, 1));
     expect(net.forward(new Tensor([1, 3, 32, 32], new Float32Array(3072))).shape).toEqual([1, 10]);
     expect(() => architecture('cnn', [3, 32, 32], 10, [8, 8, 16])).toThrow('cnn widths: expected 5 numbers');
-    expect(() => architecture('vgg' as never, [3, 32, 32], 10)).toThrow("unknown architecture 'vgg' (expected mlp, lenet5 or cnn)");
+    expect(() => architecture('vgg' as never, [3, 32, 32], 10)).toThrow("unknown architecture 'vgg' (expected mlp, lenet5, cnn or small-cnn)");
   });
 
   test('the committed h8 budget stores at most 1/8 of the dense weights', () => {

@@ -1,20 +1,22 @@
-// Robustness suite (issue 7, item 5), runnable on your own models:
+// Robustness suite of gradient inhibition, runnable on your own models:
 //   HASHGUARD_ROBUSTNESS_MODEL=models/my-hashed HASHGUARD_ROBUSTNESS_DENSE=models/my-dense \
 //   HASHGUARD_ROBUSTNESS_N=500 bun test test/robustness
 // On a GPU host add HASHGUARD_BACKEND=webgpu (or auto): attacks and training-free defenses then run on the
 // WebGPU chain, and the describe titles name the adapter.
-// Defaults: the committed mnist-lenet5 family, 100 seeded test images. For every GI configuration:
-// (a) the cross-entropy attacks' success falls sharply (the paper's direction); (b) the adaptive attacks bring
-// success back to within 5 pp of the same model without GI; (c) the masking checks flag it; (d) unbounded
-// attacks reach 100%. Where a property does not hold for a configuration, the test says so as a KNOWN GAP
-// (test.failing) with the measured numbers, rather than being loosened.
+// Defaults: the committed mnist-lenet5 family, 100 seeded test images. Every configuration: the audit reports
+// its measured numbers, and each masking flag agrees with the numbers it is computed from. The GI stages that
+// mask gradients (scale, random): (a) the cross-entropy attacks' success falls sharply (the paper's direction);
+// (b) the adaptive attacks bring success back to within 5 pp of the same model without GI; (c) the masking
+// checks flag it; (d) unbounded attacks reach 100%. Magnitude GI at its calibrated ε barely edits the model
+// (0–0.04% zero gradients at ε 0.015–0.05), so it is held to what it measures: nothing masked, nothing
+// flagged, (b) and (d).
 import { beforeAll, describe, expect, test } from 'bun:test';
 import { basename } from 'node:path';
 import { MNIST_BUDGETS, CIFAR_BUDGETS } from '../../src/audit/attack-suite.ts';
 import type { AuditReport, ConfigReport } from '../../src/audit/report-types.ts';
 import { runAudit } from '../../src/audit/run-audit.ts';
 import { selectBackend, setBackend, type BackendChoice } from '../../src/backend/index.ts';
-import { loadDataset, type DatasetName } from '../../src/data/index.ts';
+import { loadDataset, validationSplit, type DatasetName } from '../../src/data/index.ts';
 import { loadModelDir } from '../../src/io/model-dir.ts';
 import { Sequential } from '../../src/nn/sequential.ts';
 
@@ -40,9 +42,9 @@ beforeAll(async () => {
     return { name: manifest.name, model: new Sequential(manifest.input.shape, manifest.layers, tensors), weightsSha256: manifest.weights.sha256, dataset: manifest.provenance.dataset.name };
   };
   const hashed = await load(hashedDir), dense = await load(denseDir);
-  const { test: testSplit } = await loadDataset(hashed.dataset as DatasetName);
+  const { test: testSplit, train } = await loadDataset(hashed.dataset as DatasetName);
   report = await runAudit({
-    family: basename(denseDir), datasetName: hashed.dataset, dense, hashed, test: testSplit, n, nQuery: Math.min(n, 50), seed: 1,
+    family: basename(denseDir), datasetName: hashed.dataset, dense, hashed, test: testSplit, validation: validationSplit(train, 5000).validation, n, nQuery: Math.min(n, 50), seed: 1,
     budgets: hashed.dataset.startsWith('cifar') ? CIFAR_BUDGETS : MNIST_BUDGETS,
     attacks: ['fgsm', 'pgd-ce', 'pgd-cw', 'apgd-dlr', 'pgd-ce-rescaled', 'eot-pgd', 'transfer', 'square'],
     command: 'test/robustness',
@@ -53,34 +55,62 @@ beforeAll(async () => {
 /** Measured numbers for a failure message or a known gap. */
 const numbers = (c: ConfigReport) => `${c.name}: ${c.attacks.map((a) => `${a.id} ${(100 * a.successRate).toFixed(1)}%`).join(', ')}; checks ${c.checks.map((k) => `${k.id} ${k.pass ? 'pass' : 'FLAG'}`).join(', ')}`;
 
-// Properties measured not to hold (README "Robustness audit" gives the numbers): magnitude GI, at the largest ε
-// whose clean accuracy stays within 0.3 pp (calibrated by the audit: 0.02 on mnist-lenet5-h8), widens the top
-// logit margin from 9.1 to 12.6 on average but zeroes no gradient and lowers no attack, so nothing falls and
-// nothing is flagged. ε 0.2 zeroes 26% of the gradients and costs 19.6 pp of accuracy (98.23% → 78.65%).
-const KNOWN_GAPS = new Set(['hashed+GI magnitude:a', 'hashed+GI magnitude:c']);
+/** Each masking check's verdict recomputed from the numbers the report gives next to it. */
+function recomputedChecks(c: ConfigReport): Record<string, boolean> {
+  const out: Record<string, boolean> = {};
+  const get = (id: string) => c.attacks.find((a) => a.id === id);
+  out['zero-gradients'] = c.zeroGradientShare <= 0.1;
+  const fgsm = get('fgsm'), pgd = get('pgd-ce');
+  if (fgsm && pgd) out['iterative-beats-single-step'] = pgd.successRate >= fgsm.successRate;
+  const sweep = c.checks.find((k) => k.id === 'monotone-in-eps')?.sweep;
+  if (sweep) out['monotone-in-eps'] = sweep.every((s, i) => i === 0 || s.successRate >= sweep[i - 1].successRate);
+  const ceBest = Math.max(...c.attacks.filter((a) => ['fgsm', 'bim', 'pgd-ce'].includes(a.id)).map((a) => a.successRate), 0);
+  out['black-box-not-better'] = !c.attacks.some((a) => ['square', 'transfer', 'hsj'].includes(a.id) && a.successRate > ceBest + 0.01);
+  out['randomness-needs-eot'] = !c.randomized;
+  return out;
+}
 
+describe(`every configuration (${hashedDir}, ${n} images)`, () => {
+  test('the audit reports each configuration\'s measured numbers, and every flag agrees with them', () => {
+    for (const c of report.configurations) {
+      expect(c.cleanAccuracy, c.name).toBeGreaterThan(0);
+      expect(c.zeroGradientShare, c.name).toBeGreaterThanOrEqual(0);
+      expect(typeof c.robustAccuracy, c.name).toBe('number');
+      for (const a of c.attacks) expect(a.successRate, `${c.name} ${a.id}`).toBeGreaterThanOrEqual(0);
+      const want = recomputedChecks(c);
+      for (const k of c.checks) if (k.id in want) expect(k.pass, `${numbers(c)} (${k.id}: ${k.evidence})`).toBe(want[k.id]);
+    }
+  });
+});
+
+const MASKING = new Set(['hashed+GI scale', 'hashed+GI random']);
 for (const name of ['hashed+GI scale', 'hashed+GI magnitude', 'hashed+GI random']) {
   describe(`${name} (${hashedDir}, ${n} images)`, () => {
-    const check = (id: string, title: string, body: () => void) =>
-      KNOWN_GAPS.has(`${name}:${id}`) ? test.failing(`KNOWN GAP (${id}) ${title}`, body) : test(`(${id}) ${title}`, body);
+    if (MASKING.has(name)) {
+      test('(a) cross-entropy attacks fall sharply: FGSM and PGD-CE success at most half the undefended hashed model\'s', () => {
+        const c = cfg(name), h = cfg('hashed');
+        expect(asr(c, 'fgsm'), numbers(c)).toBeLessThanOrEqual(0.5 * asr(h, 'fgsm'));
+        expect(asr(c, 'pgd-ce'), numbers(c)).toBeLessThanOrEqual(0.5 * asr(h, 'pgd-ce'));
+      });
+      test('(c) the gradient-masking checks flag it', () => {
+        const c = cfg(name);
+        expect(c.checks.some((k) => !k.pass), numbers(c)).toBe(true);
+      });
+    } else {
+      test('reported as it measures: at most 1% exactly-zero gradients, no masking flag, cross-entropy attacks within 5 pp of the hashed model', () => {
+        const c = cfg(name), h = cfg('hashed');
+        expect(c.zeroGradientShare, numbers(c)).toBeLessThanOrEqual(0.01);
+        expect(c.checks.filter((k) => !k.pass).map((k) => k.id), numbers(c)).toEqual([]);
+        expect(Math.abs(asr(c, 'pgd-ce') - asr(h, 'pgd-ce')), numbers(c)).toBeLessThanOrEqual(0.05);
+      });
+    }
 
-    check('a', 'cross-entropy attacks fall sharply: FGSM and PGD-CE success at most half the undefended hashed model\'s', () => {
-      const c = cfg(name), h = cfg('hashed');
-      expect(asr(c, 'fgsm'), numbers(c)).toBeLessThanOrEqual(0.5 * asr(h, 'fgsm'));
-      expect(asr(c, 'pgd-ce'), numbers(c)).toBeLessThanOrEqual(0.5 * asr(h, 'pgd-ce'));
-    });
-
-    check('b', 'adaptive attacks come within 5 pp of the same model without GI', () => {
+    test('(b) adaptive attacks come within 5 pp of the same model without GI', () => {
       const c = cfg(name), h = cfg('hashed');
       expect(c.adaptiveWorstCase.full.successRate, numbers(c)).toBeGreaterThanOrEqual(asr(h, 'pgd-ce') - 0.05);
     });
 
-    check('c', 'the gradient-masking checks flag it', () => {
-      const c = cfg(name);
-      expect(c.checks.some((k) => !k.pass), numbers(c)).toBe(true);
-    });
-
-    check('d', 'unbounded attacks reach 100%', () => {
+    test('(d) unbounded attacks reach 100%', () => {
       const c = cfg(name);
       expect(c.checks.find((k) => k.id === 'unbounded-reaches-100')!.pass, numbers(c)).toBe(true);
     });

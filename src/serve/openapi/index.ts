@@ -123,7 +123,7 @@ export function openApiDocument(ctx: Pick<ServeContext, 'limits'>): object {
         },
       },
       '/v2/models/{model}/robustness': {
-        get: { summary: 'Latest audit report for the served weights (matched by sha256)', parameters: [model], responses: { 200: json('The audit.', { type: 'object' }), 404: err('Unknown model, or no audit for these weights.'), 503: common[503] } },
+        get: { summary: 'Latest audit report for the served weights (matched by sha256: the report\'s own or any configuration\'s)', parameters: [model], responses: { 200: json('The audit, with the names of the configurations that attacked these weights (`configurations`) and the one whose GI stages are the served model\'s (`configuration`, or null).', { type: 'object' }), 404: err('Unknown model, or no audit for these weights.'), 503: common[503] } },
       },
       '/metrics': { get: { summary: 'Prometheus metrics', responses: { 200: { description: 'Text exposition format 0.0.4.', content: { 'text/plain': { schema: { type: 'string' } } } } } } },
       '/openapi.json': { get: { summary: 'This document', responses: { 200: json('OpenAPI 3.1.', { type: 'object' }) } } },
