@@ -40,6 +40,14 @@ export const MNIST_BUDGETS: Budgets = { linf: 0.3, l2: 2, pgdSteps: 40, pgdAlpha
  */
 export const CIFAR_BUDGETS: Budgets = { linf: 8 / 255, l2: 0.5, pgdSteps: 10, pgdAlpha: 2 / 255, squareQueries: 5000, hsjQueries: 5000, cwLearningRate: 0.01 };
 
+/**
+ * The budgets at another L∞ radius (audit --eps): the PGD step scales with ε, so the steps cross the same multiple
+ * of the ball (MNIST: 40 × ε/30, 1.33 ε in all); the L2 and query budgets stay.
+ */
+export function budgetsAtEps(b: Budgets, eps: number): Budgets {
+  return { ...b, linf: eps, pgdAlpha: (b.pgdAlpha * eps) / b.linf };
+}
+
 export interface SuiteEntry {
   id: string;
   /**
@@ -153,3 +161,15 @@ export const NAMED_SUITES: Readonly<Record<string, readonly string[]>> = {
   autoattack: ['autoattack', 'autoattack-rand'],
   'autoattack-rand': ['autoattack-rand'],
 };
+
+/**
+ * The attack ids an audit runs: `attacks` plus every named suite in `suite` (comma-separated, so
+ * 'default,autoattack' is the whole adaptive set plus the AutoAttack cascades); neither given = the default suite.
+ */
+export function suiteIds(attacks?: readonly string[], suite?: string): string[] {
+  const suites = suite === undefined ? [] : suite.split(',').map((s) => s.trim());
+  const unknown = suites.find((s) => !NAMED_SUITES[s]);
+  if (unknown !== undefined) throw new Error(`audit: unknown suite ${unknown} (known: ${Object.keys(NAMED_SUITES).join(', ')})`);
+  if (!attacks && !suites.length) return [...NAMED_SUITES.default];
+  return [...new Set([...(attacks ?? []), ...suites.flatMap((s) => NAMED_SUITES[s])])];
+}

@@ -82,7 +82,7 @@ export function auditMarkdown(r: AuditReport): string {
   const cal = r.magnitude?.calibration;
   if (r.magnitude) {
     L.push('', `Magnitude GI uses ε ${r.magnitude.eps}` + (cal
-      ? `, the largest grid value keeping the hashed model's clean accuracy on the ${cal.rowCount}-image test split within ${cal.tolerancePp} pp ` +
+      ? `, the largest grid value keeping the hashed model's clean accuracy on the ${cal.rowCount}-image ${cal.rows ? 'validation split (training rows held out of training)' : 'test split'} within ${cal.tolerancePp} pp ` +
         `(accuracy change per ε: ${cal.sweep.map((p) => `${p.eps}: ${p.changePp >= 0 ? '+' : ''}${p.changePp.toFixed(2)} pp`).join(', ')}).`
       : ' (given).'));
   }

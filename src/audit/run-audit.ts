@@ -19,7 +19,8 @@ import type { Sequential } from '../nn/sequential.ts';
 import { Tensor } from '../tensor/tensor.ts';
 import { auditConfigurations, CONFIGURATION_NAMES, CONFIGURATIONS, type AuditConfiguration } from './configurations.ts';
 import { calibrateMagnitude } from '../defense/magnitude-calibration.ts';
-import { NAMED_SUITES, SUITE, type Budgets } from './attack-suite.ts';
+import type { ValidationRecord } from '../data/index.ts';
+import { SUITE, suiteIds, type Budgets } from './attack-suite.ts';
 import type { AttackSummary, AuditReport, Check, ConfigReport } from './report-types.ts';
 import { adversarialMethod, trainingCost, withHarden } from './training-cost.ts';
 
@@ -54,12 +55,14 @@ export interface AuditInput {
   budgets: Budgets;
   /** Suite ids to run (default: the `default` named suite, every entry but the opt-in ones). */
   attacks?: string[];
-  /** A named suite (attack-suite.ts NAMED_SUITES, e.g. 'autoattack'): its entries run, with any of `attacks`. */
+  /** Named suites (attack-suite.ts NAMED_SUITES, e.g. 'autoattack' or 'default,autoattack'): their entries run, with any of `attacks`. */
   suite?: string;
   /** Magnitude GI's ε; absent = calibrated on `validation` (0.3 pp bound), with the sweep reported. */
   magnitudeEps?: number;
   /** Training rows held out for selection (magnitude GI's calibration); the test split only reports. */
   validation?: ImageSet;
+  /** Which training rows `validation` is (recorded with the calibration). */
+  validationRecord?: ValidationRecord;
   /**
    * Configuration names to run (default: the five, plus the AT ones whose models are given). A subset makes a
    * part report; parts run side by side in separate processes are joined by mergeAuditReports (merge-reports.ts).
@@ -141,7 +144,7 @@ export async function runAudit(input: AuditInput): Promise<AuditReport> {
   const unknown = wanted?.filter((name) => !CONFIGURATION_NAMES.includes(name));
   if (unknown?.length) throw new Error(`audit: unknown configuration ${unknown.join(', ')} (known: ${CONFIGURATION_NAMES.join(', ')})`);
   if (wanted && wanted.length === 0) throw new Error('audit: no configuration to run');
-  // The calibration costs a sweep over the whole test split: only a run that audits magnitude GI pays for it.
+  // The calibration costs a sweep over the whole validation split: only a run that audits magnitude GI pays for it.
   const needsMagnitude = !wanted || wanted.includes('hashed+GI magnitude');
   // An AT configuration asked for by name needs its model; without one, the default run leaves it out.
   const given = { dense: true, hashed: true, denseAt: Boolean(input.denseAt), hashedAt: Boolean(input.hashedAt) };
@@ -150,7 +153,7 @@ export async function runAudit(input: AuditInput): Promise<AuditReport> {
   if (needsMagnitude && input.magnitudeEps === undefined && !input.validation) throw new Error('audit: calibrating magnitude GI needs a validation split (or give magnitudeEps)');
   const calibration = input.magnitudeEps !== undefined || !needsMagnitude
     ? null
-    : calibrateMagnitude(h.inputShape, h.layers, h.params, input.validation!);
+    : { ...calibrateMagnitude(h.inputShape, h.layers, h.params, input.validation!), ...(input.validationRecord ? { rows: input.validationRecord } : {}) };
   const magnitudeEps = input.magnitudeEps ?? calibration?.eps;
   if (calibration) log(`magnitude GI: ε ${magnitudeEps} (sweep ${calibration.sweep.map((p) => `${p.eps}: ${p.changePp.toFixed(2)} pp`).join(', ')})`);
   // Without magnitude in this part its ε is never used (the stage is built but filtered out below).
@@ -164,8 +167,7 @@ export async function runAudit(input: AuditInput): Promise<AuditReport> {
     const m = known.find((k) => k.weightsSha256 === sha);
     return m ? { name: m.name, provenance: m.provenance! } : null;
   };
-  if (input.suite !== undefined && !NAMED_SUITES[input.suite]) throw new Error(`audit: unknown suite ${input.suite} (known: ${Object.keys(NAMED_SUITES).join(', ')})`);
-  const ids = input.attacks || input.suite ? [...(input.attacks ?? []), ...(input.suite ? NAMED_SUITES[input.suite] : [])] : NAMED_SUITES.default;
+  const ids = suiteIds(input.attacks, input.suite);
   const suite = SUITE.filter((e) => ids.includes(e.id));
   const reports: ConfigReport[] = [];
   const examples: AuditReport['examples'] = [];

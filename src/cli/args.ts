@@ -76,6 +76,16 @@ export function number(values: Record<string, unknown>, name: string, fallback: 
   return v;
 }
 
+/** Reads a radius flag written as a number or a fraction (`0.1`, `8/255`), in (0, max]; undefined when absent. */
+export function radius(values: Record<string, unknown>, name: string, max = 1): number | undefined {
+  const raw = values[name];
+  if (raw === undefined) return undefined;
+  const frac = typeof raw === 'string' ? /^\s*([0-9.]+)\s*\/\s*([0-9.]+)\s*$/.exec(raw) : null;
+  const v = frac ? Number(frac[1]) / Number(frac[2]) : typeof raw === 'string' && raw.trim() !== '' ? Number(raw) : NaN;
+  if (!Number.isFinite(v) || v <= 0 || v > max) throw new UsageError(`--${name}: expected a number or a fraction in (0, ${max}], e.g. 0.1 or 8/255, got '${String(raw)}'`);
+  return v;
+}
+
 export function choice<T extends string>(values: Record<string, unknown>, name: string, allowed: readonly T[], fallback: T): T {
   const v = values[name] ?? fallback;
   if (!allowed.includes(v as T)) throw new UsageError(`--${name}: expected one of ${allowed.join(', ')}, got '${String(v)}'`);

@@ -9,7 +9,7 @@ import { writeFileAtomic } from '../io/files.ts';
 import { loadModelDir } from '../io/model-dir.ts';
 import { Sequential } from '../nn/sequential.ts';
 import { splitValidation } from './adversarial-flags.ts';
-import { CIFAR_BUDGETS, MNIST_BUDGETS, NAMED_SUITES, SUITE } from '../audit/attack-suite.ts';
+import { budgetsAtEps, CIFAR_BUDGETS, MNIST_BUDGETS, NAMED_SUITES, SUITE, type Budgets } from '../audit/attack-suite.ts';
 import { auditHtml } from '../audit/report-html.ts';
 import { auditMarkdown } from '../audit/report-markdown.ts';
 import { CONFIGURATION_KEYS, CONFIGURATION_NAMES } from '../audit/configurations.ts';
@@ -17,7 +17,7 @@ import { mergeAuditReports } from '../audit/merge-reports.ts';
 import type { AuditReport } from '../audit/report-types.ts';
 import { runAudit, type AuditInput, type AuditModel } from '../audit/run-audit.ts';
 import { adversarialMethod } from '../audit/training-cost.ts';
-import { choice, number, parse, requireString, UsageError } from './args.ts';
+import { choice, number, parse, radius, requireString, UsageError } from './args.ts';
 import { REMOTE_FLAGS, remoteAuditCommand, remoteAuditUsage } from './audit-remote.ts';
 import { BACKEND_NAMES, useBackend } from './backend-flag.ts';
 import { guardReport } from './output-guard.ts';
@@ -28,11 +28,13 @@ import { newRunDir } from './run-dir.ts';
 const REPORT_FILES = ['.json', '.md', '.html'] as const;
 
 export const auditUsage = `usage: bun run audit -- --model models/HASHED [--dense models/DENSE] [--n 1000] [--n-query 100] [--seed 1]
+  [--eps E]   (the L∞ budget, e.g. 0.1 or 8/255; default: 0.3 for MNIST-family data, 8/255 for CIFAR-10; the PGD step scales with it)
   [--dense-at models/DENSE-AT] [--hashed-at models/HASHED-AT]   (adversarially trained models: add the 'dense AT',
     'hashed AT' and 'hashed AT+GI random' configurations; same dataset, input shape and classes, undefended)
   [--attacks ${SUITE.map((e) => e.id).join(',')}] [--out DIR/NAME [--force]] [--backend wasm|reference]
-  [--suite ${Object.keys(NAMED_SUITES).join('|')}]   (a named suite, with any --attacks; autoattack: AutoAttack's
-    standard cascade on deterministic configurations, its rand version over EOT(20) on randomized ones)
+  [--suite ${Object.keys(NAMED_SUITES).join('|')}[,...]]   (named suites, with any --attacks; autoattack: AutoAttack's
+    standard cascade on deterministic configurations, its rand version over EOT(20) on randomized ones;
+    default,autoattack: the whole adaptive set plus the cascades, as the committed audits run)
   [--configurations ${CONFIGURATION_KEYS.join(',')}]   (a part report: run parts side by side, then --merge)
        bun run audit -- --merge PART.json,PART.json,... --out DIR/NAME [--force]
   Writes NAME.json, NAME.md and NAME.html. Without --out: a new folder runs/audit-<model>-<UTC time>/ (the
@@ -50,7 +52,8 @@ export async function auditCommand(argv: string[]): Promise<void> {
   if (v.url !== undefined) return remoteAuditCommand(argv, v);
   const force = Boolean(v.force);
   if (v.merge !== undefined) return mergeCommand(argv, v.merge as string, requireString(v, 'out'), force);
-  const remoteOnly = Object.keys(REMOTE_FLAGS).filter((k) => v[k] !== undefined);
+  // --eps is shared: the remote audit's list of radii, the local audit's one L∞ budget.
+  const remoteOnly = Object.keys(REMOTE_FLAGS).filter((k) => k !== 'eps' && v[k] !== undefined);
   if (remoteOnly.length) throw new UsageError(`--${remoteOnly[0]} applies to the remote audit only (with --url)`);
   const hashedDir = requireString(v, 'model');
   const denseDir = (v.dense as string | undefined) ?? hashedDir.replace(/-h\d+(-.*)?$/, '');
@@ -58,12 +61,14 @@ export async function auditCommand(argv: string[]): Promise<void> {
   const n = number(v, 'n', 1000, { integer: true, min: 1, max: 100000 });
   const nQuery = number(v, 'n-query', 100, { integer: true, min: 1, max: 100000 });
   const seed = number(v, 'seed', 1, { integer: true, min: 0, max: 2 ** 32 - 1 });
+  const eps = radius(v, 'eps');
   useBackend(choice(v, 'backend', BACKEND_NAMES, 'wasm'));
   const attacks = typeof v.attacks === 'string' ? v.attacks.split(',').map((s) => s.trim()) : undefined;
   const unknown = attacks?.filter((a) => !SUITE.some((e) => e.id === a));
   if (unknown?.length) throw new UsageError(`--attacks: unknown ${unknown.join(', ')} (known: ${SUITE.map((e) => e.id).join(', ')})`);
   const suite = v.suite as string | undefined;
-  if (suite !== undefined && !NAMED_SUITES[suite]) throw new UsageError(`--suite: unknown '${suite}' (known: ${Object.keys(NAMED_SUITES).join(', ')})`);
+  const unknownSuite = suite?.split(',').map((s) => s.trim()).find((s) => !NAMED_SUITES[s]);
+  if (unknownSuite !== undefined) throw new UsageError(`--suite: unknown '${unknownSuite}' (known: ${Object.keys(NAMED_SUITES).join(', ')})`);
   const keys = typeof v.configurations === 'string' ? v.configurations.split(',').map((s) => s.trim()) : undefined;
   const badKeys = keys?.filter((k) => !CONFIGURATION_KEYS.includes(k));
   if (badKeys?.length || keys?.length === 0) throw new UsageError(`--configurations: unknown '${badKeys?.join(', ') ?? ''}' (known: ${CONFIGURATION_KEYS.join(', ')})`);
@@ -98,12 +103,14 @@ export async function auditCommand(argv: string[]): Promise<void> {
   // A fresh folder per run: the committed reports in docs/audit/ are replaced only by an explicit --out --force.
   const out = (v.out as string | undefined) ?? join(newRunDir(`audit-${basename(hashedDir)}`), family);
   sink.log(`writing ${out}.{json,md,html} when done`);
+  const held = splitValidation(data.train, null);
+  const atEps = (b: Budgets) => (eps === undefined ? b : budgetsAtEps(b, eps));
   const report = await runAudit({
     family, datasetName,
     dense: auditModel(dense), hashed: auditModel(hashed),
     ...(denseAt ? { denseAt: auditModel(denseAt) } : {}), ...(hashedAt ? { hashedAt: auditModel(hashedAt) } : {}),
     sources: await convertSources([[hashedDir, hashed], [denseDir, dense], [denseAtDir, denseAt], [hashedAtDir, hashedAt]]),
-    test: data.test, validation: splitValidation(data.train, null).validation ?? undefined, n, nQuery, seed, budgets: datasetName.startsWith('cifar') ? CIFAR_BUDGETS : MNIST_BUDGETS, attacks, suite, configurations,
+    test: data.test, validation: held.validation ?? undefined, validationRecord: held.record ?? undefined, n, nQuery, seed, budgets: atEps(datasetName.startsWith('cifar') ? CIFAR_BUDGETS : MNIST_BUDGETS), attacks, suite, configurations,
     command: `bun run audit -- ${argv.join(' ')}`,
     progress: (line) => sink.log(line),
   });

@@ -29,7 +29,7 @@ const KNOWN: Record<AdversarialSpec['kind'], readonly string[]> = {
 };
 
 /**
- * Parses `pgd:eps=0.3,steps=40,step=0.01`, `fgsm-rs:eps=0.3,alpha=0.375` or `trades:eps=0.3,steps=40,beta=6`.
+ * Parses `pgd:eps=0.3,steps=40,step=0.01`, `fgsm-rs:eps=8/255,alpha=10/255` or `trades:eps=0.3,steps=40,beta=6`.
  * Defaults: PGD and TRADES step 2.5·ε/steps (Madry et al.'s rule, so the steps can cross the ball and back),
  * FGSM-RS α = 1.25·ε (Wong et al.), TRADES β = 6 (Zhang et al.'s MNIST and CIFAR-10 setting).
  */
@@ -41,7 +41,9 @@ export function parseAdversarial(text: string): AdversarialSpec {
   for (const part of rest.split(',').filter((p) => p !== '')) {
     const [key, value] = part.split('=', 2);
     if (!KNOWN[k].includes(key)) throw new Error(`${k}: unknown setting '${key}' (known: ${KNOWN[k].join(', ')})`);
-    const v = Number(value);
+    // A fraction such as eps=8/255 is how CIFAR radii are written; it is read as the quotient.
+    const frac = value === undefined ? null : /^\s*([0-9.eE+-]+)\s*\/\s*([0-9.eE+-]+)\s*$/.exec(value);
+    const v = frac ? Number(frac[1]) / Number(frac[2]) : Number(value);
     if (value === undefined || value.trim() === '' || !Number.isFinite(v)) throw new Error(`${k}: ${key} must be a number, got '${value ?? ''}'`);
     values[key] = v;
   }

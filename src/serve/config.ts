@@ -9,7 +9,8 @@ import { DEFAULT_BUDGETS, DEFAULT_LIMITS, SCORES_MODES, type Limits, type ModelS
 export class ServeUsageError extends Error {}
 
 const REPO = (rel: string) => fileURLToPath(new URL(`../../${rel}`, import.meta.url));
-export const DEFAULT_MODEL = { name: 'mnist-lenet5-h8-gi', dir: REPO('models/mnist-lenet5-h8-gi') };
+// The hashed, adversarially trained CNN with random GI on top: the audit's side-by-side report shows what it holds.
+export const DEFAULT_MODEL = { name: 'mnist-cnn-h8-at-gi', dir: REPO('models/mnist-cnn-h8-at-gi') };
 
 export const serveUsage = `usage: bun src/serve/bun.ts [flags]   (also: npx deno run --allow-net --allow-read --allow-env src/serve/deno.ts,
        or under Node: npm run serve:node -- [flags])

@@ -9,7 +9,7 @@ import { noGrad } from '../../src/autodiff/grad.ts';
 import { autoAttack, AutoAttack } from '../../src/attacks/autoattack.ts';
 import { argmaxRows, WhiteBox } from '../../src/attacks/target.ts';
 import { robustAccuracy } from '../../src/attacks/types.ts';
-import { CIFAR_BUDGETS, MNIST_BUDGETS, NAMED_SUITES, SUITE } from '../../src/audit/attack-suite.ts';
+import { CIFAR_BUDGETS, MNIST_BUDGETS, NAMED_SUITES, SUITE, suiteIds } from '../../src/audit/attack-suite.ts';
 import { runAudit, type AuditInput, type CascadeSummary } from '../../src/audit/run-audit.ts';
 import { loadDataset, type Dataset } from '../../src/data/index.ts';
 import { loadModelDir } from '../../src/io/model-dir.ts';
@@ -145,6 +145,14 @@ describe('audit --suite autoattack', () => {
     expect(optIn.sort()).toEqual(['autoattack', 'autoattack-rand']);
     expect(NAMED_SUITES.default).toEqual(SUITE.filter((e) => !e.optIn).map((e) => e.id));
     expect(NAMED_SUITES.autoattack).toEqual(['autoattack', 'autoattack-rand']);
+  });
+
+  test('suites combine: default,autoattack is the whole adaptive set plus both cascades', () => {
+    expect(suiteIds()).toEqual([...NAMED_SUITES.default]);
+    expect(suiteIds(undefined, 'autoattack')).toEqual(['autoattack', 'autoattack-rand']);
+    expect(suiteIds(undefined, 'default,autoattack')).toEqual([...NAMED_SUITES.default, 'autoattack', 'autoattack-rand']);
+    expect(suiteIds(['pgd-ce', 'autoattack'], ' autoattack ')).toEqual(['pgd-ce', 'autoattack', 'autoattack-rand']);
+    expect(() => suiteIds(undefined, 'default,nope')).toThrow(/unknown suite nope/);
   });
 
   test('dense gets the standard cascade, GI random the EOT one; both in the worst case, with per-component counts', async () => {

@@ -22,6 +22,24 @@ describe('audit CLI: parts and merge', () => {
     expect(r.err).toContain("--configurations: unknown 'strong' (known: dense, hashed, scale, magnitude, random, dense-at, hashed-at, hashed-at-random)");
   });
 
+  test('--eps sets the L∞ budget (a number or a fraction; the PGD step scales with it); bad radii and suites are named', () => {
+    for (const bad of ['2', '0', '8/0', 'x']) {
+      const r = run(['--model', 'models/mnist-lenet5-h8', '--eps', bad, '--out', join(dir, 'x')]);
+      expect(r.code).toBe(2);
+      expect(r.err).toContain(`--eps: expected a number or a fraction in (0, 1], e.g. 0.1 or 8/255, got '${bad}'`);
+    }
+    const s = run(['--model', 'models/mnist-lenet5-h8', '--suite', 'default,strongest', '--out', join(dir, 'x')]);
+    expect(s.code).toBe(2);
+    expect(s.err).toContain("--suite: unknown 'strongest'");
+    const out = join(dir, 'eps');
+    const r = run(['--model', 'models/mnist-lenet5-h8', '--eps', '1/10', '--n', '4', '--n-query', '2', '--attacks', 'fgsm', '--configurations', 'dense', '--out', out]);
+    expect(r.code, r.err).toBe(0);
+    const report = JSON.parse(readFileSync(`${out}.json`, 'utf8')) as AuditReport;
+    expect(report.budgets.linf).toBe(0.1);
+    expect(report.budgets.pgdAlpha).toBeCloseTo(0.01 / 3, 15);
+    expect(report.budgets.l2).toBe(2);
+  }, 60_000);
+
   test('--merge refuses a missing file, a truncated file and a file that is not a report, by name', () => {
     const truncated = join(dir, 'truncated.json');
     writeFileSync(truncated, readFileSync(join(root, 'docs/audit/mnist-mlp.json'), 'utf8').slice(0, 500));

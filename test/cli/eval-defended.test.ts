@@ -36,6 +36,17 @@ describe('eval on a defended model', () => {
     expect(committed.metrics.testAccuracyBefore).not.toBe(committed.metrics.testAccuracy);
   }, 120_000); // about 4 s alone on a 2-core machine; generous for a loaded one
 
+  test('models/mnist-cnn-h8-at-gi (the served default: random GI over the hashed AT model): exactly the recorded accuracy', () => {
+    const committed = manifest(join(root, 'models/mnist-cnn-h8-at-gi'));
+    expect(committed.metrics.testAccuracy).toBe(0.9723);
+    expect(committed.defense.source.name).toBe('mnist-cnn-h8-at');
+    const r = evalJson(['--model', 'models/mnist-cnn-h8-at-gi']);
+    expect(r.count).toBe(10000);
+    expect(r.testAccuracy).toBe(committed.metrics.testAccuracy);
+    expect(r.defense).toEqual(committed.defense.stages);
+    expect(r).toMatchObject({ seed: 1, seedFrom: 'provenance.harden.seed' });
+  }, 120_000);
+
   describe('synthetic models hardened with each stage', () => {
     const dense = join(dir, 'dense');
     const hardened = (gi: string, seed: number) => join(dir, `${gi.split(':')[0]}-s${seed}`);

@@ -32,6 +32,7 @@ describe('parseAdversarial', () => {
     expect(parseAdversarial('pgd:eps=0.3,steps=40,step=0.01')).toEqual({ kind: 'pgd', eps: 0.3, steps: 40, step: 0.01 });
     expect(parseAdversarial('pgd:eps=0.3,steps=10')).toEqual({ kind: 'pgd', eps: 0.3, steps: 10, step: 0.075 });
     expect(parseAdversarial('fgsm-rs:eps=0.3')).toEqual({ kind: 'fgsm-rs', eps: 0.3, alpha: 0.375 });
+    expect(parseAdversarial('fgsm-rs:eps=8/255,alpha=10/255')).toEqual({ kind: 'fgsm-rs', eps: 8 / 255, alpha: 10 / 255 });
     const t = parseAdversarial('trades:eps=0.1,steps=10,beta=3');
     expect(t).toEqual({ kind: 'trades', eps: 0.1, steps: 10, step: 0.025, beta: 3 });
   });
@@ -40,6 +41,8 @@ describe('parseAdversarial', () => {
     expect(() => parseAdversarial('pgd:steps=10')).toThrow(/eps is required/);
     expect(() => parseAdversarial('pgd:eps=0.3,alpha=0.1')).toThrow(/unknown setting 'alpha'.*eps, steps, step/);
     expect(() => parseAdversarial('pgd:eps=abc')).toThrow(/eps must be a number/);
+    expect(() => parseAdversarial('pgd:eps=8/0')).toThrow(/eps must be a number, got '8\/0'/);
+    expect(() => parseAdversarial('pgd:eps=8/x')).toThrow(/eps must be a number/);
     expect(() => parseAdversarial('pgd:eps=2')).toThrow(/eps must be in \(0, 1\]/);
     expect(() => parseAdversarial('trades:eps=0.3,steps=2.5')).toThrow(/steps must be an integer/);
   });

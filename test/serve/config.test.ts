@@ -12,7 +12,7 @@ describe('parseServeConfig', () => {
     expect(c.port).toBe(8080);
     expect(c.redisUrl).toBeNull();
     expect(c.options.models).toEqual({ [DEFAULT_MODEL.name]: { dir: DEFAULT_MODEL.dir } });
-    expect(DEFAULT_MODEL.dir).toMatch(/models\/mnist-lenet5-h8-gi$/);
+    expect(DEFAULT_MODEL.dir).toMatch(/models\/mnist-cnn-h8-at-gi$/);
     expect(c.options.limits).toEqual(DEFAULT_LIMITS);
     expect(c.options.budgets).toEqual({ limit: 10_000, windowMs: 3_600_000 });
   });
