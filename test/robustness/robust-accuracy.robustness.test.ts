@@ -27,7 +27,8 @@ interface Bar { dir: string; eps: number; minRobust: number; knownGap?: string }
 /** The committed adversarially trained models and their targets; a user's model replaces them. */
 const DEFAULT_BARS: Bar[] = [
   { dir: 'models/mnist-cnn-at', eps: 0.3, minRobust: 0.89 },
-  { dir: 'models/mnist-cnn-h8-at', eps: 0.3, minRobust: 0.84 },
+  // 79.2% under the 1,000-image audit's worst case (docs/audit/mnist-cnn.md): 4.8 pp short of its target.
+  { dir: 'models/mnist-cnn-h8-at', eps: 0.3, minRobust: 0.84, knownGap: 'mnist-cnn-h8-at holds 79.2% on the 1,000-image audit, target 84%' },
 ];
 const userModel = env('HASHGUARD_MODEL');
 const bars: Bar[] = userModel
