@@ -24,6 +24,7 @@ const rows: { name: string; dense?: string; baseline?: string }[] = [
   { name: 'mnist-cnn-h8', dense: 'mnist-cnn' },
   { name: 'mnist-cnn-at' },
   { name: 'mnist-cnn-h8-at', dense: 'mnist-cnn-at' },
+  { name: 'fashion-cnn-at' },
 ];
 
 type Manifest = { metrics: { testAccuracy: number }; provenance: { command: string; secondsPerEpoch?: number; hash?: { compression: string } }; layers: { type: string }[] };

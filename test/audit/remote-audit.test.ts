@@ -149,9 +149,17 @@ describe('bun run audit -- --url', () => {
   }, 120_000);
 
   test('remote-only flags are refused without --url (the local audit is unchanged)', async () => {
-    const proc = Bun.spawn([process.execPath, join(ROOT, 'src/cli/main.ts'), 'audit', '--model', 'models/mnist-lenet5-h8', '--eps', '0.3'], { cwd: ROOT, stdout: 'pipe', stderr: 'pipe' });
-    const [code, err] = await Promise.all([proc.exited, new Response(proc.stderr).text()]);
-    expect(code).toBe(2);
-    expect(err).toContain('--eps applies to the remote audit only');
+    const run = async (...extra: string[]) => {
+      const proc = Bun.spawn([process.execPath, join(ROOT, 'src/cli/main.ts'), 'audit', '--model', 'models/mnist-lenet5-h8', ...extra], { cwd: ROOT, stdout: 'pipe', stderr: 'pipe' });
+      const [code, err] = await Promise.all([proc.exited, new Response(proc.stderr).text()]);
+      return { code, err };
+    };
+    const maxQueries = await run('--max-queries', '100');
+    expect(maxQueries.code).toBe(2);
+    expect(maxQueries.err).toContain('--max-queries applies to the remote audit only');
+    // --eps is shared: the local audit takes one radius, so the remote audit's list is refused by name.
+    const epsList = await run('--eps', '0.1,0.3');
+    expect(epsList.code).toBe(2);
+    expect(epsList.err).toContain("--eps: expected a number or a fraction in (0, 1]");
   }, 30_000);
 });
