@@ -1,7 +1,8 @@
 // Joins part reports of one audit (the same models, images, seed and budgets, each run over some of the
 // configurations in its own process, side by side on a multi-core machine) into the report a single run writes.
 import { CONFIGURATION_NAMES } from './configurations.ts';
-import type { AuditReport } from './report-types.ts';
+import { blackBoxChecks } from './black-box-check.ts';
+import type { AuditReport, ConfigReport } from './report-types.ts';
 
 /** The fields every part must share: a merge of audits over different models, images or budgets is refused. */
 const SHARED = ['format', 'family', 'dataset', 'weightsSha256', 'n', 'nQuery', 'seed', 'indexSha256', 'verdictQueries'] as const;
@@ -35,7 +36,7 @@ export function mergeAuditReports(parts: readonly AuditReport[], command: string
     }
   }
   const order = (name: string) => CONFIGURATION_NAMES.indexOf(name);
-  const configurations = parts.flatMap((p) => p.configurations).sort((a, b) => order(a.name) - order(b.name));
+  const configurations = parts.flatMap((p) => p.configurations).map(recheck).sort((a, b) => order(a.name) - order(b.name));
   const examples = parts.flatMap((p) => p.examples).sort((a, b) => order(a.config) - order(b.config));
   // Only the part that audited magnitude GI calibrated it.
   const magnitude = parts.find((p) => p.magnitude)?.magnitude;
@@ -52,4 +53,15 @@ export function mergeAuditReports(parts: readonly AuditReport[], command: string
     seconds: parts.reduce((s, p) => s + p.seconds, 0),
     parts: parts.map((p) => ({ command: p.command, configurations: p.configurations.map((c) => c.name), seconds: p.seconds })),
   };
+}
+
+/**
+ * The black-box check is a function of the per-image records a part stores, so a merge judges it as the current
+ * audit does (parts written when it compared success rates only are brought to the per-image rule).
+ */
+function recheck(c: ConfigReport): ConfigReport {
+  const at = c.checks.findIndex((k) => k.id === 'black-box-not-better');
+  if (at < 0) return c;
+  const rest = c.checks.filter((k) => !k.id.startsWith('black-box-not-better'));
+  return { ...c, checks: [...rest.slice(0, at), ...blackBoxChecks(c.attacks), ...rest.slice(at)] };
 }

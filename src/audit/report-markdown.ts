@@ -1,9 +1,8 @@
 // The audit as Markdown: the side-by-side summary (reported versus real robust accuracy, cost, size), the
 // robust-accuracy ε sweep, the paper table, the adaptive table with the per-example worst case, the AutoAttack
 // cascade's components, and the gradient-masking checks with their evidence.
-import type { AuditReport, ConfigReport } from './report-types.ts';
+import type { AuditReport, CascadeSummary, ConfigReport } from './report-types.ts';
 import { TRAINING_COST_METHOD } from './training-cost.ts';
-import type { CascadeSummary } from './run-audit.ts';
 
 // A missing number (NaN in a fresh report, null once it has been through JSON, as in a merge) prints as a dash.
 const missing = (v: number | null | undefined): v is null | undefined => v === null || v === undefined || Number.isNaN(v);

@@ -28,6 +28,9 @@ export interface AttackSummary {
   broken?: string;
 }
 
+/** An AutoAttack cascade's row: what each component attacked and broke, and the robust accuracy by its verdict. */
+export type CascadeSummary = AttackSummary & { cascade: { components: { name: string; attacked: number; broken: number }[]; robustAccuracy: number } };
+
 export interface Check {
   id: string;
   pass: boolean;

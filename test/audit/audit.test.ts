@@ -34,7 +34,7 @@ describe('audit (small)', () => {
     expect(report.configurations.map((c) => c.name)).toEqual(['dense', 'hashed', 'hashed+GI scale', 'hashed+GI magnitude', 'hashed+GI random']);
     for (const c of report.configurations) {
       expect(c.cleanAccuracy).toBeGreaterThan(0.9);
-      expect(c.checks.map((k) => k.id).sort()).toEqual(['black-box-not-better', 'iterative-beats-single-step', 'monotone-in-eps', 'randomness-needs-eot', 'unbounded-reaches-100', 'zero-gradients'].sort());
+      expect(c.checks.map((k) => k.id).sort()).toEqual(['black-box-not-better', 'black-box-not-better-l2', 'iterative-beats-single-step', 'monotone-in-eps', 'randomness-needs-eot', 'unbounded-reaches-100', 'zero-gradients'].sort());
       for (const k of c.checks) expect(k.evidence.length).toBeGreaterThan(10);
       expect(c.attacks.some((a) => a.id === 'eot-pgd')).toBe(c.randomized);
     }

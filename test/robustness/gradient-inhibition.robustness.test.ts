@@ -64,8 +64,18 @@ function recomputedChecks(c: ConfigReport): Record<string, boolean> {
   if (fgsm && pgd) out['iterative-beats-single-step'] = pgd.successRate >= fgsm.successRate;
   const sweep = c.checks.find((k) => k.id === 'monotone-in-eps')?.sweep;
   if (sweep) out['monotone-in-eps'] = sweep.every((s, i) => i === 0 || s.successRate >= sweep[i - 1].successRate);
-  const ceBest = Math.max(...c.attacks.filter((a) => ['fgsm', 'bim', 'pgd-ce'].includes(a.id)).map((a) => a.successRate), 0);
-  out['black-box-not-better'] = !c.attacks.some((a) => ['square', 'transfer', 'hsj'].includes(a.id) && a.successRate > ceBest + 0.01);
+  // Per image and norm: a black-box attack may break at most 1% of its images that no white-box attack of its
+  // norm broke (this suite runs no AutoAttack cascade and no L2 attack).
+  const blackBox = ['square', 'transfer', 'hsj'];
+  const norm = (id: string) => c.attacks.find((a) => a.id === id)!.norm;
+  for (const [id, nm] of [['black-box-not-better', 'linf'], ['black-box-not-better-l2', 'l2']] as const) {
+    out[id] = c.attacks.filter((a) => blackBox.includes(a.id) && norm(a.id) === nm).every((bb) => {
+      const white = c.attacks.filter((a) => !blackBox.includes(a.id) && a.id !== 'autoattack' && norm(a.id) === nm && a.n >= bb.n);
+      if (white.length === 0) return true;
+      const only = [...bb.broken!.slice(0, bb.n)].filter((b, i) => b === '1' && white.every((w) => w.broken![i] !== '1')).length;
+      return only / bb.n <= 0.01;
+    });
+  }
   out['randomness-needs-eot'] = !c.randomized;
   return out;
 }
