@@ -25,6 +25,8 @@ const rows: { name: string; dense?: string; baseline?: string }[] = [
   { name: 'mnist-cnn-at' },
   { name: 'mnist-cnn-h8-at', dense: 'mnist-cnn-at' },
   { name: 'fashion-cnn-at' },
+  { name: 'cifar10-cnn-at' },
+  { name: 'cifar10-cnn-h8-at', dense: 'cifar10-cnn-at' },
 ];
 
 type Manifest = { metrics: { testAccuracy: number }; provenance: { command: string; secondsPerEpoch?: number; hash?: { compression: string } }; layers: { type: string }[] };

@@ -52,6 +52,11 @@ if [[ $group == robust || $group == all ]]; then
   run npx bun run train -- --arch small-cnn --dataset mnist --epochs 12 --seed 1 --batch-size 100 --optimizer adam --lr 0.005 --schedule one-cycle --adversarial pgd:eps=0.3,steps=40,step=0.01 --eps-ramp 4 --hash 1/8 --out models/mnist-cnn-h8-at --force
   # Fashion-MNIST at ε 0.1: PGD-10 × 0.025, ε ramped over 3 epochs, 15 epochs, one thread (~50 min).
   run npx bun run train -- --arch small-cnn --dataset fashion-mnist --epochs 15 --seed 1 --batch-size 100 --optimizer adam --lr 0.005 --schedule one-cycle --adversarial pgd:eps=0.1,steps=10,step=0.025 --eps-ramp 3 --threads 1 --out models/fashion-cnn-at --force
+  # CIFAR-10 at 8/255: fast AT (FGSM-RS, α 1.25ε) on the cifar10-cnn architecture with crop and flip, ε ramped over
+  # 2 epochs, Adam one-cycle peaking at 2e-3, 15 epochs (~2.7 h, one thread); then its hashed twin, converted as
+  # cifar10-cnn-h8 is (dense layers 1/15 and 1/2) and fine-tuned with the same objective (~30 min per epoch).
+  run npx bun run train -- --arch cnn --dataset cifar10-jpeg --epochs 15 --seed 1 --threads 1 --augment crop:4,flip --optimizer adam --lr 0.002 --schedule one-cycle --adversarial fgsm-rs:eps=0.03137254901960784 --eps-ramp 2 --robust-check 500 --out models/cifar10-cnn-at --force
+  run npx bun run convert -- --from models/cifar10-cnn-at --compression 1,1,1,1,1/15,1/2 --finetune-epochs 4 --seed 1 --threads 1 --augment crop:4,flip --adversarial fgsm-rs:eps=8/255 --robust-check 500 --checkpoint checkpoints/cifar10-cnn-h8-at.ckpt.safetensors --out models/cifar10-cnn-h8-at --force
 fi
 if [[ $group == hardened || $group == all ]]; then
   # The paper's defense: mnist-lenet5-h8 with random gradient inhibition (no retraining; needs mnist-lenet5-h8).
