@@ -13,7 +13,8 @@ import { defaultValidationRows, splitValidation } from '../src/cli/adversarial-f
 import { number } from '../src/cli/args.ts';
 import { scriptFlags, withUsage } from '../src/cli/script-flags.ts';
 import { threadsFlag, withWorkers } from '../src/cli/threads-flag.ts';
-import { loadMnist, subset, type Dataset } from '../src/data/index.ts';
+import { loadMnist } from '../src/data/node.ts';
+import { subset, type Dataset } from '../src/data/index.ts';
 import { writeFileAtomic } from '../src/io/files.ts';
 import { formatAdversarial, parseAdversarial, type AdversarialSpec } from '../src/nn/adversarial.ts';
 import { smallCnn } from '../src/nn/architectures.ts';

@@ -16,7 +16,7 @@ import { number } from '../src/cli/args.ts';
 import { machineInfo, sourceRevision } from '../src/cli/machine.ts';
 import { scriptFlags, usageExit, withUsage } from '../src/cli/script-flags.ts';
 import { syntheticDataset } from '../src/data/synthetic.ts';
-import { loadDataset } from '../src/data/index.ts';
+import { loadDataset } from '../src/data/node.ts';
 import { writeFileAtomic } from '../src/io/files.ts';
 import { loadModelDir } from '../src/io/model-dir.ts';
 import { adam } from '../src/nn/optimizers.ts';

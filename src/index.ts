@@ -25,7 +25,8 @@ export { crossEntropyLoss } from './nn/losses.ts';
 export type { ModelManifest } from './nn/model-file.ts';
 export type { LoadedModel } from './nn/model.ts';
 export { saveModelDir } from './io/model-dir.ts';
-export { loadDataset, syntheticDataset, validationSplit, type Dataset, type DatasetSplits } from './data/index.ts';
+export { loadDataset } from './data/node.ts';
+export { syntheticDataset, validationSplit, type Dataset, type DatasetSplits } from './data/index.ts';
 
 /**
  * Loads models/<name>/ (model.json + weights.safetensors), verifying checksum, dtypes and shapes. A defended

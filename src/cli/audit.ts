@@ -4,7 +4,8 @@
 // (audit-remote.ts).
 import { basename, dirname, join } from 'node:path';
 import { mkdirSync, readFileSync } from 'node:fs';
-import { loadDataset, type DatasetName } from '../data/index.ts';
+import { loadDataset } from '../data/node.ts';
+import { type DatasetName } from '../data/index.ts';
 import { writeFileAtomic } from '../io/files.ts';
 import { loadModelDir } from '../io/model-dir.ts';
 import { Sequential } from '../nn/sequential.ts';

@@ -1,7 +1,8 @@
 // `hashguard convert`: turn a trained dense model into a HashedNets model by least-squares projection onto
 // the buckets (src/defense/hash-convert.ts), optionally fine-tune it, and write a new model directory.
 import { basename, dirname, join } from 'node:path';
-import { loadDataset, type DatasetName } from '../data/index.ts';
+import { loadDataset } from '../data/node.ts';
+import { type DatasetName } from '../data/index.ts';
 import { convertToHashed } from '../defense/hash-convert.ts';
 import { loadModelDir, saveModelDir } from '../io/model-dir.ts';
 import { accuracy } from '../nn/evaluate.ts';

@@ -1,7 +1,8 @@
 // `hashguard eval`: load a model directory (verifying its checksum) and report its clean accuracy, the
 // backend that computed it and the throughput. A defended model is scored with its defense applied, exactly as
 // `harden` scored it (defended-score.ts, same request seeds), so it reproduces the accuracy model.json records.
-import { loadDataset, type DatasetName } from '../data/index.ts';
+import { loadDataset } from '../data/node.ts';
+import { type DatasetName } from '../data/index.ts';
 import { DefendedModel } from '../defense/defended-model.ts';
 import type { DefenseSpec } from '../defense/defense-spec.ts';
 import { loadModelDir } from '../io/model-dir.ts';

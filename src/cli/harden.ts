@@ -2,7 +2,8 @@
 // defended model, recording the DefenseSpec, clean accuracy before and after, the predictions that changed,
 // the share of test inputs with an exactly-zero float32 input gradient, and what it cost.
 import { basename } from 'node:path';
-import { loadDataset, type DatasetName } from '../data/index.ts';
+import { loadDataset } from '../data/node.ts';
+import { type DatasetName } from '../data/index.ts';
 import { DefendedModel } from '../defense/defended-model.ts';
 import { defenseSpecSchema, parseGiStage, type DefenseSpec, type GiStage } from '../defense/defense-spec.ts';
 import { applyStaticStages } from '../defense/gradient-inhibition.ts';

@@ -1,6 +1,6 @@
 // The table of pinned checksums for the dataset files this project knows, and their verification.
 // Hashing itself is src/hash/sha256.ts (WebCrypto), re-exported here for the data loaders.
-import { DatasetError } from './errors.ts';
+import { DatasetError } from './dataset-error.ts';
 import { sha256Hex } from '../hash/sha256.ts';
 
 export { sha256Hex };

@@ -2,18 +2,14 @@
 // 3073-byte records (1 label byte, then 1024 R, 1024 G, 1024 B bytes: already planar CHW, row-major 32×32).
 import type { Dataset, DatasetSplits } from './dataset.ts';
 import { combineHashes, sha256Hex } from './checksum.ts';
-import { DatasetError, readDataFiles } from './errors.ts';
-import { BYTE_TO_UNIT } from './idx.ts';
+import { CIFAR10_CLASSES } from './classes.ts';
+import { parseCifar10Batch, type Cifar10Batch } from './cifar10-batch.ts';
+import { DatasetError } from './dataset-error.ts';
+import { readDataFiles } from './read-data-file.ts';
 import { resolveSetting } from './paths.ts';
 import { join } from 'node:path';
 
 const PIXELS = 3 * 32 * 32;
-const RECORD = 1 + PIXELS;
-
-/** CIFAR-10 class names in label order (batches.meta.txt); also their alphabetical order. */
-export const CIFAR10_CLASSES: readonly string[] = [
-  'airplane', 'automobile', 'bird', 'cat', 'deer', 'dog', 'frog', 'horse', 'ship', 'truck',
-];
 
 /** Batch file names: five train batches, then the test batch. */
 export const CIFAR10_TRAIN_FILES = ['data_batch_1.bin', 'data_batch_2.bin', 'data_batch_3.bin', 'data_batch_4.bin', 'data_batch_5.bin'] as const;
@@ -22,35 +18,6 @@ export const CIFAR10_TEST_FILE = 'test_batch.bin';
 
 const HINT = 'download the CIFAR-10 binary version (cifar-10-binary.tar.gz from https://www.cs.toronto.edu/~kriz/cifar.html), ' +
   'unpack it and pass its cifar-10-batches-bin folder as dir or in HASHGUARD_CIFAR10_DIR';
-
-/** Decoded records of one batch file. */
-export interface Cifar10Batch {
-  images: Float32Array;
-  labels: Uint8Array;
-  count: number;
-}
-
-/** Parses one batch; its length must be a multiple of 3073 and every label < 10, else a DatasetError naming the file. */
-export function parseCifar10Batch(bytes: Uint8Array, file: string): Cifar10Batch {
-  if (bytes.length === 0 || bytes.length % RECORD !== 0) {
-    throw new DatasetError(file, `length ${bytes.length} is not a positive multiple of the ${RECORD}-byte CIFAR-10 record ` +
-      `(truncated or not a CIFAR-10 binary batch)`);
-  }
-  const count = bytes.length / RECORD;
-  const images = new Float32Array(count * PIXELS);
-  const labels = new Uint8Array(count);
-  for (let r = 0; r < count; r++) {
-    const off = r * RECORD;
-    const label = bytes[off];
-    if (label >= CIFAR10_CLASSES.length) {
-      throw new DatasetError(file, `record ${r}: label ${label} is out of range (expected < ${CIFAR10_CLASSES.length})`);
-    }
-    labels[r] = label;
-    const dst = r * PIXELS;
-    for (let i = 0; i < PIXELS; i++) images[dst + i] = BYTE_TO_UNIT[bytes[off + 1 + i]];
-  }
-  return { images, labels, count };
-}
 
 /** Options of loadCifar10Binary. */
 export interface Cifar10BinaryOptions {

@@ -2,7 +2,8 @@
 // cache folder with the pure-TS tar reader (no system `tar`, so Deno works too), then read as an ImageFolder.
 import type { Dataset, DatasetSplits } from './dataset.ts';
 import { KNOWN_CHECKSUMS, sha256Hex } from './checksum.ts';
-import { DatasetError, readDataFile } from './errors.ts';
+import { DatasetError } from './dataset-error.ts';
+import { readDataFile } from './read-data-file.ts';
 import { gunzipFile } from './fashion-mnist.ts';
 import { loadImageFolder } from './image-folder.ts';
 import { cacheDir, projectRoot, resolveSetting } from './paths.ts';

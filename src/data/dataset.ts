@@ -95,3 +95,8 @@ export function validationSplit(ds: Dataset, n: number): { train: Dataset; valid
     record: { rows, count: v.count },
   };
 }
+
+/** Dataset names the CLI accepts. */
+export const DATASET_NAMES = ['mnist', 'fashion-mnist', 'cifar10', 'cifar10-jpeg', 'synthetic'] as const;
+/** One of DATASET_NAMES. */
+export type DatasetName = (typeof DATASET_NAMES)[number];

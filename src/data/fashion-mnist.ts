@@ -1,7 +1,8 @@
 // Fashion-MNIST (Xiao et al. 2017, arXiv 1708.07747) from the gzipped IDX files of Debian's package
 // dataset-fashion-mnist, checksum-pinned. Same layout as MNIST: 60k/10k 28×28 grayscale, 10 clothing classes.
 import type { DatasetSplits } from './dataset.ts';
-import { DatasetError } from './errors.ts';
+import { FASHION_MNIST_CLASSES } from './classes.ts';
+import { DatasetError } from './dataset-error.ts';
 import { loadIdxDataset } from './idx-dataset.ts';
 import { resolveSetting } from './paths.ts';
 import { gunzipSync } from 'node:zlib';
@@ -20,11 +21,6 @@ export const FASHION_MNIST_FILES = [
   't10k-images-idx3-ubyte.gz',
   't10k-labels-idx1-ubyte.gz',
 ] as const;
-
-/** Fashion-MNIST class names, index = label (from the dataset's README). */
-export const FASHION_MNIST_CLASSES: readonly string[] = [
-  'T-shirt/top', 'Trouser', 'Pullover', 'Dress', 'Coat', 'Sandal', 'Shirt', 'Sneaker', 'Bag', 'Ankle boot',
-];
 
 /** Options of loadFashionMnist. */
 export interface FashionMnistOptions {

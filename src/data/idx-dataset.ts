@@ -3,7 +3,8 @@
 import type { Dataset, DatasetSplits } from './dataset.ts';
 import type { InputBackground } from '../nn/model-file.ts';
 import { verifyKnownChecksum, combineHashes, sha256Hex } from './checksum.ts';
-import { DatasetError, readDataFiles } from './errors.ts';
+import { DatasetError } from './dataset-error.ts';
+import { readDataFiles } from './read-data-file.ts';
 import { parseIdxImages, parseIdxLabels } from './idx.ts';
 import { join } from 'node:path';
 

@@ -1,6 +1,6 @@
 // The IDX file format of MNIST and Fashion-MNIST (yann.lecun.com/exdb/mnist): a 4-byte magic
 // (0, 0, dtype, rank), `rank` big-endian u32 dimensions, then the raw data. Only dtype 0x08 (u8) is used.
-import { DatasetError } from './errors.ts';
+import { DatasetError } from './dataset-error.ts';
 
 const DTYPE_UBYTE = 0x08;
 

@@ -1,7 +1,7 @@
 // PNG and JPEG decoding to RGBA bytes, sniffed from magic bytes and bounded by the size in the header (checked
 // before any decoder allocates), and RGBA → CHW float conversion, whole or one row at a time.
 import jpeg from 'jpeg-js';
-import { DatasetError } from './errors.ts';
+import { DatasetError } from './dataset-error.ts';
 import { BYTE_TO_UNIT } from './idx.ts';
 import { checkImageLimits, DEFAULT_IMAGE_LIMITS, readImageHeader } from './image-header.ts';
 import { decodePng } from './png-decode.ts';

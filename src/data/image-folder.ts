@@ -2,7 +2,8 @@
 // subfolder names and files are sorted by name, so the same tree always gives the same Dataset.
 import type { Dataset } from './dataset.ts';
 import { sha256Hex } from './checksum.ts';
-import { DatasetError, readDataFiles } from './errors.ts';
+import { DatasetError } from './dataset-error.ts';
+import { readDataFiles } from './read-data-file.ts';
 import { decodeImage, toChannels } from './image-decode.ts';
 import { resizeCHW } from './resize.ts';
 import { readdir, stat } from 'node:fs/promises';

@@ -1,6 +1,6 @@
 // Image dimensions read from the PNG IHDR / JPEG SOF header alone, and the limits checked on them before any
 // decoder allocates: a small file cannot ask for gigabytes. Pure TS (no node: imports).
-import { DatasetError } from './errors.ts';
+import { DatasetError } from './dataset-error.ts';
 
 /** Image formats the decoders understand. */
 export type ImageFormat = 'png' | 'jpeg';

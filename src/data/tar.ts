@@ -1,6 +1,6 @@
 // A small reader for uncompressed tar archives (POSIX ustar, plus GNU long names and pax `path` records),
 // in pure TS so unpacking works identically in Bun, Deno and Node without a system `tar`.
-import { DatasetError } from './errors.ts';
+import { DatasetError } from './dataset-error.ts';
 
 /** One archive member: a regular file (with its bytes, a view into the archive) or a directory. */
 export interface TarEntry {

@@ -2,7 +2,8 @@
 // is present with its checks and evidence, GI scale masks gradients (flagged), the adaptive attacks still
 // break it, the same seed gives the same report numbers, and the Markdown/HTML renderings hold the tables.
 import { beforeAll, describe, expect, test } from 'bun:test';
-import { loadDataset, validationSplit } from '../../src/data/index.ts';
+import { loadDataset } from '../../src/data/node.ts';
+import { validationSplit } from '../../src/data/index.ts';
 import { MNIST_BUDGETS } from '../../src/audit/attack-suite.ts';
 import { auditHtml } from '../../src/audit/report-html.ts';
 import { auditMarkdown } from '../../src/audit/report-markdown.ts';

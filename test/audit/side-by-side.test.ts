@@ -6,7 +6,8 @@
 import { beforeAll, describe, expect, test } from 'bun:test';
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
-import { loadDataset, validationSplit } from '../../src/data/index.ts';
+import { loadDataset } from '../../src/data/node.ts';
+import { validationSplit } from '../../src/data/index.ts';
 import { MNIST_BUDGETS } from '../../src/audit/attack-suite.ts';
 import { auditHtml } from '../../src/audit/report-html.ts';
 import { auditMarkdown } from '../../src/audit/report-markdown.ts';

@@ -1,6 +1,7 @@
 // gatherBatch and subset: gathering by index list, the short last batch, range checks; loadDataset's door.
 import { test, expect, describe } from 'bun:test';
-import { subset, syntheticDataset, loadDataset, DATASET_NAMES } from '../../src/data/index.ts';
+import { subset, syntheticDataset, DATASET_NAMES } from '../../src/data/index.ts';
+import { loadDataset } from '../../src/data/node.ts';
 import { gatherBatch } from '../../src/nn/batches.ts';
 
 const takeBatch = (d: typeof ds, idx: ArrayLike<number>, start: number, size: number) => {

@@ -1,6 +1,7 @@
 // CIFAR-10 binary batches, tested on small generated batch files (the real ones are not on this machine).
 import { test, expect, describe, afterAll } from 'bun:test';
-import { loadCifar10Binary, parseCifar10Batch, DatasetError, CIFAR10_CLASSES, loadDataset } from '../../src/data/index.ts';
+import { loadCifar10Binary, loadDataset } from '../../src/data/node.ts';
+import { parseCifar10Batch, DatasetError, CIFAR10_CLASSES } from '../../src/data/index.ts';
 import { tempDir, removeTempDirs } from './helpers.ts';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';

@@ -1,7 +1,8 @@
 // CIFAR-10 (JPEG) from the shared tarball: skipped with a message where it is absent. The first run
 // unpacks it once into the cache (seconds); later runs reuse the cache.
 import { test, expect, describe, afterAll } from 'bun:test';
-import { loadCifar10Jpeg, ensureCifar10Jpeg, cifar10JpegTarball, DatasetError, KNOWN_CHECKSUMS, CIFAR10_CLASSES } from '../../src/data/index.ts';
+import { loadCifar10Jpeg, ensureCifar10Jpeg, cifar10JpegTarball } from '../../src/data/node.ts';
+import { DatasetError, KNOWN_CHECKSUMS, CIFAR10_CLASSES } from '../../src/data/index.ts';
 import { tempDir, removeTempDirs, minMax } from './helpers.ts';
 import { existsSync, readdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';

@@ -1,10 +1,8 @@
 // Fashion-MNIST from Debian's dataset-fashion-mnist. The load test skips, with a message, where the package
 // is absent; the error-path tests use temp files and always run.
 import { test, expect, describe, afterAll } from 'bun:test';
-import {
-  loadFashionMnist, fashionMnistDir, DatasetError, combineHashes, KNOWN_CHECKSUMS, FASHION_MNIST_FILES,
-  FASHION_MNIST_DEFAULT_DIR,
-} from '../../src/data/index.ts';
+import { loadFashionMnist, fashionMnistDir, FASHION_MNIST_FILES, FASHION_MNIST_DEFAULT_DIR } from '../../src/data/node.ts';
+import { DatasetError, combineHashes, KNOWN_CHECKSUMS } from '../../src/data/index.ts';
 import { gunzipFile } from '../../src/data/fashion-mnist.ts';
 import { tempDir, removeTempDirs, labelCounts, minMax } from './helpers.ts';
 import { existsSync, writeFileSync } from 'node:fs';

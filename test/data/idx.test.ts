@@ -1,6 +1,7 @@
 // IDX parsing: valid files and every malformed case named in the error.
 import { test, expect, describe, afterAll } from 'bun:test';
-import { parseIdx, parseIdxImages, parseIdxLabels, DatasetError, loadMnist } from '../../src/data/index.ts';
+import { parseIdx, parseIdxImages, parseIdxLabels, DatasetError } from '../../src/data/index.ts';
+import { loadMnist } from '../../src/data/node.ts';
 import { tempDir, removeTempDirs } from './helpers.ts';
 import { join } from 'node:path';
 

@@ -1,6 +1,7 @@
 // ImageFolder on generated temp trees: class order, file order, labels, shapes, resize, limit, errors.
 import { test, expect, describe, afterAll } from 'bun:test';
-import { loadImageFolder, DatasetError } from '../../src/data/index.ts';
+import { loadImageFolder } from '../../src/data/node.ts';
+import { DatasetError } from '../../src/data/index.ts';
 import { tempDir, removeTempDirs, rgbaImage, encodePng, encodeJpeg } from './helpers.ts';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';

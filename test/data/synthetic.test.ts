@@ -1,6 +1,7 @@
 // The seeded synthetic set: determinism, seed sensitivity, balance, range, and that it is learnable.
 import { test, expect, describe } from 'bun:test';
-import { syntheticDataset, loadDataset, type Dataset } from '../../src/data/index.ts';
+import { syntheticDataset, type Dataset } from '../../src/data/index.ts';
+import { loadDataset } from '../../src/data/node.ts';
 import { labelCounts, minMax } from './helpers.ts';
 
 const opts = { count: 103, shape: [1, 6, 6] as [number, number, number], classes: 10, seed: 42 };

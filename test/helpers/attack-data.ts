@@ -1,5 +1,5 @@
 // Seeded test subsets and committed models for the attack tests.
-import { loadDataset } from '../../src/data/index.ts';
+import { loadDataset } from '../../src/data/node.ts';
 import { deriveStream, permutation } from '../../src/hash/rng.ts';
 import { loadModelDir } from '../../src/io/model-dir.ts';
 import { gatherBatch } from '../../src/nn/batches.ts';

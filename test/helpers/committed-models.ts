@@ -1,7 +1,8 @@
 // The committed models, their accuracy targets (issues 2, 3 and 9), and the fixed 1000-image test subset they
 // are checked on.
 import { deriveStream, permutation } from '../../src/hash/rng.ts';
-import { cifar10JpegTarball, loadCifar10Jpeg, loadDataset, type Dataset } from '../../src/data/index.ts';
+import { cifar10JpegTarball, loadCifar10Jpeg, loadDataset } from '../../src/data/node.ts';
+import { type Dataset } from '../../src/data/index.ts';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 

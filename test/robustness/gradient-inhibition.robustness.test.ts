@@ -16,7 +16,8 @@ import { MNIST_BUDGETS, CIFAR_BUDGETS } from '../../src/audit/attack-suite.ts';
 import type { AuditReport, ConfigReport } from '../../src/audit/report-types.ts';
 import { runAudit } from '../../src/audit/run-audit.ts';
 import { selectBackend, setBackend, type BackendChoice } from '../../src/backend/index.ts';
-import { loadDataset, validationSplit, type DatasetName } from '../../src/data/index.ts';
+import { loadDataset } from '../../src/data/node.ts';
+import { validationSplit, type DatasetName } from '../../src/data/index.ts';
 import { loadModelDir } from '../../src/io/model-dir.ts';
 import { Sequential } from '../../src/nn/sequential.ts';
 

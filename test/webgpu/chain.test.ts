@@ -9,7 +9,7 @@ import { WhiteBox } from '../../src/attacks/target.ts';
 import { defaultBackend, withBackendAsync as on } from '../../src/backend/index.ts';
 import { createWebGpuBackend, type WebGpuBackend } from '../../src/backend/webgpu/backend.ts';
 import { compileGpuChain } from '../../src/backend/webgpu/gpu-chain.ts';
-import { loadDataset } from '../../src/data/index.ts';
+import { loadDataset } from '../../src/data/node.ts';
 import { DefendedModel } from '../../src/defense/defended-model.ts';
 import { gatherBatch } from '../../src/nn/batches.ts';
 import { crossEntropyLoss } from '../../src/nn/losses.ts';

@@ -1,21 +1,12 @@
-// Reads WGSL files from the repository's shaders/ folder (node:fs, which Bun, Deno and Node all provide) and
-// hands them to the pure assembler. The one place shader text enters the program.
-import { readdirSync, readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+// Hands the WGSL files of the repository's shaders/ folder, embedded by scripts/build-shaders.ts, to the pure
+// assembler: the one place shader text enters the program, with no file access (browsers, edge workers).
 import { assembleSource, type AssembledSource } from './shader-source.ts';
+import { SHADER_FILES } from './shaders-wgsl.ts';
 
-/** Absolute path of shaders/ (src/backend/webgpu → repository root). */
-export const SHADER_DIR = fileURLToPath(new URL('../../../shaders/', import.meta.url));
-
-const texts = new Map<string, string>();
-
-/** Text of a file under shaders/, e.g. 'dense.wgsl' or 'lib/hash.wgsl' (cached: shaders do not change at run time). */
+/** Text of a file under shaders/, e.g. 'dense.wgsl' or 'lib/hash.wgsl'. */
 export function readShader(relPath: string): string {
-  let t = texts.get(relPath);
-  if (t === undefined) {
-    t = readFileSync(SHADER_DIR + relPath, 'utf8');
-    texts.set(relPath, t);
-  }
+  const t = SHADER_FILES[relPath];
+  if (t === undefined) throw new Error(`no shader shaders/${relPath} (the embedded set is rebuilt by scripts/build-shaders.ts)`);
   return t;
 }
 
@@ -30,9 +21,9 @@ export function loadLibSource(stem: string): AssembledSource {
 }
 
 const stems = (dir: string) =>
-  readdirSync(SHADER_DIR + dir)
-    .filter((f) => f.endsWith('.wgsl'))
-    .map((f) => f.slice(0, -'.wgsl'.length))
+  Object.keys(SHADER_FILES)
+    .filter((f) => (dir ? f.startsWith(`${dir}/`) : !f.includes('/')))
+    .map((f) => f.slice(dir ? dir.length + 1 : 0, -'.wgsl'.length))
     .sort();
 
 /** Stems of every kernel file (shaders/*.wgsl). */

@@ -1,21 +1,6 @@
-// DatasetError, the one error type of src/data, and the file read that turns IO failures into it. Every
-// message names the file and the problem, so a broken dataset points straight at the file to fix.
+// The file reads of the dataset loaders, turning IO failures into DatasetErrors that name the path.
 import { readFile } from 'node:fs/promises';
-
-/** A dataset file is missing, truncated, malformed or has the wrong checksum. `message` = `<file>: <problem>`. */
-export class DatasetError extends Error {
-  /** Path (or display name) of the offending file. */
-  readonly file: string;
-  /** What is wrong with it, without the path. */
-  readonly problem: string;
-
-  constructor(file: string, problem: string, options?: { cause?: unknown }) {
-    super(`${file}: ${problem}`, options);
-    this.name = 'DatasetError';
-    this.file = file;
-    this.problem = problem;
-  }
-}
+import { DatasetError } from './dataset-error.ts';
 
 /**
  * Reads a whole file as bytes; a missing or unreadable file becomes a DatasetError naming the path.
