@@ -1,11 +1,9 @@
 // Attack throughput on whatever backend is current: the library's own PGD through a WhiteBox
 // target and Square through a ScoreOracle, so each backend is measured on the path a user's attack takes
 // (on webgpu: the async GPU chain for every gradient and query).
-import { PGD } from '../src/attacks/pgd.ts';
-import { Square } from '../src/attacks/square.ts';
-import { ScoreOracle, WhiteBox } from '../src/attacks/target.ts';
-import type { Sequential } from '../src/nn/sequential.ts';
-import type { Tensor } from '../src/tensor/tensor.ts';
+import { PGD, Square, ScoreOracle, WhiteBox } from '../src/attacks/index.ts';
+import type { Sequential } from '../src/nn/index.ts';
+import type { Tensor } from '../src/tensor/index.ts';
 
 /**
  * L∞ PGD (ε 0.3, 0.01 per step, cross-entropy, no early stop) on the batch: image-steps per second. PGD skips

@@ -4,15 +4,10 @@
 // all in one run. Writes bench/results/<date>-cifar-<runtime>.json with the machine and command.
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { machineInfo, sourceRevision } from '../src/cli/machine.ts';
-import { scriptFlags } from '../src/cli/script-flags.ts';
-import { ensureCifar10Jpeg, loadCifar10Jpeg } from '../src/data/cifar10-jpeg.ts';
-import { writeFileAtomic } from '../src/io/files.ts';
-import { loadModelDir } from '../src/io/model-dir.ts';
-import { accuracy } from '../src/nn/evaluate.ts';
-import { adam } from '../src/nn/optimizers.ts';
-import { Sequential } from '../src/nn/sequential.ts';
-import { trainEpoch } from '../src/nn/train.ts';
+import { machineInfo, sourceRevision, scriptFlags } from '../src/cli/index.ts';
+import { ensureCifar10Jpeg, loadCifar10Jpeg } from '../src/data/node.ts';
+import { writeFileAtomic, loadModelDir } from '../src/io/index.ts';
+import { accuracy, adam, Sequential, trainEpoch } from '../src/nn/index.ts';
 
 const USAGE = `usage: bun run bench:cifar -- [--quick]   (or: bun bench/cifar.ts …)
   CIFAR-10 (JPEG) decoding time and memory, evaluation of the committed CIFAR models on the test split and

@@ -1,8 +1,8 @@
 // Writes a Sequential model as an ONNX graph (opset 13), so the benchmark can run the same weights under
 // onnxruntime-node. A minimal protobuf writer: only the ModelProto fields the graph needs. Hashed layers are
 // exported with their virtual weights expanded (ONNX has no HashedNets op): the dense-equivalent network.
-import type { LayerSpec } from '../src/nn/layer-spec.ts';
-import type { Tensor } from '../src/tensor/tensor.ts';
+import type { LayerSpec } from '../src/nn/index.ts';
+import type { Tensor } from '../src/tensor/index.ts';
 import { virtualWeight } from '../src/nn/layers.ts';
 
 class Writer {

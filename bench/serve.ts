@@ -6,12 +6,10 @@ import { readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import pngjs from 'pngjs';
-import { parse, UsageError } from '../src/cli/args.ts';
-import { machineInfo, sourceRevision } from '../src/cli/machine.ts';
-import { withUsage } from '../src/cli/script-flags.ts';
-import { parseIdx } from '../src/data/idx.ts';
-import { defaultMnistDir } from '../src/data/mnist.ts';
-import { writeFileAtomic } from '../src/io/files.ts';
+import { parse, UsageError, machineInfo, sourceRevision, withUsage } from '../src/cli/index.ts';
+import { parseIdx } from '../src/data/index.ts';
+import { defaultMnistDir } from '../src/data/node.ts';
+import { writeFileAtomic } from '../src/io/index.ts';
 import { SERVER_ENTRY, startServer, type ServerChild } from './serve-child.ts';
 import { closedLoop, openLoop, recoveredAfterS, recoveryWindows, sleep, summarize, type PhaseSummary, type Send } from './serve-load.ts';
 

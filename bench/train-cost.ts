@@ -7,20 +7,11 @@
 import { mkdirSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
-import { machineInfo, sourceRevision } from '../src/cli/machine.ts';
-import { useBackend } from '../src/cli/backend-flag.ts';
-import { defaultValidationRows, splitValidation } from '../src/cli/adversarial-flags.ts';
-import { number } from '../src/cli/args.ts';
-import { scriptFlags, withUsage } from '../src/cli/script-flags.ts';
-import { threadsFlag, withWorkers } from '../src/cli/threads-flag.ts';
+import { machineInfo, sourceRevision, useBackend, defaultValidationRows, splitValidation, number, scriptFlags, withUsage, threadsFlag, withWorkers } from '../src/cli/index.ts';
 import { loadMnist } from '../src/data/node.ts';
 import { subset, type Dataset } from '../src/data/index.ts';
-import { writeFileAtomic } from '../src/io/files.ts';
-import { formatAdversarial, parseAdversarial, type AdversarialSpec } from '../src/nn/adversarial.ts';
-import { smallCnn } from '../src/nn/architectures.ts';
-import { initParams } from '../src/nn/init.ts';
-import { adam } from '../src/nn/optimizers.ts';
-import { Sequential } from '../src/nn/sequential.ts';
+import { writeFileAtomic } from '../src/io/index.ts';
+import { formatAdversarial, parseAdversarial, type AdversarialSpec, smallCnn, initParams, adam, Sequential } from '../src/nn/index.ts';
 import { epochOrder, trainEpoch, type GradientWorkers } from '../src/nn/train.ts';
 
 const USAGE = `usage: bun run bench:train -- [--quick] [--threads N] [--steps S] [--rounds R]   (or: bun bench/train-cost.ts …)

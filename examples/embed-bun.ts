@@ -1,7 +1,7 @@
 // Embedding hashguard in a Bun app: load a model, harden it (no retraining), attack it, and serve it with
 // createApp. `bun examples/embed-bun.ts` answers one request in-process and exits; pass --listen to serve on
 // 127.0.0.1:8081. test/examples.test.ts runs it.
-import { createApp, harden, loadModel, PGD, successRate, Tensor, WhiteBox, loadDataset } from '../src/index.ts';
+import { createApp, harden, loadModel, PGD, successRate, Tensor, WhiteBox, loadDataset } from '../src/node.ts';
 
 const model = await loadModel('models/mnist-lenet5-h8');
 // Harden: scale the last layer ×100 (gradient inhibition, no retraining); predictions are unchanged.

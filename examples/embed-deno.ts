@@ -1,7 +1,7 @@
 // The same app under Deno: `npx deno run --allow-read --allow-env --allow-net examples/embed-deno.ts` answers
 // one request in-process and exits; with --listen it serves through Deno.serve on 127.0.0.1:8082.
 // test/examples.test.ts runs it.
-import { createApp } from '../src/index.ts';
+import { createApp } from '../src/node.ts';
 
 declare const Deno: { args: string[]; serve(opts: { hostname: string; port: number }, handler: (r: Request) => Response | Promise<Response>): unknown };
 

@@ -1,6 +1,6 @@
 // The README's example, kept runnable: load → predict → an input gradient → one FGSM step. Run from the repo
 // root: `bun examples/readme.ts`. test/examples.test.ts runs it.
-import { loadModel, predict, loadDataset, ops, gradients, Tensor } from '../src/index.ts';
+import { loadModel, predict, loadDataset, ops, gradients, Tensor } from '../src/node.ts';
 
 const model = await loadModel('models/mnist-lenet5'); // verifies sha256, dtypes, shapes
 const { test } = await loadDataset('mnist'); // checksummed IDX files

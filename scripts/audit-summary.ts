@@ -2,8 +2,8 @@
 //   bun scripts/audit-summary.ts
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { AuditReport } from '../src/audit/report-types.ts';
-import { scriptFlags } from '../src/cli/script-flags.ts';
+import type { AuditReport } from '../src/audit/index.ts';
+import { scriptFlags } from '../src/cli/index.ts';
 
 scriptFlags('usage: bun scripts/audit-summary.ts   (prints the README\'s audit summary tables from docs/audit/*.json; no flags)');
 const dir = join(import.meta.dir, '../docs/audit');

@@ -1,7 +1,7 @@
 // Prints the README's benchmark tables (Markdown) from a bench/results JSON file written by `bun run bench`:
 //   bun scripts/bench-table.ts bench/results/2026-11-25-bun.json
 import { readFileSync } from 'node:fs';
-import { scriptArgs, usageExit } from '../src/cli/script-flags.ts';
+import { scriptArgs, usageExit } from '../src/cli/index.ts';
 
 const USAGE = 'usage: bun scripts/bench-table.ts bench/results/<file>.json   (prints the README\'s benchmark tables from a `bun run bench` result)';
 const { positionals } = scriptArgs(USAGE, {}, { positionals: true });

@@ -4,7 +4,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../src/io/index.ts';
-import { scriptFlags } from '../src/cli/script-flags.ts';
+import { scriptFlags } from '../src/cli/index.ts';
 
 export const SHADER_DIR = join(import.meta.dir, '../shaders');
 export const OUT_FILE = join(import.meta.dir, '../src/backend/webgpu/shaders-wgsl.ts');

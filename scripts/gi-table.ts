@@ -2,7 +2,7 @@
 //   bun scripts/gi-table.ts
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { scriptFlags } from '../src/cli/script-flags.ts';
+import { scriptFlags } from '../src/cli/index.ts';
 
 scriptFlags('usage: bun scripts/gi-table.ts   (prints the README\'s gradient-inhibition table from docs/gi-measurements.jsonl; no flags)');
 const rows = readFileSync(join(import.meta.dir, '../docs/gi-measurements.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));

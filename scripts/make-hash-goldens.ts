@@ -3,10 +3,9 @@
 //   bun scripts/make-hash-goldens.ts
 import { refXxh32 } from '../test/helpers/ref-xxh32.ts';
 import { join } from 'node:path';
-import { hashBucket, hashSign } from '../src/hash/hashed-nets.ts';
-import { normal, randomU32, uniform } from '../src/hash/rng.ts';
-import { writeFileAtomic } from '../src/io/files.ts';
-import { scriptFlags } from '../src/cli/script-flags.ts';
+import { hashBucket, hashSign, normal, randomU32, uniform } from '../src/hash/index.ts';
+import { writeFileAtomic } from '../src/io/index.ts';
+import { scriptFlags } from '../src/cli/index.ts';
 
 
 scriptFlags('usage: bun scripts/make-hash-goldens.ts   (rewrites test/golden/hash-vectors.json; run only on purpose; no flags)');

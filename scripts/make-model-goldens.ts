@@ -1,17 +1,14 @@
 // Rewrites test/golden/committed-models.json: per committed model, its weights hash, the number of correct
 // predictions on the fixed 1000-image subset, and the logits of its first rows. Run only after retraining:
 //   bun scripts/make-model-goldens.ts [NAME ...]   (names: only those entries, the others kept as they are)
-import { noGrad } from '../src/autodiff/grad.ts';
+import { noGrad } from '../src/autodiff/index.ts';
 import { referenceBackend, setBackend } from '../src/backend/index.ts';
-import { loadModelDir } from '../src/io/model-dir.ts';
-import { gatherBatch } from '../src/nn/batches.ts';
-import { accuracy } from '../src/nn/evaluate.ts';
-import { Sequential } from '../src/nn/sequential.ts';
-import { writeFileAtomic } from '../src/io/files.ts';
+import { loadModelDir, writeFileAtomic } from '../src/io/index.ts';
+import { gatherBatch, accuracy, Sequential } from '../src/nn/index.ts';
 import { COMMITTED_MODELS, GOLDEN_FILE, GOLDEN_LOGIT_ROWS, goldenSubset, REPO_ROOT, testSplit } from '../test/helpers/committed-models.ts';
 import { join } from 'node:path';
 import { existsSync, readFileSync } from 'node:fs';
-import { scriptArgs, usageExit } from '../src/cli/script-flags.ts';
+import { scriptArgs, usageExit } from '../src/cli/index.ts';
 
 // Goldens come from the reference kernels (the oracle); the test checks the default (fast) backend against them.
 setBackend(referenceBackend);

@@ -2,7 +2,7 @@
 //   bun scripts/models-table.ts
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { scriptFlags } from '../src/cli/script-flags.ts';
+import { scriptFlags } from '../src/cli/index.ts';
 
 scriptFlags('usage: bun scripts/models-table.ts   (prints the README\'s models table from the committed model.json files; no flags)');
 const root = join(import.meta.dir, '..');

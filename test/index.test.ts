@@ -1,7 +1,7 @@
 // The embedding API as a user calls it: load a committed model, predict, and get clear errors.
 import { expect, test } from 'bun:test';
 import { join } from 'node:path';
-import { loadDataset, loadModel, predict } from '../src/index.ts';
+import { loadDataset, loadModel, predict } from '../src/node.ts';
 
 test('load → predict on the committed MNIST LeNet-5', async () => {
   const model = await loadModel(join(import.meta.dir, '../models/mnist-lenet5'));

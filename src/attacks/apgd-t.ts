@@ -1,7 +1,7 @@
 // APGD-T (Croce & Hein 2020): APGD's search ascending the targeted DLR loss, once per target class (the most
 // likely wrong classes by clean logits), each run only on the examples the earlier ones left unbroken.
-import * as ops from '../autodiff/ops.ts';
-import { Tensor } from '../tensor/tensor.ts';
+import { ops } from '../autodiff/index.ts';
+import { Tensor } from '../tensor/index.ts';
 import { apgdSearch, type ApgdLoss } from './apgd.ts';
 import { finish, start, takeRows } from './evaluate.ts';
 import { isGradientTarget, type Target } from './target.ts';

@@ -1,9 +1,9 @@
 // APGD (Croce & Hein 2020): PGD with momentum and a step size that halves at checkpoints when progress
 // stalls, each halving restarting from the best point so far; APGD-CE and APGD-DLR, L∞ (L2 optional), and
 // the search itself (apgdSearch), which the targeted APGD-T (apgd-t.ts) runs with its own loss.
-import { noGrad } from '../autodiff/grad.ts';
-import { deriveStream, normal, uniform } from '../hash/rng.ts';
-import { Tensor } from '../tensor/tensor.ts';
+import { noGrad } from '../autodiff/index.ts';
+import { deriveStream, normal, uniform } from '../hash/index.ts';
+import { Tensor } from '../tensor/index.ts';
 import { finish, project, putRows, rowSize, start, takeRows } from './evaluate.ts';
 import { attackLoss, type LossName } from './losses.ts';
 import { stepFrom } from './pgd.ts';

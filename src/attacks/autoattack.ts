@@ -1,7 +1,7 @@
 // AutoAttack (Croce & Hein 2020): the standard cascade APGD-CE → APGD-T → FAB-T → Square and the version for
 // randomized models, APGD-CE → APGD-DLR over an EOT target, each attack run only on the images still robust.
-import { deriveStream } from '../hash/rng.ts';
-import { Tensor } from '../tensor/tensor.ts';
+import { deriveStream } from '../hash/index.ts';
+import { Tensor } from '../tensor/index.ts';
 import { APGD } from './apgd.ts';
 import { APGDT } from './apgd-t.ts';
 import { EOT } from './eot.ts';

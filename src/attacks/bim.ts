@@ -1,6 +1,6 @@
 // BIM / I-FGSM (Kurakin, Goodfellow & Bengio 2017, "Adversarial Examples in the Physical World"): iterated
 // L∞ sign steps from the clean input, projected onto the ε-ball; PGD without the random start.
-import type { Tensor } from '../tensor/tensor.ts';
+import type { Tensor } from '../tensor/index.ts';
 import type { LossName } from './losses.ts';
 import { PGD } from './pgd.ts';
 import type { Target } from './target.ts';

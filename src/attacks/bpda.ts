@@ -1,9 +1,8 @@
 // BPDA, Backward Pass Differentiable Approximation (Athalye, Carlini & Wagner 2018, "Obfuscated Gradients
 // Give a False Sense of Security", arXiv 1802.00420): a model behind a non-differentiable preprocessing stage,
 // differentiated as if the stage were the identity (or a given differentiable approximation of it).
-import { gradients, noGrad } from '../autodiff/grad.ts';
-import * as ops from '../autodiff/ops.ts';
-import { sameShape, shapeStr, type Tensor } from '../tensor/tensor.ts';
+import { gradients, noGrad, ops } from '../autodiff/index.ts';
+import { sameShape, shapeStr, type Tensor } from '../tensor/index.ts';
 import type { Differentiable } from './target.ts';
 
 export interface BpdaOptions {

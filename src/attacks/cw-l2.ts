@@ -1,8 +1,8 @@
 // Carlini & Wagner L2 (2017): a minimum-norm attack on logits, optimized with Adam in tanh space with a
 // per-example binary search over the trade-off constant c, the logit term measured in units of the clean
 // logits' spread (so a rescaling of the logits changes nothing). Reports the smallest successful L2 per example.
-import * as ops from '../autodiff/ops.ts';
-import { Tensor } from '../tensor/tensor.ts';
+import { ops } from '../autodiff/index.ts';
+import { Tensor, argmaxRow } from '../tensor/index.ts';
 import { finish, rowSize, start, takeRows } from './evaluate.ts';
 import { margin } from './losses.ts';
 import { isGradientTarget, type GradientTarget, type Target } from './target.ts';
@@ -132,11 +132,9 @@ export class CW implements Attack {
         const lrT = (o.learningRate * Math.sqrt(1 - BETA2 ** t)) / (1 - BETA1 ** t);
         rows.forEach((r, i) => {
           // Objective and success at the current iterate (before its update).
-          let zy = logits.data[i * k + s.labels[r]], other = -Infinity, pred = 0;
-          for (let j = 0; j < k; j++) {
-            if (logits.data[i * k + j] > logits.data[i * k + pred]) pred = j;
-            if (j !== s.labels[r] && logits.data[i * k + j] > other) other = logits.data[i * k + j];
-          }
+          let zy = logits.data[i * k + s.labels[r]], other = -Infinity;
+          const pred = argmaxRow(logits.data, i * k, k);
+          for (let j = 0; j < k; j++) if (j !== s.labels[r] && logits.data[i * k + j] > other) other = logits.data[i * k + j];
           let l2 = 0;
           for (let j = 0, p = i * d, q = r * d; j < d; j++, p++, q++) l2 += (xp[p] - xd[q]) * (xp[p] - xd[q]);
           const objective = l2 + c[r] * Math.max((zy - other) / spread[r], -o.kappa);

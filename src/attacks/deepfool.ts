@@ -1,7 +1,7 @@
 // DeepFool (Moosavi-Dezfooli, Fawzi & Frossard 2016): a minimum-norm attack that steps to the nearest
 // linearized class boundary of the logits, L2 (or L∞), with overshoot 0.02 (docs/design.md §4).
-import * as ops from '../autodiff/ops.ts';
-import { Tensor } from '../tensor/tensor.ts';
+import { ops } from '../autodiff/index.ts';
+import { Tensor, argmaxRow } from '../tensor/index.ts';
 import { fitBudget } from './cw-l2.ts';
 import { finish, rowSize, start } from './evaluate.ts';
 import { isGradientTarget, type GradientTarget, type Target } from './target.ts';
@@ -68,9 +68,7 @@ export class DeepFool implements Attack {
       const k = first.logits.shape[1];
       const live: number[] = [];
       rows.forEach((r, i) => {
-        let pred = 0;
-        for (let j = 1; j < k; j++) if (first.logits.data[i * k + j] > first.logits.data[i * k + pred]) pred = j;
-        if (pred === s.labels[r]) live.push(i);
+        if (argmaxRow(first.logits.data, i * k, k) === s.labels[r]) live.push(i);
       });
       if (!live.length) break;
       const liveRows = live.map((i) => rows[i]);

@@ -1,7 +1,7 @@
 // EOT, Expectation over Transformation (Athalye, Engstrom, Ilyas & Kwok 2018, arXiv 1707.07397; used
 // against randomized defenses in Athalye, Carlini & Wagner 2018, arXiv 1802.00420): a target wrapper that
 // averages n draws of a randomized target's gradients, losses, logits and scores.
-import { Tensor } from '../tensor/tensor.ts';
+import { Tensor } from '../tensor/index.ts';
 import { argmaxRows, isGradientTarget, type GradientTarget, type ScoreTarget } from './target.ts';
 
 export interface EotOptions {

@@ -1,7 +1,7 @@
 // The one evaluate step every attack ends with (docs/design.md §4): projection onto the ε-ball and [0, 1],
 // the final (counted) prediction, success and perturbation norms, and the verdict rule for randomized
 // targets (most of 10 fresh queries). Attacks never re-implement any of it.
-import { Tensor } from '../tensor/tensor.ts';
+import { Tensor } from '../tensor/index.ts';
 import type { Target } from './target.ts';
 import type { AttackResult, Budget } from './types.ts';
 

@@ -1,8 +1,8 @@
 // FAB-T (Croce & Hein 2020): the targeted Fast Adaptive Boundary attack, L∞. A minimum-norm search that
 // projects onto the linearized boundary between the label and a target class, biased back toward the input.
-import * as ops from '../autodiff/ops.ts';
-import { deriveStream, uniform } from '../hash/rng.ts';
-import { Tensor } from '../tensor/tensor.ts';
+import { ops } from '../autodiff/index.ts';
+import { deriveStream, uniform } from '../hash/index.ts';
+import { Tensor } from '../tensor/index.ts';
 import { topWrongClasses } from './apgd-t.ts';
 import { finish, putRows, rowSize, start, takeRows } from './evaluate.ts';
 import { argmaxRows, isGradientTarget, QueryBudgetExceeded, type GradientTarget, type Target } from './target.ts';

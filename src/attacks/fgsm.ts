@@ -1,6 +1,6 @@
 // FGSM (Goodfellow et al. 2015, "Explaining and Harnessing Adversarial Examples"): one L∞ step of size ε
 // along the sign of the loss gradient, from the clean input.
-import type { Tensor } from '../tensor/tensor.ts';
+import type { Tensor } from '../tensor/index.ts';
 import type { LossName } from './losses.ts';
 import { PGD } from './pgd.ts';
 import type { Target } from './target.ts';

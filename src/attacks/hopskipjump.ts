@@ -1,7 +1,7 @@
 // HopSkipJump (Chen, Jordan & Wainwright 2020): decision-based minimum-norm attack from labels only, L2 or
 // L∞, untargeted; binary searches to the boundary, Monte-Carlo gradient estimates and geometric steps.
-import { deriveStream, normal, randomInt, uniform } from '../hash/rng.ts';
-import { Tensor } from '../tensor/tensor.ts';
+import { deriveStream, normal, randomInt, uniform } from '../hash/index.ts';
+import { Tensor } from '../tensor/index.ts';
 import { finish, perturbationNorms, project, putRows, rowSize, start, takeRows, verdict, verdictCost, VERDICT_QUERIES } from './evaluate.ts';
 import { QueryBudgetExceeded, type Target } from './target.ts';
 import type { Attack, AttackResult } from './types.ts';

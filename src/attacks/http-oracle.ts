@@ -1,7 +1,7 @@
 // The HTTP oracle: a Target that queries a running hashguard server through its public Open Inference
 // Protocol v2 API (POST /v2/models/{m}/infer, FP32 tensors), one counted query per image row, like the local
 // oracles. Runtime-neutral on purpose (fetch only, no node: imports): it runs in Bun, Deno, browsers and workers.
-import { Tensor } from '../tensor/tensor.ts';
+import { Tensor } from '../tensor/index.ts';
 import { Counted, QueryBudgetExceeded, type ScoreTarget } from './target.ts';
 
 /** The part of `fetch` the oracle uses; tests pass `(url, init) => app.request(url, init)` (no sockets). */

@@ -1,7 +1,7 @@
 // JSMA (Papernot et al. 2016): an L0 attack that saturates, pair by pair, the features whose saliency
 // (from the Jacobian of probabilities, or of logits) most favours a target class over the others.
-import * as ops from '../autodiff/ops.ts';
-import { Tensor } from '../tensor/tensor.ts';
+import { ops } from '../autodiff/index.ts';
+import { Tensor, argmaxRow } from '../tensor/index.ts';
 import { finish, rowSize, start, takeRows } from './evaluate.ts';
 import { oneHotRows } from './losses.ts';
 import { isGradientTarget, type Target } from './target.ts';
@@ -82,9 +82,7 @@ export class JSMA implements Attack {
       const k = a.logits.shape[1];
       const live: number[] = [];
       rows.forEach((r, i) => {
-        let pred = 0;
-        for (let j = 1; j < k; j++) if (a.logits.data[i * k + j] > a.logits.data[i * k + pred]) pred = j;
-        if (pred === s.labels[r] && domain.get(r)!.length >= 2) live.push(i);
+        if (argmaxRow(a.logits.data, i * k, k) === s.labels[r] && domain.get(r)!.length >= 2) live.push(i);
       });
       if (!live.length) break;
       const liveRows = live.map((i) => rows[i]);

@@ -1,8 +1,8 @@
 // Attack losses of logits z [N, K] and labels y, each a sum of per-row terms (so a row's input gradient is
 // its own example's): `ce`, `cw` (margin, capped at κ), `dlr` (Croce & Hein 2020) and `ce-rescaled` (CE on
 // z/T, the counter to logit scaling). Attacks maximize them.
-import * as ops from '../autodiff/ops.ts';
-import { Tensor } from '../tensor/tensor.ts';
+import { ops } from '../autodiff/index.ts';
+import { Tensor } from '../tensor/index.ts';
 
 export type LossName = 'ce' | 'cw' | 'dlr' | 'ce-rescaled';
 

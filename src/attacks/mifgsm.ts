@@ -1,6 +1,6 @@
 // MI-FGSM (Dong et al. 2018): iterated L∞ sign steps on a momentum-accumulated, ℓ1-normalized gradient,
 // projected onto the ε-ball and [0, 1].
-import { Tensor } from '../tensor/tensor.ts';
+import { Tensor, argmaxRow } from '../tensor/index.ts';
 import { finish, project, putRows, rowSize, start, takeRows } from './evaluate.ts';
 import { attackLoss, type LossName } from './losses.ts';
 import { isGradientTarget, type Target } from './target.ts';
@@ -69,9 +69,7 @@ export class MIFGSM implements Attack {
       const keep: number[] = [];
       const next = new Float32Array(cur.size);
       rows.forEach((r, i) => {
-        let pred = 0;
-        for (let j = 1; j < k; j++) if (logits.data[i * k + j] > logits.data[i * k + pred]) pred = j;
-        if (pred !== s.labels[r]) {
+        if (argmaxRow(logits.data, i * k, k) !== s.labels[r]) {
           putRows(best, takeRows(cur, [i]), [r]); // broken at this iterate: keep it
           return;
         }

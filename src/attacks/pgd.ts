@@ -1,8 +1,8 @@
 // Projected gradient descent (Madry et al. 2018, "Towards Deep Learning Models Resistant to Adversarial
 // Attacks"), L∞ or L2, with random start and restarts, maximizing `ce`, `cw`, `dlr` or `ce-rescaled`.
 // BIM (Kurakin et al. 2017) is PGD from the clean input without random start (see bim.ts).
-import { deriveStream, normal, uniform } from '../hash/rng.ts';
-import { Tensor } from '../tensor/tensor.ts';
+import { deriveStream, normal, uniform } from '../hash/index.ts';
+import { argmaxRow, Tensor } from '../tensor/index.ts';
 import { finish, project, putRows, rowSize, start, takeRows, verdict } from './evaluate.ts';
 import { attackLoss, type LossName } from './losses.ts';
 import { isGradientTarget, type Target } from './target.ts';
@@ -95,9 +95,7 @@ export class PGD implements Attack {
         const k = logits.shape[1];
         const keep: number[] = [];
         rows.forEach((r, i) => {
-          let bestJ = 0;
-          for (let j = 1; j < k; j++) if (logits.data[i * k + j] > logits.data[i * k + bestJ]) bestJ = j;
-          if (o.earlyStop && bestJ !== s.labels[r]) {
+          if (o.earlyStop && argmaxRow(logits.data, i * k, k) !== s.labels[r]) {
             broken[r] = true;
             putRows(best, takeRows(cur, [i]), [r]);
           } else keep.push(i);

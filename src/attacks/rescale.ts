@@ -1,9 +1,8 @@
 // LogitRescale: a model whose logits are divided by a temperature T, the wrapper form of the `ce-rescaled`
 // loss (Carlini & Wagner 2017's observation that logit scaling only hides the gradient; Carlini et al. 2019,
 // arXiv 1902.06705). Undoes the GI `scale` variant for any loss and any attack.
-import { noGrad } from '../autodiff/grad.ts';
-import * as ops from '../autodiff/ops.ts';
-import type { Tensor } from '../tensor/tensor.ts';
+import { noGrad, ops } from '../autodiff/index.ts';
+import type { Tensor } from '../tensor/index.ts';
 import type { Differentiable } from './target.ts';
 
 /**

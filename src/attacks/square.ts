@@ -1,7 +1,7 @@
 // Square Attack (Andriushchenko et al. 2020): score-based L∞ random search over square patches of ±ε,
 // minimizing the margin of the returned scores (logits or probabilities), with queries counted per example.
-import { deriveStream, randomInt, uniform } from '../hash/rng.ts';
-import { Tensor } from '../tensor/tensor.ts';
+import { deriveStream, randomInt, uniform } from '../hash/index.ts';
+import { Tensor } from '../tensor/index.ts';
 import { finish, project, putRows, rowSize, start, takeRows, verdict, verdictCost, VERDICT_QUERIES } from './evaluate.ts';
 import { argmaxRows, isScoreTarget, QueryBudgetExceeded, type ScoreTarget, type Target } from './target.ts';
 import type { Attack, AttackResult, Budget } from './types.ts';

@@ -1,16 +1,10 @@
 // Substitute attack (Papernot, McDaniel, Goodfellow, Jha, Celik & Swami 2017, "Practical Black-Box Attacks
 // against Machine Learning", arXiv 1602.02697): train a local model from the target's labels on a small seed
 // set grown by Jacobian-based augmentation, then transfer a white-box attack crafted on it.
-import * as ops from '../autodiff/ops.ts';
-import { deriveStream, permutation } from '../hash/rng.ts';
-import { architecture, type ArchName } from '../nn/architectures.ts';
-import type { ImageSet } from '../nn/batches.ts';
-import { initParams } from '../nn/init.ts';
-import type { LayerSpec } from '../nn/layer-spec.ts';
-import { adam } from '../nn/optimizers.ts';
-import { Sequential } from '../nn/sequential.ts';
-import { trainEpoch } from '../nn/train.ts';
-import { Tensor } from '../tensor/tensor.ts';
+import { ops } from '../autodiff/index.ts';
+import { deriveStream, permutation } from '../hash/index.ts';
+import { architecture, type ArchName, type ImageSet, initParams, type LayerSpec, adam, Sequential, trainEpoch } from '../nn/index.ts';
+import { Tensor } from '../tensor/index.ts';
 import { finish, rowSize, start, takeRows } from './evaluate.ts';
 import { FGSM } from './fgsm.ts';
 import { oneHotRows } from './losses.ts';

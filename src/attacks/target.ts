@@ -1,9 +1,8 @@
 // What an attack may see of a model: white-box (logits and input gradients through the autodiff), a score
 // oracle (scores only) or a label oracle (labels only). Every evaluation is counted per input row; oracles
 // enforce an optional total query budget.
-import * as ops from '../autodiff/ops.ts';
-import { noGrad } from '../autodiff/grad.ts';
-import type { Tensor } from '../tensor/tensor.ts';
+import { ops, noGrad } from '../autodiff/index.ts';
+import { argmaxRows, type Tensor } from '../tensor/index.ts';
 
 /** Raised when a query would exceed an oracle's budget; attacks stop and report what they have. */
 export class QueryBudgetExceeded extends Error {
@@ -80,17 +79,8 @@ export interface GradientTarget extends ScoreTarget {
 export const isGradientTarget = (t: Target): t is GradientTarget => t.kind === 'white-box';
 export const isScoreTarget = (t: Target): t is ScoreTarget => t.kind === 'white-box' || t.kind === 'scores';
 
-/** Row-wise argmax with ties to the lowest index (the prediction rule). */
-export function argmaxRows(scores: Tensor): number[] {
-  const [n, k] = scores.shape;
-  const out: number[] = [];
-  for (let i = 0; i < n; i++) {
-    let best = 0;
-    for (let j = 1; j < k; j++) if (scores.data[i * k + j] > scores.data[i * k + best]) best = j;
-    out.push(best);
-  }
-  return out;
-}
+/** Row-wise argmax with ties to the lowest index (the prediction rule, tensor/argmax.ts). */
+export { argmaxRows };
 
 /**
  * The query counter and optional total budget every target shares (one query per input row). Exported for

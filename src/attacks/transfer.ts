@@ -1,8 +1,8 @@
 // Transfer attack (Szegedy et al. 2014, arXiv 1312.6199; Papernot, McDaniel & Goodfellow 2016, arXiv
 // 1605.07277): craft adversarial inputs with a white-box attack on a surrogate model, then evaluate them on
 // the target, which only has to answer predictions (any target kind).
-import { noGrad } from '../autodiff/grad.ts';
-import { Tensor } from '../tensor/tensor.ts';
+import { noGrad } from '../autodiff/index.ts';
+import { Tensor } from '../tensor/index.ts';
 import { finish, labelsOf, putRows, start, takeRows } from './evaluate.ts';
 import { argmaxRows, WhiteBox, type Differentiable, type Target } from './target.ts';
 import type { Attack, AttackResult, Budget } from './types.ts';

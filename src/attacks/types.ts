@@ -1,6 +1,6 @@
 // The attack contract (docs/design.md §4): configuration in the constructor, target per call, and the result
 // every attack returns. Inputs are NCHW float32 in [0, 1]; labels are class indices stored as floats.
-import type { Tensor } from '../tensor/tensor.ts';
+import type { Tensor } from '../tensor/index.ts';
 import type { Target } from './target.ts';
 
 /** A perturbation budget: the norm and its radius (Infinity = unbounded). */

@@ -1,20 +1,8 @@
 // The attacks an audit runs, with their budgets (docs/design.md §4 standard budgets) and the table each one
 // belongs to: the paper's era (FGSM, BIM, JSMA on probabilities, C&W-L2) and the adaptive set, which includes
 // the opt-in AutoAttack cascades; and the named suites (--suite) that select entries.
-import { APGD } from '../attacks/apgd.ts';
-import { AutoAttack } from '../attacks/autoattack.ts';
-import { BIM } from '../attacks/bim.ts';
-import { CW } from '../attacks/cw-l2.ts';
-import { EOT } from '../attacks/eot.ts';
-import { FGSM } from '../attacks/fgsm.ts';
-import { HopSkipJump } from '../attacks/hopskipjump.ts';
-import { JSMA } from '../attacks/jsma.ts';
-import { PGD } from '../attacks/pgd.ts';
-import { Square } from '../attacks/square.ts';
-import { LabelOracle, ScoreOracle, WhiteBox, type Differentiable, type Target } from '../attacks/target.ts';
-import { Transfer } from '../attacks/transfer.ts';
-import type { Attack } from '../attacks/types.ts';
-import type { DefendedModel } from '../defense/defended-model.ts';
+import { APGD, AutoAttack, BIM, CW, EOT, FGSM, HopSkipJump, JSMA, PGD, Square, LabelOracle, ScoreOracle, WhiteBox, type Differentiable, type Target, Transfer, type Attack } from '../attacks/index.ts';
+import type { DefendedModel } from '../defense/index.ts';
 
 export interface Budgets {
   linf: number;

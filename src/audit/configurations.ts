@@ -1,10 +1,8 @@
 // The configurations an audit compares (docs/design.md §5): the dense model, its hashed counterpart, the hashed
 // model under each gradient-inhibition stage and, when given, the adversarially trained dense and hashed models
 // (the latter also under GI random), all as DefendedModels so attacks see what a client sees.
-import { DefendedModel } from '../defense/defended-model.ts';
-import type { DefenseSpec, GiStage } from '../defense/defense-spec.ts';
-import { applyStaticStages } from '../defense/gradient-inhibition.ts';
-import { Sequential } from '../nn/sequential.ts';
+import { DefendedModel, type DefenseSpec, type GiStage, applyStaticStages } from '../defense/index.ts';
+import { Sequential } from '../nn/index.ts';
 
 export interface AuditConfiguration {
   name: string;

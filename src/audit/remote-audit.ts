@@ -1,14 +1,9 @@
 // The black-box audit of a running server (docs/design.md §4–§6): Square L∞ on the scores it reveals, or
 // HopSkipJump L∞ from labels alone, through an HttpOracle, so every query is a real, budgeted request.
 // Budgets end it early with a partial report, never a crash.
-import { HopSkipJump } from '../attacks/hopskipjump.ts';
-import { takeRows } from '../attacks/evaluate.ts';
-import type { HttpOracle } from '../attacks/http-oracle.ts';
-import { Square } from '../attacks/square.ts';
-import { QueryBudgetExceeded } from '../attacks/target.ts';
-import { median, type Attack, type AttackResult } from '../attacks/types.ts';
-import { deriveStream } from '../hash/rng.ts';
-import type { Tensor } from '../tensor/tensor.ts';
+import { HopSkipJump, takeRows, type HttpOracle, Square, QueryBudgetExceeded, median, type Attack, type AttackResult } from '../attacks/index.ts';
+import { deriveStream } from '../hash/index.ts';
+import type { Tensor } from '../tensor/index.ts';
 import type { Check, RemoteAttackSummary, RemoteAuditReport } from './report-types.ts';
 
 /** The black-box attacks a remote audit runs: Square L∞ (needs scores) and HopSkipJump L∞ (labels). */

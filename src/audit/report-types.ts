@@ -1,5 +1,5 @@
 // The audit report's data (written as JSON; Markdown and HTML are rendered from it).
-import type { GiStage } from '../defense/defense-spec.ts';
+import type { GiStage, MagnitudeCalibration } from '../defense/index.ts';
 import type { Budgets } from './attack-suite.ts';
 import type { TrainingCost } from './training-cost.ts';
 
@@ -89,7 +89,6 @@ export interface ConfigReport {
   /** Training cost in CPU-minutes from the model's provenance (training-cost.ts says how). */
   trainingCost?: TrainingCost;
 }
-import type { MagnitudeCalibration } from '../defense/magnitude-calibration.ts';
 
 export interface AuditReport {
   format: 1;

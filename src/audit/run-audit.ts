@@ -2,23 +2,13 @@
 // subset, verdicts by majority of 10 fresh queries for randomized models, the paper table, the adaptive
 // per-example worst case, reported-versus-real robust accuracy, the robust-accuracy ε sweep, each model's
 // weights, size and training cost, and the gradient-masking checks with their evidence.
-import * as ops from '../autodiff/ops.ts';
-import { noGrad } from '../autodiff/grad.ts';
-import { PGD } from '../attacks/pgd.ts';
-import { argmaxRows, WhiteBox } from '../attacks/target.ts';
-import { EOT } from '../attacks/eot.ts';
-import { isAutoAttackResult } from '../attacks/autoattack.ts';
-import { median, type AttackResult } from '../attacks/types.ts';
-import type { DefendedModel } from '../defense/defended-model.ts';
-import { deriveStream, permutation } from '../hash/rng.ts';
-import { sha256Hex } from '../hash/sha256.ts';
-import { gatherBatch, type ImageSet } from '../nn/batches.ts';
-import { layerTensors } from '../nn/layer-spec.ts';
-import { encodeSafetensors } from '../nn/safetensors.ts';
-import type { Sequential } from '../nn/sequential.ts';
-import { Tensor } from '../tensor/tensor.ts';
+import { ops, noGrad } from '../autodiff/index.ts';
+import { PGD, argmaxRows, WhiteBox, EOT, isAutoAttackResult, median, type AttackResult } from '../attacks/index.ts';
+import { type DefendedModel, calibrateMagnitude } from '../defense/index.ts';
+import { deriveStream, permutation, sha256Hex } from '../hash/index.ts';
+import { gatherBatch, type ImageSet, layerTensors, encodeSafetensors, type Sequential } from '../nn/index.ts';
+import { Tensor } from '../tensor/index.ts';
 import { auditConfigurations, CONFIGURATION_NAMES, CONFIGURATIONS, type AuditConfiguration } from './configurations.ts';
-import { calibrateMagnitude } from '../defense/magnitude-calibration.ts';
 import type { ValidationRecord } from '../data/index.ts';
 import { SUITE, suiteIds, type Budgets } from './attack-suite.ts';
 import type { AttackSummary, AuditReport, CascadeSummary, Check, ConfigReport } from './report-types.ts';

@@ -1,6 +1,6 @@
 // Runs an op of the table on the active backend and records it on the current tape when it touches a tracked tensor.
 import { getBackend } from '../backend/index.ts';
-import type { Tensor } from '../tensor/tensor.ts';
+import type { Tensor } from '../tensor/index.ts';
 import { opTable } from './op-table.ts';
 import { currentTape } from './tape.ts';
 

@@ -1,6 +1,6 @@
 // Reverse-mode differentiation: gradients of a scalar function with respect to chosen tensors, plus noGrad.
 import { getBackend } from '../backend/index.ts';
-import { sameShape, shapeStr, Tensor, full, zeros } from '../tensor/tensor.ts';
+import { sameShape, shapeStr, Tensor, full, zeros } from '../tensor/index.ts';
 import { Tape, withTape } from './tape.ts';
 
 /**

@@ -1,6 +1,5 @@
 // The shape of one differentiable op: forward on a backend, backward composed from backend primitives.
-import type { Backend } from '../tensor/backend.ts';
-import type { Tensor } from '../tensor/tensor.ts';
+import type { Backend, Tensor } from '../tensor/index.ts';
 
 /** Context the backward rule receives. */
 export interface BackwardArgs<A> {

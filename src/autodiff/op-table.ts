@@ -1,8 +1,6 @@
 // The closed table of differentiable ops: forward = one backend primitive, backward = a rule composed from
 // primitives. A gradient check per entry lives in test/autodiff/grad-check.test.ts (it fails on a missing one).
-import type { Backend, BinaryOp, Conv2dParams, Pool2dParams, UnaryOp } from '../tensor/backend.ts';
-import { sameShape, scalar, Tensor } from '../tensor/tensor.ts';
-import type { HashIndex } from '../tensor/backend.ts';
+import { type Backend, type BinaryOp, type Conv2dParams, type Pool2dParams, type UnaryOp, sameShape, scalar, Tensor, type HashIndex } from '../tensor/index.ts';
 import type { BackwardArgs, OpDef } from './op-def.ts';
 
 /** Sums a broadcast gradient back down to `shape` (the inverse of NumPy broadcasting). */

@@ -1,10 +1,8 @@
 // The functional API over the op table: what models, losses and attacks call. Numbers are promoted to
 // scalar tensors of the other operand's dtype; non-differentiable helpers (argmax, compare) live here too.
 import { getBackend } from '../backend/index.ts';
-import type { CompareOp, Conv2dParams, Pool2dParams } from '../tensor/backend.ts';
-import { scalar, Tensor } from '../tensor/tensor.ts';
+import { type CompareOp, type Conv2dParams, type Pool2dParams, scalar, Tensor, type HashIndex } from '../tensor/index.ts';
 import { apply } from './apply.ts';
-import type { HashIndex } from '../tensor/backend.ts';
 
 type Operand = Tensor | number;
 function pair(a: Operand, b: Operand): [Tensor, Tensor] {

@@ -1,5 +1,5 @@
 // The recording tape of reverse-mode autodiff: which tensors are tracked, and the ops applied to them, in order.
-import type { Tensor } from '../tensor/tensor.ts';
+import type { Tensor } from '../tensor/index.ts';
 import type { OpDef } from './op-def.ts';
 
 /** One recorded application of an op. */

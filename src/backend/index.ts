@@ -1,12 +1,14 @@
 // Backend registry: which Backend the autodiff ops dispatch to. The fast CPU backend (WebAssembly SIMD) is
 // the default wherever the runtime can run it, else the reference kernels; setBackend() changes it, and
 // selectBackend() picks cpu or webgpu per HASHGUARD_BACKEND (the WebGPU code loads only when asked for).
-import type { Backend } from '../tensor/backend.ts';
+import type { Backend } from '../tensor/index.ts';
 // Type-only: erased at run time, so loading this registry never loads the WebGPU code.
 import type { BackendSelection } from './webgpu/backend.ts';
 import type { BackendChoice } from './webgpu/device.ts';
 import { referenceBackend } from './cpu/index.ts';
 import { createWasmBackend } from './wasm/index.ts';
+
+export { createWasmBackend };
 
 /** The backend a fresh process starts on. */
 export const defaultBackend: Backend = createWasmBackend() ?? referenceBackend;

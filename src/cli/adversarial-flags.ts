@@ -1,7 +1,7 @@
 // The robust-training flags shared by train and convert's fine-tuning: --adversarial, --eps-ramp, the
 // held-out validation split (--validation) and the size of the per-epoch robust check (--robust-check).
 import { validationSplit, type Dataset, type ValidationRecord } from '../data/index.ts';
-import { formatAdversarial, parseAdversarial, type AdversarialSpec } from '../nn/adversarial.ts';
+import { formatAdversarial, parseAdversarial, type AdversarialSpec } from '../nn/index.ts';
 import { number, UsageError } from './args.ts';
 
 export const adversarialOptions = {

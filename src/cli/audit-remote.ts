@@ -1,19 +1,18 @@
 // `hashguard audit --url …`: the black-box audit of a running server through its public API (HttpOracle),
 // on a seeded test subset chosen as the local audit chooses it; writes JSON and Markdown atomically.
 import { join } from 'node:path';
-import { HttpOracle } from '../attacks/http-oracle.ts';
-import { runRemoteAudit, type RemoteAttackId } from '../audit/remote-audit.ts';
-import { remoteAuditMarkdown } from '../audit/report-remote-markdown.ts';
+import { HttpOracle } from '../attacks/index.ts';
+import { runRemoteAudit, type RemoteAttackId, remoteAuditMarkdown } from '../audit/index.ts';
 import { CIFAR10_CLASSES, DATASET_NAMES, FASHION_MNIST_CLASSES, MNIST_CLASSES, type DatasetName } from '../data/index.ts';
 import { loadDataset } from '../data/node.ts';
-import { deriveStream, permutation } from '../hash/rng.ts';
-import { sha256Hex } from '../hash/sha256.ts';
-import { writeFileAtomic } from '../io/files.ts';
-import { gatherBatch } from '../nn/batches.ts';
+import { deriveStream, permutation, sha256Hex } from '../hash/index.ts';
+import { writeFileAtomic } from '../io/index.ts';
+import { gatherBatch } from '../nn/index.ts';
 import { number, requireString, UsageError } from './args.ts';
 import { guardReport } from './output-guard.ts';
 import { progressSink } from './progress.ts';
 import { newRunDir } from './run-dir.ts';
+import { readEnv, standardError } from '../runtime/index.ts';
 
 /** The remote audit's lines of `bun run audit --help`. */
 export const remoteAuditUsage = `   or: bun run audit -- --url http://127.0.0.1:8080 --model NAME [--api-key K] [--n 100] [--eps 0.1,0.3]
@@ -56,7 +55,7 @@ export async function remoteAuditCommand(argv: string[], v: Record<string, strin
   const attacks = typeof v.attacks === 'string' ? v.attacks.split(',').map((s) => s.trim()) : undefined;
   const unknown = attacks?.filter((a) => a !== 'square' && a !== 'hsj');
   if (unknown?.length) throw new UsageError(`--attacks: unknown ${unknown.join(', ')} (remote audits run square, hsj)`);
-  const apiKey = (v['api-key'] as string | undefined) ?? (process.env.HASHGUARD_API_KEY || undefined);
+  const apiKey = (v['api-key'] as string | undefined) ?? (readEnv('HASHGUARD_API_KEY') || undefined);
   if (typeof v.out === 'string') guardReport(v.out, ['.json', '.md'], Boolean(v.force));
 
   const oracle = await HttpOracle.connect({ url, model, apiKey, budget });
@@ -74,7 +73,7 @@ export async function remoteAuditCommand(argv: string[], v: Record<string, strin
   const { x, y } = gatherBatch(data.test, indices, 0, n);
   const name = model.replace(/[^\w.-]/g, '_');
   const out = (v.out as string | undefined) ?? join(newRunDir(`audit-remote-${name}`), name);
-  const sink = progressSink(process.stderr);
+  const sink = progressSink(standardError());
   const report = await runRemoteAudit({
     oracle, url, x, y, eps, squareQueries: maxQueries, hsjQueries: maxQueries, attacks: attacks as RemoteAttackId[] | undefined, seed,
     dataset: datasetName, indexSha256,

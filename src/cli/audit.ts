@@ -6,24 +6,17 @@ import { basename, dirname, join } from 'node:path';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { loadDataset } from '../data/node.ts';
 import { type DatasetName } from '../data/index.ts';
-import { writeFileAtomic } from '../io/files.ts';
-import { loadModelDir } from '../io/model-dir.ts';
-import { Sequential } from '../nn/sequential.ts';
+import { writeFileAtomic, loadModelDir } from '../io/index.ts';
+import { Sequential } from '../nn/index.ts';
 import { splitValidation } from './adversarial-flags.ts';
-import { budgetsAtEps, CIFAR_BUDGETS, MNIST_BUDGETS, NAMED_SUITES, SUITE, type Budgets } from '../audit/attack-suite.ts';
-import { auditHtml } from '../audit/report-html.ts';
-import { auditMarkdown } from '../audit/report-markdown.ts';
-import { CONFIGURATION_KEYS, CONFIGURATION_NAMES } from '../audit/configurations.ts';
-import { mergeAuditReports } from '../audit/merge-reports.ts';
-import type { AuditReport } from '../audit/report-types.ts';
-import { runAudit, type AuditInput, type AuditModel } from '../audit/run-audit.ts';
-import { adversarialMethod } from '../audit/training-cost.ts';
+import { budgetsAtEps, CIFAR_BUDGETS, MNIST_BUDGETS, NAMED_SUITES, SUITE, type Budgets, auditHtml, auditMarkdown, CONFIGURATION_KEYS, CONFIGURATION_NAMES, mergeAuditReports, type AuditReport, runAudit, type AuditInput, type AuditModel, adversarialMethod } from '../audit/index.ts';
 import { choice, number, parse, radius, requireString, UsageError } from './args.ts';
 import { REMOTE_FLAGS, remoteAuditCommand, remoteAuditUsage } from './audit-remote.ts';
 import { BACKEND_NAMES, useBackend } from './backend-flag.ts';
 import { guardReport } from './output-guard.ts';
 import { progressSink } from './progress.ts';
 import { newRunDir } from './run-dir.ts';
+import { standardError } from '../runtime/index.ts';
 
 /** The files of one report: <out>.json, .md and .html. */
 const REPORT_FILES = ['.json', '.md', '.html'] as const;
@@ -83,7 +76,7 @@ export async function auditCommand(argv: string[]): Promise<void> {
   if (hashed.manifest.defense?.stages.length) throw new UsageError(`--model ${hashedDir} is already defended: audit its undefended hashed model (the audit applies each GI stage itself)`);
   const datasetName = hashed.manifest.provenance.dataset.name as DatasetName;
   if (dense.manifest.provenance.dataset.name !== datasetName) throw new UsageError(`--dense ${denseDir} was trained on ${dense.manifest.provenance.dataset.name}, the hashed model on ${datasetName}`);
-  const sink = progressSink(process.stderr);
+  const sink = progressSink(standardError());
   // The adversarially trained models stand beside the others: same data, inputs and classes, and no GI of their
   // own (the audit applies GI random to the hashed one itself).
   const companion = async (flag: string, dir: string | undefined) => {
@@ -192,5 +185,5 @@ async function mergeCommand(argv: string[], list: string, out: string, force: bo
   // After the parts are checked (a bad part is the first thing to hear about), before anything is written.
   guardReport(out, REPORT_FILES, force);
   await writeReport(out, report);
-  process.stderr.write(`wrote ${out}.json, ${out}.md, ${out}.html (${report.configurations.length} configurations from ${parts.length} parts)\n`);
+  standardError().write(`wrote ${out}.json, ${out}.md, ${out}.html (${report.configurations.length} configurations from ${parts.length} parts)\n`);
 }

@@ -1,8 +1,7 @@
 // The --backend flag of the CLI: which CPU kernels run (the reference TypeScript ones, or WebAssembly SIMD), and
 // for training also webgpu/auto (whole-network forward and backward on the GPU chain, primitives on wasm).
-import { referenceBackend, selectBackend, setBackend } from '../backend/index.ts';
-import { createWasmBackend } from '../backend/wasm/index.ts';
-import type { Backend } from '../tensor/backend.ts';
+import { referenceBackend, selectBackend, setBackend, createWasmBackend } from '../backend/index.ts';
+import type { Backend } from '../tensor/index.ts';
 import { UsageError } from './args.ts';
 
 export const BACKEND_NAMES = ['reference', 'wasm'] as const;

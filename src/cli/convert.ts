@@ -3,13 +3,9 @@
 import { basename, dirname, join } from 'node:path';
 import { loadDataset } from '../data/node.ts';
 import { type DatasetName } from '../data/index.ts';
-import { convertToHashed } from '../defense/hash-convert.ts';
-import { loadModelDir, saveModelDir } from '../io/model-dir.ts';
-import { accuracy } from '../nn/evaluate.ts';
-import { parseCompressions, weightedLayerCount } from '../nn/hashed-layers.ts';
-import { optimizerFromConfig } from '../nn/optimizers.ts';
-import { Sequential } from '../nn/sequential.ts';
-import type { LrSchedule } from '../nn/train.ts';
+import { convertToHashed } from '../defense/index.ts';
+import { loadModelDir, saveModelDir } from '../io/index.ts';
+import { accuracy, parseCompressions, weightedLayerCount, optimizerFromConfig, Sequential } from '../nn/index.ts';
 import { choice, number, parse, requireString, UsageError } from './args.ts';
 import { BACKEND_NAMES, useBackend } from './backend-flag.ts';
 import { hashSeeds } from './hash-seeds.ts';
@@ -18,8 +14,9 @@ import { machineInfo } from './machine.ts';
 import { guardModelDir } from './output-guard.ts';
 import { formatDuration, progressSink } from './progress.ts';
 import { runTraining, secondsPerEpoch } from './run-training.ts';
-import { augmentFlag, optimizerFlags, optimizerOptions } from './train.ts';
+import { augmentFlag, batchFlags, optimizerFlags, optimizerOptions } from './training-flags.ts';
 import { adversarialOptions, adversarialUsage, robustTrainingFlags, robustTrainingRecord, splitValidation } from './adversarial-flags.ts';
+import { standardError } from '../runtime/index.ts';
 
 export const convertUsage = `usage: bun run convert -- --from models/NAME --compression 1/8 [--finetune-epochs N] [--out models/NAME-h8]
   [--seed S] [--secret-seed] [--optimizer adam|sgd] [--lr X] [--batch-size N] [--schedule cosine|constant|one-cycle] [--checkpoint PATH] [--resume]
@@ -51,7 +48,7 @@ export async function convertCommand(argv: string[]): Promise<void> {
     throw new UsageError(`--compression: ${(e as Error).message}`);
   }
   const threads = threadsFlag(v, backend);
-  const sink = progressSink(process.stderr);
+  const sink = progressSink(standardError());
 
   const converted = convertToHashed(denseLayers, source.tensors, compressions, hashSeeds(seed, weightedLayerCount(denseLayers), Boolean(v['secret-seed'])));
   const model = new Sequential(source.manifest.input.shape, converted.layers, converted.params);
@@ -60,8 +57,7 @@ export async function convertCommand(argv: string[]): Promise<void> {
   const projected = accuracy(model, data.test);
   sink.log(`projected onto buckets: test accuracy ${(100 * projected.accuracy).toFixed(2)}% (dense ${(100 * source.manifest.metrics.testAccuracy).toFixed(2)}%)`);
 
-  const batchSize = number(v, 'batch-size', 64, { integer: true, min: 1, max: 65536 });
-  const schedule = choice<LrSchedule>(v, 'schedule', ['cosine', 'constant', 'one-cycle'], 'cosine');
+  const { batchSize, schedule } = batchFlags(v);
   const optimizerConfig = optimizerFlags(v);
   let outcome: Awaited<ReturnType<typeof runTraining>> = { history: [] };
   const split = epochs > 0 ? splitValidation(data.train, robust.validationRows) : null;

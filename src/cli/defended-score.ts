@@ -1,10 +1,11 @@
 // How `harden` measures a defended model, shared with `eval` so eval reproduces the recorded numbers exactly:
 // clean accuracy and the share of exactly-zero input gradients over the test split, in batches of 256, with
 // the per-batch request seeds of a random stage derived from one seed.
-import * as ops from '../autodiff/ops.ts';
-import type { DefendedModel } from '../defense/defended-model.ts';
-import { deriveStream } from '../hash/rng.ts';
-import { gatherBatch, identityOrder, type ImageSet } from '../nn/batches.ts';
+import { ops } from '../autodiff/index.ts';
+import type { DefendedModel } from '../defense/index.ts';
+import { deriveStream } from '../hash/index.ts';
+import { gatherBatch, identityOrder, type ImageSet } from '../nn/index.ts';
+import { argmaxRow } from '../tensor/index.ts';
 
 export interface Scores { accuracy: number; correct: number; count: number; predictions: Int32Array; zeroGradientShare: number }
 
@@ -24,8 +25,7 @@ export function scoreDefended(model: DefendedModel, test: ImageSet, seed: number
     const logits = model.randomized ? model.forward(x, deriveStream(seed, 2 * b + 1)) : r.logits;
     const k = logits.shape[1], d = x.size / x.shape[0];
     for (let i = 0; i < y.size; i++) {
-      let best = 0;
-      for (let j = 1; j < k; j++) if (logits.data[i * k + j] > logits.data[i * k + best]) best = j;
+      const best = argmaxRow(logits.data, i * k, k);
       predictions[start + i] = best;
       if (best === y.data[i]) correct++;
       let allZero = true;

@@ -3,16 +3,14 @@
 // `harden` scored it (defended-score.ts, same request seeds), so it reproduces the accuracy model.json records.
 import { loadDataset } from '../data/node.ts';
 import { type DatasetName } from '../data/index.ts';
-import { DefendedModel } from '../defense/defended-model.ts';
-import type { DefenseSpec } from '../defense/defense-spec.ts';
-import { loadModelDir } from '../io/model-dir.ts';
-import { gatherBatch } from '../nn/batches.ts';
-import { accuracy } from '../nn/evaluate.ts';
-import { Sequential } from '../nn/sequential.ts';
+import { DefendedModel, type DefenseSpec } from '../defense/index.ts';
+import { loadModelDir } from '../io/index.ts';
+import { gatherBatch, accuracy, Sequential } from '../nn/index.ts';
 import { choice, number, parse, requireString, UsageError } from './args.ts';
 import { BACKEND_NAMES, useBackend } from './backend-flag.ts';
 import { scoreDefended } from './defended-score.ts';
 import { threadsFlag, withWorkers } from './threads-flag.ts';
+import { argmaxRow } from '../tensor/index.ts';
 
 export const evalUsage = `usage: bun run eval -- --model models/NAME [--limit N] [--backend wasm|reference] [--threads N] [--seed S]
   A defended model (model.json has a defense) runs its defense, random stage included, in this thread, with the
@@ -59,9 +57,7 @@ export async function evalCommand(argv: string[]): Promise<void> {
       const logits = await pool.forward(model, x);
       const k = logits.shape[1];
       for (let i = 0; i < y.size; i++) {
-        let best = 0;
-        for (let j = 1; j < k; j++) if (logits.data[i * k + j] > logits.data[i * k + best]) best = j;
-        if (best === y.data[i]) correct++;
+        if (argmaxRow(logits.data, i * k, k) === y.data[i]) correct++;
       }
     }
     return { accuracy: correct / limit, correct, count: limit };

@@ -4,12 +4,9 @@
 import { basename } from 'node:path';
 import { loadDataset } from '../data/node.ts';
 import { type DatasetName } from '../data/index.ts';
-import { DefendedModel } from '../defense/defended-model.ts';
-import { defenseSpecSchema, parseGiStage, type DefenseSpec, type GiStage } from '../defense/defense-spec.ts';
-import { applyStaticStages } from '../defense/gradient-inhibition.ts';
-import { calibrateMagnitude, type MagnitudeCalibration } from '../defense/magnitude-calibration.ts';
-import { loadModelDir, saveModelDir } from '../io/model-dir.ts';
-import { Sequential } from '../nn/sequential.ts';
+import { DefendedModel, defenseSpecSchema, parseGiStage, type DefenseSpec, type GiStage, applyStaticStages, calibrateMagnitude, type MagnitudeCalibration } from '../defense/index.ts';
+import { loadModelDir, saveModelDir } from '../io/index.ts';
+import { Sequential } from '../nn/index.ts';
 import { choice, number, parse, requireString, UsageError } from './args.ts';
 import { BACKEND_NAMES, useBackend } from './backend-flag.ts';
 import { scoreDefended } from './defended-score.ts';

@@ -1,14 +1,9 @@
 // Facts about the running machine and runtime, recorded in provenance and benchmark results.
 import { spawnSync } from 'node:child_process';
 import { cpus, totalmem } from 'node:os';
+import { platformName, runtimeName } from '../runtime/index.ts';
 
-/** Runtime name and version: bun, deno or node. */
-export function runtimeName(): string {
-  const g = globalThis as { Bun?: { version: string }; Deno?: { version: { deno: string } } };
-  if (g.Bun) return `bun ${g.Bun.version}`;
-  if (g.Deno) return `deno ${g.Deno.version.deno}`;
-  return `node ${process.version}`;
-}
+export { runtimeName };
 
 export function machineInfo(): { cpu: string; cores: number; memoryGiB: number; runtime: string; platform: string } {
   const c = cpus();
@@ -17,7 +12,7 @@ export function machineInfo(): { cpu: string; cores: number; memoryGiB: number; 
     cores: c.length,
     memoryGiB: Math.round(totalmem() / 2 ** 30),
     runtime: runtimeName(),
-    platform: `${process.platform}-${process.arch}`,
+    platform: platformName(),
   };
 }
 

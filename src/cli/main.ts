@@ -6,6 +6,7 @@ import { trainCommand, trainUsage } from './train.ts';
 import { convertCommand, convertUsage } from './convert.ts';
 import { hardenCommand, hardenUsage } from './harden.ts';
 import { auditCommand, auditUsage } from './audit.ts';
+import { commandArgs, exitProcess, pendingExitCode, readEnv } from '../runtime/index.ts';
 
 const commands: Record<string, { run: (argv: string[]) => Promise<void>; usage: string; what: string }> = {
   train: { run: trainCommand, usage: trainUsage, what: 'train a dense or hashed classifier into a model directory' },
@@ -33,7 +34,7 @@ async function main(argv: string[]): Promise<number> {
   }
   try {
     await cmd.run(rest);
-    return typeof process.exitCode === 'number' ? process.exitCode : 0;
+    return pendingExitCode() ?? 0;
   } catch (e) {
     const err = e as Error;
     if (err instanceof HelpRequested) {
@@ -47,9 +48,9 @@ async function main(argv: string[]): Promise<number> {
     // Data and model-file errors, and refusals to overwrite, already name the file and problem: print the
     // message, not the stack.
     console.error(`error: ${err.message}`);
-    if (process.env.HASHGUARD_DEBUG) console.error(err.stack);
+    if (readEnv('HASHGUARD_DEBUG')) console.error(err.stack);
     return 1;
   }
 }
 
-process.exit(await main(process.argv.slice(2)));
+exitProcess(await main(commandArgs()));

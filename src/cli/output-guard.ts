@@ -2,7 +2,7 @@
 // one that already holds a model or report unless --force was given (committed models and reports live there).
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { MANIFEST_FILE } from '../nn/model-file.ts';
+import { MANIFEST_FILE } from '../nn/index.ts';
 
 /** The refusal: one line naming the target and --force; main.ts prints it as `error: …` with exit code 1. */
 export class OutputExists extends Error {}

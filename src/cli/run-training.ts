@@ -2,14 +2,10 @@
 // an atomic checkpoint after every epoch, and --resume from it with the same settings only.
 import { existsSync } from 'node:fs';
 import type { Dataset } from '../data/index.ts';
-import { loadCheckpoint, saveCheckpoint, type CheckpointState, type EpochRecord } from '../io/checkpoint.ts';
-import { pgdAccuracy } from '../nn/adversarial.ts';
-import { gatherBatch, identityOrder } from '../nn/batches.ts';
-import { accuracy } from '../nn/evaluate.ts';
-import type { Optimizer } from '../nn/optimizers.ts';
-import { Sequential } from '../nn/sequential.ts';
-import type { Tensor } from '../tensor/tensor.ts';
-import { trainEpoch, type TrainOptions } from '../nn/train.ts';
+import { loadCheckpoint, saveCheckpoint, type CheckpointState, type EpochRecord } from '../io/index.ts';
+import { pgdAccuracy, gatherBatch, identityOrder, accuracy, type Optimizer, Sequential, trainEpoch, type TrainOptions } from '../nn/index.ts';
+import type { Tensor } from '../tensor/index.ts';
+import { onInterrupt, setExitCode } from '../runtime/index.ts';
 import { UsageError } from './args.ts';
 import { formatDuration, type ProgressSink } from './progress.ts';
 
@@ -82,7 +78,7 @@ export async function runTraining(run: TrainingRun): Promise<TrainingOutcome | n
 
   let interrupted = false;
   const onSigint = () => { interrupted = true; };
-  process.on('SIGINT', onSigint);
+  const offSigint = onInterrupt(onSigint);
   try {
     for (let epoch = history.length; epoch < opts.epochs; epoch++) {
       const r = await trainEpoch(model, optimizer, run.train, opts, epoch, async (p) => {
@@ -128,12 +124,12 @@ export async function runTraining(run: TrainingRun): Promise<TrainingOutcome | n
   } catch (e) {
     if (e instanceof Interrupted) {
       sink.log(`interrupted: the last checkpoint (${history.length} epochs) is intact at ${checkpoint}; continue with --resume`);
-      process.exitCode = 130;
+      setExitCode(130);
       return null;
     }
     throw e;
   } finally {
-    process.off('SIGINT', onSigint);
+    offSigint();
   }
   return { history, ...(best ? { best } : {}), ...(collapse ? { collapse } : {}) };
 }

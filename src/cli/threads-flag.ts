@@ -1,7 +1,7 @@
 // The --threads flag of train and convert: how many workers compute each step's gradients (data-parallel).
 // Default: every logical core. 1 keeps the whole run in this thread (any backend).
-import { machineThreads, WorkerPool } from '../parallel/pool.ts';
-import type { Backend } from '../tensor/backend.ts';
+import { machineThreads, WorkerPool } from '../parallel/index.ts';
+import type { Backend } from '../tensor/index.ts';
 import { number, UsageError } from './args.ts';
 
 export function threadsFlag(v: Record<string, unknown>, backend: Backend): number {

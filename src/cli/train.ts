@@ -2,19 +2,10 @@
 // shuffling, live progress, an atomic checkpoint per epoch, --resume, and a model directory at the end.
 import { basename, join } from 'node:path';
 import { existsSync } from 'node:fs';
-import { loadCheckpoint } from '../io/checkpoint.ts';
-import type { LayerSpec } from '../nn/layer-spec.ts';
+import { loadCheckpoint, loadModelDir, saveModelDir } from '../io/index.ts';
+import { type LayerSpec, ARCH_NAMES, architecture, type ArchName, accuracy, hashLayers, parseCompressions, weightedLayerCount, initParams, optimizerFromConfig, Sequential } from '../nn/index.ts';
 import { DATASET_NAMES, inputConvention, sampleDataset, type DatasetName } from '../data/index.ts';
 import { loadDataset } from '../data/node.ts';
-import { loadModelDir, saveModelDir } from '../io/model-dir.ts';
-import { ARCH_NAMES, architecture, type ArchName } from '../nn/architectures.ts';
-import { parseAugment, type Augment } from '../nn/augment.ts';
-import { accuracy } from '../nn/evaluate.ts';
-import { hashLayers, parseCompressions, weightedLayerCount } from '../nn/hashed-layers.ts';
-import { initParams } from '../nn/init.ts';
-import { optimizerFromConfig, type OptimizerConfig } from '../nn/optimizers.ts';
-import { Sequential } from '../nn/sequential.ts';
-import type { LrSchedule } from '../nn/train.ts';
 import { choice, number, parse, requireString, UsageError } from './args.ts';
 import { TRAIN_BACKEND_NAMES, useTrainBackend } from './backend-flag.ts';
 import { hashSeeds } from './hash-seeds.ts';
@@ -24,6 +15,8 @@ import { guardModelDir } from './output-guard.ts';
 import { formatDuration, progressSink } from './progress.ts';
 import { runTraining, secondsPerEpoch } from './run-training.ts';
 import { adversarialOptions, adversarialUsage, robustTrainingFlags, robustTrainingRecord, splitValidation } from './adversarial-flags.ts';
+import { augmentFlag, batchFlags, optimizerFlags, optimizerOptions } from './training-flags.ts';
+import { standardError } from '../runtime/index.ts';
 
 export const trainUsage = `usage: bun run train -- --arch mlp|lenet5|cnn|small-cnn --dataset mnist|fashion-mnist|cifar10-jpeg|cifar10|synthetic --epochs N --seed S --out models/NAME
   [--hash 1/8 | --hash 1/8,1/8,dense,...] [--secret-seed] [--widths 300,100 (mlp) | 6,16,120,84 (lenet5) | 32,32,64,64,256 (cnn) | 16,32,100 (small-cnn)]
@@ -32,30 +25,6 @@ ${adversarialUsage}
   [--augment crop:2 | crop:4,flip | none] [--train-limit N] [--checkpoint PATH] [--resume] [--backend wasm|reference|webgpu|auto] [--threads N]
   [--distill models/TEACHER [--distill-temperature 4] [--distill-weight 0.9]]   (knowledge distillation; one thread)
   [--force]   (replace an --out that already holds a model; without it that is refused before any work, --resume included)`;
-
-/** Reads the optimizer flags shared by train and convert. */
-export function optimizerFlags(v: Record<string, unknown>): OptimizerConfig {
-  const kind = choice(v, 'optimizer', ['adam', 'sgd'] as const, 'adam');
-  const weightDecay = number(v, 'weight-decay', 0, { min: 0, max: 1 });
-  return kind === 'adam'
-    ? { kind, lr: number(v, 'lr', 1e-3, { min: 0, max: 10 }), beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay }
-    : { kind, lr: number(v, 'lr', 0.05, { min: 0, max: 10 }), momentum: number(v, 'momentum', 0.9, { min: 0, max: 1 }), weightDecay };
-}
-
-/** Reads --augment (shared by train and convert's fine-tuning); absent or 'none' = no augmentation. */
-export function augmentFlag(v: Record<string, unknown>): Augment | undefined {
-  try {
-    return typeof v.augment === 'string' && v.augment !== 'none' ? parseAugment(v.augment) : undefined;
-  } catch (e) {
-    throw new UsageError(`--augment: ${(e as Error).message}`);
-  }
-}
-
-export const optimizerOptions = {
-  optimizer: { type: 'string' }, lr: { type: 'string' }, momentum: { type: 'string' }, 'weight-decay': { type: 'string' },
-  'batch-size': { type: 'string' }, schedule: { type: 'string' }, checkpoint: { type: 'string' }, resume: { type: 'boolean' },
-  seed: { type: 'string' }, 'secret-seed': { type: 'boolean' }, backend: { type: 'string' }, threads: { type: 'string' },
-} as const;
 
 export async function trainCommand(argv: string[]): Promise<void> {
   const v = parse(argv, {
@@ -70,8 +39,7 @@ export async function trainCommand(argv: string[]): Promise<void> {
   const epochs = number(v, 'epochs', 10, { integer: true, min: 1, max: 10000 });
   const seed = number(v, 'seed', 1, { integer: true, min: 0, max: 2 ** 32 - 1 });
   const out = requireString(v, 'out');
-  const batchSize = number(v, 'batch-size', 64, { integer: true, min: 1, max: 65536 });
-  const schedule = choice<LrSchedule>(v, 'schedule', ['cosine', 'constant', 'one-cycle'], 'cosine');
+  const { batchSize, schedule } = batchFlags(v);
   const optimizerConfig = optimizerFlags(v);
   const augment = augmentFlag(v);
   const robust = robustTrainingFlags(v, epochs);
@@ -88,7 +56,7 @@ export async function trainCommand(argv: string[]): Promise<void> {
   guardModelDir(out, Boolean(v.force));
   const { backend, description: backendDescription } = await useTrainBackend(backendName);
   const threads = threadsFlag(v, backend);
-  const sink = progressSink(process.stderr);
+  const sink = progressSink(standardError());
   sink.log(`backend: ${backendDescription}`);
 
   const data = await loadDataset(datasetName, { seed });

@@ -1,7 +1,7 @@
 // Subsets of a dataset by index list (the evaluation subsets of the audit and the goldens). Gathering itself
 // is nn's gatherBatch, the one the trainer uses, so there is a single copy of that loop.
 import type { Dataset } from './dataset.ts';
-import { gatherBatch } from '../nn/batches.ts';
+import { gatherBatch } from '../nn/index.ts';
 
 /** A new Dataset holding the listed samples in list order (copied); name gets a `[subset n]` suffix. */
 export function subset(ds: Dataset, indices: ArrayLike<number>): Dataset {

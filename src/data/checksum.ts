@@ -1,7 +1,7 @@
 // The table of pinned checksums for the dataset files this project knows, and their verification.
 // Hashing itself is src/hash/sha256.ts (WebCrypto), re-exported here for the data loaders.
 import { DatasetError } from './dataset-error.ts';
-import { sha256Hex } from '../hash/sha256.ts';
+import { sha256Hex } from '../hash/index.ts';
 
 export { sha256Hex };
 

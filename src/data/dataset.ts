@@ -1,7 +1,7 @@
 // The in-memory dataset shape every loader returns: images as one NCHW float32 block in [0,1], labels as bytes;
 // and a seeded subsample of one.
-import { deriveStream, permutation } from '../hash/rng.ts';
-import type { InputBackground, ModelManifest } from '../nn/model-file.ts';
+import { deriveStream, permutation } from '../hash/index.ts';
+import type { InputBackground, ModelManifest } from '../nn/index.ts';
 
 /** One split of a labelled image dataset. */
 export interface Dataset {

@@ -1,7 +1,7 @@
 // The shared loader behind MNIST and Fashion-MNIST: four IDX files (train/test × images/labels), read and
 // checksum-verified first, then parsed into two Datasets with one provenance hash.
 import type { Dataset, DatasetSplits } from './dataset.ts';
-import type { InputBackground } from '../nn/model-file.ts';
+import type { InputBackground } from '../nn/index.ts';
 import { verifyKnownChecksum, combineHashes, sha256Hex } from './checksum.ts';
 import { DatasetError } from './dataset-error.ts';
 import { readDataFiles } from './read-data-file.ts';

@@ -1,8 +1,8 @@
 // Where data lives by default: the repository root (found from this file's location, so any cwd works) and
-// environment overrides. Reads the environment through node:process, which Bun, Deno and Node all provide.
-import { env } from 'node:process';
+// environment overrides (read through src/runtime).
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
+import { readEnv } from '../runtime/index.ts';
 
 /** Absolute path of the repository root (two levels above src/data/). */
 export function projectRoot(): string {
@@ -12,7 +12,7 @@ export function projectRoot(): string {
 /** The first of: an explicit option, a non-empty environment variable, a fallback. */
 export function resolveSetting(option: string | undefined, envName: string, fallback: () => string): string {
   if (option !== undefined && option !== '') return option;
-  const fromEnv = env[envName];
+  const fromEnv = readEnv(envName);
   if (fromEnv !== undefined && fromEnv !== '') return fromEnv;
   return fallback();
 }

@@ -1,6 +1,6 @@
 // Image polarity: is an upload light-on-dark or dark-on-light, judged from its 1-pixel outer border, and must it
 // be inverted to match the background a model was trained on (model.json input.background)?
-import type { InputBackground } from '../nn/model-file.ts';
+import type { InputBackground } from '../nn/index.ts';
 
 /**
  * Mean BT.601 luma, in [0, 1], of the outer 1-pixel border of a width × height RGBA image (every border

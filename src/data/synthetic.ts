@@ -2,7 +2,7 @@
 // prototype plus Gaussian noise, clipped to [0, 1]. Learnable by a tiny model; every value is a function of
 // (seed, counter) through the counter RNG, so the same seed gives the same bytes on every runtime.
 import type { Dataset } from './dataset.ts';
-import { deriveStream, normal, permutation, uniform } from '../hash/rng.ts';
+import { deriveStream, normal, permutation, uniform } from '../hash/index.ts';
 
 /** Options of syntheticDataset. */
 export interface SyntheticOptions {

@@ -1,10 +1,10 @@
 // A classifier with its DefenseSpec applied: static stages are already in its weights; a `random` stage is
 // drawn per call from a request seed (given, or the next value of the model's own counter). Implements the
 // white-box surface attacks use (forward, lossGradients), so attacks see exactly what a client would.
-import * as ops from '../autodiff/ops.ts';
-import { deriveStream } from '../hash/rng.ts';
-import type { Sequential } from '../nn/sequential.ts';
-import { Tensor } from '../tensor/tensor.ts';
+import { ops } from '../autodiff/index.ts';
+import { deriveStream } from '../hash/index.ts';
+import type { Sequential } from '../nn/index.ts';
+import { Tensor } from '../tensor/index.ts';
 import type { DefenseSpec, GiStage } from './defense-spec.ts';
 import { noisyLastLayer, randomLogitScales } from './gradient-inhibition.ts';
 

@@ -1,9 +1,9 @@
 // Retraining-free gradient inhibition (Liu & Wen, docs/design.md §1.2) as real edits of a trained model's
 // parameters: `magnitude` and `scale` return new weights; `random` draws its per-query logit scales and
 // last-layer weight noise from the counter RNG, so a request seed fixes every number on any backend.
-import { deriveStream, normal, uniform } from '../hash/rng.ts';
-import { isWeighted, type LayerSpec } from '../nn/layer-spec.ts';
-import { Tensor } from '../tensor/tensor.ts';
+import { deriveStream, normal, uniform } from '../hash/index.ts';
+import { isWeighted, type LayerSpec } from '../nn/index.ts';
+import { Tensor } from '../tensor/index.ts';
 import type { GiStage } from './defense-spec.ts';
 
 type Params = ReadonlyMap<string, Tensor>;

@@ -4,8 +4,7 @@
 import { DefendedModel } from './defended-model.ts';
 import { defenseSpecSchema, parseGiStage, type DefenseSpec, type GiStage } from './defense-spec.ts';
 import { applyStaticStages } from './gradient-inhibition.ts';
-import { encodeModel } from '../nn/model-file.ts';
-import { modelFromFile, type LoadedModel } from '../nn/model.ts';
+import { encodeModel, modelFromFile, type LoadedModel } from '../nn/index.ts';
 
 /** A model with its defense: `defended` answers queries (fresh randomness per call for a random stage). */
 export interface HardenedModel extends LoadedModel {

@@ -1,9 +1,8 @@
 // Dense → hashed conversion (docs/design.md §1.1): the least-squares projection of a trained dense weight
 // onto the HashedNets buckets, w[k] = mean over bucket k of sign·V, then optional fine-tuning by the trainer.
-import { hashTable } from '../hash/hashed-nets.ts';
-import { isWeighted, virtualWeightShape, type LayerSpec } from '../nn/layer-spec.ts';
-import { hashLayers, type Compressions } from '../nn/hashed-layers.ts';
-import { Tensor } from '../tensor/tensor.ts';
+import { hashTable } from '../hash/index.ts';
+import { isWeighted, virtualWeightShape, type LayerSpec, hashLayers, type Compressions } from '../nn/index.ts';
+import { Tensor } from '../tensor/index.ts';
 
 /**
  * Real weights minimizing ‖V − sign⊙w[bucket]‖² for a [rows, cols] matrix V: since every sign is ±1,

@@ -1,11 +1,8 @@
 // The default ε of magnitude gradient inhibition (docs/design.md §1.2): the largest on a fixed grid whose clean accuracy
 // stays within a tolerance of the unedited model's on the given rows, with the whole sweep kept as evidence of
 // how far the edit gets before the accuracy bound stops it.
-import { Sequential } from '../nn/sequential.ts';
-import { accuracy } from '../nn/evaluate.ts';
-import type { ImageSet } from '../nn/batches.ts';
-import type { LayerSpec } from '../nn/layer-spec.ts';
-import type { Tensor } from '../tensor/tensor.ts';
+import { Sequential, accuracy, type ImageSet, type LayerSpec } from '../nn/index.ts';
+import type { Tensor } from '../tensor/index.ts';
 import { applyMagnitude } from './gradient-inhibition.ts';
 
 /** Candidate ε, ascending (spans "no visible change" to "accuracy collapses" on the committed models). */

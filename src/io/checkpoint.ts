@@ -1,8 +1,8 @@
 // Training checkpoints: parameters, optimizer state and loop state in ONE safetensors file, written
 // atomically, with a sha256 of the tensor data in its metadata so a corrupt file is refused, not half-loaded.
-import { decodeSafetensors, encodeSafetensors, ModelFileError } from '../nn/safetensors.ts';
-import { sha256Hex } from '../nn/model-file.ts';
-import type { Tensor } from '../tensor/tensor.ts';
+import { decodeSafetensors, encodeSafetensors, ModelFileError } from '../nn/index.ts';
+import { sha256Hex } from '../hash/index.ts';
+import type { Tensor } from '../tensor/index.ts';
 import { readFileOrThrow, writeFileAtomic } from './files.ts';
 
 /** Everything a resumed run needs besides tensors; stored as JSON in the safetensors metadata. */

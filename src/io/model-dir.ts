@@ -1,16 +1,8 @@
 // A model directory on disk: model.json + weights.safetensors (docs/design.md §3), written atomically and verified
 // on load. The format logic is pure and lives in src/nn/model-file.ts.
 import { join } from 'node:path';
-import type { Tensor } from '../tensor/tensor.ts';
-import {
-  MANIFEST_FILE,
-  WEIGHTS_FILE,
-  ModelFileError,
-  type ModelManifest,
-  type ModelManifestDraft,
-  decodeModel,
-  encodeModel,
-} from '../nn/model-file.ts';
+import type { Tensor } from '../tensor/index.ts';
+import { MANIFEST_FILE, WEIGHTS_FILE, ModelFileError, type ModelManifest, type ModelManifestDraft, decodeModel, encodeModel } from '../nn/index.ts';
 import { readFileOrThrow, writeFileAtomic } from './files.ts';
 
 /**

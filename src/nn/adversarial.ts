@@ -1,9 +1,9 @@
 // Adversarial training's inner maximization and outer loss (docs/design.md §8): Madry PGD-AT, fast FGSM with
 // random start (Wong et al. 2020) and TRADES (Zhang et al. 2019), L∞, for any layer type (hashed included).
 // Runtime-free and sharding-invariant: every random start is keyed by (seed, epoch, step, row of the batch).
-import * as ops from '../autodiff/ops.ts';
-import { deriveStream, normal, uniform } from '../hash/rng.ts';
-import { Tensor } from '../tensor/tensor.ts';
+import { ops } from '../autodiff/index.ts';
+import { deriveStream, normal, uniform } from '../hash/index.ts';
+import { Tensor } from '../tensor/index.ts';
 import { crossEntropyLoss } from './losses.ts';
 import type { Sequential } from './sequential.ts';
 

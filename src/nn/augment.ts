@@ -1,6 +1,6 @@
 // Training-time augmentation: random crop with zero padding (a shift of up to `pad` pixels each way) and an
 // optional horizontal flip, per image, drawn from the counter RNG so a (seed, epoch, step) replays exactly.
-import { deriveStream, randomInt } from '../hash/rng.ts';
+import { deriveStream, randomInt } from '../hash/index.ts';
 
 export interface Augment {
   /** Largest shift in pixels (the crop's padding); 0 disables the crop. */

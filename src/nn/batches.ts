@@ -1,5 +1,5 @@
 // Mini-batches as tensors: gather rows of a dataset by index into an NCHW input and a label tensor.
-import { Tensor } from '../tensor/tensor.ts';
+import { Tensor } from '../tensor/index.ts';
 
 /**
  * What training and evaluation need of a dataset. Declared here, structurally, so nn does not import data

@@ -1,6 +1,5 @@
 // Turning layer specs into HashedNets specs: per-layer compression, bucket counts and hash seeds.
-import { bucketsFor } from '../hash/hashed-nets.ts';
-import { deriveStream } from '../hash/rng.ts';
+import { bucketsFor, deriveStream } from '../hash/index.ts';
 import { isWeighted, virtualWeightShape, type LayerSpec } from './layer-spec.ts';
 
 /** Compression per weighted layer, in layer order; null keeps that layer dense. */

@@ -1,6 +1,6 @@
 // Seeded parameter initialization: He-uniform weights (ReLU networks) and zero biases, from the counter RNG.
-import { deriveStream, uniform } from '../hash/rng.ts';
-import { Tensor, sizeOf } from '../tensor/tensor.ts';
+import { deriveStream, uniform } from '../hash/index.ts';
+import { Tensor, sizeOf } from '../tensor/index.ts';
 import { fanIn, isWeighted, layerTensors, type LayerSpec } from './layer-spec.ts';
 
 /**

@@ -1,8 +1,7 @@
 // Forward computation and output-shape rule of every layer type in layer-spec.ts, as one table.
-import * as ops from '../autodiff/ops.ts';
-import { shapeStr, type Tensor } from '../tensor/tensor.ts';
-import { isTracked } from '../autodiff/tape.ts';
-import { hashTable } from '../hash/hashed-nets.ts';
+import { ops, isTracked } from '../autodiff/index.ts';
+import { shapeStr, type Tensor } from '../tensor/index.ts';
+import { hashTable } from '../hash/index.ts';
 import { virtualWeightShape, type HashedConv2dSpec, type HashedDenseSpec, type LayerSpec } from './layer-spec.ts';
 
 /** Parameter lookup by tensor name (the names of model.json / weights.safetensors). */

@@ -1,6 +1,6 @@
 // Training losses over logits: mean softmax cross-entropy, and knowledge distillation from a teacher's logits.
-import * as ops from '../autodiff/ops.ts';
-import type { Tensor } from '../tensor/tensor.ts';
+import { ops } from '../autodiff/index.ts';
+import type { Tensor } from '../tensor/index.ts';
 
 /** Mean over the batch of −log softmax(logits)[label]; labels are a [N] tensor of class indices. */
 export function crossEntropyLoss(logits: Tensor, labels: Tensor): Tensor {

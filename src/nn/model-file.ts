@@ -1,9 +1,9 @@
 // model.json (DESIGN §3): its type and schema, checks of weights against layers, and the pure encode/decode
 // of a model directory's two files. No file system here; src/io/model-dir.ts reads and writes them.
 import { z } from 'zod';
-import { Tensor, sameShape, shapeStr } from '../tensor/tensor.ts';
+import { Tensor, sameShape, shapeStr } from '../tensor/index.ts';
 import { type LayerSpec, layerTensors } from './layer-spec.ts';
-import { sha256Hex } from '../hash/sha256.ts';
+import { sha256Hex } from '../hash/index.ts';
 
 export { sha256Hex };
 import { ModelFileError, decodeSafetensors, encodeSafetensors } from './safetensors.ts';

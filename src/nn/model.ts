@@ -1,7 +1,7 @@
 // A loaded model: the manifest (model.json) together with the Sequential network it describes.
 import type { ModelManifest } from './model-file.ts';
 import { Sequential } from './sequential.ts';
-import type { Tensor } from '../tensor/tensor.ts';
+import type { Tensor } from '../tensor/index.ts';
 
 export interface LoadedModel {
   manifest: ModelManifest;

@@ -2,7 +2,7 @@
 // so checkpoints can save and restore it exactly. Tensors are values: a step puts NEW parameter tensors in
 // the map and never writes the old ones, so anything derived from a parameter (a cached HashedNets virtual
 // weight) can be keyed on the tensor's identity.
-import { Tensor } from '../tensor/tensor.ts';
+import { Tensor } from '../tensor/index.ts';
 
 export type OptimizerConfig =
   | { kind: 'sgd'; lr: number; momentum: number; weightDecay: number }

@@ -1,6 +1,6 @@
 // The safetensors container (huggingface format), F32 only: a strict decoder that names the file and field
 // of every defect, and an encoder whose bytes match the reference library's layout. Pure: no runtime APIs.
-import { Tensor, shapeStr, sizeOf } from '../tensor/tensor.ts';
+import { Tensor, shapeStr, sizeOf } from '../tensor/index.ts';
 
 /** A model file that is missing, corrupt, truncated or inconsistent; `file` and `field` say where. */
 export class ModelFileError extends Error {

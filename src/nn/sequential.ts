@@ -2,13 +2,10 @@
 // the autodiff ops, so gradients with respect to inputs and parameters come from the same code; when nothing
 // records gradients and the backend can compile the whole chain, inference runs as one compiled plan. The
 // *Async methods hand the whole network to a backend's async chain (WebGPU) and are the sync ones elsewhere.
-import { gradients, noGrad } from '../autodiff/grad.ts';
-import * as ops from '../autodiff/ops.ts';
-import { currentTape } from '../autodiff/tape.ts';
+import { gradients, noGrad, ops, currentTape } from '../autodiff/index.ts';
 import { getBackend } from '../backend/index.ts';
-import { ChainFault, type AsyncChain, type Backend, type CompiledChain, type InferenceStep } from '../tensor/backend.ts';
-import { hashTable } from '../hash/hashed-nets.ts';
-import { sameShape, shapeStr, Tensor } from '../tensor/tensor.ts';
+import { ChainFault, type AsyncChain, type Backend, type CompiledChain, type InferenceStep, sameShape, shapeStr, Tensor } from '../tensor/index.ts';
+import { hashTable } from '../hash/index.ts';
 import { layerTensors, virtualWeightShape, type LayerSpec } from './layer-spec.ts';
 import { layerForward, layerOutputShape, virtualWeight } from './layers.ts';
 

@@ -1,10 +1,10 @@
 // The training loop: seeded shuffling per epoch, mini-batches, loss/accuracy, learning-rate schedule,
 // progress callbacks. Runtime-free: the CLI renders progress and writes checkpoints from the callbacks.
-import * as ops from '../autodiff/ops.ts';
-import { deriveStream, permutation } from '../hash/rng.ts';
+import { ops } from '../autodiff/index.ts';
+import { deriveStream, permutation } from '../hash/index.ts';
 import { augmentBatch, augmentStream, type Augment } from './augment.ts';
 import { gatherBatch, type ImageSet } from './batches.ts';
-import { Tensor } from '../tensor/tensor.ts';
+import { Tensor } from '../tensor/index.ts';
 import { adversarialLossGradients, rampedEps, type AdversarialSpec, type BatchKey } from './adversarial.ts';
 import { crossEntropyLoss, distillationLoss, type Distillation } from './losses.ts';
 import type { Optimizer } from './optimizers.ts';

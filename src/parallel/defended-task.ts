@@ -1,17 +1,12 @@
 // The worker task behind serving: one request's defended logits (random GI drawn from its request seed), from
 // tensor rows or from one encoded PNG/JPEG decoded, polarity-matched and resized here, so the server's request
 // thread never computes. Client-caused failures (a corrupt or oversized image) come back as data, not as errors.
-import { noGrad } from '../autodiff/grad.ts';
+import { noGrad } from '../autodiff/index.ts';
 import { getBackend } from '../backend/index.ts';
-import { channelsRow, decodeImage } from '../data/image-decode.ts';
-import { ImageLimitError, type ImageLimits } from '../data/image-header.ts';
-import { borderMean, shouldInvert } from '../data/polarity.ts';
-import { RowResizer, type ResizeMode } from '../data/resize.ts';
-import { DefendedModel } from '../defense/defended-model.ts';
-import type { GiStage } from '../defense/defense-spec.ts';
-import type { InputBackground } from '../nn/model-file.ts';
-import type { Sequential } from '../nn/sequential.ts';
-import { Tensor } from '../tensor/tensor.ts';
+import { channelsRow, decodeImage, ImageLimitError, type ImageLimits, borderMean, shouldInvert, RowResizer, type ResizeMode } from '../data/index.ts';
+import { DefendedModel, type GiStage } from '../defense/index.ts';
+import type { InputBackground, Sequential } from '../nn/index.ts';
+import { Tensor } from '../tensor/index.ts';
 
 /** The random GI stage of a served model and the seed of this request (DESIGN section 1.2). */
 export interface RandomDraw {

@@ -1,9 +1,8 @@
 // A pool of workers that splits batches across cores: inference (forward), data-parallel training (loss and
 // parameter gradients per shard, combined here) and attacks (per-example input gradients). Sized to the
 // machine by default; close() terminates the workers. Web Worker API: Bun, Deno and browsers.
-import { Tensor } from '../tensor/tensor.ts';
-import type { AdversarialSpec, BatchKey } from '../nn/adversarial.ts';
-import type { Sequential } from '../nn/sequential.ts';
+import { Tensor } from '../tensor/index.ts';
+import type { AdversarialSpec, BatchKey, Sequential } from '../nn/index.ts';
 import type { ModelPayload, Reply, Request, Task, TaskResult } from './protocol.ts';
 import type { DefendedInput, DefendedResult, RandomDraw } from './defended-task.ts';
 

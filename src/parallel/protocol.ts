@@ -1,7 +1,6 @@
 // Messages between the WorkerPool (main thread) and its workers. Plain data only (structured clone): layer
 // specs, parameter arrays, input shards.
-import type { AdversarialSpec, BatchKey } from '../nn/adversarial.ts';
-import type { LayerSpec } from '../nn/layer-spec.ts';
+import type { AdversarialSpec, BatchKey, LayerSpec } from '../nn/index.ts';
 import type { DefendedResult, DefendedTask } from './defended-task.ts';
 
 /** A model as it travels to a worker: its architecture and every parameter's shape and values. */

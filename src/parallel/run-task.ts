@@ -1,11 +1,8 @@
 // What a worker does with one task: the model cache and the forward / gradient computations. Separate from
 // the worker's message loop so the same code runs in-process (pool size 0) and is testable directly.
-import { noGrad } from '../autodiff/grad.ts';
-import * as ops from '../autodiff/ops.ts';
-import { adversarialLossGradients } from '../nn/adversarial.ts';
-import { crossEntropyLoss } from '../nn/losses.ts';
-import { Sequential } from '../nn/sequential.ts';
-import { Tensor } from '../tensor/tensor.ts';
+import { noGrad, ops } from '../autodiff/index.ts';
+import { adversarialLossGradients, crossEntropyLoss, Sequential } from '../nn/index.ts';
+import { Tensor } from '../tensor/index.ts';
 import { runDefended } from './defended-task.ts';
 import type { ModelPayload, Task, TaskResult } from './protocol.ts';
 

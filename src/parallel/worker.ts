@@ -1,7 +1,6 @@
 // Worker entry: installs the fast CPU backend, then answers pool requests one at a time (see protocol.ts).
 // Web Worker API only (self.onmessage / postMessage), so Bun, Deno and browsers run it unchanged.
-import { setBackend } from '../backend/index.ts';
-import { createWasmBackend } from '../backend/wasm/index.ts';
+import { setBackend, createWasmBackend } from '../backend/index.ts';
 import type { Reply, Request } from './protocol.ts';
 import { runTask } from './run-task.ts';
 

@@ -1,10 +1,10 @@
 // --require-audit: a model counts as ready only once an audit report for its exact weights (sha256) exists in
 // the audit folder, so a deployment can refuse to serve weights nobody has measured. Found reports are
 // remembered (reports are never un-made); a miss is re-checked at most once a second, so polling is cheap.
-import type { LoadedModel } from '../nn/model.ts';
+import type { LoadedModel } from '../nn/index.ts';
 import { unavailable } from './errors.ts';
 import type { ServedModel } from './registry.ts';
-import type { AuditIndex } from './robustness/index.ts';
+import type { AuditIndex } from './audit-index.ts';
 
 const RECHECK_MS = 1000;
 

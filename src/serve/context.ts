@@ -1,9 +1,8 @@
 // What every route shares: the model registry, limits, budgets, scheduler, metrics and the one inference
 // pipeline (budget → queue → worker → deadline) that both /infer and :classify go through.
 import type { Context } from 'hono';
-import type { LoadedModel } from '../nn/model.ts';
-import type { ApiKeys, QueryBudget } from './budget/index.ts';
-import { clientAddress, clientIdentity } from './budget/index.ts';
+import type { LoadedModel } from '../nn/index.ts';
+import { type ApiKeys, type QueryBudget, clientAddress, clientIdentity } from './budget/index.ts';
 import { HttpError } from './errors.ts';
 import type { DefendedInput, DefendedResult, InferenceExecutor } from './executor.ts';
 import type { Metrics } from './metrics/series.ts';
@@ -11,7 +10,8 @@ import type { ModelRegistry, ServedModel } from './registry.ts';
 import type { Budgets, Limits } from './options.ts';
 import type { Scheduler } from './scheduler.ts';
 import type { AuditGate } from './audit-gate.ts';
-import type { AuditIndex } from './robustness/index.ts';
+import type { AuditIndex } from './audit-index.ts';
+import { argmaxRow } from '../tensor/index.ts';
 
 /** Hono environment: entry files pass the peer address as a binding (app.fetch(req, {clientAddress})). */
 export type ServeEnv = { Bindings: { clientAddress?: string } };
@@ -81,11 +81,7 @@ export async function infer(ctx: ServeContext, c: Context<ServeEnv>, model: Serv
 /** Argmax per row (ties to the lowest index, as Sequential.predict). */
 export function argmaxRows(logits: Float32Array, rows: number): number[] {
   const k = logits.length / rows;
-  return Array.from({ length: rows }, (_, r) => {
-    let best = 0;
-    for (let j = 1; j < k; j++) if (logits[r * k + j] > logits[r * k + best]) best = j;
-    return best;
-  });
+  return Array.from({ length: rows }, (_, r) => argmaxRow(logits, r * k, k));
 }
 
 /** Softmax per row in float64 (max subtracted), returned as plain numbers. */

@@ -1,8 +1,7 @@
 // Where inference runs. The default runs every request whole on the least busy worker of a WorkerPool, so
 // the request thread only parses, schedules and answers; the in-process executor is for tests and tools.
-import type { Sequential } from '../nn/sequential.ts';
-import { runDefended, type DefendedInput, type DefendedResult, type RandomDraw } from '../parallel/defended-task.ts';
-import { machineThreads, WorkerPool } from '../parallel/pool.ts';
+import type { Sequential } from '../nn/index.ts';
+import { runDefended, type DefendedInput, type DefendedResult, type RandomDraw, machineThreads, WorkerPool } from '../parallel/index.ts';
 
 export type { DefendedInput, DefendedResult, RandomDraw };
 

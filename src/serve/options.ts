@@ -1,6 +1,6 @@
 // What createApp accepts (models, limits, budgets, secret, executor) and the defaults it fills in. Plain data
 // and interfaces only, so entry files, tests and the OpenAPI document share one vocabulary.
-import type { LoadedModel } from '../nn/model.ts';
+import type { LoadedModel } from '../nn/index.ts';
 import { normalizeAddress } from './budget/address.ts';
 import type { BudgetStore } from './budget/store.ts';
 import type { InferenceExecutor } from './executor.ts';

@@ -1,8 +1,8 @@
 // The served models: loaded from their directories (or given), their DefenseSpec parsed, and warmed up once
 // through the executor, which also tells which backend really runs them. A model answers only once ready.
-import { defenseSpecSchema, type DefenseSpec, type GiStage } from '../defense/defense-spec.ts';
-import { loadModelDir } from '../io/model-dir.ts';
-import { modelFromFile, type LoadedModel } from '../nn/model.ts';
+import { defenseSpecSchema, type DefenseSpec, type GiStage } from '../defense/index.ts';
+import { loadModelDir } from '../io/index.ts';
+import { modelFromFile, type LoadedModel } from '../nn/index.ts';
 import { HttpError, unavailable } from './errors.ts';
 import type { InferenceExecutor } from './executor.ts';
 import type { ModelSource, ScoresMode } from './options.ts';

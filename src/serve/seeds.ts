@@ -1,6 +1,6 @@
 // Request seeds for random gradient inhibition: a fresh seed per request from a private server secret and a
 // counter, so two requests never share a draw and clients cannot predict or replay one.
-import { deriveStream } from '../hash/rng.ts';
+import { deriveStream } from '../hash/index.ts';
 
 /** A fresh 128-bit secret from the platform CSPRNG. */
 export function randomSecret(): Uint32Array {

@@ -15,7 +15,7 @@ import type { AuditReport, ConfigReport } from '../../src/audit/report-types.ts'
 import { runAudit, ROBUST_SWEEP_FACTORS, type AuditModel, type CascadeSummary } from '../../src/audit/run-audit.ts';
 import { mergeAuditReports } from '../../src/audit/merge-reports.ts';
 import { harden } from '../../src/defense/harden.ts';
-import { loadModel } from '../../src/index.ts';
+import { loadModel } from '../../src/node.ts';
 import { loadModelDir } from '../../src/io/model-dir.ts';
 import { Sequential } from '../../src/nn/sequential.ts';
 import { REPO_ROOT } from '../helpers/committed-models.ts';

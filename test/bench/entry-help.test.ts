@@ -12,7 +12,7 @@ const BENCH_ENTRIES = ['cifar.ts', 'run.ts', 'serve.ts', 'train-cost.ts', 'webgp
 /** bench/*.ts that are modules of the entries: no top-level work, no command line. */
 const BENCH_MODULES = ['attack-rates.ts', 'onnx-export.ts', 'serve-child.ts', 'serve-load.ts', 'timing.ts', 'usage.ts'];
 /** scripts/*.ts: all are programs. */
-const SCRIPTS = ['audit-summary.ts', 'bench-table.ts', 'build-shaders.ts', 'build-wasm.ts', 'gi-table.ts', 'make-hash-goldens.ts', 'make-model-goldens.ts', 'models-table.ts'];
+const SCRIPTS = ['audit-summary.ts', 'bench-table.ts', 'build-shaders.ts', 'build-wasm.ts', 'gi-table.ts', 'loc.ts', 'make-hash-goldens.ts', 'make-model-goldens.ts', 'models-table.ts'];
 const ENTRIES = [...BENCH_ENTRIES.map((f) => `bench/${f}`), ...SCRIPTS.map((f) => `scripts/${f}`)];
 /** What a started run would write: bench results, the goldens, the generated wasm module. */
 const WATCHED = ['bench/results', 'test/golden', 'src/backend/wasm', 'src/backend/webgpu'];

@@ -7,7 +7,7 @@ import { inputConvention, sampleDataset, subset, syntheticDataset } from '../../
 import { loadDataset } from '../../src/data/node.ts';
 import { decodeModel, encodeModel, inputBackground, ModelFileError, parseManifest } from '../../src/nn/model-file.ts';
 import { harden } from '../../src/defense/harden.ts';
-import { loadModel } from '../../src/index.ts';
+import { loadModel } from '../../src/node.ts';
 import { tinyModel } from '../io/tiny-model.ts';
 
 const ROOT = join(import.meta.dir, '../..');

@@ -2,7 +2,7 @@
 // untouched, the manifest's sha256 that of the edited weights, and predict() answering through the defense.
 import { describe, expect, test } from 'bun:test';
 import { join } from 'node:path';
-import { harden, loadModel, predict, Tensor } from '../../src/index.ts';
+import { harden, loadModel, predict, Tensor } from '../../src/node.ts';
 import { encodeModel } from '../../src/nn/model-file.ts';
 import { mnistDigits } from '../serve/helpers.ts';
 

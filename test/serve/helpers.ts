@@ -6,7 +6,7 @@ import jpeg from 'jpeg-js';
 import pngjs from 'pngjs';
 import { defaultMnistDir } from '../../src/data/mnist.ts';
 import { parseIdx } from '../../src/data/idx.ts';
-import { loadModel } from '../../src/index.ts';
+import { loadModel } from '../../src/node.ts';
 import type { LoadedModel } from '../../src/nn/model.ts';
 import { createApp, inProcessExecutor, type ServeOptions } from '../../src/serve/index.ts';
 

@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { HashguardApp } from '../../src/serve/index.ts';
-import { AuditIndex } from '../../src/serve/robustness/index.ts';
+import { AuditIndex } from '../../src/serve/audit-index.ts';
 import { giModel, plainModel, testApp } from './helpers.ts';
 
 const auditDir = mkdtempSync(join(tmpdir(), 'hashguard-audit-match-'));

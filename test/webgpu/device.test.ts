@@ -12,10 +12,10 @@ import {
   classifyAdapter,
   dawnInstance,
   describeChoice,
-  readEnv,
   tryAdapter,
   type AcquiredGpu,
 } from '../../src/backend/webgpu/device.ts';
+import { readEnv } from '../../src/runtime/index.ts';
 
 const acquired: AcquiredGpu[] = [];
 const keep = <T extends AcquiredGpu | null>(g: T): T => {

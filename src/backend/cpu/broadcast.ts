@@ -1,6 +1,6 @@
 // NumPy broadcasting for the reference kernels: the output shape of two operands and, per operand, the
 // flat source index of every output element.
-import { shapeStr, sizeOf } from '../../tensor/tensor.ts';
+import { shapeStr, sizeOf } from '../../tensor/index.ts';
 
 /** Output shape of broadcasting a against b, or a clear error naming both shapes. */
 export function broadcastShape(a: readonly number[], b: readonly number[]): number[] {

@@ -1,7 +1,6 @@
 // Reference 2-D convolution (NCHW, square kernel, stride, zero padding) and its two backward kernels,
 // written as direct loops: the oracle for faster backends, not a fast path.
-import type { Conv2dParams } from '../../tensor/backend.ts';
-import { alloc, shapeStr, Tensor } from '../../tensor/tensor.ts';
+import { type Conv2dParams, alloc, shapeStr, Tensor } from '../../tensor/index.ts';
 import { resultDType } from './elementwise.ts';
 
 /** Output spatial size of a convolution or pooling window sweep. */

@@ -1,6 +1,5 @@
 // Reference elementwise kernels: unary math, broadcasting binary arithmetic and comparisons, clamp.
-import type { BinaryOp, CompareOp, UnaryOp } from '../../tensor/backend.ts';
-import { alloc, sameShape, Tensor, type DType } from '../../tensor/tensor.ts';
+import { type BinaryOp, type CompareOp, type UnaryOp, alloc, sameShape, Tensor, type DType } from '../../tensor/index.ts';
 import { broadcastIndex, broadcastShape } from './broadcast.ts';
 
 const UNARY: Record<UnaryOp, (x: number) => number> = {

@@ -1,7 +1,6 @@
 // Reference HashedNets kernels: expand the K real weights into the full virtual matrix, and fold a virtual
 // gradient back onto the K real weights (scatter-add with signs).
-import type { HashIndex } from '../../tensor/backend.ts';
-import { alloc, shapeStr, Tensor } from '../../tensor/tensor.ts';
+import { type HashIndex, alloc, shapeStr, Tensor } from '../../tensor/index.ts';
 
 export function hashGather(w: Tensor, table: HashIndex): Tensor {
   if (w.size !== table.buckets) throw new Error(`hashGather: ${table.buckets} real weights expected, got ${shapeStr(w.shape)}`);

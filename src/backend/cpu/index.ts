@@ -1,5 +1,5 @@
 // The reference CPU backend: plain TypeScript loops, simple on purpose; the oracle every backend is tested against.
-import type { Backend } from '../../tensor/backend.ts';
+import type { Backend } from '../../tensor/index.ts';
 import { binary, clamp, compare, unary } from './elementwise.ts';
 import { biasAdd, matmul } from './matmul.ts';
 import { conv2d, conv2dGradInput, conv2dGradWeight } from './conv2d.ts';

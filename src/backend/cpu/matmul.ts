@@ -1,5 +1,5 @@
 // Reference 2-D matrix product with optional transposes, and the bias add along axis 1.
-import { alloc, shapeStr, Tensor, type TensorData } from '../../tensor/tensor.ts';
+import { alloc, shapeStr, Tensor, type TensorData } from '../../tensor/index.ts';
 import { resultDType } from './elementwise.ts';
 
 /** Row-major transpose of a [rows, cols] block. */

@@ -1,6 +1,5 @@
 // Reference max and average pooling (NCHW, square window, no padding) and their backward kernels.
-import type { Pool2dParams } from '../../tensor/backend.ts';
-import { alloc, shapeStr, Tensor } from '../../tensor/tensor.ts';
+import { type Pool2dParams, alloc, shapeStr, Tensor } from '../../tensor/index.ts';
 import { resultDType } from './elementwise.ts';
 import { outSize } from './conv2d.ts';
 

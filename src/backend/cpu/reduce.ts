@@ -1,5 +1,5 @@
 // Reference reductions and shape-expanding kernels: sum, max, argmax along axes, broadcastTo, oneHot.
-import { alloc, shapeStr, sizeOf, Tensor } from '../../tensor/tensor.ts';
+import { alloc, shapeStr, sizeOf, Tensor } from '../../tensor/index.ts';
 import { broadcastIndex } from './broadcast.ts';
 
 /** Normalizes possibly negative axes and checks them against the rank. */

@@ -1,5 +1,5 @@
 // Reference softmax, log-softmax and cross-entropy along the last axis, all max-subtracted for stability.
-import { alloc, shapeStr, Tensor } from '../../tensor/tensor.ts';
+import { alloc, shapeStr, Tensor } from '../../tensor/index.ts';
 
 function rows(x: Tensor, what: string): { count: number; len: number } {
   if (x.rank < 1 || x.shape[x.rank - 1] === 0) throw new Error(`${what}: needs a non-empty last axis, got ${shapeStr(x.shape)}`);

@@ -3,8 +3,7 @@
 // dL/dlogits). Only the input, dL/dlogits and the results cross into JS: in JSC a fresh multi-MB
 // Float32Array per op costs as much as the op's arithmetic, so op-by-op autodiff spends most of its time
 // allocating. The autodiff stays the general path (and the oracle: tests compare the two).
-import type { CompiledChain, InferenceStep } from '../../tensor/backend.ts';
-import { Tensor } from '../../tensor/tensor.ts';
+import { type CompiledChain, type InferenceStep, Tensor } from '../../tensor/index.ts';
 import { ceil4, ceil8, sgemmPacked } from './gemm.ts';
 import { guardedBytes, release, reserve, wasm, type Kernels } from './module.ts';
 

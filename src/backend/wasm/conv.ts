@@ -1,6 +1,6 @@
 // Convolution forward and both backward passes as im2col + tiled GEMM over chunks of images: one GEMM per
 // chunk (not per image) so the kernel sees wide matrices even when channels are few (LeNet's conv1 has 6).
-import type { Conv2dParams } from '../../tensor/backend.ts';
+import type { Conv2dParams } from '../../tensor/index.ts';
 import { ceil4, ceil8, packRows, sgemmPacked } from './gemm.ts';
 import { copyOut, scratch, type Kernels } from './module.ts';
 
@@ -17,7 +17,7 @@ export function geometry(xShape: readonly number[], wShape: readonly number[], {
   return { n, c, h, w, oc, k, oh, ow, s: stride, p: padding };
 }
 
-/** im2col (mode 0) or col2im (mode 1) of images b0 .. b0+nb of the batch at byte offset px (see kernels.wat). */
+/** im2col (mode 0) or col2im (mode 1) of images b0 .. b0+nb of the batch at byte offset px (see kernels/im2col.wat). */
 function im2col(kernels: Kernels, mode: 0 | 1, px: number, b0: number, nb: number, g: Geometry, pcols: number, ld: number): void {
   kernels.im2col(mode, px + b0 * g.c * g.h * g.w * 4, pcols, nb, g.c, g.h, g.w, g.k, g.s, g.p, g.oh, g.ow, ld);
 }

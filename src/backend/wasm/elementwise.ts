@@ -1,8 +1,7 @@
 // Elementwise, bias-add and max-pool primitives on the WebAssembly SIMD kernels, for f32 tensors in the
 // shapes the layers produce (same-shape or tensor-scalar); anything else (broadcasts, f64) goes to the
 // reference kernels, which also name every shape error.
-import type { Backend, BinaryOp, CompareOp, Pool2dParams, UnaryOp } from '../../tensor/backend.ts';
-import { Tensor } from '../../tensor/tensor.ts';
+import { type Backend, type BinaryOp, type CompareOp, type Pool2dParams, type UnaryOp, Tensor } from '../../tensor/index.ts';
 import { referenceBackend as ref } from '../cpu/index.ts';
 import { copyOut, scratch } from './module.ts';
 

@@ -1,8 +1,7 @@
 // Matrix products on the 4×8-tiled WebAssembly kernel: operands are packed into linear memory with rows
 // padded to a multiple of 4 (A, C) and columns to a multiple of 8 (B, C), zero-filled, so the kernel never
 // handles ragged edges; k is split into cache-sized chunks.
-import type { Kernels } from './module.ts';
-import { copyOut, scratch } from './module.ts';
+import { type Kernels, copyOut, scratch } from './module.ts';
 
 /** Rows of A per tile, columns of B per tile (the kernel's register block). */
 export const ceil4 = (v: number) => (v + 3) & ~3;

@@ -2,8 +2,7 @@
 // GEMM (convolutions as chunked im2col + GEMM); relu, add/sub/mul, scalar compares, bias add and max pooling
 // on SIMD/scalar WebAssembly kernels; every other primitive from the reference kernels. f32 only: f64 tensors
 // (gradient checks in double precision) take the reference path.
-import type { Backend, Conv2dParams } from '../../tensor/backend.ts';
-import { Tensor } from '../../tensor/tensor.ts';
+import { type Backend, type Conv2dParams, Tensor } from '../../tensor/index.ts';
 import { referenceBackend } from '../cpu/index.ts';
 import { conv2dBackwardInput, conv2dBackwardWeight, conv2dForward, geometry } from './conv.ts';
 import { biasAdd, binary, compare, maxPool2d, maxPool2dGrad, unary } from './elementwise.ts';

@@ -1,9 +1,9 @@
-// Instantiates the WebAssembly SIMD kernels (kernels.wat, embedded as base64) and hands out scratch space in
+// Instantiates the WebAssembly SIMD kernels (kernels/*.wat, assembled and embedded as base64) and hands out scratch space in
 // their linear memory. Pure WebAssembly: no file access, so it runs in Bun, Deno, Node, browsers and workers.
 import { KERNELS_WASM_BASE64 } from './kernels-wasm.ts';
 import { BlockAllocator, type Block } from './block-allocator.ts';
 
-/** The module's exports (see kernels.wat for each kernel's contract). */
+/** The module's exports (see kernels/*.wat for each kernel's contract). */
 export interface Kernels {
   memory: WebAssembly.Memory;
   sgemm(a: number, b: number, c: number, m: number, n: number, k: number, lda: number, ldb: number, ldc: number, acc: number): void;

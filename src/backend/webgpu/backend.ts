@@ -3,8 +3,7 @@
 // while whole networks go to the GPU as one async chain (gpu-chain.ts) through compileAsyncChain. The primitive
 // list is synchronous and WebGPU readback is not, so op-by-op GPU dispatch would block; whole-network chains
 // keep activations on the device and pay one readback per forward or backward.
-import type { AsyncChain, Backend, ChainLayer } from '../../tensor/backend.ts';
-import type { Tensor } from '../../tensor/tensor.ts';
+import type { AsyncChain, Backend, ChainLayer, Tensor } from '../../tensor/index.ts';
 import { backendFromEnv, chooseGpu, describeChoice, type AcquiredGpu, type AcquireOptions, type BackendChoice, type GpuAdapterInfo } from './device.ts';
 import { compileGpuChain, type GpuChainOptions } from './gpu-chain.ts';
 

@@ -2,9 +2,8 @@
 // Device buffers and bind groups of a GPU chain (gpu-chain.ts): per batch size the activations, their gradients
 // and the params uniforms; per weighted layer the gradient outputs (and a hashed layer's bucket → entries CSR).
 // Creation only: the caller wraps it in error scopes and owns every buffer listed in `owned`.
-import type { KernelParams } from './kernel-specs.ts';
-import { kernelSpecs } from './kernel-specs.ts';
-import { hashTable } from '../../hash/hashed-nets.ts';
+import { type KernelParams, kernelSpecs } from './kernel-specs.ts';
+import { hashTable } from '../../hash/index.ts';
 import { bucketEntries } from './bucket-entries.ts';
 import { gradWeightIterations, type ChainPlan, type PlanOp } from './chain-plan.ts';
 import { packParams } from './run-kernel.ts';

@@ -1,8 +1,7 @@
 // Lowers a network's layers (ChainLayer, i.e. nn's LayerSpec) to the WGSL kernels of a GPU chain: one op per
 // layer with its kernel ids, activation slots and params uniform. Pure: buffers and dispatch are gpu-chain.ts's.
-import type { ChainLayer } from '../../tensor/backend.ts';
-import type { KernelParams } from './kernel-specs.ts';
-import { windowOutSize } from './kernel-specs.ts';
+import type { ChainLayer } from '../../tensor/index.ts';
+import { type KernelParams, windowOutSize } from './kernel-specs.ts';
 
 /** Forward kernel id per op type; backward kernels add -grad-input / -grad-weight (STYLE "Naming"). */
 export type OpKernel = 'dense' | 'hashed-dense' | 'conv2d' | 'hashed-conv2d' | 'relu' | 'max-pool2d';

@@ -1,6 +1,7 @@
 /// <reference types="@webgpu/types" />
 // WebGPU device acquisition in docs/design.md §7 order: navigator.gpu → Dawn core → Dawn OpenGL ES (compat) → null
-// (the caller uses CPU kernels). The only webgpu module allowed runtime globals (process, Deno, navigator).
+// (the caller uses CPU kernels). The only webgpu module that reads navigator (and, through src/runtime, the environment).
+import { readEnv } from '../../runtime/index.ts';
 
 /** Which route produced the device. */
 export type GpuPath = 'navigator' | 'dawn-core' | 'dawn-opengles';
@@ -49,16 +50,6 @@ export function classifyAdapter(info: GpuAdapterInfo, isFallbackAdapter = false)
   if (info.device === 'null-backend' || info.description === 'null-backend') return 'null';
   const text = `${info.vendor} ${info.architecture} ${info.device} ${info.description}`;
   return isFallbackAdapter || SOFTWARE.test(text) ? 'software' : 'hardware';
-}
-
-/** Environment variable in Bun, Node or Deno; undefined where absent or not permitted (Deno without --allow-env). */
-export function readEnv(name: string): string | undefined {
-  const g = globalThis as { process?: { env?: Record<string, string | undefined> }; Deno?: { env: { get(n: string): string | undefined } } };
-  try {
-    return g.process?.env?.[name] ?? g.Deno?.env.get(name);
-  } catch {
-    return undefined;
-  }
 }
 
 /** HASHGUARD_BACKEND, validated; 'auto' when unset. */

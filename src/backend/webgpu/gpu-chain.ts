@@ -2,8 +2,7 @@
 // A whole Sequential network on a WebGPU device: weights uploaded once (hashed layers only their K real weights:
 // the shaders rebuild virtual weights from the hash), activations in per-batch-size buffers that never leave the
 // device, every layer's kernels in one submit, one readback per forward or backward.
-import { ChainFault, type AsyncChain, type ChainLayer } from '../../tensor/backend.ts';
-import { Tensor } from '../../tensor/tensor.ts';
+import { ChainFault, type AsyncChain, type ChainLayer, Tensor } from '../../tensor/index.ts';
 import {
   backwardBuffers,
   bytes,

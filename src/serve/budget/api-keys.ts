@@ -1,6 +1,6 @@
 // Issued API keys, held only as SHA-256 digests and matched in constant time. A configured key names a
 // budget; every other bearer token is refused (401), so a client cannot mint budgets by inventing tokens.
-import { sha256Hex } from '../../hash/sha256.ts';
+import { sha256Hex } from '../../hash/index.ts';
 
 const HASHED = /^sha256:([0-9a-fA-F]{64})$/;
 

@@ -1,7 +1,7 @@
 // Per-client query budgets (docs/design.md §6): a client is an issued API key, else its normalized address
 // (IPv6 by /64); every image counts one query. Budgets make query attacks (score- and decision-based) cost
 // real time, so nothing a client can invent (a token, an address spelling) may open a fresh budget.
-import { sha256Hex } from '../../hash/sha256.ts';
+import { sha256Hex } from '../../hash/index.ts';
 import { HttpError, unavailable } from '../errors.ts';
 import type { Budgets } from '../options.ts';
 import { budgetSubject, normalizeAddress } from './address.ts';

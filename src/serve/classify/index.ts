@@ -2,9 +2,9 @@
 // a worker decodes it, inverts it when its polarity contradicts the model's input background, converts it to
 // the model's channels and resizes it to H×W in [0, 1]; the answer is one label and what was applied.
 import { Hono } from 'hono';
-import { sniffImageFormat } from '../../data/image-header.ts';
-import { inputBackground } from '../../nn/model-file.ts';
-import type { ImagePreprocessing } from '../../parallel/defended-task.ts';
+import { sniffImageFormat } from '../../data/index.ts';
+import { inputBackground } from '../../nn/index.ts';
+import type { ImagePreprocessing } from '../../parallel/index.ts';
 import { readBody, requireMediaType } from '../body.ts';
 import { argmaxRows, infer, softmaxRows, type ServeContext, type ServeEnv } from '../context.ts';
 import { HttpError } from '../errors.ts';

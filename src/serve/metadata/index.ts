@@ -5,7 +5,7 @@ import { Hono } from 'hono';
 import type { ServeContext, ServeEnv } from '../context.ts';
 import { INPUT_NAME, servedOutputs } from '../infer/index.ts';
 import { modelVersion } from '../registry.ts';
-import { inputBackground } from '../../nn/model-file.ts';
+import { inputBackground } from '../../nn/index.ts';
 
 export function metadataRoutes(ctx: ServeContext): Hono<ServeEnv> {
   const app = new Hono<ServeEnv>();

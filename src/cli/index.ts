@@ -1,0 +1,14 @@
+// Public door of src/cli: the subcommands of `hashguard` (main.ts is the program), and the flag parsing,
+// machine facts and progress output the bench and scripts programs share with them.
+export { trainCommand, trainUsage } from './train.ts';
+export { evalCommand, evalUsage } from './eval.ts';
+export { convertCommand, convertUsage } from './convert.ts';
+export { hardenCommand, hardenUsage } from './harden.ts';
+export { auditCommand, auditUsage } from './audit.ts';
+export { parse, parseWithPositionals, choice, number, radius, requireString, UsageError, HelpRequested, type FlagOptions, type FlagValues } from './args.ts';
+export { scriptArgs, scriptFlags, usageExit, withUsage } from './script-flags.ts';
+export { machineInfo, runtimeName, sourceRevision } from './machine.ts';
+export { formatDuration, progressSink, type ProgressSink } from './progress.ts';
+export { threadsFlag, withWorkers } from './threads-flag.ts';
+export { useBackend, useTrainBackend, TRAIN_BACKEND_NAMES } from './backend-flag.ts';
+export { defaultValidationRows, splitValidation } from './adversarial-flags.ts';
