@@ -3,7 +3,8 @@
 // per-example worst case, reported-versus-real robust accuracy, the robust-accuracy ε sweep, each model's
 // weights, size and training cost, and the gradient-masking checks with their evidence.
 import { ops, noGrad } from '../autodiff/index.ts';
-import { PGD, argmaxRows, WhiteBox, EOT, isAutoAttackResult, median, type AttackResult } from '../attacks/index.ts';
+import { PGD, WhiteBox, EOT, isAutoAttackResult, median, type AttackResult } from '../attacks/index.ts';
+import { argmaxRows } from '../tensor/index.ts';
 import { type DefendedModel, calibrateMagnitude } from '../defense/index.ts';
 import { deriveStream, permutation, sha256Hex } from '../hash/index.ts';
 import { gatherBatch, type ImageSet, layerTensors, encodeSafetensors, type Sequential } from '../nn/index.ts';

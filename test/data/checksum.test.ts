@@ -1,6 +1,7 @@
 // sha256 and the pinned checksums: a "known" file with one flipped byte is caught by its basename.
 import { test, expect, describe, afterAll } from 'bun:test';
-import { sha256Hex, verifyKnownChecksum, KNOWN_CHECKSUMS, DatasetError } from '../../src/data/index.ts';
+import { sha256Hex } from '../../src/hash/index.ts';
+import { verifyKnownChecksum, KNOWN_CHECKSUMS, DatasetError } from '../../src/data/index.ts';
 import { loadMnist, defaultMnistDir, MNIST_FILES } from '../../src/data/node.ts';
 import { tempDir, removeTempDirs } from './helpers.ts';
 import { copyFileSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
