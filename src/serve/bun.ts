@@ -1,21 +1,8 @@
 // Bun entry: `bun src/serve/bun.ts [flags]` (or `bun run serve`). Listens with Bun.serve, passes the peer
 // address to the app for budgets, and on SIGINT/SIGTERM stops listening, then closes workers and Redis.
-import { entryConfig, listenFailure, startApp } from './start.ts';
+import { listenFailure, startEntry } from './start.ts';
 
-const entry = entryConfig(process.argv.slice(2), process.env);
-if ('exit' in entry) {
-  (entry.exit === 0 ? console.log : console.error)(entry.message);
-  process.exit(entry.exit);
-}
-const { config } = entry;
-let started;
-try {
-  started = await startApp(config);
-} catch (e) {
-  console.error(`error: ${(e as Error).message}`);
-  process.exit(1);
-}
-const { app, banner, shutdown } = started;
+const { app, banner, shutdown, config } = await startEntry(process.argv.slice(2), process.env, (code) => process.exit(code));
 // maxRequestBodySize sits far above the app's limits: Bun would answer an over-limit body itself with an
 // empty 413, while the app answers JSON, refusing from Content-Length or stopping its streamed read at the
 // route's cap, so memory stays bounded by the app's limits, not Bun's.

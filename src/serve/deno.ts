@@ -1,7 +1,7 @@
 // Deno entry, same app and flags as bun.ts:
 //   npx deno run --allow-net --allow-read --allow-env src/serve/deno.ts [flags]
 // Deno resolves hono and zod from node_modules through package.json (run `npm ci` first).
-import { entryConfig, listenFailure, startApp } from './start.ts';
+import { listenFailure, startEntry } from './start.ts';
 
 // The few Deno APIs used here (the project typechecks against Bun's types only).
 declare const Deno: {
@@ -15,20 +15,7 @@ declare const Deno: {
   ): { shutdown(): Promise<void>; finished: Promise<void> };
 };
 
-const entry = entryConfig(Deno.args, Deno.env.toObject());
-if ('exit' in entry) {
-  (entry.exit === 0 ? console.log : console.error)(entry.message);
-  Deno.exit(entry.exit);
-}
-const { config } = entry;
-let started;
-try {
-  started = await startApp(config);
-} catch (e) {
-  console.error(`error: ${(e as Error).message}`);
-  Deno.exit(1);
-}
-const { app, banner, shutdown } = started;
+const { app, banner, shutdown, config } = await startEntry(Deno.args, Deno.env.toObject(), (code) => Deno.exit(code));
 let server: ReturnType<typeof Deno.serve>;
 try {
   server = Deno.serve(

@@ -5,22 +5,9 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import { Readable } from 'node:stream';
 import { inProcessExecutor } from './executor.ts';
 import { UNROUTABLE_MESSAGE } from './request-guard.ts';
-import { entryConfig, listenFailure, startApp } from './start.ts';
+import { listenFailure, startEntry } from './start.ts';
 
-const entry = entryConfig(process.argv.slice(2), process.env);
-if ('exit' in entry) {
-  (entry.exit === 0 ? console.log : console.error)(entry.message);
-  process.exit(entry.exit);
-}
-const { config } = entry;
-let started;
-try {
-  started = await startApp({ ...config, options: { ...config.options, executor: inProcessExecutor() } });
-} catch (e) {
-  console.error(`error: ${(e as Error).message}`);
-  process.exit(1);
-}
-const { app, banner, shutdown } = started;
+const { app, banner, shutdown, config } = await startEntry(process.argv.slice(2), process.env, (code) => process.exit(code), (c) => ({ ...c, options: { ...c.options, executor: inProcessExecutor() } }));
 
 async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
   const host = req.headers.host;

@@ -93,3 +93,28 @@ export function entryConfig(argv: string[], env: Record<string, string | undefin
     return { exit: 2, message: `error: ${e.message}\n${serveUsage}` };
   }
 }
+
+/**
+ * What every runtime entry does first: flags and environment to a config (help, or a usage error, print and exit
+ * through `exit`), `configure` for the entry's own options, then the started app (a failure prints its message
+ * and exits 1). The entry then listens in its runtime's own way.
+ */
+export async function startEntry(
+  argv: string[],
+  env: Record<string, string | undefined>,
+  exit: (code: number) => never,
+  configure: (config: ServerConfig) => ServerConfig = (config) => config,
+): Promise<Started & { config: ServerConfig }> {
+  const entry = entryConfig(argv, env);
+  if ('exit' in entry) {
+    (entry.exit === 0 ? console.log : console.error)(entry.message);
+    return exit(entry.exit);
+  }
+  const config = configure(entry.config);
+  try {
+    return { ...(await startApp(config)), config };
+  } catch (e) {
+    console.error(`error: ${(e as Error).message}`);
+    return exit(1);
+  }
+}
