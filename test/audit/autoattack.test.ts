@@ -28,16 +28,17 @@ function undefendedModels(): { dir: string; dataset: string }[] {
       const p = join(dir, name);
       if (!statSync(p).isDirectory()) continue;
       const file = join(p, 'model.json');
-      let manifest: { defense: unknown; provenance: { dataset: { name: string }; adversarial?: unknown } } | null = null;
+      let manifest: { defense: unknown; provenance: { dataset: { name: string }; adversarial?: unknown; finetune?: { adversarial?: unknown } } } | null = null;
       try {
         manifest = JSON.parse(readFileSync(file, 'utf8'));
       } catch {
         walk(p); // a folder of models (models/baselines)
         continue;
       }
-      // NOTE: adversarial training is a defense too, though it leaves `defense` null: such a model is not
-      // expected to fall to 0% and is left out.
-      if (manifest!.defense === null && manifest!.provenance.adversarial === undefined) found.push({ dir: p, dataset: manifest!.provenance.dataset.name });
+      // NOTE: adversarial training (from scratch, or a converted model's fine-tuning) is a defense too, though it
+      // leaves `defense` null: such a model is not expected to fall to 0% and is left out.
+      const adversarial = manifest!.provenance.adversarial ?? manifest!.provenance.finetune?.adversarial;
+      if (manifest!.defense === null && adversarial === undefined) found.push({ dir: p, dataset: manifest!.provenance.dataset.name });
     }
   };
   walk(join(REPO_ROOT, 'models'));
