@@ -245,7 +245,7 @@ function hashedStrategy(name: string) {
       if (spec.type !== 'hashed-dense' && spec.type !== 'hashed-conv2d') continue;
       const rows = spec.type === 'hashed-dense' ? spec.outDim : spec.outChannels;
       const cols = spec.type === 'hashed-dense' ? spec.inDim : spec.inChannels * spec.kernelSize ** 2;
-      ops.hashedWeight(net.params.get(spec.weight)!, hashTable(rows, cols, spec.hash.seed, spec.hash.buckets), [rows, cols]);
+      ops.hashGather(net.params.get(spec.weight)!, hashTable(rows, cols, spec.hash.seed, spec.hash.buckets), [rows, cols]);
     }
   };
   return async () => {

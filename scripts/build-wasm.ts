@@ -1,7 +1,7 @@
 // Assembles the WebAssembly SIMD kernels (src/backend/wasm/kernels/*.wat, one file per kernel family) into one
 // module and builds it into the committed src/backend/wasm/kernels-wasm.ts (base64 of the .wasm bytes, so Bun,
 // Deno, Node, browsers and edge workers load it with no file access or bundler plugin). Deterministic:
-// test/backend/wasm-build.test.ts rebuilds it and compares.  bun scripts/build-wasm.ts
+// test/backend/wasm/build.test.ts rebuilds it and compares.  bun scripts/build-wasm.ts
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import wabtInit from 'wabt';

@@ -2,7 +2,7 @@
 // likely wrong classes by clean logits), each run only on the examples the earlier ones left unbroken.
 import { ops } from '../autodiff/index.ts';
 import { Tensor } from '../tensor/index.ts';
-import { apgdSearch, type ApgdLoss } from './apgd.ts';
+import { apgdDefaults, apgdSearch, type ApgdLoss } from './apgd.ts';
 import { finish, start, takeRows } from './evaluate.ts';
 import { isGradientTarget, type Target } from './target.ts';
 import type { Attack, AttackResult } from './types.ts';
@@ -90,12 +90,8 @@ export class APGDT implements Attack {
   readonly opts: Required<ApgdTOptions>;
 
   constructor(opts: ApgdTOptions = {}) {
-    const norm = opts.norm ?? 'linf';
-    this.opts = {
-      norm, eps: opts.eps ?? (norm === 'linf' ? 0.3 : 2), steps: opts.steps ?? 100, targets: opts.targets ?? 9,
-      momentum: opts.momentum ?? 0.75, rho: opts.rho ?? 0.75, seed: opts.seed ?? 0,
-    };
-    const o = this.opts;
+    this.opts = { ...apgdDefaults(opts), targets: opts.targets ?? 9 };
+    const o = this.opts, norm = o.norm;
     if (!(o.eps >= 0) || !Number.isInteger(o.steps) || o.steps < 1 || !Number.isInteger(o.targets) || o.targets < 1 || !(o.momentum > 0 && o.momentum <= 1) || !(o.rho > 0 && o.rho <= 1)) {
       throw new Error(`APGD-T: invalid options ${JSON.stringify(opts)} (eps ≥ 0, integer steps ≥ 1, targets ≥ 1, momentum and rho in (0, 1])`);
     }

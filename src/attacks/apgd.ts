@@ -2,8 +2,9 @@
 // stalls, each halving restarting from the best point so far; APGD-CE and APGD-DLR, L∞ (L2 optional), and
 // the search itself (apgdSearch), which the targeted APGD-T (apgd-t.ts) runs with its own loss.
 import { noGrad } from '../autodiff/index.ts';
-import { deriveStream, normal, uniform } from '../hash/index.ts';
+import { deriveStream } from '../hash/index.ts';
 import { Tensor } from '../tensor/index.ts';
+import { randomStart } from './random-start.ts';
 import { finish, project, putRows, rowSize, start, takeRows } from './evaluate.ts';
 import { attackLoss, type LossName } from './losses.ts';
 import { stepFrom } from './pgd.ts';
@@ -48,6 +49,12 @@ export function apgdCheckpoints(steps: number): number[] {
   return w;
 }
 
+/** The options APGD and APGD-T share, with AutoAttack's defaults (100 steps, momentum 0.75, ρ 0.75). */
+export function apgdDefaults(opts: { norm?: 'linf' | 'l2'; eps?: number; steps?: number; momentum?: number; rho?: number; seed?: number }) {
+  const norm = opts.norm ?? 'linf';
+  return { norm, eps: opts.eps ?? (norm === 'linf' ? 0.3 : 2), steps: opts.steps ?? 100, momentum: opts.momentum ?? 0.75, rho: opts.rho ?? 0.75, seed: opts.seed ?? 0 };
+}
+
 /**
  * APGD, Croce & Hein 2020, "Reliable evaluation of adversarial robustness with an ensemble of diverse
  * parameter-free attacks" (arXiv 2003.01690). Norm L∞ (or L2); inputs in [0, 1]. Defaults: ε 0.3 (L2: 2),
@@ -69,12 +76,8 @@ export class APGD implements Attack {
   readonly opts: Required<ApgdOptions>;
 
   constructor(opts: ApgdOptions = {}) {
-    const norm = opts.norm ?? 'linf';
-    this.opts = {
-      norm, eps: opts.eps ?? (norm === 'linf' ? 0.3 : 2), steps: opts.steps ?? 100, loss: opts.loss ?? 'ce',
-      momentum: opts.momentum ?? 0.75, rho: opts.rho ?? 0.75, restarts: opts.restarts ?? 1, seed: opts.seed ?? 0,
-    };
-    const o = this.opts;
+    this.opts = { ...apgdDefaults(opts), loss: opts.loss ?? 'ce', restarts: opts.restarts ?? 1 };
+    const o = this.opts, norm = o.norm;
     if (!(o.eps >= 0) || !Number.isInteger(o.steps) || o.steps < 1 || !Number.isInteger(o.restarts) || o.restarts < 1 || !(o.momentum > 0 && o.momentum <= 1) || !(o.rho > 0 && o.rho <= 1)) {
       throw new Error(`APGD: invalid options ${JSON.stringify(opts)} (eps ≥ 0, integer steps ≥ 1, restarts ≥ 1, momentum and rho in (0, 1])`);
     }
@@ -160,7 +163,7 @@ export async function apgdSearch(target: GradientTarget, x: Tensor, s: Started, 
         });
         rows = keep;
       };
-      putRows(cur, randomStart(takeRows(x, rows), o.norm, o.eps, deriveStream(o.seed, restart), rows, d), rows);
+      putRows(cur, randomStart(takeRows(x, rows), o.norm, o.eps, deriveStream(o.seed, restart), rows, d, 'sphere'), rows);
       rows.forEach((r) => {
         prev.set(cur.subarray(r * d, (r + 1) * d), r * d);
         best0[r] = 0;
@@ -213,23 +216,4 @@ export async function apgdSearch(target: GradientTarget, x: Tensor, s: Started, 
 /** Per-row values of the attack loss (the loss is a sum of per-row terms, so each row is its own sum). */
 function rowLosses(loss: LossName, logits: Tensor, labels: readonly number[]): number[] {
   return noGrad(() => labels.map((l, i) => attackLoss(loss, takeRows(logits, [i]), [l]).item()));
-}
-
-/** A uniform point of the L∞ ball, or a point on the L2 sphere (Gaussian direction), projected. */
-function randomStart(x: Tensor, norm: 'linf' | 'l2', eps: number, stream: number, rows: readonly number[], d: number): Tensor {
-  const out = new Float32Array(x.size);
-  const e = Number.isFinite(eps) ? eps : 1;
-  rows.forEach((row, r) => {
-    // Counters depend on the example's index in the batch, not its position in the active set.
-    const base = row * d;
-    if (norm === 'linf') {
-      for (let i = 0; i < d; i++) out[r * d + i] = x.data[r * d + i] + (2 * uniform(stream, base + i) - 1) * e;
-    } else {
-      let s = 0;
-      const dir = new Float64Array(d);
-      for (let i = 0; i < d; i++) s += (dir[i] = normal(stream, base + i)) ** 2;
-      for (let i = 0; i < d; i++) out[r * d + i] = x.data[r * d + i] + (dir[i] * e) / Math.sqrt(s || 1);
-    }
-  });
-  return project(x, new Tensor(x.shape, out), { norm, eps });
 }

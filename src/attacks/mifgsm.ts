@@ -2,11 +2,12 @@
 // projected onto the ε-ball and [0, 1].
 import { Tensor, argmaxRow } from '../tensor/index.ts';
 import { finish, project, putRows, rowSize, start, takeRows } from './evaluate.ts';
-import { attackLoss, type LossName } from './losses.ts';
+import { attackLoss, type LossName, type LossOptions } from './losses.ts';
 import { isGradientTarget, type Target } from './target.ts';
 import type { Attack, AttackResult } from './types.ts';
 
-export interface MiFgsmOptions {
+/** kappa (cw confidence, default 0) and temperature (ce-rescaled, default 1) come from LossOptions. */
+export interface MiFgsmOptions extends LossOptions {
   /** L∞ radius (default 0.3, MNIST). */
   eps?: number;
   /** Iterations (default 10). */
@@ -17,10 +18,6 @@ export interface MiFgsmOptions {
   decay?: number;
   /** Loss to maximize (default 'ce'). */
   loss?: LossName;
-  /** cw loss: confidence κ (default 0). */
-  kappa?: number;
-  /** ce-rescaled loss: temperature T (default 1). */
-  temperature?: number;
 }
 
 /**

@@ -1,14 +1,16 @@
 // Projected gradient descent (Madry et al. 2018, "Towards Deep Learning Models Resistant to Adversarial
 // Attacks"), L∞ or L2, with random start and restarts, maximizing `ce`, `cw`, `dlr` or `ce-rescaled`.
 // BIM (Kurakin et al. 2017) is PGD from the clean input without random start (see bim.ts).
-import { deriveStream, normal, uniform } from '../hash/index.ts';
+import { deriveStream } from '../hash/index.ts';
 import { argmaxRow, Tensor } from '../tensor/index.ts';
+import { randomStart } from './random-start.ts';
 import { finish, project, putRows, rowSize, start, takeRows, verdict } from './evaluate.ts';
-import { attackLoss, type LossName } from './losses.ts';
+import { attackLoss, type LossName, type LossOptions } from './losses.ts';
 import { isGradientTarget, type Target } from './target.ts';
 import type { Attack, AttackResult } from './types.ts';
 
-export interface PgdOptions {
+/** kappa (cw confidence, default 0) and temperature (ce-rescaled, default 1) come from LossOptions. */
+export interface PgdOptions extends LossOptions {
   norm?: 'linf' | 'l2';
   /** Radius of the ball (default 0.3 for L∞, 2 for L2: the design's MNIST budgets). */
   eps?: number;
@@ -21,10 +23,6 @@ export interface PgdOptions {
   /** Start from a uniform point of the ball (default true). */
   randomStart?: boolean;
   loss?: LossName;
-  /** cw loss: confidence κ (default 0). */
-  kappa?: number;
-  /** ce-rescaled loss: temperature T (default 1). */
-  temperature?: number;
   /** Seed of the random starts (default 0). */
   seed?: number;
   /**
@@ -75,7 +73,7 @@ export class PGD implements Attack {
       let rows = s.labels.map((_, i) => i).filter((i) => !broken[i]);
       if (!rows.length) break;
       const x0 = takeRows(x, rows);
-      let cur = o.randomStart ? randomStart(x0, o.norm, o.eps, deriveStream(o.seed, restart), rows, d) : x0;
+      let cur = o.randomStart ? randomStart(x0, o.norm, o.eps, deriveStream(o.seed, restart), rows, d, 'ball') : x0;
       let origin = x0;
       for (let step = 0; step <= o.steps && rows.length; step++) {
         const labels = rows.map((r) => s.labels[r]);
@@ -131,24 +129,4 @@ export function stepFrom(x: Tensor, g: Tensor, norm: 'linf' | 'l2', alphas: numb
     for (let i = r * d; i < (r + 1) * d; i++) out[i] = x.data[i] + (norm === 'linf' ? alpha * Math.sign(g.data[i]) : scale * g.data[i]);
   }
   return new Tensor(x.shape, out);
-}
-
-/** A uniform point of the L∞ ball, or a point of the L2 ball (Gaussian direction, radius ε·u^(1/d)), clipped. */
-function randomStart(x: Tensor, norm: 'linf' | 'l2', eps: number, stream: number, rows: readonly number[], d: number): Tensor {
-  const out = new Float32Array(x.size);
-  const e = Number.isFinite(eps) ? eps : 1;
-  rows.forEach((row, r) => {
-    // Counters depend on the example's index in the batch, not its position in the active set.
-    const base = row * (d + 1);
-    if (norm === 'linf') {
-      for (let i = 0; i < d; i++) out[r * d + i] = x.data[r * d + i] + (2 * uniform(stream, base + i) - 1) * e;
-    } else {
-      let s = 0;
-      const dir = new Float64Array(d);
-      for (let i = 0; i < d; i++) s += (dir[i] = normal(stream, base + i)) ** 2;
-      const radius = (e * uniform(stream, base + d) ** (1 / d)) / Math.sqrt(s || 1);
-      for (let i = 0; i < d; i++) out[r * d + i] = x.data[r * d + i] + dir[i] * radius;
-    }
-  });
-  return project(x, new Tensor(x.shape, out), { norm, eps });
 }

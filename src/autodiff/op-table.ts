@@ -139,12 +139,12 @@ const otherOps: OpDef[] = [
   {
     name: 'maxPool2d',
     forward: (b, [x], p: Pool2dParams) => b.maxPool2d(x, p),
-    backward: ({ b, dy, inputs: [x], attrs }: BackwardArgs<Pool2dParams>) => [b.maxPool2dGrad(x, dy, attrs)],
+    backward: ({ b, dy, inputs: [x], attrs }: BackwardArgs<Pool2dParams>) => [b.maxPool2dGradInput(x, dy, attrs)],
   },
   {
     name: 'avgPool2d',
     forward: (b, [x], p: Pool2dParams) => b.avgPool2d(x, p),
-    backward: ({ b, dy, inputs: [x], attrs }: BackwardArgs<Pool2dParams>) => [b.avgPool2dGrad(dy, x.shape, attrs)],
+    backward: ({ b, dy, inputs: [x], attrs }: BackwardArgs<Pool2dParams>) => [b.avgPool2dGradInput(dy, x.shape, attrs)],
   },
   {
     name: 'softmax',
@@ -159,7 +159,7 @@ const otherOps: OpDef[] = [
     backward: ({ b, dy, output }) => [b.binary('sub', dy, b.binary('mul', b.unary('exp', output), b.sum(dy, [-1], true)))],
   },
   {
-    name: 'hashedWeight',
+    name: 'hashGather',
     // The virtual weight of a HashedNets layer, reshaped to the layer's weight shape (dense or conv).
     forward: (b, [w], { table, shape }: { table: HashIndex; shape: number[] }) => b.hashGather(w, table).reshape(shape),
     // dL/dw[k] = Σ_{bucket(e)=k} sign(e) · dL/dV[e]: the scatter-add of docs/design.md §1.1.

@@ -49,7 +49,7 @@ export const logSoftmax = (x: Tensor) => apply('logSoftmax', [x]);
 export const crossEntropy = (logits: Tensor, labels: Tensor) => apply('crossEntropy', [logits, labels]);
 
 /** HashedNets virtual weight of `shape` (rows·cols entries) from the real weights w[K] and the layer's table. */
-export const hashedWeight = (w: Tensor, table: HashIndex, shape: number[]) => apply('hashedWeight', [w], { table, shape });
+export const hashGather = (w: Tensor, table: HashIndex, shape: number[]) => apply('hashGather', [w], { table, shape });
 
 /** Argmax along an axis (ties → lowest index); not differentiable. */
 export const argmax = (x: Tensor, axis: number) => getBackend().argmax(x, axis);

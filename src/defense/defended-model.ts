@@ -6,7 +6,7 @@ import { deriveStream } from '../hash/index.ts';
 import type { Sequential } from '../nn/index.ts';
 import { Tensor } from '../tensor/index.ts';
 import type { DefenseSpec, GiStage } from './defense-spec.ts';
-import { noisyLastLayer, randomLogitScales } from './gradient-inhibition.ts';
+import { randomDraw } from './gradient-inhibition.ts';
 
 type RandomStage = Extract<GiStage, { kind: 'random' }>;
 
@@ -36,11 +36,7 @@ export class DefendedModel {
   /** The parameters and per-row logit scales of one request. */
   private draw(rows: number, seed: number | undefined): { params: ReadonlyMap<string, Tensor>; scales: Tensor | null } {
     if (!this.random) return { params: this.network.params, scales: null };
-    const s = seed ?? this.nextSeed();
-    return {
-      params: noisyLastLayer(this.network.layers, this.network.params, this.random, s),
-      scales: new Tensor([rows, 1], randomLogitScales(this.random, s, rows)),
-    };
+    return randomDraw(this.network.layers, this.network.params, this.random, seed ?? this.nextSeed(), rows);
   }
 
   /** Logits of one request (fresh randomness unless `seed` is given). */

@@ -68,3 +68,12 @@ export function noisyLastLayer(layers: readonly LayerSpec[], params: Params, sta
   out.set(last.weight, new Tensor(w.shape, Float32Array.from(w.data, (v, i) => v * Math.fround(1 + stage.noise * normal(stream, i)))));
   return out;
 }
+
+/**
+ * One request's draw of the `random` stage: the parameters with the noisy last layer and the per-row logit
+ * scales [rows, 1] the logits are multiplied by. The only place the draw is made (DefendedModel, and through
+ * it the worker task, call this), so every engine answers a seed with the same numbers.
+ */
+export function randomDraw(layers: readonly LayerSpec[], params: Params, stage: Extract<GiStage, { kind: 'random' }>, requestSeed: number, rows: number): { params: Map<string, Tensor>; scales: Tensor } {
+  return { params: noisyLastLayer(layers, params, stage, requestSeed), scales: new Tensor([rows, 1], randomLogitScales(stage, requestSeed, rows)) };
+}

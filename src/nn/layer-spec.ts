@@ -2,19 +2,11 @@
 // names and shapes each layer owns. Layout: NCHW activations, dense weight [outDim][inDim], conv weight
 // [outChannels][inChannels][kernelSize][kernelSize]; hashed layers store only their K real weights.
 
-export type DenseSpec = { type: 'dense'; inDim: number; outDim: number; weight: string; bias: string };
-export type Conv2dSpec = {
-  type: 'conv2d';
-  inChannels: number;
-  outChannels: number;
-  kernelSize: number;
-  stride: number;
-  padding: number;
-  weight: string;
-  bias: string;
-};
-/** HashedNets parameters of a layer: K real weights and the per-layer hash seed (docs/design.md §3). */
-export type HashParams = { buckets: number; seed: number };
+import type { Conv2dFields, DenseFields, HashParams } from '../tensor/index.ts';
+
+export type { HashParams };
+export type DenseSpec = { type: 'dense' } & DenseFields;
+export type Conv2dSpec = { type: 'conv2d' } & Conv2dFields;
 /** A dense layer whose [outDim][inDim] virtual weight reads `hash.buckets` real weights (tensor shape [K]). */
 export type HashedDenseSpec = Omit<DenseSpec, 'type'> & { type: 'hashed-dense'; hash: HashParams };
 /** A conv layer whose virtual weight reads K real weights; j = (ci·k + ky)·k + kx. */

@@ -25,10 +25,10 @@ const virtualCache = new WeakMap<Tensor, Tensor>();
 export function virtualWeight(spec: HashedDenseSpec | HashedConv2dSpec, w: Tensor): Tensor {
   const shape = virtualWeightShape(spec);
   const table = hashTable(shape[0], shape.slice(1).reduce((a, b) => a * b, 1), spec.hash.seed, spec.hash.buckets);
-  if (isTracked(w)) return ops.hashedWeight(w, table, shape);
+  if (isTracked(w)) return ops.hashGather(w, table, shape);
   let v = virtualCache.get(w);
   if (!v) {
-    v = ops.hashedWeight(w, table, shape);
+    v = ops.hashGather(w, table, shape);
     virtualCache.set(w, v);
   }
   return v;

@@ -1,6 +1,6 @@
 // Bun entry: `bun src/serve/bun.ts [flags]` (or `bun run serve`). Listens with Bun.serve, passes the peer
 // address to the app for budgets, and on SIGINT/SIGTERM stops listening, then closes workers and Redis.
-import { listenFailure, startEntry } from './start.ts';
+import { listenFailure, onStopSignals, startEntry } from './start.ts';
 
 const { app, banner, shutdown, config } = await startEntry(process.argv.slice(2), process.env, (code) => process.exit(code));
 // maxRequestBodySize sits far above the app's limits: Bun would answer an over-limit body itself with an
@@ -21,14 +21,4 @@ try {
 }
 console.log(banner(server.port ?? config.port));
 
-let stopping = false;
-const stop = async (signal: string) => {
-  if (stopping) return;
-  stopping = true;
-  console.log(`hashguard: ${signal}, shutting down`);
-  await server.stop();
-  await shutdown();
-  process.exit(0);
-};
-process.on('SIGINT', () => void stop('SIGINT'));
-process.on('SIGTERM', () => void stop('SIGTERM'));
+onStopSignals((signal, handler) => process.on(signal, handler), () => server.stop(), shutdown, (code) => process.exit(code));

@@ -1,7 +1,7 @@
 // Deno entry, same app and flags as bun.ts:
 //   npx deno run --allow-net --allow-read --allow-env src/serve/deno.ts [flags]
 // Deno resolves hono and zod from node_modules through package.json (run `npm ci` first).
-import { listenFailure, startEntry } from './start.ts';
+import { listenFailure, onStopSignals, startEntry } from './start.ts';
 
 // The few Deno APIs used here (the project typechecks against Bun's types only).
 declare const Deno: {
@@ -28,14 +28,4 @@ try {
   Deno.exit(1);
 }
 
-let stopping = false;
-const stop = async (signal: string) => {
-  if (stopping) return;
-  stopping = true;
-  console.log(`hashguard: ${signal}, shutting down`);
-  await server.shutdown();
-  await shutdown();
-  Deno.exit(0);
-};
-Deno.addSignalListener('SIGINT', () => void stop('SIGINT'));
-Deno.addSignalListener('SIGTERM', () => void stop('SIGTERM'));
+onStopSignals((signal, handler) => Deno.addSignalListener(signal, handler), () => server.shutdown(), shutdown, (code) => Deno.exit(code));

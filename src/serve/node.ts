@@ -5,7 +5,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import { Readable } from 'node:stream';
 import { inProcessExecutor } from './executor.ts';
 import { UNROUTABLE_MESSAGE } from './request-guard.ts';
-import { listenFailure, startEntry } from './start.ts';
+import { listenFailure, onStopSignals, startEntry } from './start.ts';
 
 const { app, banner, shutdown, config } = await startEntry(process.argv.slice(2), process.env, (code) => process.exit(code), (c) => ({ ...c, options: { ...c.options, executor: inProcessExecutor() } }));
 
@@ -48,14 +48,4 @@ server.listen(config.port, config.host, () => {
   console.log(banner(typeof address === 'object' && address ? address.port : config.port));
 });
 
-let stopping = false;
-const stop = async (signal: string) => {
-  if (stopping) return;
-  stopping = true;
-  console.log(`hashguard: ${signal}, shutting down`);
-  await new Promise<void>((r) => server.close(() => r()));
-  await shutdown();
-  process.exit(0);
-};
-process.on('SIGINT', () => void stop('SIGINT'));
-process.on('SIGTERM', () => void stop('SIGTERM'));
+onStopSignals((signal, handler) => process.on(signal, handler), () => new Promise<void>((r) => server.close(() => r())), shutdown, (code) => process.exit(code));

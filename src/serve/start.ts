@@ -118,3 +118,21 @@ export async function startEntry(
     return exit(1);
   }
 }
+
+/**
+ * The graceful stop every entry installs: on the first SIGINT or SIGTERM (later ones are ignored) it says so,
+ * stops the listener, closes workers and the budget store, and exits 0. `listen(signal, handler)` is the
+ * runtime's signal API; `closeListener` stops accepting connections.
+ */
+export function onStopSignals(listen: (signal: 'SIGINT' | 'SIGTERM', handler: () => void) => void, closeListener: () => Promise<unknown> | void, shutdown: () => Promise<void>, exit: (code: number) => void): void {
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    console.log(`hashguard: ${signal}, shutting down`);
+    await closeListener();
+    await shutdown();
+    exit(0);
+  };
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) listen(signal, () => void stop(signal));
+}

@@ -1,5 +1,7 @@
 // The Backend interface: the closed list of primitives every backend implements (reference CPU, fast CPU,
 // WebGPU). Autodiff composes every gradient from these, so backward passes run on whichever backend is active.
+// The optional whole-network engines (compiled chains) are declared apart, in chain.ts.
+import type { AsyncChain, ChainLayer, CompiledChain } from './chain.ts';
 import type { Tensor } from './tensor.ts';
 
 export type UnaryOp = 'neg' | 'abs' | 'sign' | 'exp' | 'log' | 'tanh' | 'sqrt' | 'square' | 'relu';
@@ -64,9 +66,9 @@ export interface Backend {
   conv2dGradWeight(x: Tensor, dy: Tensor, wShape: readonly number[], p: Conv2dParams): Tensor;
   maxPool2d(x: Tensor, p: Pool2dParams): Tensor;
   /** Routes dy to the first maximum of each window (lowest flat index on ties). */
-  maxPool2dGrad(x: Tensor, dy: Tensor, p: Pool2dParams): Tensor;
+  maxPool2dGradInput(x: Tensor, dy: Tensor, p: Pool2dParams): Tensor;
   avgPool2d(x: Tensor, p: Pool2dParams): Tensor;
-  avgPool2dGrad(dy: Tensor, xShape: readonly number[], p: Pool2dParams): Tensor;
+  avgPool2dGradInput(dy: Tensor, xShape: readonly number[], p: Pool2dParams): Tensor;
   /** Softmax along the last axis (max-subtracted). */
   softmax(x: Tensor): Tensor;
   /** log-softmax along the last axis (log-sum-exp with the max subtracted). */
@@ -78,95 +80,14 @@ export interface Backend {
   /** Per-row cross-entropy −log softmax(z)[y] of [N, K] logits and [N] integer labels → [N]. */
   crossEntropy(logits: Tensor, labels: Tensor): Tensor;
   /**
-   * Optional: compiles a chain of steps (fixed weights) into one object that runs the whole chain inside the
-   * backend, forward and backward, with activations never leaving it; null where it cannot. Results must
-   * equal running the steps op by op on this backend, up to float32 rounding.
+   * Optional: compiles a network (layer descriptions plus the parameter tensors they name) into one object
+   * that runs forward and backward inside the backend, activations never leaving it; null where it cannot.
+   * Results equal running the layers op by op on this backend, up to float32 rounding. See chain.ts.
    */
-  compileChain?(steps: readonly InferenceStep[], inputShape: readonly number[]): CompiledChain | null;
+  compileChain?(layers: readonly ChainLayer[], params: ReadonlyMap<string, Tensor>, inputShape: readonly number[]): CompiledChain | null;
   /**
-   * Optional: compiles a whole network (layer descriptions plus the parameter tensors they name) into a chain
-   * that runs on a device with asynchronous readback (WebGPU), activations staying on the device between
-   * layers; null where it cannot (the caller runs the synchronous path). Results equal the synchronous path
-   * up to float32 rounding. Sequential.forwardAsync / lossGradientsAsync use it.
+   * Optional: the same for a device with asynchronous readback (WebGPU): activations stay on the device
+   * between layers; null where it cannot (the caller runs the synchronous path).
    */
   compileAsyncChain?(layers: readonly ChainLayer[], params: ReadonlyMap<string, Tensor>, inputShape: readonly number[]): AsyncChain | null;
 }
-
-/**
- * A layer as an async chain sees it: nn/layer-spec.ts's LayerSpec is assignable to this (declared here so
- * tensor imports nothing). Weights are named; hashed layers carry their K real weights and the hash.
- */
-export type ChainLayer =
-  | { type: 'dense' | 'hashed-dense'; inDim: number; outDim: number; weight: string; bias: string; hash?: { buckets: number; seed: number } }
-  | {
-      type: 'conv2d' | 'hashed-conv2d';
-      inChannels: number;
-      outChannels: number;
-      kernelSize: number;
-      stride: number;
-      padding: number;
-      weight: string;
-      bias: string;
-      hash?: { buckets: number; seed: number };
-    }
-  | { type: 'relu' }
-  | { type: 'maxpool2d' | 'avgpool2d'; kernelSize: number; stride: number }
-  | { type: 'flatten' };
-
-/**
- * A compiled network on an asynchronous device (see Backend.compileAsyncChain). Calls run in the order they
- * are made. When the device is lost or out of memory they reject with a ChainFault and the chain is dead
- * (every later call rejects the same way): the caller reruns the work on the synchronous path and compiles
- * afresh later.
- */
-export interface AsyncChain {
-  /** Logits [N, classes] of a batch; with keep, the activations stay for one backward(). One readback. */
-  forward(x: Tensor, keep?: boolean): Promise<Tensor>;
-  /**
-   * Given dL/d(logits) of the last forward(x, true): dL/dx and/or dL/d(parameter) by parameter name (hashed
-   * layers: of their K real weights). One readback.
-   */
-  backward(dy: Tensor, want: { input: boolean; params: boolean }): Promise<{ dx: Tensor | null; grads: Map<string, Tensor> | null }>;
-  /** Uploads the parameter tensors that differ (by identity) from the last uploaded ones, in place. */
-  setParams(params: ReadonlyMap<string, Tensor>): void;
-  /** Frees device memory now; later calls reject. */
-  dispose(): void;
-}
-
-/** Why an AsyncChain gave up (device lost, out of device memory): rerun on the synchronous path. */
-export class ChainFault extends Error {
-  constructor(message: string, readonly reason: 'device-lost' | 'out-of-memory' | 'disposed' | 'too-large') {
-    super(message);
-    this.name = 'ChainFault';
-  }
-}
-
-/** A compiled chain (see Backend.compileChain). */
-export interface CompiledChain {
-  /**
-   * Output of the chain for a batch; with keep, the activations stay for one backward(). keep = 'params' says
-   * that backward() will want parameter gradients, so the chain may keep more (the wasm chain keeps its
-   * im2col columns rather than rebuilding them).
-   */
-  forward(x: Tensor, keep?: boolean | 'params'): Tensor;
-  /**
-   * Given dL/d(output) of the last forward(x, true): dL/dx and/or, per step, dL/d(weight) and dL/d(bias)
-   * (null for steps without weights). The kept activations are consumed.
-   */
-  backward(dy: Tensor, want: { input: boolean; params: boolean }): { dx: Tensor | null; params: ({ weight: Tensor; bias: Tensor } | null)[] };
-  /**
-   * Swaps in new weights for the same steps (same kinds and shapes: a training step's update) without
-   * recompiling; false if they do not fit (the caller compiles afresh).
-   */
-  setWeights(steps: readonly InferenceStep[]): boolean;
-  /** Frees backend memory held by the chain now (it is also freed when the chain is garbage-collected). */
-  dispose(): void;
-}
-
-/** One stage of a compiled inference chain (nn/sequential.ts lowers its layers to these). */
-export type InferenceStep =
-  | { kind: 'conv2d'; weight: Tensor; bias: Tensor; params: Conv2dParams }
-  | { kind: 'dense'; weight: Tensor; bias: Tensor }
-  | { kind: 'relu' }
-  | { kind: 'maxPool2d'; params: Pool2dParams }
-  | { kind: 'flatten' };

@@ -1,5 +1,5 @@
 // The same attack gives the same results on the reference kernels and on the fast CPU backend (issue 6,
-// item 5; webgpu against wasm is test/webgpu/attack-parity.test.ts): PGD and Square on 50 images.
+// item 5; webgpu against wasm is test/backend/webgpu/attack-parity.test.ts): PGD and Square on 50 images.
 import { beforeAll, expect, test } from 'bun:test';
 import { referenceBackend, withBackendAsync } from '../../src/backend/index.ts';
 import type { Backend } from '../../src/tensor/backend.ts';

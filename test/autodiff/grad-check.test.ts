@@ -57,9 +57,9 @@ const cases: Record<string, Case> = {
   softmax: { inputs: () => [randomTensor([3, 5], -3, 3)], f: ops.softmax },
   logSoftmax: { inputs: () => [randomTensor([3, 5], -3, 3)], f: ops.logSoftmax },
   // Conv-shaped virtual weight [2,3,2,2] from 5 real weights: rows 2, cols 3·2·2, many collisions.
-  hashedWeight: {
+  hashGather: {
     inputs: () => [randomTensor([5])],
-    f: (w) => ops.square(ops.hashedWeight(w, hashTable(2, 12, 77, 5), [2, 3, 2, 2])),
+    f: (w) => ops.square(ops.hashGather(w, hashTable(2, 12, 77, 5), [2, 3, 2, 2])),
   },
   crossEntropy: { inputs: () => [randomTensor([3, 4], -3, 3)], f: (z) => ops.crossEntropy(z, z.dtype === 'f32' ? labels32 : labels) },
 };

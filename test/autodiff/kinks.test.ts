@@ -27,7 +27,7 @@ describe('subgradients at kinks', () => {
     const h = gradients(() => ops.sum(ops.minimum(a, b)), [a, b]).grads.map((t) => Array.from(t.data));
     expect(h).toEqual([[1, 1, 0], [0, 0, 1]]);
   });
-  test('max-pool routes the gradient to the first (row-major) maximum of a tied window', () => {
+  test('max-pool2d routes the gradient to the first (row-major) maximum of a tied window', () => {
     const x = tensor([7, 7, 7, 7], [1, 1, 2, 2]);
     expect(gradOf((t) => ops.maxPool2d(t, { kernelSize: 2, stride: 2 }), x)).toEqual([1, 0, 0, 0]);
   });

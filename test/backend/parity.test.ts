@@ -1,110 +1,68 @@
-// Every fast backend against the reference kernels on seeded random inputs: matmul in all transpose
-// combinations, the three convolution kernels over strides, paddings and odd sizes, and (bit for bit) the
-// elementwise, bias-add and max-pool kernels, including NaN, ±0 and tied windows.
-import { describe, expect, test } from 'bun:test';
-import { referenceBackend as ref } from '../../src/backend/cpu/index.ts';
-import type { Conv2dParams } from '../../src/tensor/backend.ts';
-import { Tensor } from '../../src/tensor/tensor.ts';
-import { fastBackends } from '../helpers/backends.ts';
-import { expectClose } from '../helpers/close.ts';
-import { randomTensor } from '../helpers/random.ts';
+// One parity table keyed by kernel id (kernel-table.ts): every kernel on every engine present (WASM primitives,
+// the WASM chain, WebGPU where an adapter is) against the reference CPU kernels. Selections bit for bit, routing
+// value for value; sums within the norm-wise parity tolerance; softmax per element. The table also checks itself:
+// every kernel has at least one engine beside the oracle, and every WGSL kernel of a layer appears in it.
+import { afterAll, describe, expect, test } from 'bun:test';
+import { kernelSpecs } from '../../src/backend/webgpu/kernel-specs.ts';
+import { RELATIVE_TOLERANCE } from '../helpers/backends.ts';
+import { adapterAvailableTest, expectBitExact, expectClose, expectCloseEach, kernelRunner, parityGpu } from '../helpers/webgpu-parity.ts';
+import { KERNELS, wasmAvailable, type Engine, type GpuRun, type Outputs } from './kernel-table.ts';
 
-const r = (shape: number[]) => randomTensor(shape, -1, 1, 'f32');
+const device = await parityGpu('parity table');
+afterAll(() => device.gpu?.device.destroy());
+const run = kernelRunner(device.gpu) as unknown as GpuRun;
 
-const convCases: { x: number[]; w: number[]; p: Conv2dParams }[] = [
-  { x: [2, 1, 28, 28], w: [6, 1, 5, 5], p: { stride: 1, padding: 2 } },
-  { x: [3, 6, 14, 14], w: [16, 6, 5, 5], p: { stride: 1, padding: 0 } },
-  { x: [1, 3, 9, 7], w: [4, 3, 3, 3], p: { stride: 2, padding: 1 } },
-  { x: [2, 2, 5, 6], w: [3, 2, 2, 2], p: { stride: 3, padding: 2 } },
-  // Batches that span several GEMM chunks with a short last one (the fast backend chunks by output pixels).
-  { x: [9, 1, 28, 28], w: [6, 1, 5, 5], p: { stride: 1, padding: 0 } },
-  { x: [37, 6, 12, 12], w: [16, 6, 5, 5], p: { stride: 1, padding: 0 } },
-];
+const present: Record<Engine, boolean> = { wasm: wasmAvailable, 'wasm-chain': wasmAvailable, webgpu: device.gpu !== null };
 
-for (const b of fastBackends) {
-  describe(`${b.name} matches the reference`, () => {
-    test('matmul, all transposes, odd and real sizes', () => {
-      for (const [m, k, n] of [[1, 1, 1], [3, 5, 7], [17, 33, 9], [64, 784, 300], [5, 4, 8], [4, 0, 3], [33, 600, 20]])
-        for (const tA of [false, true])
-          for (const tB of [false, true]) {
-            const a = r(tA ? [k, m] : [m, k]);
-            const c = r(tB ? [n, k] : [k, n]);
-            expectClose(b.matmul(a, c, tA, tB), ref.matmul(a, c, tA, tB));
-          }
-    });
-    test('conv2d forward and both backward kernels', () => {
-      for (const { x: xs, w: ws, p } of convCases) {
-        const x = r(xs), w = r(ws);
-        const y = ref.conv2d(x, w, p);
-        expectClose(b.conv2d(x, w, p), y);
-        const dy = r([...y.shape]);
-        expectClose(b.conv2dGradInput(dy, w, x.shape, p), ref.conv2dGradInput(dy, w, x.shape, p));
-        expectClose(b.conv2dGradWeight(x, dy, w.shape, p), ref.conv2dGradWeight(x, dy, w.shape, p));
-      }
-    });
-    test('relu, add/sub/mul, scalar compares, bias add and max pool are bit-identical to the reference', () => {
-      const same = (got: Tensor, want: Tensor) => {
-        expect(got.shape).toEqual(want.shape);
-        expect(got.size).toBe(want.size);
-        for (let i = 0; i < want.size; i++) if (!Object.is(got.data[i], want.data[i])) expect([i, got.data[i]]).toEqual([i, want.data[i]]);
-      };
-      for (const size of [[1], [3], [5, 7], [4, 6, 9, 9]]) {
-        const a = r(size), c = r(size);
-        // Special values: NaN, ±0, ±∞ and exact ties on the first elements.
-        const special = [NaN, 0, -0, Infinity, -Infinity, 0.5, 0.5];
-        for (let i = 0; i < Math.min(special.length, a.size); i++) (a.data as Float32Array)[i] = special[i];
-        same(b.unary('relu', a), ref.unary('relu', a));
-        for (const op of ['add', 'sub', 'mul'] as const) {
-          same(b.binary(op, a, c), ref.binary(op, a, c));
-          same(b.binary(op, a, new Tensor([], Float32Array.of(0.25))), ref.binary(op, a, new Tensor([], Float32Array.of(0.25))));
+/** Values equal element by element (NaN equals NaN, +0 equals -0). */
+function expectSameValues(what: string, got: ArrayLike<number>, want: ArrayLike<number>): void {
+  expect(got.length).toBe(want.length);
+  let i = 0;
+  while (i < want.length && (got[i] === want[i] || (Number.isNaN(got[i]) && Number.isNaN(want[i])))) i++;
+  expect(i === want.length ? 'equal' : `${what}: first difference at ${i}: got ${got[i]}, want ${want[i]}`).toBe('equal');
+}
+
+function compareOutputs(how: 'exact' | 'value' | 'norm' | 'each', what: string, got: Outputs, want: Outputs): void {
+  expect(Object.keys(got).sort()).toEqual(Object.keys(want).sort());
+  for (const [name, w] of Object.entries(want)) {
+    const g = got[name], label = `${what} ${name}`;
+    if (how === 'exact') expectBitExact(label, Array.from(g), Array.from(w));
+    else if (how === 'value') expectSameValues(label, g, w);
+    else if (how === 'each') expectCloseEach(label, g, w, RELATIVE_TOLERANCE);
+    else expectClose(label, g, w, RELATIVE_TOLERANCE);
+  }
+}
+
+describe('the parity table', () => {
+  test('ids are unique, and every kernel runs on at least one engine beside the reference', () => {
+    const ids = KERNELS.map((k) => k.id);
+    expect(new Set(ids).size).toBe(ids.length);
+    for (const k of KERNELS) expect({ id: k.id, engines: Object.keys(k.engines).length > 0 }).toEqual({ id: k.id, engines: true });
+  });
+
+  test('every WGSL kernel of a layer or of the hash has an entry (the GI draws have their own suite)', () => {
+    const listed = new Set(KERNELS.filter((k) => k.engines.webgpu).map((k) => k.id));
+    const missing = Object.keys(kernelSpecs).filter((id) => !listed.has(id) && !id.startsWith('gi-') && id !== 'rng-fill');
+    expect(missing).toEqual([]);
+  });
+});
+
+describe('webgpu in the parity table', () => {
+  adapterAvailableTest(device);
+});
+
+for (const k of KERNELS) {
+  describe(`kernel ${k.id}`, () => {
+    for (const engine of Object.keys(k.engines) as Engine[]) {
+      test.skipIf(!present[engine])(`${engine} equals the reference`, async () => {
+        const cases = k.cases();
+        expect(cases.length).toBeGreaterThan(0);
+        for (const c of cases) {
+          const want = k.cpu(c);
+          const got = engine === 'webgpu' ? await k.engines.webgpu!(c, run) : k.engines[engine]!(c);
+          compareOutputs(k.compare, `${k.id} on ${engine}, ${c.label}:`, got, want);
         }
-        for (const op of ['gt', 'ge', 'lt', 'le'] as const) same(b.compare(op, a, new Tensor([], Float32Array.of(0))), ref.compare(op, a, new Tensor([], Float32Array.of(0))));
-        if (size.length >= 2) {
-          const bias = r([size[1]]);
-          same(b.biasAdd(a, bias), ref.biasAdd(a, bias));
-        }
-        if (size.length === 4) {
-          // Quantized values make tied windows common: the gradient must go to the same (first) maximum.
-          const q = new Tensor(size, Float32Array.from(a.data, (v) => (Number.isNaN(v) ? v : Math.round(v * 2) / 2)));
-          for (const p of [{ kernelSize: 2, stride: 2 }, { kernelSize: 3, stride: 1 }, { kernelSize: 2, stride: 3 }]) {
-            const y = ref.maxPool2d(q, p);
-            same(b.maxPool2d(q, p), y);
-            const dy = r([...y.shape]);
-            same(b.maxPool2dGrad(q, dy, p), ref.maxPool2dGrad(q, dy, p));
-          }
-        }
-      }
-    });
-
-    test('2×2 / stride-2 max pool (the vectorized kernel) is bit-identical for every row tail, odd sizes and special values', () => {
-      const same = (got: Tensor, want: Tensor) => {
-        expect(got.shape).toEqual(want.shape);
-        for (let i = 0; i < want.size; i++) if (!Object.is(got.data[i], want.data[i])) expect([i, got.data[i]]).toEqual([i, want.data[i]]);
-      };
-      const special = [NaN, 0, -0, Infinity, -Infinity, 0.5, -0.5];
-      // ow = 1..9 covers every ow mod 4 (full groups plus a short last group of 1, 2 or 3); odd h and w leave
-      // an unpooled last row / column, which must get gradient 0.
-      for (const [n, c, h, w] of [[1, 1, 2, 2], [2, 3, 3, 5], [1, 2, 6, 6], [3, 1, 7, 8], [1, 4, 4, 10], [2, 2, 9, 11], [1, 6, 28, 28], [2, 3, 5, 18]]) {
-        const x = r([n, c, h, w]);
-        const xd = x.data as Float32Array;
-        // A quarter of the inputs are special values or exact ties (quantized), spread over every lane position.
-        for (let i = 0; i < xd.length; i++) {
-          if (i % 4 === 1) xd[i] = special[(i >> 2) % special.length];
-          else if (i % 4 === 2) xd[i] = Math.round(xd[i] * 2) / 2;
-        }
-        const p = { kernelSize: 2, stride: 2 };
-        const y = ref.maxPool2d(x, p);
-        same(b.maxPool2d(x, p), y);
-        const dy = r([...y.shape]);
-        const dd = dy.data as Float32Array;
-        for (let i = 0; i < dd.length; i += 3) dd[i] = i % 2 ? -0 : NaN; // -0 must come back +0 (0 + -0), NaN as NaN
-        same(b.maxPool2dGrad(x, dy, p), ref.maxPool2dGrad(x, dy, p));
-      }
-    });
-
-    test('f64 operands take the reference path (exact)', () => {
-      const a = randomTensor([3, 4], -1, 1, 'f64'), c = randomTensor([4, 2], -1, 1, 'f64');
-      expect(Array.from(b.matmul(a, c).data)).toEqual(Array.from(ref.matmul(a, c).data));
-    });
+      });
+    }
   });
 }

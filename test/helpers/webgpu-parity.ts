@@ -1,11 +1,11 @@
-// Shared by the WebGPU parity suites (test/webgpu/parity*.test.ts): the device with the suite's skip rule, the
+// Shared by the WebGPU parity suites (test/backend/webgpu/parity*.test.ts): the device with the suite's skip rule, the
 // comparisons (bit-exact, and the project's norm-wise tolerance) and a kernel runner. Tolerances live here.
 import { expect, test } from 'bun:test';
 import { chooseGpu, describeChoice, type AcquiredGpu } from '../../src/backend/webgpu/device.ts';
 import { readEnv } from '../../src/runtime/index.ts';
 import { kernelSpecs, type KernelParams } from '../../src/backend/webgpu/kernel-specs.ts';
 import { runKernel, type KernelArrayData, type KernelRun } from '../../src/backend/webgpu/run-kernel.ts';
-import type { AsyncChain, Backend } from '../../src/tensor/backend.ts';
+import type { AsyncChain, Backend } from '../../src/tensor/index.ts';
 import type { Tensor } from '../../src/tensor/tensor.ts';
 import { RELATIVE_TOLERANCE } from './backends.ts';
 import { serviceMissing } from './services.ts';

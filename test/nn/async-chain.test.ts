@@ -1,7 +1,7 @@
 // Sequential.forwardAsync / lossGradientsAsync: on CPU backends exactly the synchronous results (bit for bit);
 // on a backend with an async chain the chain runs, and a ChainFault (device lost, out of memory) reruns the call
 // on the synchronous path. The chain here is a CPU fake, so this runs everywhere (the GPU chain's own tests are
-// test/webgpu/chain*.test.ts).
+// test/backend/webgpu/chain*.test.ts).
 import { describe, expect, test } from 'bun:test';
 import * as ops from '../../src/autodiff/ops.ts';
 import { gradients, noGrad } from '../../src/autodiff/grad.ts';
@@ -9,7 +9,7 @@ import { getBackend, withBackendAsync as on } from '../../src/backend/index.ts';
 import { initParams } from '../../src/nn/init.ts';
 import type { LayerSpec } from '../../src/nn/layer-spec.ts';
 import { Sequential } from '../../src/nn/sequential.ts';
-import { ChainFault, type AsyncChain, type Backend } from '../../src/tensor/backend.ts';
+import { ChainFault, type AsyncChain, type Backend } from '../../src/tensor/index.ts';
 import { Tensor } from '../../src/tensor/tensor.ts';
 import { backends } from '../helpers/backends.ts';
 import { randomTensor } from '../helpers/random.ts';

@@ -1,4 +1,4 @@
-// Reference 2-D matrix product with optional transposes, and the bias add along axis 1.
+// Reference matmul: the 2-D matrix product op(a)·op(b) with optional transposes.
 import { alloc, shapeStr, Tensor, type TensorData } from '../../tensor/index.ts';
 import { resultDType } from './elementwise.ts';
 
@@ -42,21 +42,4 @@ export function matmul(a: Tensor, b: Tensor, transA = false, transB = false): Te
       }
   }
   return new Tensor([m, n], out);
-}
-
-/** x[N, C, ...] + b[C] broadcast over every axis but 1. */
-export function biasAdd(x: Tensor, b: Tensor): Tensor {
-  if (x.rank < 2 || b.rank !== 1 || b.shape[0] !== x.shape[1]) {
-    throw new Error(`biasAdd: bias ${shapeStr(b.shape)} does not match axis 1 of ${shapeStr(x.shape)}`);
-  }
-  const [n, c] = x.shape;
-  const inner = x.size / (n * c) || 0;
-  const out = alloc(resultDType(x, b), x.size);
-  for (let i = 0; i < n; i++)
-    for (let ch = 0; ch < c; ch++) {
-      const bv = b.data[ch];
-      const base = (i * c + ch) * inner;
-      for (let k = base; k < base + inner; k++) out[k] = x.data[k] + bv;
-    }
-  return new Tensor(x.shape, out);
 }

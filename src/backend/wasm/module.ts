@@ -20,12 +20,12 @@ export interface Kernels {
   le_s(a: number, s: number, y: number, n: number): void;
   bias_add(x: number, bias: number, y: number, planes: number, c: number, inner: number): void;
   im2col(mode: number, x: number, cols: number, nb: number, c: number, h: number, w: number, k: number, s: number, p: number, oh: number, ow: number, ld: number): void;
-  row_bias(y: number, bias: number, rows: number, ld: number): void;
+  bias_add_rows(y: number, bias: number, rows: number, ld: number): void;
   copy_rows(src: number, dst: number, rows: number, len: number, srcLd: number, dstLd: number): void;
-  relu_grad(y: number, dy: number, n: number): void;
+  relu_grad_input(y: number, dy: number, n: number): void;
   transpose(src: number, dst: number, rows: number, cols: number, srcLd: number, dstLd: number): void;
-  conv_direct(xp: number, w: number, y: number, c: number, pairs: number, hp: number, wp: number, k: number, nq: number): void;
-  max_pool(backward: number, x: number, dy: number, y: number, planes: number, h: number, w: number, k: number, s: number, oh: number, ow: number): void;
+  conv2d_direct(xp: number, w: number, y: number, c: number, pairs: number, hp: number, wp: number, k: number, nq: number): void;
+  max_pool2d(backward: number, x: number, dy: number, y: number, planes: number, h: number, w: number, k: number, s: number, oh: number, ow: number): void;
 }
 
 let instance: { kernels: Kernels; memory: WebAssembly.Memory } | null = null;

@@ -30,7 +30,7 @@ const label = (g: AcquiredGpu) => {
 
 /**
  * A webgpu backend on `gpu`, with `cpu` (wasm or reference) for the primitives. On device loss, chains in flight
- * reject with a ChainFault (Sequential reruns them on CPU), compileAsyncChain returns null (CPU) until a new
+ * reject with a ChainFault (the model's ChainRunner reruns them on the CPU path), compileAsyncChain returns null (CPU) until a new
  * device from `reacquire` is ready, and after `maxRebuilds` losses the backend stays on CPU.
  */
 export function createWebGpuBackend(gpu: AcquiredGpu, cpu: Backend, options: WebGpuBackendOptions = {}): WebGpuBackend {

@@ -53,7 +53,7 @@ export interface ForwardBuffers {
   rows: number;
   /** One buffer per activation slot (slot 0: the input). */
   acts: GPUBuffer[];
-  /** Per op: max-pool's argmax output (its backward routes through it). */
+  /** Per op: max-pool2d's argmax output (its backward routes through it). */
   argmax: (GPUBuffer | null)[];
   /** Per op: the params uniform its forward and backward kernels share. */
   uniforms: (GPUBuffer | null)[];

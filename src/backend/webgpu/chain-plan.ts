@@ -1,10 +1,10 @@
 // Lowers a network's layers (ChainLayer, i.e. nn's LayerSpec) to the WGSL kernels of a GPU chain: one op per
 // layer with its kernel ids, activation slots and params uniform. Pure: buffers and dispatch are gpu-chain.ts's.
-import type { ChainLayer } from '../../tensor/index.ts';
+import { LAYER_KERNEL, type ChainLayer, type LayerKernel } from '../../tensor/index.ts';
 import { type KernelParams, windowOutSize } from './kernel-specs.ts';
 
-/** Forward kernel id per op type; backward kernels add -grad-input / -grad-weight (STYLE "Naming"). */
-export type OpKernel = 'dense' | 'hashed-dense' | 'conv2d' | 'hashed-conv2d' | 'relu' | 'max-pool2d';
+/** Forward kernel id of an op (tensor/chain.ts LAYER_KERNEL); backward kernels add -grad-input / -grad-weight. */
+export type OpKernel = Exclude<LayerKernel, 'avg-pool2d'>;
 
 export interface PlanOp {
   /** Index of the layer in the network. */
@@ -36,7 +36,7 @@ const prod = (s: readonly number[]) => s.reduce((a, b) => a * b, 1);
 
 /**
  * The plan for `layers` on per-example input `inputShape`, or null where a layer has no GPU kernel here
- * (avgpool2d) or the shapes do not chain (Sequential has already rejected those with a message).
+ * (avgpool2d) or the shapes do not chain (the model has already rejected those with a message).
  */
 export function planChain(layers: readonly ChainLayer[], inputShape: readonly number[]): ChainPlan | null {
   let shape = [...inputShape];
@@ -51,16 +51,17 @@ export function planChain(layers: readonly ChainLayer[], inputShape: readonly nu
   for (let layer = 0; layer < layers.length; layer++) {
     const l = layers[layer];
     const src = slot;
-    switch (l.type) {
+    const kernel = LAYER_KERNEL[l.type];
+    switch (kernel) {
       case 'dense':
       case 'hashed-dense': {
-        if (shape.length !== 1 || shape[0] !== l.inDim) return null;
-        const hashed = l.type === 'hashed-dense';
+        if (!('inDim' in l) || shape.length !== 1 || shape[0] !== l.inDim) return null;
+        const hashed = kernel === 'hashed-dense';
         if (hashed && !l.hash) return null;
         const { inDim, outDim } = l;
         const h = hashed ? { buckets: l.hash!.buckets, seed: l.hash!.seed >>> 0 } : null;
         ops.push({
-          layer, kernel: l.type, src, dst: next([outDim]),
+          layer, kernel, src, dst: next([outDim]),
           params: (batch) => ({ batch, inDim, outDim, ...h }),
           weight: { name: l.weight, size: h ? h.buckets : outDim * inDim },
           bias: { name: l.bias, size: outDim },
@@ -70,8 +71,8 @@ export function planChain(layers: readonly ChainLayer[], inputShape: readonly nu
       }
       case 'conv2d':
       case 'hashed-conv2d': {
-        if (shape.length !== 3 || shape[0] !== l.inChannels) return null;
-        const hashed = l.type === 'hashed-conv2d';
+        if (!('inChannels' in l) || shape.length !== 3 || shape[0] !== l.inChannels) return null;
+        const hashed = kernel === 'hashed-conv2d';
         if (hashed && !l.hash) return null;
         const { inChannels, outChannels, kernelSize, stride, padding } = l;
         const [, height, width] = shape;
@@ -79,7 +80,7 @@ export function planChain(layers: readonly ChainLayer[], inputShape: readonly nu
         const h = hashed ? { buckets: l.hash!.buckets, seed: l.hash!.seed >>> 0 } : null;
         const cols = inChannels * kernelSize * kernelSize;
         ops.push({
-          layer, kernel: l.type, src,
+          layer, kernel, src,
           dst: next([outChannels, windowOutSize(height, kernelSize, stride, padding), windowOutSize(width, kernelSize, stride, padding)]),
           params: (batch) => ({ batch, inChannels, height, width, outChannels, kernelSize, stride, padding, ...h }),
           weight: { name: l.weight, size: h ? h.buckets : outChannels * cols },
@@ -93,25 +94,25 @@ export function planChain(layers: readonly ChainLayer[], inputShape: readonly nu
         ops.push({ layer, kernel: 'relu', src, dst: next([...shape]), params: (batch) => ({ size: batch * per }) });
         break;
       }
-      case 'maxpool2d': {
-        if (shape.length !== 3) return null;
+      case 'max-pool2d': {
+        if (!('kernelSize' in l) || shape.length !== 3) return null;
         const [channels, height, width] = shape;
         const { kernelSize, stride } = l;
         if (height < kernelSize || width < kernelSize || stride < 1) return null;
         ops.push({
-          layer, kernel: 'max-pool2d', src,
+          layer, kernel, src,
           dst: next([channels, windowOutSize(height, kernelSize, stride, 0), windowOutSize(width, kernelSize, stride, 0)]),
           params: (batch) => ({ batch, channels, height, width, kernelSize, stride }),
         });
         break;
       }
-      case 'flatten':
+      case null: // flatten
         // Row-major NCHW is already the flattened layout: same buffer, new per-example shape.
         shape = [prod(shape)];
         ops.push({ layer, kernel: null, src, dst: src, params: () => ({}) });
         break;
       default:
-        return null; // avgpool2d: no WGSL kernel yet
+        return null; // avg-pool2d: no WGSL kernel yet
     }
   }
   if (shape.length !== 1) return null;

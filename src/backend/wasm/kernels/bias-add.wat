@@ -29,7 +29,7 @@
 
   ;; y[r, j] += bias[j] for rows r < rows and columns j < ld (ld a multiple of 4): the dense layer's bias on a
   ;; padded [rows × ld] output (the padding columns carry bias 0).
-  (func (export "row_bias") (param $y i32) (param $bias i32) (param $rows i32) (param $ld i32)
+  (func (export "bias_add_rows") (param $y i32) (param $bias i32) (param $rows i32) (param $ld i32)
     (local $r i32) (local $j i32) (local $at i32)
     (block $done_r (loop $loop_r
       (br_if $done_r (i32.ge_u (local.get $r) (local.get $rows)))

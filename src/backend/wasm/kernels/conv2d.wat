@@ -9,7 +9,7 @@
   ;; $w holds, per pair, (ci, ky, kx)-ordered (w[o], w[o+1]) couples, the odd channel count padded with zeros.
   ;; $y gets ceil2(oc) planes of $nq floats ($nq a multiple of 16). Sums run in (ci, ky, kx) order, as im2col +
   ;; GEMM (and the reference) sum them, with separate multiply and add.
-  (func (export "conv_direct") (param $xp i32) (param $w i32) (param $y i32) (param $c i32) (param $pairs i32)
+  (func (export "conv2d_direct") (param $xp i32) (param $w i32) (param $y i32) (param $c i32) (param $pairs i32)
                                (param $hp i32) (param $wp i32) (param $k i32) (param $nq i32)
     (local $gp i32) (local $q i32) (local $ci i32) (local $ky i32) (local $kx i32)
     (local $pw i32) (local $row i32) (local $at i32) (local $plane i32) (local $out i32)

@@ -129,7 +129,7 @@
       (br $l))))
 
   ;; Backward of relu from its output: dy[i] = y[i] > 0 ? dy[i] : 0, in place, n a multiple of 4.
-  (func (export "relu_grad") (param $y i32) (param $dy i32) (param $n i32)
+  (func (export "relu_grad_input") (param $y i32) (param $dy i32) (param $n i32)
     (local $end i32)
     (local.set $end (i32.add (local.get $y) (i32.shl (local.get $n) (i32.const 2))))
     (block $done (loop $l

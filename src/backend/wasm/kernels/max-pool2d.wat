@@ -30,7 +30,7 @@
   ;; with no data-dependent branch (the scalar version mispredicted on about every other comparison).
   ;; A row's last group may be short (ow mod 4): it loads up to 6 floats past the row (into the next row or,
   ;; for the last plane, the 64-byte guard every host buffer has) and stores only its valid lanes.
-  (func $max_pool_2x2 (param $x i32) (param $y i32) (param $planes i32) (param $h i32) (param $w i32) (param $oh i32) (param $ow i32)
+  (func $max_pool2d_2x2 (param $x i32) (param $y i32) (param $planes i32) (param $h i32) (param $w i32) (param $oh i32) (param $ow i32)
     (local $p i32) (local $oy i32) (local $ox i32) (local $r0 i32) (local $r1 i32) (local $rowb i32) (local $t i32)
     (local $a v128) (local $b v128) (local $m v128)
     (local.set $rowb (i32.shl (local.get $w) (i32.const 2)))
@@ -78,7 +78,7 @@
   ;; interleaved back into the two input rows. Windows do not overlap, so the host's zeroed dx is overwritten
   ;; rather than accumulated; adding +0 turns a -0 dy into +0, as the reference's 0 + dy does. Short groups
   ;; read up to 3 floats past dy and 6 past the row (the 64-byte guard) and store only their valid lanes.
-  (func $max_pool_2x2_grad (param $x i32) (param $dy i32) (param $dx i32) (param $planes i32) (param $h i32) (param $w i32) (param $oh i32) (param $ow i32)
+  (func $max_pool2d_2x2_grad (param $x i32) (param $dy i32) (param $dx i32) (param $planes i32) (param $h i32) (param $w i32) (param $oh i32) (param $ow i32)
     (local $p i32) (local $oy i32) (local $ox i32) (local $r0 i32) (local $r1 i32) (local $rowb i32) (local $t i32) (local $out i32)
     (local $a v128) (local $b v128) (local $best v128) (local $v v128) (local $d v128)
     (local $m01 v128) (local $m10 v128) (local $m11 v128) (local $g00 v128) (local $g01 v128) (local $g10 v128) (local $g11 v128)
@@ -147,14 +147,14 @@
   ;; Max pooling, k×k window, stride s, no padding: y[p, oy, ox] = max of the window, for every plane p.
   ;; With $backward = 1 it is the backward pass instead: dx (at $y, zeroed by the host, laid out like x) gets dy
   ;; added at each window's argmax.
-  (func (export "max_pool") (param $backward i32) (param $x i32) (param $dy i32) (param $y i32) (param $planes i32) (param $h i32) (param $w i32)
+  (func (export "max_pool2d") (param $backward i32) (param $x i32) (param $dy i32) (param $y i32) (param $planes i32) (param $h i32) (param $w i32)
                             (param $k i32) (param $s i32) (param $oh i32) (param $ow i32)
     (local $p i32) (local $oy i32) (local $ox i32) (local $plane i32) (local $best i32) (local $at i32)
     (if (i32.and (i32.eq (local.get $k) (i32.const 2)) (i32.eq (local.get $s) (i32.const 2)))
       (then
         (if (local.get $backward)
-          (then (call $max_pool_2x2_grad (local.get $x) (local.get $dy) (local.get $y) (local.get $planes) (local.get $h) (local.get $w) (local.get $oh) (local.get $ow)))
-          (else (call $max_pool_2x2 (local.get $x) (local.get $y) (local.get $planes) (local.get $h) (local.get $w) (local.get $oh) (local.get $ow))))
+          (then (call $max_pool2d_2x2_grad (local.get $x) (local.get $dy) (local.get $y) (local.get $planes) (local.get $h) (local.get $w) (local.get $oh) (local.get $ow)))
+          (else (call $max_pool2d_2x2 (local.get $x) (local.get $y) (local.get $planes) (local.get $h) (local.get $w) (local.get $oh) (local.get $ow))))
         (return)))
     (block $done_p (loop $loop_p
       (br_if $done_p (i32.ge_u (local.get $p) (local.get $planes)))

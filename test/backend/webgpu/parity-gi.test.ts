@@ -2,12 +2,12 @@
 // skip rule as parity.test.ts. Logit scales (and the scaled logits) bit-exact, noisy weights within tolerance
 // (they use normal draws, whose WGSL log/cos precision is implementation-defined: docs/design.md §3).
 import { afterAll, describe, expect, test } from 'bun:test';
-import { referenceBackend } from '../../src/backend/index.ts';
-import { noisyLastLayer, randomLogitScales } from '../../src/defense/gradient-inhibition.ts';
-import type { LayerSpec } from '../../src/nn/layer-spec.ts';
-import { Tensor } from '../../src/tensor/tensor.ts';
-import { randomTensor } from '../helpers/random.ts';
-import { adapterAvailableTest, expectBitExact, expectClose, f32, kernelRunner, parityGpu, SEEDS } from '../helpers/webgpu-parity.ts';
+import { referenceBackend } from '../../../src/backend/index.ts';
+import { noisyLastLayer, randomLogitScales } from '../../../src/defense/gradient-inhibition.ts';
+import type { LayerSpec } from '../../../src/nn/layer-spec.ts';
+import { Tensor } from '../../../src/tensor/tensor.ts';
+import { randomTensor } from '../../helpers/random.ts';
+import { adapterAvailableTest, expectBitExact, expectClose, f32, kernelRunner, parityGpu, SEEDS } from '../../helpers/webgpu-parity.ts';
 
 const device = await parityGpu('webgpu parity (gradient inhibition)');
 const gpu = device.gpu;

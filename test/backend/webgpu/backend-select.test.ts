@@ -2,10 +2,10 @@
 // adapter; webgpu → webgpu even on a software adapter, and a clear error without any. The webgpu backend's
 // primitives are the CPU ones; describeBackend names the adapter.
 import { afterAll, describe, expect, test } from 'bun:test';
-import { defaultBackend, describeBackend, selectBackend } from '../../src/backend/index.ts';
-import { openWebGpuBackend, type WebGpuBackend } from '../../src/backend/webgpu/backend.ts';
-import type { GpuChoice } from '../../src/backend/webgpu/device.ts';
-import { adapterAvailableTest, parityGpu } from '../helpers/webgpu-parity.ts';
+import { defaultBackend, describeBackend, selectBackend } from '../../../src/backend/index.ts';
+import { openWebGpuBackend, type WebGpuBackend } from '../../../src/backend/webgpu/backend.ts';
+import type { GpuChoice } from '../../../src/backend/webgpu/device.ts';
+import { adapterAvailableTest, parityGpu } from '../../helpers/webgpu-parity.ts';
 
 const device = await parityGpu('webgpu backend selection');
 device.gpu?.device.destroy(); // the skip rule's probe only

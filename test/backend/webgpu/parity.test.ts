@@ -2,12 +2,12 @@
 // RNG bit-exact, normals and float kernels within the parity tolerance. Without an adapter the suite skips
 // with one line naming what enables it, and fails under CI=true: a silent skip would hide a broken backend.
 import { afterAll, describe, expect, test } from 'bun:test';
-import * as ops from '../../src/autodiff/ops.ts';
-import { referenceBackend, withBackend } from '../../src/backend/index.ts';
-import { bucketsFor, hashTable } from '../../src/hash/hashed-nets.ts';
-import { normal, randomU32, uniform } from '../../src/hash/rng.ts';
-import { randomTensor } from '../helpers/random.ts';
-import { adapterAvailableTest, expectBitExact, expectClose, f32, kernelRunner, parityGpu, SEEDS } from '../helpers/webgpu-parity.ts';
+import * as ops from '../../../src/autodiff/ops.ts';
+import { referenceBackend, withBackend } from '../../../src/backend/index.ts';
+import { bucketsFor, hashTable } from '../../../src/hash/hashed-nets.ts';
+import { normal, randomU32, uniform } from '../../../src/hash/rng.ts';
+import { randomTensor } from '../../helpers/random.ts';
+import { adapterAvailableTest, expectBitExact, expectClose, f32, kernelRunner, parityGpu, SEEDS } from '../../helpers/webgpu-parity.ts';
 
 const device = await parityGpu('webgpu parity');
 const gpu = device.gpu;
@@ -84,7 +84,7 @@ describe('webgpu parity', () => {
       }
     });
 
-    test('hashed-dense matches hashedWeight(w, hashTable) + reference matmul, several seeds', async () => {
+    test('hashed-dense matches hashGather(w, hashTable) + reference matmul, several seeds', async () => {
       const [batch, inDim, outDim] = [4, 200, 30];
       const buckets = bucketsFor(1 / 8, outDim, inDim);
       const x = randomTensor([batch, inDim], -1, 1, 'f32');
@@ -92,7 +92,7 @@ describe('webgpu parity', () => {
       const b = randomTensor([outDim], -1, 1, 'f32');
       for (const seed of SEEDS) {
         const out = await run('hashed-dense', { batch, inDim, outDim, buckets, seed }, { x: f32(x), weight: f32(w), bias: f32(b) });
-        const V = withBackend(referenceBackend, () => ops.hashedWeight(w, hashTable(outDim, inDim, seed, buckets), [outDim, inDim]));
+        const V = withBackend(referenceBackend, () => ops.hashGather(w, hashTable(outDim, inDim, seed, buckets), [outDim, inDim]));
         const want = referenceBackend.biasAdd(referenceBackend.matmul(x, V, false, true), b);
         expectClose(`hashed-dense seed=${seed}`, out.y, want.data);
       }

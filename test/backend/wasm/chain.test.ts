@@ -3,17 +3,17 @@
 // with padding, strides, odd widths and odd batch sizes; it is used only outside gradient scopes, and is
 // rebuilt when parameters change.
 import { describe, expect, test } from 'bun:test';
-import { gradients, noGrad } from '../../src/autodiff/grad.ts';
-import * as ops from '../../src/autodiff/ops.ts';
-import { referenceBackend, withBackend } from '../../src/backend/index.ts';
-import { createWasmBackend } from '../../src/backend/wasm/index.ts';
-import { loadModelDir } from '../../src/io/model-dir.ts';
-import { initParams } from '../../src/nn/init.ts';
-import type { LayerSpec } from '../../src/nn/layer-spec.ts';
-import { Sequential } from '../../src/nn/sequential.ts';
-import { Tensor } from '../../src/tensor/tensor.ts';
-import { randomTensor } from '../helpers/random.ts';
-import { expectClose } from '../helpers/close.ts';
+import { gradients, noGrad } from '../../../src/autodiff/grad.ts';
+import * as ops from '../../../src/autodiff/ops.ts';
+import { referenceBackend, withBackend } from '../../../src/backend/index.ts';
+import { createWasmBackend } from '../../../src/backend/wasm/index.ts';
+import { loadModelDir } from '../../../src/io/model-dir.ts';
+import { initParams } from '../../../src/nn/init.ts';
+import type { LayerSpec } from '../../../src/nn/layer-spec.ts';
+import { Sequential } from '../../../src/nn/sequential.ts';
+import { Tensor } from '../../../src/tensor/tensor.ts';
+import { randomTensor } from '../../helpers/random.ts';
+import { expectClose } from '../../helpers/close.ts';
 
 const wasm = createWasmBackend()!;
 
@@ -48,12 +48,14 @@ function compareGradients(m: Sequential, x: Tensor, loss: (z: Tensor) => Tensor)
 }
 
 describe('compiled chain (cpu-wasm-simd)', () => {
-  for (const name of ['mnist-mlp', 'mnist-lenet5', 'mnist-mlp-h64', 'mnist-lenet5-h8', 'fashion-lenet5-h8']) {
+  // Inputs come from fixed RNG streams (not the shared counter), so a test sees the same numbers whichever
+  // test files ran before it in the process.
+  ['mnist-mlp', 'mnist-lenet5', 'mnist-mlp-h64', 'mnist-lenet5-h8', 'fashion-lenet5-h8'].forEach((name, mi) => {
     test(`${name}: logits match the reference for batches of 1, 3 and 64`, async () => {
       const { manifest, tensors } = await loadModelDir(`models/${name}`);
       const m = new Sequential(manifest.input.shape, manifest.layers, tensors);
       for (const n of [1, 3, 64]) {
-        const x = randomTensor([n, ...manifest.input.shape], 0, 1, 'f32');
+        const x = randomTensor([n, ...manifest.input.shape], 0, 1, 'f32', 90_000 + 100 * mi + n);
         expectClose(compiled(m, x), reference(m, x));
       }
     });
@@ -62,13 +64,13 @@ describe('compiled chain (cpu-wasm-simd)', () => {
       const { manifest, tensors } = await loadModelDir(`models/${name}`);
       const m = new Sequential(manifest.input.shape, manifest.layers, tensors);
       for (const n of [1, 6]) {
-        const x = randomTensor([n, ...manifest.input.shape], 0, 1, 'f32');
+        const x = randomTensor([n, ...manifest.input.shape], 0, 1, 'f32', 95_000 + 100 * mi + n);
         const y = new Tensor([n], Float32Array.from({ length: n }, (_, i) => (i * 3) % 10));
         compareGradients(m, x, ce(y));
         compareGradients(m, x, margin(y));
       }
     });
-  }
+  });
 
   test('padding, strides, ragged widths and a conv output that is not a multiple of 8 pixels', () => {
     const layers: LayerSpec[] = [
@@ -91,8 +93,8 @@ describe('compiled chain (cpu-wasm-simd)', () => {
   });
 
   test('backward needs a kept forward, and consumes it', () => {
-    const steps = [{ kind: 'flatten' as const }, { kind: 'dense' as const, weight: randomTensor([2, 4], -1, 1, 'f32'), bias: randomTensor([2], -1, 1, 'f32') }];
-    const chain = wasm.compileChain!(steps, [1, 2, 2])!;
+    const layers: LayerSpec[] = [{ type: 'flatten' }, { type: 'dense', inDim: 4, outDim: 2, weight: 'w', bias: 'b' }];
+    const chain = wasm.compileChain!(layers, new Map([['w', randomTensor([2, 4], -1, 1, 'f32')], ['b', randomTensor([2], -1, 1, 'f32')]]), [1, 2, 2])!;
     const x = randomTensor([3, 1, 2, 2], 0, 1, 'f32');
     chain.forward(x);
     expect(() => chain.backward(randomTensor([3, 2], -1, 1, 'f32'), { input: true, params: false })).toThrow('needs a forward(x, true)');
@@ -105,21 +107,27 @@ describe('compiled chain (cpu-wasm-simd)', () => {
 
   test("forward(x, 'params') keeps the conv columns; rebuilding them gives the same parameter gradients", () => {
     // Two convs (one padded, one with 6×6 = 36 px, not a multiple of 8) so both column layouts are exercised.
-    const conv1 = { kind: 'conv2d' as const, weight: randomTensor([5, 2, 3, 3], -1, 1, 'f32'), bias: randomTensor([5], -1, 1, 'f32'), params: { stride: 1, padding: 1 } };
-    const conv2 = { kind: 'conv2d' as const, weight: randomTensor([4, 5, 3, 3], -1, 1, 'f32'), bias: randomTensor([4], -1, 1, 'f32'), params: { stride: 1, padding: 0 } };
-    const steps = [conv1, { kind: 'relu' as const }, conv2, { kind: 'flatten' as const }];
-    const chain = wasm.compileChain!(steps, [2, 8, 8])!;
+    const conv1 = { weight: randomTensor([5, 2, 3, 3], -1, 1, 'f32'), bias: randomTensor([5], -1, 1, 'f32'), params: { stride: 1, padding: 1 } };
+    const conv2 = { weight: randomTensor([4, 5, 3, 3], -1, 1, 'f32'), bias: randomTensor([4], -1, 1, 'f32'), params: { stride: 1, padding: 0 } };
+    const layers: LayerSpec[] = [
+      { type: 'conv2d', inChannels: 2, outChannels: 5, kernelSize: 3, stride: 1, padding: 1, weight: 'c1.w', bias: 'c1.b' },
+      { type: 'relu' },
+      { type: 'conv2d', inChannels: 5, outChannels: 4, kernelSize: 3, stride: 1, padding: 0, weight: 'c2.w', bias: 'c2.b' },
+      { type: 'flatten' },
+    ];
+    const params = new Map([['c1.w', conv1.weight], ['c1.b', conv1.bias], ['c2.w', conv2.weight], ['c2.b', conv2.bias]]);
+    const chain = wasm.compileChain!(layers, params, [2, 8, 8])!;
     const x = randomTensor([5, 2, 8, 8], -1, 1, 'f32'), other = randomTensor([5, 2, 8, 8], -1, 1, 'f32');
     const dy = randomTensor([5, 4 * 6 * 6], -1, 1, 'f32');
     const want = { input: false, params: true };
     chain.forward(x, 'params');
-    const kept = chain.backward(dy, want).params;
+    const kept = chain.backward(dy, want).grads!;
     chain.forward(x, true); // no columns kept: backward rebuilds them
-    const rebuilt = chain.backward(dy, want).params;
+    const rebuilt = chain.backward(dy, want).grads!;
     // Columns kept for `other` are stale once x runs forward again without 'params'.
     chain.forward(other, 'params');
     chain.forward(x, true);
-    const afterStale = chain.backward(dy, want).params;
+    const afterStale = chain.backward(dy, want).grads!;
     // The reference: conv2d weight and bias gradients through the same relu, from the reference kernels.
     const ref = referenceBackend;
     const h = ref.conv2d(x, conv1.weight, conv1.params);
@@ -137,10 +145,10 @@ describe('compiled chain (cpu-wasm-simd)', () => {
       return new Tensor([c], out);
     };
     for (const got of [kept, rebuilt, afterStale]) {
-      expectClose(got[0]!.weight, dw1);
-      expectClose(got[0]!.bias, channelSums(dh));
-      expectClose(got[2]!.weight, dw2);
-      expectClose(got[2]!.bias, channelSums(dy4));
+      expectClose(got.get('c1.w')!, dw1);
+      expectClose(got.get('c1.b')!, channelSums(dh));
+      expectClose(got.get('c2.w')!, dw2);
+      expectClose(got.get('c2.b')!, channelSums(dy4));
     }
   });
 
@@ -174,11 +182,11 @@ describe('compiled chain (cpu-wasm-simd)', () => {
 
 describe('batches larger than CHAIN_ROWS run in slices', () => {
   // The gradients are checked against the op-by-op autodiff on the same (wasm) kernels, not the reference: a
-  // max-pool window whose two largest values differ by a rounding error picks its argmax differently under a
+  // max-pool2d window whose two largest values differ by a rounding error picks its argmax differently under a
   // different summation, which moves that image's whole gradient (it happened: one image in 513 at 3e-4).
   // The chain's own kernels are checked against the reference above; this test is about slicing.
   test('mnist-lenet5-h8, 300 and 513 rows: logits match the reference; gradients match the same kernels op by op', async () => {
-    const { CHAIN_ROWS } = await import('../../src/nn/sequential.ts');
+    const { CHAIN_ROWS } = await import('../../../src/backend/wasm/chain.ts');
     const { manifest, tensors } = await loadModelDir('models/mnist-lenet5-h8');
     const m = new Sequential(manifest.input.shape, manifest.layers, tensors);
     const names = m.parameterNames();
@@ -199,7 +207,7 @@ describe('batches larger than CHAIN_ROWS run in slices', () => {
     }
   }, 60_000);
 
-  test('mnist-lenet5-h8, 513 rows: a near-tied max-pool window is the only difference from the reference', async () => {
+  test('mnist-lenet5-h8, 513 rows: a near-tied max-pool2d window is the only difference from the reference', async () => {
     // Stream 168 holds such an image (index 406): everywhere else the sliced gradients equal the reference's.
     const { manifest, tensors } = await loadModelDir('models/mnist-lenet5-h8');
     const m = new Sequential(manifest.input.shape, manifest.layers, tensors);

@@ -3,10 +3,10 @@
 // an adapter it skips with one line (fails under CI=true), like the Bun parity suites.
 import { expect, test } from 'bun:test';
 import { join } from 'node:path';
-import { SERVICES_REQUIRED, SKIP_MARKER } from '../helpers/services.ts';
-import { WEBGPU_ENABLE } from '../helpers/webgpu-parity.ts';
+import { SERVICES_REQUIRED, SKIP_MARKER } from '../../helpers/services.ts';
+import { WEBGPU_ENABLE } from '../../helpers/webgpu-parity.ts';
 
-const root = join(import.meta.dir, '../..');
+const root = join(import.meta.dir, '../../..');
 
 test('Deno navigator.gpu: logits, dx and parameter gradients of a hashed LeNet-5 within 1e-4 of the CPU', () => {
   const r = Bun.spawnSync([join(root, 'node_modules/.bin/deno'), 'run', '--quiet', '--allow-read', '--allow-env', join(import.meta.dir, 'chain-deno-script.ts')], {

@@ -4,14 +4,14 @@ import { afterAll, describe, expect, test } from 'bun:test';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadModelDir } from '../../src/io/model-dir.ts';
-import { adapterAvailableTest, parityGpu, relativeError } from '../helpers/webgpu-parity.ts';
+import { loadModelDir } from '../../../src/io/model-dir.ts';
+import { adapterAvailableTest, parityGpu, relativeError } from '../../helpers/webgpu-parity.ts';
 
 const setup = await parityGpu('train --backend webgpu');
 setup.gpu?.device.destroy();
 const dir = mkdtempSync(join(tmpdir(), 'hg-train-webgpu-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
-const main = join(import.meta.dir, '../../src/cli/main.ts');
+const main = join(import.meta.dir, '../../../src/cli/main.ts');
 const common = ['--arch', 'lenet5', '--dataset', 'synthetic', '--epochs', '1', '--seed', '3', '--batch-size', '50', '--threads', '1', '--optimizer', 'sgd', '--lr', '0.01'];
 
 function train(backend: string, name: string) {

@@ -3,10 +3,10 @@
 import { describe, expect, test } from 'bun:test';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { kernelSpecs } from '../../src/backend/webgpu/kernel-specs.ts';
-import { kernelIds, libIds, loadKernelSource, loadLibSource, readShader } from '../../src/backend/webgpu/shader-loader.ts';
-import { assembleSource, locateLine, parseRequires } from '../../src/backend/webgpu/shader-source.ts';
-import { canValidateWgsl, validateWgsl } from '../../src/backend/webgpu/wgsl-validate.ts';
+import { kernelSpecs } from '../../../src/backend/webgpu/kernel-specs.ts';
+import { kernelIds, libIds, loadKernelSource, loadLibSource, readShader } from '../../../src/backend/webgpu/shader-loader.ts';
+import { assembleSource, locateLine, parseRequires } from '../../../src/backend/webgpu/shader-source.ts';
+import { canValidateWgsl, validateWgsl } from '../../../src/backend/webgpu/wgsl-validate.ts';
 
 // The webgpu package is an optional dependency, installed in CI: missing it fails here instead of skipping.
 const available = await canValidateWgsl();
@@ -45,7 +45,7 @@ describe('WGSL validation (Dawn null backend)', () => {
     }, 30_000);
 
   test('a barrier in non-uniform control flow is rejected, naming uniformity', async () => {
-    const code = readFileSync(join(import.meta.dir, '../fixtures/wgsl/uniformity-error.wgsl'), 'utf8');
+    const code = readFileSync(join(import.meta.dir, '../../fixtures/wgsl/uniformity-error.wgsl'), 'utf8');
     const r = await validateWgsl(code);
     expect(r.ok).toBe(false);
     expect(r.messages.join('\n')).toMatch(/uniform control flow/);

@@ -2,16 +2,16 @@
 // a forward or backward is in flight never hangs; Sequential reruns the call on the CPU path, and the backend
 // rebuilds its device for later calls. Each test has its own device (destroyed on purpose).
 import { afterAll, describe, expect, test } from 'bun:test';
-import * as ops from '../../src/autodiff/ops.ts';
-import { defaultBackend, getBackend, setBackend } from '../../src/backend/index.ts';
-import { createWebGpuBackend } from '../../src/backend/webgpu/backend.ts';
-import { chooseGpu, type AcquiredGpu } from '../../src/backend/webgpu/device.ts';
-import { compileGpuChain } from '../../src/backend/webgpu/gpu-chain.ts';
-import type { Sequential } from '../../src/nn/sequential.ts';
-import { ChainFault } from '../../src/tensor/backend.ts';
-import { Tensor, zeros } from '../../src/tensor/tensor.ts';
-import { committedModel, mnistSubset } from '../helpers/attack-data.ts';
-import { adapterAvailableTest, expectBitExact, expectCloseEach, parityGpu, spyChains } from '../helpers/webgpu-parity.ts';
+import * as ops from '../../../src/autodiff/ops.ts';
+import { defaultBackend, getBackend, setBackend } from '../../../src/backend/index.ts';
+import { createWebGpuBackend } from '../../../src/backend/webgpu/backend.ts';
+import { chooseGpu, type AcquiredGpu } from '../../../src/backend/webgpu/device.ts';
+import { compileGpuChain } from '../../../src/backend/webgpu/gpu-chain.ts';
+import type { Sequential } from '../../../src/nn/sequential.ts';
+import { ChainFault } from '../../../src/tensor/index.ts';
+import { Tensor, zeros } from '../../../src/tensor/tensor.ts';
+import { committedModel, mnistSubset } from '../../helpers/attack-data.ts';
+import { adapterAvailableTest, expectBitExact, expectCloseEach, parityGpu, spyChains } from '../../helpers/webgpu-parity.ts';
 
 const device = await parityGpu('webgpu chain faults');
 device.gpu?.device.destroy(); // only the skip rule's probe: every test acquires its own device

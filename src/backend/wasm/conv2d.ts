@@ -1,13 +1,15 @@
 // Convolution forward and both backward passes as im2col + tiled GEMM over chunks of images: one GEMM per
 // chunk (not per image) so the kernel sees wide matrices even when channels are few (LeNet's conv1 has 6).
-import type { Conv2dParams } from '../../tensor/index.ts';
+import { type Conv2dParams, Tensor } from '../../tensor/index.ts';
+import { referenceBackend } from '../cpu/index.ts';
+import { isF32 } from './f32.ts';
 import { ceil4, ceil8, packRows, sgemmPacked } from './gemm.ts';
 import { copyOut, scratch, type Kernels } from './module.ts';
 
-export interface Geometry { n: number; c: number; h: number; w: number; oc: number; k: number; oh: number; ow: number; s: number; p: number }
+interface Geometry { n: number; c: number; h: number; w: number; oc: number; k: number; oh: number; ow: number; s: number; p: number }
 
 /** Shapes of a square-kernel NCHW convolution, or null when they do not fit (the reference names the error). */
-export function geometry(xShape: readonly number[], wShape: readonly number[], { stride, padding }: Conv2dParams): Geometry | null {
+function geometry(xShape: readonly number[], wShape: readonly number[], { stride, padding }: Conv2dParams): Geometry | null {
   if (xShape.length !== 4 || wShape.length !== 4 || xShape[1] !== wShape[1] || wShape[2] !== wShape[3]) return null;
   const [n, c, h, w] = xShape;
   const [oc, , k] = wShape;
@@ -28,7 +30,7 @@ function chunkOf(g: Geometry): number {
 }
 
 /** y[b, oc] = W[oc, :] · cols_b: one GEMM W[ocp × ckk] · cols[ckk × np] per chunk. */
-export function conv2dForward(x: Float32Array, wt: Float32Array, g: Geometry): Float32Array {
+function conv2dColumns(x: Float32Array, wt: Float32Array, g: Geometry): Float32Array {
   const ckk = g.c * g.k * g.k, ohw = g.oh * g.ow, ocp = ceil4(g.oc);
   const chunk = chunkOf(g), np = ceil8(chunk * ohw);
   const { kernels, offsets: [px, pw, pc, py], views: [vx, vw, , vy] } = scratch([x.length, ocp * ckk, ckk * np, ocp * np]);
@@ -46,7 +48,7 @@ export function conv2dForward(x: Float32Array, wt: Float32Array, g: Geometry): F
 }
 
 /** dcols = Wᵀ[ckk × oc] · dy_chunk[oc × np], then col2im onto dx. */
-export function conv2dBackwardInput(dy: Float32Array, wt: Float32Array, g: Geometry): Float32Array {
+function conv2dGradInputColumns(dy: Float32Array, wt: Float32Array, g: Geometry): Float32Array {
   const ckk = g.c * g.k * g.k, ohw = g.oh * g.ow, ckkp = ceil4(ckk);
   const chunk = chunkOf(g), np = ceil8(chunk * ohw);
   const { kernels, offsets: [pwt, pd, pc, pdx], views: [vwt, vd, , vdx] } = scratch([ckkp * g.oc, g.oc * np, ckkp * np, g.n * g.c * g.h * g.w]);
@@ -69,7 +71,7 @@ export function conv2dBackwardInput(dy: Float32Array, wt: Float32Array, g: Geome
  * dW = Σ_b dy_b · cols_bᵀ, computed transposed so the long axis (images × pixels) is the GEMM's k:
  * dWᵀ[ckk × oc] += cols[ckk × K] · dy_chunkᵀ[K × oc], accumulated over chunks.
  */
-export function conv2dBackwardWeight(x: Float32Array, dy: Float32Array, g: Geometry): Float32Array {
+function conv2dGradWeightColumns(x: Float32Array, dy: Float32Array, g: Geometry): Float32Array {
   const ckk = g.c * g.k * g.k, ohw = g.oh * g.ow, ckkp = ceil4(ckk), ocp = ceil8(g.oc);
   const chunk = chunkOf(g), kk = chunk * ohw;
   const { kernels, offsets: [px, pc, pd, pw], views: [vx, vc, vd, vw] } = scratch([x.length, ckkp * kk, kk * ocp, ckkp * ocp]);
@@ -90,4 +92,22 @@ export function conv2dBackwardWeight(x: Float32Array, dy: Float32Array, g: Geome
   const dw = new Float32Array(g.oc * ckk);
   for (let o = 0; o < g.oc; o++) for (let r = 0; r < ckk; r++) dw[o * ckk + r] = vw[r * ocp + o];
   return dw;
+}
+
+export function conv2d(x: Tensor, wt: Tensor, params: Conv2dParams): Tensor {
+  const g = geometry(x.shape, wt.shape, params);
+  if (!g || !isF32(x) || !isF32(wt)) return referenceBackend.conv2d(x, wt, params);
+  return new Tensor([g.n, g.oc, g.oh, g.ow], conv2dColumns(x.data as Float32Array, wt.data as Float32Array, g));
+}
+
+export function conv2dGradInput(dy: Tensor, wt: Tensor, xShape: readonly number[], params: Conv2dParams): Tensor {
+  const g = geometry(xShape, wt.shape, params);
+  if (!g || !isF32(dy) || !isF32(wt) || dy.size !== g.n * g.oc * g.oh * g.ow) return referenceBackend.conv2dGradInput(dy, wt, xShape, params);
+  return new Tensor(xShape, conv2dGradInputColumns(dy.data as Float32Array, wt.data as Float32Array, g));
+}
+
+export function conv2dGradWeight(x: Tensor, dy: Tensor, wShape: readonly number[], params: Conv2dParams): Tensor {
+  const g = geometry(x.shape, wShape, params);
+  if (!g || g.n === 0 || !isF32(x) || !isF32(dy) || dy.size !== g.n * g.oc * g.oh * g.ow) return referenceBackend.conv2dGradWeight(x, dy, wShape, params);
+  return new Tensor(wShape, conv2dGradWeightColumns(x.data as Float32Array, dy.data as Float32Array, g));
 }

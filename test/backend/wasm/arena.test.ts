@@ -1,7 +1,7 @@
 // The wasm backend's reserved-block allocator: best-fit reuse with splitting, merging of free neighbours, the
 // top of the reserved area given back, memory grown only for new space at the top, and a double release refused.
 import { describe, expect, test } from 'bun:test';
-import { BlockAllocator } from '../../src/backend/wasm/block-allocator.ts';
+import { BlockAllocator } from '../../../src/backend/wasm/block-allocator.ts';
 
 const allocator = () => {
   const grownTo: number[] = [];
@@ -56,10 +56,10 @@ describe('wasm reserved blocks', () => {
 
 describe('compiled chains give their arena back', () => {
   test('releaseCompiled frees the chain now; the model still answers the same', async () => {
-    const { createWasmBackend } = await import('../../src/backend/wasm/index.ts');
-    const { withBackend } = await import('../../src/backend/index.ts');
-    const { arenaStats } = await import('../../src/backend/wasm/module.ts');
-    const { committedModel, mnistSubset } = await import('../helpers/attack-data.ts');
+    const { createWasmBackend } = await import('../../../src/backend/wasm/index.ts');
+    const { withBackend } = await import('../../../src/backend/index.ts');
+    const { arenaStats } = await import('../../../src/backend/wasm/module.ts');
+    const { committedModel, mnistSubset } = await import('../../helpers/attack-data.ts');
     const m = await committedModel('mnist-lenet5');
     const { x } = await mnistSubset(256);
     withBackend(createWasmBackend()!, () => {

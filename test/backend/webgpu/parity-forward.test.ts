@@ -1,12 +1,12 @@
 // Forward WGSL kernels beyond dense (conv2d, hashed-conv2d, max-pool2d, softmax, log-softmax) against the reference
 // CPU kernels on a real adapter (Dawn OpenGL ES on llvmpipe here); same skip rule as parity.test.ts. Selections
-// (max-pool values and argmax) bit-exact, sums and transcendentals within the parity tolerance.
+// (max-pool2d values and argmax) bit-exact, sums and transcendentals within the parity tolerance.
 import { afterAll, describe, expect, test } from 'bun:test';
-import { referenceBackend } from '../../src/backend/index.ts';
-import { bucketsFor, hashTable } from '../../src/hash/hashed-nets.ts';
-import { Tensor } from '../../src/tensor/tensor.ts';
-import { randomTensor } from '../helpers/random.ts';
-import { adapterAvailableTest, expectBitExact, expectClose, expectCloseEach, f32, kernelRunner, parityGpu, SEEDS } from '../helpers/webgpu-parity.ts';
+import { referenceBackend } from '../../../src/backend/index.ts';
+import { bucketsFor, hashTable } from '../../../src/hash/hashed-nets.ts';
+import { Tensor } from '../../../src/tensor/tensor.ts';
+import { randomTensor } from '../../helpers/random.ts';
+import { adapterAvailableTest, expectBitExact, expectClose, expectCloseEach, f32, kernelRunner, parityGpu, SEEDS } from '../../helpers/webgpu-parity.ts';
 
 const device = await parityGpu('webgpu parity (forward)');
 const gpu = device.gpu;
@@ -27,7 +27,7 @@ const CONV_CASES = [
 const convParams = ([batch, inChannels, height, width, outChannels, kernelSize, stride, padding]: number[]) =>
   ({ batch, inChannels, height, width, outChannels, kernelSize, stride, padding });
 
-/** Values on a coarse grid (many exact ties) for the max-pool tie rule. */
+/** Values on a coarse grid (many exact ties) for the max-pool2d tie rule. */
 function coarse(shape: number[]): Tensor {
   const t = randomTensor(shape, -1, 1, 'f32');
   for (let i = 0; i < t.size; i++) t.data[i] = Math.round(t.data[i] * 2) / 2;

@@ -1,12 +1,12 @@
-// Run by test/webgpu/chain-deno.test.ts under Deno: a hashed LeNet-5 forward and backward on the GPU chain
+// Run by test/backend/webgpu/chain-deno.test.ts under Deno: a hashed LeNet-5 forward and backward on the GPU chain
 // through Deno's own navigator.gpu (wgpu) against the CPU backend. Prints one JSON line.
-import * as ops from '../../src/autodiff/ops.ts';
-import { defaultBackend, selectBackend, setBackend } from '../../src/backend/index.ts';
-import { architecture } from '../../src/nn/architectures.ts';
-import { hashLayers } from '../../src/nn/hashed-layers.ts';
-import { initParams } from '../../src/nn/init.ts';
-import { Sequential } from '../../src/nn/sequential.ts';
-import { Tensor } from '../../src/tensor/tensor.ts';
+import * as ops from '../../../src/autodiff/ops.ts';
+import { defaultBackend, selectBackend, setBackend } from '../../../src/backend/index.ts';
+import { architecture } from '../../../src/nn/architectures.ts';
+import { hashLayers } from '../../../src/nn/hashed-layers.ts';
+import { initParams } from '../../../src/nn/init.ts';
+import { Sequential } from '../../../src/nn/sequential.ts';
+import { Tensor } from '../../../src/tensor/tensor.ts';
 
 try {
   const s = await selectBackend('webgpu');

@@ -3,8 +3,8 @@
 // adapter checks follow the parity suite's rule (skip with one line without one; fail under CI=true).
 /// <reference types="@webgpu/types" />
 import { afterEach, describe, expect, test } from 'bun:test';
-import { serviceMissing } from '../helpers/services.ts';
-import { WEBGPU_ENABLE } from '../helpers/webgpu-parity.ts';
+import { serviceMissing } from '../../helpers/services.ts';
+import { WEBGPU_ENABLE } from '../../helpers/webgpu-parity.ts';
 import {
   acquireGpu,
   backendFromEnv,
@@ -14,8 +14,8 @@ import {
   describeChoice,
   tryAdapter,
   type AcquiredGpu,
-} from '../../src/backend/webgpu/device.ts';
-import { readEnv } from '../../src/runtime/index.ts';
+} from '../../../src/backend/webgpu/device.ts';
+import { readEnv } from '../../../src/runtime/index.ts';
 
 const acquired: AcquiredGpu[] = [];
 const keep = <T extends AcquiredGpu | null>(g: T): T => {

@@ -3,16 +3,16 @@
 // chain), 50 MNIST test images on mnist-lenet5, on the software adapter in CI. The reference/wasm pair is
 // test/attacks/backend-parity.test.ts; together they cover all three backends.
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
-import { PGD } from '../../src/attacks/pgd.ts';
-import { Square } from '../../src/attacks/square.ts';
-import { ScoreOracle, WhiteBox } from '../../src/attacks/target.ts';
-import type { AttackResult } from '../../src/attacks/types.ts';
-import { defaultBackend, withBackendAsync } from '../../src/backend/index.ts';
-import { createWebGpuBackend } from '../../src/backend/webgpu/backend.ts';
-import type { Sequential } from '../../src/nn/sequential.ts';
-import type { Tensor } from '../../src/tensor/tensor.ts';
-import { committedModel, mnistSubset } from '../helpers/attack-data.ts';
-import { adapterAvailableTest, parityGpu, spyChains } from '../helpers/webgpu-parity.ts';
+import { PGD } from '../../../src/attacks/pgd.ts';
+import { Square } from '../../../src/attacks/square.ts';
+import { ScoreOracle, WhiteBox } from '../../../src/attacks/target.ts';
+import type { AttackResult } from '../../../src/attacks/types.ts';
+import { defaultBackend, withBackendAsync } from '../../../src/backend/index.ts';
+import { createWebGpuBackend } from '../../../src/backend/webgpu/backend.ts';
+import type { Sequential } from '../../../src/nn/sequential.ts';
+import type { Tensor } from '../../../src/tensor/tensor.ts';
+import { committedModel, mnistSubset } from '../../helpers/attack-data.ts';
+import { adapterAvailableTest, parityGpu, spyChains } from '../../helpers/webgpu-parity.ts';
 
 const device = await parityGpu('attack parity (webgpu vs wasm)');
 afterAll(() => device.gpu?.device.destroy());

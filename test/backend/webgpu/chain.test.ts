@@ -3,24 +3,24 @@
 // through WhiteBox, and a training step. Same skip rule as the kernel parity suites (fail without an adapter
 // (it skips with one line where no adapter exists, and fails under CI=true)). Batches stay small: llvmpipe is slower than the CPU kernels.
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
-import * as ops from '../../src/autodiff/ops.ts';
-import { PGD } from '../../src/attacks/pgd.ts';
-import { WhiteBox } from '../../src/attacks/target.ts';
-import { defaultBackend, withBackendAsync as on } from '../../src/backend/index.ts';
-import { createWebGpuBackend, type WebGpuBackend } from '../../src/backend/webgpu/backend.ts';
-import { compileGpuChain } from '../../src/backend/webgpu/gpu-chain.ts';
-import { loadDataset } from '../../src/data/node.ts';
-import { DefendedModel } from '../../src/defense/defended-model.ts';
-import { gatherBatch } from '../../src/nn/batches.ts';
-import { crossEntropyLoss } from '../../src/nn/losses.ts';
-import { sgd } from '../../src/nn/optimizers.ts';
-import { Sequential } from '../../src/nn/sequential.ts';
-import { trainEpoch } from '../../src/nn/train.ts';
-import type { Backend } from '../../src/tensor/backend.ts';
-import { Tensor } from '../../src/tensor/tensor.ts';
-import { committedModel, mnistSubset } from '../helpers/attack-data.ts';
-import { goldenSubset } from '../helpers/committed-models.ts';
-import { adapterAvailableTest, expectClose, expectCloseEach, parityGpu, spyChains } from '../helpers/webgpu-parity.ts';
+import * as ops from '../../../src/autodiff/ops.ts';
+import { PGD } from '../../../src/attacks/pgd.ts';
+import { WhiteBox } from '../../../src/attacks/target.ts';
+import { defaultBackend, withBackendAsync as on } from '../../../src/backend/index.ts';
+import { createWebGpuBackend, type WebGpuBackend } from '../../../src/backend/webgpu/backend.ts';
+import { compileGpuChain } from '../../../src/backend/webgpu/gpu-chain.ts';
+import { loadDataset } from '../../../src/data/node.ts';
+import { DefendedModel } from '../../../src/defense/defended-model.ts';
+import { gatherBatch } from '../../../src/nn/batches.ts';
+import { crossEntropyLoss } from '../../../src/nn/losses.ts';
+import { sgd } from '../../../src/nn/optimizers.ts';
+import { Sequential } from '../../../src/nn/sequential.ts';
+import { trainEpoch } from '../../../src/nn/train.ts';
+import type { Backend } from '../../../src/tensor/backend.ts';
+import { Tensor } from '../../../src/tensor/tensor.ts';
+import { committedModel, mnistSubset } from '../../helpers/attack-data.ts';
+import { goldenSubset } from '../../helpers/committed-models.ts';
+import { adapterAvailableTest, expectClose, expectCloseEach, parityGpu, spyChains } from '../../helpers/webgpu-parity.ts';
 
 /** Logits: per element |gpu − cpu| ≤ 1e-4 · max(1, |cpu|). Gradients: norm-wise, ‖Δ‖∞ ≤ 1e-4 · max(1, ‖cpu‖∞). */
 const TOLERANCE = 1e-4;

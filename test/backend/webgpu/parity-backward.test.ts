@@ -1,13 +1,13 @@
 // Backward WGSL kernels (input gradients for attacks, weight gradients for training) against the reference CPU
-// kernels on a real adapter; same skip rule as parity.test.ts. Routing (relu, max-pool) bit-exact, sums within the
+// kernels on a real adapter; same skip rule as parity.test.ts. Routing (relu, max-pool2d) bit-exact, sums within the
 // parity tolerance. Hashed weight gradients are checked against hashScatter of the dense weight gradient.
 import { afterAll, describe, test } from 'bun:test';
-import { referenceBackend } from '../../src/backend/index.ts';
-import { bucketEntries } from '../../src/backend/webgpu/bucket-entries.ts';
-import { bucketsFor, hashTable } from '../../src/hash/hashed-nets.ts';
-import { Tensor } from '../../src/tensor/tensor.ts';
-import { randomTensor } from '../helpers/random.ts';
-import { adapterAvailableTest, expectBitExact, expectClose, f32, kernelRunner, parityGpu, SEEDS } from '../helpers/webgpu-parity.ts';
+import { referenceBackend } from '../../../src/backend/index.ts';
+import { bucketEntries } from '../../../src/backend/webgpu/bucket-entries.ts';
+import { bucketsFor, hashTable } from '../../../src/hash/hashed-nets.ts';
+import { Tensor } from '../../../src/tensor/tensor.ts';
+import { randomTensor } from '../../helpers/random.ts';
+import { adapterAvailableTest, expectBitExact, expectClose, f32, kernelRunner, parityGpu, SEEDS } from '../../helpers/webgpu-parity.ts';
 
 const device = await parityGpu('webgpu parity (backward)');
 const gpu = device.gpu;
@@ -43,7 +43,7 @@ describe('webgpu parity: backward kernels', () => {
       expectBitExact('relu-grad-input', out.dx, want.data);
     });
 
-    test('max-pool2d-grad-input: routes dy through max-pool2d argmax exactly as reference maxPool2dGrad', async () => {
+    test('max-pool2d-grad-input: routes dy through max-pool2d argmax exactly as reference maxPool2dGradInput', async () => {
       for (const [batch, channels, height, width, kernelSize, stride] of [[2, 3, 8, 8, 2, 2], [1, 2, 7, 9, 3, 2], [1, 1, 5, 5, 2, 1], [2, 1, 6, 7, 3, 3], [1, 1, 6, 6, 3, 1]]) {
         const params = { batch, channels, height, width, kernelSize, stride };
         // Coarse values: many ties, so the first-maximum rule decides where gradients go; overlapping windows
@@ -53,7 +53,7 @@ describe('webgpu parity: backward kernels', () => {
         const fwd = await run('max-pool2d', params, { x: f32(x) });
         const dy = randomTensor([batch, channels, outSize(height, kernelSize, stride, 0), outSize(width, kernelSize, stride, 0)], -1, 1, 'f32');
         const out = await run('max-pool2d-grad-input', params, { dy: f32(dy), argmax: fwd.argmax });
-        expectBitExact(`max-pool2d-grad-input [${[batch, channels, height, width]}] k=${kernelSize} s=${stride}`, out.dx, ref.maxPool2dGrad(x, dy, { kernelSize, stride }).data);
+        expectBitExact(`max-pool2d-grad-input [${[batch, channels, height, width]}] k=${kernelSize} s=${stride}`, out.dx, ref.maxPool2dGradInput(x, dy, { kernelSize, stride }).data);
       }
     });
 
