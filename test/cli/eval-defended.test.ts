@@ -57,7 +57,7 @@ describe('eval on a defended model', () => {
         const h = run(['harden', '--model', dense, '--gi', gi, '--seed', String(seed), '--out', hardened(gi, seed)]);
         expect(h.code, h.err).toBe(0);
       }
-    });
+    }, 120_000); // five CLI runs: about 5 s alone, far more on a loaded machine (the default hook limit is 5 s)
 
     for (const gi of ['scale:100', 'magnitude:0.05', 'random:50,150,0.05']) {
       test(`${gi}: the recorded accuracy, with the defense named`, () => {

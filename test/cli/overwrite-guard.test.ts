@@ -51,7 +51,7 @@ const dense = join(dir, 'dense');
 beforeAll(() => {
   const t = run(['train', '--arch', 'mlp', '--dataset', 'synthetic', '--epochs', '1', '--seed', '3', '--batch-size', '50', '--widths', '32', '--threads', '1', '--out', dense, '--checkpoint', join(dir, 'dense.ckpt')]);
   expect(t.code, t.err).toBe(0);
-});
+}, 60_000); // a CLI training run: a second or two alone, longer on a loaded machine (the default hook limit is 5 s)
 
 describe('train', () => {
   test('an --out holding a model is refused before any work; --resume too; --force replaces it', () => {

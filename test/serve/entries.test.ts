@@ -59,7 +59,7 @@ beforeAll(() => {
   nodeDir = mkdtempSync(join(tmpdir(), 'hashguard-node-serve-'));
   const build = Bun.spawnSync([process.execPath, 'build', join(ROOT, 'src/serve/node.ts'), '--target=node', '--outfile', join(nodeDir, 'serve.mjs')], { cwd: ROOT, stderr: 'pipe' });
   if (build.exitCode !== 0) throw new Error(`bun build --target=node failed: ${build.stderr}`);
-});
+}, 60_000); // a bundle build: about a second alone, longer on a loaded machine (the default hook limit is 5 s)
 afterAll(() => rmSync(nodeDir, { recursive: true, force: true }));
 
 describe('a busy port', () => {
