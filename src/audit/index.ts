@@ -1,6 +1,7 @@
 // Public door of src/audit: the robustness audit (local, and remote through a server's API), its attack suite and
 // budgets, the configurations it compares, merging part reports, and the JSON, Markdown and HTML renderings.
 export { runAudit, ROBUST_SWEEP_FACTORS, type AuditInput, type AuditModel } from './run-audit.ts';
+export type { AuditProgress } from './audit-progress.ts';
 export { SUITE, NAMED_SUITES, MNIST_BUDGETS, CIFAR_BUDGETS, budgetsAtEps, suiteIds, type Budgets } from './attack-suite.ts';
 export { CONFIGURATION_KEYS, CONFIGURATION_NAMES } from './configurations.ts';
 export { mergeAuditReports } from './merge-reports.ts';

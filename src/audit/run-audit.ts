@@ -15,6 +15,7 @@ import { SUITE, suiteIds, type Budgets } from './attack-suite.ts';
 import type { AttackSummary, AuditReport, CascadeSummary, Check, ConfigReport } from './report-types.ts';
 import { adversarialMethod, trainingCost, withHarden } from './training-cost.ts';
 import { blackBoxChecks } from './black-box-check.ts';
+import { auditSettings, type AuditProgress } from './audit-progress.ts';
 
 /** One model an audit loads; `provenance` (model.json's) gives its training cost and adversarial training. */
 export interface AuditModel {
@@ -62,6 +63,10 @@ export interface AuditInput {
   configurations?: string[];
   command: string;
   progress?: (line: string) => void;
+  /** Where an earlier run of this audit stopped (its last checkpoint): done work is skipped, numbers unchanged. */
+  resume?: AuditProgress;
+  /** Called after every attack and every configuration with where the audit stands (write it atomically). */
+  checkpoint?: (progress: AuditProgress) => Promise<void>;
 }
 
 const VERDICT_QUERIES = 10;
@@ -143,7 +148,18 @@ export async function runAudit(input: AuditInput): Promise<AuditReport> {
   const missing = CONFIGURATIONS.filter((c) => wanted?.includes(c.name) && !given[c.needs]);
   if (missing.length) throw new Error(`audit: configuration ${missing.map((c) => `'${c.name}'`).join(', ')} needs the adversarially trained ${missing[0].needs === 'denseAt' ? 'dense model (--dense-at)' : 'hashed model (--hashed-at)'}`);
   if (needsMagnitude && input.magnitudeEps === undefined && !input.validation) throw new Error('audit: calibrating magnitude GI needs a validation split (or give magnitudeEps)');
-  const calibration = input.magnitudeEps !== undefined || !needsMagnitude
+  const ids = suiteIds(input.attacks, input.suite);
+  const settings = auditSettings({
+    family: input.family, dataset: input.datasetName, n: input.n, nQuery: nq, seed: input.seed, indexSha256, budgets: input.budgets, attacks: ids,
+    models: { dense: input.dense.weightsSha256, hashed: input.hashed.weightsSha256, denseAt: input.denseAt?.weightsSha256, hashedAt: input.hashedAt?.weightsSha256 },
+    configurations: wanted ?? CONFIGURATION_NAMES, magnitudeEps: input.magnitudeEps, validation: input.validationRecord,
+  });
+  if (input.resume && input.resume.settings !== settings) {
+    throw new Error(`audit: the checkpoint was written with other settings:\n  checkpoint ${input.resume.settings}\n  now        ${settings}`);
+  }
+  const calibration = input.resume
+    ? input.resume.calibration
+    : input.magnitudeEps !== undefined || !needsMagnitude
     ? null
     : { ...calibrateMagnitude(h.inputShape, h.layers, h.params, input.validation!), ...(input.validationRecord ? { rows: input.validationRecord } : {}) };
   const magnitudeEps = input.magnitudeEps ?? calibration?.eps;
@@ -159,26 +175,50 @@ export async function runAudit(input: AuditInput): Promise<AuditReport> {
     const m = known.find((k) => k.weightsSha256 === sha);
     return m ? { name: m.name, provenance: m.provenance! } : null;
   };
-  const ids = suiteIds(input.attacks, input.suite);
   const suite = SUITE.filter((e) => ids.includes(e.id));
-  const reports: ConfigReport[] = [];
-  const examples: AuditReport['examples'] = [];
+  // The checkpoint is this object: finished configurations and the current one's attacks are appended to it.
+  const progress: AuditProgress = input.resume
+    ? structuredClone(input.resume)
+    : { format: 1, settings, seconds: 0, calibration, reports: [], examples: [], current: null };
+  const { reports, examples } = progress;
+  const secondsBefore = progress.seconds;
+  const save = async () => {
+    progress.seconds = secondsBefore + (performance.now() - t0) / 1000;
+    await input.checkpoint?.(progress);
+  };
+  if (input.resume) log(`resuming: ${reports.length} of ${configs.length} configurations done` + (progress.current ? `, ${progress.current.attacks.length} attacks into '${progress.current.name}'` : ''));
   for (const [ci, cfg] of configs.entries()) {
+    if (reports.some((r) => r.name === cfg.name)) continue;
     reports.push(await auditConfiguration(cfg, ci, configs.length));
+    progress.current = null;
+    await save();
+    // A configuration's compiled chains (wasm arenas, outside the JS heap) are not needed again.
+    cfg.model.network.releaseCompiled();
+    input.dense.model.releaseCompiled();
   }
 
   async function auditConfiguration(cfg: AuditConfiguration, ci: number, total: number): Promise<ConfigReport> {
     const tag = `[${ci + 1}/${total}] ${cfg.name}`;
     const m = cfg.model;
     const randomized = m.randomized;
-    const clean = verdicts(m, x, labels);
-    const cleanCorrect = clean.majority.map((w) => !w);
-    const zeroShare = zeroGradientShare(m, x, y);
+    let current = progress.current?.name === cfg.name ? progress.current : null;
+    if (current) {
+      m.resumeSeeds(current.seedsDrawn);
+    } else {
+      const cleanCorrect = verdicts(m, x, labels).majority.map((w) => !w);
+      current = { name: cfg.name, seedsDrawn: 0, cleanCorrect: bits(cleanCorrect), zeroGradientShare: zeroGradientShare(m, x, y), attacks: [] };
+      current.seedsDrawn = m.seedsDrawn;
+      progress.current = current;
+    }
+    const cleanCorrect = [...current.cleanCorrect].map((c) => c === '1');
+    const zeroShare = current.zeroGradientShare;
     log(`${tag}: clean accuracy ${(100 * cleanCorrect.filter(Boolean).length / input.n).toFixed(2)}%, zero gradients ${(100 * zeroShare).toFixed(1)}%`);
-    const attacks: AttackSummary[] = [];
-    const brokenBy = new Map<string, boolean[]>();
+    // Attacks already run (before an interruption) come from the checkpoint, with their per-image verdicts.
+    const attacks: AttackSummary[] = current.attacks;
+    const brokenBy = new Map<string, boolean[]>(attacks.map((a) => [a.id, [...a.broken!].map((c) => c === '1')]));
     for (const entry of suite) {
       if ((entry.randomizedOnly && !randomized) || (entry.deterministicOnly && randomized)) continue;
+      if (brokenBy.has(entry.id)) continue;
       const full = entry.subset === 'full';
       const [xs, ys, count] = full ? [x, y, input.n] : [xq, yq, nq];
       const { attack, target } = entry.make(m, { dense: input.dense.model, seed: input.seed, b: input.budgets });
@@ -218,6 +258,8 @@ export async function runAudit(input: AuditInput): Promise<AuditReport> {
           adversarial: Array.from(r.xAdv.data.subarray(shown * d, (shown + 1) * d), (v) => Math.round(v * 1e4) / 1e4),
         });
       }
+      current.seedsDrawn = m.seedsDrawn;
+      await save();
     }
     const paper = attacks.filter((a) => a.table === 'paper');
     const adaptive = attacks.filter((a) => a.table === 'adaptive');
@@ -321,6 +363,6 @@ export async function runAudit(input: AuditInput): Promise<AuditReport> {
     weightsSha256: input.hashed.weightsSha256,
     n: input.n, nQuery: nq, seed: input.seed, indexSha256, budgets: input.budgets, verdictQueries: VERDICT_QUERIES,
     ...(magnitudeEps !== undefined && needsMagnitude ? { magnitude: { eps: magnitudeEps, calibration } } : {}),
-    configurations: reports, examples, seconds: (performance.now() - t0) / 1000,
+    configurations: reports, examples, seconds: secondsBefore + (performance.now() - t0) / 1000,
   };
 }

@@ -3,7 +3,7 @@
 // as JSON, Markdown and a self-contained HTML page; with --url, the black-box audit of a running server instead
 // (audit-remote.ts).
 import { basename, dirname, join } from 'node:path';
-import { mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { loadDataset } from '../data/node.ts';
 import { type DatasetName } from '../data/index.ts';
 import { writeFileAtomic, loadModelDir } from '../io/index.ts';
@@ -17,6 +17,7 @@ import { guardReport } from './output-guard.ts';
 import { progressSink } from './progress.ts';
 import { newRunDir } from './run-dir.ts';
 import { standardError } from '../runtime/index.ts';
+import { loadAuditCheckpoint, removeAuditCheckpoint, saveAuditCheckpoint } from './audit-checkpoint.ts';
 
 /** The files of one report: <out>.json, .md and .html. */
 const REPORT_FILES = ['.json', '.md', '.html'] as const;
@@ -30,6 +31,8 @@ export const auditUsage = `usage: bun run audit -- --model models/HASHED [--dens
     standard cascade on deterministic configurations, its rand version over EOT(20) on randomized ones;
     default,autoattack: the whole adaptive set plus the cascades, as the committed audits run)
   [--configurations ${CONFIGURATION_KEYS.join(',')}]   (a part report: run parts side by side, then --merge)
+  [--checkpoint PATH] [--resume]   (after every attack the audit's progress is saved atomically, by default to
+    checkpoints/audit-NAME.json; --resume, with the same flags and --out, continues a stopped run with the same numbers)
        bun run audit -- --merge PART.json,PART.json,... --out DIR/NAME [--force]
   Writes NAME.json, NAME.md and NAME.html. Without --out: a new folder runs/audit-<model>-<UTC time>/ (the
   report named after the family); an --out whose files exist is refused before any work unless --force.
@@ -39,7 +42,7 @@ export async function auditCommand(argv: string[]): Promise<void> {
   const v = parse(argv, {
     model: { type: 'string' }, dense: { type: 'string' }, 'dense-at': { type: 'string' }, 'hashed-at': { type: 'string' }, n: { type: 'string' }, 'n-query': { type: 'string' }, seed: { type: 'string' },
     attacks: { type: 'string' }, suite: { type: 'string' }, out: { type: 'string' }, backend: { type: 'string' }, configurations: { type: 'string' }, merge: { type: 'string' },
-    force: { type: 'boolean' }, ...REMOTE_FLAGS,
+    force: { type: 'boolean' }, checkpoint: { type: 'string' }, resume: { type: 'boolean' }, ...REMOTE_FLAGS,
   });
   // --url: a running server, attacked through its public API only.
   if (v.url !== undefined && v.suite !== undefined) throw new UsageError('--suite applies to the local audit only (without --url)');
@@ -70,6 +73,7 @@ export async function auditCommand(argv: string[]): Promise<void> {
   const denseAtDir = v['dense-at'] as string | undefined, hashedAtDir = v['hashed-at'] as string | undefined;
   if (keys?.some((k) => k === 'dense-at') && denseAtDir === undefined) throw new UsageError("--configurations dense-at needs the adversarially trained dense model: pass --dense-at");
   if (keys?.some((k) => k.startsWith('hashed-at')) && hashedAtDir === undefined) throw new UsageError(`--configurations ${keys.filter((k) => k.startsWith('hashed-at')).join(',')} needs the adversarially trained hashed model: pass --hashed-at`);
+  if (v.resume && typeof v.out !== 'string' && v.checkpoint === undefined) throw new UsageError('--resume: give the --out (or --checkpoint) of the run to continue');
   if (typeof v.out === 'string') guardReport(v.out, REPORT_FILES, force);
   const hashed = await loadModelDir(hashedDir);
   const dense = await loadModelDir(denseDir);
@@ -96,7 +100,10 @@ export async function auditCommand(argv: string[]): Promise<void> {
   const family = basename(denseDir);
   // A fresh folder per run: the committed reports in docs/audit/ are replaced only by an explicit --out --force.
   const out = (v.out as string | undefined) ?? join(newRunDir(`audit-${basename(hashedDir)}`), family);
-  sink.log(`writing ${out}.{json,md,html} when done`);
+  const checkpoint = (v.checkpoint as string | undefined) ?? join('checkpoints', `audit-${basename(out)}.json`);
+  if (!v.resume && !force && existsSync(checkpoint)) throw new UsageError(`${checkpoint} holds an unfinished audit: continue it with --resume, or start over with --force`);
+  const resume = v.resume ? await loadAuditCheckpoint(checkpoint) : undefined;
+  sink.log(`writing ${out}.{json,md,html} when done; progress after every attack in ${checkpoint}`);
   const held = splitValidation(data.train, null);
   const atEps = (b: Budgets) => (eps === undefined ? b : budgetsAtEps(b, eps));
   const report = await runAudit({
@@ -107,8 +114,11 @@ export async function auditCommand(argv: string[]): Promise<void> {
     test: data.test, validation: held.validation ?? undefined, validationRecord: held.record ?? undefined, n, nQuery, seed, budgets: atEps(datasetName.startsWith('cifar') ? CIFAR_BUDGETS : MNIST_BUDGETS), attacks, suite, configurations,
     command: `bun run audit -- ${argv.join(' ')}`,
     progress: (line) => sink.log(line),
+    resume,
+    checkpoint: (p) => saveAuditCheckpoint(checkpoint, p),
   });
   await writeReport(out, report);
+  removeAuditCheckpoint(checkpoint);
   sink.log(`wrote ${out}.json, ${out}.md, ${out}.html (${(report.seconds / 60).toFixed(1)} min)`);
 }
 

@@ -28,6 +28,17 @@ export class DefendedModel {
     return this.random !== null;
   }
 
+  /** How many request seeds the counter has given out (an interrupted audit records it after each attack). */
+  get seedsDrawn(): number {
+    return this.calls;
+  }
+
+  /** Continues the counter at `calls`: a resumed audit then draws the seeds an uninterrupted one would. */
+  resumeSeeds(calls: number): void {
+    if (!Number.isSafeInteger(calls) || calls < 0) throw new Error(`defense: cannot resume the seed counter at ${calls}`);
+    this.calls = calls;
+  }
+
   /** The request seed for the next call without one: a counter mixed with the secret. */
   nextSeed(): number {
     return deriveStream(this.secret, this.calls++);

@@ -1,0 +1,26 @@
+// Where an unfinished audit stands (the finished configurations, the attacks done in the current one, the seed
+// counter of its randomized model), so a run killed after hours resumes where it stopped with the same numbers.
+import type { MagnitudeCalibration } from '../defense/index.ts';
+import type { AttackSummary, AuditReport, ConfigReport } from './report-types.ts';
+
+export interface AuditProgress {
+  format: 1;
+  /** Everything that must match for a resumed audit to equal an uninterrupted one (auditSettings). */
+  settings: string;
+  /** Compute time spent so far, over every process that worked on this audit. */
+  seconds: number;
+  /** Magnitude GI's calibration, computed once (null when this audit does not run magnitude GI). */
+  calibration: MagnitudeCalibration | null;
+  reports: ConfigReport[];
+  examples: AuditReport['examples'];
+  /** The configuration under way: its clean verdicts, zero-gradient share, finished attacks and seed counter. */
+  current: { name: string; seedsDrawn: number; cleanCorrect: string; zeroGradientShare: number; attacks: AttackSummary[] } | null;
+}
+
+/** The settings an audit's numbers depend on, as one canonical string. */
+export function auditSettings(s: {
+  family: string; dataset: string; models: Record<string, string | undefined>; n: number; nQuery: number; seed: number;
+  indexSha256: string; budgets: unknown; attacks: readonly string[]; configurations: readonly string[]; magnitudeEps?: number; validation?: unknown;
+}): string {
+  return JSON.stringify(s);
+}
