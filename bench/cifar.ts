@@ -36,8 +36,18 @@ const test = await loadCifar10Jpeg({ split: 'test', ...(quick ? { limit: 100 } :
 const testLoadSeconds = (performance.now() - tTest) / 1000;
 const loading = {
   unpackOrVerifySeconds: round(ensureSeconds),
-  train: { images: train.count, seconds: round(trainLoadSeconds), imagesPerSec: Math.round(train.count / trainLoadSeconds), decodedMiB: round(train.images.byteLength / MiB, 1), rssGrowthMiB: round((rssTrain - rss0) / MiB, 1) },
-  test: { images: test.count, seconds: round(testLoadSeconds), decodedMiB: round(test.images.byteLength / MiB, 1) },
+  train: {
+    images: train.count,
+    seconds: round(trainLoadSeconds),
+    imagesPerSec: Math.round(train.count / trainLoadSeconds),
+    decodedMiB: round(train.images.byteLength / MiB, 1),
+    rssGrowthMiB: round((rssTrain - rss0) / MiB, 1),
+  },
+  test: {
+    images: test.count,
+    seconds: round(testLoadSeconds),
+    decodedMiB: round(test.images.byteLength / MiB, 1),
+  },
   rssAfterBothMiB: round(rss() / MiB, 1),
 };
 console.log('loading', loading);
@@ -51,7 +61,11 @@ for (const name of MODELS) {
   }
   const { manifest, tensors } = await loadModelDir(dir);
   const net = new Sequential(manifest.input.shape, manifest.layers, tensors);
-  accuracy(net, test, Uint32Array.from({ length: 256 }, (_, i) => i)); // warm-up (wasm tiers, arenas)
+  accuracy(
+    net,
+    test,
+    Uint32Array.from({ length: 256 }, (_, i) => i),
+  ); // warm-up (wasm tiers, arenas)
   const tEval = performance.now();
   const acc = accuracy(net, test);
   const evalSeconds = (performance.now() - tEval) / 1000;
@@ -60,13 +74,25 @@ for (const name of MODELS) {
   const copy = new Sequential(net.inputShape, net.layers, new Map(net.params));
   const part = { ...train, count: Math.min(train.count, steps * 64) };
   const tTrainStep = performance.now();
-  await trainEpoch(copy, adam({ lr: 1e-4 }), part, { epochs: 1, batchSize: 64, seed: 1, schedule: 'constant', augment: { pad: 4, flip: true } }, 0);
+  await trainEpoch(
+    copy,
+    adam({ lr: 1e-4 }),
+    part,
+    { epochs: 1, batchSize: 64, seed: 1, schedule: 'constant', augment: { pad: 4, flip: true } },
+    0,
+  );
   const trainSeconds = (performance.now() - tTrainStep) / 1000;
-  const finetune = manifest.provenance.finetune as { secondsPerEpoch?: number; threads?: number } | undefined;
+  const finetune = manifest.provenance.finetune as
+    { secondsPerEpoch?: number; threads?: number } | undefined;
   const row = {
-    model: name, storedParameters: net.parameterCount(), testAccuracy: acc.accuracy, testImages: acc.count,
-    evalSeconds: round(evalSeconds), evalImagesPerSec: Math.round(acc.count / evalSeconds),
-    trainImagesPerSec: Math.round(part.count / trainSeconds), trainImages: part.count,
+    model: name,
+    storedParameters: net.parameterCount(),
+    testAccuracy: acc.accuracy,
+    testImages: acc.count,
+    evalSeconds: round(evalSeconds),
+    evalImagesPerSec: Math.round(acc.count / evalSeconds),
+    trainImagesPerSec: Math.round(part.count / trainSeconds),
+    trainImages: part.count,
     // A trained model records its epochs at the top of provenance; a converted one under provenance.finetune.
     recordedSecondsPerEpoch: manifest.provenance.secondsPerEpoch ?? finetune?.secondsPerEpoch,
     recordedThreads: manifest.provenance.threads ?? finetune?.threads,
@@ -79,16 +105,21 @@ const machine = machineInfo();
 const report = {
   date: new Date().toISOString(),
   command: `bun run bench:cifar${quick ? ' -- --quick' : ''}`,
-  note: 'CIFAR-10 (JPEG) from ../shared/datasets/cifar10-jpeg.tar.gz, decoded with jpeg-js to float32 CHW in [0, 1]. ' +
+  note:
+    'CIFAR-10 (JPEG) from ../shared/datasets/cifar10-jpeg.tar.gz, decoded with jpeg-js to float32 CHW in [0, 1]. ' +
     'rssGrowthMiB: resident memory after decoding the training split minus before (after a full GC). Evaluation and ' +
     'training: wasm backend, one thread, batch 256 (eval) and 64 (train, Adam, crop 4 + flip). recordedSecondsPerEpoch ' +
-    'is from the model\'s provenance (its training run, which may have shared the machine with other jobs).',
-  machine, source: sourceRevision(),
+    "is from the model's provenance (its training run, which may have shared the machine with other jobs).",
+  machine,
+  source: sourceRevision(),
   loading,
   models,
 };
 const dir = join(import.meta.dir, 'results');
 mkdirSync(dir, { recursive: true });
-const file = join(dir, `${new Date().toISOString().slice(0, 10)}-cifar-${machine.runtime.split(' ')[0]}${quick ? '-quick' : ''}.json`);
+const file = join(
+  dir,
+  `${new Date().toISOString().slice(0, 10)}-cifar-${machine.runtime.split(' ')[0]}${quick ? '-quick' : ''}.json`,
+);
 await writeFileAtomic(file, JSON.stringify(report, null, 2) + '\n');
 console.log(`wrote ${file}`);

@@ -18,16 +18,26 @@ class Writer {
     } while (x > 0n);
     return this;
   }
-  key(field: number, wire: number): this { return this.varint((field << 3) | wire); }
-  int(field: number, v: number): this { return this.key(field, 0).varint(v); }
+  key(field: number, wire: number): this {
+    return this.varint((field << 3) | wire);
+  }
+  int(field: number, v: number): this {
+    return this.key(field, 0).varint(v);
+  }
   bytesField(field: number, data: Uint8Array): this {
     this.key(field, 2).varint(data.length);
     for (const b of data) this.bytes.push(b);
     return this;
   }
-  str(field: number, s: string): this { return this.bytesField(field, new TextEncoder().encode(s)); }
-  msg(field: number, w: Writer): this { return this.bytesField(field, w.done()); }
-  done(): Uint8Array { return Uint8Array.from(this.bytes); }
+  str(field: number, s: string): this {
+    return this.bytesField(field, new TextEncoder().encode(s));
+  }
+  msg(field: number, w: Writer): this {
+    return this.bytesField(field, w.done());
+  }
+  done(): Uint8Array {
+    return Uint8Array.from(this.bytes);
+  }
 }
 
 const FLOAT = 1;
@@ -41,7 +51,8 @@ function tensorProto(name: string, shape: readonly number[], data: Float32Array)
 
 function valueInfo(name: string, dims: (number | string)[]): Writer {
   const shape = new Writer();
-  for (const d of dims) shape.msg(1, typeof d === 'number' ? new Writer().int(1, d) : new Writer().str(2, d));
+  for (const d of dims)
+    shape.msg(1, typeof d === 'number' ? new Writer().int(1, d) : new Writer().str(2, d));
   const tensorType = new Writer().int(1, FLOAT).msg(2, shape);
   return new Writer().str(1, name).msg(2, new Writer().msg(1, tensorType));
 }
@@ -62,22 +73,43 @@ function node(op: string, inputs: string[], output: string, attrs: Writer[] = []
 }
 
 /** ONNX bytes of the network: input "x" [N, ...inputShape] → output "logits" [N, classes]. */
-export function exportOnnx(layers: readonly LayerSpec[], params: ReadonlyMap<string, Tensor>, inputShape: readonly number[], classes: number): Uint8Array {
+export function exportOnnx(
+  layers: readonly LayerSpec[],
+  params: ReadonlyMap<string, Tensor>,
+  inputShape: readonly number[],
+  classes: number,
+): Uint8Array {
   const graph = new Writer();
   const inits: Writer[] = [];
   let cur = 'x';
   layers.forEach((spec, i) => {
     const out = i === layers.length - 1 ? 'logits' : `h${i}`;
     switch (spec.type) {
-      case 'flatten': graph.msg(1, node('Flatten', [cur], out, [intAttr('axis', 1)])); break;
-      case 'relu': graph.msg(1, node('Relu', [cur], out)); break;
-      case 'maxpool2d': case 'avgpool2d':
-        graph.msg(1, node(spec.type === 'maxpool2d' ? 'MaxPool' : 'AveragePool', [cur], out,
-          [intsAttr('kernel_shape', [spec.kernelSize, spec.kernelSize]), intsAttr('strides', [spec.stride, spec.stride])]));
+      case 'flatten':
+        graph.msg(1, node('Flatten', [cur], out, [intAttr('axis', 1)]));
         break;
-      case 'dense': case 'hashed-dense': case 'conv2d': case 'hashed-conv2d': {
+      case 'relu':
+        graph.msg(1, node('Relu', [cur], out));
+        break;
+      case 'maxpool2d':
+      case 'avgpool2d':
+        graph.msg(
+          1,
+          node(spec.type === 'maxpool2d' ? 'MaxPool' : 'AveragePool', [cur], out, [
+            intsAttr('kernel_shape', [spec.kernelSize, spec.kernelSize]),
+            intsAttr('strides', [spec.stride, spec.stride]),
+          ]),
+        );
+        break;
+      case 'dense':
+      case 'hashed-dense':
+      case 'conv2d':
+      case 'hashed-conv2d': {
         const stored = params.get(spec.weight)!;
-        const w = spec.type === 'hashed-dense' || spec.type === 'hashed-conv2d' ? virtualWeight(spec, stored) : stored;
+        const w =
+          spec.type === 'hashed-dense' || spec.type === 'hashed-conv2d'
+            ? virtualWeight(spec, stored)
+            : stored;
         inits.push(tensorProto(spec.weight, w.shape, w.data as Float32Array));
         const b = params.get(spec.bias)!;
         inits.push(tensorProto(spec.bias, b.shape, b.data as Float32Array));
@@ -85,9 +117,14 @@ export function exportOnnx(layers: readonly LayerSpec[], params: ReadonlyMap<str
           graph.msg(1, node('Gemm', [cur, spec.weight, spec.bias], out, [intAttr('transB', 1)]));
         } else {
           const p = spec.padding;
-          graph.msg(1, node('Conv', [cur, spec.weight, spec.bias], out, [
-            intsAttr('kernel_shape', [spec.kernelSize, spec.kernelSize]), intsAttr('strides', [spec.stride, spec.stride]), intsAttr('pads', [p, p, p, p]),
-          ]));
+          graph.msg(
+            1,
+            node('Conv', [cur, spec.weight, spec.bias], out, [
+              intsAttr('kernel_shape', [spec.kernelSize, spec.kernelSize]),
+              intsAttr('strides', [spec.stride, spec.stride]),
+              intsAttr('pads', [p, p, p, p]),
+            ]),
+          );
         }
         break;
       }
@@ -98,6 +135,10 @@ export function exportOnnx(layers: readonly LayerSpec[], params: ReadonlyMap<str
   for (const t of inits) graph.msg(5, t);
   graph.msg(11, valueInfo('x', ['N', ...inputShape]));
   graph.msg(12, valueInfo('logits', ['N', classes]));
-  const model = new Writer().int(1, 8).str(2, 'hashguard').msg(7, graph).msg(8, new Writer().str(1, '').int(2, 13));
+  const model = new Writer()
+    .int(1, 8)
+    .str(2, 'hashguard')
+    .msg(7, graph)
+    .msg(8, new Writer().str(1, '').int(2, 13));
   return model.done();
 }

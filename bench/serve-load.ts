@@ -24,7 +24,13 @@ async function shoot(send: Send, scheduledMs: number): Promise<Shot> {
     const status = await send();
     return { scheduledMs, sentMs, doneMs: now(), status };
   } catch (e) {
-    return { scheduledMs, sentMs, doneMs: now(), status: null, error: (e as Error).message.slice(0, 200) };
+    return {
+      scheduledMs,
+      sentMs,
+      doneMs: now(),
+      status: null,
+      error: (e as Error).message.slice(0, 200),
+    };
   }
 }
 
@@ -32,9 +38,11 @@ async function shoot(send: Send, scheduledMs: number): Promise<Shot> {
 export async function closedLoop(send: Send, clients: number, durationMs: number): Promise<Shot[]> {
   const shots: Shot[] = [];
   const end = now() + durationMs;
-  await Promise.all(Array.from({ length: clients }, async () => {
-    while (now() < end) shots.push(await shoot(send, now()));
-  }));
+  await Promise.all(
+    Array.from({ length: clients }, async () => {
+      while (now() < end) shots.push(await shoot(send, now()));
+    }),
+  );
   return shots;
 }
 
@@ -52,30 +60,44 @@ export interface OpenPhase {
  * first timer tick at or after that, however many are still unanswered.
  */
 export function openLoop(send: Send, rate: number, durationMs: number): OpenPhase {
-  const startMs = now(), interval = 1000 / rate, n = Math.max(1, Math.round((rate * durationMs) / 1000));
+  const startMs = now(),
+    interval = 1000 / rate,
+    n = Math.max(1, Math.round((rate * durationMs) / 1000));
   const pending: Promise<Shot>[] = [];
-  let outstanding = 0, peak = 0;
+  let outstanding = 0,
+    peak = 0;
   const fire = (due: number) => {
     outstanding++;
     peak = Math.max(peak, outstanding);
     pending.push(shoot(send, due).finally(() => outstanding--));
   };
   const sent = (async () => {
-    for (let i = 0; i < n; ) {
+    for (let i = 0; i < n;) {
       const t = now();
       // NOTE: timers tick at about 1 ms; at high rates several requests fall due per tick and leave together.
       for (; i < n && startMs + i * interval <= t; i++) fire(startMs + i * interval);
       if (i < n) await sleep(startMs + i * interval - now());
     }
   })();
-  return { startMs, sent, results: sent.then(() => Promise.all(pending)), maxOutstanding: () => peak };
+  return {
+    startMs,
+    sent,
+    results: sent.then(() => Promise.all(pending)),
+    maxOutstanding: () => peak,
+  };
 }
 
 /** Nearest-rank percentiles of a list of ms, rounded to 0.1 ms (null fields when it is empty). */
-export interface Percentiles { n: number; p50: number | null; p99: number | null; max: number | null }
+export interface Percentiles {
+  n: number;
+  p50: number | null;
+  p99: number | null;
+  max: number | null;
+}
 
 export function percentiles(values: number[]): Percentiles {
-  const s = [...values].sort((a, b) => a - b), r = (v: number | undefined) => (v === undefined ? null : Math.round(v * 10) / 10);
+  const s = [...values].sort((a, b) => a - b),
+    r = (v: number | undefined) => (v === undefined ? null : Math.round(v * 10) / 10);
   const at = (p: number) => s[Math.min(s.length - 1, Math.ceil(p * s.length) - 1)];
   return { n: s.length, p50: r(at(0.5)), p99: r(at(0.99)), max: r(s[s.length - 1]) };
 }
@@ -112,26 +134,48 @@ export function summarize(shots: Shot[], startMs: number): PhaseSummary {
     errorSamples: [...new Set(errors.map((s) => s.error ?? 'unknown'))].slice(0, 3),
     throughput200PerS: Math.round((ok.length / ((end - startMs) / 1000)) * 10) / 10,
     latency200Ms: percentiles(ok.map((s) => s.doneMs - s.scheduledMs)),
-    latencyShedMs: percentiles(shots.filter((s) => isShed(s.status)).map((s) => s.doneMs - s.scheduledMs)),
+    latencyShedMs: percentiles(
+      shots.filter((s) => isShed(s.status)).map((s) => s.doneMs - s.scheduledMs),
+    ),
     sendLagMs: percentiles(shots.map((s) => s.sentMs - s.scheduledMs)),
   };
 }
 
 /** One window of the recovery phase (requests grouped by their scheduled time). */
-export interface RecoveryWindow { fromS: number; requests: number; statuses: Record<string, number>; errors: number; p99Ms200: number | null; good: boolean }
+export interface RecoveryWindow {
+  fromS: number;
+  requests: number;
+  statuses: Record<string, number>;
+  errors: number;
+  p99Ms200: number | null;
+  good: boolean;
+}
 
 /**
  * Splits shots into windows of windowMs from startMs and marks a window good when every request in it got a
  * 200 and its p99 latency is at most thresholdMs (a window with no requests is good: nothing went wrong).
  */
-export function recoveryWindows(shots: Shot[], startMs: number, windowMs: number, count: number, thresholdMs: number): RecoveryWindow[] {
+export function recoveryWindows(
+  shots: Shot[],
+  startMs: number,
+  windowMs: number,
+  count: number,
+  thresholdMs: number,
+): RecoveryWindow[] {
   return Array.from({ length: count }, (_, w) => {
     const from = startMs + w * windowMs;
     const inWindow = shots.filter((s) => s.scheduledMs >= from && s.scheduledMs < from + windowMs);
     const sum = summarize(inWindow, from);
     const p99 = sum.latency200Ms.p99;
     const allOk = sum.errors === 0 && (sum.statuses['200'] ?? 0) === inWindow.length;
-    return { fromS: (w * windowMs) / 1000, requests: inWindow.length, statuses: sum.statuses, errors: sum.errors, p99Ms200: p99, good: allOk && (p99 === null || p99 <= thresholdMs) };
+    return {
+      fromS: (w * windowMs) / 1000,
+      requests: inWindow.length,
+      statuses: sum.statuses,
+      errors: sum.errors,
+      p99Ms200: p99,
+      good: allOk && (p99 === null || p99 <= thresholdMs),
+    };
   });
 }
 

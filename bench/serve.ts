@@ -11,7 +11,16 @@ import { parseIdx } from '../src/data/index.ts';
 import { defaultMnistDir } from '../src/data/node.ts';
 import { writeFileAtomic } from '../src/io/index.ts';
 import { SERVER_ENTRY, startServer, type ServerChild } from './serve-child.ts';
-import { closedLoop, openLoop, recoveredAfterS, recoveryWindows, sleep, summarize, type PhaseSummary, type Send } from './serve-load.ts';
+import {
+  closedLoop,
+  openLoop,
+  recoveredAfterS,
+  recoveryWindows,
+  sleep,
+  summarize,
+  type PhaseSummary,
+  type Send,
+} from './serve-load.ts';
 
 const USAGE = `usage: bun bench/serve.ts [flags]   (or: bun run bench:serve -- [flags])
   --duration-s S     length of each open-model phase at 0.5R, 0.8R and 2R (default 8; --quick 1)
@@ -25,35 +34,60 @@ const USAGE = `usage: bun bench/serve.ts [flags]   (or: bun run bench:serve -- [
   --out FILE         write the JSON here instead of bench/results/<date>-serve-<runtime>.json`;
 
 /** Targets of the serving benchmark. */
-const SHED_P99_MS = 50, RECOVERY_S = 10;
-const OPEN_FACTORS = [0.5, 0.8, 2] as const, RECOVERY_FACTOR = 0.3;
+const SHED_P99_MS = 50,
+  RECOVERY_S = 10;
+const OPEN_FACTORS = [0.5, 0.8, 2] as const,
+  RECOVERY_FACTOR = 0.3;
 
 function flags(argv: string[]) {
   const one = { type: 'string' } as const;
   const v = parse(argv, {
-    'duration-s': one, 'closed-s': one, 'recovery-s': one, clients: one, workers: one, 'max-queue': one, 'deadline-ms': one,
-    quick: { type: 'boolean' }, out: one,
+    'duration-s': one,
+    'closed-s': one,
+    'recovery-s': one,
+    clients: one,
+    workers: one,
+    'max-queue': one,
+    'deadline-ms': one,
+    quick: { type: 'boolean' },
+    out: one,
   });
   const num = (k: string, fallback: number, integer = false) => {
-    const raw = v[k] as string | undefined, n = Number(raw);
+    const raw = v[k] as string | undefined,
+      n = Number(raw);
     if (raw === undefined) return fallback;
-    if (!(n > 0) || !Number.isFinite(n) || (integer && !Number.isSafeInteger(n))) throw new UsageError(`--${k}: expected a positive ${integer ? 'integer' : 'number'}, got '${raw}'`);
+    if (!(n > 0) || !Number.isFinite(n) || (integer && !Number.isSafeInteger(n)))
+      throw new UsageError(
+        `--${k}: expected a positive ${integer ? 'integer' : 'number'}, got '${raw}'`,
+      );
     return n;
   };
   const quick = !!v.quick;
   const server = ['--host', '127.0.0.1', '--port', '0', '--budget-limit', '0'];
-  for (const k of ['workers', 'max-queue', 'deadline-ms'] as const) if (v[k] !== undefined) server.push(`--${k}`, v[k] as string);
+  for (const k of ['workers', 'max-queue', 'deadline-ms'] as const)
+    if (v[k] !== undefined) server.push(`--${k}`, v[k] as string);
   return {
-    quick, out: v.out as string | undefined, server,
-    durationS: num('duration-s', quick ? 1 : 8), closedS: num('closed-s', quick ? 1 : 5), recoveryS: num('recovery-s', quick ? 3 : 12),
-    clients: num('clients', 8, true), warmupS: quick ? 0.3 : 2, pauseS: quick ? 0.2 : 1, timeoutMs: quick ? 10_000 : 20_000,
+    quick,
+    out: v.out as string | undefined,
+    server,
+    durationS: num('duration-s', quick ? 1 : 8),
+    closedS: num('closed-s', quick ? 1 : 5),
+    recoveryS: num('recovery-s', quick ? 3 : 12),
+    clients: num('clients', 8, true),
+    warmupS: quick ? 0.3 : 2,
+    pauseS: quick ? 0.2 : 1,
+    timeoutMs: quick ? 10_000 : 20_000,
   };
 }
 type Settings = ReturnType<typeof flags>;
 
 /** The first n MNIST test digits as bytes (n·784). */
 function digits(n: number): Uint8Array {
-  return parseIdx(readFileSync(join(defaultMnistDir(), 't10k-images-idx3-ubyte')), 't10k-images', 3).data.slice(0, n * 784);
+  return parseIdx(
+    readFileSync(join(defaultMnistDir(), 't10k-images-idx3-ubyte')),
+    't10k-images',
+    3,
+  ).data.slice(0, n * 784);
 }
 
 function digitPng(digit: Uint8Array): Uint8Array<ArrayBuffer> {
@@ -65,66 +99,137 @@ function digitPng(digit: Uint8Array): Uint8Array<ArrayBuffer> {
   return new Uint8Array(pngjs.PNG.sync.write(png, { colorType: 0, inputColorType: 6 }));
 }
 
-interface Workload { name: string; route: string; imagesPerRequest: number; bodyBytes: number; send: Send }
+interface Workload {
+  name: string;
+  route: string;
+  imagesPerRequest: number;
+  bodyBytes: number;
+  send: Send;
+}
 
 /** (a) one 28×28 PNG per :classify request (32 digits in turn); (b) 32 digits per OIP v2 FP32 infer request. */
 function workloads(url: string, model: string, timeoutMs: number): Workload[] {
   const d = digits(32);
   const post = (path: string, type: string, body: string | Uint8Array<ArrayBuffer>) =>
-    fetch(`${url}${path}`, { method: 'POST', headers: { 'content-type': type }, body, signal: AbortSignal.timeout(timeoutMs) })
-      .then(async (r) => { await r.arrayBuffer(); return r.status; });
+    fetch(`${url}${path}`, {
+      method: 'POST',
+      headers: { 'content-type': type },
+      body,
+      signal: AbortSignal.timeout(timeoutMs),
+    }).then(async (r) => {
+      await r.arrayBuffer();
+      return r.status;
+    });
   const pngs = Array.from({ length: 32 }, (_, i) => digitPng(d.subarray(i * 784, (i + 1) * 784)));
-  const batch = JSON.stringify({ inputs: [{ name: 'input', shape: [32, 1, 28, 28], datatype: 'FP32', data: Array.from(d, (b) => Math.fround(b / 255)) }] });
+  const batch = JSON.stringify({
+    inputs: [
+      {
+        name: 'input',
+        shape: [32, 1, 28, 28],
+        datatype: 'FP32',
+        data: Array.from(d, (b) => Math.fround(b / 255)),
+      },
+    ],
+  });
   let k = 0;
   return [
-    { name: 'classify', route: `POST /v1/models/${model}:classify`, imagesPerRequest: 1, bodyBytes: pngs[0].length,
-      send: () => post(`/v1/models/${model}:classify`, 'image/png', pngs[k++ % pngs.length]) },
-    { name: 'infer-batch-32', route: `POST /v2/models/${model}/infer`, imagesPerRequest: 32, bodyBytes: batch.length,
-      send: () => post(`/v2/models/${model}/infer`, 'application/json', batch) },
+    {
+      name: 'classify',
+      route: `POST /v1/models/${model}:classify`,
+      imagesPerRequest: 1,
+      bodyBytes: pngs[0].length,
+      send: () => post(`/v1/models/${model}:classify`, 'image/png', pngs[k++ % pngs.length]),
+    },
+    {
+      name: 'infer-batch-32',
+      route: `POST /v2/models/${model}/infer`,
+      imagesPerRequest: 32,
+      bodyBytes: batch.length,
+      send: () => post(`/v2/models/${model}/infer`, 'application/json', batch),
+    },
   ];
 }
 
 /** The server's shed counters by reason (from /metrics). */
 async function serverSheds(url: string): Promise<Record<string, number>> {
   const text = await (await fetch(`${url}/metrics`)).text();
-  return Object.fromEntries([...text.matchAll(/^hashguard_shed_total\{reason="(\w+)"\} (\d+)$/gm)].map((m) => [m[1], Number(m[2])]));
+  return Object.fromEntries(
+    [...text.matchAll(/^hashguard_shed_total\{reason="(\w+)"\} (\d+)$/gm)].map((m) => [
+      m[1],
+      Number(m[2]),
+    ]),
+  );
 }
-const diff = (a: Record<string, number>, b: Record<string, number>) => Object.fromEntries(Object.keys(b).map((k) => [k, b[k] - (a[k] ?? 0)]));
+const diff = (a: Record<string, number>, b: Record<string, number>) =>
+  Object.fromEntries(Object.keys(b).map((k) => [k, b[k] - (a[k] ?? 0)]));
 
 /** All phases of one workload against the running server. */
 async function runWorkload(w: Workload, url: string, s: Settings) {
-  console.log(`\n${w.name} (${w.route}, ${w.imagesPerRequest} image${w.imagesPerRequest > 1 ? 's' : ''}/request, ${w.bodyBytes} B body)`);
+  console.log(
+    `\n${w.name} (${w.route}, ${w.imagesPerRequest} image${w.imagesPerRequest > 1 ? 's' : ''}/request, ${w.bodyBytes} B body)`,
+  );
   const first = await w.send();
   if (first !== 200) throw new Error(`${w.name}: a single request answered ${first}, expected 200`);
   await closedLoop(w.send, s.clients, s.warmupS * 1000); // JIT and worker warm-up, not recorded
   const t0 = performance.now();
-  const closed = { clients: s.clients, durationS: s.closedS, ...summarize(await closedLoop(w.send, s.clients, s.closedS * 1000), t0) };
+  const closed = {
+    clients: s.clients,
+    durationS: s.closedS,
+    ...summarize(await closedLoop(w.send, s.clients, s.closedS * 1000), t0),
+  };
   const R = closed.throughput200PerS;
-  if (!(R > 0)) throw new Error(`${w.name}: no 200 answers in the closed loop (${JSON.stringify(closed.statuses)}, ${closed.errorSamples.join('; ')})`);
-  console.log(`  closed loop, ${s.clients} clients: R = ${R} req/s, p50 ${closed.latency200Ms.p50} ms, p99 ${closed.latency200Ms.p99} ms`);
+  if (!(R > 0))
+    throw new Error(
+      `${w.name}: no 200 answers in the closed loop (${JSON.stringify(closed.statuses)}, ${closed.errorSamples.join('; ')})`,
+    );
+  console.log(
+    `  closed loop, ${s.clients} clients: R = ${R} req/s, p50 ${closed.latency200Ms.p50} ms, p99 ${closed.latency200Ms.p99} ms`,
+  );
   await sleep(s.pauseS * 1000);
 
   type Recovery = Awaited<ReturnType<typeof runRecovery>>;
-  const phases: (PhaseSummary & { name: string; factor: number; offeredRatePerS: number; durationS: number; images200PerS: number; maxOutstanding: number; serverSheds: Record<string, number> })[] = [];
+  const phases: (PhaseSummary & {
+    name: string;
+    factor: number;
+    offeredRatePerS: number;
+    durationS: number;
+    images200PerS: number;
+    maxOutstanding: number;
+    serverSheds: Record<string, number>;
+  })[] = [];
   let recovery: Recovery | null = null;
   for (const factor of OPEN_FACTORS) {
-    const rate = Math.max(1, factor * R), before = await serverSheds(url);
+    const rate = Math.max(1, factor * R),
+      before = await serverSheds(url);
     const phase = openLoop(w.send, rate, s.durationS * 1000);
     const baselineP99 = phases[0]?.latency200Ms.p99 ?? null;
     // NOTE: the recovery phase starts the moment the overload's last request is sent, not once it drained.
-    const after = factor === 2 ? phase.sent.then(() => runRecovery(w, Math.max(1, RECOVERY_FACTOR * R), s, baselineP99)) : null;
+    const after =
+      factor === 2
+        ? phase.sent.then(() => runRecovery(w, Math.max(1, RECOVERY_FACTOR * R), s, baselineP99))
+        : null;
     const summary = summarize(await phase.results, phase.startMs);
     const row = {
-      name: `${factor}R`, factor, offeredRatePerS: Math.round(rate * 10) / 10, durationS: s.durationS, ...summary,
-      images200PerS: Math.round(summary.throughput200PerS * w.imagesPerRequest), maxOutstanding: phase.maxOutstanding(),
+      name: `${factor}R`,
+      factor,
+      offeredRatePerS: Math.round(rate * 10) / 10,
+      durationS: s.durationS,
+      ...summary,
+      images200PerS: Math.round(summary.throughput200PerS * w.imagesPerRequest),
+      maxOutstanding: phase.maxOutstanding(),
       serverSheds: diff(before, await serverSheds(url)),
     };
     phases.push(row);
-    console.log(`  ${row.name.padEnd(5)} offered ${row.offeredRatePerS} req/s: 200 ${row.throughput200PerS}/s (p50 ${row.latency200Ms.p50} ms, p99 ${row.latency200Ms.p99} ms), ` +
-      `statuses ${JSON.stringify(row.statuses)}, errors ${row.errors}, shed p99 ${row.latencyShedMs.p99 ?? '-'} ms, send lag p99 ${row.sendLagMs.p99} ms`);
+    console.log(
+      `  ${row.name.padEnd(5)} offered ${row.offeredRatePerS} req/s: 200 ${row.throughput200PerS}/s (p50 ${row.latency200Ms.p50} ms, p99 ${row.latency200Ms.p99} ms), ` +
+        `statuses ${JSON.stringify(row.statuses)}, errors ${row.errors}, shed p99 ${row.latencyShedMs.p99 ?? '-'} ms, send lag p99 ${row.sendLagMs.p99} ms`,
+    );
     // NOTE: Bun's fetch keeps at most 256 requests in flight by default (BUN_CONFIG_MAX_HTTP_REQUESTS) and queues
     // the rest in the client; latency still counts from the schedule, but the server then sees fewer arrivals.
-    if (row.maxOutstanding >= 256) console.log(`  note: ${row.maxOutstanding} requests were outstanding at once; the client may have held some back`);
+    if (row.maxOutstanding >= 256)
+      console.log(
+        `  note: ${row.maxOutstanding} requests were outstanding at once; the client may have held some back`,
+      );
     if (after) recovery = await after;
     else await sleep(s.pauseS * 1000);
   }
@@ -133,13 +238,29 @@ async function runWorkload(w: Workload, url: string, s: Settings) {
     shedP99Ms: overload.latencyShedMs.p99,
     shedWithin50Ms: overload.latencyShedMs.n ? overload.latencyShedMs.p99! <= SHED_P99_MS : null,
     recoveredAfterS: recovery!.recoveredAfterS,
-    recoveredWithin10S: recovery!.recoveredAfterS !== null && recovery!.recoveredAfterS <= RECOVERY_S,
+    recoveredWithin10S:
+      recovery!.recoveredAfterS !== null && recovery!.recoveredAfterS <= RECOVERY_S,
   };
-  const yes = (v: boolean | null) => (v === null ? 'not exercised (nothing was shed)' : v ? 'PASS' : 'MISS');
-  console.log(`  recovery at ${recovery!.offeredRatePerS} req/s: windows ${recovery!.windows.map((x) => (x.good ? '+' : '-')).join('')}, ` +
-    `recovered after ${recovery!.recoveredAfterS ?? 'never'} s (threshold p99 ${recovery!.thresholdMs} ms)`);
-  console.log(`  overload: 503/429 p99 ${criteria.shedP99Ms ?? '-'} ms ≤ ${SHED_P99_MS} ms: ${yes(criteria.shedWithin50Ms)}; recovered ≤ ${RECOVERY_S} s: ${yes(criteria.recoveredWithin10S)}`);
-  return { name: w.name, route: w.route, imagesPerRequest: w.imagesPerRequest, bodyBytes: w.bodyBytes, sustainableRatePerS: R, closedLoop: closed, phases, recovery, criteria };
+  const yes = (v: boolean | null) =>
+    v === null ? 'not exercised (nothing was shed)' : v ? 'PASS' : 'MISS';
+  console.log(
+    `  recovery at ${recovery!.offeredRatePerS} req/s: windows ${recovery!.windows.map((x) => (x.good ? '+' : '-')).join('')}, ` +
+      `recovered after ${recovery!.recoveredAfterS ?? 'never'} s (threshold p99 ${recovery!.thresholdMs} ms)`,
+  );
+  console.log(
+    `  overload: 503/429 p99 ${criteria.shedP99Ms ?? '-'} ms ≤ ${SHED_P99_MS} ms: ${yes(criteria.shedWithin50Ms)}; recovered ≤ ${RECOVERY_S} s: ${yes(criteria.recoveredWithin10S)}`,
+  );
+  return {
+    name: w.name,
+    route: w.route,
+    imagesPerRequest: w.imagesPerRequest,
+    bodyBytes: w.bodyBytes,
+    sustainableRatePerS: R,
+    closedLoop: closed,
+    phases,
+    recovery,
+    criteria,
+  };
 }
 
 /**
@@ -152,16 +273,22 @@ async function runRecovery(w: Workload, rate: number, s: Settings, baselineP99: 
   const shots = await phase.results;
   const windows = recoveryWindows(shots, phase.startMs, 1000, Math.ceil(s.recoveryS), thresholdMs);
   return {
-    offeredRatePerS: Math.round(rate * 10) / 10, durationS: s.recoveryS, thresholdMs, ...summarize(shots, phase.startMs),
-    maxOutstanding: phase.maxOutstanding(), windows, recoveredAfterS: recoveredAfterS(windows),
+    offeredRatePerS: Math.round(rate * 10) / 10,
+    durationS: s.recoveryS,
+    thresholdMs,
+    ...summarize(shots, phase.startMs),
+    maxOutstanding: phase.maxOutstanding(),
+    windows,
+    recoveredAfterS: recoveredAfterS(windows),
   };
 }
 
 let child: ServerChild | null = null;
-const onSignal = (signal: string) => void (child?.stop() ?? Promise.resolve()).finally(() => {
-  console.error(`bench:serve: ${signal}, server stopped`);
-  process.exit(130);
-});
+const onSignal = (signal: string) =>
+  void (child?.stop() ?? Promise.resolve()).finally(() => {
+    console.error(`bench:serve: ${signal}, server stopped`);
+    process.exit(130);
+  });
 process.on('SIGINT', () => onSignal('SIGINT'));
 process.on('SIGTERM', () => onSignal('SIGTERM'));
 
@@ -173,22 +300,54 @@ try {
   child = await startServer(settings.server);
   console.log(child.banner);
   const results = [];
-  for (const w of workloads(child.url, child.model, settings.timeoutMs)) results.push(await runWorkload(w, child.url, settings));
+  for (const w of workloads(child.url, child.model, settings.timeoutMs))
+    results.push(await runWorkload(w, child.url, settings));
   const serverExitCode = await child.stop();
   const machine = machineInfo();
   const report = {
     date: new Date().toISOString(),
     command: `bun run bench:serve${argv.length ? ` -- ${argv.join(' ')}` : ''}`,
-    note: 'Open model: requests leave on a uniform schedule whatever is outstanding; latency runs from the scheduled send time to the end ' +
+    note:
+      'Open model: requests leave on a uniform schedule whatever is outstanding; latency runs from the scheduled send time to the end ' +
       'of the answer body (no coordinated omission). R = 200 answers/s of the closed loop. ' +
       'serverSheds of the 2R phase run until its last answer, so they can include the first recovery-phase sheds. Client and server share this machine.',
-    machine, source: sourceRevision(), bunVersion: Bun.version, loadAverageAtStart: loadAtStart, loadAverageAtEnd: loadavg().map((v) => Math.round(v * 100) / 100),
-    server: { command: `bun ${SERVER_ENTRY} ${settings.server.join(' ')}`, banner: child.banner, model: child.model, backend: child.backend, workers: child.workers, exitCode: serverExitCode },
-    settings: { quick: settings.quick, durationS: settings.durationS, closedS: settings.closedS, recoveryS: settings.recoveryS, clients: settings.clients, warmupS: settings.warmupS, requestTimeoutMs: settings.timeoutMs },
-    targets: { shedP99Ms: SHED_P99_MS, recoveryS: RECOVERY_S, overloadFactor: 2, recoveryRateFactor: RECOVERY_FACTOR },
+    machine,
+    source: sourceRevision(),
+    bunVersion: Bun.version,
+    loadAverageAtStart: loadAtStart,
+    loadAverageAtEnd: loadavg().map((v) => Math.round(v * 100) / 100),
+    server: {
+      command: `bun ${SERVER_ENTRY} ${settings.server.join(' ')}`,
+      banner: child.banner,
+      model: child.model,
+      backend: child.backend,
+      workers: child.workers,
+      exitCode: serverExitCode,
+    },
+    settings: {
+      quick: settings.quick,
+      durationS: settings.durationS,
+      closedS: settings.closedS,
+      recoveryS: settings.recoveryS,
+      clients: settings.clients,
+      warmupS: settings.warmupS,
+      requestTimeoutMs: settings.timeoutMs,
+    },
+    targets: {
+      shedP99Ms: SHED_P99_MS,
+      recoveryS: RECOVERY_S,
+      overloadFactor: 2,
+      recoveryRateFactor: RECOVERY_FACTOR,
+    },
     workloads: results,
   };
-  const file = settings.out ?? join(import.meta.dir, 'results', `${report.date.slice(0, 10)}-serve-${machine.runtime.split(' ')[0]}${settings.quick ? '-quick' : ''}.json`);
+  const file =
+    settings.out ??
+    join(
+      import.meta.dir,
+      'results',
+      `${report.date.slice(0, 10)}-serve-${machine.runtime.split(' ')[0]}${settings.quick ? '-quick' : ''}.json`,
+    );
   await writeFileAtomic(file, JSON.stringify(report, null, 2) + '\n');
   console.log(`\nwrote ${file}`);
   if (serverExitCode !== 0) console.log(`note: the server exited with code ${serverExitCode}`);

@@ -7,11 +7,30 @@
 import { mkdirSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
-import { machineInfo, sourceRevision, useBackend, defaultValidationRows, splitValidation, number, scriptFlags, withUsage, threadsFlag, withWorkers } from '../src/cli/index.ts';
+import {
+  machineInfo,
+  sourceRevision,
+  useBackend,
+  defaultValidationRows,
+  splitValidation,
+  number,
+  scriptFlags,
+  withUsage,
+  threadsFlag,
+  withWorkers,
+} from '../src/cli/index.ts';
 import { loadMnist } from '../src/data/node.ts';
 import { subset, type Dataset } from '../src/data/index.ts';
 import { writeFileAtomic } from '../src/io/index.ts';
-import { formatAdversarial, parseAdversarial, type AdversarialSpec, smallCnn, initParams, adam, Sequential } from '../src/nn/index.ts';
+import {
+  formatAdversarial,
+  parseAdversarial,
+  type AdversarialSpec,
+  smallCnn,
+  initParams,
+  adam,
+  Sequential,
+} from '../src/nn/index.ts';
 import { epochOrder, trainEpoch, type GradientWorkers } from '../src/nn/train.ts';
 
 const USAGE = `usage: bun run bench:train -- [--quick] [--threads N] [--steps S] [--rounds R]   (or: bun bench/train-cost.ts …)
@@ -25,25 +44,62 @@ const USAGE = `usage: bun run bench:train -- [--quick] [--threads N] [--steps S]
   --quick       5 steps, 2 rounds (a smoke test; the numbers mean little)`;
 
 const argv = process.argv.slice(2);
-const flags = scriptFlags(USAGE, { quick: { type: 'boolean' }, threads: { type: 'string' }, steps: { type: 'string' }, rounds: { type: 'string' } }, argv);
+const flags = scriptFlags(
+  USAGE,
+  {
+    quick: { type: 'boolean' },
+    threads: { type: 'string' },
+    steps: { type: 'string' },
+    rounds: { type: 'string' },
+  },
+  argv,
+);
 const quick = Boolean(flags.quick);
-const steps = withUsage(USAGE, () => number(flags, 'steps', quick ? 5 : 20, { integer: true, min: 1, max: 550 }));
-const rounds = withUsage(USAGE, () => number(flags, 'rounds', quick ? 2 : 3, { integer: true, min: 1, max: 50 }));
+const steps = withUsage(USAGE, () =>
+  number(flags, 'steps', quick ? 5 : 20, { integer: true, min: 1, max: 550 }),
+);
+const rounds = withUsage(USAGE, () =>
+  number(flags, 'rounds', quick ? 2 : 3, { integer: true, min: 1, max: 50 }),
+);
 // Workers run the wasm kernels, so the comparison runs on wasm in this thread too (--threads 1).
 const backend = withUsage(USAGE, () => useBackend('wasm'));
 const threads = withUsage(USAGE, () => threadsFlag(flags, backend));
 
-const BATCH = 100, SEED = 1, TARGET_FGSM_RATIO = 2.5;
-interface Method { name: string; spec?: AdversarialSpec; passesPerStep: number; passes: string }
+const BATCH = 100,
+  SEED = 1,
+  TARGET_FGSM_RATIO = 2.5;
+interface Method {
+  name: string;
+  spec?: AdversarialSpec;
+  passesPerStep: number;
+  passes: string;
+}
 const METHODS: Method[] = [
   { name: 'clean', passesPerStep: 1, passes: '1 forward+backward' },
-  { name: 'fgsm-rs', spec: parseAdversarial('fgsm-rs:eps=0.3'), passesPerStep: 2, passes: '1 input-gradient step + the training pass' },
-  { name: 'pgd', spec: parseAdversarial('pgd:eps=0.3,steps=40,step=0.01'), passesPerStep: 41, passes: '40 input-gradient steps + the training pass' },
-  { name: 'trades', spec: parseAdversarial('trades:eps=0.3,steps=40,beta=6'), passesPerStep: 42, passes: '40 KL input-gradient steps + the clean forward + the training pass (over [x; x\'], twice the rows)' },
+  {
+    name: 'fgsm-rs',
+    spec: parseAdversarial('fgsm-rs:eps=0.3'),
+    passesPerStep: 2,
+    passes: '1 input-gradient step + the training pass',
+  },
+  {
+    name: 'pgd',
+    spec: parseAdversarial('pgd:eps=0.3,steps=40,step=0.01'),
+    passesPerStep: 41,
+    passes: '40 input-gradient steps + the training pass',
+  },
+  {
+    name: 'trades',
+    spec: parseAdversarial('trades:eps=0.3,steps=40,beta=6'),
+    passesPerStep: 42,
+    passes:
+      "40 KL input-gradient steps + the clean forward + the training pass (over [x; x'], twice the rows)",
+  },
 ];
 const round = (v: number, d = 3) => Math.round(v * 10 ** d) / 10 ** d;
 const median = (v: number[]) => {
-  const s = [...v].sort((a, b) => a - b), m = Math.floor(s.length / 2);
+  const s = [...v].sort((a, b) => a - b),
+    m = Math.floor(s.length / 2);
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 };
 
@@ -60,18 +116,30 @@ const layers = smallCnn(train.shape, train.classes.length);
 const initial = initParams(layers, SEED);
 
 /** Seconds per step of `steps` training steps of `method` from the initial weights, after one warm-up step. */
-async function secondsPerStep(method: Method, workers: GradientWorkers | undefined): Promise<number> {
+async function secondsPerStep(
+  method: Method,
+  workers: GradientWorkers | undefined,
+): Promise<number> {
   // A fresh model and optimizer each time: every measurement starts from the same weights and Adam state.
   const model = new Sequential(train.shape, layers, new Map(initial));
   const opt = adam();
-  const opts = { epochs: 1, batchSize: BATCH, seed: SEED, schedule: 'constant' as const, workers, ...(method.spec ? { adversarial: method.spec } : {}) };
+  const opts = {
+    epochs: 1,
+    batchSize: BATCH,
+    seed: SEED,
+    schedule: 'constant' as const,
+    workers,
+    ...(method.spec ? { adversarial: method.spec } : {}),
+  };
   await trainEpoch(model, opt, warmRows, opts, 0);
   const r = await trainEpoch(model, opt, timedRows, opts, 0);
   return r.seconds / steps;
 }
 
-console.log(`mnist-cnn (small-cnn ${layers.filter((l) => l.type === 'conv2d' || l.type === 'dense').length} weighted layers), ${train.count} training rows = ${stepsPerEpoch} steps of ${BATCH}; ` +
-  `${backend.name}, ${threads} thread${threads > 1 ? 's (worker pool)' : ' (in-process)'}; ${steps} timed steps per method and round, ${rounds} rounds`);
+console.log(
+  `mnist-cnn (small-cnn ${layers.filter((l) => l.type === 'conv2d' || l.type === 'dense').length} weighted layers), ${train.count} training rows = ${stepsPerEpoch} steps of ${BATCH}; ` +
+    `${backend.name}, ${threads} thread${threads > 1 ? 's (worker pool)' : ' (in-process)'}; ${steps} timed steps per method and round, ${rounds} rounds`,
+);
 const loadAtStart = loadavg().map((v) => round(v, 2));
 const t0 = performance.now();
 const perRound = new Map<string, number[]>(METHODS.map((m) => [m.name, []]));
@@ -110,35 +178,69 @@ const methods = METHODS.map((m) => {
   };
 });
 const fgsm = methods.find((m) => m.method === 'fgsm-rs')!;
-const target = { statement: `an fgsm-rs epoch costs at most ${TARGET_FGSM_RATIO} times a clean epoch`, maxRatio: TARGET_FGSM_RATIO, measuredRatio: fgsm.ratioToClean, pass: fgsm.ratioToClean <= TARGET_FGSM_RATIO };
+const target = {
+  statement: `an fgsm-rs epoch costs at most ${TARGET_FGSM_RATIO} times a clean epoch`,
+  maxRatio: TARGET_FGSM_RATIO,
+  measuredRatio: fgsm.ratioToClean,
+  pass: fgsm.ratioToClean <= TARGET_FGSM_RATIO,
+};
 
 const pad = (s: string | number, n: number) => String(s).padStart(n);
 console.log('');
-console.log(`${'method'.padEnd(8)} ${pad('passes', 6)} ${pad('s/step', 8)} ${pad('s/epoch', 8)} ${pad('x clean', 8)} ${pad('x passes', 8)}   s/step by round`);
+console.log(
+  `${'method'.padEnd(8)} ${pad('passes', 6)} ${pad('s/step', 8)} ${pad('s/epoch', 8)} ${pad('x clean', 8)} ${pad('x passes', 8)}   s/step by round`,
+);
 for (const m of methods) {
-  console.log(`${m.method.padEnd(8)} ${pad(m.passesPerStep, 6)} ${pad(m.secondsPerStepMedian.toFixed(4), 8)} ${pad(m.secondsPerEpoch.toFixed(1), 8)} ${pad(m.ratioToClean.toFixed(2), 8)} ${pad(m.passRatioToClean, 8)}   ${m.secondsPerStepByRound.map((t) => t.toFixed(4)).join(' ')}`);
+  console.log(
+    `${m.method.padEnd(8)} ${pad(m.passesPerStep, 6)} ${pad(m.secondsPerStepMedian.toFixed(4), 8)} ${pad(m.secondsPerEpoch.toFixed(1), 8)} ${pad(m.ratioToClean.toFixed(2), 8)} ${pad(m.passRatioToClean, 8)}   ${m.secondsPerStepByRound.map((t) => t.toFixed(4)).join(' ')}`,
+  );
 }
-console.log(`\ntarget: ${target.statement}: ${target.pass ? 'PASS' : 'FAIL'} (measured ${target.measuredRatio.toFixed(2)}x, median of ${rounds} round${rounds > 1 ? 's' : ''}${quick ? '; --quick: the numbers mean little' : ''})`);
+console.log(
+  `\ntarget: ${target.statement}: ${target.pass ? 'PASS' : 'FAIL'} (measured ${target.measuredRatio.toFixed(2)}x, median of ${rounds} round${rounds > 1 ? 's' : ''}${quick ? '; --quick: the numbers mean little' : ''})`,
+);
 
 const machine = machineInfo();
 const report = {
   date: new Date().toISOString(),
   command: `bun run bench:train${argv.length ? ` -- ${argv.join(' ')}` : ''}`,
-  note: `mnist-cnn = small-cnn (conv 16 4x4 s2 p1, conv 32 4x4 s2 p1, dense 100, dense 10) on MNIST's ${train.count} training rows (60,000 less the 5,000 ` +
+  note:
+    `mnist-cnn = small-cnn (conv 16 4x4 s2 p1, conv 32 4x4 s2 p1, dense 100, dense 10) on MNIST's ${train.count} training rows (60,000 less the 5,000 ` +
     `validation rows train holds out), batch ${BATCH}, Adam (lr 1e-3), full eps (no ramp), trainEpoch as train runs it (gradients on the worker pool ` +
     `when threads > 1). Per method and round: fresh weights (seed ${SEED}) and optimizer, one untimed warm-up step, then ${steps} timed steps on the ` +
     `same rows (epoch 0's first ${BATCH * (steps + 1)} rows of the seed-${SEED} shuffle) for every method. Methods alternate within each round; ` +
     `figures are the median over rounds. secondsPerEpoch = median s/step x ${stepsPerEpoch} steps: the training steps only, not the per-epoch ` +
     'validation accuracy or the PGD-20 robust check that train adds after each adversarial epoch. passesPerStep counts forward+backward passes ' +
-    'over the batch (fgsm-rs 2, pgd 41, trades 42 including its clean forward and the final pass over [x; x\'] counted once).',
-  machine, source: sourceRevision(), loadAverageAtStart: loadAtStart, loadAverageAtEnd: loadavg().map((v) => round(v, 2)),
-  settings: { model: 'mnist-cnn', arch: 'small-cnn', dataset: 'mnist', trainRows: train.count, batchSize: BATCH, stepsPerEpoch, optimizer: 'adam', lr: 1e-3, seed: SEED, backend: backend.name, threads, timedStepsPerMethodAndRound: steps, warmupStepsPerMeasurement: 1, rounds, quick },
+    "over the batch (fgsm-rs 2, pgd 41, trades 42 including its clean forward and the final pass over [x; x'] counted once).",
+  machine,
+  source: sourceRevision(),
+  loadAverageAtStart: loadAtStart,
+  loadAverageAtEnd: loadavg().map((v) => round(v, 2)),
+  settings: {
+    model: 'mnist-cnn',
+    arch: 'small-cnn',
+    dataset: 'mnist',
+    trainRows: train.count,
+    batchSize: BATCH,
+    stepsPerEpoch,
+    optimizer: 'adam',
+    lr: 1e-3,
+    seed: SEED,
+    backend: backend.name,
+    threads,
+    timedStepsPerMethodAndRound: steps,
+    warmupStepsPerMeasurement: 1,
+    rounds,
+    quick,
+  },
   methods,
   target,
   wallSeconds: round(wallSeconds, 1),
 };
 const dir = join(import.meta.dir, 'results');
 mkdirSync(dir, { recursive: true });
-const file = join(dir, `${report.date.slice(0, 10)}-train-cost-${machine.runtime.split(' ')[0]}${quick ? '-quick' : ''}.json`);
+const file = join(
+  dir,
+  `${report.date.slice(0, 10)}-train-cost-${machine.runtime.split(' ')[0]}${quick ? '-quick' : ''}.json`,
+);
 await writeFileAtomic(file, JSON.stringify(report, null, 2) + '\n');
 console.log(`wrote ${file}`);

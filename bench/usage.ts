@@ -1,7 +1,10 @@
 // The flags of `bun run bench` (bench/run.ts), shared with bench/webgpu.ts, which `--backend webgpu` runs with
 // the same command line (and which also runs alone: bun bench/webgpu.ts).
 export const BENCH_FLAGS = {
-  quick: { type: 'boolean' }, backend: { type: 'string' }, 'peak-gflops': { type: 'string' }, 'peak-gbps': { type: 'string' },
+  quick: { type: 'boolean' },
+  backend: { type: 'string' },
+  'peak-gflops': { type: 'string' },
+  'peak-gbps': { type: 'string' },
 } as const;
 
 export const BENCH_USAGE = `usage: bun run bench -- [--quick] [--backend cpu|webgpu [--peak-gflops G] [--peak-gbps B]]   (or: bun bench/run.ts …)

@@ -1,7 +1,12 @@
 // hashguard's pure core, for browsers, edge workers and servers alike: tensors, autodiff, models (decode from
 // bytes, predict, train), the defense (harden), attacks and the audit's computation. No file access and no
 // runtime global: files, datasets on disk and the server app are the node door's (node.ts).
-import { DefendedModel, defenseSpecSchema, type DefenseSpec, type HardenedModel } from './defense/index.ts';
+import {
+  DefendedModel,
+  defenseSpecSchema,
+  type DefenseSpec,
+  type HardenedModel,
+} from './defense/index.ts';
 import { decodeModel, modelFromFile, type LoadedModel } from './nn/index.ts';
 import { argmaxRows, Tensor } from './tensor/index.ts';
 
@@ -9,7 +14,12 @@ export { Tensor, tensor, zeros, full, scalar } from './tensor/index.ts';
 export type { Backend } from './tensor/index.ts';
 export { getBackend, setBackend, withBackend, referenceBackend } from './backend/index.ts';
 /** HASHGUARD_BACKEND=cpu|webgpu|auto → the backend and its adapter (`await selectBackend()`, then setBackend(s.backend)). */
-export { selectBackend, describeBackend, type BackendChoice, type BackendSelection } from './backend/index.ts';
+export {
+  selectBackend,
+  describeBackend,
+  type BackendChoice,
+  type BackendSelection,
+} from './backend/index.ts';
 export { ops } from './autodiff/index.ts';
 export { grad, valueAndGrad, gradients, noGrad } from './autodiff/index.ts';
 export { Sequential } from './nn/index.ts';
@@ -17,29 +27,53 @@ export { architecture, mlp, lenet5, cnn, smallCnn } from './nn/index.ts';
 export { initParams } from './nn/index.ts';
 export { adam, sgd } from './nn/index.ts';
 export { trainEpoch } from './nn/index.ts';
-export { parseAdversarial, adversarialExamples, adversarialLossGradients, pgdAccuracy, type AdversarialSpec } from './nn/index.ts';
+export {
+  parseAdversarial,
+  adversarialExamples,
+  adversarialLossGradients,
+  pgdAccuracy,
+  type AdversarialSpec,
+} from './nn/index.ts';
 export { accuracy } from './nn/index.ts';
 export { crossEntropyLoss } from './nn/index.ts';
 export type { ModelManifest } from './nn/index.ts';
 export type { LoadedModel } from './nn/index.ts';
-export { syntheticDataset, validationSplit, type Dataset, type DatasetSplits } from './data/index.ts';
+export {
+  syntheticDataset,
+  validationSplit,
+  type Dataset,
+  type DatasetSplits,
+} from './data/index.ts';
 
 /**
  * A model from the bytes of its two files (model.json and weights.safetensors, fetched or read by the caller),
  * verifying checksum, dtypes and shapes (`label` names the source in errors). A defended model comes back with `defended`, whose random GI stage (if
  * any) draws per call from a secret taken from crypto.getRandomValues, so its answers cannot be replayed.
  */
-export async function modelFromBytes(manifestJson: string | Uint8Array, weights: Uint8Array, label = 'model'): Promise<LoadedModel | HardenedModel> {
-  const text = typeof manifestJson === 'string' ? manifestJson : new TextDecoder('utf-8', { fatal: true }).decode(manifestJson);
+export async function modelFromBytes(
+  manifestJson: string | Uint8Array,
+  weights: Uint8Array,
+  label = 'model',
+): Promise<LoadedModel | HardenedModel> {
+  const text =
+    typeof manifestJson === 'string'
+      ? manifestJson
+      : new TextDecoder('utf-8', { fatal: true }).decode(manifestJson);
   const { manifest, tensors } = await decodeModel(text, weights, label);
   return withDefense(manifest, modelFromFile(manifest, tensors));
 }
 
 /** A loaded model with its DefenseSpec applied (a random stage drawing from a fresh secret), or as it is. */
-export function withDefense(manifest: LoadedModel['manifest'], model: LoadedModel): LoadedModel | HardenedModel {
+export function withDefense(
+  manifest: LoadedModel['manifest'],
+  model: LoadedModel,
+): LoadedModel | HardenedModel {
   if (!manifest.defense || !manifest.defense.stages.length) return model;
   const spec = defenseSpecSchema.parse(manifest.defense) as DefenseSpec;
-  return { ...model, defended: new DefendedModel(model.network, spec, crypto.getRandomValues(new Uint32Array(1))[0]) };
+  return {
+    ...model,
+    defended: new DefendedModel(model.network, spec, crypto.getRandomValues(new Uint32Array(1))[0]),
+  };
 }
 
 /**
@@ -50,7 +84,9 @@ export function withDefense(manifest: LoadedModel['manifest'], model: LoadedMode
 export function predict(model: LoadedModel | HardenedModel, images: Float32Array): Int32Array {
   const per = model.manifest.input.shape.reduce((a, b) => a * b, 1);
   if (images.length === 0 || images.length % per !== 0) {
-    throw new Error(`predict: got ${images.length} values, not a positive multiple of one image (${per})`);
+    throw new Error(
+      `predict: got ${images.length} values, not a positive multiple of one image (${per})`,
+    );
   }
   const x = new Tensor([images.length / per, ...model.manifest.input.shape], images);
   if (!('defended' in model)) return model.network.predict(x);
@@ -60,19 +96,44 @@ export function predict(model: LoadedModel | HardenedModel, images: Float32Array
 // Defense: gradient inhibition as parameter edits, the DefenseSpec, and the defended model attacks target.
 export { DefendedModel } from './defense/index.ts';
 export { harden, type HardenedModel, type HardenOptions } from './defense/index.ts';
-export { parseGiStage, defenseSpecSchema, type DefenseSpec, type GiStage } from './defense/index.ts';
+export {
+  parseGiStage,
+  defenseSpecSchema,
+  type DefenseSpec,
+  type GiStage,
+} from './defense/index.ts';
 export { applyMagnitude, applyScale, applyStaticStages } from './defense/index.ts';
 export { convertToHashed, projectToBuckets } from './defense/index.ts';
 
 // Attacks: config in the constructor, target per call (`await new PGD({...}).run(new WhiteBox(model), x, y)`).
-export { WhiteBox, ScoreOracle, LabelOracle, QueryBudgetExceeded, type Target, type Differentiable } from './attacks/index.ts';
-export { successRate, robustAccuracy, median, type Attack, type AttackResult, type Budget } from './attacks/index.ts';
+export {
+  WhiteBox,
+  ScoreOracle,
+  LabelOracle,
+  QueryBudgetExceeded,
+  type Target,
+  type Differentiable,
+} from './attacks/index.ts';
+export {
+  successRate,
+  robustAccuracy,
+  median,
+  type Attack,
+  type AttackResult,
+  type Budget,
+} from './attacks/index.ts';
 /**
  * A Target over a running hashguard server's public API (POST /v2/models/{m}/infer): scores or labels as the
  * deployment reveals them, one query per row, batches split to the server's limits, and the server's 429
  * raised as QueryBudgetExceeded so attacks stop and report. `await HttpOracle.connect({ url, model, apiKey })`.
  */
-export { HttpOracle, ServerBudgetExceeded, type HttpOracleOptions, type ServedModelInfo, type FetchLike } from './attacks/index.ts';
+export {
+  HttpOracle,
+  ServerBudgetExceeded,
+  type HttpOracleOptions,
+  type ServedModelInfo,
+  type FetchLike,
+} from './attacks/index.ts';
 export { FGSM } from './attacks/index.ts';
 export { BIM } from './attacks/index.ts';
 export { PGD } from './attacks/index.ts';
@@ -83,7 +144,12 @@ export { JSMA } from './attacks/index.ts';
 export { APGD } from './attacks/index.ts';
 export { APGDT } from './attacks/index.ts';
 export { FAB } from './attacks/index.ts';
-export { AutoAttack, autoAttack, type AutoAttackOptions, type AutoAttackResult } from './attacks/index.ts';
+export {
+  AutoAttack,
+  autoAttack,
+  type AutoAttackOptions,
+  type AutoAttackResult,
+} from './attacks/index.ts';
 export { Square } from './attacks/index.ts';
 export { HopSkipJump } from './attacks/index.ts';
 export { Transfer } from './attacks/index.ts';
@@ -99,4 +165,3 @@ export { runRemoteAudit, type RemoteAuditInput } from './audit/index.ts';
 export { remoteAuditMarkdown } from './audit/index.ts';
 export { auditMarkdown } from './audit/index.ts';
 export { auditHtml } from './audit/index.ts';
-

@@ -7,8 +7,23 @@ import { loadModelDir } from './io/index.ts';
 import { modelFromFile, type LoadedModel } from './nn/index.ts';
 
 export * from './index.ts';
-export { loadModelDir, saveModelDir, writeFileAtomic, readFileOrThrow, loadCheckpoint, saveCheckpoint } from './io/index.ts';
-export { loadDataset, loadMnist, loadFashionMnist, loadCifar10Binary, loadCifar10Jpeg, loadImageFolder, type LoadDatasetOptions } from './data/node.ts';
+export {
+  loadModelDir,
+  saveModelDir,
+  writeFileAtomic,
+  readFileOrThrow,
+  loadCheckpoint,
+  saveCheckpoint,
+} from './io/index.ts';
+export {
+  loadDataset,
+  loadMnist,
+  loadFashionMnist,
+  loadCifar10Binary,
+  loadCifar10Jpeg,
+  loadImageFolder,
+  type LoadDatasetOptions,
+} from './data/node.ts';
 export { createApp } from './serve/index.ts';
 
 /**

@@ -39,7 +39,10 @@ function importMap(): Map<string, Set<string>> {
   const rows = section.split('\n').filter((l) => /^\| [^-]/.test(l) && !l.startsWith('| folder'));
   const map = new Map<string, Set<string>>();
   for (const row of rows) {
-    const [folder, allowed] = row.split('|').slice(1, 3).map((c) => c.trim());
+    const [folder, allowed] = row
+      .split('|')
+      .slice(1, 3)
+      .map((c) => c.trim());
     map.set(folder, new Set(allowed ? allowed.split(',').map((s) => s.trim()) : []));
   }
   return map;
@@ -62,15 +65,18 @@ describe('the import map', () => {
         const to = folderOf(target);
         if (to === from || to.startsWith('(')) continue; // within a folder, or src/node.ts re-exporting src/index.ts
         const door = rel(target) === `${to}/index.ts` || rel(target) === `${to}/node.ts`;
-        if (!door) offenders.push(`${rel(file)} imports ${rel(target)}, not ${to}'s door (${to}/index.ts)`);
-        if (!map.get(from)?.has(to)) offenders.push(`${rel(file)} imports ${to}, which the map does not allow ${from}`);
+        if (!door)
+          offenders.push(`${rel(file)} imports ${rel(target)}, not ${to}'s door (${to}/index.ts)`);
+        if (!map.get(from)?.has(to))
+          offenders.push(`${rel(file)} imports ${to}, which the map does not allow ${from}`);
       }
     }
     expect(offenders).toEqual([]);
   });
 });
 
-const RUNTIME_GLOBAL = /\b(process|Bun|Deno)\s*(\.|\?\.|\[)|globalThis\s+as\s+\{[^}]*\b(process|Bun|Deno)\??\s*:/;
+const RUNTIME_GLOBAL =
+  /\b(process|Bun|Deno)\s*(\.|\?\.|\[)|globalThis\s+as\s+\{[^}]*\b(process|Bun|Deno)\??\s*:/;
 /** Code with comments and string contents blanked, so a word in prose is not a use. */
 function code(file: string): string {
   return readFileSync(file, 'utf8')
@@ -78,10 +84,19 @@ function code(file: string): string {
     .replace(/(^|[^:'"`])\/\/.*$/gm, '$1')
     .replace(/'(?:\\.|[^'\\\n])*'|"(?:\\.|[^"\\\n])*"/g, "''");
 }
-const RUNTIME_READERS = ['runtime/env.ts', 'runtime/process.ts', 'serve/bun.ts', 'serve/deno.ts', 'serve/node.ts'];
+const RUNTIME_READERS = [
+  'runtime/env.ts',
+  'runtime/process.ts',
+  'serve/bun.ts',
+  'serve/deno.ts',
+  'serve/node.ts',
+];
 
 test('runtime globals are read only in src/runtime and the server entries', () => {
-  const readers = files(SRC).filter((f) => RUNTIME_GLOBAL.test(code(f))).map(rel).sort();
+  const readers = files(SRC)
+    .filter((f) => RUNTIME_GLOBAL.test(code(f)))
+    .map(rel)
+    .sort();
   expect(readers).toEqual([...RUNTIME_READERS].sort());
 });
 
@@ -100,19 +115,35 @@ describe('the pure core (src/index.ts)', () => {
   walk(join(SRC, 'index.ts'));
 
   test('imports no node: or bun: module, and only browser-safe packages', () => {
-    expect([...external].filter((s) => s.startsWith('node:') || s.startsWith('bun')).sort()).toEqual([]);
+    expect(
+      [...external].filter((s) => s.startsWith('node:') || s.startsWith('bun')).sort(),
+    ).toEqual([]);
     // zod (schemas), jpeg-js (a pure-JS decoder) and Dawn's webgpu package (loaded only where no navigator.gpu
     // exists) are the packages it may reach.
-    expect([...external].filter((s) => !['zod', 'jpeg-js', 'webgpu'].includes(s)).sort()).toEqual([]);
+    expect([...external].filter((s) => !['zod', 'jpeg-js', 'webgpu'].includes(s)).sort()).toEqual(
+      [],
+    );
   });
 
   test('reads runtime globals only through src/runtime', () => {
-    expect([...reached].filter((f) => RUNTIME_GLOBAL.test(code(f)) && !rel(f).startsWith('runtime/')).map(rel)).toEqual([]);
-    expect([...reached].some((f) => rel(f).startsWith('serve/') || rel(f).startsWith('io/') || rel(f) === 'data/node.ts')).toBe(false);
+    expect(
+      [...reached]
+        .filter((f) => RUNTIME_GLOBAL.test(code(f)) && !rel(f).startsWith('runtime/'))
+        .map(rel),
+    ).toEqual([]);
+    expect(
+      [...reached].some(
+        (f) => rel(f).startsWith('serve/') || rel(f).startsWith('io/') || rel(f) === 'data/node.ts',
+      ),
+    ).toBe(false);
   });
 
   test('bundles for the browser', async () => {
-    const out = await Bun.build({ entrypoints: [join(SRC, 'index.ts')], target: 'browser', external: ['webgpu'] });
+    const out = await Bun.build({
+      entrypoints: [join(SRC, 'index.ts')],
+      target: 'browser',
+      external: ['webgpu'],
+    });
     expect(out.logs.filter((l) => l.level === 'error').map(String)).toEqual([]);
     expect(out.success).toBe(true);
     const text = await out.outputs[0].text();
@@ -122,6 +153,10 @@ describe('the pure core (src/index.ts)', () => {
 });
 
 test(`no hand-written source file is over ${MAX_LINES} lines (scripts/loc.ts, also run by CI)`, () => {
-  expect(measure().filter((f) => f.lines > MAX_LINES).map((f) => `${f.file} (${f.lines})`)).toEqual([]);
+  expect(
+    measure()
+      .filter((f) => f.lines > MAX_LINES)
+      .map((f) => `${f.file} (${f.lines})`),
+  ).toEqual([]);
   expect(measure().some((f) => f.file === 'src/nn/sequential.ts')).toBe(true);
 });

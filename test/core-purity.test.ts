@@ -5,7 +5,14 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 
 const CORE = ['tensor', 'hash', 'backend/cpu', 'backend/wasm', 'autodiff', 'nn', 'defense'];
-const FORBIDDEN = [/from ['"]node:/, /from ['"]bun/, /\bBun\./, /\bDeno\./, /\bprocess\./, /\brequire\(/];
+const FORBIDDEN = [
+  /from ['"]node:/,
+  /from ['"]bun/,
+  /\bBun\./,
+  /\bDeno\./,
+  /\bprocess\./,
+  /\brequire\(/,
+];
 
 function files(dir: string): string[] {
   return readdirSync(dir).flatMap((f) => {
@@ -20,7 +27,8 @@ test('core modules use no runtime-specific APIs', () => {
   for (const dir of CORE)
     for (const file of files(join(root, dir))) {
       const text = readFileSync(file, 'utf8');
-      for (const re of FORBIDDEN) if (re.test(text)) offenders.push(`${file.slice(root.length + 1)}: ${re}`);
+      for (const re of FORBIDDEN)
+        if (re.test(text)) offenders.push(`${file.slice(root.length + 1)}: ${re}`);
     }
   expect(offenders).toEqual([]);
 });

@@ -8,7 +8,11 @@ test('load → predict on the committed MNIST LeNet-5', async () => {
   const { test: t } = await loadDataset('mnist');
   const pred = predict(model, t.images.subarray(0, 20 * 784));
   let correct = 0;
-  pred.forEach((p, i) => { if (p === t.labels[i]) correct++; });
+  pred.forEach((p, i) => {
+    if (p === t.labels[i]) correct++;
+  });
   expect(correct).toBeGreaterThanOrEqual(19);
-  expect(() => predict(model, new Float32Array(100))).toThrow(/not a positive multiple of one image \(784\)/);
+  expect(() => predict(model, new Float32Array(100))).toThrow(
+    /not a positive multiple of one image \(784\)/,
+  );
 });

@@ -5,7 +5,9 @@ import { dlopen, FFIType, ptr } from 'bun:ffi';
 // NOTE: assigning process.env in Bun does not reach native getenv(); libc setenv does. Overwrite 0 keeps a
 // value the shell or CI already exported.
 try {
-  const libc = dlopen('libc.so.6', { setenv: { args: [FFIType.ptr, FFIType.ptr, FFIType.i32], returns: FFIType.i32 } });
+  const libc = dlopen('libc.so.6', {
+    setenv: { args: [FFIType.ptr, FFIType.ptr, FFIType.i32], returns: FFIType.i32 },
+  });
   // Held in variables so the bytes outlive the call (setenv copies them).
   const name = new TextEncoder().encode('EGL_PLATFORM\0');
   const value = new TextEncoder().encode('surfaceless\0');

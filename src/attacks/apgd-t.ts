@@ -27,17 +27,25 @@ export interface ApgdTOptions {
  * Per row, the `count` classes other than the label in descending order of the logits (ties to the lowest
  * index); fewer when the model has fewer classes.
  */
-export function topWrongClasses(logits: Tensor, labels: readonly number[], count: number): number[][] {
+export function topWrongClasses(
+  logits: Tensor,
+  labels: readonly number[],
+  count: number,
+): number[][] {
   const k = logits.shape[1];
-  return labels.map((label, i) => Array.from({ length: k }, (_, j) => j)
-    .filter((j) => j !== label)
-    .sort((a, b) => logits.data[i * k + b] - logits.data[i * k + a] || a - b)
-    .slice(0, count));
+  return labels.map((label, i) =>
+    Array.from({ length: k }, (_, j) => j)
+      .filter((j) => j !== label)
+      .sort((a, b) => logits.data[i * k + b] - logits.data[i * k + a] || a - b)
+      .slice(0, count),
+  );
 }
 
 /** Row-wise descending order of z (ties to the lowest index). */
 function sortedRow(z: ArrayLike<number>, i: number, k: number): number[] {
-  return Array.from({ length: k }, (_, j) => j).sort((a, b) => z[i * k + b] - z[i * k + a] || a - b);
+  return Array.from({ length: k }, (_, j) => j).sort(
+    (a, b) => z[i * k + b] - z[i * k + a] || a - b,
+  );
 }
 
 /**
@@ -45,10 +53,15 @@ function sortedRow(z: ArrayLike<number>, i: number, k: number): number[] {
  * order of z (Croce & Hein 2020, Eq. 8). Maximizing it raises z_t over z_y; the denominator makes it invariant
  * to shifts and scalings of the logits. Needs at least 4 classes.
  */
-export function targetedDlr(z: Tensor, labels: readonly number[], targets: readonly number[]): Tensor {
+export function targetedDlr(
+  z: Tensor,
+  labels: readonly number[],
+  targets: readonly number[],
+): Tensor {
   const [n, k] = z.shape;
   if (k < 4) throw new Error(`targeted DLR loss needs at least 4 classes, got ${k}`);
-  const diff = new Float32Array(n * k), scale = new Float32Array(n * k);
+  const diff = new Float32Array(n * k),
+    scale = new Float32Array(n * k);
   labels.forEach((y, i) => {
     diff[i * k + y] = 1;
     diff[i * k + targets[i]] = -1;
@@ -91,15 +104,29 @@ export class APGDT implements Attack {
 
   constructor(opts: ApgdTOptions = {}) {
     this.opts = { ...apgdDefaults(opts), targets: opts.targets ?? 9 };
-    const o = this.opts, norm = o.norm;
-    if (!(o.eps >= 0) || !Number.isInteger(o.steps) || o.steps < 1 || !Number.isInteger(o.targets) || o.targets < 1 || !(o.momentum > 0 && o.momentum <= 1) || !(o.rho > 0 && o.rho <= 1)) {
-      throw new Error(`APGD-T: invalid options ${JSON.stringify(opts)} (eps ≥ 0, integer steps ≥ 1, targets ≥ 1, momentum and rho in (0, 1])`);
+    const o = this.opts,
+      norm = o.norm;
+    if (
+      !(o.eps >= 0) ||
+      !Number.isInteger(o.steps) ||
+      o.steps < 1 ||
+      !Number.isInteger(o.targets) ||
+      o.targets < 1 ||
+      !(o.momentum > 0 && o.momentum <= 1) ||
+      !(o.rho > 0 && o.rho <= 1)
+    ) {
+      throw new Error(
+        `APGD-T: invalid options ${JSON.stringify(opts)} (eps ≥ 0, integer steps ≥ 1, targets ≥ 1, momentum and rho in (0, 1])`,
+      );
     }
     this.name = `APGD-T(dlr)${norm === 'l2' ? '-L2' : ''}`;
   }
 
   async run(target: Target, x: Tensor, y: Tensor): Promise<AttackResult> {
-    if (!isGradientTarget(target)) throw new Error(`${this.name}: needs a white-box target (input gradients), got a ${target.kind} target`);
+    if (!isGradientTarget(target))
+      throw new Error(
+        `${this.name}: needs a white-box target (input gradients), got a ${target.kind} target`,
+      );
     const o = this.opts;
     const s = await start(target, x, y);
     const rows = s.labels.map((_, i) => i).filter((i) => s.cleanCorrect[i]);
@@ -107,8 +134,15 @@ export class APGDT implements Attack {
     const targets: number[][] = s.labels.map(() => []);
     if (rows.length) {
       const logits = await target.scores(takeRows(x, rows));
-      if (logits.shape[1] < 4) throw new Error(`${this.name}: the targeted DLR loss needs at least 4 classes, got ${logits.shape[1]}`);
-      topWrongClasses(logits, rows.map((r) => s.labels[r]), o.targets).forEach((t, i) => (targets[rows[i]] = t));
+      if (logits.shape[1] < 4)
+        throw new Error(
+          `${this.name}: the targeted DLR loss needs at least 4 classes, got ${logits.shape[1]}`,
+        );
+      topWrongClasses(
+        logits,
+        rows.map((r) => s.labels[r]),
+        o.targets,
+      ).forEach((t, i) => (targets[rows[i]] = t));
       rows.forEach((r) => s.queries[r]++);
     }
     const runs = rows.length ? Math.min(...rows.map((r) => targets[r].length)) : 0;
@@ -117,7 +151,8 @@ export class APGDT implements Attack {
       const targetsOf = (rs: readonly number[]) => rs.map((r) => targets[r][j]);
       return {
         sum: (z, rs) => targetedDlr(z, labelsOf(rs), targetsOf(rs)),
-        perRow: (z, rs) => rs.map((r, i) => targetedDlrRow(z.data, i, z.shape[1], s.labels[r], targets[r][j])),
+        perRow: (z, rs) =>
+          rs.map((r, i) => targetedDlrRow(z.data, i, z.shape[1], s.labels[r], targets[r][j])),
       };
     });
     const out = await apgdSearch(target, x, s, o, losses);

@@ -8,7 +8,13 @@ import { randomStart } from './random-start.ts';
 import { finish, project, putRows, rowSize, start, takeRows } from './evaluate.ts';
 import { attackLoss, type LossName } from './losses.ts';
 import { stepFrom } from './pgd.ts';
-import { argmaxRows, isGradientTarget, QueryBudgetExceeded, type GradientTarget, type Target } from './target.ts';
+import {
+  argmaxRows,
+  isGradientTarget,
+  QueryBudgetExceeded,
+  type GradientTarget,
+  type Target,
+} from './target.ts';
 import type { Attack, AttackResult, Budget } from './types.ts';
 
 /** What `start` knows of a batch: labels, clean predictions and the per-example query counters. */
@@ -40,7 +46,8 @@ export function apgdCheckpoints(steps: number): number[] {
   // NOTE: p in hundredths keeps the recurrence exact (0.22 + 0.19 is 0.41000000000000003 in floats, whose
   // ceiling at N = 100 would be 42).
   const p = [0, 22];
-  while (p[p.length - 1] < 100) p.push(p[p.length - 1] + Math.max(p[p.length - 1] - p[p.length - 2] - 3, 6));
+  while (p[p.length - 1] < 100)
+    p.push(p[p.length - 1] + Math.max(p[p.length - 1] - p[p.length - 2] - 3, 6));
   const w: number[] = [];
   for (const pj of p) {
     const v = Math.ceil((pj * steps) / 100);
@@ -50,9 +57,23 @@ export function apgdCheckpoints(steps: number): number[] {
 }
 
 /** The options APGD and APGD-T share, with AutoAttack's defaults (100 steps, momentum 0.75, ρ 0.75). */
-export function apgdDefaults(opts: { norm?: 'linf' | 'l2'; eps?: number; steps?: number; momentum?: number; rho?: number; seed?: number }) {
+export function apgdDefaults(opts: {
+  norm?: 'linf' | 'l2';
+  eps?: number;
+  steps?: number;
+  momentum?: number;
+  rho?: number;
+  seed?: number;
+}) {
   const norm = opts.norm ?? 'linf';
-  return { norm, eps: opts.eps ?? (norm === 'linf' ? 0.3 : 2), steps: opts.steps ?? 100, momentum: opts.momentum ?? 0.75, rho: opts.rho ?? 0.75, seed: opts.seed ?? 0 };
+  return {
+    norm,
+    eps: opts.eps ?? (norm === 'linf' ? 0.3 : 2),
+    steps: opts.steps ?? 100,
+    momentum: opts.momentum ?? 0.75,
+    rho: opts.rho ?? 0.75,
+    seed: opts.seed ?? 0,
+  };
 }
 
 /**
@@ -77,19 +98,39 @@ export class APGD implements Attack {
 
   constructor(opts: ApgdOptions = {}) {
     this.opts = { ...apgdDefaults(opts), loss: opts.loss ?? 'ce', restarts: opts.restarts ?? 1 };
-    const o = this.opts, norm = o.norm;
-    if (!(o.eps >= 0) || !Number.isInteger(o.steps) || o.steps < 1 || !Number.isInteger(o.restarts) || o.restarts < 1 || !(o.momentum > 0 && o.momentum <= 1) || !(o.rho > 0 && o.rho <= 1)) {
-      throw new Error(`APGD: invalid options ${JSON.stringify(opts)} (eps ≥ 0, integer steps ≥ 1, restarts ≥ 1, momentum and rho in (0, 1])`);
+    const o = this.opts,
+      norm = o.norm;
+    if (
+      !(o.eps >= 0) ||
+      !Number.isInteger(o.steps) ||
+      o.steps < 1 ||
+      !Number.isInteger(o.restarts) ||
+      o.restarts < 1 ||
+      !(o.momentum > 0 && o.momentum <= 1) ||
+      !(o.rho > 0 && o.rho <= 1)
+    ) {
+      throw new Error(
+        `APGD: invalid options ${JSON.stringify(opts)} (eps ≥ 0, integer steps ≥ 1, restarts ≥ 1, momentum and rho in (0, 1])`,
+      );
     }
     this.name = `APGD-${o.loss.toUpperCase()}${norm === 'l2' ? '-L2' : ''}`;
   }
 
   async run(target: Target, x: Tensor, y: Tensor): Promise<AttackResult> {
-    if (!isGradientTarget(target)) throw new Error(`${this.name}: needs a white-box target (input gradients), got a ${target.kind} target`);
+    if (!isGradientTarget(target))
+      throw new Error(
+        `${this.name}: needs a white-box target (input gradients), got a ${target.kind} target`,
+      );
     const o = this.opts;
     const s = await start(target, x, y);
     const loss = namedLoss(o.loss, s.labels);
-    const out = await apgdSearch(target, x, s, o, Array.from({ length: o.restarts }, () => loss));
+    const out = await apgdSearch(
+      target,
+      x,
+      s,
+      o,
+      Array.from({ length: o.restarts }, () => loss),
+    );
     return finish(target, x, new Tensor(x.shape, out), y, { norm: o.norm, eps: o.eps }, s);
   }
 }
@@ -105,11 +146,17 @@ export interface ApgdLoss {
 /** The attack losses of losses.ts (APGD-CE, APGD-DLR, ...) as an ApgdLoss against the labels. */
 function namedLoss(name: LossName, labels: readonly number[]): ApgdLoss {
   const of = (rows: readonly number[]) => rows.map((r) => labels[r]);
-  return { sum: (z, rows) => attackLoss(name, z, of(rows)), perRow: (z, rows) => rowLosses(name, z, of(rows)) };
+  return {
+    sum: (z, rows) => attackLoss(name, z, of(rows)),
+    perRow: (z, rows) => rowLosses(name, z, of(rows)),
+  };
 }
 
 /** What the search reads of APGD's options. */
-export type ApgdSearchOptions = Pick<Required<ApgdOptions>, 'norm' | 'eps' | 'steps' | 'momentum' | 'rho' | 'seed'>;
+export type ApgdSearchOptions = Pick<
+  Required<ApgdOptions>,
+  'norm' | 'eps' | 'steps' | 'momentum' | 'rho' | 'seed'
+>;
 
 /**
  * The APGD search shared by APGD and APGD-T (apgd-t.ts): one run of `o.steps` iterations per entry of
@@ -118,17 +165,31 @@ export type ApgdSearchOptions = Pick<Required<ApgdOptions>, 'norm' | 'eps' | 'st
  * misclassifying iterate, else its highest-loss one (x where it never ran). An exhausted oracle budget
  * ends it early with what it has.
  */
-export async function apgdSearch(target: GradientTarget, x: Tensor, s: Started, o: ApgdSearchOptions, losses: readonly ApgdLoss[]): Promise<Float32Array> {
+export async function apgdSearch(
+  target: GradientTarget,
+  x: Tensor,
+  s: Started,
+  o: ApgdSearchOptions,
+  losses: readonly ApgdLoss[],
+): Promise<Float32Array> {
   const budget: Budget = { norm: o.norm, eps: o.eps };
-  const n = x.shape[0], d = rowSize(x);
+  const n = x.shape[0],
+    d = rowSize(x);
   const out = Float32Array.from(x.data); // first misclassifying iterate, else the highest-loss one
   const broken = s.cleanPred.map((p, i) => p !== s.labels[i]);
   const checkpoints = apgdCheckpoints(o.steps);
   // Per-example state, indexed by example (rows are gathered per iteration).
-  const cur = new Float32Array(x.size), prev = new Float32Array(x.size), grad = new Float32Array(x.size);
-  const best = new Float32Array(x.size), gradBest = new Float32Array(x.size);
-  const eta = new Float64Array(n), lossBest = new Float64Array(n), lossPrev = new Float64Array(n);
-  const lossAtCheck = new Float64Array(n), rises = new Int32Array(n), halvedAtCheck = new Uint8Array(n);
+  const cur = new Float32Array(x.size),
+    prev = new Float32Array(x.size),
+    grad = new Float32Array(x.size);
+  const best = new Float32Array(x.size),
+    gradBest = new Float32Array(x.size);
+  const eta = new Float64Array(n),
+    lossBest = new Float64Array(n),
+    lossPrev = new Float64Array(n);
+  const lossAtCheck = new Float64Array(n),
+    rises = new Int32Array(n),
+    halvedAtCheck = new Uint8Array(n);
   const best0 = new Uint8Array(n); // rows whose `best` holds an iterate of the current restart
   const outLoss = new Float64Array(n).fill(-Infinity); // loss of `out` over all restarts
   try {
@@ -142,7 +203,8 @@ export async function apgdSearch(target: GradientTarget, x: Tensor, s: Started, 
         const { logits, grad: g } = await target.gradient(xs, (z) => loss.sum(z, active));
         rows.forEach((r) => s.queries[r]++);
         putRows(grad, g, rows);
-        const values = loss.perRow(logits, rows), pred = argmaxRows(logits);
+        const values = loss.perRow(logits, rows),
+          pred = argmaxRows(logits);
         const keep: number[] = [];
         rows.forEach((r, i) => {
           if (values[i] > lossPrev[r]) rises[r]++;
@@ -163,7 +225,19 @@ export async function apgdSearch(target: GradientTarget, x: Tensor, s: Started, 
         });
         rows = keep;
       };
-      putRows(cur, randomStart(takeRows(x, rows), o.norm, o.eps, deriveStream(o.seed, restart), rows, d, 'sphere'), rows);
+      putRows(
+        cur,
+        randomStart(
+          takeRows(x, rows),
+          o.norm,
+          o.eps,
+          deriveStream(o.seed, restart),
+          rows,
+          d,
+          'sphere',
+        ),
+        rows,
+      );
       rows.forEach((r) => {
         prev.set(cur.subarray(r * d, (r + 1) * d), r * d);
         best0[r] = 0;
@@ -176,13 +250,25 @@ export async function apgdSearch(target: GradientTarget, x: Tensor, s: Started, 
       rows.forEach((r) => (lossAtCheck[r] = lossBest[r]));
       let next = 1; // index of the next checkpoint (checkpoints[0] = 0)
       for (let k = 0; k < o.steps && rows.length; k++) {
-        const xs = takeRows(x, rows), xk = takeRows(new Tensor(x.shape, cur), rows);
-        const z = project(xs, stepFrom(xk, takeRows(new Tensor(x.shape, grad), rows), o.norm, rows.map((r) => eta[r])), budget);
+        const xs = takeRows(x, rows),
+          xk = takeRows(new Tensor(x.shape, cur), rows);
+        const z = project(
+          xs,
+          stepFrom(
+            xk,
+            takeRows(new Tensor(x.shape, grad), rows),
+            o.norm,
+            rows.map((r) => eta[r]),
+          ),
+          budget,
+        );
         // xᵏ⁺¹ = P(xᵏ + α(z − xᵏ) + (1 − α)(xᵏ − xᵏ⁻¹)); α = 1 on the first step (no previous iterate yet).
         const a = k === 0 ? 1 : o.momentum;
         const xPrev = takeRows(new Tensor(x.shape, prev), rows);
         const mixed = new Float32Array(xk.size);
-        for (let i = 0; i < mixed.length; i++) mixed[i] = xk.data[i] + a * (z.data[i] - xk.data[i]) + (1 - a) * (xk.data[i] - xPrev.data[i]);
+        for (let i = 0; i < mixed.length; i++)
+          mixed[i] =
+            xk.data[i] + a * (z.data[i] - xk.data[i]) + (1 - a) * (xk.data[i] - xPrev.data[i]);
         putRows(prev, xk, rows);
         putRows(cur, project(xs, new Tensor(xk.shape, mixed), budget), rows);
         await assess();

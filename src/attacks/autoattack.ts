@@ -55,7 +55,8 @@ export interface AutoAttackResult extends AttackResult {
 }
 
 /** A cascade's result (an AttackResult with per-component counts). */
-export const isAutoAttackResult = (r: AttackResult): r is AutoAttackResult => Array.isArray((r as Partial<AutoAttackResult>).components);
+export const isAutoAttackResult = (r: AttackResult): r is AutoAttackResult =>
+  Array.isArray((r as Partial<AutoAttackResult>).components);
 
 const TAG = 0x61757461; // 'auta'
 
@@ -87,23 +88,36 @@ export class AutoAttack implements Attack {
 
   constructor(opts: AutoAttackOptions = {}) {
     this.opts = {
-      eps: opts.eps ?? 0.3, version: opts.version ?? 'standard', seed: opts.seed ?? 0, apgdSteps: opts.apgdSteps ?? 100,
-      targets: opts.targets ?? 9, fabSteps: opts.fabSteps ?? 100, squareQueries: opts.squareQueries ?? 5000, squarePInit: opts.squarePInit ?? 0.8,
+      eps: opts.eps ?? 0.3,
+      version: opts.version ?? 'standard',
+      seed: opts.seed ?? 0,
+      apgdSteps: opts.apgdSteps ?? 100,
+      targets: opts.targets ?? 9,
+      fabSteps: opts.fabSteps ?? 100,
+      squareQueries: opts.squareQueries ?? 5000,
+      squarePInit: opts.squarePInit ?? 0.8,
     };
     const o = this.opts;
-    if (o.version !== 'standard' && o.version !== 'rand') throw new Error(`AutoAttack: unknown version '${o.version}' (standard or rand)`);
+    if (o.version !== 'standard' && o.version !== 'rand')
+      throw new Error(`AutoAttack: unknown version '${o.version}' (standard or rand)`);
     const seed = (i: number) => deriveStream(o.seed, TAG + i);
-    this.components = o.version === 'standard'
-      ? [
-        new APGD({ eps: o.eps, loss: 'ce', steps: o.apgdSteps, seed: seed(0) }),
-        new APGDT({ eps: o.eps, steps: o.apgdSteps, targets: o.targets, seed: seed(1) }),
-        new FAB({ eps: o.eps, steps: o.fabSteps, targets: o.targets, seed: seed(2) }),
-        new Square({ eps: o.eps, maxQueries: o.squareQueries, pInit: o.squarePInit, seed: seed(3) }),
-      ]
-      : [
-        new APGD({ eps: o.eps, loss: 'ce', steps: o.apgdSteps, seed: seed(0) }),
-        new APGD({ eps: o.eps, loss: 'dlr', steps: o.apgdSteps, seed: seed(1) }),
-      ];
+    this.components =
+      o.version === 'standard'
+        ? [
+            new APGD({ eps: o.eps, loss: 'ce', steps: o.apgdSteps, seed: seed(0) }),
+            new APGDT({ eps: o.eps, steps: o.apgdSteps, targets: o.targets, seed: seed(1) }),
+            new FAB({ eps: o.eps, steps: o.fabSteps, targets: o.targets, seed: seed(2) }),
+            new Square({
+              eps: o.eps,
+              maxQueries: o.squareQueries,
+              pInit: o.squarePInit,
+              seed: seed(3),
+            }),
+          ]
+        : [
+            new APGD({ eps: o.eps, loss: 'ce', steps: o.apgdSteps, seed: seed(0) }),
+            new APGD({ eps: o.eps, loss: 'dlr', steps: o.apgdSteps, seed: seed(1) }),
+          ];
     this.name = o.version === 'standard' ? 'AutoAttack' : 'AutoAttack-rand';
   }
 
@@ -116,8 +130,15 @@ export class AutoAttack implements Attack {
     const components: CascadeComponent[] = [];
     let stopped = false;
     for (const attack of this.components) {
-      const rows = s.labels.map((_, i) => i).filter((i) => s.cleanCorrect[i] && brokenBy[i] === null);
-      const c: CascadeComponent = { name: attack.name, attacked: stopped ? 0 : rows.length, broken: 0, queries: new Array(n).fill(0) };
+      const rows = s.labels
+        .map((_, i) => i)
+        .filter((i) => s.cleanCorrect[i] && brokenBy[i] === null);
+      const c: CascadeComponent = {
+        name: attack.name,
+        attacked: stopped ? 0 : rows.length,
+        broken: 0,
+        queries: new Array(n).fill(0),
+      };
       components.push(c);
       if (stopped || !rows.length) continue;
       let r: AttackResult;
@@ -139,7 +160,14 @@ export class AutoAttack implements Attack {
         c.broken++;
       });
     }
-    const result = await finish(target, x, new Tensor(x.shape, out), y, { norm: 'linf', eps: this.opts.eps }, { cleanCorrect: s.cleanCorrect, queries });
+    const result = await finish(
+      target,
+      x,
+      new Tensor(x.shape, out),
+      y,
+      { norm: 'linf', eps: this.opts.eps },
+      { cleanCorrect: s.cleanCorrect, queries },
+    );
     return { ...result, components, brokenBy };
   }
 }
@@ -158,14 +186,22 @@ export interface AutoAttackRunOptions extends AutoAttackOptions {
  * @example
  *   const { robustAccuracy, components } = await autoAttack(model, x, y, { eps: 0.3, seed: 1 });
  */
-export async function autoAttack(model: Differentiable & { randomized?: boolean }, x: Tensor, y: Tensor, opts: AutoAttackRunOptions = {}): Promise<{
+export async function autoAttack(
+  model: Differentiable & { randomized?: boolean },
+  x: Tensor,
+  y: Tensor,
+  opts: AutoAttackRunOptions = {},
+): Promise<{
   robust: boolean[];
   robustAccuracy: number;
   components: { name: string; attacked: number; broken: number }[];
   result: AutoAttackResult;
 }> {
   const version = opts.version ?? (model.randomized ? 'rand' : 'standard');
-  const target = version === 'rand' ? new EOT(new WhiteBox(model), { n: opts.eotDraws ?? 20 }) : new WhiteBox(model);
+  const target =
+    version === 'rand'
+      ? new EOT(new WhiteBox(model), { n: opts.eotDraws ?? 20 })
+      : new WhiteBox(model);
   const result = await new AutoAttack({ ...opts, version }).run(target, x, y);
   const robust = result.success.map((s) => !s);
   return {

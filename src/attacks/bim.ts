@@ -22,7 +22,14 @@ export class BIM implements Attack {
   readonly name: string;
   private readonly pgd: PGD;
   constructor(opts: BimOptions = {}) {
-    this.pgd = new PGD({ norm: 'linf', eps: opts.eps ?? 0.3, alpha: opts.alpha ?? 0.01, steps: opts.steps ?? 40, randomStart: false, loss: opts.loss ?? 'ce' });
+    this.pgd = new PGD({
+      norm: 'linf',
+      eps: opts.eps ?? 0.3,
+      alpha: opts.alpha ?? 0.01,
+      steps: opts.steps ?? 40,
+      randomStart: false,
+      loss: opts.loss ?? 'ce',
+    });
     this.name = this.pgd.name;
   }
   run(target: Target, x: Tensor, y: Tensor): Promise<AttackResult> {

@@ -42,7 +42,10 @@ export class BPDA implements Differentiable {
   /** The stage's output, checked to keep the input's shape (the identity backward needs it). */
   private staged(x: Tensor): Tensor {
     const z = noGrad(() => this.opts.stage(x));
-    if (!sameShape(z.shape, x.shape)) throw new Error(`BPDA: stage changed the shape ${shapeStr(x.shape)} → ${shapeStr(z.shape)}; the identity backward needs it kept`);
+    if (!sameShape(z.shape, x.shape))
+      throw new Error(
+        `BPDA: stage changed the shape ${shapeStr(x.shape)} → ${shapeStr(z.shape)}; the identity backward needs it kept`,
+      );
     return z;
   }
 
@@ -50,8 +53,15 @@ export class BPDA implements Differentiable {
     return this.opts.model.forward(this.staged(x));
   }
 
-  lossGradients(x: Tensor, loss: (logits: Tensor) => Tensor, want: { input?: boolean; params?: boolean }) {
-    if (want.params) throw new Error('BPDA: parameter gradients are not exposed (the wrapper is for input-gradient attacks)');
+  lossGradients(
+    x: Tensor,
+    loss: (logits: Tensor) => Tensor,
+    want: { input?: boolean; params?: boolean },
+  ) {
+    if (want.params)
+      throw new Error(
+        'BPDA: parameter gradients are not exposed (the wrapper is for input-gradient attacks)',
+      );
     const r = this.opts.model.lossGradients(this.staged(x), loss, { input: Boolean(want.input) });
     let dx = r.dx;
     const g = this.opts.approximation;

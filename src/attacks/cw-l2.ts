@@ -36,7 +36,9 @@ export interface CwOptions {
 
 // NOTE: atanh(±1) is infinite; the reference code shrinks by 1 − 1e-6 (an offset of at most 5e-7 per pixel).
 const SHRINK = 1 - 1e-6;
-const BETA1 = 0.9, BETA2 = 0.999, ADAM_EPS = 1e-8;
+const BETA1 = 0.9,
+  BETA2 = 0.999,
+  ADAM_EPS = 1e-8;
 
 /**
  * C&W-L2 (Carlini & Wagner 2017, "Towards Evaluating the Robustness of Neural Networks", arXiv:1608.04644),
@@ -81,29 +83,56 @@ export class CW implements Attack {
   constructor(opts: CwOptions = {}) {
     const normalize = opts.normalize ?? true;
     this.opts = {
-      binarySearchSteps: opts.binarySearchSteps ?? 3, maxIterations: opts.maxIterations ?? 100, learningRate: opts.learningRate ?? 0.1,
-      initialConst: opts.initialConst ?? (normalize ? 5 : 1), kappa: opts.kappa ?? 0, abortEarly: opts.abortEarly ?? true, normalize, eps: opts.eps ?? null,
+      binarySearchSteps: opts.binarySearchSteps ?? 3,
+      maxIterations: opts.maxIterations ?? 100,
+      learningRate: opts.learningRate ?? 0.1,
+      initialConst: opts.initialConst ?? (normalize ? 5 : 1),
+      kappa: opts.kappa ?? 0,
+      abortEarly: opts.abortEarly ?? true,
+      normalize,
+      eps: opts.eps ?? null,
     };
     const o = this.opts;
-    if (!Number.isInteger(o.binarySearchSteps) || o.binarySearchSteps < 1 || !Number.isInteger(o.maxIterations) || o.maxIterations < 1
-      || !(o.learningRate > 0) || !(o.initialConst > 0) || !(o.kappa >= 0) || (o.eps !== null && !(o.eps >= 0))) {
-      throw new Error(`CW: invalid options ${JSON.stringify(opts)} (integer steps ≥ 1 and iterations ≥ 1, lr > 0, initialConst > 0, kappa ≥ 0, eps ≥ 0)`);
+    if (
+      !Number.isInteger(o.binarySearchSteps) ||
+      o.binarySearchSteps < 1 ||
+      !Number.isInteger(o.maxIterations) ||
+      o.maxIterations < 1 ||
+      !(o.learningRate > 0) ||
+      !(o.initialConst > 0) ||
+      !(o.kappa >= 0) ||
+      (o.eps !== null && !(o.eps >= 0))
+    ) {
+      throw new Error(
+        `CW: invalid options ${JSON.stringify(opts)} (integer steps ≥ 1 and iterations ≥ 1, lr > 0, initialConst > 0, kappa ≥ 0, eps ≥ 0)`,
+      );
     }
   }
 
   async run(target: Target, x: Tensor, y: Tensor): Promise<AttackResult> {
-    if (!isGradientTarget(target)) throw new Error(`${this.name}: needs a white-box target (input gradients), got a ${target.kind} target`);
+    if (!isGradientTarget(target))
+      throw new Error(
+        `${this.name}: needs a white-box target (input gradients), got a ${target.kind} target`,
+      );
     const o = this.opts;
     const s = await start(target, x, y);
-    const n = x.shape[0], d = rowSize(x);
+    const n = x.shape[0],
+      d = rowSize(x);
     const best = Float32Array.from(x.data);
     const bestL2 = new Float64Array(n).fill(Infinity);
-    const c = new Float64Array(n).fill(o.initialConst), lower = new Float64Array(n), upper = new Float64Array(n).fill(1e10);
+    const c = new Float64Array(n).fill(o.initialConst),
+      lower = new Float64Array(n),
+      upper = new Float64Array(n).fill(1e10);
     const w0 = Float64Array.from(x.data, (v) => Math.atanh((2 * v - 1) * SHRINK));
-    const w = new Float64Array(n * d), m = new Float64Array(n * d), v = new Float64Array(n * d);
+    const w = new Float64Array(n * d),
+      m = new Float64Array(n * d),
+      v = new Float64Array(n * d);
     const attacked = s.labels.map((_, i) => i).filter((i) => s.cleanCorrect[i]);
     const abortEvery = Math.max(1, Math.floor(o.maxIterations / 10));
-    const spread = o.normalize && attacked.length ? await cleanSpread(target, x, attacked, s.queries) : new Float64Array(n).fill(1);
+    const spread =
+      o.normalize && attacked.length
+        ? await cleanSpread(target, x, attacked, s.queries)
+        : new Float64Array(n).fill(1);
 
     for (let outer = 0; outer < o.binarySearchSteps && attacked.length; outer++) {
       // Every outer step restarts from x with a fresh Adam state (as the reference code does).
@@ -116,27 +145,43 @@ export class CW implements Attack {
       const prev = new Float64Array(n).fill(Infinity);
       let rows = attacked.slice();
       for (let it = 0; it < o.maxIterations && rows.length; it++) {
-        const th = new Float64Array(rows.length * d), xp = new Float32Array(rows.length * d);
+        const th = new Float64Array(rows.length * d),
+          xp = new Float32Array(rows.length * d);
         for (let i = 0; i < rows.length; i++) {
-          for (let j = 0, q = rows[i] * d, p = i * d; j < d; j++, q++, p++) xp[p] = ((th[p] = Math.tanh(w[q])) + 1) / 2;
+          for (let j = 0, q = rows[i] * d, p = i * d; j < d; j++, q++, p++)
+            xp[p] = ((th[p] = Math.tanh(w[q])) + 1) / 2;
         }
         const labels = rows.map((r) => s.labels[r]);
-        const cT = new Tensor([rows.length], Float32Array.from(rows, (r) => c[r] / spread[r]));
-        const floor = new Tensor([rows.length], Float32Array.from(rows, (r) => -o.kappa * spread[r]));
+        const cT = new Tensor(
+          [rows.length],
+          Float32Array.from(rows, (r) => c[r] / spread[r]),
+        );
+        const floor = new Tensor(
+          [rows.length],
+          Float32Array.from(rows, (r) => -o.kappa * spread[r]),
+        );
         // Σ_rows (c/s)·max(z_y − max_{i≠y} z_i, −κs): each row's gradient is c/s times its own f's.
-        const { logits, grad } = await target.gradient(new Tensor([rows.length, ...x.shape.slice(1)], xp), (z) => ops.sum(ops.mul(ops.maximum(ops.neg(margin(z, labels)), floor), cT)));
+        const { logits, grad } = await target.gradient(
+          new Tensor([rows.length, ...x.shape.slice(1)], xp),
+          (z) => ops.sum(ops.mul(ops.maximum(ops.neg(margin(z, labels)), floor), cT)),
+        );
         rows.forEach((r) => s.queries[r]++);
-        const k = logits.shape[1], gd = grad.data, xd = x.data;
+        const k = logits.shape[1],
+          gd = grad.data,
+          xd = x.data;
         const keep: number[] = [];
         const t = it + 1;
         const lrT = (o.learningRate * Math.sqrt(1 - BETA2 ** t)) / (1 - BETA1 ** t);
         rows.forEach((r, i) => {
           // Objective and success at the current iterate (before its update).
-          let zy = logits.data[i * k + s.labels[r]], other = -Infinity;
+          let zy = logits.data[i * k + s.labels[r]],
+            other = -Infinity;
           const pred = argmaxRow(logits.data, i * k, k);
-          for (let j = 0; j < k; j++) if (j !== s.labels[r] && logits.data[i * k + j] > other) other = logits.data[i * k + j];
+          for (let j = 0; j < k; j++)
+            if (j !== s.labels[r] && logits.data[i * k + j] > other) other = logits.data[i * k + j];
           let l2 = 0;
-          for (let j = 0, p = i * d, q = r * d; j < d; j++, p++, q++) l2 += (xp[p] - xd[q]) * (xp[p] - xd[q]);
+          for (let j = 0, p = i * d, q = r * d; j < d; j++, p++, q++)
+            l2 += (xp[p] - xd[q]) * (xp[p] - xd[q]);
           const objective = l2 + c[r] * Math.max((zy - other) / spread[r], -o.kappa);
           if (pred !== s.labels[r] && other - zy >= o.kappa * spread[r]) {
             stepSuccess[r] = true;
@@ -154,7 +199,7 @@ export class CW implements Attack {
           // Adam on w; d/dw of (tanh(w) + 1)/2 is (1 − tanh²(w))/2.
           for (let j = 0, p = i * d, q = r * d; j < d; j++, p++, q++) {
             const u = th[p];
-            const g = (2 * (xp[p] - xd[q]) + gd[p]) * (1 - u * u) / 2;
+            const g = ((2 * (xp[p] - xd[q]) + gd[p]) * (1 - u * u)) / 2;
             m[q] = BETA1 * m[q] + (1 - BETA1) * g;
             v[q] = BETA2 * v[q] + (1 - BETA2) * g * g;
             w[q] -= (lrT * m[q]) / (Math.sqrt(v[q]) + ADAM_EPS);
@@ -180,12 +225,19 @@ export class CW implements Attack {
  * multiplies it by α, so f/s (and with it the whole search) does not change. Through EOT it is the spread of
  * the averaged logits. A constant row (spread 0) keeps s = 1.
  */
-async function cleanSpread(target: GradientTarget, x: Tensor, rows: readonly number[], queries: number[]): Promise<Float64Array> {
+async function cleanSpread(
+  target: GradientTarget,
+  x: Tensor,
+  rows: readonly number[],
+  queries: number[],
+): Promise<Float64Array> {
   const z = await target.scores(takeRows(x, rows));
   rows.forEach((r) => queries[r]++);
-  const out = new Float64Array(x.shape[0]).fill(1), k = z.shape[1];
+  const out = new Float64Array(x.shape[0]).fill(1),
+    k = z.shape[1];
   rows.forEach((r, i) => {
-    let mean = 0, sq = 0;
+    let mean = 0,
+      sq = 0;
     for (let j = 0; j < k; j++) mean += z.data[i * k + j] / k;
     for (let j = 0; j < k; j++) sq += (z.data[i * k + j] - mean) ** 2 / k;
     const spread = Math.sqrt(sq);

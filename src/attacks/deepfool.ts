@@ -41,19 +41,36 @@ export class DeepFool implements Attack {
   readonly opts: Required<Omit<DeepFoolOptions, 'eps'>> & { eps: number | null };
 
   constructor(opts: DeepFoolOptions = {}) {
-    this.opts = { norm: opts.norm ?? 'l2', overshoot: opts.overshoot ?? 0.02, maxIterations: opts.maxIterations ?? 50, eps: opts.eps ?? null };
+    this.opts = {
+      norm: opts.norm ?? 'l2',
+      overshoot: opts.overshoot ?? 0.02,
+      maxIterations: opts.maxIterations ?? 50,
+      eps: opts.eps ?? null,
+    };
     const o = this.opts;
-    if (!(o.overshoot >= 0) || !Number.isInteger(o.maxIterations) || o.maxIterations < 0 || (o.eps !== null && !(o.eps >= 0))) {
-      throw new Error(`DeepFool: invalid options ${JSON.stringify(opts)} (overshoot ≥ 0, integer maxIterations ≥ 0, eps ≥ 0)`);
+    if (
+      !(o.overshoot >= 0) ||
+      !Number.isInteger(o.maxIterations) ||
+      o.maxIterations < 0 ||
+      (o.eps !== null && !(o.eps >= 0))
+    ) {
+      throw new Error(
+        `DeepFool: invalid options ${JSON.stringify(opts)} (overshoot ≥ 0, integer maxIterations ≥ 0, eps ≥ 0)`,
+      );
     }
     this.name = `DeepFool-${o.norm === 'l2' ? 'L2' : 'Linf'}`;
   }
 
   async run(target: Target, x: Tensor, y: Tensor): Promise<AttackResult> {
-    if (!isGradientTarget(target)) throw new Error(`${this.name}: needs a white-box target (input gradients), got a ${target.kind} target`);
+    if (!isGradientTarget(target))
+      throw new Error(
+        `${this.name}: needs a white-box target (input gradients), got a ${target.kind} target`,
+      );
     const o = this.opts;
     const s = await start(target, x, y);
-    const n = x.shape[0], d = rowSize(x), shape = x.shape.slice(1);
+    const n = x.shape[0],
+      d = rowSize(x),
+      shape = x.shape.slice(1);
     const best = Float32Array.from(x.data);
     const rTot = new Float64Array(n * d);
     // The j-th other class of a row: its classes in order, skipping its label.
@@ -63,7 +80,13 @@ export class DeepFool implements Attack {
     for (let it = 0; it < o.maxIterations && rows.length; it++) {
       const cur = pick(best, rows, d);
       // Class j = 0 first: its logits tell which rows are already fooled, and only the others go on.
-      const first = await this.classGradient(target, new Tensor([rows.length, ...shape], cur), rows.map((r) => s.labels[r]), 0, other);
+      const first = await this.classGradient(
+        target,
+        new Tensor([rows.length, ...shape], cur),
+        rows.map((r) => s.labels[r]),
+        0,
+        other,
+      );
       rows.forEach((r) => s.queries[r]++);
       const k = first.logits.shape[1];
       const live: number[] = [];
@@ -74,27 +97,44 @@ export class DeepFool implements Attack {
       const liveRows = live.map((i) => rows[i]);
       const xs = new Tensor([live.length, ...shape], pick(cur, live, d));
       // f[i][j] = z_{other j} − z_y, and its gradient per live row.
-      const f = live.map((i) => Array.from({ length: k - 1 }, (_, j) => first.logits.data[i * k + other(j, s.labels[rows[i]])] - first.logits.data[i * k + s.labels[rows[i]]]));
+      const f = live.map((i) =>
+        Array.from(
+          { length: k - 1 },
+          (_, j) =>
+            first.logits.data[i * k + other(j, s.labels[rows[i]])] -
+            first.logits.data[i * k + s.labels[rows[i]]],
+        ),
+      );
       const grads: Float32Array[] = [pick(first.grad.data as Float32Array, live, d)];
       for (let j = 1; j < k - 1; j++) {
-        const g = await this.classGradient(target, xs, liveRows.map((r) => s.labels[r]), j, other);
+        const g = await this.classGradient(
+          target,
+          xs,
+          liveRows.map((r) => s.labels[r]),
+          j,
+          other,
+        );
         liveRows.forEach((r) => s.queries[r]++);
         grads.push(g.grad.data as Float32Array);
       }
       const next: number[] = [];
       liveRows.forEach((r, i) => {
         // The nearest linearized boundary, in the dual norm of the attack's norm.
-        let l = -1, bestDist = Infinity, bestNorm = 0;
+        let l = -1,
+          bestDist = Infinity,
+          bestNorm = 0;
         for (let j = 0; j < k - 1; j++) {
           const g = grads[j];
           let nrm = 0;
-          for (let e = i * d; e < (i + 1) * d; e++) nrm += o.norm === 'l2' ? g[e] * g[e] : Math.abs(g[e]);
+          for (let e = i * d; e < (i + 1) * d; e++)
+            nrm += o.norm === 'l2' ? g[e] * g[e] : Math.abs(g[e]);
           if (o.norm === 'l2') nrm = Math.sqrt(nrm);
           const dist = nrm > 0 ? Math.abs(f[i][j]) / nrm : Infinity;
           if (dist < bestDist) [l, bestDist, bestNorm] = [j, dist, nrm];
         }
         if (l < 0) return; // every class gradient vanished: no direction left, the example stays unbroken
-        const g = grads[l], step = (Math.abs(f[i][l]) + SLACK) / (o.norm === 'l2' ? bestNorm * bestNorm : bestNorm);
+        const g = grads[l],
+          step = (Math.abs(f[i][l]) + SLACK) / (o.norm === 'l2' ? bestNorm * bestNorm : bestNorm);
         for (let e = 0; e < d; e++) {
           const q = r * d + e;
           rTot[q] += step * (o.norm === 'l2' ? g[i * d + e] : Math.sign(g[i * d + e]));
@@ -110,7 +150,13 @@ export class DeepFool implements Attack {
   }
 
   /** Gradient of Σ_rows z[row, other(j, y_row)] − z[row, y_row], with the logits. */
-  private classGradient(target: GradientTarget, x: Tensor, labels: number[], j: number, other: (j: number, label: number) => number) {
+  private classGradient(
+    target: GradientTarget,
+    x: Tensor,
+    labels: number[],
+    j: number,
+    other: (j: number, label: number) => number,
+  ) {
     return target.gradient(x, (z) => {
       const k = z.shape[1];
       const diff = new Float32Array(labels.length * k);

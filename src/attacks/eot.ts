@@ -13,7 +13,10 @@ export interface EotOptions {
 function meanOf(ts: readonly Tensor[]): Tensor {
   const acc = new Float64Array(ts[0].size);
   for (const t of ts) {
-    if (t.size !== acc.length) throw new Error(`EOT: draws disagree in shape ([${t.shape.join(', ')}] vs [${ts[0].shape.join(', ')}])`);
+    if (t.size !== acc.length)
+      throw new Error(
+        `EOT: draws disagree in shape ([${t.shape.join(', ')}] vs [${ts[0].shape.join(', ')}])`,
+      );
     for (let i = 0; i < acc.length; i++) acc[i] += t.data[i];
   }
   const out = new Float32Array(acc.length);
@@ -42,9 +45,13 @@ export class EOT<T extends ScoreTarget = GradientTarget> implements ScoreTarget 
   readonly kind: T['kind'];
   readonly n: number;
 
-  constructor(private readonly inner: T, opts: EotOptions = {}) {
+  constructor(
+    private readonly inner: T,
+    opts: EotOptions = {},
+  ) {
     this.n = opts.n ?? 8;
-    if (!Number.isInteger(this.n) || this.n < 1) throw new Error(`EOT: n must be an integer ≥ 1, got ${opts.n}`);
+    if (!Number.isInteger(this.n) || this.n < 1)
+      throw new Error(`EOT: n must be an integer ≥ 1, got ${opts.n}`);
     this.kind = inner.kind;
   }
 
@@ -73,11 +80,16 @@ export class EOT<T extends ScoreTarget = GradientTarget> implements ScoreTarget 
   }
 
   /** Mean over n draws of the summed loss, the logits and the input gradient (white-box inner targets only). */
-  async gradient(x: Tensor, loss: (logits: Tensor) => Tensor): Promise<{ loss: number; logits: Tensor; grad: Tensor }> {
+  async gradient(
+    x: Tensor,
+    loss: (logits: Tensor) => Tensor,
+  ): Promise<{ loss: number; logits: Tensor; grad: Tensor }> {
     const inner: ScoreTarget = this.inner;
-    if (!isGradientTarget(inner)) throw new Error(`EOT: gradient() needs a white-box inner target, got a ${inner.kind} target`);
+    if (!isGradientTarget(inner))
+      throw new Error(`EOT: gradient() needs a white-box inner target, got a ${inner.kind} target`);
     let lossSum = 0;
-    const logits: Tensor[] = [], grads: Tensor[] = [];
+    const logits: Tensor[] = [],
+      grads: Tensor[] = [];
     for (let i = 0; i < this.n; i++) {
       const r = await inner.gradient(x, loss);
       lossSum += r.loss;

@@ -13,8 +13,12 @@ export const rowSize = (x: Tensor) => x.size / Math.max(1, x.shape[0]);
  * Clipping to [0, 1] after the ball never leaves it: x is in [0, 1], so clipping only moves toward x.
  */
 export function project(x: Tensor, xAdv: Tensor, budget: Budget | null): Tensor {
-  if (xAdv.shape.join() !== x.shape.join()) throw new Error(`attack: adversarial batch [${xAdv.shape.join(', ')}] does not match the input [${x.shape.join(', ')}]`);
-  const n = x.shape[0], d = rowSize(x);
+  if (xAdv.shape.join() !== x.shape.join())
+    throw new Error(
+      `attack: adversarial batch [${xAdv.shape.join(', ')}] does not match the input [${x.shape.join(', ')}]`,
+    );
+  const n = x.shape[0],
+    d = rowSize(x);
   const out = new Float32Array(x.size);
   const eps = budget ? budget.eps : Infinity;
   for (let r = 0; r < n; r++) {
@@ -37,10 +41,13 @@ export function project(x: Tensor, xAdv: Tensor, budget: Budget | null): Tensor 
 
 /** Per-row ‖xAdv − x‖∞ and ‖xAdv − x‖₂ (in float64). */
 export function perturbationNorms(x: Tensor, xAdv: Tensor): { linf: number[]; l2: number[] } {
-  const n = x.shape[0], d = rowSize(x);
-  const linf: number[] = [], l2: number[] = [];
+  const n = x.shape[0],
+    d = rowSize(x);
+  const linf: number[] = [],
+    l2: number[] = [];
   for (let r = 0; r < n; r++) {
-    let m = 0, s = 0;
+    let m = 0,
+      s = 0;
     for (let i = r * d; i < (r + 1) * d; i++) {
       const v = Math.abs(xAdv.data[i] - x.data[i]);
       if (v > m) m = v;
@@ -74,15 +81,27 @@ export const verdictCost = (target: Target): number => (target.randomized ? VERD
  * counter (and budget) sees the same. `charge(i)` is called for each as it is answered, so an attack's counts
  * stay exact when a budgeted target refuses a later round (QueryBudgetExceeded).
  */
-export async function verdict(target: Target, cand: Tensor, labels: readonly number[], need = Math.floor(VERDICT_QUERIES / 2) + 1, charge?: (row: number) => void): Promise<{ wrong: boolean[]; predictions: number[]; queries: number[] }> {
+export async function verdict(
+  target: Target,
+  cand: Tensor,
+  labels: readonly number[],
+  need = Math.floor(VERDICT_QUERIES / 2) + 1,
+  charge?: (row: number) => void,
+): Promise<{ wrong: boolean[]; predictions: number[]; queries: number[] }> {
   const n = labels.length;
   if (!n) return { wrong: [], predictions: [], queries: [] };
   if (!target.randomized) {
     const pred = await target.predict(cand);
     pred.forEach((_, i) => charge?.(i));
-    return { wrong: pred.map((p, i) => p !== labels[i]), predictions: pred, queries: pred.map(() => 1) };
+    return {
+      wrong: pred.map((p, i) => p !== labels[i]),
+      predictions: pred,
+      queries: pred.map(() => 1),
+    };
   }
-  const wrong = new Array<number>(n).fill(0), right = new Array<number>(n).fill(0), queries = new Array<number>(n).fill(0);
+  const wrong = new Array<number>(n).fill(0),
+    right = new Array<number>(n).fill(0),
+    queries = new Array<number>(n).fill(0);
   const votes = labels.map(() => new Map<number, number>());
   let open = labels.map((_, i) => i);
   for (let q = 0; q < VERDICT_QUERIES && open.length; q++) {
@@ -101,8 +120,10 @@ export async function verdict(target: Target, cand: Tensor, labels: readonly num
   const isWrong = wrong.map((w) => w >= need);
   const predictions = labels.map((l, i) => {
     if (!isWrong[i]) return l;
-    let best = -1, count = 0;
-    for (const [c, v] of votes[i]) if (v > count || (v === count && c < best)) [best, count] = [c, v];
+    let best = -1,
+      count = 0;
+    for (const [c, v] of votes[i])
+      if (v > count || (v === count && c < best)) [best, count] = [c, v];
     return best;
   });
   return { wrong: isWrong, predictions, queries };
@@ -112,23 +133,42 @@ export async function verdict(target: Target, cand: Tensor, labels: readonly num
  * What an attack knows when it starts: clean predictions (one counted query per row; a verdict of most of 10
  * on a randomized target) and the counters.
  */
-export async function start(target: Target, x: Tensor, y: Tensor): Promise<{ labels: number[]; cleanPred: number[]; cleanCorrect: boolean[]; queries: number[] }> {
+export async function start(
+  target: Target,
+  x: Tensor,
+  y: Tensor,
+): Promise<{ labels: number[]; cleanPred: number[]; cleanCorrect: boolean[]; queries: number[] }> {
   if (x.rank < 2 || x.shape.slice(1).join() !== target.inputShape.join()) {
-    throw new Error(`attack: input must be [N, ${target.inputShape.join(', ')}], got [${x.shape.join(', ')}]`);
+    throw new Error(
+      `attack: input must be [N, ${target.inputShape.join(', ')}], got [${x.shape.join(', ')}]`,
+    );
   }
-  if (y.rank !== 1 || y.shape[0] !== x.shape[0]) throw new Error(`attack: labels must be [${x.shape[0]}], got [${y.shape.join(', ')}]`);
+  if (y.rank !== 1 || y.shape[0] !== x.shape[0])
+    throw new Error(`attack: labels must be [${x.shape[0]}], got [${y.shape.join(', ')}]`);
   const labels = labelsOf(y);
   const clean = await verdict(target, x, labels);
   // The final check's queries (at most) are set aside now, so a budgeted oracle stops the attack before them.
   target.reserve?.(verdictCost(target) * x.shape[0]);
-  return { labels, cleanPred: clean.predictions, cleanCorrect: clean.wrong.map((w) => !w), queries: clean.queries };
+  return {
+    labels,
+    cleanPred: clean.predictions,
+    cleanCorrect: clean.wrong.map((w) => !w),
+    queries: clean.queries,
+  };
 }
 
 /**
  * The shared final step: projects xAdv, asks the target once more per row (counted; most of 10 fresh queries
  * on a randomized target, `verdict`), and reports success (prediction ≠ label), norms and queries.
  */
-export async function finish(target: Target, x: Tensor, xAdv: Tensor, y: Tensor, budget: Budget | null, s: { cleanCorrect: boolean[]; queries: number[] }): Promise<AttackResult> {
+export async function finish(
+  target: Target,
+  x: Tensor,
+  xAdv: Tensor,
+  y: Tensor,
+  budget: Budget | null,
+  s: { cleanCorrect: boolean[]; queries: number[] },
+): Promise<AttackResult> {
   const projected = project(x, xAdv, budget);
   const labels = labelsOf(y);
   target.release?.(verdictCost(target) * x.shape[0]);

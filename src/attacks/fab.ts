@@ -5,7 +5,13 @@ import { deriveStream, uniform } from '../hash/index.ts';
 import { Tensor } from '../tensor/index.ts';
 import { topWrongClasses } from './apgd-t.ts';
 import { finish, putRows, rowSize, start, takeRows } from './evaluate.ts';
-import { argmaxRows, isGradientTarget, QueryBudgetExceeded, type GradientTarget, type Target } from './target.ts';
+import {
+  argmaxRows,
+  isGradientTarget,
+  QueryBudgetExceeded,
+  type GradientTarget,
+  type Target,
+} from './target.ts';
 import type { Attack, AttackResult } from './types.ts';
 
 export interface FabOptions {
@@ -43,10 +49,14 @@ export function projectLinf(t: ArrayLike<number>, w: ArrayLike<number>, b: numbe
   const n = t.length;
   let wt = 0;
   for (let i = 0; i < n; i++) wt += w[i] * t[i];
-  const c = b - wt, d = new Float64Array(n);
+  const c = b - wt,
+    d = new Float64Array(n);
   if (c === 0) return d;
-  const dir = new Int8Array(n), cap = new Float64Array(n), aw = new Float64Array(n);
-  let reach = 0, live = 0;
+  const dir = new Int8Array(n),
+    cap = new Float64Array(n),
+    aw = new Float64Array(n);
+  let reach = 0,
+    live = 0;
   for (let i = 0; i < n; i++) {
     if (w[i] === 0) continue;
     dir[i] = Math.sign(w[i]) * Math.sign(c);
@@ -70,7 +80,8 @@ export function projectLinf(t: ArrayLike<number>, w: ArrayLike<number>, b: numbe
   for (let i = 0, j = 0; i < n; i++) if (dir[i]) sorted[j++] = cap[i];
   sorted.sort();
   // The first cap whose reach covers the need (it exists: the last one reaches `reach` > need).
-  let lo = 0, hi = live - 1;
+  let lo = 0,
+    hi = live - 1;
   while (lo < hi) {
     const mid = (lo + hi) >> 1;
     if (g(sorted[mid]) >= need) hi = mid;
@@ -78,7 +89,8 @@ export function projectLinf(t: ArrayLike<number>, w: ArrayLike<number>, b: numbe
   }
   // Between the previous cap and this one, g(λ) = A + λ·S: coordinates capped below contribute their cap.
   const below = lo > 0 ? sorted[lo - 1] : 0;
-  let a = 0, s = 0;
+  let a = 0,
+    s = 0;
   for (let i = 0; i < n; i++) {
     if (!dir[i]) continue;
     if (cap[i] <= below) a += aw[i] * cap[i];
@@ -125,31 +137,58 @@ export class FAB implements Attack {
 
   constructor(opts: FabOptions = {}) {
     this.opts = {
-      eps: opts.eps ?? 0.3, targets: opts.targets ?? 9, steps: opts.steps ?? 100, restarts: opts.restarts ?? 1,
-      alphaMax: opts.alphaMax ?? 0.1, eta: opts.eta ?? 1.05, beta: opts.beta ?? 0.9, seed: opts.seed ?? 0,
+      eps: opts.eps ?? 0.3,
+      targets: opts.targets ?? 9,
+      steps: opts.steps ?? 100,
+      restarts: opts.restarts ?? 1,
+      alphaMax: opts.alphaMax ?? 0.1,
+      eta: opts.eta ?? 1.05,
+      beta: opts.beta ?? 0.9,
+      seed: opts.seed ?? 0,
     };
     const o = this.opts;
     const int = (v: number, min: number) => Number.isInteger(v) && v >= min;
-    if (!(o.eps >= 0) || !int(o.targets, 1) || !int(o.steps, 1) || !int(o.restarts, 1) || !(o.alphaMax >= 0 && o.alphaMax <= 1) || !(o.eta >= 1) || !(o.beta > 0 && o.beta < 1)) {
-      throw new Error(`FAB: invalid options ${JSON.stringify(opts)} (eps ≥ 0, integer targets, steps and restarts ≥ 1, alphaMax in [0, 1], eta ≥ 1, beta in (0, 1))`);
+    if (
+      !(o.eps >= 0) ||
+      !int(o.targets, 1) ||
+      !int(o.steps, 1) ||
+      !int(o.restarts, 1) ||
+      !(o.alphaMax >= 0 && o.alphaMax <= 1) ||
+      !(o.eta >= 1) ||
+      !(o.beta > 0 && o.beta < 1)
+    ) {
+      throw new Error(
+        `FAB: invalid options ${JSON.stringify(opts)} (eps ≥ 0, integer targets, steps and restarts ≥ 1, alphaMax in [0, 1], eta ≥ 1, beta in (0, 1))`,
+      );
     }
   }
 
   async run(target: Target, x: Tensor, y: Tensor): Promise<AttackResult> {
-    if (!isGradientTarget(target)) throw new Error(`${this.name}: needs a white-box target (input gradients), got a ${target.kind} target`);
+    if (!isGradientTarget(target))
+      throw new Error(
+        `${this.name}: needs a white-box target (input gradients), got a ${target.kind} target`,
+      );
     const o = this.opts;
     const s = await start(target, x, y);
-    const n = x.shape[0], d = rowSize(x);
+    const n = x.shape[0],
+      d = rowSize(x);
     const out = Float32Array.from(x.data); // each example's closest adversarial point, else x
     const bestNorm = new Float64Array(n).fill(Infinity);
     // Examples still to attack: clean-correct, with no adversarial point within ε found yet.
-    const todo = () => s.labels.map((_, i) => i).filter((i) => s.cleanCorrect[i] && !(bestNorm[i] < Infinity && bestNorm[i] <= o.eps));
+    const todo = () =>
+      s.labels
+        .map((_, i) => i)
+        .filter((i) => s.cleanCorrect[i] && !(bestNorm[i] < Infinity && bestNorm[i] <= o.eps));
     try {
       const first = todo();
       const targets: number[][] = s.labels.map(() => []);
       if (first.length) {
         const logits = await target.scores(takeRows(x, first));
-        topWrongClasses(logits, first.map((r) => s.labels[r]), o.targets).forEach((t, i) => (targets[first[i]] = t));
+        topWrongClasses(
+          logits,
+          first.map((r) => s.labels[r]),
+          o.targets,
+        ).forEach((t, i) => (targets[first[i]] = t));
         first.forEach((r) => s.queries[r]++);
       }
       const runs = first.length ? Math.min(...first.map((r) => targets[r].length)) : 0;
@@ -158,7 +197,16 @@ export class FAB implements Attack {
           const rows = todo();
           if (!rows.length) break;
           const stream = deriveStream(deriveStream(o.seed, TAG), j * o.restarts + restart);
-          await this.search(target, x, s, rows, rows.map((r) => targets[r][j]), restart > 0 ? stream : null, out, bestNorm);
+          await this.search(
+            target,
+            x,
+            s,
+            rows,
+            rows.map((r) => targets[r][j]),
+            restart > 0 ? stream : null,
+            out,
+            bestNorm,
+          );
         }
       }
     } catch (e) {
@@ -169,9 +217,19 @@ export class FAB implements Attack {
   }
 
   /** One run of `steps` iterations toward `classes` (per row) on `rows`; updates `out` and `bestNorm`. */
-  private async search(target: GradientTarget, x: Tensor, s: { labels: number[]; queries: number[] }, rows: number[], classes: number[], stream: number | null, out: Float32Array, bestNorm: Float64Array): Promise<void> {
+  private async search(
+    target: GradientTarget,
+    x: Tensor,
+    s: { labels: number[]; queries: number[] },
+    rows: number[],
+    classes: number[],
+    stream: number | null,
+    out: Float32Array,
+    bestNorm: Float64Array,
+  ): Promise<void> {
     const o = this.opts;
-    const d = rowSize(x), m = rows.length;
+    const d = rowSize(x),
+      m = rows.length;
     const x0 = takeRows(x, rows).data;
     const cur = Float32Array.from(x0);
     if (stream !== null) {
@@ -179,21 +237,23 @@ export class FAB implements Attack {
         // Counters depend on the example's index in the batch, not its position in the active set.
         const u = Float64Array.from({ length: d }, (_, e) => 2 * uniform(stream, r * d + e) - 1);
         const scale = (0.5 * Math.min(o.eps, bestNorm[r], 1)) / (linfNorm(u) || 1);
-        for (let e = 0; e < d; e++) cur[i * d + e] = Math.min(1, Math.max(0, x0[i * d + e] + scale * u[e]));
+        for (let e = 0; e < d; e++)
+          cur[i * d + e] = Math.min(1, Math.max(0, x0[i * d + e] + scale * u[e]));
       });
     }
     const labels = rows.map((r) => s.labels[r]);
     const shape = [m, ...x.shape.slice(1)];
     // Σ_rows z_t − z_y: its gradient is each row's w, its logits tell which iterates are adversarial.
-    const gradientAt = (xs: Float32Array, idx: readonly number[]) => target.gradient(new Tensor([idx.length, ...x.shape.slice(1)], xs), (z) => {
-      const k = z.shape[1];
-      const mask = new Float32Array(idx.length * k);
-      idx.forEach((i, p) => {
-        mask[p * k + classes[i]] = 1;
-        mask[p * k + labels[i]] = -1;
+    const gradientAt = (xs: Float32Array, idx: readonly number[]) =>
+      target.gradient(new Tensor([idx.length, ...x.shape.slice(1)], xs), (z) => {
+        const k = z.shape[1];
+        const mask = new Float32Array(idx.length * k);
+        idx.forEach((i, p) => {
+          mask[p * k + classes[i]] = 1;
+          mask[p * k + labels[i]] = -1;
+        });
+        return ops.sum(ops.mul(z, new Tensor([idx.length, k], mask)));
       });
-      return ops.sum(ops.mul(z, new Tensor([idx.length, k], mask)));
-    });
     const all = rows.map((_, i) => i);
     // Records the adversarial iterates among `idx` (by their logits) and pulls them back toward x; returns them.
     const record = (logits: Tensor, idx: readonly number[]): number[] => {
@@ -201,7 +261,8 @@ export class FAB implements Attack {
       const hits: number[] = [];
       idx.forEach((i, p) => {
         if (pred[p] === labels[i]) return;
-        const row = cur.subarray(i * d, (i + 1) * d), base = x0.subarray(i * d, (i + 1) * d);
+        const row = cur.subarray(i * d, (i + 1) * d),
+          base = x0.subarray(i * d, (i + 1) * d);
         let norm = 0;
         for (let e = 0; e < d; e++) norm = Math.max(norm, Math.abs(row[e] - base[e]));
         const r = rows[i];
@@ -218,27 +279,44 @@ export class FAB implements Attack {
       const { logits, grad } = await gradientAt(cur, all);
       rows.forEach((r) => s.queries[r]++);
       const k1 = logits.shape[1];
-      const zt = new Float64Array(m), zy = new Float64Array(m);
-      all.forEach((i) => ([zt[i], zy[i]] = [logits.data[i * k1 + classes[i]], logits.data[i * k1 + labels[i]]]));
+      const zt = new Float64Array(m),
+        zy = new Float64Array(m);
+      all.forEach(
+        (i) =>
+          ([zt[i], zy[i]] = [logits.data[i * k1 + classes[i]], logits.data[i * k1 + labels[i]]]),
+      );
       const g = Float32Array.from(grad.data);
       if (k > 0) {
         // The previous step's iterate: where adversarial, record it, pull it back and linearize there instead.
         const hits = record(logits, all);
         if (hits.length) {
-          const again = await gradientAt(takeRows(new Tensor(shape, cur), hits).data as Float32Array, hits);
+          const again = await gradientAt(
+            takeRows(new Tensor(shape, cur), hits).data as Float32Array,
+            hits,
+          );
           hits.forEach((i) => s.queries[rows[i]]++);
           putRows(g, again.grad, hits);
-          hits.forEach((i, p) => ([zt[i], zy[i]] = [again.logits.data[p * k1 + classes[i]], again.logits.data[p * k1 + labels[i]]]));
+          hits.forEach(
+            (i, p) =>
+              ([zt[i], zy[i]] = [
+                again.logits.data[p * k1 + classes[i]],
+                again.logits.data[p * k1 + labels[i]],
+              ]),
+          );
         }
       }
       for (let i = 0; i < m; i++) {
-        const xi = cur.subarray(i * d, (i + 1) * d), x0i = x0.subarray(i * d, (i + 1) * d), w = g.subarray(i * d, (i + 1) * d);
+        const xi = cur.subarray(i * d, (i + 1) * d),
+          x0i = x0.subarray(i * d, (i + 1) * d),
+          w = g.subarray(i * d, (i + 1) * d);
         // Linearized boundary: f + w·(p − xᵏ) = 0, i.e. w·p = w·xᵏ − f.
         let wx = 0;
         for (let e = 0; e < d; e++) wx += w[e] * xi[e];
         const b = wx - (zt[i] - zy[i]);
-        const d1 = projectLinf(xi, w, b), d2 = projectLinf(x0i, w, b);
-        const a1 = Math.max(linfNorm(d1), 1e-8), a2 = Math.max(linfNorm(d2), 1e-8);
+        const d1 = projectLinf(xi, w, b),
+          d2 = projectLinf(x0i, w, b);
+        const a1 = Math.max(linfNorm(d1), 1e-8),
+          a2 = Math.max(linfNorm(d2), 1e-8);
         const alpha = Math.min(Math.max(a1 / (a1 + a2), 0), o.alphaMax);
         for (let e = 0; e < d; e++) {
           const v = (xi[e] + o.eta * d1[e]) * (1 - alpha) + (x0i[e] + o.eta * d2[e]) * alpha;

@@ -22,7 +22,15 @@ export class FGSM implements Attack {
   private readonly pgd: PGD;
   constructor(opts: FgsmOptions = {}) {
     const eps = opts.eps ?? 0.3;
-    this.pgd = new PGD({ norm: 'linf', eps, alpha: Math.max(eps, Number.MIN_VALUE), steps: 1, restarts: 1, randomStart: false, loss: opts.loss ?? 'ce' });
+    this.pgd = new PGD({
+      norm: 'linf',
+      eps,
+      alpha: Math.max(eps, Number.MIN_VALUE),
+      steps: 1,
+      restarts: 1,
+      randomStart: false,
+      loss: opts.loss ?? 'ce',
+    });
     this.name = `FGSM(${opts.loss ?? 'ce'})`;
   }
   run(target: Target, x: Tensor, y: Tensor): Promise<AttackResult> {

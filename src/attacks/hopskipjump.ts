@@ -2,7 +2,18 @@
 // L∞, untargeted; binary searches to the boundary, Monte-Carlo gradient estimates and geometric steps.
 import { deriveStream, normal, randomInt, uniform } from '../hash/index.ts';
 import { Tensor } from '../tensor/index.ts';
-import { finish, perturbationNorms, project, putRows, rowSize, start, takeRows, verdict, verdictCost, VERDICT_QUERIES } from './evaluate.ts';
+import {
+  finish,
+  perturbationNorms,
+  project,
+  putRows,
+  rowSize,
+  start,
+  takeRows,
+  verdict,
+  verdictCost,
+  VERDICT_QUERIES,
+} from './evaluate.ts';
 import { QueryBudgetExceeded, type Target } from './target.ts';
 import type { Attack, AttackResult } from './types.ts';
 
@@ -70,20 +81,39 @@ export class HopSkipJump implements Attack {
 
   constructor(opts: HopSkipJumpOptions = {}) {
     this.opts = {
-      norm: opts.norm ?? 'l2', maxQueries: opts.maxQueries ?? 5000, steps: opts.steps ?? 64, initEvals: opts.initEvals ?? 100,
-      maxEvals: opts.maxEvals ?? 1000, gamma: opts.gamma ?? 1, initTries: opts.initTries ?? 20, eps: opts.eps ?? null, seed: opts.seed ?? 0,
+      norm: opts.norm ?? 'l2',
+      maxQueries: opts.maxQueries ?? 5000,
+      steps: opts.steps ?? 64,
+      initEvals: opts.initEvals ?? 100,
+      maxEvals: opts.maxEvals ?? 1000,
+      gamma: opts.gamma ?? 1,
+      initTries: opts.initTries ?? 20,
+      eps: opts.eps ?? null,
+      seed: opts.seed ?? 0,
     };
     const o = this.opts;
     const int = (v: number, lo: number) => Number.isInteger(v) && v >= lo;
-    if (!int(o.maxQueries, 2) || o.maxQueries > 10_000 || !int(o.steps, 0) || !int(o.initEvals, 1) || !int(o.maxEvals, 1) || !(o.gamma > 0) || !int(o.initTries, 0) || (o.eps !== null && !(o.eps >= 0))) {
-      throw new Error(`HopSkipJump: invalid options ${JSON.stringify(opts)} (integer maxQueries in [2, 10000], steps ≥ 0, evals ≥ 1, initTries ≥ 0; gamma > 0; eps ≥ 0 or null)`);
+    if (
+      !int(o.maxQueries, 2) ||
+      o.maxQueries > 10_000 ||
+      !int(o.steps, 0) ||
+      !int(o.initEvals, 1) ||
+      !int(o.maxEvals, 1) ||
+      !(o.gamma > 0) ||
+      !int(o.initTries, 0) ||
+      (o.eps !== null && !(o.eps >= 0))
+    ) {
+      throw new Error(
+        `HopSkipJump: invalid options ${JSON.stringify(opts)} (integer maxQueries in [2, 10000], steps ≥ 0, evals ≥ 1, initTries ≥ 0; gamma > 0; eps ≥ 0 or null)`,
+      );
     }
     this.name = `HopSkipJump-${o.norm === 'l2' ? 'L2' : 'Linf'}`;
   }
 
   async run(target: Target, x: Tensor, y: Tensor): Promise<AttackResult> {
     const o = this.opts;
-    const n = x.shape[0], d = rowSize(x);
+    const n = x.shape[0],
+      d = rowSize(x);
     const s = await start(target, x, y);
     const cur = Float32Array.from(x.data); // per example: its adversarial point (x until one is found)
     const dist = new Float64Array(n); // ‖cur − x‖ in the attack's norm
@@ -94,16 +124,33 @@ export class HopSkipJump implements Attack {
     const root = deriveStream(o.seed, TAG);
     const streams = s.labels.map((_, r) => deriveStream(root, r));
     // Queries a row may still spend, keeping `finish`'s; a kept point's decision costs up to `keep` of them.
-    const final = verdictCost(target), keep = target.randomized ? VERDICT_QUERIES : 1;
+    const final = verdictCost(target),
+      keep = target.randomized ? VERDICT_QUERIES : 1;
     const left = (r: number) => o.maxQueries - final - s.queries[r];
     const ctx: Ctx = { target, x, d, labels: s.labels, queries: s.queries };
     let rows = s.labels.map((_, r) => r).filter((r) => s.cleanCorrect[r]);
     try {
       const blendSteps = Math.ceil(Math.log2(1 / INIT_TOLERANCE));
-      const starts = await this.initialize(ctx, rows, s.cleanPred, streams, (r) => left(r) >= keep * (1 + blendSteps + searchSteps));
+      const starts = await this.initialize(
+        ctx,
+        rows,
+        s.cleanPred,
+        streams,
+        (r) => left(r) >= keep * (1 + blendSteps + searchSteps),
+      );
       rows = [...starts.keys()];
       // Coarse blend search (to width 0.001, as the reference), then the θ-precise search in the attack's norm.
-      const coarse = await this.search(ctx, rows, batchOf(rows.map((r) => starts.get(r)!), x), blendSteps, 'l2', () => 1);
+      const coarse = await this.search(
+        ctx,
+        rows,
+        batchOf(
+          rows.map((r) => starts.get(r)!),
+          x,
+        ),
+        blendSteps,
+        'l2',
+        () => 1,
+      );
       putRows(cur, coarse, rows);
       this.norms(x, rows, coarse).forEach((v, k) => (distPost[rows[k]] = v));
       await this.boundary(ctx, rows, coarse, searchSteps, cur, dist, distPost);
@@ -113,14 +160,40 @@ export class HopSkipJump implements Attack {
         if (!rows.length) break;
         // Probe radius: 0.1 of the data range at first, then √d·θ·dist (L2) or d·θ·dist (L∞); on a randomized
         // target at least NOISY_PROBE·‖cur − x‖₂.
-        const reach = target.randomized ? perturbationNorms(takeRows(x, rows), takeRows(new Tensor(x.shape, cur), rows)).l2.map((v) => NOISY_PROBE * v) : null;
-        const delta = rows.map((r, k) => Math.max(reach ? reach[k] : 0, t === 1 ? 0.1 : (o.norm === 'l2' ? Math.sqrt(d) : d) * theta * distPost[r]));
-        const grad = await this.estimate(ctx, rows, cur, evals, delta, rows.map((r) => deriveStream(streams[r], 2 + t)));
-        const stepped = await this.jump(ctx, rows, takeRows(new Tensor(x.shape, cur), rows), grad, rows.map((r) => dist[r] / Math.sqrt(t)), (r) => left(r) >= keep * (1 + searchSteps));
+        const reach = target.randomized
+          ? perturbationNorms(takeRows(x, rows), takeRows(new Tensor(x.shape, cur), rows)).l2.map(
+              (v) => NOISY_PROBE * v,
+            )
+          : null;
+        const delta = rows.map((r, k) =>
+          Math.max(
+            reach ? reach[k] : 0,
+            t === 1 ? 0.1 : (o.norm === 'l2' ? Math.sqrt(d) : d) * theta * distPost[r],
+          ),
+        );
+        const grad = await this.estimate(
+          ctx,
+          rows,
+          cur,
+          evals,
+          delta,
+          rows.map((r) => deriveStream(streams[r], 2 + t)),
+        );
+        const stepped = await this.jump(
+          ctx,
+          rows,
+          takeRows(new Tensor(x.shape, cur), rows),
+          grad,
+          rows.map((r) => dist[r] / Math.sqrt(t)),
+          (r) => left(r) >= keep * (1 + searchSteps),
+        );
         // Rows whose step was never adversarial keep their point; the others search back to the boundary.
         const moved = [...stepped.keys()].sort((a, b) => a - b);
         const movedRows = moved.map((k) => rows[k]);
-        const after = batchOf(moved.map((k) => stepped.get(k)!), x);
+        const after = batchOf(
+          moved.map((k) => stepped.get(k)!),
+          x,
+        );
         this.norms(x, movedRows, after).forEach((v, j) => (distPost[movedRows[j]] = v));
         await this.boundary(ctx, movedRows, after, searchSteps, cur, dist, distPost);
       }
@@ -137,8 +210,16 @@ export class HopSkipJump implements Attack {
    * the stepped point is adversarial, while the row `affords` a query; returns the adversarial points by
    * position in `rows` (rows that never got one are absent and keep their point).
    */
-  private async jump(ctx: Ctx, rows: readonly number[], base: Tensor, grad: Float64Array, xi: number[], affords: (r: number) => boolean): Promise<Map<number, Float32Array>> {
-    const { x, d } = ctx, l2 = this.opts.norm === 'l2';
+  private async jump(
+    ctx: Ctx,
+    rows: readonly number[],
+    base: Tensor,
+    grad: Float64Array,
+    xi: number[],
+    affords: (r: number) => boolean,
+  ): Promise<Map<number, Float32Array>> {
+    const { x, d } = ctx,
+      l2 = this.opts.norm === 'l2';
     const stepped = new Map<number, Float32Array>();
     let pending = rows.map((_, k) => k);
     for (let h = 0; h <= MAX_HALVINGS && pending.length; h++) {
@@ -146,10 +227,16 @@ export class HopSkipJump implements Attack {
       if (!pending.length) break;
       const cand = new Float32Array(pending.length * d);
       pending.forEach((k, j) => {
-        for (let i = 0; i < d; i++) cand[j * d + i] = base.data[k * d + i] + xi[k] * (l2 ? grad[k * d + i] : Math.sign(grad[k * d + i]));
+        for (let i = 0; i < d; i++)
+          cand[j * d + i] =
+            base.data[k * d + i] + xi[k] * (l2 ? grad[k * d + i] : Math.sign(grad[k * d + i]));
       });
       const clipped = clip01(new Tensor([pending.length, ...x.shape.slice(1)], cand));
-      const adv = await decide(ctx, clipped, pending.map((k) => rows[k]));
+      const adv = await decide(
+        ctx,
+        clipped,
+        pending.map((k) => rows[k]),
+      );
       pending = pending.filter((k, j) => {
         if (adv[j]) stepped.set(k, clipped.data.slice(j * d, (j + 1) * d) as Float32Array);
         else xi[k] /= 2;
@@ -170,7 +257,13 @@ export class HopSkipJump implements Attack {
    * one query each), else an input of the batch whose clean prediction (already queried by `start`) differs
    * from the row's label. Rows with neither, or without the queries to search from it, are left out.
    */
-  private async initialize(ctx: Ctx, rows: number[], cleanPred: number[], streams: number[], affords: (r: number) => boolean): Promise<Map<number, Float32Array>> {
+  private async initialize(
+    ctx: Ctx,
+    rows: number[],
+    cleanPred: number[],
+    streams: number[],
+    affords: (r: number) => boolean,
+  ): Promise<Map<number, Float32Array>> {
     const { x, d } = ctx;
     const found = new Map<number, Float32Array>();
     let pending = rows;
@@ -182,7 +275,11 @@ export class HopSkipJump implements Attack {
         const stream = deriveStream(streams[r], 0);
         for (let i = 0; i < d; i++) noise[j * d + i] = uniform(stream, k * d + i);
       });
-      const adv = await decide(ctx, new Tensor([pending.length, ...x.shape.slice(1)], noise), pending);
+      const adv = await decide(
+        ctx,
+        new Tensor([pending.length, ...x.shape.slice(1)], noise),
+        pending,
+      );
       pending = pending.filter((r, j) => {
         if (adv[j]) found.set(r, noise.slice(j * d, (j + 1) * d));
         return !adv[j];
@@ -202,18 +299,34 @@ export class HopSkipJump implements Attack {
    * halvings; returns the points at the adversarial end of each bracket. `toward` is the L2 blend
    * (1 − α)x + αp or the L∞ clip of p to [x − α·r, x + α·r] with r = ‖p − x‖∞ (`radius`).
    */
-  private async search(ctx: Ctx, rows: readonly number[], p: Tensor, steps: number, norm: 'l2' | 'linf', radius: (k: number) => number): Promise<Tensor> {
+  private async search(
+    ctx: Ctx,
+    rows: readonly number[],
+    p: Tensor,
+    steps: number,
+    norm: 'l2' | 'linf',
+    radius: (k: number) => number,
+  ): Promise<Tensor> {
     const { x, d } = ctx;
     const xs = takeRows(x, rows);
-    const low = new Float64Array(rows.length), high = new Float64Array(rows.length).fill(1);
+    const low = new Float64Array(rows.length),
+      high = new Float64Array(rows.length).fill(1);
     const toward = (alpha: Float64Array) => {
       if (norm === 'l2') {
         const out = new Float32Array(rows.length * d);
-        for (let k = 0; k < rows.length; k++) for (let i = k * d; i < (k + 1) * d; i++) out[i] = (1 - alpha[k]) * xs.data[i] + alpha[k] * p.data[i];
+        for (let k = 0; k < rows.length; k++)
+          for (let i = k * d; i < (k + 1) * d; i++)
+            out[i] = (1 - alpha[k]) * xs.data[i] + alpha[k] * p.data[i];
         return new Tensor(p.shape, out);
       }
       const out = new Float32Array(rows.length * d);
-      rows.forEach((_, k) => putRows(out, project(takeRows(xs, [k]), takeRows(p, [k]), { norm: 'linf', eps: alpha[k] * radius(k) }), [k]));
+      rows.forEach((_, k) =>
+        putRows(
+          out,
+          project(takeRows(xs, [k]), takeRows(p, [k]), { norm: 'linf', eps: alpha[k] * radius(k) }),
+          [k],
+        ),
+      );
       return new Tensor(p.shape, out);
     };
     for (let step = 0; step < steps && rows.length; step++) {
@@ -225,7 +338,15 @@ export class HopSkipJump implements Attack {
   }
 
   /** The θ-precise search from the stepped points `p` back to the boundary; writes cur and dist. */
-  private async boundary(ctx: Ctx, rows: readonly number[], p: Tensor, steps: number, cur: Float32Array, dist: Float64Array, distPost: Float64Array): Promise<void> {
+  private async boundary(
+    ctx: Ctx,
+    rows: readonly number[],
+    p: Tensor,
+    steps: number,
+    cur: Float32Array,
+    dist: Float64Array,
+    distPost: Float64Array,
+  ): Promise<void> {
     const out = await this.search(ctx, rows, p, steps, this.opts.norm, (k) => distPost[rows[k]]);
     putRows(cur, out, rows);
     this.norms(ctx.x, rows, out).forEach((v, k) => (dist[rows[k]] = v));
@@ -237,17 +358,29 @@ export class HopSkipJump implements Attack {
    * clipped to [0, 1]; φ = ±1 for adversarial or not; mean((φ − mean φ)·u) with the reference's special case
    * of all-equal φ (then ±mean u).
    */
-  private async estimate(ctx: Ctx, rows: readonly number[], cur: Float32Array, evals: number, delta: readonly number[], streams: readonly number[]): Promise<Float64Array> {
+  private async estimate(
+    ctx: Ctx,
+    rows: readonly number[],
+    cur: Float32Array,
+    evals: number,
+    delta: readonly number[],
+    streams: readonly number[],
+  ): Promise<Float64Array> {
     const { x, d } = ctx;
-    const s1 = new Float64Array(rows.length * d), s2 = new Float64Array(rows.length * d), fsum = new Float64Array(rows.length);
-    const total = rows.length * evals, l2 = this.opts.norm === 'l2';
+    const s1 = new Float64Array(rows.length * d),
+      s2 = new Float64Array(rows.length * d),
+      fsum = new Float64Array(rows.length);
+    const total = rows.length * evals,
+      l2 = this.opts.norm === 'l2';
     const u = new Float64Array(d);
     for (let from = 0; from < total; from += CHUNK) {
       const count = Math.min(CHUNK, total - from);
       const probes = new Float32Array(count * d);
       const owner: number[] = [];
       for (let q = 0; q < count; q++) {
-        const k = Math.floor((from + q) / evals), j = (from + q) % evals, stream = streams[k];
+        const k = Math.floor((from + q) / evals),
+          j = (from + q) % evals,
+          stream = streams[k];
         owner.push(k);
         let norm = 0;
         for (let i = 0, c = j * d; i < d; i++, c++) {
@@ -255,13 +388,22 @@ export class HopSkipJump implements Attack {
           u[i] = v;
           norm += v * v;
         }
-        const scale = delta[k] / (Math.sqrt(norm) || 1), at = rows[k] * d;
+        const scale = delta[k] / (Math.sqrt(norm) || 1),
+          at = rows[k] * d;
         for (let i = 0; i < d; i++) probes[q * d + i] = cur[at + i] + scale * u[i];
       }
       const clipped = clip01(new Tensor([count, ...x.shape.slice(1)], probes)).data;
-      const adv = await decide(ctx, new Tensor([count, ...x.shape.slice(1)], clipped), owner.map((k) => rows[k]), false);
+      const adv = await decide(
+        ctx,
+        new Tensor([count, ...x.shape.slice(1)], clipped),
+        owner.map((k) => rows[k]),
+        false,
+      );
       for (let q = 0; q < count; q++) {
-        const k = owner[q], at = rows[k] * d, phi = adv[q] ? 1 : -1, inv = 1 / delta[k];
+        const k = owner[q],
+          at = rows[k] * d,
+          phi = adv[q] ? 1 : -1,
+          inv = 1 / delta[k];
         fsum[k] += phi;
         // The probe direction after clipping, as the reference recomputes it.
         for (let i = 0, o = k * d, c = q * d; i < d; i++, o++, c++) {
@@ -276,7 +418,8 @@ export class HopSkipJump implements Attack {
       const mean = fsum[k] / evals;
       let norm = 0;
       for (let i = k * d; i < (k + 1) * d; i++) {
-        const g = mean === 1 || mean === -1 ? (mean * s2[i]) / evals : (s1[i] - mean * s2[i]) / evals;
+        const g =
+          mean === 1 || mean === -1 ? (mean * s2[i]) / evals : (s1[i] - mean * s2[i]) / evals;
         grad[i] = g;
         norm += g * g;
       }
@@ -289,7 +432,8 @@ export class HopSkipJump implements Attack {
 
 /** Rows of one example's shape stacked into a batch. */
 function batchOf(parts: readonly Float32Array[], x: Tensor): Tensor {
-  const d = rowSize(x), out = new Float32Array(parts.length * d);
+  const d = rowSize(x),
+    out = new Float32Array(parts.length * d);
   parts.forEach((p, k) => out.set(p, k * d));
   return new Tensor([parts.length, ...x.shape.slice(1)], out);
 }
@@ -307,14 +451,34 @@ interface Ctx {
  * randomized target a point to keep (`keep`, all but the estimate's probes) is adversarial only when all of
  * 10 fresh queries say so (each counted; a correct answer ends its row's queries).
  */
-async function decide(ctx: Ctx, cand: Tensor, owners: readonly number[], keep = true): Promise<boolean[]> {
+async function decide(
+  ctx: Ctx,
+  cand: Tensor,
+  owners: readonly number[],
+  keep = true,
+): Promise<boolean[]> {
   if (keep && ctx.target.randomized) {
-    return (await verdict(ctx.target, cand, owners.map((r) => ctx.labels[r]), VERDICT_QUERIES, (i) => ctx.queries[owners[i]]++)).wrong;
+    return (
+      await verdict(
+        ctx.target,
+        cand,
+        owners.map((r) => ctx.labels[r]),
+        VERDICT_QUERIES,
+        (i) => ctx.queries[owners[i]]++,
+      )
+    ).wrong;
   }
   const out: boolean[] = [];
   for (let from = 0; from < owners.length; from += CHUNK) {
     const part = owners.slice(from, from + CHUNK);
-    const pred = await ctx.target.predict(owners.length <= CHUNK ? cand : takeRows(cand, part.map((_, i) => from + i)));
+    const pred = await ctx.target.predict(
+      owners.length <= CHUNK
+        ? cand
+        : takeRows(
+            cand,
+            part.map((_, i) => from + i),
+          ),
+    );
     part.forEach((r, i) => {
       ctx.queries[r]++;
       out.push(pred[i] !== ctx.labels[r]);

@@ -48,7 +48,11 @@ export interface ServedModelInfo {
 
 /** The server answered 429: its per-client budget is spent. A QueryBudgetExceeded, so attacks stop and report. */
 export class ServerBudgetExceeded extends QueryBudgetExceeded {
-  constructor(readonly serverMessage: string, readonly retryAfterS: number | null, limit: number) {
+  constructor(
+    readonly serverMessage: string,
+    readonly retryAfterS: number | null,
+    limit: number,
+  ) {
     super(limit);
     this.message = `server query budget exhausted (429): ${serverMessage}`;
   }
@@ -69,7 +73,8 @@ function f32Text(v: number): string {
   return s.length <= 11 ? s : String(Number(v.toPrecision(9)));
 }
 
-const positiveInt = (v: unknown): number | null => (typeof v === 'number' && Number.isSafeInteger(v) && v > 0 ? v : null);
+const positiveInt = (v: unknown): number | null =>
+  typeof v === 'number' && Number.isSafeInteger(v) && v > 0 ? v : null;
 
 /**
  * A Target over a running server's public API. kind 'scores' when the model's serving config reveals
@@ -94,14 +99,21 @@ export class HttpOracle extends Counted implements ScoreTarget {
     return new HttpOracle(opts, await fetchModelInfo(opts));
   }
 
-  constructor(private readonly opts: HttpOracleOptions, readonly info: ServedModelInfo) {
+  constructor(
+    private readonly opts: HttpOracleOptions,
+    readonly info: ServedModelInfo,
+  ) {
     super(info.inputShape, opts.budget);
     this.kind = info.scores && !opts.labelsOnly ? 'scores' : 'labels';
     this.base = `${opts.url.replace(/\/+$/, '')}/v2/models/${encodeURIComponent(opts.model)}`;
     this.fetchFn = opts.fetch ?? ((url, init) => fetch(url, init));
-    this.rowsPerRequest = Math.min(opts.maxBatch ?? Infinity, info.maxBatch ?? (opts.maxBatch ? Infinity : DEFAULT_MAX_BATCH));
+    this.rowsPerRequest = Math.min(
+      opts.maxBatch ?? Infinity,
+      info.maxBatch ?? (opts.maxBatch ? Infinity : DEFAULT_MAX_BATCH),
+    );
     this.bodyLimit = opts.maxBodyBytes ?? info.maxBodyBytes ?? DEFAULT_MAX_BODY;
-    if (opts.maxBatch !== undefined && !(Number.isInteger(opts.maxBatch) && opts.maxBatch >= 1)) throw new Error(`HttpOracle: maxBatch must be an integer ≥ 1, got ${opts.maxBatch}`);
+    if (opts.maxBatch !== undefined && !(Number.isInteger(opts.maxBatch) && opts.maxBatch >= 1))
+      throw new Error(`HttpOracle: maxBatch must be an integer ≥ 1, got ${opts.maxBatch}`);
   }
 
   /** What the server says of its model: a randomized one gets verdicts by most of 10 fresh queries (evaluate.ts). */
@@ -115,14 +127,21 @@ export class HttpOracle extends Counted implements ScoreTarget {
 
   /** The served scores (probabilities or logits, as the deployment reveals) [N, classes]. */
   async scores(x: Tensor): Promise<Tensor> {
-    if (this.kind !== 'scores') throw new Error(`HttpOracle: model '${this.opts.model}' is used through labels only${this.info.scores ? ' (labelsOnly)' : ': the server reveals no scores'}`);
+    if (this.kind !== 'scores')
+      throw new Error(
+        `HttpOracle: model '${this.opts.model}' is used through labels only${this.info.scores ? ' (labelsOnly)' : ': the server reveals no scores'}`,
+      );
     return this.infer(x, this.info.scores!);
   }
 
   /** Sends x in as few requests as the limits allow, in order; charges each answered chunk's rows. */
   private async infer(x: Tensor, output: string): Promise<Tensor> {
-    const n = x.shape[0], d = x.size / Math.max(1, n);
-    if (x.shape.slice(1).join() !== this.inputShape.join()) throw new Error(`HttpOracle: input must be [N, ${this.inputShape.join(', ')}], got [${x.shape.join(', ')}]`);
+    const n = x.shape[0],
+      d = x.size / Math.max(1, n);
+    if (x.shape.slice(1).join() !== this.inputShape.join())
+      throw new Error(
+        `HttpOracle: input must be [N, ${this.inputShape.join(', ')}], got [${x.shape.join(', ')}]`,
+      );
     // The whole batch is refused up front when it would eat into the budget or the reserve (as Counted.charge).
     this.admit(n);
     const rows: string[] = [];
@@ -137,21 +156,31 @@ export class HttpOracle extends Counted implements ScoreTarget {
     const overhead = this.body(n, output, '').length;
     for (let s = 0; s < n;) {
       // Greedy packing: as many rows as the batch limit and the body limit (ASCII: bytes = characters) allow.
-      let e = s, bytes = overhead;
+      let e = s,
+        bytes = overhead;
       while (e < n && e - s < this.rowsPerRequest) {
         const add = rows[e].length + (e > s ? 1 : 0); // the comma between rows
         if (bytes + add > this.bodyLimit) break;
         bytes += add;
         e++;
       }
-      if (e === s) throw new Error(`HttpOracle: one image (${rows[s].length} bytes of JSON) does not fit the server's body limit of ${this.bodyLimit} bytes`);
-      const got = await this.post(this.body(e - s, output, rows.slice(s, e).join(',')), output, e - s);
+      if (e === s)
+        throw new Error(
+          `HttpOracle: one image (${rows[s].length} bytes of JSON) does not fit the server's body limit of ${this.bodyLimit} bytes`,
+        );
+      const got = await this.post(
+        this.body(e - s, output, rows.slice(s, e).join(',')),
+        output,
+        e - s,
+      );
       this.count += e - s;
       width = got.width;
       for (const v of got.data) outs.push(v);
       s = e;
     }
-    return output === 'labels' ? new Tensor([n], Float32Array.from(outs)) : new Tensor([n, width], Float32Array.from(outs));
+    return output === 'labels'
+      ? new Tensor([n], Float32Array.from(outs))
+      : new Tensor([n, width], Float32Array.from(outs));
   }
 
   private body(k: number, output: string, data: string): string {
@@ -159,19 +188,38 @@ export class HttpOracle extends Counted implements ScoreTarget {
   }
 
   private headers(json: boolean): Record<string, string> {
-    return { ...(json ? { 'content-type': 'application/json' } : {}), ...(this.opts.apiKey ? { authorization: `Bearer ${this.opts.apiKey}` } : {}) };
+    return {
+      ...(json ? { 'content-type': 'application/json' } : {}),
+      ...(this.opts.apiKey ? { authorization: `Bearer ${this.opts.apiKey}` } : {}),
+    };
   }
 
   /** One infer request; retries 503s, maps 429 to ServerBudgetExceeded and checks the answer's shape. */
-  private async post(body: string, output: string, k: number): Promise<{ data: number[]; width: number }> {
+  private async post(
+    body: string,
+    output: string,
+    k: number,
+  ): Promise<{ data: number[]; width: number }> {
     const url = `${this.base}/infer`;
     const retries = this.opts.retries ?? 2;
     for (let attempt = 0; ; attempt++) {
-      const res = await request(this.fetchFn, url, { method: 'POST', headers: this.headers(true), body });
+      const res = await request(this.fetchFn, url, {
+        method: 'POST',
+        headers: this.headers(true),
+        body,
+      });
       if (res.status === 503 && attempt < retries) {
         await res.body?.cancel();
         const after = Number(res.headers.get('retry-after'));
-        await new Promise((r) => setTimeout(r, Math.min(this.opts.maxRetryDelayMs ?? 5000, 1000 * (Number.isFinite(after) && after > 0 ? after : 1))));
+        await new Promise((r) =>
+          setTimeout(
+            r,
+            Math.min(
+              this.opts.maxRetryDelayMs ?? 5000,
+              1000 * (Number.isFinite(after) && after > 0 ? after : 1),
+            ),
+          ),
+        );
         continue;
       }
       if (res.status === 429) {
@@ -181,14 +229,29 @@ export class HttpOracle extends Counted implements ScoreTarget {
         // else the rows answered here.
         const m = / of (\d+) images used|budget of (\d+) per window/.exec(msg);
         const limit = Number(m?.[1] ?? m?.[2] ?? this.count);
-        throw new ServerBudgetExceeded(msg, Number.isFinite(after) && after > 0 ? after : null, limit);
+        throw new ServerBudgetExceeded(
+          msg,
+          Number.isFinite(after) && after > 0 ? after : null,
+          limit,
+        );
       }
-      if (!res.ok) throw new Error(`HttpOracle: POST ${url} → ${res.status}: ${await errorMessage(res)}`);
-      const json = await res.json().catch(() => null) as { outputs?: { name?: string; shape?: number[]; data?: unknown[] }[] } | null;
+      if (!res.ok)
+        throw new Error(`HttpOracle: POST ${url} → ${res.status}: ${await errorMessage(res)}`);
+      const json = (await res.json().catch(() => null)) as {
+        outputs?: { name?: string; shape?: number[]; data?: unknown[] }[];
+      } | null;
       const out = json?.outputs?.find((o) => o.name === output);
-      const width = output === 'labels' ? 1 : out?.shape?.[1] ?? 0;
-      if (!out || !Array.isArray(out.data) || out.shape?.[0] !== k || out.data.length !== k * width || !out.data.every((v) => typeof v === 'number' && Number.isFinite(v))) {
-        throw new Error(`HttpOracle: POST ${url}: the answer has no valid '${output}' output for ${k} rows`);
+      const width = output === 'labels' ? 1 : (out?.shape?.[1] ?? 0);
+      if (
+        !out ||
+        !Array.isArray(out.data) ||
+        out.shape?.[0] !== k ||
+        out.data.length !== k * width ||
+        !out.data.every((v) => typeof v === 'number' && Number.isFinite(v))
+      ) {
+        throw new Error(
+          `HttpOracle: POST ${url}: the answer has no valid '${output}' output for ${k} rows`,
+        );
       }
       return { data: out.data as number[], width };
     }
@@ -200,7 +263,9 @@ async function request(f: FetchLike, url: string, init: RequestInit): Promise<Re
   try {
     return await f(url, init);
   } catch (e) {
-    throw new Error(`HttpOracle: ${init.method ?? 'GET'} ${url} failed: ${(e as Error).message}`, { cause: e });
+    throw new Error(`HttpOracle: ${init.method ?? 'GET'} ${url} failed: ${(e as Error).message}`, {
+      cause: e,
+    });
   }
 }
 
@@ -215,23 +280,42 @@ async function errorMessage(res: Response): Promise<string> {
 }
 
 /** GET /v2/models/{m}: input shape, served outputs, randomness and limits; an Error naming the problem otherwise. */
-export async function fetchModelInfo(opts: Pick<HttpOracleOptions, 'url' | 'model' | 'apiKey' | 'fetch'>): Promise<ServedModelInfo> {
+export async function fetchModelInfo(
+  opts: Pick<HttpOracleOptions, 'url' | 'model' | 'apiKey' | 'fetch'>,
+): Promise<ServedModelInfo> {
   const url = `${opts.url.replace(/\/+$/, '')}/v2/models/${encodeURIComponent(opts.model)}`;
-  const res = await request(opts.fetch ?? ((u, i) => fetch(u, i)), url, { method: 'GET', headers: opts.apiKey ? { authorization: `Bearer ${opts.apiKey}` } : {} });
-  if (!res.ok) throw new Error(`HttpOracle: GET ${url} → ${res.status}: ${await errorMessage(res)}`);
-  const m = await res.json().catch(() => null) as Record<string, any> | null;
+  const res = await request(opts.fetch ?? ((u, i) => fetch(u, i)), url, {
+    method: 'GET',
+    headers: opts.apiKey ? { authorization: `Bearer ${opts.apiKey}` } : {},
+  });
+  if (!res.ok)
+    throw new Error(`HttpOracle: GET ${url} → ${res.status}: ${await errorMessage(res)}`);
+  const m = (await res.json().catch(() => null)) as Record<string, any> | null;
   const input = m?.inputs?.[0];
   const shape = Array.isArray(input?.shape) ? input.shape.slice(1) : [];
-  if (!shape.length || !shape.every((v: unknown) => positiveInt(v) !== null)) throw new Error(`HttpOracle: GET ${url}: no input shape [-1, C, H, W] in the metadata`);
+  if (!shape.length || !shape.every((v: unknown) => positiveInt(v) !== null))
+    throw new Error(`HttpOracle: GET ${url}: no input shape [-1, C, H, W] in the metadata`);
   const range = input.parameters?.range;
-  if (Array.isArray(range) && (range[0] !== 0 || range[1] !== 1)) throw new Error(`HttpOracle: model '${opts.model}' takes inputs in [${range.join(', ')}]; attacks work on [0, 1]`);
-  const outputs: string[] = Array.isArray(m!.outputs) ? m!.outputs.map((o: { name?: unknown }) => String(o?.name)) : [];
-  if (!outputs.includes('labels')) throw new Error(`HttpOracle: GET ${url}: the model serves no 'labels' output (outputs: ${outputs.join(', ') || 'none'})`);
+  if (Array.isArray(range) && (range[0] !== 0 || range[1] !== 1))
+    throw new Error(
+      `HttpOracle: model '${opts.model}' takes inputs in [${range.join(', ')}]; attacks work on [0, 1]`,
+    );
+  const outputs: string[] = Array.isArray(m!.outputs)
+    ? m!.outputs.map((o: { name?: unknown }) => String(o?.name))
+    : [];
+  if (!outputs.includes('labels'))
+    throw new Error(
+      `HttpOracle: GET ${url}: the model serves no 'labels' output (outputs: ${outputs.join(', ') || 'none'})`,
+    );
   return {
     name: String(m!.name ?? opts.model),
     inputShape: shape,
     classes: Array.isArray(m!.classes) ? m!.classes.map(String) : [],
-    scores: outputs.includes('logits') ? 'logits' : outputs.includes('probabilities') ? 'probabilities' : null,
+    scores: outputs.includes('logits')
+      ? 'logits'
+      : outputs.includes('probabilities')
+        ? 'probabilities'
+        : null,
     randomized: m!.randomized === true,
     maxBatch: positiveInt(input.parameters?.maxBatch),
     maxBodyBytes: positiveInt(input.parameters?.maxBodyBytes),

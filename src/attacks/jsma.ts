@@ -43,19 +43,33 @@ export class JSMA implements Attack {
   readonly opts: Required<JsmaOptions>;
 
   constructor(opts: JsmaOptions = {}) {
-    this.opts = { gamma: opts.gamma ?? 0.1, theta: opts.theta ?? 1, saliency: opts.saliency ?? 'probabilities' };
+    this.opts = {
+      gamma: opts.gamma ?? 0.1,
+      theta: opts.theta ?? 1,
+      saliency: opts.saliency ?? 'probabilities',
+    };
     const o = this.opts;
-    if (!(o.gamma >= 0 && o.gamma <= 1) || !(Math.abs(o.theta) > 0) || !['probabilities', 'logits'].includes(o.saliency)) {
-      throw new Error(`JSMA: invalid options ${JSON.stringify(opts)} (0 ≤ gamma ≤ 1, theta ≠ 0, saliency 'probabilities' | 'logits')`);
+    if (
+      !(o.gamma >= 0 && o.gamma <= 1) ||
+      !(Math.abs(o.theta) > 0) ||
+      !['probabilities', 'logits'].includes(o.saliency)
+    ) {
+      throw new Error(
+        `JSMA: invalid options ${JSON.stringify(opts)} (0 ≤ gamma ≤ 1, theta ≠ 0, saliency 'probabilities' | 'logits')`,
+      );
     }
     this.name = `JSMA(${o.saliency === 'probabilities' ? 'F' : 'Z'})`;
   }
 
   async run(target: Target, x: Tensor, y: Tensor): Promise<JsmaResult> {
-    if (!isGradientTarget(target)) throw new Error(`${this.name}: needs a white-box target (input gradients), got a ${target.kind} target`);
+    if (!isGradientTarget(target))
+      throw new Error(
+        `${this.name}: needs a white-box target (input gradients), got a ${target.kind} target`,
+      );
     const o = this.opts;
     const s = await start(target, x, y);
-    const d = rowSize(x), shape = x.shape.slice(1);
+    const d = rowSize(x),
+      shape = x.shape.slice(1);
     const up = o.theta > 0;
     const maxIters = Math.floor((o.gamma * d) / 2);
     const adv = Float32Array.from(x.data);
@@ -67,35 +81,54 @@ export class JSMA implements Attack {
       const k = z.shape[1];
       rows.forEach((r, i) => {
         s.queries[r]++;
-        for (let j = 0; j < k; j++) if (j !== s.labels[r] && (goal[r] < 0 || z.data[i * k + j] > z.data[i * k + goal[r]])) goal[r] = j;
+        for (let j = 0; j < k; j++)
+          if (j !== s.labels[r] && (goal[r] < 0 || z.data[i * k + j] > z.data[i * k + goal[r]]))
+            goal[r] = j;
       });
     }
     // Search domain per example: the features that θ can still move (below 1 to increase, above 0 to decrease).
-    const domain = new Map(rows.map((r) => [r, Array.from({ length: d }, (_, e) => e).filter((e) => (up ? x.data[r * d + e] < 1 : x.data[r * d + e] > 0))]));
+    const domain = new Map(
+      rows.map((r) => [
+        r,
+        Array.from({ length: d }, (_, e) => e).filter((e) =>
+          up ? x.data[r * d + e] < 1 : x.data[r * d + e] > 0,
+        ),
+      ]),
+    );
     const scoresOf = (z: Tensor) => (o.saliency === 'probabilities' ? ops.softmax(z) : z);
     // Iteration `it` has changed `it` pairs; the last state (after maxIters pairs) is checked by finish.
     for (let it = 0; it < maxIters && rows.length; it++) {
       const xs = new Tensor([rows.length, ...shape], packRows(adv, rows, d));
       const goals = rows.map((r) => goal[r]);
-      const a = await target.gradient(xs, (z) => ops.sum(ops.mul(scoresOf(z), oneHotRows(goals, z.shape[1]))));
+      const a = await target.gradient(xs, (z) =>
+        ops.sum(ops.mul(scoresOf(z), oneHotRows(goals, z.shape[1]))),
+      );
       rows.forEach((r) => s.queries[r]++);
       const k = a.logits.shape[1];
       const live: number[] = [];
       rows.forEach((r, i) => {
-        if (argmaxRow(a.logits.data, i * k, k) === s.labels[r] && domain.get(r)!.length >= 2) live.push(i);
+        if (argmaxRow(a.logits.data, i * k, k) === s.labels[r] && domain.get(r)!.length >= 2)
+          live.push(i);
       });
       if (!live.length) break;
       const liveRows = live.map((i) => rows[i]);
       // β = ∇Σ_j s_j − α: zero for probabilities (they sum to 1), one more gradient call for logits.
       let all: Tensor | null = null;
       if (o.saliency === 'logits') {
-        all = (await target.gradient(new Tensor([live.length, ...shape], packRows(adv, liveRows, d)), (z) => ops.sum(z))).grad;
+        all = (
+          await target.gradient(
+            new Tensor([live.length, ...shape], packRows(adv, liveRows, d)),
+            (z) => ops.sum(z),
+          )
+        ).grad;
         liveRows.forEach((r) => s.queries[r]++);
       }
       const next: number[] = [];
       live.forEach((i, li) => {
-        const r = rows[i], dom = domain.get(r)!;
-        const alpha = new Float64Array(dom.length), beta = new Float64Array(dom.length);
+        const r = rows[i],
+          dom = domain.get(r)!;
+        const alpha = new Float64Array(dom.length),
+          beta = new Float64Array(dom.length);
         dom.forEach((e, p) => {
           alpha[p] = a.grad.data[i * d + e];
           beta[p] = (all ? all.data[li * d + e] : 0) - alpha[p];
@@ -106,7 +139,10 @@ export class JSMA implements Attack {
           const q = r * d + dom[p];
           adv[q] = Math.min(1, Math.max(0, adv[q] + o.theta));
         }
-        domain.set(r, dom.filter((_, p) => p !== pair[0] && p !== pair[1]));
+        domain.set(
+          r,
+          dom.filter((_, p) => p !== pair[0] && p !== pair[1]),
+        );
         next.push(r);
       });
       rows = next;
@@ -127,11 +163,15 @@ export class JSMA implements Attack {
  */
 function bestPair(alpha: Float64Array, beta: Float64Array, up: boolean): [number, number] | null {
   const sgn = up ? 1 : -1;
-  let best = 0, bp = -1, bq = -1;
+  let best = 0,
+    bp = -1,
+    bq = -1;
   for (let p = 0; p < alpha.length; p++) {
-    const ap = sgn * alpha[p], bpv = sgn * beta[p];
+    const ap = sgn * alpha[p],
+      bpv = sgn * beta[p];
     for (let q = p + 1; q < alpha.length; q++) {
-      const A = ap + sgn * alpha[q], B = bpv + sgn * beta[q];
+      const A = ap + sgn * alpha[q],
+        B = bpv + sgn * beta[q];
       if (A > 0 && B < 0 && -A * B > best) [best, bp, bq] = [-A * B, p, q];
     }
   }

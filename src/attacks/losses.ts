@@ -36,11 +36,20 @@ export function margin(z: Tensor, labels: readonly number[]): Tensor {
 /** Row-wise descending order of the values of z (for DLR's π1, π3). */
 function sortedIndices(z: Tensor): number[][] {
   const [n, k] = z.shape;
-  return Array.from({ length: n }, (_, i) => Array.from({ length: k }, (_, j) => j).sort((a, b) => z.data[i * k + b] - z.data[i * k + a] || a - b));
+  return Array.from({ length: n }, (_, i) =>
+    Array.from({ length: k }, (_, j) => j).sort(
+      (a, b) => z.data[i * k + b] - z.data[i * k + a] || a - b,
+    ),
+  );
 }
 
 /** The summed loss to maximize. */
-export function attackLoss(name: LossName, z: Tensor, labels: readonly number[], opts: LossOptions = {}): Tensor {
+export function attackLoss(
+  name: LossName,
+  z: Tensor,
+  labels: readonly number[],
+  opts: LossOptions = {},
+): Tensor {
   const y = new Tensor([labels.length], Float32Array.from(labels));
   switch (name) {
     case 'ce':
@@ -54,7 +63,14 @@ export function attackLoss(name: LossName, z: Tensor, labels: readonly number[],
       if (z.shape[1] < 3) throw new Error('dlr loss needs at least 3 classes');
       const order = sortedIndices(z);
       const k = z.shape[1];
-      const top1 = oneHotRows(order.map((o) => o[0]), k), top3 = oneHotRows(order.map((o) => o[2]), k);
+      const top1 = oneHotRows(
+          order.map((o) => o[0]),
+          k,
+        ),
+        top3 = oneHotRows(
+          order.map((o) => o[2]),
+          k,
+        );
       const denom = ops.add(ops.sub(pick(z, top1), pick(z, top3)), 1e-12);
       return ops.sum(ops.div(margin(z, labels), denom));
     }

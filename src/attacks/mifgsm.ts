@@ -35,17 +35,37 @@ export class MIFGSM implements Attack {
   readonly opts: Required<MiFgsmOptions>;
 
   constructor(opts: MiFgsmOptions = {}) {
-    const eps = opts.eps ?? 0.3, steps = opts.steps ?? 10;
-    this.opts = { eps, steps, alpha: opts.alpha ?? eps / Math.max(1, steps), decay: opts.decay ?? 1, loss: opts.loss ?? 'ce', kappa: opts.kappa ?? 0, temperature: opts.temperature ?? 1 };
+    const eps = opts.eps ?? 0.3,
+      steps = opts.steps ?? 10;
+    this.opts = {
+      eps,
+      steps,
+      alpha: opts.alpha ?? eps / Math.max(1, steps),
+      decay: opts.decay ?? 1,
+      loss: opts.loss ?? 'ce',
+      kappa: opts.kappa ?? 0,
+      temperature: opts.temperature ?? 1,
+    };
     const o = this.opts;
-    if (!(o.eps >= 0) || !(o.alpha >= 0) || !Number.isInteger(o.steps) || o.steps < 0 || !(o.decay >= 0)) {
-      throw new Error(`MIFGSM: invalid options ${JSON.stringify(opts)} (eps ≥ 0, alpha ≥ 0, integer steps ≥ 0, decay ≥ 0)`);
+    if (
+      !(o.eps >= 0) ||
+      !(o.alpha >= 0) ||
+      !Number.isInteger(o.steps) ||
+      o.steps < 0 ||
+      !(o.decay >= 0)
+    ) {
+      throw new Error(
+        `MIFGSM: invalid options ${JSON.stringify(opts)} (eps ≥ 0, alpha ≥ 0, integer steps ≥ 0, decay ≥ 0)`,
+      );
     }
     this.name = `MI-FGSM(${o.loss})`;
   }
 
   async run(target: Target, x: Tensor, y: Tensor): Promise<AttackResult> {
-    if (!isGradientTarget(target)) throw new Error(`${this.name}: needs a white-box target (input gradients), got a ${target.kind} target`);
+    if (!isGradientTarget(target))
+      throw new Error(
+        `${this.name}: needs a white-box target (input gradients), got a ${target.kind} target`,
+      );
     const o = this.opts;
     const budget = { norm: 'linf' as const, eps: o.eps };
     const s = await start(target, x, y);
@@ -53,7 +73,8 @@ export class MIFGSM implements Attack {
     const best = Float32Array.from(x.data);
     const momentum = new Float64Array(x.size); // per example (indexed by batch row, so dropping rows keeps it)
     let rows = s.labels.map((_, i) => i).filter((i) => s.cleanCorrect[i]);
-    let cur = takeRows(x, rows), origin = cur;
+    let cur = takeRows(x, rows),
+      origin = cur;
     for (let step = 0; step <= o.steps && rows.length; step++) {
       if (step === o.steps) {
         putRows(best, cur, rows); // the last iterate of every row still unbroken

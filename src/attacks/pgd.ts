@@ -50,19 +50,39 @@ export class PGD implements Attack {
     const norm = opts.norm ?? 'linf';
     const eps = opts.eps ?? (norm === 'linf' ? 0.3 : 2);
     this.opts = {
-      norm, eps, alpha: opts.alpha ?? (norm === 'linf' ? eps / 30 : eps / 8), steps: opts.steps ?? 40, restarts: opts.restarts ?? 1,
-      randomStart: opts.randomStart ?? true, loss: opts.loss ?? 'ce', kappa: opts.kappa ?? 0, temperature: opts.temperature ?? 1, seed: opts.seed ?? 0,
+      norm,
+      eps,
+      alpha: opts.alpha ?? (norm === 'linf' ? eps / 30 : eps / 8),
+      steps: opts.steps ?? 40,
+      restarts: opts.restarts ?? 1,
+      randomStart: opts.randomStart ?? true,
+      loss: opts.loss ?? 'ce',
+      kappa: opts.kappa ?? 0,
+      temperature: opts.temperature ?? 1,
+      seed: opts.seed ?? 0,
       earlyStop: opts.earlyStop ?? true,
     };
     const o = this.opts;
-    if (!(o.eps >= 0) || !(o.alpha > 0) || !Number.isInteger(o.steps) || o.steps < 0 || !Number.isInteger(o.restarts) || o.restarts < 1) {
-      throw new Error(`PGD: invalid options ${JSON.stringify(opts)} (eps ≥ 0, alpha > 0, integer steps ≥ 0, restarts ≥ 1)`);
+    if (
+      !(o.eps >= 0) ||
+      !(o.alpha > 0) ||
+      !Number.isInteger(o.steps) ||
+      o.steps < 0 ||
+      !Number.isInteger(o.restarts) ||
+      o.restarts < 1
+    ) {
+      throw new Error(
+        `PGD: invalid options ${JSON.stringify(opts)} (eps ≥ 0, alpha > 0, integer steps ≥ 0, restarts ≥ 1)`,
+      );
     }
     this.name = `${o.randomStart ? 'PGD' : 'BIM'}-${o.norm === 'linf' ? 'Linf' : 'L2'}(${o.loss})`;
   }
 
   async run(target: Target, x: Tensor, y: Tensor): Promise<AttackResult> {
-    if (!isGradientTarget(target)) throw new Error(`${this.name}: needs a white-box target (input gradients), got a ${target.kind} target`);
+    if (!isGradientTarget(target))
+      throw new Error(
+        `${this.name}: needs a white-box target (input gradients), got a ${target.kind} target`,
+      );
     const o = this.opts;
     const budget = { norm: o.norm, eps: o.eps };
     const s = await start(target, x, y);
@@ -73,7 +93,9 @@ export class PGD implements Attack {
       let rows = s.labels.map((_, i) => i).filter((i) => !broken[i]);
       if (!rows.length) break;
       const x0 = takeRows(x, rows);
-      let cur = o.randomStart ? randomStart(x0, o.norm, o.eps, deriveStream(o.seed, restart), rows, d, 'ball') : x0;
+      let cur = o.randomStart
+        ? randomStart(x0, o.norm, o.eps, deriveStream(o.seed, restart), rows, d, 'ball')
+        : x0;
       let origin = x0;
       for (let step = 0; step <= o.steps && rows.length; step++) {
         const labels = rows.map((r) => s.labels[r]);
@@ -83,11 +105,15 @@ export class PGD implements Attack {
             // Later restarts retry only the rows this run did not break (one counted query per row; most of 10
             // on a randomized target, as the final check judges).
             const v = await verdict(target, cur, labels, undefined, (i) => s.queries[rows[i]]++);
-            rows.forEach((r, i) => { if (v.wrong[i]) broken[r] = true; });
+            rows.forEach((r, i) => {
+              if (v.wrong[i]) broken[r] = true;
+            });
           }
           break;
         }
-        const { logits, grad } = await target.gradient(cur, (z) => attackLoss(o.loss, z, labels, o));
+        const { logits, grad } = await target.gradient(cur, (z) =>
+          attackLoss(o.loss, z, labels, o),
+        );
         rows.forEach((r) => s.queries[r]++);
         // Rows misclassified at the current iterate are done: keep it.
         const k = logits.shape[1];
@@ -115,9 +141,15 @@ export class PGD implements Attack {
  * x + α·sign(g) (L∞) or x + α·g/‖g‖₂ per row (L2; a zero gradient leaves the row in place); α is one step
  * size, or one per row (APGD's).
  */
-export function stepFrom(x: Tensor, g: Tensor, norm: 'linf' | 'l2', alphas: number | readonly number[]): Tensor {
+export function stepFrom(
+  x: Tensor,
+  g: Tensor,
+  norm: 'linf' | 'l2',
+  alphas: number | readonly number[],
+): Tensor {
   const out = new Float32Array(x.size);
-  const n = x.shape[0], d = rowSize(x);
+  const n = x.shape[0],
+    d = rowSize(x);
   for (let r = 0; r < n; r++) {
     const alpha = typeof alphas === 'number' ? alphas : alphas[r];
     let scale = alpha;
@@ -126,7 +158,8 @@ export function stepFrom(x: Tensor, g: Tensor, norm: 'linf' | 'l2', alphas: numb
       for (let i = r * d; i < (r + 1) * d; i++) s += g.data[i] * g.data[i];
       scale = s > 0 ? alpha / Math.sqrt(s) : 0;
     }
-    for (let i = r * d; i < (r + 1) * d; i++) out[i] = x.data[i] + (norm === 'linf' ? alpha * Math.sign(g.data[i]) : scale * g.data[i]);
+    for (let i = r * d; i < (r + 1) * d; i++)
+      out[i] = x.data[i] + (norm === 'linf' ? alpha * Math.sign(g.data[i]) : scale * g.data[i]);
   }
   return new Tensor(x.shape, out);
 }

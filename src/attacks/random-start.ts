@@ -9,13 +9,22 @@ import { project } from './evaluate.ts';
  * and [0, 1]. Counters depend on the example's index in the batch, not its position in the active set, so a
  * seed gives the same start whatever else is still being attacked.
  */
-export function randomStart(x: Tensor, norm: 'linf' | 'l2', eps: number, stream: number, rows: readonly number[], d: number, l2: 'ball' | 'sphere'): Tensor {
+export function randomStart(
+  x: Tensor,
+  norm: 'linf' | 'l2',
+  eps: number,
+  stream: number,
+  rows: readonly number[],
+  d: number,
+  l2: 'ball' | 'sphere',
+): Tensor {
   const out = new Float32Array(x.size);
   const e = Number.isFinite(eps) ? eps : 1;
   rows.forEach((row, r) => {
     const base = row * (l2 === 'ball' ? d + 1 : d); // the ball draws one more number per example: its radius
     if (norm === 'linf') {
-      for (let i = 0; i < d; i++) out[r * d + i] = x.data[r * d + i] + (2 * uniform(stream, base + i) - 1) * e;
+      for (let i = 0; i < d; i++)
+        out[r * d + i] = x.data[r * d + i] + (2 * uniform(stream, base + i) - 1) * e;
       return;
     }
     let s = 0;
@@ -25,7 +34,8 @@ export function randomStart(x: Tensor, norm: 'linf' | 'l2', eps: number, stream:
       const radius = (e * uniform(stream, base + d) ** (1 / d)) / Math.sqrt(s || 1);
       for (let i = 0; i < d; i++) out[r * d + i] = x.data[r * d + i] + dir[i] * radius;
     } else {
-      for (let i = 0; i < d; i++) out[r * d + i] = x.data[r * d + i] + (dir[i] * e) / Math.sqrt(s || 1);
+      for (let i = 0; i < d; i++)
+        out[r * d + i] = x.data[r * d + i] + (dir[i] * e) / Math.sqrt(s || 1);
     }
   });
   return project(x, new Tensor(x.shape, out), { norm, eps });

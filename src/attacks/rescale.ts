@@ -16,8 +16,12 @@ import type { Differentiable } from './target.ts';
  */
 export class LogitRescale implements Differentiable {
   readonly inputShape: readonly number[];
-  constructor(private readonly model: Differentiable, readonly temperature: number) {
-    if (!(temperature > 0) || !Number.isFinite(temperature)) throw new Error(`LogitRescale: temperature must be finite and > 0, got ${temperature}`);
+  constructor(
+    private readonly model: Differentiable,
+    readonly temperature: number,
+  ) {
+    if (!(temperature > 0) || !Number.isFinite(temperature))
+      throw new Error(`LogitRescale: temperature must be finite and > 0, got ${temperature}`);
     this.inputShape = model.inputShape;
   }
 
@@ -30,7 +34,11 @@ export class LogitRescale implements Differentiable {
     return ops.div(this.model.forward(x), this.temperature);
   }
 
-  lossGradients(x: Tensor, loss: (logits: Tensor) => Tensor, want: { input?: boolean; params?: boolean }) {
+  lossGradients(
+    x: Tensor,
+    loss: (logits: Tensor) => Tensor,
+    want: { input?: boolean; params?: boolean },
+  ) {
     const t = this.temperature;
     const r = this.model.lossGradients(x, (z) => loss(ops.div(z, t)), want);
     return { loss: r.loss, logits: noGrad(() => ops.div(r.logits, t)), dx: r.dx };

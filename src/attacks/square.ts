@@ -2,8 +2,24 @@
 // minimizing the margin of the returned scores (logits or probabilities), with queries counted per example.
 import { deriveStream, randomInt, uniform } from '../hash/index.ts';
 import { Tensor } from '../tensor/index.ts';
-import { finish, project, putRows, rowSize, start, takeRows, verdict, verdictCost, VERDICT_QUERIES } from './evaluate.ts';
-import { argmaxRows, isScoreTarget, QueryBudgetExceeded, type ScoreTarget, type Target } from './target.ts';
+import {
+  finish,
+  project,
+  putRows,
+  rowSize,
+  start,
+  takeRows,
+  verdict,
+  verdictCost,
+  VERDICT_QUERIES,
+} from './evaluate.ts';
+import {
+  argmaxRows,
+  isScoreTarget,
+  QueryBudgetExceeded,
+  type ScoreTarget,
+  type Target,
+} from './target.ts';
 import type { Attack, AttackResult, Budget } from './types.ts';
 
 export interface SquareOptions {
@@ -74,16 +90,34 @@ export class Square implements Attack {
   readonly opts: Required<SquareOptions>;
 
   constructor(opts: SquareOptions = {}) {
-    this.opts = { eps: opts.eps ?? 0.3, maxQueries: opts.maxQueries ?? 5000, pInit: opts.pInit ?? 0.05, seed: opts.seed ?? 0 };
+    this.opts = {
+      eps: opts.eps ?? 0.3,
+      maxQueries: opts.maxQueries ?? 5000,
+      pInit: opts.pInit ?? 0.05,
+      seed: opts.seed ?? 0,
+    };
     const o = this.opts;
-    if (!(o.eps >= 0) || !Number.isInteger(o.maxQueries) || o.maxQueries < 2 || !(o.pInit > 0 && o.pInit <= 1)) {
-      throw new Error(`Square: invalid options ${JSON.stringify(opts)} (eps ≥ 0, integer maxQueries ≥ 2, pInit in (0, 1])`);
+    if (
+      !(o.eps >= 0) ||
+      !Number.isInteger(o.maxQueries) ||
+      o.maxQueries < 2 ||
+      !(o.pInit > 0 && o.pInit <= 1)
+    ) {
+      throw new Error(
+        `Square: invalid options ${JSON.stringify(opts)} (eps ≥ 0, integer maxQueries ≥ 2, pInit in (0, 1])`,
+      );
     }
   }
 
   async run(target: Target, x: Tensor, y: Tensor): Promise<AttackResult> {
-    if (!isScoreTarget(target)) throw new Error(`${this.name}: needs scores (a white-box target or a ScoreOracle), got a ${target.kind} target`);
-    if (target.inputShape.length !== 3) throw new Error(`${this.name}: needs image inputs [channels, height, width], got [${target.inputShape.join(', ')}]`);
+    if (!isScoreTarget(target))
+      throw new Error(
+        `${this.name}: needs scores (a white-box target or a ScoreOracle), got a ${target.kind} target`,
+      );
+    if (target.inputShape.length !== 3)
+      throw new Error(
+        `${this.name}: needs image inputs [channels, height, width], got [${target.inputShape.join(', ')}]`,
+      );
     const o = this.opts;
     const budget: Budget = { norm: 'linf', eps: o.eps };
     const [c, h, w] = target.inputShape;
@@ -107,19 +141,50 @@ export class Square implements Attack {
           }
         }
       });
-      rows = await this.query(target, x, new Tensor([rows.length, ...x.shape.slice(1)], stripes), rows, s, best, margins, true);
+      rows = await this.query(
+        target,
+        x,
+        new Tensor([rows.length, ...x.shape.slice(1)], stripes),
+        rows,
+        s,
+        best,
+        margins,
+        true,
+      );
       // Each iteration costs one query per active row (two on a randomized target: candidate and best); a row
       // stops when the next one would leave no room for `finish` (1 query, up to 10 on a randomized target).
-      const final = verdictCost(target), per = target.randomized ? 2 : 1;
-      for (let it = 1; (rows = rows.filter((r) => s.queries[r] + per + final <= o.maxQueries)).length; it++) {
+      const final = verdictCost(target),
+        per = target.randomized ? 2 : 1;
+      for (
+        let it = 1;
+        (rows = rows.filter((r) => s.queries[r] + per + final <= o.maxQueries)).length;
+        it++
+      ) {
         const p = squareP(o.pInit, it, o.maxQueries);
         const side = Math.min(h, w, Math.max(1, Math.round(Math.sqrt((p * d) / c))));
         const cand = new Float32Array(rows.length * d);
         rows.forEach((r, k) => {
           cand.set(best.subarray(r * d, (r + 1) * d), k * d);
-          sampleSquare(cand.subarray(k * d, (k + 1) * d), x.data.subarray(r * d, (r + 1) * d), streams[r], it, side, [c, h, w], o.eps);
+          sampleSquare(
+            cand.subarray(k * d, (k + 1) * d),
+            x.data.subarray(r * d, (r + 1) * d),
+            streams[r],
+            it,
+            side,
+            [c, h, w],
+            o.eps,
+          );
         });
-        rows = await this.query(target, x, new Tensor([rows.length, ...x.shape.slice(1)], cand), rows, s, best, margins, false);
+        rows = await this.query(
+          target,
+          x,
+          new Tensor([rows.length, ...x.shape.slice(1)], cand),
+          rows,
+          s,
+          best,
+          margins,
+          false,
+        );
       }
     } catch (e) {
       // Stopped by the oracle's budget: `best` holds each row's best point so far.
@@ -136,9 +201,19 @@ export class Square implements Attack {
    * scored again in the same request and the candidate must beat that fresh margin. A row without the
    * queries for the confirmation stops, and the final check judges it.
    */
-  private async query(target: ScoreTarget, x: Tensor, cand: Tensor, rows: number[], s: { labels: number[]; queries: number[] }, best: Float32Array, margins: Float64Array, first: boolean): Promise<number[]> {
+  private async query(
+    target: ScoreTarget,
+    x: Tensor,
+    cand: Tensor,
+    rows: number[],
+    s: { labels: number[]; queries: number[] },
+    best: Float32Array,
+    margins: Float64Array,
+    first: boolean,
+  ): Promise<number[]> {
     const projected = project(takeRows(x, rows), cand, { norm: 'linf', eps: this.opts.eps });
-    const randomized = target.randomized === true, paired = randomized && !first;
+    const randomized = target.randomized === true,
+      paired = randomized && !first;
     const d = rowSize(x);
     let batch = projected;
     if (paired) {
@@ -149,11 +224,18 @@ export class Square implements Attack {
     }
     const scores = await target.scores(batch);
     rows.forEach((r) => (s.queries[r] += paired ? 2 : 1));
-    const pred = argmaxRows(scores), k = scores.shape[1];
-    const keep: number[] = [], fooledAt: number[] = [];
+    const pred = argmaxRows(scores),
+      k = scores.shape[1];
+    const keep: number[] = [],
+      fooledAt: number[] = [];
     rows.forEach((r, i) => {
       const m = marginOf(scores.data.subarray(i * k, (i + 1) * k), s.labels[r], randomized);
-      if (paired) margins[r] = marginOf(scores.data.subarray((rows.length + i) * k, (rows.length + i + 1) * k), s.labels[r], true);
+      if (paired)
+        margins[r] = marginOf(
+          scores.data.subarray((rows.length + i) * k, (rows.length + i + 1) * k),
+          s.labels[r],
+          true,
+        );
       const fooled = pred[i] !== s.labels[r];
       if (fooled || first || m < margins[r]) {
         margins[r] = m;
@@ -164,8 +246,16 @@ export class Square implements Attack {
     });
     if (!randomized || !fooledAt.length) return keep;
     // All of 10, not most of 10: see the class comment (a point that barely passes fails the final verdict).
-    const afford = fooledAt.filter((i) => s.queries[rows[i]] + VERDICT_QUERIES + verdictCost(target) <= this.opts.maxQueries);
-    const v = await verdict(target, takeRows(projected, afford), afford.map((i) => s.labels[rows[i]]), VERDICT_QUERIES, (j) => s.queries[rows[afford[j]]]++);
+    const afford = fooledAt.filter(
+      (i) => s.queries[rows[i]] + VERDICT_QUERIES + verdictCost(target) <= this.opts.maxQueries,
+    );
+    const v = await verdict(
+      target,
+      takeRows(projected, afford),
+      afford.map((i) => s.labels[rows[i]]),
+      VERDICT_QUERIES,
+      (j) => s.queries[rows[afford[j]]]++,
+    );
     afford.forEach((i, j) => {
       if (!v.wrong[j]) keep.push(rows[i]);
     });
@@ -183,7 +273,8 @@ function marginOf(scores: ArrayLike<number>, label: number, relative: boolean): 
   let other = -Infinity;
   for (let j = 0; j < scores.length; j++) if (j !== label && scores[j] > other) other = scores[j];
   if (!relative) return scores[label] - other;
-  let mean = 0, sq = 0;
+  let mean = 0,
+    sq = 0;
   for (let j = 0; j < scores.length; j++) mean += scores[j] / scores.length;
   for (let j = 0; j < scores.length; j++) sq += (scores[j] - mean) ** 2 / scores.length;
   return (scores[label] - other) / (Math.sqrt(sq) || 1);
@@ -195,9 +286,18 @@ function marginOf(scores: ArrayLike<number>, label: number, relative: boolean): 
  * clipping to [0, 1], would equal the current best there, as in the reference code, so no query is wasted
  * on an unchanged image. Draws come from the example's stream at counters fixed by the iteration.
  */
-function sampleSquare(cand: Float32Array, x: ArrayLike<number>, stream: number, it: number, side: number, [c, h, w]: number[], eps: number): void {
-  const base = (c * w) + it * (2 + SIGN_TRIES * c); // counters after the stripes' c·w draws
-  const top = randomInt(stream, base, h - side + 1), left = randomInt(stream, base + 1, w - side + 1);
+function sampleSquare(
+  cand: Float32Array,
+  x: ArrayLike<number>,
+  stream: number,
+  it: number,
+  side: number,
+  [c, h, w]: number[],
+  eps: number,
+): void {
+  const base = c * w + it * (2 + SIGN_TRIES * c); // counters after the stripes' c·w draws
+  const top = randomInt(stream, base, h - side + 1),
+    left = randomInt(stream, base + 1, w - side + 1);
   const current = cand.slice();
   for (let t = 0; t < SIGN_TRIES; t++) {
     let changed = false;

@@ -3,7 +3,16 @@
 // set grown by Jacobian-based augmentation, then transfer a white-box attack crafted on it.
 import { ops } from '../autodiff/index.ts';
 import { deriveStream, permutation } from '../hash/index.ts';
-import { architecture, type ArchName, type ImageSet, initParams, type LayerSpec, adam, Sequential, trainEpoch } from '../nn/index.ts';
+import {
+  architecture,
+  type ArchName,
+  type ImageSet,
+  initParams,
+  type LayerSpec,
+  adam,
+  Sequential,
+  trainEpoch,
+} from '../nn/index.ts';
 import { Tensor } from '../tensor/index.ts';
 import { finish, rowSize, start, takeRows } from './evaluate.ts';
 import { FGSM } from './fgsm.ts';
@@ -86,18 +95,42 @@ const JACOBIAN_CHUNK = 256;
  */
 export class Substitute implements Attack {
   readonly name: string;
-  readonly opts: Required<Omit<SubstituteOptions, 'seedSet' | 'classes'>> & { seedSet: Tensor | null; classes: number | null };
+  readonly opts: Required<Omit<SubstituteOptions, 'seedSet' | 'classes'>> & {
+    seedSet: Tensor | null;
+    classes: number | null;
+  };
 
   constructor(opts: SubstituteOptions = {}) {
     const attack = opts.attack ?? new FGSM({ eps: 0.3 });
     this.opts = {
-      attack, architecture: opts.architecture ?? 'mlp', seedSet: opts.seedSet ?? null, seedSize: opts.seedSize ?? 150, rounds: opts.rounds ?? 4,
-      lambda: opts.lambda ?? 0.1, tau: opts.tau ?? 3, epochs: opts.epochs ?? 10, batchSize: opts.batchSize ?? 32, lr: opts.lr ?? 1e-3,
-      queryBudget: opts.queryBudget ?? Infinity, confidence: opts.confidence ?? Infinity, seed: opts.seed ?? 0, classes: opts.classes ?? null,
+      attack,
+      architecture: opts.architecture ?? 'mlp',
+      seedSet: opts.seedSet ?? null,
+      seedSize: opts.seedSize ?? 150,
+      rounds: opts.rounds ?? 4,
+      lambda: opts.lambda ?? 0.1,
+      tau: opts.tau ?? 3,
+      epochs: opts.epochs ?? 10,
+      batchSize: opts.batchSize ?? 32,
+      lr: opts.lr ?? 1e-3,
+      queryBudget: opts.queryBudget ?? Infinity,
+      confidence: opts.confidence ?? Infinity,
+      seed: opts.seed ?? 0,
+      classes: opts.classes ?? null,
     };
     const o = this.opts;
-    if (!Number.isInteger(o.rounds) || o.rounds < 0 || !Number.isInteger(o.epochs) || o.epochs < 1 || !Number.isInteger(o.tau) || o.tau < 1 || !(o.seedSize >= 1)) {
-      throw new Error(`Substitute: invalid options (integer rounds ≥ 0, epochs ≥ 1, tau ≥ 1, seedSize ≥ 1)`);
+    if (
+      !Number.isInteger(o.rounds) ||
+      o.rounds < 0 ||
+      !Number.isInteger(o.epochs) ||
+      o.epochs < 1 ||
+      !Number.isInteger(o.tau) ||
+      o.tau < 1 ||
+      !(o.seedSize >= 1)
+    ) {
+      throw new Error(
+        `Substitute: invalid options (integer rounds ≥ 0, epochs ≥ 1, tau ≥ 1, seedSize ≥ 1)`,
+      );
     }
     this.name = `Substitute(${attack.name})`;
   }
@@ -106,9 +139,14 @@ export class Substitute implements Attack {
     const o = this.opts;
     const n = x.shape[0];
     if (o.seedSet && o.seedSet.shape.slice(1).join() !== target.inputShape.join()) {
-      throw new Error(`Substitute: seed set must be [M, ${target.inputShape.join(', ')}], got [${o.seedSet.shape.join(', ')}]`);
+      throw new Error(
+        `Substitute: seed set must be [M, ${target.inputShape.join(', ')}], got [${o.seedSet.shape.join(', ')}]`,
+      );
     }
-    if (o.queryBudget < 2 * n) throw new Error(`Substitute: query budget ${o.queryBudget} is below the 2 checks per attacked row (${2 * n})`);
+    if (o.queryBudget < 2 * n)
+      throw new Error(
+        `Substitute: query budget ${o.queryBudget} is below the 2 checks per attacked row (${2 * n})`,
+      );
     const s = await start(target, x, y);
     let left = o.queryBudget - 2 * n; // training queries still allowed (finish's n are reserved)
     let spent = 0;
@@ -117,11 +155,17 @@ export class Substitute implements Attack {
     const label = async (pts: Tensor): Promise<number[]> => {
       const out: number[] = [];
       for (let i = 0; i < pts.shape[0] && left > 0; i += QUERY_CHUNK) {
-        const rows = Array.from({ length: Math.min(QUERY_CHUNK, pts.shape[0] - i, left) }, (_, k) => i + k);
+        const rows = Array.from(
+          { length: Math.min(QUERY_CHUNK, pts.shape[0] - i, left) },
+          (_, k) => i + k,
+        );
         try {
           out.push(...(await target.predict(takeRows(pts, rows))));
         } catch (e) {
-          if (e instanceof QueryBudgetExceeded) { left = 0; break; } // the target's own budget is tighter
+          if (e instanceof QueryBudgetExceeded) {
+            left = 0;
+            break;
+          } // the target's own budget is tighter
           throw e;
         }
         spent += rows.length;
@@ -134,19 +178,31 @@ export class Substitute implements Attack {
     let set: Tensor, labels: number[];
     if (o.seedSet) {
       labels = await label(o.seedSet);
-      set = takeRows(o.seedSet, labels.map((_, i) => i));
+      set = takeRows(
+        o.seedSet,
+        labels.map((_, i) => i),
+      );
     } else {
       const rows = Array.from({ length: Math.min(o.seedSize, n) }, (_, i) => i);
       set = takeRows(x, rows);
       labels = rows.map((r) => s.cleanPred[r]);
     }
-    if (!labels.length) throw new Error('Substitute: the query budget leaves no labelled seed points');
+    if (!labels.length)
+      throw new Error('Substitute: the query budget leaves no labelled seed points');
 
     const inputShape = target.inputShape;
     const classes = o.classes ?? Math.max(...s.cleanPred, ...labels, ...s.labels) + 1;
-    if (labels.some((l) => l >= classes)) throw new Error(`Substitute: a label ≥ classes (${classes}); pass the class count`);
-    const layers = typeof o.architecture === 'string' ? architecture(o.architecture, inputShape, classes) : o.architecture;
-    const model = new Sequential(inputShape, layers, initParams(layers, deriveStream(o.seed, 0x73756200)));
+    if (labels.some((l) => l >= classes))
+      throw new Error(`Substitute: a label ≥ classes (${classes}); pass the class count`);
+    const layers =
+      typeof o.architecture === 'string'
+        ? architecture(o.architecture, inputShape, classes)
+        : o.architecture;
+    const model = new Sequential(
+      inputShape,
+      layers,
+      initParams(layers, deriveStream(o.seed, 0x73756200)),
+    );
     const optimizer = adam({ lr: o.lr });
     const sizes: number[] = [];
 
@@ -154,17 +210,39 @@ export class Substitute implements Attack {
       sizes.push(set.shape[0]);
       const data = imageSet(set, labels, inputShape);
       const trainSeed = deriveStream(o.seed, 0x7a000000 + round);
-      for (let e = 0; e < o.epochs; e++) await trainEpoch(model, optimizer, data, { epochs: o.epochs, batchSize: o.batchSize, seed: trainSeed, schedule: 'constant' }, e);
+      for (let e = 0; e < o.epochs; e++)
+        await trainEpoch(
+          model,
+          optimizer,
+          data,
+          { epochs: o.epochs, batchSize: o.batchSize, seed: trainSeed, schedule: 'constant' },
+          e,
+        );
       if (round === o.rounds || left <= 0) break;
       // Jacobian augmentation, cut to the budget left by a seeded choice of rows.
       const lambda = o.lambda * (Math.floor(round / o.tau) % 2 ? -1 : 1);
       let fresh = augment(model, set, labels, lambda);
-      if (fresh.shape[0] > left) fresh = takeRows(fresh, Array.from(permutation(deriveStream(o.seed, 0x6a000000 + round), fresh.shape[0]).slice(0, left)).sort((a, b) => a - b));
+      if (fresh.shape[0] > left)
+        fresh = takeRows(
+          fresh,
+          Array.from(
+            permutation(deriveStream(o.seed, 0x6a000000 + round), fresh.shape[0]).slice(0, left),
+          ).sort((a, b) => a - b),
+        );
       const freshLabels = await label(fresh);
       if (!freshLabels.length) break;
       // NOTE: the default class count is a guess from the labels seen first; a later, larger label means it was wrong.
-      if (freshLabels.some((l) => l >= classes)) throw new Error(`Substitute: the target answered a class ≥ ${classes}; pass options.classes`);
-      set = concatRows(set, takeRows(fresh, freshLabels.map((_, i) => i)));
+      if (freshLabels.some((l) => l >= classes))
+        throw new Error(
+          `Substitute: the target answered a class ≥ ${classes}; pass options.classes`,
+        );
+      set = concatRows(
+        set,
+        takeRows(
+          fresh,
+          freshLabels.map((_, i) => i),
+        ),
+      );
       labels = labels.concat(freshLabels);
     }
 
@@ -172,18 +250,39 @@ export class Substitute implements Attack {
     const agreement = n ? s.cleanPred.filter((p, i) => p === subPred[i]).length / n : 0;
     const c = await craftOnSource(model, o.attack, x, y, o.confidence);
     const r = await finish(target, x, c.xAdv, y, budgetOf(o.attack), s);
-    return { ...r, source: { success: c.sourceSuccess, queries: c.sourceQueries }, trainingQueries: spent, trainingSizes: sizes, agreement, substitute: model };
+    return {
+      ...r,
+      source: { success: c.sourceSuccess, queries: c.sourceQueries },
+      trainingQueries: spent,
+      trainingSizes: sizes,
+      agreement,
+      substitute: model,
+    };
   }
 }
 
 /** clip(x + λ·sign(∂F_label/∂x)) per row, F = the substitute's logits (the paper's Jacobian step). */
-function augment(model: Sequential, set: Tensor, labels: readonly number[], lambda: number): Tensor {
+function augment(
+  model: Sequential,
+  set: Tensor,
+  labels: readonly number[],
+  lambda: number,
+): Tensor {
   const out = new Float32Array(set.size);
-  const d = rowSize(set), k = model.numClasses;
+  const d = rowSize(set),
+    k = model.numClasses;
   for (let i = 0; i < set.shape[0]; i += JACOBIAN_CHUNK) {
-    const rows = Array.from({ length: Math.min(JACOBIAN_CHUNK, set.shape[0] - i) }, (_, j) => i + j);
-    const mask = oneHotRows(rows.map((r) => labels[r]), k);
-    const { dx } = model.lossGradients(takeRows(set, rows), (z) => ops.sum(ops.mul(z, mask)), { input: true });
+    const rows = Array.from(
+      { length: Math.min(JACOBIAN_CHUNK, set.shape[0] - i) },
+      (_, j) => i + j,
+    );
+    const mask = oneHotRows(
+      rows.map((r) => labels[r]),
+      k,
+    );
+    const { dx } = model.lossGradients(takeRows(set, rows), (z) => ops.sum(ops.mul(z, mask)), {
+      input: true,
+    });
     for (let j = i * d; j < (i + rows.length) * d; j++) {
       const v = set.data[j] + lambda * Math.sign(dx!.data[j - i * d]);
       out[j] = v < 0 ? 0 : v > 1 ? 1 : v;
@@ -201,6 +300,12 @@ function concatRows(a: Tensor, b: Tensor): Tensor {
 
 /** The labelled set in the trainer's ImageSet form. */
 function imageSet(set: Tensor, labels: readonly number[], inputShape: readonly number[]): ImageSet {
-  if (inputShape.length !== 3) throw new Error(`Substitute: input shape must be [C, H, W], got [${inputShape.join(', ')}]`);
-  return { images: set.data as Float32Array, labels: Uint8Array.from(labels), shape: [inputShape[0], inputShape[1], inputShape[2]], count: labels.length };
+  if (inputShape.length !== 3)
+    throw new Error(`Substitute: input shape must be [C, H, W], got [${inputShape.join(', ')}]`);
+  return {
+    images: set.data as Float32Array,
+    labels: Uint8Array.from(labels),
+    shape: [inputShape[0], inputShape[1], inputShape[2]],
+    count: labels.length,
+  };
 }

@@ -17,26 +17,42 @@ export interface Differentiable {
   /** True when answers vary from call to call (DefendedModel with a `random` stage); targets inherit it. */
   readonly randomized?: boolean;
   forward(x: Tensor): Tensor;
-  lossGradients(x: Tensor, loss: (logits: Tensor) => Tensor, want: { input?: boolean; params?: boolean }): { loss: number; logits: Tensor; dx: Tensor | null };
+  lossGradients(
+    x: Tensor,
+    loss: (logits: Tensor) => Tensor,
+    want: { input?: boolean; params?: boolean },
+  ): { loss: number; logits: Tensor; dx: Tensor | null };
   /**
    * Optional async twins (Sequential, DefendedModel): the same results, but a backend with an async chain
    * (webgpu) runs the whole network there. Targets use them when present.
    */
   forwardAsync?(x: Tensor): Promise<Tensor>;
-  lossGradientsAsync?(x: Tensor, loss: (logits: Tensor) => Tensor, want: { input?: boolean; params?: boolean }): Promise<{ loss: number; logits: Tensor; dx: Tensor | null }>;
+  lossGradientsAsync?(
+    x: Tensor,
+    loss: (logits: Tensor) => Tensor,
+    want: { input?: boolean; params?: boolean },
+  ): Promise<{ loss: number; logits: Tensor; dx: Tensor | null }>;
 }
 
 /** A model as score and label oracles see it: logits only (forwardAsync used when present). */
-export type Scorer = { inputShape: readonly number[]; randomized?: boolean; forward(x: Tensor): Tensor; forwardAsync?(x: Tensor): Promise<Tensor> };
+export type Scorer = {
+  inputShape: readonly number[];
+  randomized?: boolean;
+  forward(x: Tensor): Tensor;
+  forwardAsync?(x: Tensor): Promise<Tensor>;
+};
 
 /** A target's `randomized` option: what was asked, else what the model says of itself (DefendedModel.randomized). */
-const randomizedOf = (model: { randomized?: boolean }, asked: boolean | undefined): boolean => asked ?? model.randomized === true;
+const randomizedOf = (model: { randomized?: boolean }, asked: boolean | undefined): boolean =>
+  asked ?? model.randomized === true;
 
 /** Logits of x without recording gradients, through forwardAsync where the model has it. */
 function logitsOf(model: Scorer, x: Tensor): Promise<Tensor> {
   // NOTE: on CPU backends forwardAsync computes before returning, so this noGrad scope covers it exactly as
   // it covers forward().
-  return noGrad(() => (model.forwardAsync ? model.forwardAsync(x) : Promise.resolve(model.forward(x))));
+  return noGrad(() =>
+    model.forwardAsync ? model.forwardAsync(x) : Promise.resolve(model.forward(x)),
+  );
 }
 
 export type TargetKind = 'white-box' | 'scores' | 'labels';
@@ -73,11 +89,15 @@ export interface GradientTarget extends ScoreTarget {
    * The summed `loss(logits)` over the batch, the logits, and its gradient with respect to x (so each row
    * gets its own example's gradient when the loss is a sum of per-row terms).
    */
-  gradient(x: Tensor, loss: (logits: Tensor) => Tensor): Promise<{ loss: number; logits: Tensor; grad: Tensor }>;
+  gradient(
+    x: Tensor,
+    loss: (logits: Tensor) => Tensor,
+  ): Promise<{ loss: number; logits: Tensor; grad: Tensor }>;
 }
 
 export const isGradientTarget = (t: Target): t is GradientTarget => t.kind === 'white-box';
-export const isScoreTarget = (t: Target): t is ScoreTarget => t.kind === 'white-box' || t.kind === 'scores';
+export const isScoreTarget = (t: Target): t is ScoreTarget =>
+  t.kind === 'white-box' || t.kind === 'scores';
 
 /** Row-wise argmax with ties to the lowest index (the prediction rule, tensor/argmax.ts). */
 export { argmaxRows };
@@ -89,7 +109,10 @@ export { argmaxRows };
 export abstract class Counted {
   protected count = 0;
   private reserved = 0;
-  constructor(readonly inputShape: readonly number[], private readonly budget = Infinity) {}
+  constructor(
+    readonly inputShape: readonly number[],
+    private readonly budget = Infinity,
+  ) {}
   get queries(): number {
     return this.count;
   }
@@ -123,7 +146,10 @@ export interface TargetOptions {
 export class WhiteBox extends Counted implements GradientTarget {
   readonly kind = 'white-box' as const;
   readonly randomized: boolean;
-  constructor(private readonly model: Differentiable, opts: TargetOptions = {}) {
+  constructor(
+    private readonly model: Differentiable,
+    opts: TargetOptions = {},
+  ) {
     super(model.inputShape);
     this.randomized = randomizedOf(model, opts.randomized);
   }
@@ -137,7 +163,9 @@ export class WhiteBox extends Counted implements GradientTarget {
   async gradient(x: Tensor, loss: (logits: Tensor) => Tensor) {
     this.charge(x.shape[0]);
     const m = this.model;
-    const r = m.lossGradientsAsync ? await m.lossGradientsAsync(x, loss, { input: true }) : m.lossGradients(x, loss, { input: true });
+    const r = m.lossGradientsAsync
+      ? await m.lossGradientsAsync(x, loss, { input: true })
+      : m.lossGradients(x, loss, { input: true });
     return { loss: r.loss, logits: r.logits, grad: r.dx! };
   }
 }
@@ -146,7 +174,13 @@ export class WhiteBox extends Counted implements GradientTarget {
 export class ScoreOracle extends Counted implements ScoreTarget {
   readonly kind = 'scores' as const;
   readonly randomized: boolean;
-  constructor(private readonly model: Scorer, private readonly opts: { output?: 'logits' | 'probabilities'; budget?: number } & TargetOptions = {}) {
+  constructor(
+    private readonly model: Scorer,
+    private readonly opts: {
+      output?: 'logits' | 'probabilities';
+      budget?: number;
+    } & TargetOptions = {},
+  ) {
     super(model.inputShape, opts.budget);
     this.randomized = randomizedOf(model, opts.randomized);
   }
@@ -164,7 +198,10 @@ export class ScoreOracle extends Counted implements ScoreTarget {
 export class LabelOracle extends Counted implements Target {
   readonly kind = 'labels' as const;
   readonly randomized: boolean;
-  constructor(private readonly model: Scorer, opts: { budget?: number } & TargetOptions = {}) {
+  constructor(
+    private readonly model: Scorer,
+    opts: { budget?: number } & TargetOptions = {},
+  ) {
     super(model.inputShape, opts.budget);
     this.randomized = randomizedOf(model, opts.randomized);
   }

@@ -32,7 +32,9 @@ export interface TransferResult extends AttackResult {
 /** The inner attack's budget, read from a PGD-style `opts` field (FGSM/BIM hide it: their output is already in it). */
 export function budgetOf(attack: Attack): Budget | null {
   const o = (attack as { opts?: { norm?: unknown; eps?: unknown } }).opts;
-  return o && (o.norm === 'linf' || o.norm === 'l2') && typeof o.eps === 'number' ? { norm: o.norm, eps: o.eps } : null;
+  return o && (o.norm === 'linf' || o.norm === 'l2') && typeof o.eps === 'number'
+    ? { norm: o.norm, eps: o.eps }
+    : null;
 }
 
 /** The source with κ added to one class's logit (the label of every row it is asked about). */
@@ -59,11 +61,23 @@ function heldAt(model: Differentiable, label: number, kappa: number): Differenti
  * source wrapper knows which logit to hold up. Returns the adversarial batch, the source's own verdict on it
  * and the source queries spent.
  */
-export async function craftOnSource(source: Differentiable, attack: Attack, x: Tensor, y: Tensor, confidence: number): Promise<{ xAdv: Tensor; sourceSuccess: boolean[]; sourceQueries: number }> {
+export async function craftOnSource(
+  source: Differentiable,
+  attack: Attack,
+  x: Tensor,
+  y: Tensor,
+  confidence: number,
+): Promise<{ xAdv: Tensor; sourceSuccess: boolean[]; sourceQueries: number }> {
   const labels = labelsOf(y);
   const out = new Float32Array(x.size);
   let queries = 0;
-  const groups = confidence > 0 ? [...new Set(labels)].map((c) => ({ c, rows: labels.flatMap((l, i) => (l === c ? [i] : [])) })) : [{ c: -1, rows: labels.map((_, i) => i) }];
+  const groups =
+    confidence > 0
+      ? [...new Set(labels)].map((c) => ({
+          c,
+          rows: labels.flatMap((l, i) => (l === c ? [i] : [])),
+        }))
+      : [{ c: -1, rows: labels.map((_, i) => i) }];
   for (const { c, rows } of groups) {
     const wb = new WhiteBox(c < 0 ? source : heldAt(source, c, confidence));
     const r = await attack.run(wb, takeRows(x, rows), takeRows(y, rows));
@@ -72,7 +86,11 @@ export async function craftOnSource(source: Differentiable, attack: Attack, x: T
   }
   const xAdv = new Tensor(x.shape, out);
   const pred = x.shape[0] ? argmaxRows(noGrad(() => source.forward(xAdv))) : [];
-  return { xAdv, sourceSuccess: pred.map((p, i) => p !== labels[i]), sourceQueries: queries + x.shape[0] };
+  return {
+    xAdv,
+    sourceSuccess: pred.map((p, i) => p !== labels[i]),
+    sourceQueries: queries + x.shape[0],
+  };
 }
 
 /**
@@ -86,16 +104,22 @@ export async function craftOnSource(source: Differentiable, attack: Attack, x: T
 export class Transfer implements Attack {
   readonly name: string;
   constructor(readonly opts: TransferOptions) {
-    if (!(opts.confidence === undefined || opts.confidence >= 0)) throw new Error(`Transfer: confidence must be ≥ 0, got ${opts.confidence}`);
+    if (!(opts.confidence === undefined || opts.confidence >= 0))
+      throw new Error(`Transfer: confidence must be ≥ 0, got ${opts.confidence}`);
     this.name = `Transfer(${opts.attack.name})`;
   }
 
   async run(target: Target, x: Tensor, y: Tensor): Promise<TransferResult> {
     const s = await start(target, x, y);
-    const c = await craftOnSource(this.opts.source, this.opts.attack, x, y, this.opts.confidence ?? Infinity);
+    const c = await craftOnSource(
+      this.opts.source,
+      this.opts.attack,
+      x,
+      y,
+      this.opts.confidence ?? Infinity,
+    );
     const budget = this.opts.budget !== undefined ? this.opts.budget : budgetOf(this.opts.attack);
     const r = await finish(target, x, c.xAdv, y, budget, s);
     return { ...r, source: { success: c.sourceSuccess, queries: c.sourceQueries } };
   }
 }
-

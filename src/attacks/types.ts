@@ -32,7 +32,8 @@ export interface Attack {
 
 /** Attack success rate: the share of clean-correct examples that the attack misclassifies. */
 export function successRate(r: AttackResult): number {
-  let n = 0, s = 0;
+  let n = 0,
+    s = 0;
   r.cleanCorrect.forEach((c, i) => {
     if (!c) return;
     n++;

@@ -14,13 +14,29 @@ export interface AuditProgress {
   reports: ConfigReport[];
   examples: AuditReport['examples'];
   /** The configuration under way: its clean verdicts, zero-gradient share, finished attacks and seed counter. */
-  current: { name: string; seedsDrawn: number; cleanCorrect: string; zeroGradientShare: number; attacks: AttackSummary[] } | null;
+  current: {
+    name: string;
+    seedsDrawn: number;
+    cleanCorrect: string;
+    zeroGradientShare: number;
+    attacks: AttackSummary[];
+  } | null;
 }
 
 /** The settings an audit's numbers depend on, as one canonical string. */
 export function auditSettings(s: {
-  family: string; dataset: string; models: Record<string, string | undefined>; n: number; nQuery: number; seed: number;
-  indexSha256: string; budgets: unknown; attacks: readonly string[]; configurations: readonly string[]; magnitudeEps?: number; validation?: unknown;
+  family: string;
+  dataset: string;
+  models: Record<string, string | undefined>;
+  n: number;
+  nQuery: number;
+  seed: number;
+  indexSha256: string;
+  budgets: unknown;
+  attacks: readonly string[];
+  configurations: readonly string[];
+  magnitudeEps?: number;
+  validation?: unknown;
 }): string {
   return JSON.stringify(s);
 }

@@ -15,7 +15,8 @@ export const BLACK_BOX_ONLY_LIMIT = 0.01;
 export const CASCADE_SQUARE_LIMIT = 0.002;
 
 type Norm = 'linf' | 'l2' | 'l0';
-const normOf = (a: AttackSummary): Norm => a.norm ?? (a.id === 'jsma' ? 'l0' : ['cw', 'cw-logits', 'hsj'].includes(a.id) ? 'l2' : 'linf');
+const normOf = (a: AttackSummary): Norm =>
+  a.norm ?? (a.id === 'jsma' ? 'l0' : ['cw', 'cw-logits', 'hsj'].includes(a.id) ? 'l2' : 'linf');
 const pct = (v: number) => `${(100 * v).toFixed(1)}%`;
 
 /**
@@ -33,7 +34,9 @@ function check(attacks: readonly AttackSummary[], norm: 'linf' | 'l2'): Check {
   const id = norm === 'linf' ? 'black-box-not-better' : 'black-box-not-better-l2';
   const parts: string[] = [];
   let pass = true;
-  const white = attacks.filter((a) => !BLACK_BOX_IDS.includes(a.id) && a.id !== CASCADE_WITH_SQUARE && normOf(a) === norm);
+  const white = attacks.filter(
+    (a) => !BLACK_BOX_IDS.includes(a.id) && a.id !== CASCADE_WITH_SQUARE && normOf(a) === norm,
+  );
   for (const bb of attacks.filter((a) => BLACK_BOX_IDS.includes(a.id) && normOf(a) === norm)) {
     const on = white.filter((w) => w.n >= bb.n);
     if (on.length === 0) {
@@ -43,19 +46,29 @@ function check(attacks: readonly AttackSummary[], norm: 'linf' | 'l2'): Check {
     if (bb.broken === undefined || on.some((w) => w.broken === undefined)) {
       const best = Math.max(...on.map((w) => w.successRate));
       pass &&= bb.successRate <= best + BLACK_BOX_ONLY_LIMIT;
-      parts.push(`${bb.id} ${pct(bb.successRate)} vs best white-box ${pct(best)} (success rates only: no per-image record; flag above ${pct(BLACK_BOX_ONLY_LIMIT)} more)`);
+      parts.push(
+        `${bb.id} ${pct(bb.successRate)} vs best white-box ${pct(best)} (success rates only: no per-image record; flag above ${pct(BLACK_BOX_ONLY_LIMIT)} more)`,
+      );
       continue;
     }
     let only = 0;
-    for (let i = 0; i < bb.n; i++) if (bb.broken[i] === '1' && on.every((w) => w.broken![i] !== '1')) only++;
+    for (let i = 0; i < bb.n; i++)
+      if (bb.broken[i] === '1' && on.every((w) => w.broken![i] !== '1')) only++;
     pass &&= only / bb.n <= BLACK_BOX_ONLY_LIMIT;
-    parts.push(`${bb.id} alone breaks ${only} of ${bb.n} (${pct(only / bb.n)}, flag above ${pct(BLACK_BOX_ONLY_LIMIT)}; it breaks ${pct(bb.successRate)} in all) beyond ${on.length} white-box attacks`);
+    parts.push(
+      `${bb.id} alone breaks ${only} of ${bb.n} (${pct(only / bb.n)}, flag above ${pct(BLACK_BOX_ONLY_LIMIT)}; it breaks ${pct(bb.successRate)} in all) beyond ${on.length} white-box attacks`,
+    );
   }
   const aa = norm === 'linf' ? attacks.find((a) => a.id === CASCADE_WITH_SQUARE) : undefined;
-  const square = aa && 'cascade' in aa ? (aa as CascadeSummary).cascade.components.find((c) => c.name.startsWith('Square')) : undefined;
+  const square =
+    aa && 'cascade' in aa
+      ? (aa as CascadeSummary).cascade.components.find((c) => c.name.startsWith('Square'))
+      : undefined;
   if (aa && square) {
     pass &&= square.broken / aa.n <= CASCADE_SQUARE_LIMIT;
-    parts.push(`AutoAttack's Square breaks ${square.broken} of ${aa.n} (${pct(square.broken / aa.n)}, flag above ${pct(CASCADE_SQUARE_LIMIT)}) after its white-box components`);
+    parts.push(
+      `AutoAttack's Square breaks ${square.broken} of ${aa.n} (${pct(square.broken / aa.n)}, flag above ${pct(CASCADE_SQUARE_LIMIT)}) after its white-box components`,
+    );
   }
   if (parts.length === 0) return { id, pass: true, evidence: `no black-box ${norm} attack run` };
   return { id, pass, evidence: parts.join('; ') };

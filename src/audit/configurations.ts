@@ -1,7 +1,12 @@
 // The configurations an audit compares (docs/design.md §5): the dense model, its hashed counterpart, the hashed
 // model under each gradient-inhibition stage and, when given, the adversarially trained dense and hashed models
 // (the latter also under GI random), all as DefendedModels so attacks see what a client sees.
-import { DefendedModel, type DefenseSpec, type GiStage, applyStaticStages } from '../defense/index.ts';
+import {
+  DefendedModel,
+  type DefenseSpec,
+  type GiStage,
+  applyStaticStages,
+} from '../defense/index.ts';
 import { Sequential } from '../nn/index.ts';
 
 export interface AuditConfiguration {
@@ -32,7 +37,11 @@ export function auditStages(magnitudeEps: number): { name: string; stage: GiStag
  * Every configuration in report order, with its --configurations key. The last three need the adversarially
  * trained models (--dense-at, --hashed-at); without them an audit is the first five.
  */
-export const CONFIGURATIONS: readonly { name: string; key: string; needs: AuditConfiguration['from'] }[] = [
+export const CONFIGURATIONS: readonly {
+  name: string;
+  key: string;
+  needs: AuditConfiguration['from'];
+}[] = [
   { name: 'dense', key: 'dense', needs: 'dense' },
   { name: 'hashed', key: 'hashed', needs: 'hashed' },
   { name: 'hashed+GI scale', key: 'scale', needs: 'hashed' },
@@ -53,23 +62,62 @@ export const CONFIGURATION_KEYS: readonly string[] = CONFIGURATIONS.map((c) => c
  * adversarially trained models given; `secret` seeds the random stages' request seeds.
  */
 export function auditConfigurations(
-  dense: Sequential, hashed: Sequential, hashedName: string, secret: number, magnitudeEps: number,
+  dense: Sequential,
+  hashed: Sequential,
+  hashedName: string,
+  secret: number,
+  magnitudeEps: number,
   at: { dense?: Sequential; hashed?: { model: Sequential; name: string } } = {},
 ): AuditConfiguration[] {
-  const spec = (stages: GiStage[], name: string): DefenseSpec => ({ stages, source: { name, weightsSha256: '', hashed: true } });
+  const spec = (stages: GiStage[], name: string): DefenseSpec => ({
+    stages,
+    source: { name, weightsSha256: '', hashed: true },
+  });
   const defended = (net: Sequential, name: string, stage: GiStage) =>
-    new DefendedModel(new Sequential(net.inputShape, net.layers, applyStaticStages(net.layers, net.params, [stage])), spec([stage], name), secret);
+    new DefendedModel(
+      new Sequential(
+        net.inputShape,
+        net.layers,
+        applyStaticStages(net.layers, net.params, [stage]),
+      ),
+      spec([stage], name),
+      secret,
+    );
   return [
     { name: 'dense', model: new DefendedModel(dense, null), stages: [], from: 'dense' },
     { name: 'hashed', model: new DefendedModel(hashed, null), stages: [], from: 'hashed' },
-    ...auditStages(magnitudeEps).map(({ name, stage }): AuditConfiguration => ({ name, stages: [stage], model: defended(hashed, hashedName, stage), from: 'hashed' })),
-    ...(at.dense ? [{ name: 'dense AT', model: new DefendedModel(at.dense, null), stages: [], from: 'denseAt' } satisfies AuditConfiguration] : []),
+    ...auditStages(magnitudeEps).map(({ name, stage }): AuditConfiguration => ({
+      name,
+      stages: [stage],
+      model: defended(hashed, hashedName, stage),
+      from: 'hashed',
+    })),
+    ...(at.dense
+      ? [
+          {
+            name: 'dense AT',
+            model: new DefendedModel(at.dense, null),
+            stages: [],
+            from: 'denseAt',
+          } satisfies AuditConfiguration,
+        ]
+      : []),
     ...(at.hashed
       ? [
-        { name: 'hashed AT', model: new DefendedModel(at.hashed.model, null), stages: [], from: 'hashedAt' } satisfies AuditConfiguration,
-        // Built from the hashed AT model exactly as 'hashed+GI random' is from the hashed one.
-        { name: 'hashed AT+GI random', model: defended(at.hashed.model, at.hashed.name, RANDOM_STAGE), stages: [RANDOM_STAGE], from: 'hashedAt' } satisfies AuditConfiguration,
-      ]
+          {
+            name: 'hashed AT',
+            model: new DefendedModel(at.hashed.model, null),
+            stages: [],
+            from: 'hashedAt',
+          } satisfies AuditConfiguration,
+          // Built from the hashed AT model exactly as 'hashed+GI random' is from the hashed one.
+          {
+            name: 'hashed AT+GI random',
+            model: defended(at.hashed.model, at.hashed.name, RANDOM_STAGE),
+            stages: [RANDOM_STAGE],
+            from: 'hashedAt',
+          } satisfies AuditConfiguration,
+        ]
       : []),
   ];
 }

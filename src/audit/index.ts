@@ -2,7 +2,15 @@
 // budgets, the configurations it compares, merging part reports, and the JSON, Markdown and HTML renderings.
 export { runAudit, ROBUST_SWEEP_FACTORS, type AuditInput, type AuditModel } from './run-audit.ts';
 export type { AuditProgress } from './audit-progress.ts';
-export { SUITE, NAMED_SUITES, MNIST_BUDGETS, CIFAR_BUDGETS, budgetsAtEps, suiteIds, type Budgets } from './attack-suite.ts';
+export {
+  SUITE,
+  NAMED_SUITES,
+  MNIST_BUDGETS,
+  CIFAR_BUDGETS,
+  budgetsAtEps,
+  suiteIds,
+  type Budgets,
+} from './attack-suite.ts';
 export { CONFIGURATION_KEYS, CONFIGURATION_NAMES } from './configurations.ts';
 export { mergeAuditReports } from './merge-reports.ts';
 export { blackBoxChecks } from './black-box-check.ts';
@@ -11,4 +19,10 @@ export { runRemoteAudit, type RemoteAttackId, type RemoteAuditInput } from './re
 export { auditMarkdown } from './report-markdown.ts';
 export { remoteAuditMarkdown } from './report-remote-markdown.ts';
 export { auditHtml } from './report-html.ts';
-export type { AuditReport, ConfigReport, AttackSummary, CascadeSummary, Check } from './report-types.ts';
+export type {
+  AuditReport,
+  ConfigReport,
+  AttackSummary,
+  CascadeSummary,
+  Check,
+} from './report-types.ts';

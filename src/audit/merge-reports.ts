@@ -5,24 +5,42 @@ import { blackBoxChecks } from './black-box-check.ts';
 import type { AuditReport, ConfigReport } from './report-types.ts';
 
 /** The fields every part must share: a merge of audits over different models, images or budgets is refused. */
-const SHARED = ['format', 'family', 'dataset', 'weightsSha256', 'n', 'nQuery', 'seed', 'indexSha256', 'verdictQueries'] as const;
+const SHARED = [
+  'format',
+  'family',
+  'dataset',
+  'weightsSha256',
+  'n',
+  'nQuery',
+  'seed',
+  'indexSha256',
+  'verdictQueries',
+] as const;
 
 export function mergeAuditReports(parts: readonly AuditReport[], command: string): AuditReport {
   if (parts.length === 0) throw new Error('merge: no part reports given');
   const [first] = parts;
   for (const [i, p] of parts.entries()) {
     for (const key of SHARED) {
-      if (p[key] !== first[key]) throw new Error(`merge: part ${i + 1} has ${key} ${JSON.stringify(p[key])}, part 1 has ${JSON.stringify(first[key])}`);
+      if (p[key] !== first[key])
+        throw new Error(
+          `merge: part ${i + 1} has ${key} ${JSON.stringify(p[key])}, part 1 has ${JSON.stringify(first[key])}`,
+        );
     }
-    if (JSON.stringify(p.budgets) !== JSON.stringify(first.budgets)) throw new Error(`merge: part ${i + 1} has other budgets than part 1`);
-    if (p.dense.weightsSha256 !== first.dense.weightsSha256) throw new Error(`merge: part ${i + 1} audits another dense model than part 1`);
+    if (JSON.stringify(p.budgets) !== JSON.stringify(first.budgets))
+      throw new Error(`merge: part ${i + 1} has other budgets than part 1`);
+    if (p.dense.weightsSha256 !== first.dense.weightsSha256)
+      throw new Error(`merge: part ${i + 1} audits another dense model than part 1`);
   }
   // The adversarially trained models: every part given one must have been given the same one (a part that
   // audits only the undefended configurations may have run without it).
   const atModel = (key: 'denseAt' | 'hashedAt', flag: string) => {
     const given = parts.map((p, i) => [p[key], i] as const).filter(([m]) => m);
     for (const [m, i] of given) {
-      if (m!.weightsSha256 !== given[0][0]!.weightsSha256) throw new Error(`merge: part ${i + 1} audits another ${flag} model (${m!.name}) than part ${given[0][1] + 1} (${given[0][0]!.name})`);
+      if (m!.weightsSha256 !== given[0][0]!.weightsSha256)
+        throw new Error(
+          `merge: part ${i + 1} audits another ${flag} model (${m!.name}) than part ${given[0][1] + 1} (${given[0][0]!.name})`,
+        );
     }
     return given[0]?.[0];
   };
@@ -31,19 +49,30 @@ export function mergeAuditReports(parts: readonly AuditReport[], command: string
   const seen = new Map<string, number>();
   for (const [i, p] of parts.entries()) {
     for (const c of p.configurations) {
-      if (seen.has(c.name)) throw new Error(`merge: configuration '${c.name}' is in part ${seen.get(c.name)! + 1} and part ${i + 1}`);
+      if (seen.has(c.name))
+        throw new Error(
+          `merge: configuration '${c.name}' is in part ${seen.get(c.name)! + 1} and part ${i + 1}`,
+        );
       seen.set(c.name, i);
     }
   }
   const order = (name: string) => CONFIGURATION_NAMES.indexOf(name);
-  const configurations = parts.flatMap((p) => p.configurations).map(recheck).sort((a, b) => order(a.name) - order(b.name));
-  const examples = parts.flatMap((p) => p.examples).sort((a, b) => order(a.config) - order(b.config));
+  const configurations = parts
+    .flatMap((p) => p.configurations)
+    .map(recheck)
+    .sort((a, b) => order(a.name) - order(b.name));
+  const examples = parts
+    .flatMap((p) => p.examples)
+    .sort((a, b) => order(a.config) - order(b.config));
   // Only the part that audited magnitude GI calibrated it.
   const magnitude = parts.find((p) => p.magnitude)?.magnitude;
   return {
     ...first,
     command,
-    date: parts.map((p) => p.date).sort().at(-1)!,
+    date: parts
+      .map((p) => p.date)
+      .sort()
+      .at(-1)!,
     ...(magnitude ? { magnitude } : {}),
     ...(denseAt ? { denseAt } : {}),
     ...(hashedAt ? { hashedAt } : {}),
@@ -51,7 +80,11 @@ export function mergeAuditReports(parts: readonly AuditReport[], command: string
     examples,
     // Compute time of all parts together; each part's own command and time are kept beside it.
     seconds: parts.reduce((s, p) => s + p.seconds, 0),
-    parts: parts.map((p) => ({ command: p.command, configurations: p.configurations.map((c) => c.name), seconds: p.seconds })),
+    parts: parts.map((p) => ({
+      command: p.command,
+      configurations: p.configurations.map((c) => c.name),
+      seconds: p.seconds,
+    })),
   };
 }
 

@@ -29,7 +29,12 @@ export interface AttackSummary {
 }
 
 /** An AutoAttack cascade's row: what each component attacked and broke, and the robust accuracy by its verdict. */
-export type CascadeSummary = AttackSummary & { cascade: { components: { name: string; attacked: number; broken: number }[]; robustAccuracy: number } };
+export type CascadeSummary = AttackSummary & {
+  cascade: {
+    components: { name: string; attacked: number; broken: number }[];
+    robustAccuracy: number;
+  };
+};
 
 export interface Check {
   id: string;
@@ -48,7 +53,10 @@ export interface ConfigReport {
   /** Mean success rate of the paper-era attacks. */
   paperAverage: number | null;
   /** Share of clean-correct images broken by at least one adaptive attack (per-example worst case). */
-  adaptiveWorstCase: { full: { n: number; attacks: string[]; successRate: number }; query: { n: number; attacks: string[]; successRate: number } };
+  adaptiveWorstCase: {
+    full: { n: number; attacks: string[]; successRate: number };
+    query: { n: number; attacks: string[]; successRate: number };
+  };
   checks: Check[];
   // The fields below are absent in reports written before the side-by-side audit (renderers show a dash).
   /**
@@ -117,7 +125,15 @@ export interface AuditReport {
   magnitude?: { eps: number; calibration: MagnitudeCalibration | null };
   configurations: ConfigReport[];
   /** One broken image per configuration (clean and adversarial pixels) for the HTML grid. */
-  examples: { config: string; attack: string; clean: number[]; adversarial: number[]; shape: number[]; label: number; prediction: number }[];
+  examples: {
+    config: string;
+    attack: string;
+    clean: number[];
+    adversarial: number[];
+    shape: number[];
+    label: number;
+    prediction: number;
+  }[];
   /** Seconds of computation (a merged report: the parts' sum). */
   seconds: number;
   /** A merged report (merge-reports.ts): the part runs behind it, run side by side in separate processes. */
@@ -142,7 +158,16 @@ export interface RemoteAttackSummary extends Omit<AttackSummary, 'table'> {
 export interface RemoteAuditReport {
   format: 1;
   kind: 'remote';
-  server: { url: string; model: string; access: 'scores' | 'labels'; scores: 'probabilities' | 'logits' | null; randomized: boolean; backend: string | null; weightsSha256: string | null; defense: unknown };
+  server: {
+    url: string;
+    model: string;
+    access: 'scores' | 'labels';
+    scores: 'probabilities' | 'logits' | null;
+    randomized: boolean;
+    backend: string | null;
+    weightsSha256: string | null;
+    defense: unknown;
+  };
   dataset: string;
   command: string;
   date: string;

@@ -10,33 +10,61 @@ export interface TrainingCost {
   cpuMinutes: number | null;
   /** false when a converted model's source provenance was not available: cpuMinutes then omits the source. */
   complete: boolean;
-  items: { model: string; stage: 'train' | 'finetune' | 'harden'; epochs: number; threads: number; cpuMinutes: number | null; basis: string }[];
+  items: {
+    model: string;
+    stage: 'train' | 'finetune' | 'harden';
+    epochs: number;
+    threads: number;
+    cpuMinutes: number | null;
+    basis: string;
+  }[];
 }
 
 /** How cpuMinutes is computed, for the reports. */
 export const TRAINING_COST_METHOD =
   "CPU-minutes = Σ over the model's training epochs (provenance.history) and convert fine-tuning epochs (provenance.finetune.history) " +
-  'of the epoch\'s wall-clock seconds × the run\'s worker threads (absent: 1, the models trained before --threads existed ran in one thread), ' +
-  'or secondsPerEpoch × epochs where no history is recorded; a converted model adds its source model\'s cost when that model is available ' +
-  '(otherwise the number is a lower bound, shown as ≥); a GI configuration costs its source model\'s training plus the post-hoc edit (≈ 0). ' +
+  "of the epoch's wall-clock seconds × the run's worker threads (absent: 1, the models trained before --threads existed ran in one thread), " +
+  "or secondsPerEpoch × epochs where no history is recorded; a converted model adds its source model's cost when that model is available " +
+  "(otherwise the number is a lower bound, shown as ≥); a GI configuration costs its source model's training plus the post-hoc edit (≈ 0). " +
   'Wall-clock × threads counts every worker busy for the whole epoch: an upper bound on the CPU time actually used.';
 
 type Provenance = Record<string, unknown>;
-interface Run { history?: unknown; threads?: unknown; secondsPerEpoch?: unknown; epochs?: unknown }
+interface Run {
+  history?: unknown;
+  threads?: unknown;
+  secondsPerEpoch?: unknown;
+  epochs?: unknown;
+}
 
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+const isObject = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /** One training run's CPU-minutes: epoch seconds × threads, or secondsPerEpoch × epochs, or null. */
-function runCost(run: Run, fallbackEpochs: number): { cpuMinutes: number | null; epochs: number; threads: number; basis: string } {
+function runCost(
+  run: Run,
+  fallbackEpochs: number,
+): { cpuMinutes: number | null; epochs: number; threads: number; basis: string } {
   const threads = typeof run.threads === 'number' && run.threads >= 1 ? run.threads : 1;
   const history = Array.isArray(run.history) ? run.history.filter(isObject) : [];
-  const secs = history.map((h) => h.seconds).filter((s): s is number => typeof s === 'number' && Number.isFinite(s));
+  const secs = history
+    .map((h) => h.seconds)
+    .filter((s): s is number => typeof s === 'number' && Number.isFinite(s));
   if (secs.length && secs.length === history.length) {
-    return { cpuMinutes: (secs.reduce((a, b) => a + b, 0) * threads) / 60, epochs: secs.length, threads, basis: `${secs.length} epoch times × ${threads} thread${threads > 1 ? 's' : ''}` };
+    return {
+      cpuMinutes: (secs.reduce((a, b) => a + b, 0) * threads) / 60,
+      epochs: secs.length,
+      threads,
+      basis: `${secs.length} epoch times × ${threads} thread${threads > 1 ? 's' : ''}`,
+    };
   }
   const epochs = typeof run.epochs === 'number' ? run.epochs : fallbackEpochs;
   if (typeof run.secondsPerEpoch === 'number' && Number.isFinite(run.secondsPerEpoch)) {
-    return { cpuMinutes: (run.secondsPerEpoch * epochs * threads) / 60, epochs, threads, basis: `secondsPerEpoch ${run.secondsPerEpoch} × ${epochs} epochs × ${threads} thread${threads > 1 ? 's' : ''}` };
+    return {
+      cpuMinutes: (run.secondsPerEpoch * epochs * threads) / 60,
+      epochs,
+      threads,
+      basis: `secondsPerEpoch ${run.secondsPerEpoch} × ${epochs} epochs × ${threads} thread${threads > 1 ? 's' : ''}`,
+    };
   }
   return { cpuMinutes: null, epochs, threads, basis: 'no epoch times recorded' };
 }
@@ -76,17 +104,38 @@ export function trainingCost(
     items.push({ model: name, stage: 'train', ...c });
   }
   const known = items.every((i) => i.cpuMinutes !== null);
-  return { cpuMinutes: known && items.length ? items.reduce((s, i) => s + i.cpuMinutes!, 0) : null, complete: complete && known, items };
+  return {
+    cpuMinutes: known && items.length ? items.reduce((s, i) => s + i.cpuMinutes!, 0) : null,
+    complete: complete && known,
+    items,
+  };
 }
 
 /** A GI configuration's cost: its source's, plus the post-hoc edit (recorded as 0: a weight edit in milliseconds). */
 export function withHarden(cost: TrainingCost, name: string): TrainingCost {
-  return { ...cost, items: [...cost.items, { model: name, stage: 'harden', epochs: 0, threads: 1, cpuMinutes: 0, basis: 'post-hoc GI edit, no training' }] };
+  return {
+    ...cost,
+    items: [
+      ...cost.items,
+      {
+        model: name,
+        stage: 'harden',
+        epochs: 0,
+        threads: 1,
+        cpuMinutes: 0,
+        basis: 'post-hoc GI edit, no training',
+      },
+    ],
+  };
 }
 
 /** The adversarial-training method a model's provenance records (train, or convert's fine-tuning), else null. */
 export function adversarialMethod(provenance: Provenance | null | undefined): string | null {
-  const adv = provenance?.adversarial ?? (isObject(provenance?.finetune) ? (provenance.finetune as Record<string, unknown>).adversarial : undefined);
+  const adv =
+    provenance?.adversarial ??
+    (isObject(provenance?.finetune)
+      ? (provenance.finetune as Record<string, unknown>).adversarial
+      : undefined);
   if (!isObject(adv)) return null;
   return typeof adv.method === 'string' ? adv.method : JSON.stringify(adv);
 }

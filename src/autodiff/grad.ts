@@ -7,11 +7,15 @@ import { Tape, withTape } from './tape.ts';
  * Evaluates `f()` and returns its value and dL/dt for every t in `wrt` (zeros for tensors it does not
  * depend on). f must return a one-element tensor. Nothing is accumulated on the tensors themselves.
  */
-export function gradients(f: () => Tensor, wrt: readonly Tensor[]): { value: Tensor; grads: Tensor[] } {
+export function gradients(
+  f: () => Tensor,
+  wrt: readonly Tensor[],
+): { value: Tensor; grads: Tensor[] } {
   const tape = new Tape();
   for (const t of wrt) tape.track(t);
   const value = withTape(tape, f);
-  if (value.size !== 1) throw new Error(`grad: function must return a scalar, got shape ${shapeStr(value.shape)}`);
+  if (value.size !== 1)
+    throw new Error(`grad: function must return a scalar, got shape ${shapeStr(value.shape)}`);
   const grads = new Map<Tensor, Tensor>();
   grads.set(value, full(value.shape, 1, value.dtype));
   const b = getBackend();
@@ -26,7 +30,9 @@ export function gradients(f: () => Tensor, wrt: readonly Tensor[]): { value: Ten
         const dx = dxs[k];
         if (!dx || !tape.tracked.has(x)) return;
         if (!sameShape(dx.shape, x.shape)) {
-          throw new Error(`autodiff: '${op.name}' backward gave ${shapeStr(dx.shape)} for input ${k} of shape ${shapeStr(x.shape)}`);
+          throw new Error(
+            `autodiff: '${op.name}' backward gave ${shapeStr(dx.shape)} for input ${k} of shape ${shapeStr(x.shape)}`,
+          );
         }
         const prev = grads.get(x);
         grads.set(x, prev ? b.binary('add', prev, dx) : dx);
@@ -37,7 +43,9 @@ export function gradients(f: () => Tensor, wrt: readonly Tensor[]): { value: Ten
 }
 
 /** JAX-style: valueAndGrad(f)(...xs) → {value, grads} with one gradient per argument. */
-export function valueAndGrad(f: (...xs: Tensor[]) => Tensor): (...xs: Tensor[]) => { value: Tensor; grads: Tensor[] } {
+export function valueAndGrad(
+  f: (...xs: Tensor[]) => Tensor,
+): (...xs: Tensor[]) => { value: Tensor; grads: Tensor[] } {
   return (...xs) => gradients(() => f(...xs), xs);
 }
 

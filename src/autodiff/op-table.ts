@@ -1,6 +1,16 @@
 // The closed table of differentiable ops: forward = one backend primitive, backward = a rule composed from
 // primitives. A gradient check per entry lives in test/autodiff/grad-check.test.ts (it fails on a missing one).
-import { type Backend, type BinaryOp, type Conv2dParams, type Pool2dParams, type UnaryOp, sameShape, scalar, Tensor, type HashIndex } from '../tensor/index.ts';
+import {
+  type Backend,
+  type BinaryOp,
+  type Conv2dParams,
+  type Pool2dParams,
+  type UnaryOp,
+  sameShape,
+  scalar,
+  Tensor,
+  type HashIndex,
+} from '../tensor/index.ts';
 import type { BackwardArgs, OpDef } from './op-def.ts';
 
 /** Sums a broadcast gradient back down to `shape` (the inverse of NumPy broadcasting). */
@@ -8,7 +18,8 @@ export function sumTo(b: Backend, g: Tensor, shape: readonly number[]): Tensor {
   if (sameShape(g.shape, shape)) return g;
   const lead = g.rank - shape.length;
   const axes: number[] = [];
-  for (let i = 0; i < g.rank; i++) if (i < lead || (shape[i - lead] === 1 && g.shape[i] !== 1)) axes.push(i);
+  for (let i = 0; i < g.rank; i++)
+    if (i < lead || (shape[i - lead] === 1 && g.shape[i] !== 1)) axes.push(i);
   return b.sum(g, axes, true).reshape(shape);
 }
 
@@ -37,8 +48,12 @@ const unaryOps = [
   unaryOp('sign', ({ b, dy }) => b.binary('mul', dy, s(0, dy))),
   unaryOp('exp', ({ b, dy, output }) => b.binary('mul', dy, output)),
   unaryOp('log', ({ b, dy, inputs: [x] }) => b.binary('div', dy, x)),
-  unaryOp('tanh', ({ b, dy, output }) => b.binary('mul', dy, b.binary('sub', s(1, output), b.unary('square', output)))),
-  unaryOp('sqrt', ({ b, dy, output }) => b.binary('div', dy, b.binary('mul', s(2, output), output))),
+  unaryOp('tanh', ({ b, dy, output }) =>
+    b.binary('mul', dy, b.binary('sub', s(1, output), b.unary('square', output))),
+  ),
+  unaryOp('sqrt', ({ b, dy, output }) =>
+    b.binary('div', dy, b.binary('mul', s(2, output), output)),
+  ),
   unaryOp('square', ({ b, dy, inputs: [x] }) => b.binary('mul', dy, b.binary('mul', s(2, x), x))),
   // NOTE: relu'(0) = 0 (gradient flows only where x > 0), as in PyTorch and TF.
   unaryOp('relu', ({ b, dy, inputs: [x] }) => b.binary('mul', dy, b.compare('gt', x, s(0, x)))),
@@ -53,8 +68,14 @@ const binaryOps = [
     b.unary('neg', b.binary('div', b.binary('mul', dy, x), b.unary('square', y))),
   ]),
   // NOTE: on ties maximum/minimum send the whole gradient to the first operand (matching the forward's a>=b).
-  binaryOp('maximum', ({ b, dy, inputs: [x, y] }) => [b.binary('mul', dy, b.compare('ge', x, y)), b.binary('mul', dy, b.compare('lt', x, y))]),
-  binaryOp('minimum', ({ b, dy, inputs: [x, y] }) => [b.binary('mul', dy, b.compare('le', x, y)), b.binary('mul', dy, b.compare('gt', x, y))]),
+  binaryOp('maximum', ({ b, dy, inputs: [x, y] }) => [
+    b.binary('mul', dy, b.compare('ge', x, y)),
+    b.binary('mul', dy, b.compare('lt', x, y)),
+  ]),
+  binaryOp('minimum', ({ b, dy, inputs: [x, y] }) => [
+    b.binary('mul', dy, b.compare('le', x, y)),
+    b.binary('mul', dy, b.compare('gt', x, y)),
+  ]),
 ];
 
 type ClampAttrs = { lo: number; hi: number };
@@ -74,7 +95,11 @@ const otherOps: OpDef[] = [
     forward: (b, [x], { lo, hi }: ClampAttrs) => b.clamp(x, lo, hi),
     // NOTE: the gradient passes where lo ≤ x ≤ hi, bounds included (PyTorch's choice), and is 0 outside.
     backward: ({ b, dy, inputs: [x], attrs: { lo, hi } }: BackwardArgs<ClampAttrs>) => [
-      b.binary('mul', dy, b.binary('mul', b.compare('ge', x, s(lo, x)), b.compare('le', x, s(hi, x)))),
+      b.binary(
+        'mul',
+        dy,
+        b.binary('mul', b.compare('ge', x, s(lo, x)), b.compare('le', x, s(hi, x))),
+      ),
     ],
   },
   {
@@ -91,7 +116,10 @@ const otherOps: OpDef[] = [
       return b.binary('mul', total, s(total.size / x.size, x));
     },
     backward: ({ b, dy, inputs: [x], output, attrs: { axes } }: BackwardArgs<SumAttrs>) => [
-      b.broadcastTo(b.binary('mul', dy, s(output.size / x.size, x)).reshape(keepDimsShape(x.shape, axes)), x.shape),
+      b.broadcastTo(
+        b.binary('mul', dy, s(output.size / x.size, x)).reshape(keepDimsShape(x.shape, axes)),
+        x.shape,
+      ),
     ],
   },
   {
@@ -101,7 +129,9 @@ const otherOps: OpDef[] = [
     backward: ({ b, dy, inputs: [x], attrs: { axis } }: BackwardArgs<AxisAttrs>) => {
       const ax = axis < 0 ? axis + x.rank : axis;
       const moved = firstMaxMask(b, x, ax);
-      return [b.binary('mul', moved, b.broadcastTo(dy.reshape(keepDimsShape(x.shape, [ax])), x.shape))];
+      return [
+        b.binary('mul', moved, b.broadcastTo(dy.reshape(keepDimsShape(x.shape, [ax])), x.shape)),
+      ];
     },
   },
   {
@@ -116,8 +146,14 @@ const otherOps: OpDef[] = [
   },
   {
     name: 'matmul',
-    forward: (b, [x, y], { transA, transB }: { transA: boolean; transB: boolean }) => b.matmul(x, y, transA, transB),
-    backward: ({ b, dy, inputs: [x, y], attrs: { transA, transB } }: BackwardArgs<{ transA: boolean; transB: boolean }>) => [
+    forward: (b, [x, y], { transA, transB }: { transA: boolean; transB: boolean }) =>
+      b.matmul(x, y, transA, transB),
+    backward: ({
+      b,
+      dy,
+      inputs: [x, y],
+      attrs: { transA, transB },
+    }: BackwardArgs<{ transA: boolean; transB: boolean }>) => [
       // C = op(A)·op(B): dA = dC·op(B)ᵀ (transposed back if A was), dB likewise.
       transA ? b.matmul(y, dy, transB, true) : b.matmul(dy, y, false, !transB),
       transB ? b.matmul(dy, x, true, transA) : b.matmul(x, dy, !transA, false),
@@ -126,7 +162,13 @@ const otherOps: OpDef[] = [
   {
     name: 'biasAdd',
     forward: (b, [x, bias]) => b.biasAdd(x, bias),
-    backward: ({ b, dy }) => [dy, b.sum(dy, dy.shape.map((_, i) => i).filter((i) => i !== 1))],
+    backward: ({ b, dy }) => [
+      dy,
+      b.sum(
+        dy,
+        dy.shape.map((_, i) => i).filter((i) => i !== 1),
+      ),
+    ],
   },
   {
     name: 'conv2d',
@@ -139,31 +181,44 @@ const otherOps: OpDef[] = [
   {
     name: 'maxPool2d',
     forward: (b, [x], p: Pool2dParams) => b.maxPool2d(x, p),
-    backward: ({ b, dy, inputs: [x], attrs }: BackwardArgs<Pool2dParams>) => [b.maxPool2dGradInput(x, dy, attrs)],
+    backward: ({ b, dy, inputs: [x], attrs }: BackwardArgs<Pool2dParams>) => [
+      b.maxPool2dGradInput(x, dy, attrs),
+    ],
   },
   {
     name: 'avgPool2d',
     forward: (b, [x], p: Pool2dParams) => b.avgPool2d(x, p),
-    backward: ({ b, dy, inputs: [x], attrs }: BackwardArgs<Pool2dParams>) => [b.avgPool2dGradInput(dy, x.shape, attrs)],
+    backward: ({ b, dy, inputs: [x], attrs }: BackwardArgs<Pool2dParams>) => [
+      b.avgPool2dGradInput(dy, x.shape, attrs),
+    ],
   },
   {
     name: 'softmax',
     forward: (b, [x]) => b.softmax(x),
     // dx = y ⊙ (dy − Σ_k dy_k y_k)
-    backward: ({ b, dy, output: y }) => [b.binary('mul', y, b.binary('sub', dy, b.sum(b.binary('mul', dy, y), [-1], true)))],
+    backward: ({ b, dy, output: y }) => [
+      b.binary('mul', y, b.binary('sub', dy, b.sum(b.binary('mul', dy, y), [-1], true))),
+    ],
   },
   {
     name: 'logSoftmax',
     forward: (b, [x]) => b.logSoftmax(x),
     // dx = dy − softmax(x) · Σ_k dy_k
-    backward: ({ b, dy, output }) => [b.binary('sub', dy, b.binary('mul', b.unary('exp', output), b.sum(dy, [-1], true)))],
+    backward: ({ b, dy, output }) => [
+      b.binary('sub', dy, b.binary('mul', b.unary('exp', output), b.sum(dy, [-1], true))),
+    ],
   },
   {
     name: 'hashGather',
     // The virtual weight of a HashedNets layer, reshaped to the layer's weight shape (dense or conv).
-    forward: (b, [w], { table, shape }: { table: HashIndex; shape: number[] }) => b.hashGather(w, table).reshape(shape),
+    forward: (b, [w], { table, shape }: { table: HashIndex; shape: number[] }) =>
+      b.hashGather(w, table).reshape(shape),
     // dL/dw[k] = Σ_{bucket(e)=k} sign(e) · dL/dV[e]: the scatter-add of docs/design.md §1.1.
-    backward: ({ b, dy, attrs: { table } }: BackwardArgs<{ table: HashIndex; shape: number[] }>) => [b.hashScatter(dy, table)],
+    backward: ({
+      b,
+      dy,
+      attrs: { table },
+    }: BackwardArgs<{ table: HashIndex; shape: number[] }>) => [b.hashScatter(dy, table)],
   },
   {
     name: 'crossEntropy',
@@ -171,7 +226,11 @@ const otherOps: OpDef[] = [
     forward: (b, [z, labels]) => b.crossEntropy(z, labels),
     // d loss_i / d z_i = softmax(z_i) − onehot(y_i), scaled per row by dy_i.
     backward: ({ b, dy, inputs: [z, labels] }) => [
-      b.binary('mul', b.binary('sub', b.softmax(z), b.oneHot(labels, z.shape[1])), dy.reshape([dy.size, 1])),
+      b.binary(
+        'mul',
+        b.binary('sub', b.softmax(z), b.oneHot(labels, z.shape[1])),
+        dy.reshape([dy.size, 1]),
+      ),
       null,
     ],
   },
@@ -183,7 +242,10 @@ function firstMaxMask(b: Backend, x: Tensor, axis: number): Tensor {
   const len = x.shape[axis];
   // Compare each position's index along the axis with the argmax: build the position grid by broadcasting.
   const posShape = x.shape.map((d, i) => (i === axis ? d : 1));
-  const pos = new Tensor(posShape, x.dtype === 'f64' ? new Float64Array(len) : new Float32Array(len));
+  const pos = new Tensor(
+    posShape,
+    x.dtype === 'f64' ? new Float64Array(len) : new Float32Array(len),
+  );
   for (let i = 0; i < len; i++) pos.data[i] = i;
   return b.compare('eq', pos, idx.reshape(keepDimsShape(x.shape, [axis])));
 }

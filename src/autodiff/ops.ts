@@ -1,7 +1,14 @@
 // The functional API over the op table: what models, losses and attacks call. Numbers are promoted to
 // scalar tensors of the other operand's dtype; non-differentiable helpers (argmax, compare) live here too.
 import { getBackend } from '../backend/index.ts';
-import { type CompareOp, type Conv2dParams, type Pool2dParams, scalar, Tensor, type HashIndex } from '../tensor/index.ts';
+import {
+  type CompareOp,
+  type Conv2dParams,
+  type Pool2dParams,
+  scalar,
+  Tensor,
+  type HashIndex,
+} from '../tensor/index.ts';
 import { apply } from './apply.ts';
 
 type Operand = Tensor | number;
@@ -29,16 +36,21 @@ export const maximum = (a: Operand, b: Operand) => apply('maximum', pair(a, b));
 export const minimum = (a: Operand, b: Operand) => apply('minimum', pair(a, b));
 
 export const clamp = (x: Tensor, lo: number, hi: number) => apply('clamp', [x], { lo, hi });
-export const sum = (x: Tensor, axes?: number[], keepDims = false) => apply('sum', [x], { axes, keepDims });
-export const mean = (x: Tensor, axes?: number[], keepDims = false) => apply('mean', [x], { axes, keepDims });
-export const max = (x: Tensor, axis: number, keepDims = false) => apply('max', [x], { axis, keepDims });
+export const sum = (x: Tensor, axes?: number[], keepDims = false) =>
+  apply('sum', [x], { axes, keepDims });
+export const mean = (x: Tensor, axes?: number[], keepDims = false) =>
+  apply('mean', [x], { axes, keepDims });
+export const max = (x: Tensor, axis: number, keepDims = false) =>
+  apply('max', [x], { axis, keepDims });
 export const broadcastTo = (x: Tensor, shape: number[]) => apply('broadcastTo', [x], { shape });
 export const reshape = (x: Tensor, shape: number[]) => apply('reshape', [x], { shape });
 /** [N, ...] → [N, rest]. */
 // The feature count comes from the shape, not size / N, so an empty batch keeps its width ([0, C·H·W]).
-export const flatten = (x: Tensor) => reshape(x, [x.shape[0], x.shape.slice(1).reduce((a, b) => a * b, 1)]);
+export const flatten = (x: Tensor) =>
+  reshape(x, [x.shape[0], x.shape.slice(1).reduce((a, b) => a * b, 1)]);
 
-export const matmul = (a: Tensor, b: Tensor, transA = false, transB = false) => apply('matmul', [a, b], { transA, transB });
+export const matmul = (a: Tensor, b: Tensor, transA = false, transB = false) =>
+  apply('matmul', [a, b], { transA, transB });
 export const biasAdd = (x: Tensor, bias: Tensor) => apply('biasAdd', [x, bias]);
 export const conv2d = (x: Tensor, w: Tensor, p: Conv2dParams) => apply('conv2d', [x, w], p);
 export const maxPool2d = (x: Tensor, p: Pool2dParams) => apply('maxPool2d', [x], p);
@@ -46,12 +58,15 @@ export const avgPool2d = (x: Tensor, p: Pool2dParams) => apply('avgPool2d', [x],
 export const softmax = (x: Tensor) => apply('softmax', [x]);
 export const logSoftmax = (x: Tensor) => apply('logSoftmax', [x]);
 /** Per-example cross-entropy [N] of logits [N,K] against integer labels [N] (a tensor of class indices). */
-export const crossEntropy = (logits: Tensor, labels: Tensor) => apply('crossEntropy', [logits, labels]);
+export const crossEntropy = (logits: Tensor, labels: Tensor) =>
+  apply('crossEntropy', [logits, labels]);
 
 /** HashedNets virtual weight of `shape` (rows·cols entries) from the real weights w[K] and the layer's table. */
-export const hashGather = (w: Tensor, table: HashIndex, shape: number[]) => apply('hashGather', [w], { table, shape });
+export const hashGather = (w: Tensor, table: HashIndex, shape: number[]) =>
+  apply('hashGather', [w], { table, shape });
 
 /** Argmax along an axis (ties → lowest index); not differentiable. */
 export const argmax = (x: Tensor, axis: number) => getBackend().argmax(x, axis);
 /** Elementwise comparison giving 1/0; not differentiable. */
-export const compare = (op: CompareOp, a: Operand, b: Operand) => getBackend().compare(op, ...pair(a, b));
+export const compare = (op: CompareOp, a: Operand, b: Operand) =>
+  getBackend().compare(op, ...pair(a, b));

@@ -56,8 +56,18 @@ export async function withBackendAsync<T>(backend: Backend, fn: () => Promise<T>
  * a software adapter, rejecting with the reasons when there is no adapter. Does not activate it: pass
  * `.backend` to setBackend. The WebGPU module is imported only here, so core code stays free of it.
  */
-export async function selectBackend(choice?: BackendChoice, cpu: Backend = defaultBackend): Promise<BackendSelection> {
-  if (choice === 'cpu') return { backend: cpu, kind: 'cpu', adapter: null, software: false, description: `cpu kernels (${cpu.name})` };
+export async function selectBackend(
+  choice?: BackendChoice,
+  cpu: Backend = defaultBackend,
+): Promise<BackendSelection> {
+  if (choice === 'cpu')
+    return {
+      backend: cpu,
+      kind: 'cpu',
+      adapter: null,
+      software: false,
+      description: `cpu kernels (${cpu.name})`,
+    };
   const { openWebGpuBackend } = await import('./webgpu/backend.ts');
   return openWebGpuBackend(cpu, choice);
 }

@@ -5,7 +5,10 @@ import { formatAdversarial, parseAdversarial, type AdversarialSpec } from '../nn
 import { number, UsageError } from './args.ts';
 
 export const adversarialOptions = {
-  adversarial: { type: 'string' }, 'eps-ramp': { type: 'string' }, validation: { type: 'string' }, 'robust-check': { type: 'string' },
+  adversarial: { type: 'string' },
+  'eps-ramp': { type: 'string' },
+  validation: { type: 'string' },
+  'robust-check': { type: 'string' },
 } as const;
 
 export const adversarialUsage = `  [--adversarial pgd:eps=E,steps=S,step=A | fgsm-rs:eps=E,alpha=A | trades:eps=E,steps=S,beta=B[,step=A]] [--eps-ramp EPOCHS]
@@ -36,25 +39,52 @@ export function robustTrainingFlags(v: Record<string, unknown>, epochs: number):
     }
   }
   const epsRampEpochs = number(v, 'eps-ramp', 0, { integer: true, min: 0, max: epochs });
-  if (epsRampEpochs > 0 && !adversarial) throw new UsageError('--eps-ramp ramps the adversarial radius: give --adversarial');
-  const validationRows = v.validation === undefined ? null : number(v, 'validation', 0, { integer: true, min: 0, max: 1_000_000 });
-  const robustCheckRows = number(v, 'robust-check', 1000, { integer: true, min: 1, max: 1_000_000 });
-  if (adversarial && validationRows === 0) throw new UsageError('--adversarial needs a validation split to detect catastrophic overfitting: drop --validation 0');
+  if (epsRampEpochs > 0 && !adversarial)
+    throw new UsageError('--eps-ramp ramps the adversarial radius: give --adversarial');
+  const validationRows =
+    v.validation === undefined
+      ? null
+      : number(v, 'validation', 0, { integer: true, min: 0, max: 1_000_000 });
+  const robustCheckRows = number(v, 'robust-check', 1000, {
+    integer: true,
+    min: 1,
+    max: 1_000_000,
+  });
+  if (adversarial && validationRows === 0)
+    throw new UsageError(
+      '--adversarial needs a validation split to detect catastrophic overfitting: drop --validation 0',
+    );
   return { adversarial, epsRampEpochs, validationRows, robustCheckRows };
 }
 
 /** The run's training rows and validation split (none with --validation 0). */
-export function splitValidation(train: Dataset, requested: number | null): { train: Dataset; validation: Dataset | null; record: ValidationRecord | null } {
+export function splitValidation(
+  train: Dataset,
+  requested: number | null,
+): { train: Dataset; validation: Dataset | null; record: ValidationRecord | null } {
   const rows = requested ?? defaultValidationRows(train.count);
   if (rows === 0) return { train, validation: null, record: null };
-  if (rows >= train.count) throw new UsageError(`--validation ${rows}: the training split has only ${train.count} rows`);
+  if (rows >= train.count)
+    throw new UsageError(`--validation ${rows}: the training split has only ${train.count} rows`);
   return validationSplit(train, rows);
 }
 
 /** What model.json's provenance and a checkpoint's config record of these flags. */
-export function robustTrainingRecord(r: RobustTraining, validation: ValidationRecord | null): Record<string, unknown> {
+export function robustTrainingRecord(
+  r: RobustTraining,
+  validation: ValidationRecord | null,
+): Record<string, unknown> {
   return {
     ...(validation ? { validation } : {}),
-    ...(r.adversarial ? { adversarial: { method: formatAdversarial(r.adversarial), ...r.adversarial, epsRampEpochs: r.epsRampEpochs, robustCheckRows: r.robustCheckRows } } : {}),
+    ...(r.adversarial
+      ? {
+          adversarial: {
+            method: formatAdversarial(r.adversarial),
+            ...r.adversarial,
+            epsRampEpochs: r.epsRampEpochs,
+            robustCheckRows: r.robustCheckRows,
+          },
+        }
+      : {}),
   };
 }

@@ -26,15 +26,23 @@ function scan(argv: readonly string[], options: FlagOptions): void {
   const end = argv.indexOf('--');
   const args = end < 0 ? argv : argv.slice(0, end);
   if (args.includes('--help') || args.includes('-h')) throw new HelpRequested();
-  const shorts = new Map(Object.entries(options).filter(([, o]) => o.short).map(([name, o]) => [o.short!, name]));
+  const shorts = new Map(
+    Object.entries(options)
+      .filter(([, o]) => o.short)
+      .map(([name, o]) => [o.short!, name]),
+  );
   for (let i = 0; i < args.length; i++) {
     const a = args[i];
     if (!a.startsWith('-') || a === '-') continue;
     const name = a.startsWith('--') ? a.slice(2).split('=')[0] : shorts.get(a.slice(1, 2));
     const option = name === undefined ? undefined : options[name];
     if (!option) {
-      const valid = Object.keys(options).map((k) => `--${k}`).join(', ');
-      throw new UsageError(`unknown flag ${a.startsWith('--') ? a.split('=')[0] : a} (valid flags: ${valid})`);
+      const valid = Object.keys(options)
+        .map((k) => `--${k}`)
+        .join(', ');
+      throw new UsageError(
+        `unknown flag ${a.startsWith('--') ? a.split('=')[0] : a} (valid flags: ${valid})`,
+      );
     }
     if (option.type === 'string' && !a.includes('=') && a.startsWith('--')) i++;
   }
@@ -46,7 +54,11 @@ export function parse(argv: string[], options: FlagOptions): FlagValues {
 }
 
 /** parse() for commands that also take positional arguments (file names, model names). */
-export function parseWithPositionals(argv: string[], options: FlagOptions, allowPositionals = true): { values: FlagValues; positionals: string[] } {
+export function parseWithPositionals(
+  argv: string[],
+  options: FlagOptions,
+  allowPositionals = true,
+): { values: FlagValues; positionals: string[] } {
   const all = { ...options, ...HELP };
   scan(argv, all);
   try {
@@ -66,12 +78,26 @@ export function requireString(values: Record<string, unknown>, name: string): st
 }
 
 /** Reads a numeric flag: integer when `integer`, within [min, max]; `fallback` when absent. */
-export function number(values: Record<string, unknown>, name: string, fallback: number, { integer = false, min = -Infinity, max = Infinity } = {}): number {
+export function number(
+  values: Record<string, unknown>,
+  name: string,
+  fallback: number,
+  { integer = false, min = -Infinity, max = Infinity } = {},
+): number {
   const raw = values[name];
   if (raw === undefined) return fallback;
   const v = Number(raw);
-  if (typeof raw !== 'string' || raw.trim() === '' || !Number.isFinite(v) || (integer && !Number.isInteger(v)) || v < min || v > max) {
-    throw new UsageError(`--${name}: expected ${integer ? 'an integer' : 'a number'} in [${min}, ${max}], got '${String(raw)}'`);
+  if (
+    typeof raw !== 'string' ||
+    raw.trim() === '' ||
+    !Number.isFinite(v) ||
+    (integer && !Number.isInteger(v)) ||
+    v < min ||
+    v > max
+  ) {
+    throw new UsageError(
+      `--${name}: expected ${integer ? 'an integer' : 'a number'} in [${min}, ${max}], got '${String(raw)}'`,
+    );
   }
   return v;
 }
@@ -81,13 +107,26 @@ export function radius(values: Record<string, unknown>, name: string, max = 1): 
   const raw = values[name];
   if (raw === undefined) return undefined;
   const frac = typeof raw === 'string' ? /^\s*([0-9.]+)\s*\/\s*([0-9.]+)\s*$/.exec(raw) : null;
-  const v = frac ? Number(frac[1]) / Number(frac[2]) : typeof raw === 'string' && raw.trim() !== '' ? Number(raw) : NaN;
-  if (!Number.isFinite(v) || v <= 0 || v > max) throw new UsageError(`--${name}: expected a number or a fraction in (0, ${max}], e.g. 0.1 or 8/255, got '${String(raw)}'`);
+  const v = frac
+    ? Number(frac[1]) / Number(frac[2])
+    : typeof raw === 'string' && raw.trim() !== ''
+      ? Number(raw)
+      : NaN;
+  if (!Number.isFinite(v) || v <= 0 || v > max)
+    throw new UsageError(
+      `--${name}: expected a number or a fraction in (0, ${max}], e.g. 0.1 or 8/255, got '${String(raw)}'`,
+    );
   return v;
 }
 
-export function choice<T extends string>(values: Record<string, unknown>, name: string, allowed: readonly T[], fallback: T): T {
+export function choice<T extends string>(
+  values: Record<string, unknown>,
+  name: string,
+  allowed: readonly T[],
+  fallback: T,
+): T {
   const v = values[name] ?? fallback;
-  if (!allowed.includes(v as T)) throw new UsageError(`--${name}: expected one of ${allowed.join(', ')}, got '${String(v)}'`);
+  if (!allowed.includes(v as T))
+    throw new UsageError(`--${name}: expected one of ${allowed.join(', ')}, got '${String(v)}'`);
   return v as T;
 }

@@ -26,11 +26,16 @@ export async function loadAuditCheckpoint(path: string): Promise<AuditProgress> 
     throw new UsageError(`--resume: ${path} is not JSON (truncated or corrupt?)`);
   }
   const body = JSON.stringify(parsed.progress);
-  if (typeof parsed.sha256 !== 'string' || body === undefined || parsed.sha256 !== (await sha256Hex(encode(body)))) {
+  if (
+    typeof parsed.sha256 !== 'string' ||
+    body === undefined ||
+    parsed.sha256 !== (await sha256Hex(encode(body)))
+  ) {
     throw new UsageError(`--resume: ${path} fails its checksum (corrupt or edited)`);
   }
   const p = parsed.progress as Partial<AuditProgress>;
-  if (p.format !== 1 || typeof p.settings !== 'string' || !Array.isArray(p.reports)) throw new UsageError(`--resume: ${path} is not an audit checkpoint`);
+  if (p.format !== 1 || typeof p.settings !== 'string' || !Array.isArray(p.reports))
+    throw new UsageError(`--resume: ${path} is not an audit checkpoint`);
   return p as AuditProgress;
 }
 

@@ -9,7 +9,24 @@ import { type DatasetName } from '../data/index.ts';
 import { writeFileAtomic, loadModelDir } from '../io/index.ts';
 import { Sequential } from '../nn/index.ts';
 import { splitValidation } from './adversarial-flags.ts';
-import { budgetsAtEps, CIFAR_BUDGETS, MNIST_BUDGETS, NAMED_SUITES, SUITE, type Budgets, auditHtml, auditMarkdown, CONFIGURATION_KEYS, CONFIGURATION_NAMES, mergeAuditReports, type AuditReport, runAudit, type AuditInput, type AuditModel, adversarialMethod } from '../audit/index.ts';
+import {
+  budgetsAtEps,
+  CIFAR_BUDGETS,
+  MNIST_BUDGETS,
+  NAMED_SUITES,
+  SUITE,
+  type Budgets,
+  auditHtml,
+  auditMarkdown,
+  CONFIGURATION_KEYS,
+  CONFIGURATION_NAMES,
+  mergeAuditReports,
+  type AuditReport,
+  runAudit,
+  type AuditInput,
+  type AuditModel,
+  adversarialMethod,
+} from '../audit/index.ts';
 import { choice, number, parse, radius, requireString, UsageError } from './args.ts';
 import { REMOTE_FLAGS, remoteAuditCommand, remoteAuditUsage } from './audit-remote.ts';
 import { BACKEND_NAMES, useBackend } from './backend-flag.ts';
@@ -17,7 +34,11 @@ import { guardReport } from './output-guard.ts';
 import { progressSink } from './progress.ts';
 import { newRunDir } from './run-dir.ts';
 import { standardError } from '../runtime/index.ts';
-import { loadAuditCheckpoint, removeAuditCheckpoint, saveAuditCheckpoint } from './audit-checkpoint.ts';
+import {
+  loadAuditCheckpoint,
+  removeAuditCheckpoint,
+  saveAuditCheckpoint,
+} from './audit-checkpoint.ts';
 
 /** The files of one report: <out>.json, .md and .html. */
 const REPORT_FILES = ['.json', '.md', '.html'] as const;
@@ -40,78 +61,162 @@ ${remoteAuditUsage}`;
 
 export async function auditCommand(argv: string[]): Promise<void> {
   const v = parse(argv, {
-    model: { type: 'string' }, dense: { type: 'string' }, 'dense-at': { type: 'string' }, 'hashed-at': { type: 'string' }, n: { type: 'string' }, 'n-query': { type: 'string' }, seed: { type: 'string' },
-    attacks: { type: 'string' }, suite: { type: 'string' }, out: { type: 'string' }, backend: { type: 'string' }, configurations: { type: 'string' }, merge: { type: 'string' },
-    force: { type: 'boolean' }, checkpoint: { type: 'string' }, resume: { type: 'boolean' }, ...REMOTE_FLAGS,
+    model: { type: 'string' },
+    dense: { type: 'string' },
+    'dense-at': { type: 'string' },
+    'hashed-at': { type: 'string' },
+    n: { type: 'string' },
+    'n-query': { type: 'string' },
+    seed: { type: 'string' },
+    attacks: { type: 'string' },
+    suite: { type: 'string' },
+    out: { type: 'string' },
+    backend: { type: 'string' },
+    configurations: { type: 'string' },
+    merge: { type: 'string' },
+    force: { type: 'boolean' },
+    checkpoint: { type: 'string' },
+    resume: { type: 'boolean' },
+    ...REMOTE_FLAGS,
   });
   // --url: a running server, attacked through its public API only.
-  if (v.url !== undefined && v.suite !== undefined) throw new UsageError('--suite applies to the local audit only (without --url)');
+  if (v.url !== undefined && v.suite !== undefined)
+    throw new UsageError('--suite applies to the local audit only (without --url)');
   if (v.url !== undefined) return remoteAuditCommand(argv, v);
   const force = Boolean(v.force);
-  if (v.merge !== undefined) return mergeCommand(argv, v.merge as string, requireString(v, 'out'), force);
+  if (v.merge !== undefined)
+    return mergeCommand(argv, v.merge as string, requireString(v, 'out'), force);
   // --eps is shared: the remote audit's list of radii, the local audit's one L∞ budget.
   const remoteOnly = Object.keys(REMOTE_FLAGS).filter((k) => k !== 'eps' && v[k] !== undefined);
-  if (remoteOnly.length) throw new UsageError(`--${remoteOnly[0]} applies to the remote audit only (with --url)`);
+  if (remoteOnly.length)
+    throw new UsageError(`--${remoteOnly[0]} applies to the remote audit only (with --url)`);
   const hashedDir = requireString(v, 'model');
   const denseDir = (v.dense as string | undefined) ?? hashedDir.replace(/-h\d+(-.*)?$/, '');
-  if (denseDir === hashedDir) throw new UsageError(`--dense: cannot infer the dense model from '${hashedDir}' (expected a name ending in -hN); pass --dense`);
+  if (denseDir === hashedDir)
+    throw new UsageError(
+      `--dense: cannot infer the dense model from '${hashedDir}' (expected a name ending in -hN); pass --dense`,
+    );
   const n = number(v, 'n', 1000, { integer: true, min: 1, max: 100000 });
   const nQuery = number(v, 'n-query', 100, { integer: true, min: 1, max: 100000 });
   const seed = number(v, 'seed', 1, { integer: true, min: 0, max: 2 ** 32 - 1 });
   const eps = radius(v, 'eps');
   useBackend(choice(v, 'backend', BACKEND_NAMES, 'wasm'));
-  const attacks = typeof v.attacks === 'string' ? v.attacks.split(',').map((s) => s.trim()) : undefined;
+  const attacks =
+    typeof v.attacks === 'string' ? v.attacks.split(',').map((s) => s.trim()) : undefined;
   const unknown = attacks?.filter((a) => !SUITE.some((e) => e.id === a));
-  if (unknown?.length) throw new UsageError(`--attacks: unknown ${unknown.join(', ')} (known: ${SUITE.map((e) => e.id).join(', ')})`);
+  if (unknown?.length)
+    throw new UsageError(
+      `--attacks: unknown ${unknown.join(', ')} (known: ${SUITE.map((e) => e.id).join(', ')})`,
+    );
   const suite = v.suite as string | undefined;
-  const unknownSuite = suite?.split(',').map((s) => s.trim()).find((s) => !NAMED_SUITES[s]);
-  if (unknownSuite !== undefined) throw new UsageError(`--suite: unknown '${unknownSuite}' (known: ${Object.keys(NAMED_SUITES).join(', ')})`);
-  const keys = typeof v.configurations === 'string' ? v.configurations.split(',').map((s) => s.trim()) : undefined;
+  const unknownSuite = suite
+    ?.split(',')
+    .map((s) => s.trim())
+    .find((s) => !NAMED_SUITES[s]);
+  if (unknownSuite !== undefined)
+    throw new UsageError(
+      `--suite: unknown '${unknownSuite}' (known: ${Object.keys(NAMED_SUITES).join(', ')})`,
+    );
+  const keys =
+    typeof v.configurations === 'string'
+      ? v.configurations.split(',').map((s) => s.trim())
+      : undefined;
   const badKeys = keys?.filter((k) => !CONFIGURATION_KEYS.includes(k));
-  if (badKeys?.length || keys?.length === 0) throw new UsageError(`--configurations: unknown '${badKeys?.join(', ') ?? ''}' (known: ${CONFIGURATION_KEYS.join(', ')})`);
+  if (badKeys?.length || keys?.length === 0)
+    throw new UsageError(
+      `--configurations: unknown '${badKeys?.join(', ') ?? ''}' (known: ${CONFIGURATION_KEYS.join(', ')})`,
+    );
   const configurations = keys?.map((k) => CONFIGURATION_NAMES[CONFIGURATION_KEYS.indexOf(k)]);
-  const denseAtDir = v['dense-at'] as string | undefined, hashedAtDir = v['hashed-at'] as string | undefined;
-  if (keys?.some((k) => k === 'dense-at') && denseAtDir === undefined) throw new UsageError("--configurations dense-at needs the adversarially trained dense model: pass --dense-at");
-  if (keys?.some((k) => k.startsWith('hashed-at')) && hashedAtDir === undefined) throw new UsageError(`--configurations ${keys.filter((k) => k.startsWith('hashed-at')).join(',')} needs the adversarially trained hashed model: pass --hashed-at`);
-  if (v.resume && typeof v.out !== 'string' && v.checkpoint === undefined) throw new UsageError('--resume: give the --out (or --checkpoint) of the run to continue');
+  const denseAtDir = v['dense-at'] as string | undefined,
+    hashedAtDir = v['hashed-at'] as string | undefined;
+  if (keys?.some((k) => k === 'dense-at') && denseAtDir === undefined)
+    throw new UsageError(
+      '--configurations dense-at needs the adversarially trained dense model: pass --dense-at',
+    );
+  if (keys?.some((k) => k.startsWith('hashed-at')) && hashedAtDir === undefined)
+    throw new UsageError(
+      `--configurations ${keys.filter((k) => k.startsWith('hashed-at')).join(',')} needs the adversarially trained hashed model: pass --hashed-at`,
+    );
+  if (v.resume && typeof v.out !== 'string' && v.checkpoint === undefined)
+    throw new UsageError('--resume: give the --out (or --checkpoint) of the run to continue');
   if (typeof v.out === 'string') guardReport(v.out, REPORT_FILES, force);
   const hashed = await loadModelDir(hashedDir);
   const dense = await loadModelDir(denseDir);
-  if (hashed.manifest.defense?.stages.length) throw new UsageError(`--model ${hashedDir} is already defended: audit its undefended hashed model (the audit applies each GI stage itself)`);
+  if (hashed.manifest.defense?.stages.length)
+    throw new UsageError(
+      `--model ${hashedDir} is already defended: audit its undefended hashed model (the audit applies each GI stage itself)`,
+    );
   const datasetName = hashed.manifest.provenance.dataset.name as DatasetName;
-  if (dense.manifest.provenance.dataset.name !== datasetName) throw new UsageError(`--dense ${denseDir} was trained on ${dense.manifest.provenance.dataset.name}, the hashed model on ${datasetName}`);
+  if (dense.manifest.provenance.dataset.name !== datasetName)
+    throw new UsageError(
+      `--dense ${denseDir} was trained on ${dense.manifest.provenance.dataset.name}, the hashed model on ${datasetName}`,
+    );
   const sink = progressSink(standardError());
   // The adversarially trained models stand beside the others: same data, inputs and classes, and no GI of their
   // own (the audit applies GI random to the hashed one itself).
   const companion = async (flag: string, dir: string | undefined) => {
     if (dir === undefined) return undefined;
     const m = await loadModelDir(dir);
-    if (m.manifest.provenance.dataset.name !== datasetName) throw new UsageError(`--${flag} ${dir} was trained on ${m.manifest.provenance.dataset.name}, the hashed model on ${datasetName}`);
-    if (JSON.stringify(m.manifest.input.shape) !== JSON.stringify(hashed.manifest.input.shape)) throw new UsageError(`--${flag} ${dir} takes inputs of shape [${m.manifest.input.shape}], the hashed model [${hashed.manifest.input.shape}]`);
-    if (JSON.stringify(m.manifest.classes) !== JSON.stringify(hashed.manifest.classes)) throw new UsageError(`--${flag} ${dir} has other classes than the hashed model`);
-    if (m.manifest.defense?.stages.length) throw new UsageError(`--${flag} ${dir} is already defended: give its undefended model`);
-    if (!adversarialMethod(m.manifest.provenance)) sink.log(`note: --${flag} ${dir} records no adversarial training (provenance.adversarial); audited as given`);
+    if (m.manifest.provenance.dataset.name !== datasetName)
+      throw new UsageError(
+        `--${flag} ${dir} was trained on ${m.manifest.provenance.dataset.name}, the hashed model on ${datasetName}`,
+      );
+    if (JSON.stringify(m.manifest.input.shape) !== JSON.stringify(hashed.manifest.input.shape))
+      throw new UsageError(
+        `--${flag} ${dir} takes inputs of shape [${m.manifest.input.shape}], the hashed model [${hashed.manifest.input.shape}]`,
+      );
+    if (JSON.stringify(m.manifest.classes) !== JSON.stringify(hashed.manifest.classes))
+      throw new UsageError(`--${flag} ${dir} has other classes than the hashed model`);
+    if (m.manifest.defense?.stages.length)
+      throw new UsageError(`--${flag} ${dir} is already defended: give its undefended model`);
+    if (!adversarialMethod(m.manifest.provenance))
+      sink.log(
+        `note: --${flag} ${dir} records no adversarial training (provenance.adversarial); audited as given`,
+      );
     return m;
   };
   const denseAt = await companion('dense-at', denseAtDir);
   const hashedAt = await companion('hashed-at', hashedAtDir);
   const data = await loadDataset(datasetName, { seed: hashed.manifest.provenance.seed });
-  if (n > data.test.count) throw new UsageError(`--n ${n}: the test split has ${data.test.count} images`);
+  if (n > data.test.count)
+    throw new UsageError(`--n ${n}: the test split has ${data.test.count} images`);
   const family = basename(denseDir);
   // A fresh folder per run: the committed reports in docs/audit/ are replaced only by an explicit --out --force.
-  const out = (v.out as string | undefined) ?? join(newRunDir(`audit-${basename(hashedDir)}`), family);
-  const checkpoint = (v.checkpoint as string | undefined) ?? join('checkpoints', `audit-${basename(out)}.json`);
-  if (!v.resume && !force && existsSync(checkpoint)) throw new UsageError(`${checkpoint} holds an unfinished audit: continue it with --resume, or start over with --force`);
+  const out =
+    (v.out as string | undefined) ?? join(newRunDir(`audit-${basename(hashedDir)}`), family);
+  const checkpoint =
+    (v.checkpoint as string | undefined) ?? join('checkpoints', `audit-${basename(out)}.json`);
+  if (!v.resume && !force && existsSync(checkpoint))
+    throw new UsageError(
+      `${checkpoint} holds an unfinished audit: continue it with --resume, or start over with --force`,
+    );
   const resume = v.resume ? await loadAuditCheckpoint(checkpoint) : undefined;
   sink.log(`writing ${out}.{json,md,html} when done; progress after every attack in ${checkpoint}`);
   const held = splitValidation(data.train, null);
   const atEps = (b: Budgets) => (eps === undefined ? b : budgetsAtEps(b, eps));
   const report = await runAudit({
-    family, datasetName,
-    dense: auditModel(dense), hashed: auditModel(hashed),
-    ...(denseAt ? { denseAt: auditModel(denseAt) } : {}), ...(hashedAt ? { hashedAt: auditModel(hashedAt) } : {}),
-    sources: await convertSources([[hashedDir, hashed], [denseDir, dense], [denseAtDir, denseAt], [hashedAtDir, hashedAt]]),
-    test: data.test, validation: held.validation ?? undefined, validationRecord: held.record ?? undefined, n, nQuery, seed, budgets: atEps(datasetName.startsWith('cifar') ? CIFAR_BUDGETS : MNIST_BUDGETS), attacks, suite, configurations,
+    family,
+    datasetName,
+    dense: auditModel(dense),
+    hashed: auditModel(hashed),
+    ...(denseAt ? { denseAt: auditModel(denseAt) } : {}),
+    ...(hashedAt ? { hashedAt: auditModel(hashedAt) } : {}),
+    sources: await convertSources([
+      [hashedDir, hashed],
+      [denseDir, dense],
+      [denseAtDir, denseAt],
+      [hashedAtDir, hashedAt],
+    ]),
+    test: data.test,
+    validation: held.validation ?? undefined,
+    validationRecord: held.record ?? undefined,
+    n,
+    nQuery,
+    seed,
+    budgets: atEps(datasetName.startsWith('cifar') ? CIFAR_BUDGETS : MNIST_BUDGETS),
+    attacks,
+    suite,
+    configurations,
     command: `bun run audit -- ${argv.join(' ')}`,
     progress: (line) => sink.log(line),
     resume,
@@ -126,21 +231,41 @@ type Loaded = Awaited<ReturnType<typeof loadModelDir>>;
 
 /** A loaded model directory as the audit takes it. */
 function auditModel(m: Loaded): AuditModel {
-  return { name: m.manifest.name, model: new Sequential(m.manifest.input.shape, m.manifest.layers, m.tensors), weightsSha256: m.manifest.weights.sha256, provenance: m.manifest.provenance };
+  return {
+    name: m.manifest.name,
+    model: new Sequential(m.manifest.input.shape, m.manifest.layers, m.tensors),
+    weightsSha256: m.manifest.weights.sha256,
+    provenance: m.manifest.provenance,
+  };
 }
 
 /**
  * The source models of converted models (provenance.convertedFrom), for training costs: looked for beside the
  * converted model (DIR/../NAME) and used only when its weights sha256 is the recorded one; followed up to 4 deep.
  */
-async function convertSources(models: [string | undefined, Loaded | undefined][]): Promise<NonNullable<AuditInput['sources']>> {
+async function convertSources(
+  models: [string | undefined, Loaded | undefined][],
+): Promise<NonNullable<AuditInput['sources']>> {
   const found: NonNullable<AuditInput['sources']> = [];
-  const queue = models.filter((e): e is [string, Loaded] => Boolean(e[0] && e[1])).map(([dir, m]) => ({ dir, m, depth: 0 }));
+  const queue = models
+    .filter((e): e is [string, Loaded] => Boolean(e[0] && e[1]))
+    .map(([dir, m]) => ({ dir, m, depth: 0 }));
   while (queue.length) {
     const { dir, m, depth } = queue.shift()!;
-    const from = m.manifest.provenance.convertedFrom as { name?: unknown; weightsSha256?: unknown } | undefined;
-    if (!from || typeof from.name !== 'string' || typeof from.weightsSha256 !== 'string' || depth >= 4) continue;
-    if (found.some((s) => s.weightsSha256 === from.weightsSha256) || models.some(([, l]) => l?.manifest.weights.sha256 === from.weightsSha256)) continue;
+    const from = m.manifest.provenance.convertedFrom as
+      { name?: unknown; weightsSha256?: unknown } | undefined;
+    if (
+      !from ||
+      typeof from.name !== 'string' ||
+      typeof from.weightsSha256 !== 'string' ||
+      depth >= 4
+    )
+      continue;
+    if (
+      found.some((s) => s.weightsSha256 === from.weightsSha256) ||
+      models.some(([, l]) => l?.manifest.weights.sha256 === from.weightsSha256)
+    )
+      continue;
     const srcDir = join(dirname(dir), from.name);
     let src: Loaded;
     try {
@@ -149,7 +274,11 @@ async function convertSources(models: [string | undefined, Loaded | undefined][]
       continue; // not at hand: the cost is reported as a lower bound
     }
     if (src.manifest.weights.sha256 !== from.weightsSha256) continue;
-    found.push({ name: src.manifest.name, weightsSha256: from.weightsSha256, provenance: src.manifest.provenance });
+    found.push({
+      name: src.manifest.name,
+      weightsSha256: from.weightsSha256,
+      provenance: src.manifest.provenance,
+    });
     queue.push({ dir: srcDir, m: src, depth: depth + 1 });
   }
   return found;
@@ -165,8 +294,16 @@ async function writeReport(out: string, report: AuditReport): Promise<void> {
 }
 
 /** --merge: part reports (each from --configurations) joined into one report, rendered like a single run's. */
-async function mergeCommand(argv: string[], list: string, out: string, force: boolean): Promise<void> {
-  const files = list.split(',').map((s) => s.trim()).filter(Boolean);
+async function mergeCommand(
+  argv: string[],
+  list: string,
+  out: string,
+  force: boolean,
+): Promise<void> {
+  const files = list
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   if (files.length === 0) throw new UsageError('--merge: give the part reports, comma-separated');
   const parts: AuditReport[] = [];
   for (const file of files) {
@@ -183,7 +320,8 @@ async function mergeCommand(argv: string[], list: string, out: string, force: bo
       throw new UsageError(`--merge: ${file} is not JSON (truncated or corrupt?)`);
     }
     const r = parsed as Partial<AuditReport>;
-    if (r.format !== 1 || !Array.isArray(r.configurations) || typeof r.indexSha256 !== 'string') throw new UsageError(`--merge: ${file} is not an audit report`);
+    if (r.format !== 1 || !Array.isArray(r.configurations) || typeof r.indexSha256 !== 'string')
+      throw new UsageError(`--merge: ${file} is not an audit report`);
     parts.push(r as AuditReport);
   }
   let report: AuditReport;
@@ -195,5 +333,7 @@ async function mergeCommand(argv: string[], list: string, out: string, force: bo
   // After the parts are checked (a bad part is the first thing to hear about), before anything is written.
   guardReport(out, REPORT_FILES, force);
   await writeReport(out, report);
-  standardError().write(`wrote ${out}.json, ${out}.md, ${out}.html (${report.configurations.length} configurations from ${parts.length} parts)\n`);
+  standardError().write(
+    `wrote ${out}.json, ${out}.md, ${out}.html (${report.configurations.length} configurations from ${parts.length} parts)\n`,
+  );
 }

@@ -1,6 +1,11 @@
 // The --backend flag of the CLI: which CPU kernels run (the reference TypeScript ones, or WebAssembly SIMD), and
 // for training also webgpu/auto (whole-network forward and backward on the GPU chain, primitives on wasm).
-import { referenceBackend, selectBackend, setBackend, createWasmBackend } from '../backend/index.ts';
+import {
+  referenceBackend,
+  selectBackend,
+  setBackend,
+  createWasmBackend,
+} from '../backend/index.ts';
 import type { Backend } from '../tensor/index.ts';
 import { UsageError } from './args.ts';
 
@@ -9,7 +14,10 @@ export const BACKEND_NAMES = ['reference', 'wasm'] as const;
 /** Activates the named backend and returns it; 'wasm' fails clearly where WebAssembly SIMD is missing. */
 export function useBackend(name: (typeof BACKEND_NAMES)[number]): Backend {
   const backend = name === 'wasm' ? createWasmBackend() : referenceBackend;
-  if (!backend) throw new UsageError('--backend wasm: this runtime cannot run WebAssembly SIMD; use --backend reference');
+  if (!backend)
+    throw new UsageError(
+      '--backend wasm: this runtime cannot run WebAssembly SIMD; use --backend reference',
+    );
   setBackend(backend);
   return backend;
 }
@@ -22,7 +30,9 @@ export const TRAIN_BACKEND_NAMES = [...BACKEND_NAMES, 'webgpu', 'auto'] as const
  * clearly without an adapter; 'auto' takes a hardware GPU, else the wasm backend. Returns the backend and a
  * one-line description for the log.
  */
-export async function useTrainBackend(name: (typeof TRAIN_BACKEND_NAMES)[number]): Promise<{ backend: Backend; description: string }> {
+export async function useTrainBackend(
+  name: (typeof TRAIN_BACKEND_NAMES)[number],
+): Promise<{ backend: Backend; description: string }> {
   if (name === 'reference' || name === 'wasm') {
     const backend = useBackend(name);
     return { backend, description: `cpu kernels (${backend.name})` };

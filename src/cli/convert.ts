@@ -5,7 +5,13 @@ import { loadDataset } from '../data/node.ts';
 import { type DatasetName } from '../data/index.ts';
 import { convertToHashed } from '../defense/index.ts';
 import { loadModelDir, saveModelDir } from '../io/index.ts';
-import { accuracy, parseCompressions, weightedLayerCount, optimizerFromConfig, Sequential } from '../nn/index.ts';
+import {
+  accuracy,
+  parseCompressions,
+  weightedLayerCount,
+  optimizerFromConfig,
+  Sequential,
+} from '../nn/index.ts';
 import { choice, number, parse, requireString, UsageError } from './args.ts';
 import { BACKEND_NAMES, useBackend } from './backend-flag.ts';
 import { hashSeeds } from './hash-seeds.ts';
@@ -15,7 +21,13 @@ import { guardModelDir } from './output-guard.ts';
 import { formatDuration, progressSink } from './progress.ts';
 import { runTraining, secondsPerEpoch } from './run-training.ts';
 import { augmentFlag, batchFlags, optimizerFlags, optimizerOptions } from './training-flags.ts';
-import { adversarialOptions, adversarialUsage, robustTrainingFlags, robustTrainingRecord, splitValidation } from './adversarial-flags.ts';
+import {
+  adversarialOptions,
+  adversarialUsage,
+  robustTrainingFlags,
+  robustTrainingRecord,
+  splitValidation,
+} from './adversarial-flags.ts';
 import { standardError } from '../runtime/index.ts';
 
 export const convertUsage = `usage: bun run convert -- --from models/NAME --compression 1/8 [--finetune-epochs N] [--out models/NAME-h8]
@@ -25,21 +37,38 @@ ${adversarialUsage}   (fine-tuning only)
   [--force]   (replace an --out that already holds a model; without it that is refused before any work)`;
 
 export async function convertCommand(argv: string[]): Promise<void> {
-  const v = parse(argv, { ...optimizerOptions, from: { type: 'string' }, compression: { type: 'string' }, out: { type: 'string' }, 'finetune-epochs': { type: 'string' }, augment: { type: 'string' }, force: { type: 'boolean' }, ...adversarialOptions });
+  const v = parse(argv, {
+    ...optimizerOptions,
+    from: { type: 'string' },
+    compression: { type: 'string' },
+    out: { type: 'string' },
+    'finetune-epochs': { type: 'string' },
+    augment: { type: 'string' },
+    force: { type: 'boolean' },
+    ...adversarialOptions,
+  });
   const from = requireString(v, 'from');
   const spec = requireString(v, 'compression');
   const epochs = number(v, 'finetune-epochs', 0, { integer: true, min: 0, max: 10000 });
   const augment = augmentFlag(v);
-  if (augment && epochs === 0) throw new UsageError('--augment applies to fine-tuning: give --finetune-epochs N');
-  if (typeof v.adversarial === 'string' && epochs === 0) throw new UsageError('--adversarial applies to fine-tuning: give --finetune-epochs N');
+  if (augment && epochs === 0)
+    throw new UsageError('--augment applies to fine-tuning: give --finetune-epochs N');
+  if (typeof v.adversarial === 'string' && epochs === 0)
+    throw new UsageError('--adversarial applies to fine-tuning: give --finetune-epochs N');
   const robust = robustTrainingFlags(v, Math.max(epochs, 1));
   const backend = useBackend(choice(v, 'backend', BACKEND_NAMES, 'wasm'));
   const tag = /^1\/\d+$/.test(spec) ? `h${spec.slice(2)}` : 'hashed';
-  const out = (v.out as string | undefined) ?? join(dirname(from), `${basename(from)}-${tag}${epochs ? `-ft${epochs}` : ''}`);
+  const out =
+    (v.out as string | undefined) ??
+    join(dirname(from), `${basename(from)}-${tag}${epochs ? `-ft${epochs}` : ''}`);
   guardModelDir(out, Boolean(v.force));
   const t0 = performance.now();
   const source = await loadModelDir(from);
-  const seed = number(v, 'seed', source.manifest.provenance.seed, { integer: true, min: 0, max: 2 ** 32 - 1 });
+  const seed = number(v, 'seed', source.manifest.provenance.seed, {
+    integer: true,
+    min: 0,
+    max: 2 ** 32 - 1,
+  });
   const { layers: denseLayers } = source.manifest;
   let compressions;
   try {
@@ -50,12 +79,19 @@ export async function convertCommand(argv: string[]): Promise<void> {
   const threads = threadsFlag(v, backend);
   const sink = progressSink(standardError());
 
-  const converted = convertToHashed(denseLayers, source.tensors, compressions, hashSeeds(seed, weightedLayerCount(denseLayers), Boolean(v['secret-seed'])));
+  const converted = convertToHashed(
+    denseLayers,
+    source.tensors,
+    compressions,
+    hashSeeds(seed, weightedLayerCount(denseLayers), Boolean(v['secret-seed'])),
+  );
   const model = new Sequential(source.manifest.input.shape, converted.layers, converted.params);
   const datasetName = source.manifest.provenance.dataset.name as DatasetName;
   const data = await loadDataset(datasetName, { seed });
   const projected = accuracy(model, data.test);
-  sink.log(`projected onto buckets: test accuracy ${(100 * projected.accuracy).toFixed(2)}% (dense ${(100 * source.manifest.metrics.testAccuracy).toFixed(2)}%)`);
+  sink.log(
+    `projected onto buckets: test accuracy ${(100 * projected.accuracy).toFixed(2)}% (dense ${(100 * source.manifest.metrics.testAccuracy).toFixed(2)}%)`,
+  );
 
   const { batchSize, schedule } = batchFlags(v);
   const optimizerConfig = optimizerFlags(v);
@@ -63,39 +99,100 @@ export async function convertCommand(argv: string[]): Promise<void> {
   const split = epochs > 0 ? splitValidation(data.train, robust.validationRows) : null;
   const robustRecord = split ? robustTrainingRecord(robust, split.record) : {};
   if (epochs > 0 && split) {
-    const config = { from: source.manifest.weights.sha256, layers: converted.layers, epochs, seed, batchSize, schedule, optimizer: optimizerConfig, threads, ...(augment ? { augment } : {}), ...robustRecord };
-    const checkpoint = (v.checkpoint as string | undefined) ?? join('checkpoints', `${basename(out)}.ckpt.safetensors`);
-    outcome = await withWorkers(threads, (workers) => runTraining({
-      model, optimizer: optimizerFromConfig(optimizerConfig), train: split.train, validation: split.validation, robustCheckRows: robust.robustCheckRows,
-      opts: { epochs, batchSize, seed, schedule, augment, workers, ...(robust.adversarial ? { adversarial: robust.adversarial, epsRampEpochs: robust.epsRampEpochs } : {}) },
-      checkpoint, config, resume: Boolean(v.resume), sink,
-    }));
+    const config = {
+      from: source.manifest.weights.sha256,
+      layers: converted.layers,
+      epochs,
+      seed,
+      batchSize,
+      schedule,
+      optimizer: optimizerConfig,
+      threads,
+      ...(augment ? { augment } : {}),
+      ...robustRecord,
+    };
+    const checkpoint =
+      (v.checkpoint as string | undefined) ??
+      join('checkpoints', `${basename(out)}.ckpt.safetensors`);
+    outcome = await withWorkers(threads, (workers) =>
+      runTraining({
+        model,
+        optimizer: optimizerFromConfig(optimizerConfig),
+        train: split.train,
+        validation: split.validation,
+        robustCheckRows: robust.robustCheckRows,
+        opts: {
+          epochs,
+          batchSize,
+          seed,
+          schedule,
+          augment,
+          workers,
+          ...(robust.adversarial
+            ? { adversarial: robust.adversarial, epsRampEpochs: robust.epsRampEpochs }
+            : {}),
+        },
+        checkpoint,
+        config,
+        resume: Boolean(v.resume),
+        sink,
+      }),
+    );
     if (!outcome) return;
   }
   const { history } = outcome;
 
   const test = epochs > 0 ? accuracy(model, data.test) : projected;
-  const manifest = await saveModelDir(out, {
-    format: 1,
-    name: basename(out),
-    input: source.manifest.input,
-    classes: source.manifest.classes,
-    layers: converted.layers,
-    defense: null,
-    provenance: {
-      dataset: source.manifest.provenance.dataset,
-      seed,
-      epochs,
-      command: `bun run convert -- ${argv.join(' ')}`,
-      convertedFrom: { name: source.manifest.name, weightsSha256: source.manifest.weights.sha256, testAccuracy: source.manifest.metrics.testAccuracy },
-      hash: { compression: spec, secretSeeds: Boolean(v['secret-seed']) },
-      ...(epochs > 0 ? { finetune: { epochs, batchSize, schedule, ...(augment ? { augment } : {}), ...robustRecord,
-        ...(outcome.best ? { bestEpoch: outcome.best } : {}), ...(outcome.collapse ? { collapse: outcome.collapse } : {}),
-        optimizer: optimizerConfig, backend: backend.name, threads, secondsPerEpoch: secondsPerEpoch(history), history } } : {}),
-      machine: machineInfo(),
+  const manifest = await saveModelDir(
+    out,
+    {
+      format: 1,
+      name: basename(out),
+      input: source.manifest.input,
+      classes: source.manifest.classes,
+      layers: converted.layers,
+      defense: null,
+      provenance: {
+        dataset: source.manifest.provenance.dataset,
+        seed,
+        epochs,
+        command: `bun run convert -- ${argv.join(' ')}`,
+        convertedFrom: {
+          name: source.manifest.name,
+          weightsSha256: source.manifest.weights.sha256,
+          testAccuracy: source.manifest.metrics.testAccuracy,
+        },
+        hash: { compression: spec, secretSeeds: Boolean(v['secret-seed']) },
+        ...(epochs > 0
+          ? {
+              finetune: {
+                epochs,
+                batchSize,
+                schedule,
+                ...(augment ? { augment } : {}),
+                ...robustRecord,
+                ...(outcome.best ? { bestEpoch: outcome.best } : {}),
+                ...(outcome.collapse ? { collapse: outcome.collapse } : {}),
+                optimizer: optimizerConfig,
+                backend: backend.name,
+                threads,
+                secondsPerEpoch: secondsPerEpoch(history),
+                history,
+              },
+            }
+          : {}),
+        machine: machineInfo(),
+      },
+      metrics: {
+        testAccuracy: test.accuracy,
+        testCount: test.count,
+        projectedTestAccuracy: projected.accuracy,
+      },
     },
-    metrics: { testAccuracy: test.accuracy, testCount: test.count, projectedTestAccuracy: projected.accuracy },
-  }, model.params);
-  sink.log(`saved ${out}: test accuracy ${(100 * test.accuracy).toFixed(2)}%, ${model.parameterCount()} stored parameters, ` +
-    `weights sha256 ${manifest.weights.sha256.slice(0, 12)}… (${formatDuration((performance.now() - t0) / 1000)})`);
+    model.params,
+  );
+  sink.log(
+    `saved ${out}: test accuracy ${(100 * test.accuracy).toFixed(2)}%, ${model.parameterCount()} stored parameters, ` +
+      `weights sha256 ${manifest.weights.sha256.slice(0, 12)}… (${formatDuration((performance.now() - t0) / 1000)})`,
+  );
 }

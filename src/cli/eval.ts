@@ -20,32 +20,70 @@ export const evalUsage = `usage: bun run eval -- --model models/NAME [--limit N]
 const HARDEN_DEFAULT_SEED = 1;
 
 export async function evalCommand(argv: string[]): Promise<void> {
-  const v = parse(argv, { model: { type: 'string' }, limit: { type: 'string' }, backend: { type: 'string' }, threads: { type: 'string' }, seed: { type: 'string' } });
+  const v = parse(argv, {
+    model: { type: 'string' },
+    limit: { type: 'string' },
+    backend: { type: 'string' },
+    threads: { type: 'string' },
+    seed: { type: 'string' },
+  });
   const dir = requireString(v, 'model');
   const backend = useBackend(choice(v, 'backend', BACKEND_NAMES, 'wasm'));
   const { manifest, tensors } = await loadModelDir(dir);
-  const defense = manifest.defense && manifest.defense.stages.length ? (manifest.defense as unknown as DefenseSpec) : null;
+  const defense =
+    manifest.defense && manifest.defense.stages.length
+      ? (manifest.defense as unknown as DefenseSpec)
+      : null;
   const model = new Sequential(manifest.input.shape, manifest.layers, tensors);
-  const data = await loadDataset(manifest.provenance.dataset.name as DatasetName, { seed: manifest.provenance.seed });
-  const limit = number(v, 'limit', data.test.count, { integer: true, min: 1, max: data.test.count });
+  const data = await loadDataset(manifest.provenance.dataset.name as DatasetName, {
+    seed: manifest.provenance.seed,
+  });
+  const limit = number(v, 'limit', data.test.count, {
+    integer: true,
+    min: 1,
+    max: data.test.count,
+  });
   const recorded = manifest.metrics.testAccuracy;
   if (defense) {
     if (number(v, 'threads', 1, { integer: true, min: 1, max: 256 }) !== 1) {
-      throw new UsageError(`--threads: ${dir} is defended; it is scored in one thread, batch by batch with harden's request seeds`);
+      throw new UsageError(
+        `--threads: ${dir} is defended; it is scored in one thread, batch by batch with harden's request seeds`,
+      );
     }
     const recordedSeed = (manifest.provenance.harden as { seed?: number } | undefined)?.seed;
-    const seed = number(v, 'seed', recordedSeed ?? HARDEN_DEFAULT_SEED, { integer: true, min: 0, max: 2 ** 32 - 1 });
+    const seed = number(v, 'seed', recordedSeed ?? HARDEN_DEFAULT_SEED, {
+      integer: true,
+      min: 0,
+      max: 2 ** 32 - 1,
+    });
     const t0 = performance.now();
     const r = scoreDefended(new DefendedModel(model, defense, seed), data.test, seed, limit);
     const seconds = (performance.now() - t0) / 1000;
-    console.log(JSON.stringify({
-      model: manifest.name, testAccuracy: r.accuracy, correct: r.correct, count: r.count, recorded,
-      defense: defense.stages, seed, seedFrom: v.seed !== undefined ? 'flag' : recordedSeed !== undefined ? 'provenance.harden.seed' : 'harden default',
-      zeroGradientShare: r.zeroGradientShare, backend: backend.name, threads: 1, imagesPerSec: Math.round(r.count / seconds),
-    }));
+    console.log(
+      JSON.stringify({
+        model: manifest.name,
+        testAccuracy: r.accuracy,
+        correct: r.correct,
+        count: r.count,
+        recorded,
+        defense: defense.stages,
+        seed,
+        seedFrom:
+          v.seed !== undefined
+            ? 'flag'
+            : recordedSeed !== undefined
+              ? 'provenance.harden.seed'
+              : 'harden default',
+        zeroGradientShare: r.zeroGradientShare,
+        backend: backend.name,
+        threads: 1,
+        imagesPerSec: Math.round(r.count / seconds),
+      }),
+    );
     return;
   }
-  if (v.seed !== undefined) throw new UsageError(`--seed: ${dir} has no defense, so nothing random to seed`);
+  if (v.seed !== undefined)
+    throw new UsageError(`--seed: ${dir} has no defense, so nothing random to seed`);
   const threads = threadsFlag(v, backend);
   const order = Uint32Array.from({ length: limit }, (_, i) => i);
   const t0 = performance.now();
@@ -63,8 +101,17 @@ export async function evalCommand(argv: string[]): Promise<void> {
     return { accuracy: correct / limit, correct, count: limit };
   });
   const seconds = (performance.now() - t0) / 1000;
-  console.log(JSON.stringify({
-    model: manifest.name, testAccuracy: r.accuracy, correct: r.correct, count: r.count, recorded, defense: null,
-    backend: backend.name, threads, imagesPerSec: Math.round(r.count / seconds),
-  }));
+  console.log(
+    JSON.stringify({
+      model: manifest.name,
+      testAccuracy: r.accuracy,
+      correct: r.correct,
+      count: r.count,
+      recorded,
+      defense: null,
+      backend: backend.name,
+      threads,
+      imagesPerSec: Math.round(r.count / seconds),
+    }),
+  );
 }

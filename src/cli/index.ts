@@ -5,7 +5,18 @@ export { evalCommand, evalUsage } from './eval.ts';
 export { convertCommand, convertUsage } from './convert.ts';
 export { hardenCommand, hardenUsage } from './harden.ts';
 export { auditCommand, auditUsage } from './audit.ts';
-export { parse, parseWithPositionals, choice, number, radius, requireString, UsageError, HelpRequested, type FlagOptions, type FlagValues } from './args.ts';
+export {
+  parse,
+  parseWithPositionals,
+  choice,
+  number,
+  radius,
+  requireString,
+  UsageError,
+  HelpRequested,
+  type FlagOptions,
+  type FlagValues,
+} from './args.ts';
 export { scriptArgs, scriptFlags, usageExit, withUsage } from './script-flags.ts';
 export { machineInfo, runtimeName, sourceRevision } from './machine.ts';
 export { formatDuration, progressSink, type ProgressSink } from './progress.ts';

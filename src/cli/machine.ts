@@ -5,7 +5,13 @@ import { platformName, runtimeName } from '../runtime/index.ts';
 
 export { runtimeName };
 
-export function machineInfo(): { cpu: string; cores: number; memoryGiB: number; runtime: string; platform: string } {
+export function machineInfo(): {
+  cpu: string;
+  cores: number;
+  memoryGiB: number;
+  runtime: string;
+  platform: string;
+} {
   const c = cpus();
   return {
     cpu: c[0]?.model?.trim() ?? 'unknown',
@@ -26,7 +32,10 @@ export function sourceRevision(): { commit: string; dirty: boolean } | null {
     const head = run(['rev-parse', 'HEAD']);
     if (head.status !== 0) return null;
     const status = run(['status', '--porcelain', '--untracked-files=no']);
-    return { commit: head.stdout.trim(), dirty: status.status === 0 ? status.stdout.trim() !== '' : true };
+    return {
+      commit: head.stdout.trim(),
+      dirty: status.status === 0 ? status.stdout.trim() !== '' : true,
+    };
   } catch {
     return null;
   }

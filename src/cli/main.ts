@@ -8,16 +8,41 @@ import { hardenCommand, hardenUsage } from './harden.ts';
 import { auditCommand, auditUsage } from './audit.ts';
 import { commandArgs, exitProcess, pendingExitCode, readEnv } from '../runtime/index.ts';
 
-const commands: Record<string, { run: (argv: string[]) => Promise<void>; usage: string; what: string }> = {
-  train: { run: trainCommand, usage: trainUsage, what: 'train a dense or hashed classifier into a model directory' },
-  eval: { run: evalCommand, usage: evalUsage, what: 'test accuracy of a model directory (its defense applied)' },
-  convert: { run: convertCommand, usage: convertUsage, what: 'project a dense model onto hash buckets, optionally fine-tune' },
-  harden: { run: hardenCommand, usage: hardenUsage, what: 'apply gradient-inhibition stages to a trained model' },
-  audit: { run: auditCommand, usage: auditUsage, what: 'robustness audit of a hashed model family (or of a server, --url)' },
+const commands: Record<
+  string,
+  { run: (argv: string[]) => Promise<void>; usage: string; what: string }
+> = {
+  train: {
+    run: trainCommand,
+    usage: trainUsage,
+    what: 'train a dense or hashed classifier into a model directory',
+  },
+  eval: {
+    run: evalCommand,
+    usage: evalUsage,
+    what: 'test accuracy of a model directory (its defense applied)',
+  },
+  convert: {
+    run: convertCommand,
+    usage: convertUsage,
+    what: 'project a dense model onto hash buckets, optionally fine-tune',
+  },
+  harden: {
+    run: hardenCommand,
+    usage: hardenUsage,
+    what: 'apply gradient-inhibition stages to a trained model',
+  },
+  audit: {
+    run: auditCommand,
+    usage: auditUsage,
+    what: 'robustness audit of a hashed model family (or of a server, --url)',
+  },
 };
 
 const mainUsage = `usage: hashguard <command> [flags]   (bun src/cli/main.ts, or bun run <command> -- [flags])
-${Object.entries(commands).map(([name, c]) => `  ${name.padEnd(8)} ${c.what}`).join('\n')}
+${Object.entries(commands)
+  .map(([name, c]) => `  ${name.padEnd(8)} ${c.what}`)
+  .join('\n')}
 <command> --help prints a command's flags. train, convert, harden and audit refuse to replace an existing model
 or report unless --force is given; audit without --out writes to a new folder under runs/.`;
 

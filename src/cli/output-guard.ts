@@ -10,11 +10,17 @@ export class OutputExists extends Error {}
 /** Refuses `dir` when it holds a model (its model.json), unless `force`. A directory without one is fine. */
 export function guardModelDir(dir: string, force: boolean): void {
   const manifest = join(dir, MANIFEST_FILE);
-  if (!force && existsSync(manifest)) throw new OutputExists(`${dir} already holds a model (${manifest}); pass --force to replace it`);
+  if (!force && existsSync(manifest))
+    throw new OutputExists(
+      `${dir} already holds a model (${manifest}); pass --force to replace it`,
+    );
 }
 
 /** Refuses the report `<base><ext>` for any ext that already exists, unless `force`. */
 export function guardReport(base: string, exts: readonly string[], force: boolean): void {
   const existing = exts.map((e) => `${base}${e}`).filter((f) => existsSync(f));
-  if (!force && existing.length) throw new OutputExists(`${existing.join(', ')} already exist${existing.length === 1 ? 's' : ''}; pass --force to replace ${existing.length === 1 ? 'it' : 'them'}`);
+  if (!force && existing.length)
+    throw new OutputExists(
+      `${existing.join(', ')} already exist${existing.length === 1 ? 's' : ''}; pass --force to replace ${existing.length === 1 ? 'it' : 'them'}`,
+    );
 }

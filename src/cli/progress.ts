@@ -11,7 +11,8 @@ export interface ProgressSink {
 export function formatDuration(sec: number): string {
   if (!Number.isFinite(sec)) return '?';
   const s = Math.max(0, Math.round(sec));
-  if (s >= 3600) return `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`;
+  if (s >= 3600)
+    return `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`;
   if (s >= 60) return `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`;
   return `${s}s`;
 }

@@ -9,7 +9,10 @@ import { join } from 'node:path';
  */
 export function newRunDir(prefix: string, now = new Date(), root = 'runs'): string {
   mkdirSync(root, { recursive: true });
-  const stamp = now.toISOString().replace(/\.\d+Z$/, 'Z').replace(/[-:]/g, '');
+  const stamp = now
+    .toISOString()
+    .replace(/\.\d+Z$/, 'Z')
+    .replace(/[-:]/g, '');
   const safe = prefix.replace(/[^\w.-]/g, '_');
   for (let n = 1; ; n++) {
     const dir = join(root, `${safe}-${stamp}${n > 1 ? `-${n}` : ''}`);

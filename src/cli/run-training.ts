@@ -2,8 +2,22 @@
 // an atomic checkpoint after every epoch, and --resume from it with the same settings only.
 import { existsSync } from 'node:fs';
 import type { Dataset } from '../data/index.ts';
-import { loadCheckpoint, saveCheckpoint, type CheckpointState, type EpochRecord } from '../io/index.ts';
-import { pgdAccuracy, gatherBatch, identityOrder, accuracy, type Optimizer, Sequential, trainEpoch, type TrainOptions } from '../nn/index.ts';
+import {
+  loadCheckpoint,
+  saveCheckpoint,
+  type CheckpointState,
+  type EpochRecord,
+} from '../io/index.ts';
+import {
+  pgdAccuracy,
+  gatherBatch,
+  identityOrder,
+  accuracy,
+  type Optimizer,
+  Sequential,
+  trainEpoch,
+  type TrainOptions,
+} from '../nn/index.ts';
 import type { Tensor } from '../tensor/index.ts';
 import { onInterrupt, setExitCode } from '../runtime/index.ts';
 import { UsageError } from './args.ts';
@@ -53,7 +67,9 @@ export async function runTraining(run: TrainingRun): Promise<TrainingOutcome | n
     if (!existsSync(checkpoint)) throw new UsageError(`--resume: no checkpoint at ${checkpoint}`);
     const ck = await loadCheckpoint(checkpoint);
     if (JSON.stringify(ck.state.config) !== JSON.stringify(config)) {
-      throw new UsageError(`--resume: ${checkpoint} was written with other settings:\n  checkpoint ${JSON.stringify(ck.state.config)}\n  now        ${JSON.stringify(config)}`);
+      throw new UsageError(
+        `--resume: ${checkpoint} was written with other settings:\n  checkpoint ${JSON.stringify(ck.state.config)}\n  now        ${JSON.stringify(config)}`,
+      );
     }
     const params = new Map(model.parameterNames().map((n) => [n, ck.params.get(n)!]));
     // Sequential's constructor re-checks every tensor against the layers before we adopt them.
@@ -65,19 +81,29 @@ export async function runTraining(run: TrainingRun): Promise<TrainingOutcome | n
     if (ck.best.size) bestParams = ck.best;
     sink.log(`resumed from ${checkpoint} after epoch ${ck.state.epochsDone}`);
     if (collapse) {
-      sink.log(`the run had stopped on catastrophic overfitting at epoch ${collapse.epoch}; nothing left to train`);
+      sink.log(
+        `the run had stopped on catastrophic overfitting at epoch ${collapse.epoch}; nothing left to train`,
+      );
       model.params = new Sequential(model.inputShape, model.layers, bestParams!).params;
       return { history, best, collapse };
     }
   }
   const adv = opts.adversarial;
   // The fixed batch of the robust check: the validation split's first rows, the same every epoch and on resume.
-  const check = adv && run.validation
-    ? gatherBatch(run.validation, identityOrder(Math.min(run.robustCheckRows ?? 1000, run.validation.count)), 0, run.robustCheckRows ?? 1000)
-    : null;
+  const check =
+    adv && run.validation
+      ? gatherBatch(
+          run.validation,
+          identityOrder(Math.min(run.robustCheckRows ?? 1000, run.validation.count)),
+          0,
+          run.robustCheckRows ?? 1000,
+        )
+      : null;
 
   let interrupted = false;
-  const onSigint = () => { interrupted = true; };
+  const onSigint = () => {
+    interrupted = true;
+  };
   const offSigint = onInterrupt(onSigint);
   try {
     for (let epoch = history.length; epoch < opts.epochs; epoch++) {
@@ -94,11 +120,19 @@ export async function runTraining(run: TrainingRun): Promise<TrainingOutcome | n
       const rec: EpochRecord = { ...r };
       if (r.eps !== undefined) rec.eps = r.eps;
       if (run.validation) rec.validationAccuracy = accuracy(model, run.validation).accuracy;
-      if (check) rec.robustAccuracy = run.robustCheck ? run.robustCheck(model) : pgdAccuracy(model, check.x, check.y, adv!.eps, 20, opts.seed);
+      if (check)
+        rec.robustAccuracy = run.robustCheck
+          ? run.robustCheck(model)
+          : pgdAccuracy(model, check.x, check.y, adv!.eps, 20, opts.seed);
       let collapsed = false;
       if (rec.robustAccuracy !== undefined) {
         if (best && rec.robustAccuracy < best.robustAccuracy - COLLAPSE_DROP) {
-          collapse = { epoch: epoch + 1, robustAccuracy: rec.robustAccuracy, restoredEpoch: best.epoch, restoredRobustAccuracy: best.robustAccuracy };
+          collapse = {
+            epoch: epoch + 1,
+            robustAccuracy: rec.robustAccuracy,
+            restoredEpoch: best.epoch,
+            restoredRobustAccuracy: best.robustAccuracy,
+          };
           collapsed = true;
         } else if (!best || rec.robustAccuracy >= best.robustAccuracy) {
           best = { epoch: epoch + 1, robustAccuracy: rec.robustAccuracy };
@@ -107,23 +141,46 @@ export async function runTraining(run: TrainingRun): Promise<TrainingOutcome | n
         }
       }
       history.push(rec);
-      if (collapsed) model.params = new Sequential(model.inputShape, model.layers, bestParams!).params;
-      await saveCheckpoint(checkpoint, model.params, optimizer.state(), { epochsDone: epoch + 1, config, history, ...(best ? { best } : {}), ...(collapse ? { collapse } : {}) }, bestParams);
+      if (collapsed)
+        model.params = new Sequential(model.inputShape, model.layers, bestParams!).params;
+      await saveCheckpoint(
+        checkpoint,
+        model.params,
+        optimizer.state(),
+        {
+          epochsDone: epoch + 1,
+          config,
+          history,
+          ...(best ? { best } : {}),
+          ...(collapse ? { collapse } : {}),
+        },
+        bestParams,
+      );
       const pct = (v: number) => `${(100 * v).toFixed(2)}%`;
-      sink.log(`epoch ${epoch + 1}/${opts.epochs} loss ${r.loss.toFixed(4)} train${adv ? ' (adversarial)' : ''} ${pct(r.accuracy)}` +
-        (rec.validationAccuracy !== undefined ? ` validation ${pct(rec.validationAccuracy)}` : '') +
-        (rec.robustAccuracy !== undefined ? ` robust ${pct(rec.robustAccuracy)} (PGD-20 ε ${adv!.eps} on ${check!.y.size})` : '') +
-        (r.eps !== undefined && r.eps < adv!.eps ? ` training ε ${r.eps.toFixed(4)}` : '') +
-        ` (${formatDuration(r.seconds)}) checkpoint ${checkpoint}`);
+      sink.log(
+        `epoch ${epoch + 1}/${opts.epochs} loss ${r.loss.toFixed(4)} train${adv ? ' (adversarial)' : ''} ${pct(r.accuracy)}` +
+          (rec.validationAccuracy !== undefined
+            ? ` validation ${pct(rec.validationAccuracy)}`
+            : '') +
+          (rec.robustAccuracy !== undefined
+            ? ` robust ${pct(rec.robustAccuracy)} (PGD-20 ε ${adv!.eps} on ${check!.y.size})`
+            : '') +
+          (r.eps !== undefined && r.eps < adv!.eps ? ` training ε ${r.eps.toFixed(4)}` : '') +
+          ` (${formatDuration(r.seconds)}) checkpoint ${checkpoint}`,
+      );
       if (collapsed) {
-        sink.log(`catastrophic overfitting at epoch ${collapse!.epoch}: robust validation accuracy fell to ${pct(collapse!.robustAccuracy)} from ${pct(collapse!.restoredRobustAccuracy)} ` +
-          `at epoch ${collapse!.restoredEpoch}; restored epoch ${collapse!.restoredEpoch}'s weights and stopped`);
+        sink.log(
+          `catastrophic overfitting at epoch ${collapse!.epoch}: robust validation accuracy fell to ${pct(collapse!.robustAccuracy)} from ${pct(collapse!.restoredRobustAccuracy)} ` +
+            `at epoch ${collapse!.restoredEpoch}; restored epoch ${collapse!.restoredEpoch}'s weights and stopped`,
+        );
         break;
       }
     }
   } catch (e) {
     if (e instanceof Interrupted) {
-      sink.log(`interrupted: the last checkpoint (${history.length} epochs) is intact at ${checkpoint}; continue with --resume`);
+      sink.log(
+        `interrupted: the last checkpoint (${history.length} epochs) is intact at ${checkpoint}; continue with --resume`,
+      );
       setExitCode(130);
       return null;
     }
@@ -136,5 +193,7 @@ export async function runTraining(run: TrainingRun): Promise<TrainingOutcome | n
 
 /** Mean seconds per epoch of a history, to one decimal. */
 export function secondsPerEpoch(history: CheckpointState['history']): number {
-  return history.length ? Math.round((history.reduce((s, h) => s + h.seconds, 0) / history.length) * 10) / 10 : 0;
+  return history.length
+    ? Math.round((history.reduce((s, h) => s + h.seconds, 0) / history.length) * 10) / 10
+    : 0;
 }

@@ -3,7 +3,19 @@
 import { basename, join } from 'node:path';
 import { existsSync } from 'node:fs';
 import { loadCheckpoint, loadModelDir, saveModelDir } from '../io/index.ts';
-import { type LayerSpec, ARCH_NAMES, architecture, type ArchName, accuracy, hashLayers, parseCompressions, weightedLayerCount, initParams, optimizerFromConfig, Sequential } from '../nn/index.ts';
+import {
+  type LayerSpec,
+  ARCH_NAMES,
+  architecture,
+  type ArchName,
+  accuracy,
+  hashLayers,
+  parseCompressions,
+  weightedLayerCount,
+  initParams,
+  optimizerFromConfig,
+  Sequential,
+} from '../nn/index.ts';
 import { DATASET_NAMES, inputConvention, sampleDataset, type DatasetName } from '../data/index.ts';
 import { loadDataset } from '../data/node.ts';
 import { choice, number, parse, requireString, UsageError } from './args.ts';
@@ -14,7 +26,13 @@ import { machineInfo } from './machine.ts';
 import { guardModelDir } from './output-guard.ts';
 import { formatDuration, progressSink } from './progress.ts';
 import { runTraining, secondsPerEpoch } from './run-training.ts';
-import { adversarialOptions, adversarialUsage, robustTrainingFlags, robustTrainingRecord, splitValidation } from './adversarial-flags.ts';
+import {
+  adversarialOptions,
+  adversarialUsage,
+  robustTrainingFlags,
+  robustTrainingRecord,
+  splitValidation,
+} from './adversarial-flags.ts';
 import { augmentFlag, batchFlags, optimizerFlags, optimizerOptions } from './training-flags.ts';
 import { standardError } from '../runtime/index.ts';
 
@@ -29,10 +47,19 @@ ${adversarialUsage}
 export async function trainCommand(argv: string[]): Promise<void> {
   const v = parse(argv, {
     ...optimizerOptions,
-    arch: { type: 'string' }, dataset: { type: 'string' }, epochs: { type: 'string' }, out: { type: 'string' },
-    'train-limit': { type: 'string' }, augment: { type: 'string' }, hash: { type: 'string' }, widths: { type: 'string' },
-    distill: { type: 'string' }, 'distill-temperature': { type: 'string' }, 'distill-weight': { type: 'string' },
-    force: { type: 'boolean' }, ...adversarialOptions,
+    arch: { type: 'string' },
+    dataset: { type: 'string' },
+    epochs: { type: 'string' },
+    out: { type: 'string' },
+    'train-limit': { type: 'string' },
+    augment: { type: 'string' },
+    hash: { type: 'string' },
+    widths: { type: 'string' },
+    distill: { type: 'string' },
+    'distill-temperature': { type: 'string' },
+    'distill-weight': { type: 'string' },
+    force: { type: 'boolean' },
+    ...adversarialOptions,
   });
   const arch = choice<ArchName>(v, 'arch', ARCH_NAMES, 'mlp');
   const datasetName = choice<DatasetName>(v, 'dataset', DATASET_NAMES, 'mnist');
@@ -44,12 +71,21 @@ export async function trainCommand(argv: string[]): Promise<void> {
   const augment = augmentFlag(v);
   const robust = robustTrainingFlags(v, epochs);
   const trainLimit = number(v, 'train-limit', 0, { integer: true, min: 0 });
-  const widths = typeof v.widths === 'string' ? v.widths.split(',').map((h) => Number(h)) : undefined;
+  const widths =
+    typeof v.widths === 'string' ? v.widths.split(',').map((h) => Number(h)) : undefined;
   const expectedWidths = { mlp: 0, lenet5: 4, cnn: 5, 'small-cnn': 3 }[arch];
-  if (widths && (widths.some((h) => !Number.isInteger(h) || h < 1) || (expectedWidths > 0 && widths.length !== expectedWidths))) {
-    throw new UsageError(`--widths: expected positive integers (four for lenet5, five for cnn, three for small-cnn), got '${v.widths}'`);
+  if (
+    widths &&
+    (widths.some((h) => !Number.isInteger(h) || h < 1) ||
+      (expectedWidths > 0 && widths.length !== expectedWidths))
+  ) {
+    throw new UsageError(
+      `--widths: expected positive integers (four for lenet5, five for cnn, three for small-cnn), got '${v.widths}'`,
+    );
   }
-  const checkpoint = (v.checkpoint as string | undefined) ?? join('checkpoints', `${basename(out)}.ckpt.safetensors`);
+  const checkpoint =
+    (v.checkpoint as string | undefined) ??
+    join('checkpoints', `${basename(out)}.ckpt.safetensors`);
   const backendName = choice(v, 'backend', TRAIN_BACKEND_NAMES, 'wasm');
   // After the flags, before any work: a finished model is never replaced silently, not even by a --resume whose
   // checkpoint outlived its run (resuming into an --out without a model is what --resume is for).
@@ -60,11 +96,17 @@ export async function trainCommand(argv: string[]): Promise<void> {
   sink.log(`backend: ${backendDescription}`);
 
   const data = await loadDataset(datasetName, { seed });
-  const teacher = typeof v.distill === 'string' ? await loadTeacher(v, data.train.shape, data.train.classes.length, threads) : undefined;
+  const teacher =
+    typeof v.distill === 'string'
+      ? await loadTeacher(v, data.train.shape, data.train.classes.length, threads)
+      : undefined;
   // The validation rows leave the training split first, so --train-limit never samples them.
   const split = splitValidation(data.train, robust.validationRows);
   // A seeded sample, not the first N: folder-ordered data (CIFAR-10 JPEG) would otherwise give one class.
-  const train = trainLimit > 0 && trainLimit < split.train.count ? sampleDataset(split.train, trainLimit, seed) : split.train;
+  const train =
+    trainLimit > 0 && trainLimit < split.train.count
+      ? sampleDataset(split.train, trainLimit, seed)
+      : split.train;
   let layers = architecture(arch, data.train.shape, data.train.classes.length, widths);
   if (typeof v.hash === 'string') {
     let compressions;
@@ -73,61 +115,119 @@ export async function trainCommand(argv: string[]): Promise<void> {
     } catch (e) {
       throw new UsageError(`--hash: ${(e as Error).message}`);
     }
-    layers = hashLayers(layers, compressions, hashSeeds(seed, weightedLayerCount(layers), Boolean(v['secret-seed'])));
+    layers = hashLayers(
+      layers,
+      compressions,
+      hashSeeds(seed, weightedLayerCount(layers), Boolean(v['secret-seed'])),
+    );
     // Secret seeds cannot be drawn again: a resumed secret-seed run takes its layers from the checkpoint.
-    if (v.resume && v['secret-seed'] && existsSync(checkpoint)) layers = (await loadCheckpoint(checkpoint)).state.config.layers as LayerSpec[];
+    if (v.resume && v['secret-seed'] && existsSync(checkpoint))
+      layers = (await loadCheckpoint(checkpoint)).state.config.layers as LayerSpec[];
   }
   // The layer list (hash seeds included) is part of the config, so a resume never mixes two hashings.
-  const config = { arch, dataset: datasetName, datasetSha256: data.train.sha256, epochs, seed, batchSize, schedule, optimizer: optimizerConfig, trainCount: train.count, layers, ...(augment ? { augment } : {}), threads,
-    ...(teacher ? { distill: teacher.record } : {}), ...robustTrainingRecord(robust, split.record) };
+  const config = {
+    arch,
+    dataset: datasetName,
+    datasetSha256: data.train.sha256,
+    epochs,
+    seed,
+    batchSize,
+    schedule,
+    optimizer: optimizerConfig,
+    trainCount: train.count,
+    layers,
+    ...(augment ? { augment } : {}),
+    threads,
+    ...(teacher ? { distill: teacher.record } : {}),
+    ...robustTrainingRecord(robust, split.record),
+  };
   const model = new Sequential(data.train.shape, layers, initParams(layers, seed));
   const optimizer = optimizerFromConfig(optimizerConfig);
-  const opts = { epochs, batchSize, seed, schedule, augment, ...(teacher ? { teacher: teacher.options } : {}),
-    ...(robust.adversarial ? { adversarial: robust.adversarial, epsRampEpochs: robust.epsRampEpochs } : {}) };
+  const opts = {
+    epochs,
+    batchSize,
+    seed,
+    schedule,
+    augment,
+    ...(teacher ? { teacher: teacher.options } : {}),
+    ...(robust.adversarial
+      ? { adversarial: robust.adversarial, epsRampEpochs: robust.epsRampEpochs }
+      : {}),
+  };
   const t0 = performance.now();
   // Gradients are summed in shard order, so a run is reproducible for a given thread count (part of config).
   const outcome = await withWorkers(threads, (workers) =>
-    runTraining({ model, optimizer, train, validation: split.validation, robustCheckRows: robust.robustCheckRows, opts: { ...opts, workers }, checkpoint, config, resume: Boolean(v.resume), sink }));
+    runTraining({
+      model,
+      optimizer,
+      train,
+      validation: split.validation,
+      robustCheckRows: robust.robustCheckRows,
+      opts: { ...opts, workers },
+      checkpoint,
+      config,
+      resume: Boolean(v.resume),
+      sink,
+    }),
+  );
   if (!outcome) return;
   const { history } = outcome;
 
   const test = accuracy(model, data.test);
-  const manifest = await saveModelDir(out, {
-    format: 1,
-    name: basename(out),
-    input: inputConvention(data.train),
-    classes: data.train.classes,
-    layers,
-    defense: null,
-    provenance: {
-      dataset: { name: datasetName, sha256: data.train.sha256, trainCount: train.count, testCount: data.test.count },
-      seed,
-      epochs,
-      command: `bun run train -- ${argv.join(' ')}`,
-      arch,
-      ...(typeof v.hash === 'string' ? { hash: { compression: v.hash, secretSeeds: Boolean(v['secret-seed']) } } : {}),
-      batchSize,
-      schedule,
-      ...(augment ? { augment } : {}),
-      ...(teacher ? { distill: teacher.record } : {}),
-      ...robustTrainingRecord(robust, split.record),
-      ...(outcome.best ? { bestEpoch: outcome.best } : {}),
-      ...(outcome.collapse ? { collapse: outcome.collapse } : {}),
-      optimizer: optimizerConfig,
-      backend: backend.name,
-      threads,
-      secondsPerEpoch: secondsPerEpoch(history),
-      machine: machineInfo(),
-      history,
+  const manifest = await saveModelDir(
+    out,
+    {
+      format: 1,
+      name: basename(out),
+      input: inputConvention(data.train),
+      classes: data.train.classes,
+      layers,
+      defense: null,
+      provenance: {
+        dataset: {
+          name: datasetName,
+          sha256: data.train.sha256,
+          trainCount: train.count,
+          testCount: data.test.count,
+        },
+        seed,
+        epochs,
+        command: `bun run train -- ${argv.join(' ')}`,
+        arch,
+        ...(typeof v.hash === 'string'
+          ? { hash: { compression: v.hash, secretSeeds: Boolean(v['secret-seed']) } }
+          : {}),
+        batchSize,
+        schedule,
+        ...(augment ? { augment } : {}),
+        ...(teacher ? { distill: teacher.record } : {}),
+        ...robustTrainingRecord(robust, split.record),
+        ...(outcome.best ? { bestEpoch: outcome.best } : {}),
+        ...(outcome.collapse ? { collapse: outcome.collapse } : {}),
+        optimizer: optimizerConfig,
+        backend: backend.name,
+        threads,
+        secondsPerEpoch: secondsPerEpoch(history),
+        machine: machineInfo(),
+        history,
+      },
+      metrics: { testAccuracy: test.accuracy, testCount: test.count },
     },
-    metrics: { testAccuracy: test.accuracy, testCount: test.count },
-  }, model.params);
-  sink.log(`saved ${out}: test accuracy ${(100 * test.accuracy).toFixed(2)}% on ${test.count} images, ${model.parameterCount()} stored parameters, ` +
-    `weights sha256 ${manifest.weights.sha256.slice(0, 12)}… (${formatDuration((performance.now() - t0) / 1000)})`);
+    model.params,
+  );
+  sink.log(
+    `saved ${out}: test accuracy ${(100 * test.accuracy).toFixed(2)}% on ${test.count} images, ${model.parameterCount()} stored parameters, ` +
+      `weights sha256 ${manifest.weights.sha256.slice(0, 12)}… (${formatDuration((performance.now() - t0) / 1000)})`,
+  );
 }
 
 /** --distill: the teacher model (checksummed load), checked against the data, and the distillation settings. */
-async function loadTeacher(v: Record<string, unknown>, shape: number[], classes: number, threads: number) {
+async function loadTeacher(
+  v: Record<string, unknown>,
+  shape: number[],
+  classes: number,
+  threads: number,
+) {
   const dir = v.distill as string;
   if (threads > 1) throw new UsageError('--distill runs in one thread: add --threads 1');
   const temperature = number(v, 'distill-temperature', 4, { min: 0.01, max: 1000 });
@@ -139,11 +239,29 @@ async function loadTeacher(v: Record<string, unknown>, shape: number[], classes:
     throw new UsageError(`--distill ${dir}: ${(e as Error).message}`);
   }
   const { manifest, tensors } = loaded;
-  if (manifest.defense && manifest.defense.stages.length) throw new UsageError(`--distill ${dir}: the teacher is a defended model; use its undefended source`);
-  if (manifest.input.shape.join('x') !== shape.join('x')) throw new UsageError(`--distill ${dir}: input shape ${manifest.input.shape.join('x')} does not match the data's ${shape.join('x')}`);
-  if (manifest.classes.length !== classes) throw new UsageError(`--distill ${dir}: ${manifest.classes.length} classes, the data has ${classes}`);
+  if (manifest.defense && manifest.defense.stages.length)
+    throw new UsageError(
+      `--distill ${dir}: the teacher is a defended model; use its undefended source`,
+    );
+  if (manifest.input.shape.join('x') !== shape.join('x'))
+    throw new UsageError(
+      `--distill ${dir}: input shape ${manifest.input.shape.join('x')} does not match the data's ${shape.join('x')}`,
+    );
+  if (manifest.classes.length !== classes)
+    throw new UsageError(
+      `--distill ${dir}: ${manifest.classes.length} classes, the data has ${classes}`,
+    );
   return {
-    options: { model: new Sequential(manifest.input.shape, manifest.layers, tensors), temperature, weight },
-    record: { teacher: manifest.name, teacherWeightsSha256: manifest.weights.sha256, temperature, weight },
+    options: {
+      model: new Sequential(manifest.input.shape, manifest.layers, tensors),
+      temperature,
+      weight,
+    },
+    record: {
+      teacher: manifest.name,
+      teacherWeightsSha256: manifest.weights.sha256,
+      temperature,
+      weight,
+    },
   };
 }

@@ -8,21 +8,38 @@ export function optimizerFlags(v: Record<string, unknown>): OptimizerConfig {
   const kind = choice(v, 'optimizer', ['adam', 'sgd'] as const, 'adam');
   const weightDecay = number(v, 'weight-decay', 0, { min: 0, max: 1 });
   return kind === 'adam'
-    ? { kind, lr: number(v, 'lr', 1e-3, { min: 0, max: 10 }), beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay }
-    : { kind, lr: number(v, 'lr', 0.05, { min: 0, max: 10 }), momentum: number(v, 'momentum', 0.9, { min: 0, max: 1 }), weightDecay };
+    ? {
+        kind,
+        lr: number(v, 'lr', 1e-3, { min: 0, max: 10 }),
+        beta1: 0.9,
+        beta2: 0.999,
+        eps: 1e-8,
+        weightDecay,
+      }
+    : {
+        kind,
+        lr: number(v, 'lr', 0.05, { min: 0, max: 10 }),
+        momentum: number(v, 'momentum', 0.9, { min: 0, max: 1 }),
+        weightDecay,
+      };
 }
 
 /** Reads --augment (shared by train and convert's fine-tuning); absent or 'none' = no augmentation. */
 export function augmentFlag(v: Record<string, unknown>): Augment | undefined {
   try {
-    return typeof v.augment === 'string' && v.augment !== 'none' ? parseAugment(v.augment) : undefined;
+    return typeof v.augment === 'string' && v.augment !== 'none'
+      ? parseAugment(v.augment)
+      : undefined;
   } catch (e) {
     throw new UsageError(`--augment: ${(e as Error).message}`);
   }
 }
 
 /** --batch-size and --schedule, shared by train and convert's fine-tuning. */
-export function batchFlags(v: Record<string, unknown>): { batchSize: number; schedule: LrSchedule } {
+export function batchFlags(v: Record<string, unknown>): {
+  batchSize: number;
+  schedule: LrSchedule;
+} {
   return {
     batchSize: number(v, 'batch-size', 64, { integer: true, min: 1, max: 65536 }),
     schedule: choice<LrSchedule>(v, 'schedule', ['cosine', 'constant', 'one-cycle'], 'cosine'),
@@ -31,7 +48,16 @@ export function batchFlags(v: Record<string, unknown>): { batchSize: number; sch
 
 /** The flags train and convert share: optimizer, batches and schedule, checkpoints, seeds, backend and threads. */
 export const optimizerOptions = {
-  optimizer: { type: 'string' }, lr: { type: 'string' }, momentum: { type: 'string' }, 'weight-decay': { type: 'string' },
-  'batch-size': { type: 'string' }, schedule: { type: 'string' }, checkpoint: { type: 'string' }, resume: { type: 'boolean' },
-  seed: { type: 'string' }, 'secret-seed': { type: 'boolean' }, backend: { type: 'string' }, threads: { type: 'string' },
+  optimizer: { type: 'string' },
+  lr: { type: 'string' },
+  momentum: { type: 'string' },
+  'weight-decay': { type: 'string' },
+  'batch-size': { type: 'string' },
+  schedule: { type: 'string' },
+  checkpoint: { type: 'string' },
+  resume: { type: 'boolean' },
+  seed: { type: 'string' },
+  'secret-seed': { type: 'boolean' },
+  backend: { type: 'string' },
+  threads: { type: 'string' },
 } as const;

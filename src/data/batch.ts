@@ -7,5 +7,13 @@ import { gatherBatch } from '../nn/index.ts';
 export function subset(ds: Dataset, indices: ArrayLike<number>): Dataset {
   const { x, y } = gatherBatch(ds, indices, 0, indices.length);
   const n = y.size;
-  return { ...ds, name: `${ds.name}[subset ${n}]`, images: x.data as Float32Array, labels: Uint8Array.from(y.data), count: n, shape: [...ds.shape], classes: [...ds.classes] };
+  return {
+    ...ds,
+    name: `${ds.name}[subset ${n}]`,
+    images: x.data as Float32Array,
+    labels: Uint8Array.from(y.data),
+    count: n,
+    shape: [...ds.shape],
+    classes: [...ds.classes],
+  };
 }

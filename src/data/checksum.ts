@@ -19,8 +19,10 @@ export const KNOWN_CHECKSUMS: Readonly<Record<string, Readonly<Record<string, st
     't10k-labels-idx1-ubyte': 'ff7bcfd416de33731a308c3f266cc351222c34898ecbeaf847f06e48f7ec33f2',
   },
   'fashion-mnist': {
-    'train-images-idx3-ubyte.gz': 'b0564c3eedabfbf835052cff8503ea422014ce006caf5b757f851416ee8300c7',
-    'train-labels-idx1-ubyte.gz': '0ae29f65d86684f32d1b9c85147786c547b9c6aebcaf235f0400a0cce308b056',
+    'train-images-idx3-ubyte.gz':
+      'b0564c3eedabfbf835052cff8503ea422014ce006caf5b757f851416ee8300c7',
+    'train-labels-idx1-ubyte.gz':
+      '0ae29f65d86684f32d1b9c85147786c547b9c6aebcaf235f0400a0cce308b056',
     't10k-images-idx3-ubyte.gz': 'cc1d090a38ace84dfa1aa66e3ada7c336ef481a96936906477e6dd344da56eaa',
     't10k-labels-idx1-ubyte.gz': '8d3605d196f4be44669e46906da9733c8131fef761fdbfec72c424d5222f1a05',
   },
@@ -39,11 +41,18 @@ function basename(path: string): string {
  * Hashes `bytes` and, if `(dataset, basename(path))` is in KNOWN_CHECKSUMS, checks it: a mismatch throws a
  * DatasetError naming the file, the expected and the actual hash. Returns the actual hash either way.
  */
-export async function verifyKnownChecksum(dataset: string, path: string, bytes: Uint8Array): Promise<string> {
+export async function verifyKnownChecksum(
+  dataset: string,
+  path: string,
+  bytes: Uint8Array,
+): Promise<string> {
   const actual = await sha256Hex(bytes);
   const expected = KNOWN_CHECKSUMS[dataset]?.[basename(path)];
   if (expected !== undefined && expected !== actual) {
-    throw new DatasetError(path, `sha256 mismatch for known ${dataset} file: expected ${expected}, got ${actual}`);
+    throw new DatasetError(
+      path,
+      `sha256 mismatch for known ${dataset} file: expected ${expected}, got ${actual}`,
+    );
   }
   return actual;
 }

@@ -17,8 +17,11 @@ export interface Cifar10Batch {
 /** Parses one batch; its length must be a multiple of 3073 and every label < 10, else a DatasetError naming the file. */
 export function parseCifar10Batch(bytes: Uint8Array, file: string): Cifar10Batch {
   if (bytes.length === 0 || bytes.length % RECORD !== 0) {
-    throw new DatasetError(file, `length ${bytes.length} is not a positive multiple of the ${RECORD}-byte CIFAR-10 record ` +
-      `(truncated or not a CIFAR-10 binary batch)`);
+    throw new DatasetError(
+      file,
+      `length ${bytes.length} is not a positive multiple of the ${RECORD}-byte CIFAR-10 record ` +
+        `(truncated or not a CIFAR-10 binary batch)`,
+    );
   }
   const count = bytes.length / RECORD;
   const images = new Float32Array(count * PIXELS);
@@ -27,7 +30,10 @@ export function parseCifar10Batch(bytes: Uint8Array, file: string): Cifar10Batch
     const off = r * RECORD;
     const label = bytes[off];
     if (label >= CIFAR10_CLASSES.length) {
-      throw new DatasetError(file, `record ${r}: label ${label} is out of range (expected < ${CIFAR10_CLASSES.length})`);
+      throw new DatasetError(
+        file,
+        `record ${r}: label ${label} is out of range (expected < ${CIFAR10_CLASSES.length})`,
+      );
     }
     labels[r] = label;
     const dst = r * PIXELS;

@@ -12,11 +12,18 @@ import { join } from 'node:path';
 const PIXELS = 3 * 32 * 32;
 
 /** Batch file names: five train batches, then the test batch. */
-export const CIFAR10_TRAIN_FILES = ['data_batch_1.bin', 'data_batch_2.bin', 'data_batch_3.bin', 'data_batch_4.bin', 'data_batch_5.bin'] as const;
+export const CIFAR10_TRAIN_FILES = [
+  'data_batch_1.bin',
+  'data_batch_2.bin',
+  'data_batch_3.bin',
+  'data_batch_4.bin',
+  'data_batch_5.bin',
+] as const;
 /** The test batch file name. */
 export const CIFAR10_TEST_FILE = 'test_batch.bin';
 
-const HINT = 'download the CIFAR-10 binary version (cifar-10-binary.tar.gz from https://www.cs.toronto.edu/~kriz/cifar.html), ' +
+const HINT =
+  'download the CIFAR-10 binary version (cifar-10-binary.tar.gz from https://www.cs.toronto.edu/~kriz/cifar.html), ' +
   'unpack it and pass its cifar-10-batches-bin folder as dir or in HASHGUARD_CIFAR10_DIR';
 
 /** Options of loadCifar10Binary. */
@@ -35,7 +42,16 @@ function concat(name: string, batches: Cifar10Batch[], sha256: string): Dataset 
     labels.set(b.labels, at);
     at += b.count;
   }
-  return { name, images, labels, shape: [3, 32, 32], classes: [...CIFAR10_CLASSES], count, sha256, background: 'any' }; // photos
+  return {
+    name,
+    images,
+    labels,
+    shape: [3, 32, 32],
+    classes: [...CIFAR10_CLASSES],
+    count,
+    sha256,
+    background: 'any',
+  }; // photos
 }
 
 /**
@@ -43,7 +59,9 @@ function concat(name: string, batches: Cifar10Batch[], sha256: string): Dataset 
  * pinned (the files are not on this project's machines); `sha256` of both splits = sha256 of the
  * concatenated hex hashes of data_batch_1..5.bin then test_batch.bin.
  */
-export async function loadCifar10Binary(options: Cifar10BinaryOptions = {}): Promise<DatasetSplits> {
+export async function loadCifar10Binary(
+  options: Cifar10BinaryOptions = {},
+): Promise<DatasetSplits> {
   const dir = resolveSetting(options.dir, 'HASHGUARD_CIFAR10_DIR', () => {
     throw new DatasetError('HASHGUARD_CIFAR10_DIR', `no CIFAR-10 binary folder given; ${HINT}`);
   });

@@ -29,7 +29,9 @@ export interface Cifar10JpegOptions {
 
 /** The tarball path: option, then $HASHGUARD_CIFAR10_TGZ, then `<repo>/../shared/datasets/cifar10-jpeg.tar.gz`. */
 export function cifar10JpegTarball(tarball?: string): string {
-  return resolveSetting(tarball, 'HASHGUARD_CIFAR10_TGZ', () => join(projectRoot(), '..', 'shared', 'datasets', TARBALL));
+  return resolveSetting(tarball, 'HASHGUARD_CIFAR10_TGZ', () =>
+    join(projectRoot(), '..', 'shared', 'datasets', TARBALL),
+  );
 }
 
 async function isReady(dir: string): Promise<boolean> {
@@ -53,7 +55,10 @@ export async function ensureCifar10Jpeg(options: Cifar10JpegOptions = {}): Promi
   // Compared directly rather than by basename: a renamed copy (via HASHGUARD_CIFAR10_TGZ) is checked too.
   const actual = await sha256Hex(packed);
   if (actual !== EXPECTED_SHA256) {
-    throw new DatasetError(tgz, `sha256 mismatch for known cifar10-jpeg tarball: expected ${EXPECTED_SHA256}, got ${actual}`);
+    throw new DatasetError(
+      tgz,
+      `sha256 mismatch for known cifar10-jpeg tarball: expected ${EXPECTED_SHA256}, got ${actual}`,
+    );
   }
   const entries = readTar(gunzipFile(packed, tgz), tgz);
 
@@ -67,7 +72,10 @@ export async function ensureCifar10Jpeg(options: Cifar10JpegOptions = {}): Promi
       if (rel === '') continue;
       const dest = join(tmp, rel);
       const dir = e.type === 'directory' ? dest : dirname(dest);
-      if (!made.has(dir)) { await mkdir(dir, { recursive: true }); made.add(dir); }
+      if (!made.has(dir)) {
+        await mkdir(dir, { recursive: true });
+        made.add(dir);
+      }
       if (e.type === 'file') await writeFile(dest, e.data);
     }
     await writeFile(join(tmp, MARKER), EXPECTED_SHA256 + '\n');
@@ -77,7 +85,12 @@ export async function ensureCifar10Jpeg(options: Cifar10JpegOptions = {}): Promi
       await rename(tmp, target);
     } catch (err) {
       // Another process finished first: use its tree if it is complete.
-      if (!(await isReady(target))) throw new DatasetError(target, `cannot move unpacked data into place: ${(err as Error).message}`, { cause: err });
+      if (!(await isReady(target)))
+        throw new DatasetError(
+          target,
+          `cannot move unpacked data into place: ${(err as Error).message}`,
+          { cause: err },
+        );
     }
   } finally {
     await rm(tmp, { recursive: true, force: true });
@@ -100,12 +113,19 @@ export interface LoadCifar10JpegOptions extends Cifar10JpegOptions {
 export async function loadCifar10Jpeg(options: LoadCifar10JpegOptions): Promise<Dataset> {
   const root = await ensureCifar10Jpeg(options);
   const suffix = options.limit !== undefined ? `[${options.limit}/class]` : '';
-  const ds = await loadImageFolder(root, { split: options.split, channels: 3, limit: options.limit, name: `cifar10-jpeg/${options.split}${suffix}` });
+  const ds = await loadImageFolder(root, {
+    split: options.split,
+    channels: 3,
+    limit: options.limit,
+    name: `cifar10-jpeg/${options.split}${suffix}`,
+  });
   return { ...ds, sha256: EXPECTED_SHA256, background: 'any' }; // photos
 }
 
 /** Both splits of CIFAR-10 (JPEG); `limit` applies per class to each split. */
-export async function loadCifar10JpegSplits(options: Omit<LoadCifar10JpegOptions, 'split'> = {}): Promise<DatasetSplits> {
+export async function loadCifar10JpegSplits(
+  options: Omit<LoadCifar10JpegOptions, 'split'> = {},
+): Promise<DatasetSplits> {
   return {
     train: await loadCifar10Jpeg({ ...options, split: 'train' }),
     test: await loadCifar10Jpeg({ ...options, split: 'test' }),

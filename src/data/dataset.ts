@@ -36,10 +36,12 @@ export interface DatasetSplits {
  * `--train-limit`: taking the first n would give a single class on folder-ordered data (CIFAR-10 JPEG).
  */
 export function sampleDataset(ds: Dataset, n: number, seed: number): Dataset {
-  if (!Number.isInteger(n) || n < 1 || n > ds.count) throw new RangeError(`sampleDataset: n must be an integer in [1, ${ds.count}], got ${n}`);
+  if (!Number.isInteger(n) || n < 1 || n > ds.count)
+    throw new RangeError(`sampleDataset: n must be an integer in [1, ${ds.count}], got ${n}`);
   const picked = permutation(deriveStream(seed, 0x6c696d74), ds.count).slice(0, n).sort(); // 'limt'
   const per = ds.shape[0] * ds.shape[1] * ds.shape[2];
-  const images = new Float32Array(n * per), labels = new Uint8Array(n);
+  const images = new Float32Array(n * per),
+    labels = new Uint8Array(n);
   picked.forEach((src, i) => {
     images.set(ds.images.subarray(src * per, (src + 1) * per), i * per);
     labels[i] = ds.labels[src];
@@ -65,30 +67,43 @@ export interface ValidationRecord {
  * n/classes rows of each class. Deterministic and seed-free: the same data always gives the same split. All
  * selection (early stopping, calibration, collapse detection) looks at it; the test split only reports.
  */
-export function validationSplit(ds: Dataset, n: number): { train: Dataset; validation: Dataset; record: ValidationRecord } {
-  if (!Number.isInteger(n) || n < 1 || n >= ds.count) throw new RangeError(`validation split: n must be an integer in [1, ${ds.count - 1}], got ${n}`);
+export function validationSplit(
+  ds: Dataset,
+  n: number,
+): { train: Dataset; validation: Dataset; record: ValidationRecord } {
+  if (!Number.isInteger(n) || n < 1 || n >= ds.count)
+    throw new RangeError(
+      `validation split: n must be an integer in [1, ${ds.count - 1}], got ${n}`,
+    );
   const grouped = ds.labels.every((l, i) => i === 0 || l >= ds.labels[i - 1]);
   const held = new Uint8Array(ds.count);
   let rows: ValidationRecord['rows'] = 'last';
   if (grouped && ds.classes.length > 1) {
     rows = 'last-per-class';
     const per = Math.floor(n / ds.classes.length);
-    if (per < 1) throw new RangeError(`validation split: ${n} rows cannot cover ${ds.classes.length} classes`);
+    if (per < 1)
+      throw new RangeError(`validation split: ${n} rows cannot cover ${ds.classes.length} classes`);
     const taken = new Array<number>(ds.classes.length).fill(0);
-    for (let i = ds.count - 1; i >= 0; i--) if (taken[ds.labels[i]] < per) { taken[ds.labels[i]]++; held[i] = 1; }
+    for (let i = ds.count - 1; i >= 0; i--)
+      if (taken[ds.labels[i]] < per) {
+        taken[ds.labels[i]]++;
+        held[i] = 1;
+      }
   } else held.fill(1, ds.count - n);
   const pick = (keep: number) => {
     const idx: number[] = [];
     for (let i = 0; i < ds.count; i++) if (held[i] === keep) idx.push(i);
     const per = ds.shape[0] * ds.shape[1] * ds.shape[2];
-    const images = new Float32Array(idx.length * per), labels = new Uint8Array(idx.length);
+    const images = new Float32Array(idx.length * per),
+      labels = new Uint8Array(idx.length);
     idx.forEach((src, i) => {
       images.set(ds.images.subarray(src * per, (src + 1) * per), i * per);
       labels[i] = ds.labels[src];
     });
     return { images, labels, count: idx.length };
   };
-  const v = pick(1), t = pick(0);
+  const v = pick(1),
+    t = pick(0);
   return {
     train: { ...ds, ...t, name: `${ds.name}[−${v.count} validation]` },
     validation: { ...ds, ...v, name: `${ds.name}[validation ${v.count}]` },
@@ -97,6 +112,12 @@ export function validationSplit(ds: Dataset, n: number): { train: Dataset; valid
 }
 
 /** Dataset names the CLI accepts. */
-export const DATASET_NAMES = ['mnist', 'fashion-mnist', 'cifar10', 'cifar10-jpeg', 'synthetic'] as const;
+export const DATASET_NAMES = [
+  'mnist',
+  'fashion-mnist',
+  'cifar10',
+  'cifar10-jpeg',
+  'synthetic',
+] as const;
 /** One of DATASET_NAMES. */
 export type DatasetName = (typeof DATASET_NAMES)[number];

@@ -40,7 +40,9 @@ export function gunzipFile(bytes: Uint8Array, file: string): Uint8Array {
   try {
     return gunzipSync(bytes);
   } catch (err) {
-    throw new DatasetError(file, `not a valid gzip file: ${(err as Error).message}`, { cause: err });
+    throw new DatasetError(file, `not a valid gzip file: ${(err as Error).message}`, {
+      cause: err,
+    });
   }
 }
 

@@ -26,12 +26,22 @@ export interface IdxDatasetSpec {
   verify?: boolean;
 }
 
-function makeSplit(spec: IdxDatasetSpec, split: string, imgBytes: Uint8Array, imgPath: string,
-  lblBytes: Uint8Array, lblPath: string, sha256: string): Dataset {
+function makeSplit(
+  spec: IdxDatasetSpec,
+  split: string,
+  imgBytes: Uint8Array,
+  imgPath: string,
+  lblBytes: Uint8Array,
+  lblPath: string,
+  sha256: string,
+): Dataset {
   const img = parseIdxImages(imgBytes, imgPath);
   const labels = parseIdxLabels(lblBytes, lblPath, spec.classes.length);
   if (labels.length !== img.count) {
-    throw new DatasetError(lblPath, `has ${labels.length} labels but ${imgPath} has ${img.count} images`);
+    throw new DatasetError(
+      lblPath,
+      `has ${labels.length} labels but ${imgPath} has ${img.count} images`,
+    );
   }
   return {
     name: `${spec.id}/${split}`,
@@ -56,7 +66,11 @@ export async function loadIdxDataset(spec: IdxDatasetSpec): Promise<DatasetSplit
   // One file at a time, so a mismatch always reports the first bad file in order.
   const hashes: string[] = [];
   for (let i = 0; i < raw.length; i++) {
-    hashes.push(await (spec.verify === false ? sha256Hex(raw[i]) : verifyKnownChecksum(spec.id, paths[i], raw[i])));
+    hashes.push(
+      await (spec.verify === false
+        ? sha256Hex(raw[i])
+        : verifyKnownChecksum(spec.id, paths[i], raw[i])),
+    );
   }
   const sha256 = await combineHashes(hashes);
   const bytes = raw.map((b, i) => (spec.decode ? spec.decode(b, paths[i]) : b));

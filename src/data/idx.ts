@@ -29,22 +29,37 @@ export function parseIdx(bytes: Uint8Array, file: string, rank: number): IdxTens
   const expectedMagic = (DTYPE_UBYTE << 8) | rank;
   const headerLen = 4 + 4 * rank;
   if (bytes.length < 4) {
-    throw new DatasetError(file, `truncated: expected at least ${headerLen} header bytes, got ${bytes.length}`);
+    throw new DatasetError(
+      file,
+      `truncated: expected at least ${headerLen} header bytes, got ${bytes.length}`,
+    );
   }
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const magic = view.getUint32(0, false);
   if (bytes[0] !== 0 || bytes[1] !== 0) {
-    throw new DatasetError(file, `bad IDX magic ${hex32(magic)}: expected ${hex32(expectedMagic)} (not an IDX file?)`);
+    throw new DatasetError(
+      file,
+      `bad IDX magic ${hex32(magic)}: expected ${hex32(expectedMagic)} (not an IDX file?)`,
+    );
   }
   if (bytes[2] !== DTYPE_UBYTE) {
     const dt = '0x' + bytes[2].toString(16).padStart(2, '0');
-    throw new DatasetError(file, `unsupported IDX dtype ${dt}: only 0x08 (unsigned byte) is supported`);
+    throw new DatasetError(
+      file,
+      `unsupported IDX dtype ${dt}: only 0x08 (unsigned byte) is supported`,
+    );
   }
   if (bytes[3] !== rank) {
-    throw new DatasetError(file, `bad IDX magic ${hex32(magic)}: expected ${hex32(expectedMagic)} (rank ${rank}, got rank ${bytes[3]})`);
+    throw new DatasetError(
+      file,
+      `bad IDX magic ${hex32(magic)}: expected ${hex32(expectedMagic)} (rank ${rank}, got rank ${bytes[3]})`,
+    );
   }
   if (bytes.length < headerLen) {
-    throw new DatasetError(file, `truncated: expected at least ${headerLen} header bytes, got ${bytes.length}`);
+    throw new DatasetError(
+      file,
+      `truncated: expected at least ${headerLen} header bytes, got ${bytes.length}`,
+    );
   }
   const dims: number[] = [];
   let total = 1;
@@ -55,10 +70,16 @@ export function parseIdx(bytes: Uint8Array, file: string, rank: number): IdxTens
   }
   const expected = headerLen + total;
   if (bytes.length < expected) {
-    throw new DatasetError(file, `truncated: expected ${expected} bytes, got ${bytes.length} (dims ${dims.join('×')})`);
+    throw new DatasetError(
+      file,
+      `truncated: expected ${expected} bytes, got ${bytes.length} (dims ${dims.join('×')})`,
+    );
   }
   if (bytes.length > expected) {
-    throw new DatasetError(file, `${bytes.length - expected} trailing bytes: expected ${expected} bytes, got ${bytes.length} (dims ${dims.join('×')})`);
+    throw new DatasetError(
+      file,
+      `${bytes.length - expected} trailing bytes: expected ${expected} bytes, got ${bytes.length} (dims ${dims.join('×')})`,
+    );
   }
   return { dims, data: bytes.subarray(headerLen, expected) };
 }
@@ -84,7 +105,10 @@ export function parseIdxLabels(bytes: Uint8Array, file: string, numClasses: numb
   const { data } = parseIdx(bytes, file, 1);
   for (let i = 0; i < data.length; i++) {
     if (data[i] >= numClasses) {
-      throw new DatasetError(file, `label ${data[i]} at index ${i} is out of range (expected < ${numClasses})`);
+      throw new DatasetError(
+        file,
+        `label ${data[i]} at index ${i} is out of range (expected < ${numClasses})`,
+      );
     }
   }
   return data.slice(); // own the bytes: the input buffer may be large and reused

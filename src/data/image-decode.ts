@@ -32,8 +32,15 @@ const JPEG_BYTES_PER_PIXEL = 32;
  * header first: an image over a limit is an ImageLimitError (a DatasetError) before anything is decoded.
  * `name` (a path or a label such as 'request body') starts every error message.
  */
-export function decodeImage(bytes: Uint8Array, name: string, options: DecodeOptions = {}): DecodedImage {
-  const limits = { maxPixels: options.maxPixels ?? DEFAULT_IMAGE_LIMITS.maxPixels, maxSide: options.maxSide ?? DEFAULT_IMAGE_LIMITS.maxSide };
+export function decodeImage(
+  bytes: Uint8Array,
+  name: string,
+  options: DecodeOptions = {},
+): DecodedImage {
+  const limits = {
+    maxPixels: options.maxPixels ?? DEFAULT_IMAGE_LIMITS.maxPixels,
+    maxSide: options.maxSide ?? DEFAULT_IMAGE_LIMITS.maxSide,
+  };
   const header = readImageHeader(bytes, name);
   checkImageLimits(header, limits, name);
   if (header.format === 'png') {
@@ -59,7 +66,10 @@ export function decodeImage(bytes: Uint8Array, name: string, options: DecodeOpti
   }
   // jpeg-js sizes its output from the frame it decodes: one that disagrees with the SOF admitted above is refused.
   if (img.width !== header.width || img.height !== header.height) {
-    throw new DatasetError(name, `cannot decode JPEG: decoded ${img.width}×${img.height}, but its SOF header says ${header.width}×${header.height}`);
+    throw new DatasetError(
+      name,
+      `cannot decode JPEG: decoded ${img.width}×${img.height}, but its SOF header says ${header.width}×${header.height}`,
+    );
   }
   return { width: img.width, height: img.height, rgba: img.data };
 }
@@ -68,8 +78,16 @@ export function decodeImage(bytes: Uint8Array, name: string, options: DecodeOpti
  * Row y of an RGBA image as planar floats: `out[c · width + x]`, the same values toChannels gives. With
  * `invert`, each byte b is read as 255 − b, so the result is exactly the image's negative (v → 1 − v).
  */
-export function channelsRow(rgba: Uint8Array, width: number, y: number, channels: 1 | 3, out: Float32Array, invert = false): void {
-  const base = 4 * y * width, flip = invert ? 255 : 0;
+export function channelsRow(
+  rgba: Uint8Array,
+  width: number,
+  y: number,
+  channels: 1 | 3,
+  out: Float32Array,
+  invert = false,
+): void {
+  const base = 4 * y * width,
+    flip = invert ? 255 : 0;
   if (channels === 3) {
     for (let x = 0; x < width; x++) {
       const o = base + 4 * x;
@@ -80,7 +98,8 @@ export function channelsRow(rgba: Uint8Array, width: number, y: number, channels
   } else {
     for (let x = 0; x < width; x++) {
       const o = base + 4 * x;
-      out[x] = (299 * (flip ^ rgba[o]) + 587 * (flip ^ rgba[o + 1]) + 114 * (flip ^ rgba[o + 2])) / 255000;
+      out[x] =
+        (299 * (flip ^ rgba[o]) + 587 * (flip ^ rgba[o + 1]) + 114 * (flip ^ rgba[o + 2])) / 255000;
     }
   }
 }
@@ -90,14 +109,21 @@ export function channelsRow(rgba: Uint8Array, width: number, y: number, channels
  * channels 3: R, G, B planes, x/255. channels 1: ITU-R BT.601 luma Y = 0.299 R + 0.587 G + 0.114 B,
  * computed as (299 R + 587 G + 114 B) / 255000 so a grey pixel v maps to exactly v/255, as in MNIST.
  */
-export function toChannels(rgba: Uint8Array, width: number, height: number, channels: 1 | 3): Float32Array {
+export function toChannels(
+  rgba: Uint8Array,
+  width: number,
+  height: number,
+  channels: 1 | 3,
+): Float32Array {
   const n = width * height;
-  if (rgba.length !== n * 4) throw new RangeError(`toChannels: ${rgba.length} bytes is not ${width}×${height} RGBA`);
+  if (rgba.length !== n * 4)
+    throw new RangeError(`toChannels: ${rgba.length} bytes is not ${width}×${height} RGBA`);
   const out = new Float32Array(channels * n);
   const row = new Float32Array(channels * width);
   for (let y = 0; y < height; y++) {
     channelsRow(rgba, width, y, channels, row);
-    for (let c = 0; c < channels; c++) out.set(row.subarray(c * width, (c + 1) * width), c * n + y * width);
+    for (let c = 0; c < channels; c++)
+      out.set(row.subarray(c * width, (c + 1) * width), c * n + y * width);
   }
   return out;
 }

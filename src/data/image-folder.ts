@@ -34,7 +34,8 @@ async function listDir(dir: string, what: string) {
   } catch (err) {
     const code = (err as { code?: string }).code;
     if (code === 'ENOENT') throw new DatasetError(dir, `${what} not found`, { cause: err });
-    if (code === 'ENOTDIR') throw new DatasetError(dir, `${what} is not a directory`, { cause: err });
+    if (code === 'ENOTDIR')
+      throw new DatasetError(dir, `${what} is not a directory`, { cause: err });
     throw new DatasetError(dir, `cannot list ${what}: ${(err as Error).message}`, { cause: err });
   }
 }
@@ -48,25 +49,38 @@ async function listDir(dir: string, what: string) {
 export async function loadImageFolder(root: string, options: ImageFolderOptions): Promise<Dataset> {
   const { split, channels, size, limit } = options;
   try {
-    if (!(await stat(root)).isDirectory()) throw new DatasetError(root, 'ImageFolder root is not a directory');
+    if (!(await stat(root)).isDirectory())
+      throw new DatasetError(root, 'ImageFolder root is not a directory');
   } catch (err) {
     if (err instanceof DatasetError) throw err;
     throw new DatasetError(root, 'ImageFolder root not found', { cause: err });
   }
   const splitDir = join(root, split);
-  const classes = (await listDir(splitDir, `split folder '${split}' (expected ${root}/${split}/<class>/<image>)`))
-    .filter((e) => e.isDirectory() && !e.name.startsWith('.')).map((e) => e.name).sort(byName);
-  if (classes.length === 0) throw new DatasetError(splitDir, 'no class folders (expected <class>/<image> subfolders)');
-  if (classes.length > 256) throw new DatasetError(splitDir, `${classes.length} class folders: labels are bytes, at most 256`);
+  const classes = (
+    await listDir(splitDir, `split folder '${split}' (expected ${root}/${split}/<class>/<image>)`)
+  )
+    .filter((e) => e.isDirectory() && !e.name.startsWith('.'))
+    .map((e) => e.name)
+    .sort(byName);
+  if (classes.length === 0)
+    throw new DatasetError(splitDir, 'no class folders (expected <class>/<image> subfolders)');
+  if (classes.length > 256)
+    throw new DatasetError(
+      splitDir,
+      `${classes.length} class folders: labels are bytes, at most 256`,
+    );
 
   const files: { path: string; rel: string; label: number }[] = [];
   for (let label = 0; label < classes.length; label++) {
     const classDir = join(splitDir, classes[label]);
     let names = (await listDir(classDir, 'class folder'))
-      .filter((e) => (e.isFile() || e.isSymbolicLink()) && !e.name.startsWith('.')).map((e) => e.name).sort(byName);
+      .filter((e) => (e.isFile() || e.isSymbolicLink()) && !e.name.startsWith('.'))
+      .map((e) => e.name)
+      .sort(byName);
     if (limit !== undefined) names = names.slice(0, limit);
     if (names.length === 0) throw new DatasetError(classDir, 'class folder has no images');
-    for (const n of names) files.push({ path: join(classDir, n), rel: `${classes[label]}/${n}`, label });
+    for (const n of names)
+      files.push({ path: join(classDir, n), rel: `${classes[label]}/${n}`, label });
   }
 
   let shape: [number, number, number] | undefined = size ? [channels, size[0], size[1]] : undefined;
@@ -79,14 +93,21 @@ export async function loadImageFolder(root: string, options: ImageFolderOptions)
     const bytes = await readDataFiles(chunk.map((f) => f.path));
     const hashes = await Promise.all(bytes.map((b) => sha256Hex(b)));
     for (let k = 0; k < chunk.length; k++) {
-      const f = chunk[k], i = start + k;
+      const f = chunk[k],
+        i = start + k;
       const img = decodeImage(bytes[k], f.path);
       let chw = toChannels(img.rgba, img.width, img.height, channels);
-      if (!shape) { shape = [channels, img.height, img.width]; firstFile = f.path; }
+      if (!shape) {
+        shape = [channels, img.height, img.width];
+        firstFile = f.path;
+      }
       if (img.height !== shape[1] || img.width !== shape[2]) {
         if (!size) {
-          throw new DatasetError(f.path, `image is ${img.width}×${img.height} (w×h), expected ${shape[2]}×${shape[1]} ` +
-            `like ${firstFile}; pass size to resize`);
+          throw new DatasetError(
+            f.path,
+            `image is ${img.width}×${img.height} (w×h), expected ${shape[2]}×${shape[1]} ` +
+              `like ${firstFile}; pass size to resize`,
+          );
         }
         chw = resizeCHW(chw, channels, img.height, img.width, shape[1], shape[2]);
       }

@@ -25,7 +25,12 @@ export const DEFAULT_IMAGE_LIMITS: Readonly<ImageLimits> = { maxPixels: 4_194_30
 
 /** An image over a size limit: refused from its header (the server answers 413, not 400). */
 export class ImageLimitError extends DatasetError {
-  constructor(file: string, problem: string, readonly limit: 'pixels' | 'side', readonly value: number) {
+  constructor(
+    file: string,
+    problem: string,
+    readonly limit: 'pixels' | 'side',
+    readonly value: number,
+  ) {
     super(file, problem);
     this.name = 'ImageLimitError';
   }
@@ -36,21 +41,27 @@ const PNG_MAGIC = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
 /** The format named by the first bytes (PNG signature or JPEG SOI + marker), or null. */
 export function sniffImageFormat(bytes: Uint8Array): ImageFormat | null {
   if (bytes.length >= 8 && PNG_MAGIC.every((b, i) => bytes[i] === b)) return 'png';
-  if (bytes.length >= 3 && bytes[0] === 0xff && bytes[1] === 0xd8 && bytes[2] === 0xff) return 'jpeg';
+  if (bytes.length >= 3 && bytes[0] === 0xff && bytes[1] === 0xd8 && bytes[2] === 0xff)
+    return 'jpeg';
   return null;
 }
 
 function leadingHex(bytes: Uint8Array): string {
-  return Array.from(bytes.subarray(0, 8), (b) => b.toString(16).padStart(2, '0')).join(' ') || '(empty)';
+  return (
+    Array.from(bytes.subarray(0, 8), (b) => b.toString(16).padStart(2, '0')).join(' ') || '(empty)'
+  );
 }
 
 const u16 = (b: Uint8Array, i: number) => (b[i] << 8) | b[i + 1];
-const u32 = (b: Uint8Array, i: number) => ((b[i] << 24) | (b[i + 1] << 16) | (b[i + 2] << 8) | b[i + 3]) >>> 0;
+const u32 = (b: Uint8Array, i: number) =>
+  ((b[i] << 24) | (b[i + 1] << 16) | (b[i + 2] << 8) | b[i + 3]) >>> 0;
 
 function pngHeader(bytes: Uint8Array, name: string): ImageHeader {
   const bad = (problem: string) => new DatasetError(name, `cannot decode PNG: ${problem}`);
-  if (bytes.length < 8 + 8 + 13) throw bad(`file ends inside its IHDR header (${bytes.length} bytes)`);
-  if (String.fromCharCode(...bytes.subarray(12, 16)) !== 'IHDR') throw bad('missing IHDR: the first chunk must be IHDR');
+  if (bytes.length < 8 + 8 + 13)
+    throw bad(`file ends inside its IHDR header (${bytes.length} bytes)`);
+  if (String.fromCharCode(...bytes.subarray(12, 16)) !== 'IHDR')
+    throw bad('missing IHDR: the first chunk must be IHDR');
   if (u32(bytes, 8) !== 13) throw bad(`IHDR is ${u32(bytes, 8)} bytes, expected 13`);
   return { format: 'png', width: u32(bytes, 16), height: u32(bytes, 20) };
 }
@@ -64,18 +75,23 @@ function jpegHeader(bytes: Uint8Array, name: string): ImageHeader {
   let pos = 2;
   for (;;) {
     if (pos >= bytes.length) throw bad('file ends before its SOF (frame) header');
-    if (bytes[pos] !== 0xff) throw bad(`expected a marker at byte ${pos}, found ${bytes[pos].toString(16).padStart(2, '0')}`);
+    if (bytes[pos] !== 0xff)
+      throw bad(
+        `expected a marker at byte ${pos}, found ${bytes[pos].toString(16).padStart(2, '0')}`,
+      );
     while (pos < bytes.length && bytes[pos] === 0xff) pos++; // fill bytes
     if (pos >= bytes.length) throw bad('file ends before its SOF (frame) header');
     const marker = bytes[pos++];
     if ((marker >= 0xd0 && marker <= 0xd8) || marker === 0x01) continue; // RSTn, SOI, TEM: no length
     if (marker === 0xd9) throw bad('EOI before any SOF (frame) header');
     if (marker === 0xda) throw bad('scan data before any SOF (frame) header');
-    if (pos + 2 > bytes.length) throw bad(`file ends inside the length of marker ${marker.toString(16)}`);
+    if (pos + 2 > bytes.length)
+      throw bad(`file ends inside the length of marker ${marker.toString(16)}`);
     const length = u16(bytes, pos);
     if (length < 2) throw bad(`marker ${marker.toString(16)} has a bad length ${length}`);
     if (isSof(marker)) {
-      if (length < 8 || pos + 7 > bytes.length) throw bad('file ends inside its SOF (frame) header');
+      if (length < 8 || pos + 7 > bytes.length)
+        throw bad('file ends inside its SOF (frame) header');
       return { format: 'jpeg', height: u16(bytes, pos + 3), width: u16(bytes, pos + 5) };
     }
     pos += length;
@@ -100,8 +116,27 @@ export function readImageHeader(bytes: Uint8Array, name: string): ImageHeader {
 export function checkImageLimits(header: ImageHeader, limits: ImageLimits, name: string): void {
   const { format, width, height } = header;
   const what = `${format === 'png' ? 'PNG' : 'JPEG'} is ${width}×${height}`;
-  if (width === 0 || height === 0) throw new DatasetError(name, `${what}: an image needs at least one pixel`);
-  if (width * height > limits.maxPixels) throw new ImageLimitError(name, `${what}, more than the ${limits.maxPixels}-pixel limit`, 'pixels', width * height);
-  if (width > limits.maxSide) throw new ImageLimitError(name, `${what}, wider than the ${limits.maxSide}-pixel side limit`, 'side', width);
-  if (height > limits.maxSide) throw new ImageLimitError(name, `${what}, taller than the ${limits.maxSide}-pixel side limit`, 'side', height);
+  if (width === 0 || height === 0)
+    throw new DatasetError(name, `${what}: an image needs at least one pixel`);
+  if (width * height > limits.maxPixels)
+    throw new ImageLimitError(
+      name,
+      `${what}, more than the ${limits.maxPixels}-pixel limit`,
+      'pixels',
+      width * height,
+    );
+  if (width > limits.maxSide)
+    throw new ImageLimitError(
+      name,
+      `${what}, wider than the ${limits.maxSide}-pixel side limit`,
+      'side',
+      width,
+    );
+  if (height > limits.maxSide)
+    throw new ImageLimitError(
+      name,
+      `${what}, taller than the ${limits.maxSide}-pixel side limit`,
+      'side',
+      height,
+    );
 }

@@ -18,10 +18,132 @@ export class InflateOverflowError extends InflateError {
   }
 }
 
-const LEN_BASE = Uint16Array.of(3, 4, 5, 6, 7, 8, 9, 10, 11, 13, 15, 17, 19, 23, 27, 31, 35, 43, 51, 59, 67, 83, 99, 115, 131, 163, 195, 227, 258);
-const LEN_EXTRA = Uint8Array.of(0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3, 4, 4, 4, 4, 5, 5, 5, 5, 0);
-const DIST_BASE = Uint16Array.of(1, 2, 3, 4, 5, 7, 9, 13, 17, 25, 33, 49, 65, 97, 129, 193, 257, 385, 513, 769, 1025, 1537, 2049, 3073, 4097, 6145, 8193, 12289, 16385, 24577);
-const DIST_EXTRA = Uint8Array.of(0, 0, 0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6, 7, 7, 8, 8, 9, 9, 10, 10, 11, 11, 12, 12, 13, 13);
+const LEN_BASE = Uint16Array.of(
+  3,
+  4,
+  5,
+  6,
+  7,
+  8,
+  9,
+  10,
+  11,
+  13,
+  15,
+  17,
+  19,
+  23,
+  27,
+  31,
+  35,
+  43,
+  51,
+  59,
+  67,
+  83,
+  99,
+  115,
+  131,
+  163,
+  195,
+  227,
+  258,
+);
+const LEN_EXTRA = Uint8Array.of(
+  0,
+  0,
+  0,
+  0,
+  0,
+  0,
+  0,
+  0,
+  1,
+  1,
+  1,
+  1,
+  2,
+  2,
+  2,
+  2,
+  3,
+  3,
+  3,
+  3,
+  4,
+  4,
+  4,
+  4,
+  5,
+  5,
+  5,
+  5,
+  0,
+);
+const DIST_BASE = Uint16Array.of(
+  1,
+  2,
+  3,
+  4,
+  5,
+  7,
+  9,
+  13,
+  17,
+  25,
+  33,
+  49,
+  65,
+  97,
+  129,
+  193,
+  257,
+  385,
+  513,
+  769,
+  1025,
+  1537,
+  2049,
+  3073,
+  4097,
+  6145,
+  8193,
+  12289,
+  16385,
+  24577,
+);
+const DIST_EXTRA = Uint8Array.of(
+  0,
+  0,
+  0,
+  0,
+  1,
+  1,
+  2,
+  2,
+  3,
+  3,
+  4,
+  4,
+  5,
+  5,
+  6,
+  6,
+  7,
+  7,
+  8,
+  8,
+  9,
+  9,
+  10,
+  10,
+  11,
+  11,
+  12,
+  12,
+  13,
+  13,
+);
 const CL_ORDER = Uint8Array.of(16, 17, 18, 0, 8, 7, 9, 6, 10, 5, 11, 4, 12, 3, 13, 2, 14, 1, 15);
 
 // Codes up to FAST_BITS long decode with one table look-up; longer ones (rare) walk the canonical code
@@ -40,22 +162,34 @@ interface Huffman {
 }
 
 const newHuffman = (symbols: number): Huffman => ({
-  fast: new Int32Array(1 << FAST_BITS), mask: 0, counts: new Uint16Array(16), offs: new Uint16Array(16), symbols: new Uint16Array(symbols),
+  fast: new Int32Array(1 << FAST_BITS),
+  mask: 0,
+  counts: new Uint16Array(16),
+  offs: new Uint16Array(16),
+  symbols: new Uint16Array(symbols),
 });
 
 /** Fills `h` from code lengths (0 = unused). Over-subscribed sets are errors; incomplete ones fail on use. */
-function buildHuffman(h: Huffman, lengths: Uint8Array, start: number, n: number, what: string): void {
+function buildHuffman(
+  h: Huffman,
+  lengths: Uint8Array,
+  start: number,
+  n: number,
+  what: string,
+): void {
   const { fast, counts, offs, symbols } = h;
   counts.fill(0);
   for (let s = 0; s < n; s++) counts[lengths[start + s]]++;
   counts[0] = 0;
-  let left = 1, longest = 1;
+  let left = 1,
+    longest = 1;
   for (let len = 1; len <= 15; len++) {
     left = (left << 1) - counts[len];
     if (left < 0) throw new InflateError(`invalid deflate data: over-subscribed ${what} code`);
     if (counts[len]) longest = len;
   }
-  const bits = Math.min(FAST_BITS, longest), mask = (1 << bits) - 1;
+  const bits = Math.min(FAST_BITS, longest),
+    mask = (1 << bits) - 1;
   h.mask = mask;
   fast.fill(0, 0, mask + 1);
   offs[1] = 0;
@@ -66,7 +200,8 @@ function buildHuffman(h: Huffman, lengths: Uint8Array, start: number, n: number,
   }
   // Canonical codes in (length, symbol) order; deflate sends them most significant bit first, so the
   // table is indexed by the bit-reversed code.
-  let code = 0, k = 0;
+  let code = 0,
+    k = 0;
   for (let len = 1; len <= bits; len++, code <<= 1) {
     for (let c = 0; c < counts[len]; c++, code++, k++) {
       let rev = 0;
@@ -81,8 +216,12 @@ let fixed: { lit: Huffman; dist: Huffman } | null = null;
 function fixedTables(): { lit: Huffman; dist: Huffman } {
   if (fixed) return fixed;
   const l = new Uint8Array(288);
-  l.fill(8, 0, 144); l.fill(9, 144, 256); l.fill(7, 256, 280); l.fill(8, 280, 288);
-  const lit = newHuffman(288), dist = newHuffman(32);
+  l.fill(8, 0, 144);
+  l.fill(9, 144, 256);
+  l.fill(7, 256, 280);
+  l.fill(8, 280, 288);
+  const lit = newHuffman(288),
+    dist = newHuffman(32);
   buildHuffman(lit, l, 0, 288, 'literal/length');
   buildHuffman(dist, new Uint8Array(32).fill(5), 0, 32, 'distance');
   return (fixed = { lit, dist });
@@ -94,7 +233,9 @@ function fixedTables(): { lit: Huffman; dist: Huffman } {
  */
 function slowDecode(h: Huffman, bitbuf: number, bitcnt: number): number {
   const { counts, symbols } = h;
-  let code = 0, first = 0, index = 0;
+  let code = 0,
+    first = 0,
+    index = 0;
   for (let len = 1; len <= 15; len++) {
     if (len > bitcnt) return -1;
     code |= (bitbuf >>> (len - 1)) & 1;
@@ -108,7 +249,12 @@ function slowDecode(h: Huffman, bitbuf: number, bitcnt: number): number {
 }
 
 /** Bit reader state for the (cold) dynamic block header; the hot loop keeps the same state in locals. */
-interface Bits { src: Uint8Array; pos: number; bitbuf: number; bitcnt: number }
+interface Bits {
+  src: Uint8Array;
+  pos: number;
+  bitbuf: number;
+  bitcnt: number;
+}
 
 const truncated = () => new InflateError('deflate data is truncated');
 
@@ -138,12 +284,20 @@ function decodeCold(b: Bits, h: Huffman): number {
   return e >>> 4;
 }
 
-interface Dynamic { lit: Huffman; dist: Huffman; cl: Huffman; lengths: Uint8Array }
+interface Dynamic {
+  lit: Huffman;
+  dist: Huffman;
+  cl: Huffman;
+  lengths: Uint8Array;
+}
 
 /** Reads a dynamic block's code lengths (RFC 1951 3.2.7) into d.lit and d.dist. */
 function readDynamic(b: Bits, d: Dynamic): void {
-  const nlen = need(b, 5) + 257, ndist = need(b, 5) + 1, ncode = need(b, 4) + 4;
-  if (nlen > 286 || ndist > 30) throw new InflateError('invalid deflate data: too many length or distance codes');
+  const nlen = need(b, 5) + 257,
+    ndist = need(b, 5) + 1,
+    ncode = need(b, 4) + 4;
+  if (nlen > 286 || ndist > 30)
+    throw new InflateError('invalid deflate data: too many length or distance codes');
   const lengths = d.lengths;
   lengths.fill(0);
   for (let i = 0; i < ncode; i++) lengths[CL_ORDER[i]] = need(b, 3);
@@ -151,15 +305,20 @@ function readDynamic(b: Bits, d: Dynamic): void {
   lengths.fill(0, 0, 19);
   for (let i = 0; i < nlen + ndist;) {
     const sym = decodeCold(b, d.cl);
-    if (sym < 16) { lengths[i++] = sym; continue; }
-    let value = 0, repeat: number;
+    if (sym < 16) {
+      lengths[i++] = sym;
+      continue;
+    }
+    let value = 0,
+      repeat: number;
     if (sym === 16) {
       if (i === 0) throw new InflateError('invalid deflate data: repeat with no previous length');
       value = lengths[i - 1];
       repeat = 3 + need(b, 2);
     } else if (sym === 17) repeat = 3 + need(b, 3);
     else repeat = 11 + need(b, 7);
-    if (i + repeat > nlen + ndist) throw new InflateError('invalid deflate data: code lengths overrun');
+    if (i + repeat > nlen + ndist)
+      throw new InflateError('invalid deflate data: code lengths overrun');
     while (repeat--) lengths[i++] = value;
   }
   if (lengths[256] === 0) throw new InflateError('invalid deflate data: no end-of-block code');
@@ -171,10 +330,18 @@ function readDynamic(b: Bits, d: Dynamic): void {
  * Inflates the raw deflate stream starting at `src[start]` into `out`. Returns the bytes written and the
  * byte offset just past the final block. Throws InflateOverflowError instead of writing past out.length.
  */
-export function inflateRawInto(src: Uint8Array, start: number, out: Uint8Array): { written: number; end: number } {
-  const n = src.length, cap = out.length;
+export function inflateRawInto(
+  src: Uint8Array,
+  start: number,
+  out: Uint8Array,
+): { written: number; end: number } {
+  const n = src.length,
+    cap = out.length;
   // The bit reader lives in locals (no closures) in the symbol loop: it is the hot path.
-  let pos = start, bitbuf = 0, bitcnt = 0, o = 0;
+  let pos = start,
+    bitbuf = 0,
+    bitcnt = 0,
+    o = 0;
   let dyn: Dynamic | null = null;
   for (let final = 0; !final;) {
     while (bitcnt < 3) {
@@ -191,9 +358,11 @@ export function inflateRawInto(src: Uint8Array, start: number, out: Uint8Array):
       pos -= bitcnt >>> 3;
       bitbuf = bitcnt = 0;
       if (pos + 4 > n) throw truncated();
-      const len = src[pos] | (src[pos + 1] << 8), nlen = src[pos + 2] | (src[pos + 3] << 8);
+      const len = src[pos] | (src[pos + 1] << 8),
+        nlen = src[pos + 2] | (src[pos + 3] << 8);
       pos += 4;
-      if (len !== (~nlen & 0xffff)) throw new InflateError('invalid deflate data: stored block length check fails');
+      if (len !== (~nlen & 0xffff))
+        throw new InflateError('invalid deflate data: stored block length check fails');
       if (pos + len > n) throw truncated();
       if (o + len > cap) throw new InflateOverflowError(cap);
       out.set(src.subarray(pos, pos + len), o);
@@ -204,7 +373,12 @@ export function inflateRawInto(src: Uint8Array, start: number, out: Uint8Array):
     let lit: Huffman, dist: Huffman;
     if (type === 1) ({ lit, dist } = fixedTables());
     else if (type === 2) {
-      dyn ??= { lit: newHuffman(288), dist: newHuffman(32), cl: newHuffman(19), lengths: new Uint8Array(288 + 32) };
+      dyn ??= {
+        lit: newHuffman(288),
+        dist: newHuffman(32),
+        cl: newHuffman(19),
+        lengths: new Uint8Array(288 + 32),
+      };
       const b: Bits = { src, pos, bitbuf, bitcnt };
       readDynamic(b, dyn);
       ({ pos, bitbuf, bitcnt } = b);
@@ -212,17 +386,21 @@ export function inflateRawInto(src: Uint8Array, start: number, out: Uint8Array):
       dist = dyn.dist;
     } else throw new InflateError('invalid deflate data: reserved block type 3');
 
-    const lfast = lit.fast, dfast = dist.fast, lmask = lit.mask, dmask = dist.mask;
+    const lfast = lit.fast,
+      dfast = dist.fast,
+      lmask = lit.mask,
+      dmask = dist.mask;
     for (;;) {
       if (bitcnt < 15) {
         if (pos + 2 <= n) {
           bitbuf |= (src[pos] << bitcnt) | (src[pos + 1] << (bitcnt + 8));
           pos += 2;
           bitcnt += 16;
-        } else while (bitcnt < 15 && pos < n) {
-          bitbuf |= src[pos++] << bitcnt;
-          bitcnt += 8;
-        }
+        } else
+          while (bitcnt < 15 && pos < n) {
+            bitbuf |= src[pos++] << bitcnt;
+            bitcnt += 8;
+          }
       }
       let e = lfast[bitbuf & lmask];
       if (e === 0) e = slowDecode(lit, bitbuf, bitcnt);
@@ -294,7 +472,8 @@ export function inflateRawInto(src: Uint8Array, start: number, out: Uint8Array):
 
 /** Adler-32 of `bytes[start, end)` (RFC 1950). */
 export function adler32(bytes: Uint8Array, start = 0, end = bytes.length): number {
-  let a = 1, b = 0;
+  let a = 1,
+    b = 0;
   // 3800 bytes keep b below 2³¹ between reductions, so the sums stay small integers.
   for (let i = start; i < end;) {
     const stop = Math.min(end, i + 3800);
@@ -315,8 +494,10 @@ export function adler32(bytes: Uint8Array, start = 0, end = bytes.length): numbe
  */
 export function zlibInflateInto(src: Uint8Array, out: Uint8Array): number {
   if (src.length < 2) throw new InflateError('zlib data is truncated (no header)');
-  const cmf = src[0], flg = src[1];
-  if ((cmf & 0x0f) !== 8) throw new InflateError(`zlib compression method ${cmf & 0x0f} is not deflate (8)`);
+  const cmf = src[0],
+    flg = src[1];
+  if ((cmf & 0x0f) !== 8)
+    throw new InflateError(`zlib compression method ${cmf & 0x0f} is not deflate (8)`);
   if (cmf >>> 4 > 7) throw new InflateError(`zlib window size 2^${(cmf >>> 4) + 8} is over 32 KiB`);
   if (((cmf << 8) | flg) % 31 !== 0) throw new InflateError('zlib header check fails');
   if (flg & 0x20) throw new InflateError('zlib preset dictionaries are not supported');
@@ -324,6 +505,9 @@ export function zlibInflateInto(src: Uint8Array, out: Uint8Array): number {
   if (end + 4 > src.length) throw new InflateError('zlib data is truncated (no adler32 checksum)');
   const want = ((src[end] << 24) | (src[end + 1] << 16) | (src[end + 2] << 8) | src[end + 3]) >>> 0;
   const got = adler32(out, 0, written);
-  if (want !== got) throw new InflateError(`zlib adler32 mismatch: stored ${want.toString(16).padStart(8, '0')}, computed ${got.toString(16).padStart(8, '0')}`);
+  if (want !== got)
+    throw new InflateError(
+      `zlib adler32 mismatch: stored ${want.toString(16).padStart(8, '0')}, computed ${got.toString(16).padStart(8, '0')}`,
+    );
   return written;
 }

@@ -30,20 +30,37 @@ export interface LoadDatasetOptions {
  * Loads a dataset by name: 'mnist', 'fashion-mnist', 'cifar10' (binary batches), 'cifar10-jpeg' (the
  * shared tarball) or 'synthetic'. Failures are DatasetErrors naming the file and what to install.
  */
-export async function loadDataset(name: DatasetName, options: LoadDatasetOptions = {}): Promise<DatasetSplits> {
+export async function loadDataset(
+  name: DatasetName,
+  options: LoadDatasetOptions = {},
+): Promise<DatasetSplits> {
   switch (name) {
-    case 'mnist': return loadMnist({ dir: options.dir, verify: options.verify });
-    case 'fashion-mnist': return loadFashionMnist({ dir: options.dir, verify: options.verify });
-    case 'cifar10': return loadCifar10Binary({ dir: options.dir });
-    case 'cifar10-jpeg': return loadCifar10JpegSplits({ tarball: options.tarball, cacheDir: options.cacheDir, limit: options.limit });
+    case 'mnist':
+      return loadMnist({ dir: options.dir, verify: options.verify });
+    case 'fashion-mnist':
+      return loadFashionMnist({ dir: options.dir, verify: options.verify });
+    case 'cifar10':
+      return loadCifar10Binary({ dir: options.dir });
+    case 'cifar10-jpeg':
+      return loadCifar10JpegSplits({
+        tarball: options.tarball,
+        cacheDir: options.cacheDir,
+        limit: options.limit,
+      });
     case 'synthetic': {
-      const base = { shape: options.shape ?? [1, 28, 28] as [number, number, number], classes: options.classes ?? 10, seed: options.seed ?? 0 };
+      const base = {
+        shape: options.shape ?? ([1, 28, 28] as [number, number, number]),
+        classes: options.classes ?? 10,
+        seed: options.seed ?? 0,
+      };
       return {
         train: syntheticDataset({ ...base, count: options.trainCount ?? 1000, split: 'train' }),
         test: syntheticDataset({ ...base, count: options.testCount ?? 200, split: 'test' }),
       };
     }
     default:
-      throw new RangeError(`unknown dataset '${String(name)}': expected one of ${DATASET_NAMES.join(', ')}`);
+      throw new RangeError(
+        `unknown dataset '${String(name)}': expected one of ${DATASET_NAMES.join(', ')}`,
+      );
   }
 }

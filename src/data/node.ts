@@ -4,11 +4,21 @@ export { loadDataset, type LoadDatasetOptions } from './load-dataset.ts';
 export { readDataFile, readDataFiles } from './read-data-file.ts';
 export { loadMnist, defaultMnistDir, MNIST_FILES, type MnistOptions } from './mnist.ts';
 export {
-  loadFashionMnist, fashionMnistDir, FASHION_MNIST_FILES, FASHION_MNIST_DEFAULT_DIR, FASHION_MNIST_INSTALL_HINT, type FashionMnistOptions,
+  loadFashionMnist,
+  fashionMnistDir,
+  FASHION_MNIST_FILES,
+  FASHION_MNIST_DEFAULT_DIR,
+  FASHION_MNIST_INSTALL_HINT,
+  type FashionMnistOptions,
 } from './fashion-mnist.ts';
 export { loadCifar10Binary, type Cifar10BinaryOptions } from './cifar10-binary.ts';
 export { loadImageFolder, type ImageFolderOptions } from './image-folder.ts';
 export {
-  ensureCifar10Jpeg, loadCifar10Jpeg, loadCifar10JpegSplits, cifar10JpegTarball, CIFAR10_JPEG_HINT,
-  type Cifar10JpegOptions, type LoadCifar10JpegOptions,
+  ensureCifar10Jpeg,
+  loadCifar10Jpeg,
+  loadCifar10JpegSplits,
+  cifar10JpegTarball,
+  CIFAR10_JPEG_HINT,
+  type Cifar10JpegOptions,
+  type LoadCifar10JpegOptions,
 } from './cifar10-jpeg.ts';

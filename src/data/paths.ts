@@ -10,7 +10,11 @@ export function projectRoot(): string {
 }
 
 /** The first of: an explicit option, a non-empty environment variable, a fallback. */
-export function resolveSetting(option: string | undefined, envName: string, fallback: () => string): string {
+export function resolveSetting(
+  option: string | undefined,
+  envName: string,
+  fallback: () => string,
+): string {
   if (option !== undefined && option !== '') return option;
   const fromEnv = readEnv(envName);
   if (fromEnv !== undefined && fromEnv !== '') return fromEnv;

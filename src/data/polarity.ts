@@ -7,8 +7,10 @@ import type { InputBackground } from '../nn/index.ts';
  * pixel once; the whole image when a side is 1 or 2). Alpha is ignored, as toChannels ignores it.
  */
 export function borderMean(rgba: Uint8Array, width: number, height: number): number {
-  if (!(width >= 1 && height >= 1) || rgba.length !== width * height * 4) throw new RangeError(`borderMean: ${rgba.length} bytes is not ${width}×${height} RGBA`);
-  let sum = 0, count = 0;
+  if (!(width >= 1 && height >= 1) || rgba.length !== width * height * 4)
+    throw new RangeError(`borderMean: ${rgba.length} bytes is not ${width}×${height} RGBA`);
+  let sum = 0,
+    count = 0;
   const add = (x: number, y: number) => {
     const o = 4 * (y * width + x);
     sum += 299 * rgba[o] + 587 * rgba[o + 1] + 114 * rgba[o + 2];

@@ -33,14 +33,18 @@ export function syntheticDataset(options: SyntheticOptions): Dataset {
   const { count, shape, seed } = options;
   const split = options.split ?? 'train';
   const sigma = options.noise ?? 0.3;
-  const classes = typeof options.classes === 'number'
-    ? Array.from({ length: options.classes }, (_, i) => `class-${i}`) : [...options.classes];
+  const classes =
+    typeof options.classes === 'number'
+      ? Array.from({ length: options.classes }, (_, i) => `class-${i}`)
+      : [...options.classes];
   const k = classes.length;
   const per = shape[0] * shape[1] * shape[2];
   if (!(k >= 1 && k <= 256)) throw new RangeError(`syntheticDataset: ${k} classes (need 1..256)`);
-  if (!(Number.isInteger(count) && count >= 0)) throw new RangeError(`syntheticDataset: bad count ${count}`);
+  if (!(Number.isInteger(count) && count >= 0))
+    throw new RangeError(`syntheticDataset: bad count ${count}`);
   // Counters are u32: keep every index below 2^32 so no two pixels share a draw.
-  if (count * per > 2 ** 32 || k * per > 2 ** 32) throw new RangeError('syntheticDataset: too many values for one RNG stream');
+  if (count * per > 2 ** 32 || k * per > 2 ** 32)
+    throw new RangeError('syntheticDataset: too many values for one RNG stream');
 
   const protoStream = deriveStream(seed, TAG_PROTOTYPE);
   const prototypes = new Float32Array(k * per);
@@ -60,5 +64,13 @@ export function syntheticDataset(options: SyntheticOptions): Dataset {
       images[i * per + p] = v < 0 ? 0 : v > 1 ? 1 : v;
     }
   }
-  return { name: options.name ?? `synthetic/${split}`, images, labels, shape: [...shape], classes, count, sha256: '' };
+  return {
+    name: options.name ?? `synthetic/${split}`,
+    images,
+    labels,
+    shape: [...shape],
+    classes,
+    count,
+    sha256: '',
+  };
 }

@@ -22,7 +22,11 @@ function str(b: Uint8Array, off: number, len: number): string {
 /** Octal numeric field (NUL/space padded). */
 function octal(b: Uint8Array, off: number, len: number, file: string, what: string): number {
   const s = str(b, off, len).trim();
-  if (!/^[0-7]*$/.test(s)) throw new DatasetError(file, `tar header at byte ${off - (off % BLOCK)}: bad ${what} field '${s}'`);
+  if (!/^[0-7]*$/.test(s))
+    throw new DatasetError(
+      file,
+      `tar header at byte ${off - (off % BLOCK)}: bad ${what} field '${s}'`,
+    );
   return s === '' ? 0 : parseInt(s, 8);
 }
 
@@ -51,12 +55,19 @@ export function readTar(archive: Uint8Array, file: string): TarEntry[] {
     let sum = 0;
     for (let i = 0; i < BLOCK; i++) sum += i >= 148 && i < 156 ? 0x20 : h[i];
     const stored = octal(h, 148, 8, file, 'checksum');
-    if (stored !== sum) throw new DatasetError(file, `tar header at byte ${at}: checksum ${stored} != computed ${sum} (corrupt archive)`);
+    if (stored !== sum)
+      throw new DatasetError(
+        file,
+        `tar header at byte ${at}: checksum ${stored} != computed ${sum} (corrupt archive)`,
+      );
     const size = octal(h, 124, 12, file, 'size');
     const type = String.fromCharCode(h[156] || 0x30);
     const dataStart = at + BLOCK;
     if (dataStart + size > archive.length) {
-      throw new DatasetError(file, `truncated: tar member at byte ${at} needs ${size} bytes, archive ends at ${archive.length}`);
+      throw new DatasetError(
+        file,
+        `truncated: tar member at byte ${at} needs ${size} bytes, archive ends at ${archive.length}`,
+      );
     }
     const data = archive.subarray(dataStart, dataStart + size);
     let name = str(h, 0, 100);
@@ -64,7 +75,10 @@ export function readTar(archive: Uint8Array, file: string): TarEntry[] {
       const prefix = str(h, 345, 155);
       if (prefix) name = `${prefix}/${name}`;
     }
-    if (longName !== undefined) { name = longName; longName = undefined; }
+    if (longName !== undefined) {
+      name = longName;
+      longName = undefined;
+    }
     if (type === 'L') {
       longName = str(data, 0, data.length);
     } else if (type === 'x') {
@@ -78,7 +92,10 @@ export function readTar(archive: Uint8Array, file: string): TarEntry[] {
     } else if (type === '5') {
       out.push({ path: safePath(name, file, at), type: 'directory', data: new Uint8Array(0) });
     } else {
-      throw new DatasetError(file, `tar member '${name}' at byte ${at} has unsupported type '${type}' (links are refused)`);
+      throw new DatasetError(
+        file,
+        `tar member '${name}' at byte ${at} has unsupported type '${type}' (links are refused)`,
+      );
     }
     at = dataStart + Math.ceil(size / BLOCK) * BLOCK;
   }

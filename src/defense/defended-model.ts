@@ -16,7 +16,11 @@ export class DefendedModel {
   private calls = 0;
 
   /** `secret` seeds the per-call request seeds when none is given (a server keeps it private). */
-  constructor(readonly network: Sequential, readonly spec: DefenseSpec | null, private readonly secret = 0) {
+  constructor(
+    readonly network: Sequential,
+    readonly spec: DefenseSpec | null,
+    private readonly secret = 0,
+  ) {
     this.inputShape = network.inputShape;
     const randoms = (spec?.stages ?? []).filter((s): s is RandomStage => s.kind === 'random');
     if (randoms.length > 1) throw new Error('defense: at most one random stage');
@@ -35,7 +39,8 @@ export class DefendedModel {
 
   /** Continues the counter at `calls`: a resumed audit then draws the seeds an uninterrupted one would. */
   resumeSeeds(calls: number): void {
-    if (!Number.isSafeInteger(calls) || calls < 0) throw new Error(`defense: cannot resume the seed counter at ${calls}`);
+    if (!Number.isSafeInteger(calls) || calls < 0)
+      throw new Error(`defense: cannot resume the seed counter at ${calls}`);
     this.calls = calls;
   }
 
@@ -45,9 +50,18 @@ export class DefendedModel {
   }
 
   /** The parameters and per-row logit scales of one request. */
-  private draw(rows: number, seed: number | undefined): { params: ReadonlyMap<string, Tensor>; scales: Tensor | null } {
+  private draw(
+    rows: number,
+    seed: number | undefined,
+  ): { params: ReadonlyMap<string, Tensor>; scales: Tensor | null } {
     if (!this.random) return { params: this.network.params, scales: null };
-    return randomDraw(this.network.layers, this.network.params, this.random, seed ?? this.nextSeed(), rows);
+    return randomDraw(
+      this.network.layers,
+      this.network.params,
+      this.random,
+      seed ?? this.nextSeed(),
+      rows,
+    );
   }
 
   /** Logits of one request (fresh randomness unless `seed` is given). */
@@ -67,7 +81,12 @@ export class DefendedModel {
   }
 
   /** lossGradients() through the network's async path; same draw and scaling as lossGradients(). */
-  lossGradientsAsync(x: Tensor, loss: (logits: Tensor) => Tensor, want: { input?: boolean; params?: boolean }, seed?: number) {
+  lossGradientsAsync(
+    x: Tensor,
+    loss: (logits: Tensor) => Tensor,
+    want: { input?: boolean; params?: boolean },
+    seed?: number,
+  ) {
     const { params, scales } = this.draw(x.shape[0], seed);
     return this.network
       .lossGradientsAsync(x, (z) => loss(scales ? ops.mul(z, scales) : z), want, params)
@@ -75,9 +94,19 @@ export class DefendedModel {
   }
 
   /** Loss of the defended logits and its gradients (fresh randomness unless `seed` is given). */
-  lossGradients(x: Tensor, loss: (logits: Tensor) => Tensor, want: { input?: boolean; params?: boolean }, seed?: number) {
+  lossGradients(
+    x: Tensor,
+    loss: (logits: Tensor) => Tensor,
+    want: { input?: boolean; params?: boolean },
+    seed?: number,
+  ) {
     const { params, scales } = this.draw(x.shape[0], seed);
-    const r = this.network.lossGradients(x, (z) => loss(scales ? ops.mul(z, scales) : z), want, params);
+    const r = this.network.lossGradients(
+      x,
+      (z) => loss(scales ? ops.mul(z, scales) : z),
+      want,
+      params,
+    );
     return scales ? { ...r, logits: ops.mul(r.logits, scales) } : r;
   }
 }

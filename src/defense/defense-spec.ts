@@ -21,7 +21,13 @@ const positive = z.number().finite().positive();
 export const giStageSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('magnitude'), eps: z.number().finite().nonnegative() }),
   z.object({ kind: z.literal('scale'), alpha: positive }),
-  z.object({ kind: z.literal('random'), alphaMin: positive, alphaMax: positive, noise: z.number().finite().nonnegative() })
+  z
+    .object({
+      kind: z.literal('random'),
+      alphaMin: positive,
+      alphaMax: positive,
+      noise: z.number().finite().nonnegative(),
+    })
     .refine((s) => s.alphaMin <= s.alphaMax, { message: 'alphaMin must not exceed alphaMax' }),
 ]);
 export const defenseSpecSchema = z.object({
@@ -35,7 +41,10 @@ export const defenseSpecSchema = z.object({
  */
 export function parseGiStage(text: string): GiStage {
   const [kind, args = ''] = text.split(':', 2);
-  const nums = args.split(',').filter((a) => a !== '').map(Number);
+  const nums = args
+    .split(',')
+    .filter((a) => a !== '')
+    .map(Number);
   const fail = (want: string) => new Error(`--gi '${text}': expected ${want}`);
   let stage: GiStage;
   if (kind === 'magnitude') {
@@ -45,7 +54,8 @@ export function parseGiStage(text: string): GiStage {
     if (nums.length !== 1) throw fail('scale:ALPHA (ALPHA > 0)');
     stage = { kind, alpha: nums[0] };
   } else if (kind === 'random') {
-    if (nums.length !== 2 && nums.length !== 3) throw fail('random:MIN,MAX[,NOISE] (0 < MIN ≤ MAX, NOISE ≥ 0)');
+    if (nums.length !== 2 && nums.length !== 3)
+      throw fail('random:MIN,MAX[,NOISE] (0 < MIN ≤ MAX, NOISE ≥ 0)');
     stage = { kind, alphaMin: nums[0], alphaMax: nums[1], noise: nums[2] ?? 0 };
   } else throw fail('magnitude:EPS, scale:ALPHA or random:MIN,MAX[,NOISE]');
   const r = giStageSchema.safeParse(stage);

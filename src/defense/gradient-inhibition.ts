@@ -11,36 +11,62 @@ type Params = ReadonlyMap<string, Tensor>;
 const isFullyConnected = (l: LayerSpec) => l.type === 'dense' || l.type === 'hashed-dense';
 
 /** The last layer with weights (the one producing the logits). */
-export function lastWeighted(layers: readonly LayerSpec[]): Extract<LayerSpec, { weight: string; bias: string }> {
+export function lastWeighted(
+  layers: readonly LayerSpec[],
+): Extract<LayerSpec, { weight: string; bias: string }> {
   const last = [...layers].reverse().find(isWeighted);
   if (!last) throw new Error('gradient inhibition: the model has no weighted layer');
   return last;
 }
 
 /** W ← W + ε·sign(W) for the stored weights of every fully connected layer (biases untouched). */
-export function applyMagnitude(layers: readonly LayerSpec[], params: Params, eps: number): Map<string, Tensor> {
+export function applyMagnitude(
+  layers: readonly LayerSpec[],
+  params: Params,
+  eps: number,
+): Map<string, Tensor> {
   const out = new Map(params);
   for (const l of layers) {
     if (!isFullyConnected(l) || !('weight' in l)) continue;
     const w = params.get(l.weight)!;
-    out.set(l.weight, new Tensor(w.shape, Float32Array.from(w.data, (v) => v + eps * Math.sign(v))));
+    out.set(
+      l.weight,
+      new Tensor(
+        w.shape,
+        Float32Array.from(w.data, (v) => v + eps * Math.sign(v)),
+      ),
+    );
   }
   return out;
 }
 
 /** Last layer W, b ← α·W, α·b. Every logit is multiplied by α > 0, so no prediction changes. */
-export function applyScale(layers: readonly LayerSpec[], params: Params, alpha: number): Map<string, Tensor> {
+export function applyScale(
+  layers: readonly LayerSpec[],
+  params: Params,
+  alpha: number,
+): Map<string, Tensor> {
   const out = new Map(params);
   const last = lastWeighted(layers);
   for (const name of [last.weight, last.bias]) {
     const t = params.get(name)!;
-    out.set(name, new Tensor(t.shape, Float32Array.from(t.data, (v) => v * alpha)));
+    out.set(
+      name,
+      new Tensor(
+        t.shape,
+        Float32Array.from(t.data, (v) => v * alpha),
+      ),
+    );
   }
   return out;
 }
 
 /** Applies the static stages in order (random stages are left for query time). */
-export function applyStaticStages(layers: readonly LayerSpec[], params: Params, stages: readonly GiStage[]): Map<string, Tensor> {
+export function applyStaticStages(
+  layers: readonly LayerSpec[],
+  params: Params,
+  stages: readonly GiStage[],
+): Map<string, Tensor> {
   let p = new Map(params);
   for (const s of stages) {
     if (s.kind === 'magnitude') p = applyMagnitude(layers, p, s.eps);
@@ -53,19 +79,36 @@ const SCALE_TAG = 0x67697363; // 'gisc'
 const NOISE_TAG = 0x67696e7a; // 'ginz'
 
 /** α_i = alphaMin + (alphaMax − alphaMin)·u_i for rows i of a request, u_i = uniform(stream(seed), i). */
-export function randomLogitScales(stage: Extract<GiStage, { kind: 'random' }>, requestSeed: number, rows: number): Float32Array {
+export function randomLogitScales(
+  stage: Extract<GiStage, { kind: 'random' }>,
+  requestSeed: number,
+  rows: number,
+): Float32Array {
   const stream = deriveStream(requestSeed, SCALE_TAG);
-  return Float32Array.from({ length: rows }, (_, i) => Math.fround(stage.alphaMin + (stage.alphaMax - stage.alphaMin) * uniform(stream, i)));
+  return Float32Array.from({ length: rows }, (_, i) =>
+    Math.fround(stage.alphaMin + (stage.alphaMax - stage.alphaMin) * uniform(stream, i)),
+  );
 }
 
 /** Last-layer real weights × (1 + noise·N(0, 1)) elementwise (the same draw for every row of a request). */
-export function noisyLastLayer(layers: readonly LayerSpec[], params: Params, stage: Extract<GiStage, { kind: 'random' }>, requestSeed: number): Map<string, Tensor> {
+export function noisyLastLayer(
+  layers: readonly LayerSpec[],
+  params: Params,
+  stage: Extract<GiStage, { kind: 'random' }>,
+  requestSeed: number,
+): Map<string, Tensor> {
   if (stage.noise === 0) return new Map(params);
   const out = new Map(params);
   const last = lastWeighted(layers);
   const w = params.get(last.weight)!;
   const stream = deriveStream(requestSeed, NOISE_TAG);
-  out.set(last.weight, new Tensor(w.shape, Float32Array.from(w.data, (v, i) => v * Math.fround(1 + stage.noise * normal(stream, i)))));
+  out.set(
+    last.weight,
+    new Tensor(
+      w.shape,
+      Float32Array.from(w.data, (v, i) => v * Math.fround(1 + stage.noise * normal(stream, i))),
+    ),
+  );
   return out;
 }
 
@@ -74,6 +117,15 @@ export function noisyLastLayer(layers: readonly LayerSpec[], params: Params, sta
  * scales [rows, 1] the logits are multiplied by. The only place the draw is made (DefendedModel, and through
  * it the worker task, call this), so every engine answers a seed with the same numbers.
  */
-export function randomDraw(layers: readonly LayerSpec[], params: Params, stage: Extract<GiStage, { kind: 'random' }>, requestSeed: number, rows: number): { params: Map<string, Tensor>; scales: Tensor } {
-  return { params: noisyLastLayer(layers, params, stage, requestSeed), scales: new Tensor([rows, 1], randomLogitScales(stage, requestSeed, rows)) };
+export function randomDraw(
+  layers: readonly LayerSpec[],
+  params: Params,
+  stage: Extract<GiStage, { kind: 'random' }>,
+  requestSeed: number,
+  rows: number,
+): { params: Map<string, Tensor>; scales: Tensor } {
+  return {
+    params: noisyLastLayer(layers, params, stage, requestSeed),
+    scales: new Tensor([rows, 1], randomLogitScales(stage, requestSeed, rows)),
+  };
 }

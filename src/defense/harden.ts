@@ -23,25 +23,46 @@ export interface HardenOptions {
  * order given. Static stages edit a copy of the weights (the source is untouched); a random stage is kept in
  * the spec and drawn per call by `defended`. Throws when the model is already defended or a stage is invalid.
  */
-export async function harden(model: LoadedModel, stages: readonly (GiStage | string)[], options: HardenOptions = {}): Promise<HardenedModel> {
+export async function harden(
+  model: LoadedModel,
+  stages: readonly (GiStage | string)[],
+  options: HardenOptions = {},
+): Promise<HardenedModel> {
   const { manifest, network } = model;
-  if (manifest.defense && manifest.defense.stages.length) throw new Error(`harden: model '${manifest.name}' is already defended; harden its source model instead`);
+  if (manifest.defense && manifest.defense.stages.length)
+    throw new Error(
+      `harden: model '${manifest.name}' is already defended; harden its source model instead`,
+    );
   if (!stages.length) throw new Error('harden: give at least one stage');
   const parsed = stages.map((s) => (typeof s === 'string' ? parseGiStage(s) : s));
   const spec = defenseSpecSchema.parse({
     stages: parsed,
-    source: { name: manifest.name, weightsSha256: manifest.weights.sha256, hashed: manifest.layers.some((l) => l.type.startsWith('hashed')) },
+    source: {
+      name: manifest.name,
+      weightsSha256: manifest.weights.sha256,
+      hashed: manifest.layers.some((l) => l.type.startsWith('hashed')),
+    },
   }) as DefenseSpec;
   const edited = applyStaticStages(manifest.layers, network.params, spec.stages);
   const { weights: _bytes, ...draft } = manifest;
-  const encoded = await encodeModel({
-    ...draft,
-    name: options.name ?? `${manifest.name}-gi`,
-    defense: spec as unknown as { stages: unknown[] },
-    provenance: { ...manifest.provenance, hardenedFrom: { name: manifest.name, weightsSha256: manifest.weights.sha256 } },
-    // Not re-measured here (no data in memory): `bun run harden` measures accuracy after the edit.
-    metrics: { ...manifest.metrics, testAccuracyBefore: manifest.metrics.testAccuracy, remeasured: false },
-  }, edited);
+  const encoded = await encodeModel(
+    {
+      ...draft,
+      name: options.name ?? `${manifest.name}-gi`,
+      defense: spec as unknown as { stages: unknown[] },
+      provenance: {
+        ...manifest.provenance,
+        hardenedFrom: { name: manifest.name, weightsSha256: manifest.weights.sha256 },
+      },
+      // Not re-measured here (no data in memory): `bun run harden` measures accuracy after the edit.
+      metrics: {
+        ...manifest.metrics,
+        testAccuracyBefore: manifest.metrics.testAccuracy,
+        remeasured: false,
+      },
+    },
+    edited,
+  );
   const hardened = modelFromFile(encoded.manifest, edited);
   return { ...hardened, defended: new DefendedModel(hardened.network, spec, options.secret ?? 0) };
 }

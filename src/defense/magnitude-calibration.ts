@@ -6,7 +6,9 @@ import type { Tensor } from '../tensor/index.ts';
 import { applyMagnitude } from './gradient-inhibition.ts';
 
 /** Candidate ε, ascending (spans "no visible change" to "accuracy collapses" on the committed models). */
-export const MAGNITUDE_GRID = [0.001, 0.002, 0.003, 0.005, 0.0075, 0.01, 0.015, 0.02, 0.03, 0.05, 0.075, 0.1, 0.15, 0.2];
+export const MAGNITUDE_GRID = [
+  0.001, 0.002, 0.003, 0.005, 0.0075, 0.01, 0.015, 0.02, 0.03, 0.05, 0.075, 0.1, 0.15, 0.2,
+];
 
 export interface MagnitudeSweepPoint {
   eps: number;
@@ -39,7 +41,8 @@ export function calibrateMagnitude(
   tolerancePp = 0.3,
   grid: readonly number[] = MAGNITUDE_GRID,
 ): MagnitudeCalibration {
-  if (!(tolerancePp >= 0)) throw new Error(`magnitude calibration: tolerance must be ≥ 0 pp, got ${tolerancePp}`);
+  if (!(tolerancePp >= 0))
+    throw new Error(`magnitude calibration: tolerance must be ≥ 0 pp, got ${tolerancePp}`);
   if (rows.count === 0) throw new Error('magnitude calibration: no rows to score');
   const score = (p: ReadonlyMap<string, Tensor>) => {
     const model = new Sequential(inputShape, layers, new Map(p));

@@ -32,7 +32,8 @@ export interface HashTable {
 
 /** K = ceil(c · n_in · n_out) for compression c, at least 1. */
 export function bucketsFor(compression: number, rows: number, cols: number): number {
-  if (!(compression > 0 && compression <= 1)) throw new Error(`hashed layer: compression ${compression} must be in (0, 1]`);
+  if (!(compression > 0 && compression <= 1))
+    throw new Error(`hashed layer: compression ${compression} must be in (0, 1]`);
   // Round away float noise first (1/8 · 235200 must give exactly 29400, not 29401).
   return Math.max(1, Math.ceil(Math.round(compression * rows * cols * 1e6) / 1e6));
 }
@@ -42,7 +43,8 @@ const tableCache = new Map<string, HashTable>();
 
 /** The table for a layer, computed once per (rows, cols, seed, buckets) and cached. */
 export function hashTable(rows: number, cols: number, seed: number, buckets: number): HashTable {
-  if (!(Number.isInteger(buckets) && buckets >= 1)) throw new Error(`hashed layer: buckets must be a positive integer, got ${buckets}`);
+  if (!(Number.isInteger(buckets) && buckets >= 1))
+    throw new Error(`hashed layer: buckets must be a positive integer, got ${buckets}`);
   const key = `${rows}x${cols}:${seed >>> 0}:${buckets}`;
   let t = tableCache.get(key);
   if (!t) {

@@ -2,4 +2,11 @@
 export { xxh32 } from './xxh32.ts';
 export { sha256Hex } from './sha256.ts';
 export { randomU32, uniform, normal, randomInt, permutation, deriveStream } from './rng.ts';
-export { hashBucket, hashSign, hashTable, bucketsFor, SIGN_SEED_XOR, type HashTable } from './hashed-nets.ts';
+export {
+  hashBucket,
+  hashSign,
+  hashTable,
+  bucketsFor,
+  SIGN_SEED_XOR,
+  type HashTable,
+} from './hashed-nets.ts';

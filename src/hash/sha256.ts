@@ -5,7 +5,8 @@
 export async function sha256Hex(bytes: Uint8Array | string): Promise<string> {
   const data = typeof bytes === 'string' ? new TextEncoder().encode(bytes) : bytes;
   // WebCrypto rejects SharedArrayBuffer-backed views: copy the rare one into a fresh ArrayBuffer.
-  const view = data.buffer instanceof ArrayBuffer ? (data as Uint8Array<ArrayBuffer>) : new Uint8Array(data);
+  const view =
+    data.buffer instanceof ArrayBuffer ? (data as Uint8Array<ArrayBuffer>) : new Uint8Array(data);
   const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', view));
   return Array.from(digest, (b) => b.toString(16).padStart(2, '0')).join('');
 }

@@ -15,7 +15,12 @@ export interface CheckpointState {
   /** Adversarial training: the epoch whose weights are the last good ones (best robust validation accuracy). */
   best?: { epoch: number; robustAccuracy: number };
   /** Set when training stopped on catastrophic overfitting: the collapsed epoch and the epoch restored. */
-  collapse?: { epoch: number; robustAccuracy: number; restoredEpoch: number; restoredRobustAccuracy: number };
+  collapse?: {
+    epoch: number;
+    robustAccuracy: number;
+    restoredEpoch: number;
+    restoredRobustAccuracy: number;
+  };
 }
 
 /** One finished epoch: training loss and accuracy (adversarial when training is), its time, and validation. */
@@ -43,7 +48,13 @@ function dataSection(bytes: Uint8Array): Uint8Array {
 }
 
 /** `best`: the last good epoch's parameters (adversarial training keeps them to restore after a collapse). */
-export async function saveCheckpoint(path: string, params: Map<string, Tensor>, optState: Map<string, Tensor>, state: CheckpointState, best?: Map<string, Tensor>): Promise<void> {
+export async function saveCheckpoint(
+  path: string,
+  params: Map<string, Tensor>,
+  optState: Map<string, Tensor>,
+  state: CheckpointState,
+  best?: Map<string, Tensor>,
+): Promise<void> {
   const entries: [string, Tensor][] = [
     ...[...params].map(([k, t]) => [PARAM + k, t] as [string, Tensor]),
     ...[...optState].map(([k, t]) => [OPT + k, t] as [string, Tensor]),
@@ -51,16 +62,31 @@ export async function saveCheckpoint(path: string, params: Map<string, Tensor>, 
   ];
   // The data section does not depend on the header, so hash it from a first encoding, then write it with the hash.
   const dataHash = await sha256Hex(dataSection(encodeSafetensors(entries)));
-  const bytes = encodeSafetensors(entries, { 'hashguard.checkpoint': JSON.stringify(state), 'hashguard.data_sha256': dataHash });
+  const bytes = encodeSafetensors(entries, {
+    'hashguard.checkpoint': JSON.stringify(state),
+    'hashguard.data_sha256': dataHash,
+  });
   await writeFileAtomic(path, bytes);
 }
 
-export async function loadCheckpoint(path: string): Promise<{ params: Map<string, Tensor>; optState: Map<string, Tensor>; best: Map<string, Tensor>; state: CheckpointState }> {
+export async function loadCheckpoint(
+  path: string,
+): Promise<{
+  params: Map<string, Tensor>;
+  optState: Map<string, Tensor>;
+  best: Map<string, Tensor>;
+  state: CheckpointState;
+}> {
   const bytes = await readFileOrThrow(path, 'training checkpoint');
   const { tensors, metadata } = decodeSafetensors(bytes, path);
   const want = metadata['hashguard.data_sha256'];
   const got = await sha256Hex(dataSection(bytes));
-  if (want !== got) throw new ModelFileError(path, 'hashguard.data_sha256', `expected ${want ?? '(missing)'}, found ${got}: the checkpoint is corrupt`);
+  if (want !== got)
+    throw new ModelFileError(
+      path,
+      'hashguard.data_sha256',
+      `expected ${want ?? '(missing)'}, found ${got}: the checkpoint is corrupt`,
+    );
   let state: CheckpointState;
   try {
     state = JSON.parse(metadata['hashguard.checkpoint'] ?? '');

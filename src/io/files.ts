@@ -51,7 +51,8 @@ export async function readFileOrThrow(path: string, what: string): Promise<Uint8
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') throw new Error(`${path}: file not found (${what})`, { cause: e });
-    if (code === 'EISDIR') throw new Error(`${path}: is a directory, expected a file (${what})`, { cause: e });
+    if (code === 'EISDIR')
+      throw new Error(`${path}: is a directory, expected a file (${what})`, { cause: e });
     throw new Error(`${path}: cannot read (${what}): ${(e as Error).message}`, { cause: e });
   }
 }

@@ -2,7 +2,15 @@
 // on load. The format logic is pure and lives in src/nn/model-file.ts.
 import { join } from 'node:path';
 import type { Tensor } from '../tensor/index.ts';
-import { MANIFEST_FILE, WEIGHTS_FILE, ModelFileError, type ModelManifest, type ModelManifestDraft, decodeModel, encodeModel } from '../nn/index.ts';
+import {
+  MANIFEST_FILE,
+  WEIGHTS_FILE,
+  ModelFileError,
+  type ModelManifest,
+  type ModelManifestDraft,
+  decodeModel,
+  encodeModel,
+} from '../nn/index.ts';
 import { readFileOrThrow, writeFileAtomic } from './files.ts';
 
 /**
@@ -22,7 +30,9 @@ export async function saveModelDir(
 }
 
 /** Loads and verifies a model directory (schema, sha256, safetensors structure, shapes against layers). */
-export async function loadModelDir(dir: string): Promise<{ manifest: ModelManifest; tensors: Map<string, Tensor> }> {
+export async function loadModelDir(
+  dir: string,
+): Promise<{ manifest: ModelManifest; tensors: Map<string, Tensor> }> {
   const manifestBytes = await readFileOrThrow(join(dir, MANIFEST_FILE), 'model manifest');
   let manifestText: string;
   try {

@@ -35,28 +35,34 @@ const KNOWN: Record<AdversarialSpec['kind'], readonly string[]> = {
  */
 export function parseAdversarial(text: string): AdversarialSpec {
   const [kind, rest = ''] = text.split(':', 2);
-  if (!(kind in KNOWN)) throw new Error(`unknown method '${kind}' (expected pgd, fgsm-rs or trades)`);
+  if (!(kind in KNOWN))
+    throw new Error(`unknown method '${kind}' (expected pgd, fgsm-rs or trades)`);
   const k = kind as AdversarialSpec['kind'];
   const values: Record<string, number> = {};
   for (const part of rest.split(',').filter((p) => p !== '')) {
     const [key, value] = part.split('=', 2);
-    if (!KNOWN[k].includes(key)) throw new Error(`${k}: unknown setting '${key}' (known: ${KNOWN[k].join(', ')})`);
+    if (!KNOWN[k].includes(key))
+      throw new Error(`${k}: unknown setting '${key}' (known: ${KNOWN[k].join(', ')})`);
     // A fraction such as eps=8/255 is how CIFAR radii are written; it is read as the quotient.
-    const frac = value === undefined ? null : /^\s*([0-9.eE+-]+)\s*\/\s*([0-9.eE+-]+)\s*$/.exec(value);
+    const frac =
+      value === undefined ? null : /^\s*([0-9.eE+-]+)\s*\/\s*([0-9.eE+-]+)\s*$/.exec(value);
     const v = frac ? Number(frac[1]) / Number(frac[2]) : Number(value);
-    if (value === undefined || value.trim() === '' || !Number.isFinite(v)) throw new Error(`${k}: ${key} must be a number, got '${value ?? ''}'`);
+    if (value === undefined || value.trim() === '' || !Number.isFinite(v))
+      throw new Error(`${k}: ${key} must be a number, got '${value ?? ''}'`);
     values[key] = v;
   }
   const eps = values.eps;
   if (eps === undefined) throw new Error(`${k}: eps is required, e.g. ${k}:eps=0.3`);
   if (!(eps > 0 && eps <= 1)) throw new Error(`${k}: eps must be in (0, 1], got ${eps}`);
   const steps = values.steps ?? (k === 'fgsm-rs' ? 1 : 10);
-  if (!Number.isInteger(steps) || steps < 1 || steps > 1000) throw new Error(`${k}: steps must be an integer in [1, 1000], got ${steps}`);
+  if (!Number.isInteger(steps) || steps < 1 || steps > 1000)
+    throw new Error(`${k}: steps must be an integer in [1, 1000], got ${steps}`);
   const positive = (name: string, v: number, max: number) => {
     if (!(v > 0 && v <= max)) throw new Error(`${k}: ${name} must be in (0, ${max}], got ${v}`);
     return v;
   };
-  if (k === 'fgsm-rs') return { kind: k, eps, alpha: positive('alpha', values.alpha ?? 1.25 * eps, 2) };
+  if (k === 'fgsm-rs')
+    return { kind: k, eps, alpha: positive('alpha', values.alpha ?? 1.25 * eps, 2) };
   const step = positive('step', values.step ?? (2.5 * eps) / steps, 1);
   if (k === 'pgd') return { kind: k, eps, steps, step };
   return { kind: k, eps, steps, step, beta: positive('beta', values.beta ?? 6, 1000) };
@@ -76,12 +82,22 @@ export function rampedEps(eps: number, t: number, rampSteps: number): number {
 
 /** Per-row random stream of a batch row: a function of the run, not of the shard that computes it. */
 function rowStream(key: BatchKey, row: number): number {
-  return deriveStream(deriveStream(deriveStream(key.seed, 0xad700000 + key.epoch), key.step), key.rowOffset + row);
+  return deriveStream(
+    deriveStream(deriveStream(key.seed, 0xad700000 + key.epoch), key.step),
+    key.rowOffset + row,
+  );
 }
 
 /** x + noise drawn per row (uniform in [−ε, ε], or ε·N(0,1) for TRADES's 0.001 start), clamped to [0, 1]. */
-function randomStart(x: Tensor, key: BatchKey, eps: number, dist: 'uniform' | 'normal'): Float32Array {
-  const n = x.shape[0], d = x.size / n, src = x.data as Float32Array;
+function randomStart(
+  x: Tensor,
+  key: BatchKey,
+  eps: number,
+  dist: 'uniform' | 'normal',
+): Float32Array {
+  const n = x.shape[0],
+    d = x.size / n,
+    src = x.data as Float32Array;
   const out = new Float32Array(x.size);
   for (let i = 0; i < n; i++) {
     const s = rowStream(key, i);
@@ -94,7 +110,13 @@ function randomStart(x: Tensor, key: BatchKey, eps: number, dist: 'uniform' | 'n
 }
 
 /** One L∞ ascent step in place: cur ← clip(cur + α·sign(g), x ± ε) ∩ [0, 1]. */
-function ascend(cur: Float32Array, g: Float32Array, x: Float32Array, alpha: number, eps: number): void {
+function ascend(
+  cur: Float32Array,
+  g: Float32Array,
+  x: Float32Array,
+  alpha: number,
+  eps: number,
+): void {
   for (let j = 0; j < cur.length; j++) {
     const v = cur[j] + alpha * Math.sign(g[j]);
     cur[j] = Math.min(1, Math.max(0, Math.min(x[j] + eps, Math.max(x[j] - eps, v))));
@@ -112,13 +134,24 @@ function meanKl(p: Tensor, q: Tensor): Tensor {
  * cross-entropy, last iterate; FGSM-RS: uniform start and one step of α; TRADES: a 0.001·N(0,1) start and
  * steps on KL(f(x) ‖ f(x')) against the clean prediction). Parameters are constants here.
  */
-export function adversarialExamples(model: Sequential, x: Tensor, y: Tensor, spec: AdversarialSpec, eps: number, key: BatchKey): Tensor {
+export function adversarialExamples(
+  model: Sequential,
+  x: Tensor,
+  y: Tensor,
+  spec: AdversarialSpec,
+  eps: number,
+  key: BatchKey,
+): Tensor {
   const src = x.data as Float32Array;
   if (spec.kind === 'trades') {
     const clean = model.forward(x);
     const cur = randomStart(x, key, 0.001, 'normal');
     for (let s = 0; s < spec.steps; s++) {
-      const r = model.lossGradients(new Tensor(x.shape, cur), (z) => ops.mul(meanKl(clean, z), x.shape[0]), { input: true });
+      const r = model.lossGradients(
+        new Tensor(x.shape, cur),
+        (z) => ops.mul(meanKl(clean, z), x.shape[0]),
+        { input: true },
+      );
       ascend(cur, r.dx!.data as Float32Array, src, spec.step * (eps / spec.eps), eps);
     }
     return new Tensor(x.shape, cur);
@@ -128,7 +161,11 @@ export function adversarialExamples(model: Sequential, x: Tensor, y: Tensor, spe
   const steps = spec.kind === 'pgd' ? spec.steps : 1;
   const alpha = (spec.kind === 'pgd' ? spec.step : spec.alpha) * (eps / spec.eps);
   for (let s = 0; s < steps; s++) {
-    const r = model.lossGradients(new Tensor(x.shape, cur), (z) => ops.sum(ops.crossEntropy(z, y)), { input: true });
+    const r = model.lossGradients(
+      new Tensor(x.shape, cur),
+      (z) => ops.sum(ops.crossEntropy(z, y)),
+      { input: true },
+    );
     ascend(cur, r.dx!.data as Float32Array, src, alpha, eps);
   }
   return new Tensor(x.shape, cur);
@@ -147,7 +184,14 @@ function half(z: Tensor, second: boolean): Tensor {
  * cross-entropy at the adversarial examples. TRADES: CE(f(x), y) + β·mean KL(f(x) ‖ f(x')), both halves
  * differentiated in one pass over [x; x']. `correct` counts adversarial examples still classified right.
  */
-export function adversarialLossGradients(model: Sequential, x: Tensor, y: Tensor, spec: AdversarialSpec, eps: number, key: BatchKey) {
+export function adversarialLossGradients(
+  model: Sequential,
+  x: Tensor,
+  y: Tensor,
+  spec: AdversarialSpec,
+  eps: number,
+  key: BatchKey,
+) {
   const xAdv = adversarialExamples(model, x, y, spec, eps, key);
   if (spec.kind !== 'trades') {
     const r = model.lossGradients(xAdv, (z) => crossEntropyLoss(z, y), { params: true });
@@ -157,11 +201,19 @@ export function adversarialLossGradients(model: Sequential, x: Tensor, y: Tensor
   const both = new Float32Array(2 * x.size);
   both.set(x.data as Float32Array);
   both.set(xAdv.data as Float32Array, x.size);
-  const r = model.lossGradients(new Tensor([2 * n, ...x.shape.slice(1)], both), (z) => {
-    const clean = half(z, false), adv = half(z, true);
-    return ops.add(crossEntropyLoss(clean, y), ops.mul(meanKl(clean, adv), spec.beta));
-  }, { params: true });
-  const advLogits = new Tensor([n, r.logits.shape[1]], (r.logits.data as Float32Array).slice(n * r.logits.shape[1]));
+  const r = model.lossGradients(
+    new Tensor([2 * n, ...x.shape.slice(1)], both),
+    (z) => {
+      const clean = half(z, false),
+        adv = half(z, true);
+      return ops.add(crossEntropyLoss(clean, y), ops.mul(meanKl(clean, adv), spec.beta));
+    },
+    { params: true },
+  );
+  const advLogits = new Tensor(
+    [n, r.logits.shape[1]],
+    (r.logits.data as Float32Array).slice(n * r.logits.shape[1]),
+  );
   return { loss: r.loss, correct: countCorrect(advLogits, y), grads: r.grads! };
 }
 
@@ -177,14 +229,32 @@ function countCorrect(logits: Tensor, y: Tensor): number {
  * batch, evaluated in chunks of `chunk` rows: the check that sees catastrophic overfitting, where FGSM
  * accuracy stays high while PGD accuracy falls to zero (Wong et al. 2020). Seeded; the same every epoch.
  */
-export function pgdAccuracy(model: Sequential, x: Tensor, y: Tensor, eps: number, steps = 20, seed = 0, chunk = 250): number {
-  const n = x.shape[0], d = x.size / n, spec: AdversarialSpec = { kind: 'pgd', eps, steps, step: (2.5 * eps) / steps };
+export function pgdAccuracy(
+  model: Sequential,
+  x: Tensor,
+  y: Tensor,
+  eps: number,
+  steps = 20,
+  seed = 0,
+  chunk = 250,
+): number {
+  const n = x.shape[0],
+    d = x.size / n,
+    spec: AdversarialSpec = { kind: 'pgd', eps, steps, step: (2.5 * eps) / steps };
   let correct = 0;
   for (let a = 0; a < n; a += chunk) {
     const b = Math.min(n, a + chunk);
-    const xs = new Tensor([b - a, ...x.shape.slice(1)], (x.data as Float32Array).slice(a * d, b * d));
+    const xs = new Tensor(
+      [b - a, ...x.shape.slice(1)],
+      (x.data as Float32Array).slice(a * d, b * d),
+    );
     const ys = new Tensor([b - a], (y.data as Float32Array).slice(a, b));
-    const adv = adversarialExamples(model, xs, ys, spec, eps, { seed, epoch: 0, step: 0, rowOffset: a });
+    const adv = adversarialExamples(model, xs, ys, spec, eps, {
+      seed,
+      epoch: 0,
+      step: 0,
+      rowOffset: a,
+    });
     correct += countCorrect(model.forward(adv), ys);
   }
   return n ? correct / n : 0;

@@ -11,12 +11,32 @@ function dense(name: string, inDim: number, outDim: number): LayerSpec {
   return { type: 'dense', inDim, outDim, weight: `${name}.weight`, bias: `${name}.bias` };
 }
 
-function conv(name: string, inChannels: number, outChannels: number, kernelSize: number, padding: number, stride = 1): LayerSpec {
-  return { type: 'conv2d', inChannels, outChannels, kernelSize, stride, padding, weight: `${name}.weight`, bias: `${name}.bias` };
+function conv(
+  name: string,
+  inChannels: number,
+  outChannels: number,
+  kernelSize: number,
+  padding: number,
+  stride = 1,
+): LayerSpec {
+  return {
+    type: 'conv2d',
+    inChannels,
+    outChannels,
+    kernelSize,
+    stride,
+    padding,
+    weight: `${name}.weight`,
+    bias: `${name}.bias`,
+  };
 }
 
 /** MLP 784-300-100-10 with ReLU (LeCun et al. 1998's classic baseline; the HashedNets paper's too). */
-export function mlp(input: readonly number[], classes: number, hidden: readonly number[] = [300, 100]): LayerSpec[] {
+export function mlp(
+  input: readonly number[],
+  classes: number,
+  hidden: readonly number[] = [300, 100],
+): LayerSpec[] {
   const layers: LayerSpec[] = [{ type: 'flatten' }];
   let inDim = input.reduce((a, b) => a * b, 1);
   hidden.forEach((h, i) => {
@@ -32,17 +52,27 @@ export function mlp(input: readonly number[], classes: number, hidden: readonly 
  * For 28×28 input the flattened feature is 16·5·5 = 400. `widths` = [conv1, conv2, fc1, fc2] channels/units
  * (narrower ones give the equal-parameter dense baselines of the HashedNets comparison).
  */
-export function lenet5(input: readonly number[], classes: number, widths: readonly number[] = [6, 16, 120, 84]): LayerSpec[] {
+export function lenet5(
+  input: readonly number[],
+  classes: number,
+  widths: readonly number[] = [6, 16, 120, 84],
+): LayerSpec[] {
   const [c, h, w] = input;
   const [c1, c2, f1, f2] = widths;
   const pool = { type: 'maxpool2d' as const, kernelSize: 2, stride: 2 };
   const side = (n: number) => Math.floor((Math.floor(n / 2) - 4) / 2);
   return [
-    conv('conv1', c, c1, 5, 2), { type: 'relu' }, pool,
-    conv('conv2', c1, c2, 5, 0), { type: 'relu' }, pool,
+    conv('conv1', c, c1, 5, 2),
+    { type: 'relu' },
+    pool,
+    conv('conv2', c1, c2, 5, 0),
+    { type: 'relu' },
+    pool,
     { type: 'flatten' },
-    dense('fc1', c2 * side(h) * side(w), f1), { type: 'relu' },
-    dense('fc2', f1, f2), { type: 'relu' },
+    dense('fc1', c2 * side(h) * side(w), f1),
+    { type: 'relu' },
+    dense('fc2', f1, f2),
+    { type: 'relu' },
     dense('fc3', f2, classes),
   ];
 }
@@ -54,16 +84,29 @@ export function lenet5(input: readonly number[], classes: number, widths: readon
  * ~600k weights are enough for 75–80% on CIFAR-10 without batch norm (which the op set lacks), and ~50 MFLOP
  * per image forward keeps an epoch within minutes on two CPU cores.
  */
-export function cnn(input: readonly number[], classes: number, widths: readonly number[] = [32, 32, 64, 64, 256]): LayerSpec[] {
+export function cnn(
+  input: readonly number[],
+  classes: number,
+  widths: readonly number[] = [32, 32, 64, 64, 256],
+): LayerSpec[] {
   const [c, h, w] = input;
   const [a, b, d, e, f] = widths;
   const pool = { type: 'maxpool2d' as const, kernelSize: 2, stride: 2 };
   const relu = { type: 'relu' as const };
   return [
-    conv('conv1', c, a, 3, 1), relu, conv('conv2', a, b, 3, 1), relu, pool,
-    conv('conv3', b, d, 3, 1), relu, conv('conv4', d, e, 3, 1), relu, pool,
+    conv('conv1', c, a, 3, 1),
+    relu,
+    conv('conv2', a, b, 3, 1),
+    relu,
+    pool,
+    conv('conv3', b, d, 3, 1),
+    relu,
+    conv('conv4', d, e, 3, 1),
+    relu,
+    pool,
     { type: 'flatten' },
-    dense('fc1', e * Math.floor(h / 4) * Math.floor(w / 4), f), relu,
+    dense('fc1', e * Math.floor(h / 4) * Math.floor(w / 4), f),
+    relu,
     dense('fc2', f, classes),
   ];
 }
@@ -73,32 +116,52 @@ export function cnn(input: readonly number[], classes: number, widths: readonly 
  * (4×4, stride 2, pad 1), FC 100, classifier; no pooling, so every layer is a linear map plus ReLU (what
  * certification bounds need). `widths` = [conv1, conv2, fc]. For 28×28 input the feature is 32·7·7 = 1568.
  */
-export function smallCnn(input: readonly number[], classes: number, widths: readonly number[] = [16, 32, 100]): LayerSpec[] {
+export function smallCnn(
+  input: readonly number[],
+  classes: number,
+  widths: readonly number[] = [16, 32, 100],
+): LayerSpec[] {
   const [c, h, w] = input;
   const [a, b, f] = widths;
   const side = (n: number) => Math.floor((Math.floor((n + 2 - 4) / 2) + 1 + 2 - 4) / 2) + 1;
   const relu = { type: 'relu' as const };
   return [
-    conv('conv1', c, a, 4, 1, 2), relu, conv('conv2', a, b, 4, 1, 2), relu,
+    conv('conv1', c, a, 4, 1, 2),
+    relu,
+    conv('conv2', a, b, 4, 1, 2),
+    relu,
     { type: 'flatten' },
-    dense('fc1', b * side(h) * side(w), f), relu,
+    dense('fc1', b * side(h) * side(w), f),
+    relu,
     dense('fc2', f, classes),
   ];
 }
 
 /** The named architecture; `widths` overrides its hidden widths (MLP: any number; LeNet-5: four; CNN: five). */
-export function architecture(name: ArchName, input: readonly number[], classes: number, widths?: readonly number[]): LayerSpec[] {
+export function architecture(
+  name: ArchName,
+  input: readonly number[],
+  classes: number,
+  widths?: readonly number[],
+): LayerSpec[] {
   if (name === 'mlp') return mlp(input, classes, widths);
   if (name === 'lenet5') {
-    if (widths && widths.length !== 4) throw new Error(`lenet5 widths: expected 4 numbers (conv1, conv2, fc1, fc2), got ${widths.length}`);
+    if (widths && widths.length !== 4)
+      throw new Error(
+        `lenet5 widths: expected 4 numbers (conv1, conv2, fc1, fc2), got ${widths.length}`,
+      );
     return lenet5(input, classes, widths);
   }
   if (name === 'cnn') {
-    if (widths && widths.length !== 5) throw new Error(`cnn widths: expected 5 numbers (conv1..conv4, fc1), got ${widths.length}`);
+    if (widths && widths.length !== 5)
+      throw new Error(`cnn widths: expected 5 numbers (conv1..conv4, fc1), got ${widths.length}`);
     return cnn(input, classes, widths);
   }
   if (name === 'small-cnn') {
-    if (widths && widths.length !== 3) throw new Error(`small-cnn widths: expected 3 numbers (conv1, conv2, fc1), got ${widths.length}`);
+    if (widths && widths.length !== 3)
+      throw new Error(
+        `small-cnn widths: expected 3 numbers (conv1, conv2, fc1), got ${widths.length}`,
+      );
     return smallCnn(input, classes, widths);
   }
   throw new Error(`unknown architecture '${name}' (expected mlp, lenet5, cnn or small-cnn)`);

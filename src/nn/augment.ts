@@ -31,7 +31,13 @@ export function augmentStream(seed: number, epoch: number, step: number): number
  * Augments a batch of n CHW images in place-free fashion: returns a new array. Image i shifts by (dy, dx) in
  * [-pad, pad]² (pixels shifted in from outside are 0) and flips if its draw says so; draws 3i, 3i+1, 3i+2.
  */
-export function augmentBatch(x: Float32Array, n: number, shape: readonly [number, number, number], aug: Augment, stream: number): Float32Array {
+export function augmentBatch(
+  x: Float32Array,
+  n: number,
+  shape: readonly [number, number, number],
+  aug: Augment,
+  stream: number,
+): Float32Array {
   if (aug.pad === 0 && !aug.flip) return x;
   const [c, h, w] = shape;
   const per = c * h * w;

@@ -16,14 +16,20 @@ export interface ImageSet {
  * Batch of rows order[start .. start+size) as x [n, C, H, W] and y [n]: the last batch of an epoch is short
  * and one starting past the end is empty. An index outside [0, count) is a RangeError.
  */
-export function gatherBatch(ds: ImageSet, order: ArrayLike<number>, start: number, size: number): { x: Tensor; y: Tensor } {
+export function gatherBatch(
+  ds: ImageSet,
+  order: ArrayLike<number>,
+  start: number,
+  size: number,
+): { x: Tensor; y: Tensor } {
   const n = Math.max(0, Math.min(size, order.length - start));
   const per = ds.shape[0] * ds.shape[1] * ds.shape[2];
   const x = new Float32Array(n * per);
   const y = new Float32Array(n);
   for (let i = 0; i < n; i++) {
     const row = order[start + i];
-    if (!(Number.isInteger(row) && row >= 0 && row < ds.count)) throw new RangeError(`batch: index ${row} out of range [0, ${ds.count})`);
+    if (!(Number.isInteger(row) && row >= 0 && row < ds.count))
+      throw new RangeError(`batch: index ${row} out of range [0, ${ds.count})`);
     x.set(ds.images.subarray(row * per, (row + 1) * per), i * per);
     y[i] = ds.labels[row];
   }

@@ -3,7 +3,13 @@
 // It owns the compiled chains of one model and the fallback when a device gives up.
 import { gradients, noGrad, currentTape } from '../autodiff/index.ts';
 import { getBackend } from '../backend/index.ts';
-import { ChainFault, type AsyncChain, type Backend, type CompiledChain, type Tensor } from '../tensor/index.ts';
+import {
+  ChainFault,
+  type AsyncChain,
+  type Backend,
+  type CompiledChain,
+  type Tensor,
+} from '../tensor/index.ts';
 import type { LayerSpec } from './layer-spec.ts';
 import { layerForward } from './layers.ts';
 
@@ -21,9 +27,17 @@ type Params = ReadonlyMap<string, Tensor>;
  * The compiled chain's forward and backward over x: the autodiff differentiates only loss(logits), which may
  * couple rows, so it sees all of them. (An engine with bounded memory slices large batches itself.)
  */
-function chainGradients(chain: CompiledChain, x: Tensor, loss: (logits: Tensor) => Tensor, which: { input: boolean; params: boolean }) {
+function chainGradients(
+  chain: CompiledChain,
+  x: Tensor,
+  loss: (logits: Tensor) => Tensor,
+  which: { input: boolean; params: boolean },
+) {
   const logits = chain.forward(x, which.params ? 'params' : true);
-  const { value, grads: [dLogits] } = gradients(() => loss(logits), [logits]);
+  const {
+    value,
+    grads: [dLogits],
+  } = gradients(() => loss(logits), [logits]);
   return { value, logits, r: chain.backward(dLogits, which) };
 }
 
@@ -33,7 +47,11 @@ export class ChainRunner {
   private gpuTail: Promise<unknown> = Promise.resolve();
 
   /** `names`: the parameter tensors in layer order (the order gradients are returned in). */
-  constructor(private readonly layers: readonly LayerSpec[], private readonly inputShape: readonly number[], private readonly names: readonly string[]) {}
+  constructor(
+    private readonly layers: readonly LayerSpec[],
+    private readonly inputShape: readonly number[],
+    private readonly names: readonly string[],
+  ) {}
 
   /** Logits through the autodiff ops, layer by layer. */
   private autodiffForward(x: Tensor, params: Params): Tensor {
@@ -75,18 +93,34 @@ export class ChainRunner {
    * and the autodiff differentiates only loss(logits); otherwise the autodiff runs end to end. Both give the
    * same numbers up to float32 rounding (tests compare them).
    */
-  lossGradients(x: Tensor, loss: (logits: Tensor) => Tensor, want: Want, params: Params): LossGradients {
+  lossGradients(
+    x: Tensor,
+    loss: (logits: Tensor) => Tensor,
+    want: Want,
+    params: Params,
+  ): LossGradients {
     const chain = this.compiled(x, params);
     if (chain) {
-      const { value, logits, r } = chainGradients(chain, x, loss, { input: Boolean(want.input), params: Boolean(want.params) });
+      const { value, logits, r } = chainGradients(chain, x, loss, {
+        input: Boolean(want.input),
+        params: Boolean(want.params),
+      });
       return { loss: value.item(), logits, dx: r.dx, grads: this.ordered(r.grads) };
     }
-    const inputs = [...(want.input ? [x] : []), ...(want.params ? this.names.map((n) => params.get(n)!) : [])];
+    const inputs = [
+      ...(want.input ? [x] : []),
+      ...(want.params ? this.names.map((n) => params.get(n)!) : []),
+    ];
     let logits = x;
-    const { value, grads } = gradients(() => loss((logits = this.autodiffForward(x, params))), inputs);
+    const { value, grads } = gradients(
+      () => loss((logits = this.autodiffForward(x, params))),
+      inputs,
+    );
     const off = want.input ? 1 : 0;
     return {
-      loss: value.item(), logits, dx: want.input ? grads[0] : null,
+      loss: value.item(),
+      logits,
+      dx: want.input ? grads[0] : null,
       grads: want.params ? new Map(this.names.map((n, i) => [n, grads[off + i]])) : null,
     };
   }
@@ -104,7 +138,13 @@ export class ChainRunner {
    */
   private asyncCompiled(x: Tensor, params: Params): AsyncChain | null {
     const backend = getBackend();
-    if (!backend.compileAsyncChain || currentTape() !== null || x.dtype !== 'f32' || x.shape[0] === 0) return null;
+    if (
+      !backend.compileAsyncChain ||
+      currentTape() !== null ||
+      x.dtype !== 'f32' ||
+      x.shape[0] === 0
+    )
+      return null;
     const c = this.async;
     if (c && c.backend === backend) return c.chain;
     c?.chain.dispose();
@@ -141,26 +181,45 @@ export class ChainRunner {
   forwardAsync(x: Tensor, params: Params): Promise<Tensor> {
     const chain = this.asyncCompiled(x, params);
     if (!chain) return Promise.resolve(this.forward(x, params));
-    return this.onChain(chain, () => {
-      chain.setParams(params);
-      return chain.forward(x);
-    }, () => this.forward(x, params));
+    return this.onChain(
+      chain,
+      () => {
+        chain.setParams(params);
+        return chain.forward(x);
+      },
+      () => this.forward(x, params),
+    );
   }
 
   /**
    * lossGradients() with the network's forward and backward on the async chain (one readback each) and the
    * autodiff on loss(logits) only; without one, lossGradients() itself, computed now (bit-identical).
    */
-  lossGradientsAsync(x: Tensor, loss: (logits: Tensor) => Tensor, want: Want, params: Params): Promise<LossGradients> {
+  lossGradientsAsync(
+    x: Tensor,
+    loss: (logits: Tensor) => Tensor,
+    want: Want,
+    params: Params,
+  ): Promise<LossGradients> {
     const chain = this.asyncCompiled(x, params);
     if (!chain) return Promise.resolve(this.lossGradients(x, loss, want, params));
-    return this.onChain(chain, async () => {
-      chain.setParams(params);
-      const logits = await chain.forward(x, true);
-      const { value, grads: [dLogits] } = gradients(() => loss(logits), [logits]);
-      const r = await chain.backward(dLogits, { input: Boolean(want.input), params: Boolean(want.params) });
-      return { loss: value.item(), logits, dx: r.dx, grads: this.ordered(r.grads) };
-    }, () => this.lossGradients(x, loss, want, params));
+    return this.onChain(
+      chain,
+      async () => {
+        chain.setParams(params);
+        const logits = await chain.forward(x, true);
+        const {
+          value,
+          grads: [dLogits],
+        } = gradients(() => loss(logits), [logits]);
+        const r = await chain.backward(dLogits, {
+          input: Boolean(want.input),
+          params: Boolean(want.params),
+        });
+        return { loss: value.item(), logits, dx: r.dx, grads: this.ordered(r.grads) };
+      },
+      () => this.lossGradients(x, loss, want, params),
+    );
   }
 
   /** Gives back the synchronous chain's memory (the wasm arena) now; the next call compiles again. */

@@ -15,11 +15,15 @@ export function parseCompressions(text: string, weightedLayers: number): Compres
     if (p === 'dense') return null;
     const m = /^1\/(\d+(?:\.\d+)?)$/.exec(p);
     const v = m ? 1 / Number(m[1]) : Number(p);
-    if (!(v > 0 && v <= 1) || p === '') throw new Error(`compression '${p}': expected 1/N, a number in (0, 1], or 'dense'`);
+    if (!(v > 0 && v <= 1) || p === '')
+      throw new Error(`compression '${p}': expected 1/N, a number in (0, 1], or 'dense'`);
     return v;
   };
   if (parts.length === 1) return Array.from({ length: weightedLayers }, () => one(parts[0]));
-  if (parts.length !== weightedLayers) throw new Error(`compression list has ${parts.length} entries, the model has ${weightedLayers} weighted layers`);
+  if (parts.length !== weightedLayers)
+    throw new Error(
+      `compression list has ${parts.length} entries, the model has ${weightedLayers} weighted layers`,
+    );
   return parts.map(one);
 }
 
@@ -32,7 +36,11 @@ export function derivedHashSeeds(seed: number, count: number): number[] {
  * Replaces dense/conv2d layers by hashed-dense/hashed-conv2d ones with K = ceil(c·n_in·n_out) buckets.
  * `seeds[i]` is the hash seed of the i-th weighted layer (kept secret for the defensive boundary).
  */
-export function hashLayers(layers: readonly LayerSpec[], compressions: Compressions, seeds: readonly number[]): LayerSpec[] {
+export function hashLayers(
+  layers: readonly LayerSpec[],
+  compressions: Compressions,
+  seeds: readonly number[],
+): LayerSpec[] {
   let w = 0;
   return layers.map((spec) => {
     if (!isWeighted(spec)) return spec;
@@ -41,7 +49,11 @@ export function hashLayers(layers: readonly LayerSpec[], compressions: Compressi
     w++;
     if (c === null || c === undefined) return spec;
     const [rows, ...rest] = virtualWeightShape(spec);
-    const buckets = bucketsFor(c, rows, rest.reduce((a, b) => a * b, 1));
+    const buckets = bucketsFor(
+      c,
+      rows,
+      rest.reduce((a, b) => a * b, 1),
+    );
     if (spec.type === 'dense') return { ...spec, type: 'hashed-dense', hash: { buckets, seed } };
     if (spec.type === 'conv2d') return { ...spec, type: 'hashed-conv2d', hash: { buckets, seed } };
     throw new Error(`layer '${spec.weight}' is already hashed`);

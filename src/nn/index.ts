@@ -3,20 +3,54 @@
 // model file format (model.json + safetensors), pure (reading and writing files is src/io's).
 export { Sequential } from './sequential.ts';
 export { isWeighted, layerTensors, virtualWeightShape, type LayerSpec } from './layer-spec.ts';
-export { ARCH_NAMES, architecture, mlp, lenet5, cnn, smallCnn, type ArchName } from './architectures.ts';
-export { derivedHashSeeds, hashLayers, parseCompressions, weightedLayerCount, type Compressions } from './hashed-layers.ts';
+export {
+  ARCH_NAMES,
+  architecture,
+  mlp,
+  lenet5,
+  cnn,
+  smallCnn,
+  type ArchName,
+} from './architectures.ts';
+export {
+  derivedHashSeeds,
+  hashLayers,
+  parseCompressions,
+  weightedLayerCount,
+  type Compressions,
+} from './hashed-layers.ts';
 export { initParams } from './init.ts';
 export { crossEntropyLoss } from './losses.ts';
-export { adam, sgd, optimizerFromConfig, type Optimizer, type OptimizerConfig } from './optimizers.ts';
+export {
+  adam,
+  sgd,
+  optimizerFromConfig,
+  type Optimizer,
+  type OptimizerConfig,
+} from './optimizers.ts';
 export { trainEpoch, type LrSchedule, type TrainOptions } from './train.ts';
 export {
-  parseAdversarial, formatAdversarial, adversarialExamples, adversarialLossGradients, pgdAccuracy, type AdversarialSpec, type BatchKey,
+  parseAdversarial,
+  formatAdversarial,
+  adversarialExamples,
+  adversarialLossGradients,
+  pgdAccuracy,
+  type AdversarialSpec,
+  type BatchKey,
 } from './adversarial.ts';
 export { parseAugment, type Augment } from './augment.ts';
 export { gatherBatch, identityOrder, type ImageSet } from './batches.ts';
 export { accuracy } from './evaluate.ts';
 export {
-  MANIFEST_FILE, WEIGHTS_FILE, ModelFileError, decodeModel, encodeModel, inputBackground, type InputBackground, type ModelManifest, type ModelManifestDraft,
+  MANIFEST_FILE,
+  WEIGHTS_FILE,
+  ModelFileError,
+  decodeModel,
+  encodeModel,
+  inputBackground,
+  type InputBackground,
+  type ModelManifest,
+  type ModelManifestDraft,
 } from './model-file.ts';
 export { decodeSafetensors, encodeSafetensors } from './safetensors.ts';
 export { modelFromFile, type LoadedModel } from './model.ts';

@@ -10,17 +10,26 @@ export type Conv2dSpec = { type: 'conv2d' } & Conv2dFields;
 /** A dense layer whose [outDim][inDim] virtual weight reads `hash.buckets` real weights (tensor shape [K]). */
 export type HashedDenseSpec = Omit<DenseSpec, 'type'> & { type: 'hashed-dense'; hash: HashParams };
 /** A conv layer whose virtual weight reads K real weights; j = (ci·k + ky)·k + kx. */
-export type HashedConv2dSpec = Omit<Conv2dSpec, 'type'> & { type: 'hashed-conv2d'; hash: HashParams };
+export type HashedConv2dSpec = Omit<Conv2dSpec, 'type'> & {
+  type: 'hashed-conv2d';
+  hash: HashParams;
+};
 export type ReluSpec = { type: 'relu' };
 export type Pool2dSpec = { type: 'maxpool2d' | 'avgpool2d'; kernelSize: number; stride: number };
 export type FlattenSpec = { type: 'flatten' };
 
-export type LayerSpec = DenseSpec | Conv2dSpec | HashedDenseSpec | HashedConv2dSpec | ReluSpec | Pool2dSpec | FlattenSpec;
+export type LayerSpec =
+  DenseSpec | Conv2dSpec | HashedDenseSpec | HashedConv2dSpec | ReluSpec | Pool2dSpec | FlattenSpec;
 /** Layers that own a weight matrix (dense or hashed). */
 export type WeightedSpec = DenseSpec | Conv2dSpec | HashedDenseSpec | HashedConv2dSpec;
 
 export function isWeighted(spec: LayerSpec): spec is WeightedSpec {
-  return spec.type === 'dense' || spec.type === 'conv2d' || spec.type === 'hashed-dense' || spec.type === 'hashed-conv2d';
+  return (
+    spec.type === 'dense' ||
+    spec.type === 'conv2d' ||
+    spec.type === 'hashed-dense' ||
+    spec.type === 'hashed-conv2d'
+  );
 }
 
 /** Full (virtual) weight shape of a weighted layer. */
@@ -32,7 +41,9 @@ export function virtualWeightShape(spec: WeightedSpec): number[] {
 
 /** Fan-in of a weighted layer: inDim, or inChannels·k². */
 export function fanIn(spec: WeightedSpec): number {
-  return spec.type === 'dense' || spec.type === 'hashed-dense' ? spec.inDim : spec.inChannels * spec.kernelSize * spec.kernelSize;
+  return spec.type === 'dense' || spec.type === 'hashed-dense'
+    ? spec.inDim
+    : spec.inChannels * spec.kernelSize * spec.kernelSize;
 }
 
 /** Tensor names and shapes a layer stores in weights.safetensors, in storage order. */
@@ -45,7 +56,10 @@ export function layerTensors(spec: LayerSpec): { name: string; shape: number[] }
       ];
     case 'conv2d':
       return [
-        { name: spec.weight, shape: [spec.outChannels, spec.inChannels, spec.kernelSize, spec.kernelSize] },
+        {
+          name: spec.weight,
+          shape: [spec.outChannels, spec.inChannels, spec.kernelSize, spec.kernelSize],
+        },
         { name: spec.bias, shape: [spec.outChannels] },
       ];
     case 'hashed-dense':

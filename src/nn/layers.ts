@@ -2,7 +2,12 @@
 import { ops, isTracked } from '../autodiff/index.ts';
 import { shapeStr, type Tensor } from '../tensor/index.ts';
 import { hashTable } from '../hash/index.ts';
-import { virtualWeightShape, type HashedConv2dSpec, type HashedDenseSpec, type LayerSpec } from './layer-spec.ts';
+import {
+  virtualWeightShape,
+  type HashedConv2dSpec,
+  type HashedDenseSpec,
+  type LayerSpec,
+} from './layer-spec.ts';
 
 /** Parameter lookup by tensor name (the names of model.json / weights.safetensors). */
 export type Params = ReadonlyMap<string, Tensor>;
@@ -24,7 +29,12 @@ const virtualCache = new WeakMap<Tensor, Tensor>();
  */
 export function virtualWeight(spec: HashedDenseSpec | HashedConv2dSpec, w: Tensor): Tensor {
   const shape = virtualWeightShape(spec);
-  const table = hashTable(shape[0], shape.slice(1).reduce((a, b) => a * b, 1), spec.hash.seed, spec.hash.buckets);
+  const table = hashTable(
+    shape[0],
+    shape.slice(1).reduce((a, b) => a * b, 1),
+    spec.hash.seed,
+    spec.hash.buckets,
+  );
   if (isTracked(w)) return ops.hashGather(w, table, shape);
   let v = virtualCache.get(w);
   if (!v) {
@@ -43,13 +53,22 @@ export function layerForward(spec: LayerSpec, x: Tensor, params: Params): Tensor
   switch (spec.type) {
     case 'dense':
       // weight is [outDim][inDim]: y = x·Wᵀ + b.
-      return ops.biasAdd(ops.matmul(x, param(params, spec.weight), false, true), param(params, spec.bias));
+      return ops.biasAdd(
+        ops.matmul(x, param(params, spec.weight), false, true),
+        param(params, spec.bias),
+      );
     case 'conv2d':
       return ops.biasAdd(ops.conv2d(x, param(params, spec.weight), spec), param(params, spec.bias));
     case 'hashed-dense':
-      return ops.biasAdd(ops.matmul(x, virtualWeight(spec, param(params, spec.weight)), false, true), param(params, spec.bias));
+      return ops.biasAdd(
+        ops.matmul(x, virtualWeight(spec, param(params, spec.weight)), false, true),
+        param(params, spec.bias),
+      );
     case 'hashed-conv2d':
-      return ops.biasAdd(ops.conv2d(x, virtualWeight(spec, param(params, spec.weight)), spec), param(params, spec.bias));
+      return ops.biasAdd(
+        ops.conv2d(x, virtualWeight(spec, param(params, spec.weight)), spec),
+        param(params, spec.bias),
+      );
     case 'relu':
       return ops.relu(x);
     case 'maxpool2d':
@@ -62,7 +81,11 @@ export function layerForward(spec: LayerSpec, x: Tensor, params: Params): Tensor
 }
 
 /** Per-example output shape of a layer given its per-example input shape; throws naming the mismatch. */
-export function layerOutputShape(spec: LayerSpec, inShape: readonly number[], index: number): number[] {
+export function layerOutputShape(
+  spec: LayerSpec,
+  inShape: readonly number[],
+  index: number,
+): number[] {
   const fail = (why: string): never => {
     throw new Error(`layers[${index}] (${spec.type}): ${why}, input shape ${shapeStr(inShape)}`);
   };
@@ -73,7 +96,8 @@ export function layerOutputShape(spec: LayerSpec, inShape: readonly number[], in
       return [spec.outDim];
     case 'conv2d':
     case 'hashed-conv2d': {
-      if (inShape.length !== 3 || inShape[0] !== spec.inChannels) fail(`expects [${spec.inChannels}, H, W]`);
+      if (inShape.length !== 3 || inShape[0] !== spec.inChannels)
+        fail(`expects [${spec.inChannels}, H, W]`);
       const h = conv2dOut(inShape[1], spec.kernelSize, spec.stride, spec.padding);
       const w = conv2dOut(inShape[2], spec.kernelSize, spec.stride, spec.padding);
       if (h < 1 || w < 1) fail('kernel larger than padded input');

@@ -20,9 +20,22 @@ export interface Distillation {
  * cross-entropy so the reported loss is 0 when the student matches the teacher (same gradient). `teacherLogits`
  * are constants (computed outside the tape), so only the student is differentiated.
  */
-export function distillationLoss(logits: Tensor, labels: Tensor, teacherLogits: Tensor, d: Distillation): Tensor {
+export function distillationLoss(
+  logits: Tensor,
+  labels: Tensor,
+  teacherLogits: Tensor,
+  d: Distillation,
+): Tensor {
   const t = d.temperature;
   const teacherLog = ops.logSoftmax(ops.mul(teacherLogits, 1 / t));
-  const kl = ops.mean(ops.sum(ops.mul(ops.exp(teacherLog), ops.sub(teacherLog, ops.logSoftmax(ops.mul(logits, 1 / t)))), [1]));
-  return ops.add(ops.mul(crossEntropyLoss(logits, labels), 1 - d.weight), ops.mul(kl, d.weight * t * t));
+  const kl = ops.mean(
+    ops.sum(
+      ops.mul(ops.exp(teacherLog), ops.sub(teacherLog, ops.logSoftmax(ops.mul(logits, 1 / t)))),
+      [1],
+    ),
+  );
+  return ops.add(
+    ops.mul(crossEntropyLoss(logits, labels), 1 - d.weight),
+    ops.mul(kl, d.weight * t * t),
+  );
 }

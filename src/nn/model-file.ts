@@ -51,11 +51,21 @@ export type ModelManifest = {
 /** What a caller hands to encodeModel: the manifest before its weights hash exists. */
 export type ModelManifestDraft = Omit<ModelManifest, 'weights'> & { weights?: unknown };
 
-const posInt = z.int({ error: 'expected a positive integer' }).min(1, { error: 'expected a positive integer' });
-const natural = z.int({ error: 'expected a non-negative integer' }).min(0, { error: 'expected a non-negative integer' });
-const text = z.string({ error: 'expected a non-empty string' }).min(1, { error: 'expected a non-empty string' });
-const hex64 = z.string().regex(/^[0-9a-f]{64}$/, { error: 'expected a sha256 as 64 lowercase hex digits' });
-const tensorName = text.refine((s) => s !== '__metadata__', { error: '"__metadata__" is reserved by safetensors' });
+const posInt = z
+  .int({ error: 'expected a positive integer' })
+  .min(1, { error: 'expected a positive integer' });
+const natural = z
+  .int({ error: 'expected a non-negative integer' })
+  .min(0, { error: 'expected a non-negative integer' });
+const text = z
+  .string({ error: 'expected a non-empty string' })
+  .min(1, { error: 'expected a non-empty string' });
+const hex64 = z
+  .string()
+  .regex(/^[0-9a-f]{64}$/, { error: 'expected a sha256 as 64 lowercase hex digits' });
+const tensorName = text.refine((s) => s !== '__metadata__', {
+  error: '"__metadata__" is reserved by safetensors',
+});
 
 const pool = <T extends 'maxpool2d' | 'avgpool2d'>(type: T) =>
   z.strictObject({ type: z.literal(type), kernelSize: posInt, stride: posInt });
@@ -74,7 +84,10 @@ const convFields = {
   weight: tensorName,
   bias: tensorName,
 };
-const u32 = z.int({ error: 'expected an unsigned 32-bit integer' }).min(0, { error: 'expected an unsigned 32-bit integer' }).max(0xffffffff, { error: 'expected an unsigned 32-bit integer' });
+const u32 = z
+  .int({ error: 'expected an unsigned 32-bit integer' })
+  .min(0, { error: 'expected an unsigned 32-bit integer' })
+  .max(0xffffffff, { error: 'expected an unsigned 32-bit integer' });
 const hash = z.strictObject({ buckets: posInt, seed: u32 });
 
 const layerSchemas = {
@@ -89,7 +102,10 @@ const layerSchemas = {
 } satisfies { [K in LayerSpec['type']]: z.ZodType<LayerSpec & { type: K }> };
 
 type LayerSchema = (typeof layerSchemas)[keyof typeof layerSchemas];
-const layerSchema = z.discriminatedUnion('type', Object.values(layerSchemas) as [LayerSchema, ...LayerSchema[]]);
+const layerSchema = z.discriminatedUnion(
+  'type',
+  Object.values(layerSchemas) as [LayerSchema, ...LayerSchema[]],
+);
 
 const manifestSchema = z.strictObject({
   format: z.literal(1, { error: 'expected 1 (the only model file format this version reads)' }),
@@ -97,22 +113,37 @@ const manifestSchema = z.strictObject({
   input: z.strictObject({
     shape: z.tuple([posInt, posInt, posInt], { error: 'expected [C, H, W] positive integers' }),
     range: z.tuple([z.literal(0), z.literal(1)], { error: 'expected [0, 1]' }),
-    background: z.enum(INPUT_BACKGROUNDS, { error: `expected one of ${INPUT_BACKGROUNDS.map((b) => `'${b}'`).join(', ')}` }).optional(),
+    background: z
+      .enum(INPUT_BACKGROUNDS, {
+        error: `expected one of ${INPUT_BACKGROUNDS.map((b) => `'${b}'`).join(', ')}`,
+      })
+      .optional(),
   }),
   classes: z.array(text).min(1, { error: 'expected at least one class name' }),
   layers: z.array(layerSchema).min(1, { error: 'expected at least one layer' }),
   defense: z.looseObject({ stages: z.array(z.unknown()) }).nullable(),
   provenance: z.looseObject({
-    dataset: z.looseObject({ name: text, sha256: z.union([hex64, z.literal('')], { error: "expected a sha256 (64 lowercase hex digits) or ''" }) }),
+    dataset: z.looseObject({
+      name: text,
+      sha256: z.union([hex64, z.literal('')], {
+        error: "expected a sha256 (64 lowercase hex digits) or ''",
+      }),
+    }),
     seed: natural,
     epochs: natural,
     command: z.string(),
   }),
   metrics: z.looseObject({
-    testAccuracy: z.number().min(0, { error: 'expected a fraction in [0, 1]' }).max(1, { error: 'expected a fraction in [0, 1]' }),
+    testAccuracy: z
+      .number()
+      .min(0, { error: 'expected a fraction in [0, 1]' })
+      .max(1, { error: 'expected a fraction in [0, 1]' }),
     testCount: natural,
   }),
-  weights: z.strictObject({ file: z.literal(WEIGHTS_FILE, { error: `expected "${WEIGHTS_FILE}"` }), sha256: hex64 }),
+  weights: z.strictObject({
+    file: z.literal(WEIGHTS_FILE, { error: `expected "${WEIGHTS_FILE}"` }),
+    sha256: hex64,
+  }),
 }) satisfies z.ZodType<ModelManifest>;
 
 /** The input background of a manifest; files written before the field existed count as 'any'. */
@@ -129,7 +160,12 @@ export function parseManifest(json: unknown, file: string): ModelManifest {
   if (!r.success) {
     const problems = r.error.issues.map((issue) => describeIssue(issue, json));
     const [first, ...rest] = problems;
-    const more = rest.length ? ` (also: ${rest.slice(0, 3).map((p) => `${p.path}: ${p.detail}`).join('; ')}${rest.length > 3 ? '; ...' : ''})` : '';
+    const more = rest.length
+      ? ` (also: ${rest
+          .slice(0, 3)
+          .map((p) => `${p.path}: ${p.detail}`)
+          .join('; ')}${rest.length > 3 ? '; ...' : ''})`
+      : '';
     throw new ModelFileError(file, first.path, first.detail + more);
   }
   const manifest = r.data as ModelManifest;
@@ -138,7 +174,12 @@ export function parseManifest(json: unknown, file: string): ModelManifest {
   manifest.layers.forEach((spec, i) => {
     for (const { name } of layerTensors(spec)) {
       const j = owner.get(name);
-      if (j !== undefined) throw new ModelFileError(file, `layers[${i}]`, `tensor name "${name}" is already used by layers[${j}]`);
+      if (j !== undefined)
+        throw new ModelFileError(
+          file,
+          `layers[${i}]`,
+          `tensor name "${name}" is already used by layers[${j}]`,
+        );
       owner.set(name, i);
     }
   });
@@ -154,24 +195,41 @@ export function parseManifest(json: unknown, file: string): ModelManifest {
  * Checks decoded weights against the layers: every tensor a layer owns is present with its exact shape and
  * no tensor is left over. Errors name `weightsFile`, the tensor and expected vs found shapes.
  */
-export function checkTensorsAgainstLayers(manifest: ModelManifest, tensors: Map<string, Tensor>, weightsFile: string): void {
+export function checkTensorsAgainstLayers(
+  manifest: ModelManifest,
+  tensors: Map<string, Tensor>,
+  weightsFile: string,
+): void {
   const wanted = new Set<string>();
   manifest.layers.forEach((spec, i) => {
     for (const { name, shape } of layerTensors(spec)) {
       wanted.add(name);
       const t = tensors.get(name);
       const where = `${MANIFEST_FILE} layers[${i}] (${spec.type})`;
-      if (!t) throw new ModelFileError(weightsFile, `tensor "${name}"`, `missing (${where} needs shape ${shapeStr(shape)})`);
+      if (!t)
+        throw new ModelFileError(
+          weightsFile,
+          `tensor "${name}"`,
+          `missing (${where} needs shape ${shapeStr(shape)})`,
+        );
       if (!sameShape(t.shape, shape)) {
-        throw new ModelFileError(weightsFile, `tensor "${name}" shape`, `expected ${shapeStr(shape)} from ${where}, found ${shapeStr(t.shape)}`);
+        throw new ModelFileError(
+          weightsFile,
+          `tensor "${name}" shape`,
+          `expected ${shapeStr(shape)} from ${where}, found ${shapeStr(t.shape)}`,
+        );
       }
     }
   });
   for (const name of tensors.keys()) {
-    if (!wanted.has(name)) throw new ModelFileError(weightsFile, `tensor "${name}"`, `not used by any layer in ${MANIFEST_FILE}`);
+    if (!wanted.has(name))
+      throw new ModelFileError(
+        weightsFile,
+        `tensor "${name}"`,
+        `not used by any layer in ${MANIFEST_FILE}`,
+      );
   }
 }
-
 
 /**
  * Produces both files of a model directory: weights in layer order, then model.json (2-space JSON with a
@@ -182,12 +240,20 @@ export async function encodeModel(
   tensors: Map<string, Tensor> | Record<string, Tensor>,
 ): Promise<{ manifest: ModelManifest; manifestJson: string; weights: Uint8Array }> {
   // Validate everything but the hash (a placeholder) before writing a byte.
-  const checked = parseManifest({ ...draft, weights: { file: WEIGHTS_FILE, sha256: '0'.repeat(64) } }, MANIFEST_FILE);
+  const checked = parseManifest(
+    { ...draft, weights: { file: WEIGHTS_FILE, sha256: '0'.repeat(64) } },
+    MANIFEST_FILE,
+  );
   const map = tensors instanceof Map ? tensors : new Map(Object.entries(tensors));
   checkTensorsAgainstLayers(checked, map, WEIGHTS_FILE);
-  const ordered = checked.layers.flatMap(layerTensors).map(({ name }): [string, Tensor] => [name, map.get(name)!]);
+  const ordered = checked.layers
+    .flatMap(layerTensors)
+    .map(({ name }): [string, Tensor] => [name, map.get(name)!]);
   const weights = encodeSafetensors(ordered);
-  const manifest: ModelManifest = { ...checked, weights: { file: WEIGHTS_FILE, sha256: await sha256Hex(weights) } };
+  const manifest: ModelManifest = {
+    ...checked,
+    weights: { file: WEIGHTS_FILE, sha256: await sha256Hex(weights) },
+  };
   return { manifest, manifestJson: `${JSON.stringify(manifest, null, 2)}\n`, weights };
 }
 
@@ -234,13 +300,20 @@ function describeIssue(issue: z.core.$ZodIssue, root: unknown): { path: string; 
   const value = valueAt(root, path);
   if (issue.code === 'unrecognized_keys') {
     path.push(issue.keys[0]);
-    detail = issue.keys.length > 1 ? `unknown field (also ${issue.keys.slice(1).join(', ')})` : 'unknown field';
+    detail =
+      issue.keys.length > 1
+        ? `unknown field (also ${issue.keys.slice(1).join(', ')})`
+        : 'unknown field';
   } else if (value === undefined && path.length > 0) {
     // zod's own wording ("expected object, received undefined") hides that the key is simply absent.
     const expected = issue.code === 'invalid_type' ? `expected ${issue.expected}` : '';
     const hint = issue.message.startsWith('Invalid') ? expected : detail;
     detail = `missing required field${hint ? ` (${hint})` : ''}`;
-  } else if (issue.code === 'invalid_union' && 'discriminator' in issue && issue.discriminator === 'type') {
+  } else if (
+    issue.code === 'invalid_union' &&
+    'discriminator' in issue &&
+    issue.discriminator === 'type'
+  ) {
     detail = `unknown layer type ${JSON.stringify(value)} (expected one of ${Object.keys(layerSchemas).join(', ')})`;
   }
   return { path: formatPath(path), detail };

@@ -28,12 +28,15 @@ function slot(state: Map<string, Tensor>, key: string, like: Tensor): Float32Arr
 }
 
 function checkGrad(name: string, p: Tensor, g: Tensor | undefined): Tensor {
-  if (!g || g.size !== p.size) throw new Error(`optimizer: gradient for '${name}' missing or of the wrong size`);
+  if (!g || g.size !== p.size)
+    throw new Error(`optimizer: gradient for '${name}' missing or of the wrong size`);
   return g;
 }
 
 /** SGD: v ← μv + (g + λp); p ← p − lr·v (PyTorch's formulation). */
-export function sgd(cfg: Partial<Omit<Extract<OptimizerConfig, { kind: 'sgd' }>, 'kind'>> = {}): Optimizer {
+export function sgd(
+  cfg: Partial<Omit<Extract<OptimizerConfig, { kind: 'sgd' }>, 'kind'>> = {},
+): Optimizer {
   const config: OptimizerConfig = { kind: 'sgd', lr: 0.01, momentum: 0.9, weightDecay: 0, ...cfg };
   let state = new Map<string, Tensor>();
   return {
@@ -51,13 +54,25 @@ export function sgd(cfg: Partial<Omit<Extract<OptimizerConfig, { kind: 'sgd' }>,
       }
     },
     state: () => state,
-    loadState(s) { state = new Map(s); },
+    loadState(s) {
+      state = new Map(s);
+    },
   };
 }
 
 /** Adam (Kingma & Ba 2015, arXiv 1412.6980) with bias correction; weight decay added to the gradient. */
-export function adam(cfg: Partial<Omit<Extract<OptimizerConfig, { kind: 'adam' }>, 'kind'>> = {}): Optimizer {
-  const config: OptimizerConfig = { kind: 'adam', lr: 1e-3, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0, ...cfg };
+export function adam(
+  cfg: Partial<Omit<Extract<OptimizerConfig, { kind: 'adam' }>, 'kind'>> = {},
+): Optimizer {
+  const config: OptimizerConfig = {
+    kind: 'adam',
+    lr: 1e-3,
+    beta1: 0.9,
+    beta2: 0.999,
+    eps: 1e-8,
+    weightDecay: 0,
+    ...cfg,
+  };
   const { beta1, beta2, eps, weightDecay } = config;
   let state = new Map<string, Tensor>();
   return {
@@ -82,7 +97,9 @@ export function adam(cfg: Partial<Omit<Extract<OptimizerConfig, { kind: 'adam' }
       }
     },
     state: () => state,
-    loadState(s) { state = new Map(s); },
+    loadState(s) {
+      state = new Map(s);
+    },
   };
 }
 

@@ -41,19 +41,23 @@ export function encodeSafetensors(
   const parts: string[] = [];
   if (metadata !== undefined) {
     const meta = Object.entries(metadata).map(([k, v]) => {
-      if (typeof v !== 'string') throw new Error(`encodeSafetensors: metadata "${k}" must be a string`);
+      if (typeof v !== 'string')
+        throw new Error(`encodeSafetensors: metadata "${k}" must be a string`);
       return `${JSON.stringify(k)}:${JSON.stringify(v)}`;
     });
     parts.push(`${JSON.stringify(METADATA_KEY)}:{${meta.join(',')}}`);
   }
   let offset = 0;
   for (const [name, t] of entries) {
-    if (name === METADATA_KEY) throw new Error(`encodeSafetensors: "${METADATA_KEY}" is reserved, not a tensor name`);
+    if (name === METADATA_KEY)
+      throw new Error(`encodeSafetensors: "${METADATA_KEY}" is reserved, not a tensor name`);
     if (seen.has(name)) throw new Error(`encodeSafetensors: duplicate tensor name "${name}"`);
     seen.add(name);
     const end = offset + 4 * t.size;
     // Key order dtype, shape, data_offsets is the reference serializer's field order.
-    parts.push(`${JSON.stringify(name)}:${JSON.stringify({ dtype: 'F32', shape: t.shape, data_offsets: [offset, end] })}`);
+    parts.push(
+      `${JSON.stringify(name)}:${JSON.stringify({ dtype: 'F32', shape: t.shape, data_offsets: [offset, end] })}`,
+    );
     offset = end;
   }
   const json = new TextEncoder().encode(`{${parts.join(',')}}`);
@@ -84,16 +88,26 @@ export function decodeSafetensors(bytes: Uint8Array, file: string): Safetensors 
   const fail = (field: string, detail: string): never => {
     throw new ModelFileError(file, field, detail);
   };
-  if (bytes.length < 8) fail('header length', `file is ${bytes.length} bytes, shorter than the 8-byte header length (truncated)`);
+  if (bytes.length < 8)
+    fail(
+      'header length',
+      `file is ${bytes.length} bytes, shorter than the 8-byte header length (truncated)`,
+    );
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const lo = view.getUint32(0, true);
   const hi = view.getUint32(4, true);
   if (hi !== 0 || lo > MAX_HEADER_BYTES) {
-    fail('header length', `${hi * 2 ** 32 + lo} bytes exceeds the ${MAX_HEADER_BYTES}-byte limit (corrupt header)`);
+    fail(
+      'header length',
+      `${hi * 2 ** 32 + lo} bytes exceeds the ${MAX_HEADER_BYTES}-byte limit (corrupt header)`,
+    );
   }
   const dataStart = 8 + lo;
   if (dataStart > bytes.length) {
-    fail('header length', `header claims ${lo} bytes but the file has only ${bytes.length - 8} after the length (truncated)`);
+    fail(
+      'header length',
+      `header claims ${lo} bytes but the file has only ${bytes.length - 8} after the length (truncated)`,
+    );
   }
   let text = '';
   try {
@@ -119,18 +133,35 @@ export function decodeSafetensors(bytes: Uint8Array, file: string): Safetensors 
   let expected = 0;
   let prev = '';
   for (const e of entries) {
-    if (e.begin < expected) fail(`tensor "${e.name}" data_offsets`, `[${e.begin}, ${e.end}] overlaps tensor "${prev}" (ends at ${expected})`);
-    if (e.begin > expected) fail(`tensor "${e.name}" data_offsets`, `starts at ${e.begin}, leaving a gap after byte ${expected}`);
+    if (e.begin < expected)
+      fail(
+        `tensor "${e.name}" data_offsets`,
+        `[${e.begin}, ${e.end}] overlaps tensor "${prev}" (ends at ${expected})`,
+      );
+    if (e.begin > expected)
+      fail(
+        `tensor "${e.name}" data_offsets`,
+        `starts at ${e.begin}, leaving a gap after byte ${expected}`,
+      );
     expected = e.end;
     prev = e.name;
   }
   const dataLen = bytes.length - dataStart;
-  if (dataLen < expected) fail('data', `header needs ${expected} data bytes, file has ${dataLen} (truncated)`);
-  if (dataLen > expected) fail('data', `${dataLen - expected} unexpected bytes after the last tensor (header needs ${expected})`);
+  if (dataLen < expected)
+    fail('data', `header needs ${expected} data bytes, file has ${dataLen} (truncated)`);
+  if (dataLen > expected)
+    fail(
+      'data',
+      `${dataLen - expected} unexpected bytes after the last tensor (header needs ${expected})`,
+    );
 
   // Map order = data order: the writer's order, which JSON.parse would not keep for names like "0".
   const tensors = new Map<string, Tensor>();
-  for (const e of entries) tensors.set(e.name, new Tensor(e.shape, readF32(bytes, view, dataStart + e.begin, (e.end - e.begin) / 4)));
+  for (const e of entries)
+    tensors.set(
+      e.name,
+      new Tensor(e.shape, readF32(bytes, view, dataStart + e.begin, (e.end - e.begin) / 4)),
+    );
   return { tensors, metadata };
 }
 
@@ -142,28 +173,44 @@ function readF32(bytes: Uint8Array, view: DataView, at: number, n: number): Floa
   return out;
 }
 
-function decodeMetadata(raw: unknown, fail: (field: string, detail: string) => never): Record<string, string> {
+function decodeMetadata(
+  raw: unknown,
+  fail: (field: string, detail: string) => never,
+): Record<string, string> {
   if (raw === undefined) return {};
   if (!isPlainObject(raw)) return fail(METADATA_KEY, 'expected an object of string values');
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(raw)) {
-    if (typeof v !== 'string') fail(`${METADATA_KEY}.${k}`, `expected a string, found ${describe(v)}`);
+    if (typeof v !== 'string')
+      fail(`${METADATA_KEY}.${k}`, `expected a string, found ${describe(v)}`);
     out[k] = v as string;
   }
   return out;
 }
 
-function decodeEntry(name: string, info: unknown, fail: (field: string, detail: string) => never): Entry {
+function decodeEntry(
+  name: string,
+  info: unknown,
+  fail: (field: string, detail: string) => never,
+): Entry {
   const at = `tensor "${name}"`;
-  if (!isPlainObject(info)) return fail(at, `expected an object {dtype, shape, data_offsets}, found ${describe(info)}`);
+  if (!isPlainObject(info))
+    return fail(at, `expected an object {dtype, shape, data_offsets}, found ${describe(info)}`);
   for (const k of Object.keys(info)) if (!TENSOR_KEYS.has(k)) fail(`${at} ${k}`, 'unknown field');
   const { dtype, shape, data_offsets: offsets } = info as Record<string, unknown>;
-  if (dtype !== 'F32') fail(`${at} dtype`, `expected "F32", found ${describe(dtype)} (only float32 weights are supported)`);
+  if (dtype !== 'F32')
+    fail(
+      `${at} dtype`,
+      `expected "F32", found ${describe(dtype)} (only float32 weights are supported)`,
+    );
   if (!Array.isArray(shape) || !shape.every(isIndex)) {
     fail(`${at} shape`, `expected an array of non-negative integers, found ${describe(shape)}`);
   }
   if (!Array.isArray(offsets) || offsets.length !== 2 || !offsets.every(isIndex)) {
-    fail(`${at} data_offsets`, `expected [begin, end] non-negative integers, found ${describe(offsets)}`);
+    fail(
+      `${at} data_offsets`,
+      `expected [begin, end] non-negative integers, found ${describe(offsets)}`,
+    );
   }
   const [begin, end] = offsets as [number, number];
   const dims = shape as number[];
@@ -171,7 +218,10 @@ function decodeEntry(name: string, info: unknown, fail: (field: string, detail: 
   if (!Number.isSafeInteger(bytes)) fail(`${at} shape`, `${shapeStr(dims)} is too large`);
   if (end < begin) fail(`${at} data_offsets`, `end ${end} is before begin ${begin}`);
   if (end - begin !== bytes) {
-    fail(`${at} data_offsets`, `[${begin}, ${end}] spans ${end - begin} bytes but F32 shape ${shapeStr(dims)} needs ${bytes}`);
+    fail(
+      `${at} data_offsets`,
+      `[${begin}, ${end}] spans ${end - begin} bytes but F32 shape ${shapeStr(dims)} needs ${bytes}`,
+    );
   }
   return { name, shape: dims, begin, end };
 }

@@ -16,7 +16,11 @@ export class Sequential {
   readonly numClasses: number;
   private readonly runner: ChainRunner;
 
-  constructor(inputShape: readonly number[], layers: readonly LayerSpec[], params: Map<string, Tensor>) {
+  constructor(
+    inputShape: readonly number[],
+    layers: readonly LayerSpec[],
+    params: Map<string, Tensor>,
+  ) {
     this.inputShape = [...inputShape];
     this.layers = layers;
     let shape: number[] = [...inputShape];
@@ -24,11 +28,15 @@ export class Sequential {
       for (const { name, shape: want } of layerTensors(spec)) {
         const t = params.get(name);
         if (!t) throw new Error(`layers[${i}] (${spec.type}): missing tensor '${name}'`);
-        if (!sameShape(t.shape, want)) throw new Error(`layers[${i}] (${spec.type}): tensor '${name}' has shape ${shapeStr(t.shape)}, expected ${shapeStr(want)}`);
+        if (!sameShape(t.shape, want))
+          throw new Error(
+            `layers[${i}] (${spec.type}): tensor '${name}' has shape ${shapeStr(t.shape)}, expected ${shapeStr(want)}`,
+          );
       }
       shape = layerOutputShape(spec, shape, i);
     });
-    if (shape.length !== 1) throw new Error(`model: output shape ${shapeStr(shape)} is not a vector of class scores`);
+    if (shape.length !== 1)
+      throw new Error(`model: output shape ${shapeStr(shape)} is not a vector of class scores`);
     this.numClasses = shape[0];
     this.params = params;
     this.runner = new ChainRunner(layers, inputShape, this.parameterNames());
@@ -37,7 +45,8 @@ export class Sequential {
   /** Throws when x is not a batch [N, ...inputShape]. */
   private checkInput(x: Tensor): void {
     const want = [x.shape[0], ...this.inputShape];
-    if (!sameShape(x.shape, want)) throw new Error(`model: input shape ${shapeStr(x.shape)} does not match ${shapeStr(want)}`);
+    if (!sameShape(x.shape, want))
+      throw new Error(`model: input shape ${shapeStr(x.shape)} does not match ${shapeStr(want)}`);
   }
 
   /** Logits [N, classes] for a batch x [N, ...inputShape]. */
@@ -50,7 +59,12 @@ export class Sequential {
    * A scalar loss of the logits of batch x, the logits, and the gradients asked for: dL/dx and/or dL/dθ for
    * every parameter (by name, in layer order).
    */
-  lossGradients(x: Tensor, loss: (logits: Tensor) => Tensor, want: Want, params: ReadonlyMap<string, Tensor> = this.params): LossGradients {
+  lossGradients(
+    x: Tensor,
+    loss: (logits: Tensor) => Tensor,
+    want: Want,
+    params: ReadonlyMap<string, Tensor> = this.params,
+  ): LossGradients {
     this.checkInput(x);
     return this.runner.lossGradients(x, loss, want, params);
   }
@@ -70,7 +84,12 @@ export class Sequential {
   }
 
   /** lossGradients() for callers that can wait (see forwardAsync). */
-  lossGradientsAsync(x: Tensor, loss: (logits: Tensor) => Tensor, want: Want, params: ReadonlyMap<string, Tensor> = this.params): Promise<LossGradients> {
+  lossGradientsAsync(
+    x: Tensor,
+    loss: (logits: Tensor) => Tensor,
+    want: Want,
+    params: ReadonlyMap<string, Tensor> = this.params,
+  ): Promise<LossGradients> {
     try {
       this.checkInput(x);
       return this.runner.lossGradientsAsync(x, loss, want, params);

@@ -5,7 +5,12 @@ import { deriveStream, permutation } from '../hash/index.ts';
 import { augmentBatch, augmentStream, type Augment } from './augment.ts';
 import { gatherBatch, type ImageSet } from './batches.ts';
 import { Tensor } from '../tensor/index.ts';
-import { adversarialLossGradients, rampedEps, type AdversarialSpec, type BatchKey } from './adversarial.ts';
+import {
+  adversarialLossGradients,
+  rampedEps,
+  type AdversarialSpec,
+  type BatchKey,
+} from './adversarial.ts';
 import { crossEntropyLoss, distillationLoss, type Distillation } from './losses.ts';
 import type { Optimizer } from './optimizers.ts';
 import type { Sequential } from './sequential.ts';
@@ -35,9 +40,20 @@ export interface TrainOptions {
 /** Data-parallel loss and gradients of the mean cross-entropy of a batch. */
 export interface GradientWorkers {
   readonly size: number;
-  lossAndGradients(model: Sequential, x: Tensor, y: Tensor): Promise<{ loss: number; correct: number; grads: Map<string, Tensor> }>;
+  lossAndGradients(
+    model: Sequential,
+    x: Tensor,
+    y: Tensor,
+  ): Promise<{ loss: number; correct: number; grads: Map<string, Tensor> }>;
   /** The same for an adversarial training step: each worker makes its shard's adversarial examples. */
-  adversarialLossAndGradients(model: Sequential, x: Tensor, y: Tensor, spec: AdversarialSpec, eps: number, key: Omit<BatchKey, 'rowOffset'>): Promise<{ loss: number; correct: number; grads: Map<string, Tensor> }>;
+  adversarialLossAndGradients(
+    model: Sequential,
+    x: Tensor,
+    y: Tensor,
+    spec: AdversarialSpec,
+    eps: number,
+    key: Omit<BatchKey, 'rowOffset'>,
+  ): Promise<{ loss: number; correct: number; grads: Map<string, Tensor> }>;
 }
 
 export interface StepProgress {
@@ -70,7 +86,8 @@ export interface EpochResult {
 export function learningRate(lr0: number, schedule: LrSchedule, t: number, total: number): number {
   if (schedule === 'cosine') return 0.5 * lr0 * (1 + Math.cos((Math.PI * t) / total));
   if (schedule === 'one-cycle') {
-    const peak = 0.4 * total, u = t + 1;
+    const peak = 0.4 * total,
+      u = t + 1;
     return u <= peak ? (lr0 * u) / peak : Math.max(0, (lr0 * (total - t)) / (total - peak));
   }
   return lr0;
@@ -83,10 +100,17 @@ export function epochOrder(seed: number, epoch: number, n: number): Uint32Array 
 
 // Through lossGradientsAsync: on a webgpu backend the step's forward and backward run on the GPU chain; on CPU
 // backends it is lossGradients itself (same numbers).
-async function localLossAndGradients(model: Sequential, x: Tensor, y: Tensor, teacher?: TrainOptions['teacher']) {
+async function localLossAndGradients(
+  model: Sequential,
+  x: Tensor,
+  y: Tensor,
+  teacher?: TrainOptions['teacher'],
+) {
   // The teacher's logits are computed outside the tape: constants of the student's loss.
   const t = teacher ? await teacher.model.forwardAsync(x) : null;
-  const loss = t ? (logits: Tensor) => distillationLoss(logits, y, t, teacher!) : (logits: Tensor) => crossEntropyLoss(logits, y);
+  const loss = t
+    ? (logits: Tensor) => distillationLoss(logits, y, t, teacher!)
+    : (logits: Tensor) => crossEntropyLoss(logits, y);
   const r = await model.lossGradientsAsync(x, loss, { params: true });
   const pred = ops.argmax(r.logits, 1);
   let correct = 0;
@@ -107,39 +131,81 @@ export async function trainEpoch(
   onStep?: (p: StepProgress) => void | Promise<void>,
 ): Promise<EpochResult> {
   // The worker protocol carries labels only, not a teacher's soft targets.
-  if (opts.teacher && opts.workers && opts.workers.size > 1) throw new Error('training: distillation runs in one thread (threads 1)');
-  if (opts.teacher && opts.adversarial) throw new Error('training: distillation and adversarial training do not combine');
+  if (opts.teacher && opts.workers && opts.workers.size > 1)
+    throw new Error('training: distillation runs in one thread (threads 1)');
+  if (opts.teacher && opts.adversarial)
+    throw new Error('training: distillation and adversarial training do not combine');
   const order = epochOrder(opts.seed, epoch, data.count);
   const steps = Math.ceil(data.count / opts.batchSize);
   const t0 = performance.now();
-  let lossSum = 0, correct = 0, seen = 0;
+  let lossSum = 0,
+    correct = 0,
+    seen = 0;
   let lastEps: number | undefined;
   for (let step = 0; step < steps; step++) {
     const batch = gatherBatch(data, order, step * opts.batchSize, opts.batchSize);
     const { y } = batch;
     const x = opts.augment
-      ? new Tensor(batch.x.shape, augmentBatch(batch.x.data as Float32Array, y.size, data.shape, opts.augment, augmentStream(opts.seed, epoch, step)))
+      ? new Tensor(
+          batch.x.shape,
+          augmentBatch(
+            batch.x.data as Float32Array,
+            y.size,
+            data.shape,
+            opts.augment,
+            augmentStream(opts.seed, epoch, step),
+          ),
+        )
       : batch.x;
     const adv = opts.adversarial;
-    const eps = adv ? rampedEps(adv.eps, epoch * steps + step, (opts.epsRampEpochs ?? 0) * steps) : undefined;
+    const eps = adv
+      ? rampedEps(adv.eps, epoch * steps + step, (opts.epsRampEpochs ?? 0) * steps)
+      : undefined;
     const key = { seed: opts.seed, epoch, step };
     lastEps = eps;
-    const { loss, correct: right, grads } = adv
+    const {
+      loss,
+      correct: right,
+      grads,
+    } = adv
       ? opts.workers
         ? await opts.workers.adversarialLossAndGradients(model, x, y, adv, eps!, key)
         : adversarialLossGradients(model, x, y, adv, eps!, { ...key, rowOffset: 0 })
-      : opts.workers && !opts.teacher ? await opts.workers.lossAndGradients(model, x, y) : await localLossAndGradients(model, x, y, opts.teacher);
+      : opts.workers && !opts.teacher
+        ? await opts.workers.lossAndGradients(model, x, y)
+        : await localLossAndGradients(model, x, y, opts.teacher);
     correct += right;
     lossSum += loss * y.size;
     seen += y.size;
-    const lr = learningRate(optimizer.config.lr, opts.schedule, epoch * steps + step, opts.epochs * steps);
+    const lr = learningRate(
+      optimizer.config.lr,
+      opts.schedule,
+      epoch * steps + step,
+      opts.epochs * steps,
+    );
     optimizer.step(model.params, grads, lr);
     if (onStep) {
       const elapsed = (performance.now() - t0) / 1000;
       const rate = seen / Math.max(elapsed, 1e-9);
       const remaining = (opts.epochs - epoch) * data.count - seen;
-      await onStep({ epoch, epochs: opts.epochs, step: step + 1, steps, loss: lossSum / seen, accuracy: correct / seen, imagesPerSec: rate, etaSec: remaining / rate, ...(eps !== undefined ? { eps } : {}) });
+      await onStep({
+        epoch,
+        epochs: opts.epochs,
+        step: step + 1,
+        steps,
+        loss: lossSum / seen,
+        accuracy: correct / seen,
+        imagesPerSec: rate,
+        etaSec: remaining / rate,
+        ...(eps !== undefined ? { eps } : {}),
+      });
     }
   }
-  return { epoch, loss: lossSum / seen, accuracy: correct / seen, seconds: (performance.now() - t0) / 1000, ...(lastEps !== undefined ? { eps: lastEps } : {}) };
+  return {
+    epoch,
+    loss: lossSum / seen,
+    accuracy: correct / seen,
+    seconds: (performance.now() - t0) / 1000,
+    ...(lastEps !== undefined ? { eps: lastEps } : {}),
+  };
 }

@@ -3,7 +3,16 @@
 // thread never computes. Client-caused failures (a corrupt or oversized image) come back as data, not as errors.
 import { noGrad } from '../autodiff/index.ts';
 import { getBackend } from '../backend/index.ts';
-import { channelsRow, decodeImage, ImageLimitError, type ImageLimits, borderMean, shouldInvert, RowResizer, type ResizeMode } from '../data/index.ts';
+import {
+  channelsRow,
+  decodeImage,
+  ImageLimitError,
+  type ImageLimits,
+  borderMean,
+  shouldInvert,
+  RowResizer,
+  type ResizeMode,
+} from '../data/index.ts';
 import { DefendedModel, type GiStage } from '../defense/index.ts';
 import type { InputBackground, Sequential } from '../nn/index.ts';
 import { Tensor } from '../tensor/index.ts';
@@ -44,7 +53,13 @@ export interface DefendedTask {
 }
 
 export type DefendedResult =
-  | { kind: 'defendedForward'; logits: Float32Array; n: number; backend: string; preprocessing?: ImagePreprocessing }
+  | {
+      kind: 'defendedForward';
+      logits: Float32Array;
+      n: number;
+      backend: string;
+      preprocessing?: ImagePreprocessing;
+    }
   /** The input was the client's fault: the server answers `status` with `error`. */
   | { kind: 'defendedForward'; clientError: string; status: 400 | 413 };
 
@@ -53,9 +68,17 @@ export type DefendedResult =
  * header, then polarity (inverted when its border contradicts `background`), channels and resize streamed one
  * row at a time, so only the decoded RGBA (bounded by maxPixels) and the output are ever whole in memory.
  */
-export function imageToInput(bytes: Uint8Array, inputShape: readonly number[], limits: ImageLimits, background: InputBackground = 'any'): { x: Float32Array; preprocessing: ImagePreprocessing } {
+export function imageToInput(
+  bytes: Uint8Array,
+  inputShape: readonly number[],
+  limits: ImageLimits,
+  background: InputBackground = 'any',
+): { x: Float32Array; preprocessing: ImagePreprocessing } {
   const [c, h, w] = inputShape;
-  if (inputShape.length !== 3 || (c !== 1 && c !== 3)) throw new RangeError(`model input [${inputShape.join(', ')}] is not an image of 1 or 3 channels`);
+  if (inputShape.length !== 3 || (c !== 1 && c !== 3))
+    throw new RangeError(
+      `model input [${inputShape.join(', ')}] is not an image of 1 or 3 channels`,
+    );
   const img = decodeImage(bytes, 'request body', limits);
   const mean = borderMean(img.rgba, img.width, img.height);
   const inverted = shouldInvert(background, mean);
@@ -70,7 +93,10 @@ export function imageToInput(bytes: Uint8Array, inputShape: readonly number[], l
     x: resizer.finish(),
     preprocessing: {
       resized: { from: [img.height, img.width], to: [h, w], mode: same ? 'none' : resizer.mode },
-      channels: c, background, borderMean: Math.round(mean * 1e4) / 1e4, inverted,
+      channels: c,
+      background,
+      borderMean: Math.round(mean * 1e4) / 1e4,
+      inverted,
     },
   };
 }
@@ -79,19 +105,42 @@ export function imageToInput(bytes: Uint8Array, inputShape: readonly number[], l
  * Runs one request on `network`. The whole batch stays on one worker: the random stage's per-row scales
  * count rows from 0 and its weight noise is drawn once per request, exactly as DefendedModel.forward does.
  */
-export function runDefended(network: Sequential, input: DefendedInput, random: RandomDraw | null): DefendedResult {
+export function runDefended(
+  network: Sequential,
+  input: DefendedInput,
+  random: RandomDraw | null,
+): DefendedResult {
   let x: Float32Array, n: number, preprocessing: ImagePreprocessing | undefined;
   if ('image' in input) {
     try {
-      ({ x, preprocessing } = imageToInput(input.image, network.inputShape, { maxPixels: input.maxPixels, maxSide: input.maxSide }, input.background));
+      ({ x, preprocessing } = imageToInput(
+        input.image,
+        network.inputShape,
+        { maxPixels: input.maxPixels, maxSide: input.maxSide },
+        input.background,
+      ));
     } catch (e) {
       // An image over a size limit is refused from its header, before decoding: 413. Anything else is 400.
-      return { kind: 'defendedForward', clientError: (e as Error).message, status: e instanceof ImageLimitError ? 413 : 400 };
+      return {
+        kind: 'defendedForward',
+        clientError: (e as Error).message,
+        status: e instanceof ImageLimitError ? 413 : 400,
+      };
     }
     n = 1;
   } else ({ x, n } = input);
-  const spec = random ? { stages: [random.stage], source: { name: '', weightsSha256: '', hashed: false } } : null;
+  const spec = random
+    ? { stages: [random.stage], source: { name: '', weightsSha256: '', hashed: false } }
+    : null;
   const model = new DefendedModel(network, spec);
-  const logits = noGrad(() => model.forward(new Tensor([n, ...network.inputShape], x), random?.seed));
-  return { kind: 'defendedForward', logits: Float32Array.from(logits.data), n, backend: getBackend().name, ...(preprocessing ? { preprocessing } : {}) };
+  const logits = noGrad(() =>
+    model.forward(new Tensor([n, ...network.inputShape], x), random?.seed),
+  );
+  return {
+    kind: 'defendedForward',
+    logits: Float32Array.from(logits.data),
+    n,
+    backend: getBackend().name,
+    ...(preprocessing ? { preprocessing } : {}),
+  };
 }

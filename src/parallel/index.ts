@@ -1,4 +1,10 @@
 // Public door of src/parallel: the worker pool (gradients and inference across threads) and the defended inference
 // task the server's workers run.
 export { WorkerPool, machineThreads } from './pool.ts';
-export { runDefended, type DefendedInput, type DefendedResult, type ImagePreprocessing, type RandomDraw } from './defended-task.ts';
+export {
+  runDefended,
+  type DefendedInput,
+  type DefendedResult,
+  type ImagePreprocessing,
+  type RandomDraw,
+} from './defended-task.ts';

@@ -15,7 +15,8 @@ export interface PoolOptions {
 
 /** Logical cores, or 1 where the runtime does not say. */
 export function machineThreads(): number {
-  const n = (globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator?.hardwareConcurrency;
+  const n = (globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator
+    ?.hardwareConcurrency;
   return typeof n === 'number' && n >= 1 ? Math.floor(n) : 1;
 }
 
@@ -23,13 +24,17 @@ export function machineThreads(): number {
 export function shardRanges(n: number, k: number): [number, number][] {
   const out: [number, number][] = [];
   for (let i = 0; i < k; i++) {
-    const a = Math.floor((i * n) / k), b = Math.floor(((i + 1) * n) / k);
+    const a = Math.floor((i * n) / k),
+      b = Math.floor(((i + 1) * n) / k);
     if (b > a) out.push([a, b]);
   }
   return out;
 }
 
-interface Pending { resolve: (r: TaskResult) => void; reject: (e: Error) => void }
+interface Pending {
+  resolve: (r: TaskResult) => void;
+  reject: (e: Error) => void;
+}
 
 function payloadOf(model: Sequential): ModelPayload {
   return { inputShape: model.inputShape, layers: model.layers, params: paramsOf(model.params) };
@@ -45,7 +50,10 @@ export class WorkerPool {
   readonly size: number;
   private readonly workers: Worker[];
   private readonly pending = new Map<number, Pending>();
-  private readonly loaded = new WeakMap<Sequential, { id: string; params: ReadonlyMap<string, Tensor>; version: Map<string, Tensor> }>();
+  private readonly loaded = new WeakMap<
+    Sequential,
+    { id: string; params: ReadonlyMap<string, Tensor>; version: Map<string, Tensor> }
+  >();
   private nextId = 1;
   private nextModel = 1;
   private closed = false;
@@ -53,7 +61,8 @@ export class WorkerPool {
 
   constructor(options: PoolOptions = {}) {
     const size = options.size ?? machineThreads();
-    if (!Number.isInteger(size) || size < 1 || size > 256) throw new Error(`WorkerPool: size must be an integer in [1, 256], got ${size}`);
+    if (!Number.isInteger(size) || size < 1 || size > 256)
+      throw new Error(`WorkerPool: size must be an integer in [1, 256], got ${size}`);
     this.size = size;
     const url = options.workerUrl ?? new URL('./worker.ts', import.meta.url);
     this.workers = Array.from({ length: size }, () => {
@@ -97,22 +106,31 @@ export class WorkerPool {
    * step replaces them) are re-sent: broadcast and awaited here, or, with `piggyback`, returned for the
    * caller to attach to the task it sends every worker anyway, which saves a round trip per training step.
    */
-  private async ensure(model: Sequential, piggyback = false): Promise<{ id: string; params: ModelPayload['params'] | null }> {
+  private async ensure(
+    model: Sequential,
+    piggyback = false,
+  ): Promise<{ id: string; params: ModelPayload['params'] | null }> {
     let entry = this.loaded.get(model);
     if (!entry) {
       const id = `m${this.nextModel++}`;
       const payload = payloadOf(model);
-      await Promise.all(this.workers.map((_, i) => this.send(i, { kind: 'load', model: id, payload })));
+      await Promise.all(
+        this.workers.map((_, i) => this.send(i, { kind: 'load', model: id, payload })),
+      );
       entry = { id, params: model.params, version: new Map(model.params) };
       this.loaded.set(model, entry);
       return { id, params: null };
     }
-    const stale = [...model.params].some(([n, t]) => entry!.version.get(n) !== t) || model.params.size !== entry.version.size;
+    const stale =
+      [...model.params].some(([n, t]) => entry!.version.get(n) !== t) ||
+      model.params.size !== entry.version.size;
     if (!stale) return { id: entry.id, params: null };
     const params = paramsOf(model.params);
     entry.version = new Map(model.params);
     if (piggyback) return { id: entry.id, params };
-    await Promise.all(this.workers.map((_, i) => this.send(i, { kind: 'params', model: entry!.id, params })));
+    await Promise.all(
+      this.workers.map((_, i) => this.send(i, { kind: 'params', model: entry!.id, params })),
+    );
     return { id: entry.id, params: null };
   }
 
@@ -120,22 +138,44 @@ export class WorkerPool {
    * Runs one task per shard of the batch (rows of x, and of y when given), in parallel. Every worker gets a
    * task (an empty shard when the batch is smaller than the pool) so changed parameters reach them all.
    */
-  private async sharded(model: Sequential, x: Tensor, y: Tensor | null, kind: 'forward' | 'lossGrad' | 'inputGrad' | 'advLossGrad',
-    adversarial?: { spec: AdversarialSpec; eps: number; key: Omit<BatchKey, 'rowOffset'> }) {
+  private async sharded(
+    model: Sequential,
+    x: Tensor,
+    y: Tensor | null,
+    kind: 'forward' | 'lossGrad' | 'inputGrad' | 'advLossGrad',
+    adversarial?: { spec: AdversarialSpec; eps: number; key: Omit<BatchKey, 'rowOffset'> },
+  ) {
     const { id, params } = await this.ensure(model, true);
     const n = x.shape[0];
     const per = x.size / Math.max(n, 1);
     const all = shardRanges(n, this.size);
     // Without new parameters to deliver, empty shards are not sent at all.
-    const ranges = params ? Array.from({ length: this.size }, (_, i) => all[i] ?? [n, n]) as [number, number][] : all;
-    const results = await Promise.all(ranges.map(([a, b], i) => {
-      const xs = (x.data as Float32Array).slice(a * per, b * per);
-      const ys = y ? (y.data as Float32Array).slice(a, b) : new Float32Array(0);
-      const task: Task = kind === 'forward' ? { kind, model: id, x: xs, n: b - a, params }
-        : kind === 'advLossGrad' ? { kind, model: id, x: xs, y: ys, n: b - a, params, spec: adversarial!.spec, eps: adversarial!.eps, key: { ...adversarial!.key, rowOffset: a } }
-        : { kind, model: id, x: xs, y: ys, n: b - a, params };
-      return this.send(i, task, [xs.buffer]);
-    }));
+    const ranges = params
+      ? (Array.from({ length: this.size }, (_, i) => all[i] ?? [n, n]) as [number, number][])
+      : all;
+    const results = await Promise.all(
+      ranges.map(([a, b], i) => {
+        const xs = (x.data as Float32Array).slice(a * per, b * per);
+        const ys = y ? (y.data as Float32Array).slice(a, b) : new Float32Array(0);
+        const task: Task =
+          kind === 'forward'
+            ? { kind, model: id, x: xs, n: b - a, params }
+            : kind === 'advLossGrad'
+              ? {
+                  kind,
+                  model: id,
+                  x: xs,
+                  y: ys,
+                  n: b - a,
+                  params,
+                  spec: adversarial!.spec,
+                  eps: adversarial!.eps,
+                  key: { ...adversarial!.key, rowOffset: a },
+                }
+              : { kind, model: id, x: xs, y: ys, n: b - a, params };
+        return this.send(i, task, [xs.buffer]);
+      }),
+    );
     // Results of empty shards carry nothing; callers see only the shards that hold rows.
     const keep = ranges.map(([a, b]) => b > a);
     return { ranges: ranges.filter((_, i) => keep[i]), results: results.filter((_, i) => keep[i]) };
@@ -145,9 +185,13 @@ export class WorkerPool {
   async forward(model: Sequential, x: Tensor): Promise<Tensor> {
     checkBatch(model, x);
     const { ranges, results } = await this.sharded(model, x, null, 'forward');
-    const classes = ranges.length ? (results[0] as { logits: Float32Array }).logits.length / (ranges[0][1] - ranges[0][0]) : 0;
+    const classes = ranges.length
+      ? (results[0] as { logits: Float32Array }).logits.length / (ranges[0][1] - ranges[0][0])
+      : 0;
     const out = new Float32Array(x.shape[0] * classes);
-    results.forEach((r, i) => out.set((r as { logits: Float32Array }).logits, ranges[i][0] * classes));
+    results.forEach((r, i) =>
+      out.set((r as { logits: Float32Array }).logits, ranges[i][0] * classes),
+    );
     return new Tensor([x.shape[0], classes], out);
   }
 
@@ -155,7 +199,11 @@ export class WorkerPool {
    * Mean cross-entropy over the batch and its gradient for every parameter: each worker differentiates the
    * mean over its shard; shard results are combined weighted by shard size (= the full-batch mean).
    */
-  async lossAndGradients(model: Sequential, x: Tensor, y: Tensor): Promise<{ loss: number; correct: number; grads: Map<string, Tensor> }> {
+  async lossAndGradients(
+    model: Sequential,
+    x: Tensor,
+    y: Tensor,
+  ): Promise<{ loss: number; correct: number; grads: Map<string, Tensor> }> {
     checkBatch(model, x, y);
     return this.combine(model, x.shape[0], await this.sharded(model, x, y, 'lossGrad'));
   }
@@ -165,17 +213,37 @@ export class WorkerPool {
    * examples (random starts keyed by batch row, so the examples do not depend on the pool size) and returns its
    * shard's mean loss gradients, combined as lossAndGradients does.
    */
-  async adversarialLossAndGradients(model: Sequential, x: Tensor, y: Tensor, spec: AdversarialSpec, eps: number, key: Omit<BatchKey, 'rowOffset'>) {
+  async adversarialLossAndGradients(
+    model: Sequential,
+    x: Tensor,
+    y: Tensor,
+    spec: AdversarialSpec,
+    eps: number,
+    key: Omit<BatchKey, 'rowOffset'>,
+  ) {
     checkBatch(model, x, y);
-    return this.combine(model, x.shape[0], await this.sharded(model, x, y, 'advLossGrad', { spec, eps, key }));
+    return this.combine(
+      model,
+      x.shape[0],
+      await this.sharded(model, x, y, 'advLossGrad', { spec, eps, key }),
+    );
   }
 
   /** Shard means of loss and gradients, weighted by shard size: the full-batch mean, summed in shard order. */
-  private combine(model: Sequential, n: number, { ranges, results }: { ranges: [number, number][]; results: TaskResult[] }) {
-    let loss = 0, correct = 0;
+  private combine(
+    model: Sequential,
+    n: number,
+    { ranges, results }: { ranges: [number, number][]; results: TaskResult[] },
+  ) {
+    let loss = 0,
+      correct = 0;
     const grads = new Map<string, Tensor>();
     results.forEach((r, i) => {
-      const { loss: l, correct: c, grads: g } = r as Extract<TaskResult, { kind: 'lossGrad' | 'advLossGrad' }>;
+      const {
+        loss: l,
+        correct: c,
+        grads: g,
+      } = r as Extract<TaskResult, { kind: 'lossGrad' | 'advLossGrad' }>;
       const w = (ranges[i][1] - ranges[i][0]) / n;
       loss += w * l;
       correct += c;
@@ -191,12 +259,18 @@ export class WorkerPool {
   }
 
   /** Per-example input gradient of the cross-entropy (the attack step's direction), plus logits and summed loss. */
-  async inputGradients(model: Sequential, x: Tensor, y: Tensor): Promise<{ loss: number; grad: Tensor; logits: Tensor }> {
+  async inputGradients(
+    model: Sequential,
+    x: Tensor,
+    y: Tensor,
+  ): Promise<{ loss: number; grad: Tensor; logits: Tensor }> {
     checkBatch(model, x, y);
     const { ranges, results } = await this.sharded(model, x, y, 'inputGrad');
-    const n = x.shape[0], per = x.size / Math.max(n, 1);
+    const n = x.shape[0],
+      per = x.size / Math.max(n, 1);
     const grad = new Float32Array(x.size);
-    let loss = 0, classes = 0;
+    let loss = 0,
+      classes = 0;
     const parts = results as Extract<TaskResult, { kind: 'inputGrad' }>[];
     if (parts.length) classes = parts[0].logits.length / (ranges[0][1] - ranges[0][0]);
     const logits = new Float32Array(n * classes);
@@ -212,12 +286,25 @@ export class WorkerPool {
    * One serving request, whole, on worker `worker` (the caller picks it, e.g. the least busy): the model's
    * defended logits, or a client error for an undecodable image. The input's buffer is transferred.
    */
-  async defendedForward(model: Sequential, input: DefendedInput, random: RandomDraw | null, worker = 0): Promise<DefendedResult> {
-    if (!Number.isInteger(worker) || worker < 0 || worker >= this.size) throw new Error(`WorkerPool: no worker ${worker}`);
+  async defendedForward(
+    model: Sequential,
+    input: DefendedInput,
+    random: RandomDraw | null,
+    worker = 0,
+  ): Promise<DefendedResult> {
+    if (!Number.isInteger(worker) || worker < 0 || worker >= this.size)
+      throw new Error(`WorkerPool: no worker ${worker}`);
     const { id } = await this.ensure(model);
     const data = 'x' in input ? input.x : input.image;
-    const transfer = data.byteOffset === 0 && data.byteLength === data.buffer.byteLength ? [data.buffer as ArrayBuffer] : [];
-    return await this.send(worker, { kind: 'defendedForward', model: id, input, random }, transfer) as DefendedResult;
+    const transfer =
+      data.byteOffset === 0 && data.byteLength === data.buffer.byteLength
+        ? [data.buffer as ArrayBuffer]
+        : [];
+    return (await this.send(
+      worker,
+      { kind: 'defendedForward', model: id, input, random },
+      transfer,
+    )) as DefendedResult;
   }
 
   /** Frees a model's copies in the workers. */
@@ -225,7 +312,9 @@ export class WorkerPool {
     const entry = this.loaded.get(model);
     if (!entry) return;
     this.loaded.delete(model);
-    await Promise.all(this.workers.map((_, i) => this.send(i, { kind: 'unload', model: entry.id })));
+    await Promise.all(
+      this.workers.map((_, i) => this.send(i, { kind: 'unload', model: entry.id })),
+    );
   }
 
   /** Terminates the workers; calls in flight fail with 'WorkerPool: closed'. Idempotent. */
@@ -243,8 +332,15 @@ export class WorkerPool {
 
 function checkBatch(model: Sequential, x: Tensor, y?: Tensor): void {
   const want = model.inputShape.join('×');
-  if (x.dtype !== 'f32' || x.rank !== model.inputShape.length + 1 || x.shape.slice(1).join('×') !== want) {
-    throw new Error(`WorkerPool: input must be f32 [N, ${model.inputShape.join(', ')}], got ${x.dtype} [${x.shape.join(', ')}]`);
+  if (
+    x.dtype !== 'f32' ||
+    x.rank !== model.inputShape.length + 1 ||
+    x.shape.slice(1).join('×') !== want
+  ) {
+    throw new Error(
+      `WorkerPool: input must be f32 [N, ${model.inputShape.join(', ')}], got ${x.dtype} [${x.shape.join(', ')}]`,
+    );
   }
-  if (y && (y.rank !== 1 || y.shape[0] !== x.shape[0])) throw new Error(`WorkerPool: labels must be [${x.shape[0]}], got [${y.shape.join(', ')}]`);
+  if (y && (y.rank !== 1 || y.shape[0] !== x.shape[0]))
+    throw new Error(`WorkerPool: labels must be [${x.shape[0]}], got [${y.shape.join(', ')}]`);
 }

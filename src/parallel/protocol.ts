@@ -14,12 +14,41 @@ export type Task =
   | { kind: 'load'; model: string; payload: ModelPayload }
   | { kind: 'params'; model: string; params: ModelPayload['params'] }
   // Batch tasks may carry the model's new parameters (a training step changed them), installed first.
-  | { kind: 'forward'; model: string; x: Float32Array; n: number; params: ModelPayload['params'] | null }
-  | { kind: 'lossGrad'; model: string; x: Float32Array; y: Float32Array; n: number; params: ModelPayload['params'] | null }
-  | { kind: 'inputGrad'; model: string; x: Float32Array; y: Float32Array; n: number; params: ModelPayload['params'] | null }
+  | {
+      kind: 'forward';
+      model: string;
+      x: Float32Array;
+      n: number;
+      params: ModelPayload['params'] | null;
+    }
+  | {
+      kind: 'lossGrad';
+      model: string;
+      x: Float32Array;
+      y: Float32Array;
+      n: number;
+      params: ModelPayload['params'] | null;
+    }
+  | {
+      kind: 'inputGrad';
+      model: string;
+      x: Float32Array;
+      y: Float32Array;
+      n: number;
+      params: ModelPayload['params'] | null;
+    }
   // An adversarial training step on a shard: the worker makes the shard's adversarial examples, then its gradients.
-  | { kind: 'advLossGrad'; model: string; x: Float32Array; y: Float32Array; n: number; params: ModelPayload['params'] | null;
-      spec: AdversarialSpec; eps: number; key: BatchKey }
+  | {
+      kind: 'advLossGrad';
+      model: string;
+      x: Float32Array;
+      y: Float32Array;
+      n: number;
+      params: ModelPayload['params'] | null;
+      spec: AdversarialSpec;
+      eps: number;
+      key: BatchKey;
+    }
   | { kind: 'unload'; model: string }
   | DefendedTask;
 
@@ -31,5 +60,8 @@ export type TaskResult =
   | { kind: 'inputGrad'; loss: number; grad: Float32Array; logits: Float32Array }
   | DefendedResult;
 
-export interface Request { id: number; task: Task }
+export interface Request {
+  id: number;
+  task: Task;
+}
 export type Reply = { id: number; result: TaskResult } | { id: number; error: string };

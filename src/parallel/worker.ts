@@ -4,7 +4,10 @@ import { setBackend, createWasmBackend } from '../backend/index.ts';
 import type { Reply, Request } from './protocol.ts';
 import { runTask } from './run-task.ts';
 
-declare const self: { onmessage: ((e: MessageEvent<Request>) => void) | null; postMessage(m: Reply, transfer?: Transferable[]): void };
+declare const self: {
+  onmessage: ((e: MessageEvent<Request>) => void) | null;
+  postMessage(m: Reply, transfer?: Transferable[]): void;
+};
 
 const fast = createWasmBackend();
 if (fast) setBackend(fast);
@@ -16,8 +19,12 @@ self.onmessage = (e: MessageEvent<Request>) => {
     const transfer: Transferable[] = [];
     if (result.kind === 'forward') transfer.push(result.logits.buffer);
     if (result.kind === 'inputGrad') transfer.push(result.grad.buffer, result.logits.buffer);
-    if (result.kind === 'lossGrad' || result.kind === 'advLossGrad') for (const g of Object.values(result.grads)) transfer.push(g.buffer);
-    self.postMessage({ id, result }, transfer.filter((b, i, all) => all.indexOf(b) === i) as Transferable[]);
+    if (result.kind === 'lossGrad' || result.kind === 'advLossGrad')
+      for (const g of Object.values(result.grads)) transfer.push(g.buffer);
+    self.postMessage(
+      { id, result },
+      transfer.filter((b, i, all) => all.indexOf(b) === i) as Transferable[],
+    );
   } catch (err) {
     self.postMessage({ id, error: err instanceof Error ? err.message : String(err) });
   }

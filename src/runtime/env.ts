@@ -1,7 +1,10 @@
 // Environment variables in Bun, Node and Deno, and nothing (undefined) in a browser or an edge worker: the one
 // reader of the environment, guarded so that code calling it runs anywhere.
 
-type Globals = { process?: { env?: Record<string, string | undefined> }; Deno?: { env: { get(n: string): string | undefined } } };
+type Globals = {
+  process?: { env?: Record<string, string | undefined> };
+  Deno?: { env: { get(n: string): string | undefined } };
+};
 
 /** Environment variable in Bun, Node or Deno; undefined where absent, not permitted (Deno without --allow-env) or no runtime has one. */
 export function readEnv(name: string): string | undefined {

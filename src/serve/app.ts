@@ -44,33 +44,60 @@ export function createApp(options: ServeOptions): HashguardApp {
   const metrics: Metrics = new Metrics({
     queueDepth: () => scheduler.queueDepth,
     inFlight: () => scheduler.inFlight,
-    backends: () => models.all().filter((m) => m.backend).map((m) => [m.name, m.backend!] as [string, string]),
+    backends: () =>
+      models
+        .all()
+        .filter((m) => m.backend)
+        .map((m) => [m.name, m.backend!] as [string, string]),
   });
-  const scheduler = new Scheduler(executor.concurrency, limits.maxQueue, (reason) => metrics.shed(reason));
-  const store = budgets ? (options.budgets && options.budgets.store) || new MemoryBudgetStore(options.now, budgets.maxClients) : null;
+  const scheduler = new Scheduler(executor.concurrency, limits.maxQueue, (reason) =>
+    metrics.shed(reason),
+  );
+  const store = budgets
+    ? (options.budgets && options.budgets.store) ||
+      new MemoryBudgetStore(options.now, budgets.maxClients)
+    : null;
   const apiKeys = budgets?.keys?.length ? ApiKeys.from(budgets.keys) : null;
   const auditDir = options.auditDir ?? 'docs/audit';
   const audits = new AuditIndex(auditDir);
   const ctx: ServeContext = {
-    models, limits, budgets, scheduler, executor, metrics,
+    models,
+    limits,
+    budgets,
+    scheduler,
+    executor,
+    metrics,
     budget: budgets && store ? new QueryBudget(budgets, store) : null,
     apiKeys,
     nextSeed: requestSeeds(options.secret ?? randomSecret()),
-    auditDir, audits,
+    auditDir,
+    audits,
     auditGate: options.requireAudit ? new AuditGate(audits, auditDir, options.now) : null,
   };
 
   const app = new Hono<ServeEnv>();
   app.use('*', metricsMiddleware(metrics));
   app.use('*', requestGuard(limits));
-  for (const routes of [healthRoutes, metadataRoutes, inferRoutes, classifyRoutes, robustnessRoutes, metricsRoutes, openApiRoutes]) {
+  for (const routes of [
+    healthRoutes,
+    metadataRoutes,
+    inferRoutes,
+    classifyRoutes,
+    robustnessRoutes,
+    metricsRoutes,
+    openApiRoutes,
+  ]) {
     app.route('/', routes(ctx));
   }
-  app.notFound((c) => c.json({ error: `not found: ${c.req.method} ${c.req.path.slice(0, 200)}` }, 404));
+  app.notFound((c) =>
+    c.json({ error: `not found: ${c.req.method} ${c.req.path.slice(0, 200)}` }, 404),
+  );
   app.onError((err, c) => {
     if (err instanceof HttpError) return c.json({ error: err.message }, err.status, err.headers);
     // Client input never gets here (every parse and check throws HttpError); this is a server fault.
-    log(`hashguard serve: ${c.req.method} ${c.req.path}: ${err instanceof Error ? err.stack ?? err.message : String(err)}`);
+    log(
+      `hashguard serve: ${c.req.method} ${c.req.path}: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`,
+    );
     return c.json({ error: 'internal server error' }, 500);
   });
 
@@ -78,8 +105,9 @@ export function createApp(options: ServeOptions): HashguardApp {
   return Object.assign(app, {
     ready: models.ready,
     context: ctx,
-    close: () => (closed ??= (async () => {
-      if (ownsExecutor) await executor.close();
-    })()),
+    close: () =>
+      (closed ??= (async () => {
+        if (ownsExecutor) await executor.close();
+      })()),
   });
 }

@@ -12,7 +12,11 @@ export class AuditGate {
   private readonly audited = new Set<string>();
   private readonly missChecked = new Map<string, number>();
 
-  constructor(private readonly audits: AuditIndex, private readonly dir: string, private readonly now: () => number = Date.now) {}
+  constructor(
+    private readonly audits: AuditIndex,
+    private readonly dir: string,
+    private readonly now: () => number = Date.now,
+  ) {}
 
   /** Whether a report for these weights exists (cached as described above). */
   async has(sha: string): Promise<boolean> {
@@ -31,6 +35,10 @@ export class AuditGate {
   /** Throws 503 (Retry-After 30) naming the weights when the model has no audit yet. */
   async assertAudited(m: ServedModel & { loaded: LoadedModel }): Promise<void> {
     const sha = m.loaded.manifest.weights.sha256;
-    if (!(await this.has(sha))) throw unavailable(`model '${m.name}' is not ready: no audit report for weights ${sha} in ${this.dir} (--require-audit)`, 30);
+    if (!(await this.has(sha)))
+      throw unavailable(
+        `model '${m.name}' is not ready: no audit report for weights ${sha} in ${this.dir} (--require-audit)`,
+        30,
+      );
   }
 }

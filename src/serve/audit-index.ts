@@ -5,16 +5,23 @@ import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 
 export interface AuditFile {
-  file: string; mtimeMs: number; size: number; sha: string | null;
+  file: string;
+  mtimeMs: number;
+  size: number;
+  sha: string | null;
   /** Each configuration's weights hash (side-by-side audits): a model served as one of them matches too. */
   configurations: { name: string; sha: string; stages: unknown }[];
-  at: number; doc: unknown;
+  at: number;
+  doc: unknown;
 }
 
 /** The report's own timestamp (createdAt, generatedAt, date or timestamp) in ms, else the file's mtime. */
 function reportTime(doc: Record<string, unknown>, mtimeMs: number): number {
   for (const k of ['createdAt', 'generatedAt', 'date', 'timestamp']) {
-    const t = typeof doc[k] === 'string' || typeof doc[k] === 'number' ? new Date(doc[k] as string | number).getTime() : NaN;
+    const t =
+      typeof doc[k] === 'string' || typeof doc[k] === 'number'
+        ? new Date(doc[k] as string | number).getTime()
+        : NaN;
     if (Number.isFinite(t)) return t;
   }
   return mtimeMs;
@@ -42,7 +49,12 @@ export class AuditIndex {
     let best: AuditFile | null = null;
     for (const name of names) {
       const a = await this.load(join(this.dir, name), name);
-      if (a && (a.sha === sha || a.configurations.some((c) => c.sha === sha)) && (!best || a.at > best.at)) best = a;
+      if (
+        a &&
+        (a.sha === sha || a.configurations.some((c) => c.sha === sha)) &&
+        (!best || a.at > best.at)
+      )
+        best = a;
     }
     return best;
   }
@@ -54,12 +66,30 @@ export class AuditIndex {
       if (hit && hit.mtimeMs === s.mtimeMs && hit.size === s.size) return hit;
       const doc = JSON.parse(await readFile(path, 'utf8')) as Record<string, unknown>;
       const model = doc.model as Record<string, unknown> | undefined;
-      const sha = typeof doc.weightsSha256 === 'string' ? doc.weightsSha256 : typeof model?.weightsSha256 === 'string' ? model.weightsSha256 : null;
+      const sha =
+        typeof doc.weightsSha256 === 'string'
+          ? doc.weightsSha256
+          : typeof model?.weightsSha256 === 'string'
+            ? model.weightsSha256
+            : null;
       // Remote audits keep the served hash under `server` and have no configurations: never matched here.
       const configurations = (Array.isArray(doc.configurations) ? doc.configurations : [])
-        .filter((c): c is Record<string, unknown> => typeof c === 'object' && c !== null && typeof (c as Record<string, unknown>).weightsSha256 === 'string')
+        .filter(
+          (c): c is Record<string, unknown> =>
+            typeof c === 'object' &&
+            c !== null &&
+            typeof (c as Record<string, unknown>).weightsSha256 === 'string',
+        )
         .map((c) => ({ name: String(c.name), sha: c.weightsSha256 as string, stages: c.stages }));
-      const entry = { file, mtimeMs: s.mtimeMs, size: s.size, sha, configurations, at: reportTime(doc, s.mtimeMs), doc };
+      const entry = {
+        file,
+        mtimeMs: s.mtimeMs,
+        size: s.size,
+        sha,
+        configurations,
+        at: reportTime(doc, s.mtimeMs),
+        doc,
+      };
       this.cache.set(path, entry);
       return entry;
     } catch {

@@ -10,15 +10,21 @@ export function mediaType(header: string | undefined): string {
 /** 415 unless the request's media type is one of `allowed`. */
 export function requireMediaType(header: string | undefined, allowed: readonly string[]): string {
   const type = mediaType(header);
-  if (!allowed.includes(type)) throw new HttpError(415, `unsupported content type '${type || '(none)'}': expected ${allowed.join(' or ')}`);
+  if (!allowed.includes(type))
+    throw new HttpError(
+      415,
+      `unsupported content type '${type || '(none)'}': expected ${allowed.join(' or ')}`,
+    );
   return type;
 }
 
 /** Reads the whole body, or throws 413 once it would pass `max` bytes (checked before and while reading). */
 export async function readBody(req: Request, max: number): Promise<Uint8Array> {
-  const tooLarge = () => new HttpError(413, `request body is larger than the limit of ${max} bytes`);
+  const tooLarge = () =>
+    new HttpError(413, `request body is larger than the limit of ${max} bytes`);
   const declared = req.headers.get('content-length');
-  if (declared !== null && /^\d+$/.test(declared.trim()) && Number(declared) > max) throw tooLarge();
+  if (declared !== null && /^\d+$/.test(declared.trim()) && Number(declared) > max)
+    throw tooLarge();
   if (!req.body) return new Uint8Array(0);
   const reader = req.body.getReader();
   const chunks: Uint8Array[] = [];

@@ -2,7 +2,11 @@
 // address to the app for budgets, and on SIGINT/SIGTERM stops listening, then closes workers and Redis.
 import { listenFailure, onStopSignals, startEntry } from './start.ts';
 
-const { app, banner, shutdown, config } = await startEntry(process.argv.slice(2), process.env, (code) => process.exit(code));
+const { app, banner, shutdown, config } = await startEntry(
+  process.argv.slice(2),
+  process.env,
+  (code) => process.exit(code),
+);
 // maxRequestBodySize sits far above the app's limits: Bun would answer an over-limit body itself with an
 // empty 413, while the app answers JSON, refusing from Content-Length or stopping its streamed read at the
 // route's cap, so memory stays bounded by the app's limits, not Bun's.
@@ -21,4 +25,9 @@ try {
 }
 console.log(banner(server.port ?? config.port));
 
-onStopSignals((signal, handler) => process.on(signal, handler), () => server.stop(), shutdown, (code) => process.exit(code));
+onStopSignals(
+  (signal, handler) => process.on(signal, handler),
+  () => server.stop(),
+  shutdown,
+  (code) => process.exit(code),
+);

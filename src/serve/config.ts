@@ -4,7 +4,15 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { DEFAULT_MAX_CLIENTS } from './budget/store.ts';
 import { normalizeAddress } from './budget/address.ts';
-import { DEFAULT_BUDGETS, DEFAULT_LIMITS, SCORES_MODES, type Limits, type ModelSource, type ScoresMode, type ServeOptions } from './options.ts';
+import {
+  DEFAULT_BUDGETS,
+  DEFAULT_LIMITS,
+  SCORES_MODES,
+  type Limits,
+  type ModelSource,
+  type ScoresMode,
+  type ServeOptions,
+} from './options.ts';
 
 export class ServeUsageError extends Error {}
 
@@ -47,38 +55,77 @@ export interface ServerConfig {
   apiKeyFile: string | null;
 }
 
-function int(raw: string | undefined, name: string, fallback: number, min: number, max = Number.MAX_SAFE_INTEGER): number {
+function int(
+  raw: string | undefined,
+  name: string,
+  fallback: number,
+  min: number,
+  max = Number.MAX_SAFE_INTEGER,
+): number {
   if (raw === undefined) return fallback;
   const v = Number(raw);
-  if (raw.trim() === '' || !Number.isSafeInteger(v) || v < min || v > max) throw new ServeUsageError(`--${name}: expected an integer in [${min}, ${max}], got '${raw}'`);
+  if (raw.trim() === '' || !Number.isSafeInteger(v) || v < min || v > max)
+    throw new ServeUsageError(`--${name}: expected an integer in [${min}, ${max}], got '${raw}'`);
   return v;
 }
 
 function pairs(list: string[] | undefined, flag: string): [string, string][] {
   return (list ?? []).map((p) => {
     const i = p.indexOf('=');
-    if (i <= 0 || i === p.length - 1) throw new ServeUsageError(`--${flag} '${p}': expected NAME=VALUE`);
+    if (i <= 0 || i === p.length - 1)
+      throw new ServeUsageError(`--${flag} '${p}': expected NAME=VALUE`);
     return [p.slice(0, i), p.slice(i + 1)];
   });
 }
 
-const multi = { type: 'string', multiple: true } as const, one = { type: 'string' } as const;
+const multi = { type: 'string', multiple: true } as const,
+  one = { type: 'string' } as const;
 /** Every flag of the server entries (parseArgs options). */
 const SERVE_FLAGS = {
-  host: one, port: one, model: multi, scores: multi, workers: one, 'max-body-bytes': one, 'max-image-bytes': one,
-  'max-image-pixels': one, 'max-image-side': one, 'max-batch': one, 'deadline-ms': one, 'max-queue': one, 'budget-limit': one,
-  'budget-window-ms': one, 'api-key': multi, 'api-key-file': one, 'budget-max-clients': one, 'redis-url': one, 'audit-dir': one,
-  'require-audit': { type: 'boolean' }, 'trust-proxy': multi,
+  host: one,
+  port: one,
+  model: multi,
+  scores: multi,
+  workers: one,
+  'max-body-bytes': one,
+  'max-image-bytes': one,
+  'max-image-pixels': one,
+  'max-image-side': one,
+  'max-batch': one,
+  'deadline-ms': one,
+  'max-queue': one,
+  'budget-limit': one,
+  'budget-window-ms': one,
+  'api-key': multi,
+  'api-key-file': one,
+  'budget-max-clients': one,
+  'redis-url': one,
+  'audit-dir': one,
+  'require-audit': { type: 'boolean' },
+  'trust-proxy': multi,
 } as const;
 
 /** Parses argv (without the runtime and script) and env into the server's configuration. */
-export function parseServeConfig(argv: string[], env: Record<string, string | undefined>): ServerConfig {
+export function parseServeConfig(
+  argv: string[],
+  env: Record<string, string | undefined>,
+): ServerConfig {
   let v: Record<string, string | string[] | boolean | undefined>;
   try {
-    v = parseArgs({ args: argv, strict: true, allowPositionals: false, options: SERVE_FLAGS }).values;
+    v = parseArgs({
+      args: argv,
+      strict: true,
+      allowPositionals: false,
+      options: SERVE_FLAGS,
+    }).values;
   } catch (e) {
     const unknown = /Unknown option '([^']+)'/.exec((e as Error).message);
-    if (unknown) throw new ServeUsageError(`unknown flag ${unknown[1]} (valid flags: ${Object.keys(SERVE_FLAGS).map((k) => `--${k}`).join(', ')})`);
+    if (unknown)
+      throw new ServeUsageError(
+        `unknown flag ${unknown[1]} (valid flags: ${Object.keys(SERVE_FLAGS)
+          .map((k) => `--${k}`)
+          .join(', ')})`,
+      );
     throw new ServeUsageError((e as Error).message);
   }
   const s = (k: string) => v[k] as string | undefined;
@@ -91,22 +138,37 @@ export function parseServeConfig(argv: string[], env: Record<string, string | un
   if (!Object.keys(models).length) models[DEFAULT_MODEL.name] = { dir: DEFAULT_MODEL.dir };
   for (const [name, mode] of pairs(m('scores'), 'scores')) {
     if (!models[name]) throw new ServeUsageError(`--scores ${name}: no such --model`);
-    if (!SCORES_MODES.includes(mode as ScoresMode)) throw new ServeUsageError(`--scores ${name}=${mode}: expected one of ${SCORES_MODES.join(', ')}`);
+    if (!SCORES_MODES.includes(mode as ScoresMode))
+      throw new ServeUsageError(
+        `--scores ${name}=${mode}: expected one of ${SCORES_MODES.join(', ')}`,
+      );
     models[name].scores = mode as ScoresMode;
   }
   const limits: Limits = {
     maxBodyBytes: int(s('max-body-bytes'), 'max-body-bytes', DEFAULT_LIMITS.maxBodyBytes, 1),
     maxImageBytes: int(s('max-image-bytes'), 'max-image-bytes', DEFAULT_LIMITS.maxImageBytes, 1),
-    maxImagePixels: int(s('max-image-pixels'), 'max-image-pixels', DEFAULT_LIMITS.maxImagePixels, 1),
+    maxImagePixels: int(
+      s('max-image-pixels'),
+      'max-image-pixels',
+      DEFAULT_LIMITS.maxImagePixels,
+      1,
+    ),
     maxImageSide: int(s('max-image-side'), 'max-image-side', DEFAULT_LIMITS.maxImageSide, 1),
     maxBatch: int(s('max-batch'), 'max-batch', DEFAULT_LIMITS.maxBatch, 1),
     deadlineMs: int(s('deadline-ms'), 'deadline-ms', DEFAULT_LIMITS.deadlineMs, 1),
     maxQueue: int(s('max-queue'), 'max-queue', DEFAULT_LIMITS.maxQueue, 0),
   };
   const budgetLimit = int(s('budget-limit'), 'budget-limit', DEFAULT_BUDGETS.limit, 0);
-  const keys = [...(m('api-key') ?? []), ...(env.HASHGUARD_API_KEYS ?? '').split(',').map((k) => k.trim()).filter(Boolean)];
+  const keys = [
+    ...(m('api-key') ?? []),
+    ...(env.HASHGUARD_API_KEYS ?? '')
+      .split(',')
+      .map((k) => k.trim())
+      .filter(Boolean),
+  ];
   for (const t of m('trust-proxy') ?? []) {
-    if (normalizeAddress(t) === null) throw new ServeUsageError(`--trust-proxy '${t}': expected an IP address`);
+    if (normalizeAddress(t) === null)
+      throw new ServeUsageError(`--trust-proxy '${t}': expected an IP address`);
   }
   const apiKeyFile = (s('api-key-file') ?? env.HASHGUARD_API_KEY_FILE) || null;
   const workers = s('workers');
@@ -116,14 +178,27 @@ export function parseServeConfig(argv: string[], env: Record<string, string | un
     redisUrl: (s('redis-url') ?? env.REDIS_URL) || null,
     apiKeyFile,
     options: {
-      models, limits,
-      budgets: budgetLimit === 0 ? false : {
-        limit: budgetLimit,
-        windowMs: int(s('budget-window-ms'), 'budget-window-ms', DEFAULT_BUDGETS.windowMs, 1),
-        ...(keys.length ? { keys } : {}),
-        ...(m('trust-proxy')?.length ? { trustedProxies: m('trust-proxy') } : {}),
-        ...(s('budget-max-clients') !== undefined ? { maxClients: int(s('budget-max-clients'), 'budget-max-clients', DEFAULT_MAX_CLIENTS, 1) } : {}),
-      },
+      models,
+      limits,
+      budgets:
+        budgetLimit === 0
+          ? false
+          : {
+              limit: budgetLimit,
+              windowMs: int(s('budget-window-ms'), 'budget-window-ms', DEFAULT_BUDGETS.windowMs, 1),
+              ...(keys.length ? { keys } : {}),
+              ...(m('trust-proxy')?.length ? { trustedProxies: m('trust-proxy') } : {}),
+              ...(s('budget-max-clients') !== undefined
+                ? {
+                    maxClients: int(
+                      s('budget-max-clients'),
+                      'budget-max-clients',
+                      DEFAULT_MAX_CLIENTS,
+                      1,
+                    ),
+                  }
+                : {}),
+            },
       ...(workers !== undefined ? { workers: int(workers, 'workers', 1, 1, 256) } : {}),
       auditDir: s('audit-dir') ?? REPO('docs/audit'),
       ...(v['require-audit'] ? { requireAudit: true } : {}),

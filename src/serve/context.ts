@@ -39,9 +39,15 @@ export interface ServeContext {
  * runs it on the executor under the deadline (503), and returns the logits [n, classes]. A request that
  * gets no answer (shed, deadline, bad image) is refunded, so only answered queries are counted.
  */
-export async function infer(ctx: ServeContext, c: Context<ServeEnv>, model: ServedModel & { loaded: LoadedModel }, input: DefendedInput, n: number,
+export async function infer(
+  ctx: ServeContext,
+  c: Context<ServeEnv>,
+  model: ServedModel & { loaded: LoadedModel },
+  input: DefendedInput,
+  n: number,
   // Sees the worker's whole answer (:classify reports the image preprocessing from it).
-  onAnswer?: (answer: Extract<DefendedResult, { logits: Float32Array }>) => void): Promise<Float32Array> {
+  onAnswer?: (answer: Extract<DefendedResult, { logits: Float32Array }>) => void,
+): Promise<Float32Array> {
   if (ctx.auditGate) {
     try {
       await ctx.auditGate.assertAudited(model);
@@ -55,8 +61,16 @@ export async function infer(ctx: ServeContext, c: Context<ServeEnv>, model: Serv
   let refund: (() => Promise<void>) | null = null;
   if (ctx.budget) {
     try {
-      const address = clientAddress(c.env?.clientAddress, c.req.header('x-forwarded-for'), ctx.budgets?.trustedProxies);
-      const identity = await clientIdentity(c.req.header('authorization'), address, ctx.apiKeys ? await ctx.apiKeys : null);
+      const address = clientAddress(
+        c.env?.clientAddress,
+        c.req.header('x-forwarded-for'),
+        ctx.budgets?.trustedProxies,
+      );
+      const identity = await clientIdentity(
+        c.req.header('authorization'),
+        address,
+        ctx.apiKeys ? await ctx.apiKeys : null,
+      );
       refund = await ctx.budget.charge(identity, n);
     } catch (e) {
       if (e instanceof HttpError && e.status === 429) ctx.metrics.budgetRejected();
@@ -67,7 +81,10 @@ export async function infer(ctx: ServeContext, c: Context<ServeEnv>, model: Serv
   try {
     const network = model.loaded.network;
     const random = model.random ? { stage: model.random, seed: ctx.nextSeed() } : null;
-    const r = await ctx.scheduler.submit(() => ctx.executor.run(network, input, random), ctx.limits.deadlineMs);
+    const r = await ctx.scheduler.submit(
+      () => ctx.executor.run(network, input, random),
+      ctx.limits.deadlineMs,
+    );
     if ('clientError' in r) throw new HttpError(r.status, r.clientError);
     ctx.metrics.inferred(model.name, n);
     onAnswer?.(r);
@@ -86,7 +103,8 @@ export function argmaxRows(logits: Float32Array, rows: number): number[] {
 
 /** Softmax per row in float64 (max subtracted), returned as plain numbers. */
 export function softmaxRows(logits: Float32Array, rows: number): number[] {
-  const k = logits.length / rows, out: number[] = [];
+  const k = logits.length / rows,
+    out: number[] = [];
   for (let r = 0; r < rows; r++) {
     let m = -Infinity;
     for (let j = 0; j < k; j++) m = Math.max(m, logits[r * k + j]);

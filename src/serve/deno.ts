@@ -10,12 +10,21 @@ declare const Deno: {
   exit(code: number): never;
   addSignalListener(signal: 'SIGINT' | 'SIGTERM', handler: () => void): void;
   serve(
-    options: { hostname: string; port: number; onListen?: (addr: { hostname: string; port: number }) => void },
-    handler: (req: Request, info: { remoteAddr: { hostname: string } }) => Response | Promise<Response>,
+    options: {
+      hostname: string;
+      port: number;
+      onListen?: (addr: { hostname: string; port: number }) => void;
+    },
+    handler: (
+      req: Request,
+      info: { remoteAddr: { hostname: string } },
+    ) => Response | Promise<Response>,
   ): { shutdown(): Promise<void>; finished: Promise<void> };
 };
 
-const { app, banner, shutdown, config } = await startEntry(Deno.args, Deno.env.toObject(), (code) => Deno.exit(code));
+const { app, banner, shutdown, config } = await startEntry(Deno.args, Deno.env.toObject(), (code) =>
+  Deno.exit(code),
+);
 let server: ReturnType<typeof Deno.serve>;
 try {
   server = Deno.serve(
@@ -28,4 +37,9 @@ try {
   Deno.exit(1);
 }
 
-onStopSignals((signal, handler) => Deno.addSignalListener(signal, handler), () => server.shutdown(), shutdown, (code) => Deno.exit(code));
+onStopSignals(
+  (signal, handler) => Deno.addSignalListener(signal, handler),
+  () => server.shutdown(),
+  shutdown,
+  (code) => Deno.exit(code),
+);

@@ -5,7 +5,11 @@
 export type ClientStatus = 400 | 401 | 404 | 413 | 415 | 429 | 503;
 
 export class HttpError extends Error {
-  constructor(readonly status: ClientStatus, message: string, readonly headers: Record<string, string> = {}) {
+  constructor(
+    readonly status: ClientStatus,
+    message: string,
+    readonly headers: Record<string, string> = {},
+  ) {
     super(message);
     this.name = 'HttpError';
   }
@@ -13,5 +17,7 @@ export class HttpError extends Error {
 
 /** 503 with Retry-After (whole seconds, at least 1). */
 export function unavailable(message: string, retryAfterS = 1): HttpError {
-  return new HttpError(503, message, { 'Retry-After': String(Math.max(1, Math.ceil(retryAfterS))) });
+  return new HttpError(503, message, {
+    'Retry-After': String(Math.max(1, Math.ceil(retryAfterS))),
+  });
 }

@@ -1,7 +1,14 @@
 // Where inference runs. The default runs every request whole on the least busy worker of a WorkerPool, so
 // the request thread only parses, schedules and answers; the in-process executor is for tests and tools.
 import type { Sequential } from '../nn/index.ts';
-import { runDefended, type DefendedInput, type DefendedResult, type RandomDraw, machineThreads, WorkerPool } from '../parallel/index.ts';
+import {
+  runDefended,
+  type DefendedInput,
+  type DefendedResult,
+  type RandomDraw,
+  machineThreads,
+  WorkerPool,
+} from '../parallel/index.ts';
 
 export type { DefendedInput, DefendedResult, RandomDraw };
 
@@ -11,12 +18,18 @@ export interface InferenceExecutor {
   /** False once it can no longer run anything (a worker died): readiness turns 503. */
   readonly healthy: boolean;
   /** One request's defended logits (or a client error for an undecodable image). */
-  run(network: Sequential, input: DefendedInput, random: RandomDraw | null): Promise<DefendedResult>;
+  run(
+    network: Sequential,
+    input: DefendedInput,
+    random: RandomDraw | null,
+  ): Promise<DefendedResult>;
   close(): void | Promise<void>;
 }
 
 /** A worker pool executor: `size` workers (default: logical cores), one request per worker at a time. */
-export function workerExecutor(options: { size?: number; pool?: WorkerPool } = {}): InferenceExecutor {
+export function workerExecutor(
+  options: { size?: number; pool?: WorkerPool } = {},
+): InferenceExecutor {
   const pool = options.pool ?? new WorkerPool({ size: options.size ?? machineThreads() });
   const busy = new Array<number>(pool.size).fill(0);
   let healthy = true;

@@ -1,9 +1,23 @@
 // The serving module's public door: createApp and what it is configured with. Runtime entry files
 // (bun.ts, deno.ts) are separate and are the only ones that listen.
 export { createApp, type HashguardApp } from './app.ts';
-export { DEFAULT_BUDGETS, DEFAULT_LIMITS, SCORES_MODES, type Budgets, type Limits, type ModelSource, type ScoresMode, type ServeOptions } from './options.ts';
+export {
+  DEFAULT_BUDGETS,
+  DEFAULT_LIMITS,
+  SCORES_MODES,
+  type Budgets,
+  type Limits,
+  type ModelSource,
+  type ScoresMode,
+  type ServeOptions,
+} from './options.ts';
 export { inProcessExecutor, workerExecutor, type InferenceExecutor } from './executor.ts';
-export { MemoryBudgetStore, clientIdentity, type BudgetResult, type BudgetStore } from './budget/index.ts';
+export {
+  MemoryBudgetStore,
+  clientIdentity,
+  type BudgetResult,
+  type BudgetStore,
+} from './budget/index.ts';
 export { HttpError } from './errors.ts';
 export { requestSeeds, randomSecret } from './seeds.ts';
 export { openApiDocument } from './openapi/index.ts';

@@ -7,25 +7,41 @@ import { inProcessExecutor } from './executor.ts';
 import { UNROUTABLE_MESSAGE } from './request-guard.ts';
 import { listenFailure, onStopSignals, startEntry } from './start.ts';
 
-const { app, banner, shutdown, config } = await startEntry(process.argv.slice(2), process.env, (code) => process.exit(code), (c) => ({ ...c, options: { ...c.options, executor: inProcessExecutor() } }));
+const { app, banner, shutdown, config } = await startEntry(
+  process.argv.slice(2),
+  process.env,
+  (code) => process.exit(code),
+  (c) => ({ ...c, options: { ...c.options, executor: inProcessExecutor() } }),
+);
 
 async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
   const host = req.headers.host;
   if (!host) {
     // A fetch Request needs an absolute URL; answer what the app's guard answers elsewhere.
-    res.writeHead(400, { 'content-type': 'application/json' }).end(JSON.stringify({ error: UNROUTABLE_MESSAGE }));
+    res
+      .writeHead(400, { 'content-type': 'application/json' })
+      .end(JSON.stringify({ error: UNROUTABLE_MESSAGE }));
     return;
   }
   const hasBody = req.method !== 'GET' && req.method !== 'HEAD';
   const request = new Request(`http://${host}${req.url ?? '/'}`, {
     method: req.method,
-    headers: Object.entries(req.headers).flatMap(([k, v]) => (Array.isArray(v) ? v.map((x) => [k, x] as [string, string]) : v === undefined ? [] : [[k, v] as [string, string]])),
-    ...(hasBody ? { body: Readable.toWeb(req) as unknown as ReadableStream<Uint8Array>, duplex: 'half' } : {}),
+    headers: Object.entries(req.headers).flatMap(([k, v]) =>
+      Array.isArray(v)
+        ? v.map((x) => [k, x] as [string, string])
+        : v === undefined
+          ? []
+          : [[k, v] as [string, string]],
+    ),
+    ...(hasBody
+      ? { body: Readable.toWeb(req) as unknown as ReadableStream<Uint8Array>, duplex: 'half' }
+      : {}),
   } as RequestInit);
   const response = await app.fetch(request, { clientAddress: req.socket.remoteAddress });
   res.writeHead(response.status, Object.fromEntries(response.headers));
   if (response.body && req.method !== 'HEAD') {
-    for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) res.write(chunk);
+    for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>)
+      res.write(chunk);
   }
   res.end();
   // An unread request body (refused early) must not keep the connection half-open.
@@ -34,7 +50,10 @@ async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> 
 
 const server = createServer((req, res) => {
   handle(req, res).catch(() => {
-    if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/json' }).end('{"error":"internal server error"}');
+    if (!res.headersSent)
+      res
+        .writeHead(500, { 'content-type': 'application/json' })
+        .end('{"error":"internal server error"}');
     else res.destroy();
   });
 });
@@ -48,4 +67,9 @@ server.listen(config.port, config.host, () => {
   console.log(banner(typeof address === 'object' && address ? address.port : config.port));
 });
 
-onStopSignals((signal, handler) => process.on(signal, handler), () => new Promise<void>((r) => server.close(() => r())), shutdown, (code) => process.exit(code));
+onStopSignals(
+  (signal, handler) => process.on(signal, handler),
+  () => new Promise<void>((r) => server.close(() => r())),
+  shutdown,
+  (code) => process.exit(code),
+);

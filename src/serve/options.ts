@@ -96,22 +96,38 @@ export function resolveLimits(partial: Partial<Limits> = {}): Limits {
   const limits = { ...DEFAULT_LIMITS, ...partial };
   for (const [name, v] of Object.entries(limits)) {
     const min = name === 'maxQueue' ? 0 : 1;
-    if (!Number.isSafeInteger(v) || v < min) throw new RangeError(`limits.${name}: expected an integer ≥ ${min}, got ${v}`);
+    if (!Number.isSafeInteger(v) || v < min)
+      throw new RangeError(`limits.${name}: expected an integer ≥ ${min}, got ${v}`);
   }
   return limits;
 }
 
-export function resolveBudgets(partial: Partial<Budgets> | false | undefined): Omit<Budgets, 'store'> | null {
+export function resolveBudgets(
+  partial: Partial<Budgets> | false | undefined,
+): Omit<Budgets, 'store'> | null {
   if (partial === false) return null;
   const b = { ...DEFAULT_BUDGETS, ...partial };
-  if (!Number.isSafeInteger(b.limit) || b.limit < 1) throw new RangeError(`budgets.limit: expected an integer ≥ 1, got ${b.limit}`);
-  if (!Number.isSafeInteger(b.windowMs) || b.windowMs < 1) throw new RangeError(`budgets.windowMs: expected an integer ≥ 1, got ${b.windowMs}`);
-  if (b.maxClients !== undefined && (!Number.isSafeInteger(b.maxClients) || b.maxClients < 1)) throw new RangeError(`budgets.maxClients: expected an integer ≥ 1, got ${b.maxClients}`);
+  if (!Number.isSafeInteger(b.limit) || b.limit < 1)
+    throw new RangeError(`budgets.limit: expected an integer ≥ 1, got ${b.limit}`);
+  if (!Number.isSafeInteger(b.windowMs) || b.windowMs < 1)
+    throw new RangeError(`budgets.windowMs: expected an integer ≥ 1, got ${b.windowMs}`);
+  if (b.maxClients !== undefined && (!Number.isSafeInteger(b.maxClients) || b.maxClients < 1))
+    throw new RangeError(`budgets.maxClients: expected an integer ≥ 1, got ${b.maxClients}`);
   for (const t of b.trustedProxies ?? []) {
-    if (normalizeAddress(t) === null) throw new RangeError(`budgets.trustedProxies: '${t}' is not an IP address`);
+    if (normalizeAddress(t) === null)
+      throw new RangeError(`budgets.trustedProxies: '${t}' is not an IP address`);
   }
   for (const k of b.keys ?? []) {
-    if (typeof k !== 'string' || !/^[\x21-\x7e]{1,512}$/.test(k)) throw new RangeError('budgets.keys: every key must be 1 to 512 printable ASCII characters without spaces');
+    if (typeof k !== 'string' || !/^[\x21-\x7e]{1,512}$/.test(k))
+      throw new RangeError(
+        'budgets.keys: every key must be 1 to 512 printable ASCII characters without spaces',
+      );
   }
-  return { limit: b.limit, windowMs: b.windowMs, keys: b.keys, trustedProxies: b.trustedProxies, maxClients: b.maxClients };
+  return {
+    limit: b.limit,
+    windowMs: b.windowMs,
+    keys: b.keys,
+    trustedProxies: b.trustedProxies,
+    maxClients: b.maxClients,
+  };
 }

@@ -22,9 +22,16 @@ export interface ServedModel {
 }
 
 /** Loads and warms up one model; never throws (failure is recorded on the model). */
-async function prepare(m: ServedModel, source: ModelSource, executor: InferenceExecutor): Promise<void> {
+async function prepare(
+  m: ServedModel,
+  source: ModelSource,
+  executor: InferenceExecutor,
+): Promise<void> {
   try {
-    const loaded = 'model' in source ? source.model : await loadModelDir(source.dir).then((f) => modelFromFile(f.manifest, f.tensors));
+    const loaded =
+      'model' in source
+        ? source.model
+        : await loadModelDir(source.dir).then((f) => modelFromFile(f.manifest, f.tensors));
     const raw = loaded.manifest.defense;
     m.spec = raw && raw.stages.length ? (defenseSpecSchema.parse(raw) as DefenseSpec) : null;
     const randoms = (m.spec?.stages ?? []).filter((s) => s.kind === 'random');
@@ -33,7 +40,11 @@ async function prepare(m: ServedModel, source: ModelSource, executor: InferenceE
     m.loaded = loaded;
     // One zero image through the real path: loads the weights into the workers and names the backend.
     const per = loaded.network.inputShape.reduce((a, b) => a * b, 1);
-    const r = await executor.run(loaded.network, { x: new Float32Array(per), n: 1 }, m.random ? { stage: m.random, seed: 0 } : null);
+    const r = await executor.run(
+      loaded.network,
+      { x: new Float32Array(per), n: 1 },
+      m.random ? { stage: m.random, seed: 0 } : null,
+    );
     if ('clientError' in r) throw new Error(`warm-up: ${r.clientError}`);
     m.backend = r.backend;
     m.state = 'ready';
@@ -51,15 +62,26 @@ export class ModelRegistry {
   constructor(sources: Record<string, ModelSource>, executor: InferenceExecutor) {
     const jobs: Promise<void>[] = [];
     for (const [name, source] of Object.entries(sources)) {
-      if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/.test(name)) throw new RangeError(`model name '${name}': use letters, digits, '.', '_' and '-'`);
-      const m: ServedModel = { name, scores: source.scores ?? 'none', state: 'loading', loaded: null, spec: null, random: null, backend: null, error: null };
+      if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/.test(name))
+        throw new RangeError(`model name '${name}': use letters, digits, '.', '_' and '-'`);
+      const m: ServedModel = {
+        name,
+        scores: source.scores ?? 'none',
+        state: 'loading',
+        loaded: null,
+        spec: null,
+        random: null,
+        backend: null,
+        error: null,
+      };
       this.models.set(name, m);
       jobs.push(prepare(m, source, executor));
     }
     if (this.models.size === 0) throw new RangeError('createApp: no models to serve');
     this.ready = Promise.all(jobs).then(() => {
       const failed = [...this.models.values()].filter((m) => m.state === 'failed');
-      if (failed.length) throw new Error(failed.map((m) => `model '${m.name}': ${m.error}`).join('; '));
+      if (failed.length)
+        throw new Error(failed.map((m) => `model '${m.name}': ${m.error}`).join('; '));
     });
     this.ready.catch(() => {}); // reported through readiness and to whoever awaits it, never unhandled
   }
@@ -78,7 +100,8 @@ export class ModelRegistry {
   /** The model, ready to infer, or 404 / 503 (still loading, or failed to load). */
   requireReady(name: string): ServedModel & { loaded: LoadedModel } {
     const m = this.find(name);
-    if (m.state !== 'ready' || !m.loaded) throw unavailable(`model '${name}' is not ready`, m.state === 'loading' ? 1 : 30);
+    if (m.state !== 'ready' || !m.loaded)
+      throw unavailable(`model '${name}' is not ready`, m.state === 'loading' ? 1 : 30);
     return m as ServedModel & { loaded: LoadedModel };
   }
 }

@@ -17,7 +17,8 @@ export function routableUrl(url: string): boolean {
   }
 }
 
-export const UNROUTABLE_MESSAGE = 'cannot route this request: its target is not an absolute URL (send a Host header)';
+export const UNROUTABLE_MESSAGE =
+  'cannot route this request: its target is not an absolute URL (send a Host header)';
 
 export function requestGuard(limits: Limits): MiddlewareHandler<ServeEnv> {
   const largest = Math.max(limits.maxBodyBytes, limits.maxImageBytes);
@@ -27,8 +28,13 @@ export function requestGuard(limits: Limits): MiddlewareHandler<ServeEnv> {
     }
     const declared = c.req.header('content-length');
     if (declared !== undefined) {
-      if (!/^\s*\d{1,16}\s*$/.test(declared)) throw new HttpError(400, `malformed Content-Length '${declared.slice(0, 40)}'`);
-      if (Number(declared) > largest) throw new HttpError(413, `request body of ${Number(declared)} bytes is larger than the largest limit of ${largest} bytes`);
+      if (!/^\s*\d{1,16}\s*$/.test(declared))
+        throw new HttpError(400, `malformed Content-Length '${declared.slice(0, 40)}'`);
+      if (Number(declared) > largest)
+        throw new HttpError(
+          413,
+          `request body of ${Number(declared)} bytes is larger than the largest limit of ${largest} bytes`,
+        );
     }
     await next();
   };

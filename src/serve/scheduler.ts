@@ -57,11 +57,19 @@ export class Scheduler {
       return Promise.reject(e);
     }
     return new Promise<T>((resolve, reject) => {
-      const job: Job = { work, resolve: resolve as (v: unknown) => void, reject, settled: false, timer: undefined as never };
+      const job: Job = {
+        work,
+        resolve: resolve as (v: unknown) => void,
+        reject,
+        settled: false,
+        timer: undefined as never,
+      };
       job.timer = setTimeout(() => {
         const i = this.waiting.indexOf(job);
         if (i >= 0) this.waiting.splice(i, 1);
-        this.settle(job, () => job.reject(unavailable(`inference deadline of ${deadlineMs} ms exceeded`)));
+        this.settle(job, () =>
+          job.reject(unavailable(`inference deadline of ${deadlineMs} ms exceeded`)),
+        );
         this.onShed('deadline');
       }, deadlineMs);
       if (this.running < this.concurrency) this.start(job);
@@ -84,11 +92,13 @@ export class Scheduler {
     } catch (e) {
       p = Promise.reject(e);
     }
-    p.then((v) => this.settle(job, () => job.resolve(v)), (e) => this.settle(job, () => job.reject(e)))
-      .finally(() => {
-        this.running--;
-        const next = this.waiting.shift();
-        if (next) this.start(next);
-      });
+    p.then(
+      (v) => this.settle(job, () => job.resolve(v)),
+      (e) => this.settle(job, () => job.reject(e)),
+    ).finally(() => {
+      this.running--;
+      const next = this.waiting.shift();
+      if (next) this.start(next);
+    });
   }
 }

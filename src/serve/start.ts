@@ -4,7 +4,13 @@ import { readFile } from 'node:fs/promises';
 import { createApp, type HashguardApp } from './app.ts';
 import { parseKeyFile } from './budget/api-keys.ts';
 import type { BudgetStore } from './budget/store.ts';
-import { parseServeConfig, serverUrl, serveUsage, ServeUsageError, type ServerConfig } from './config.ts';
+import {
+  parseServeConfig,
+  serverUrl,
+  serveUsage,
+  ServeUsageError,
+  type ServerConfig,
+} from './config.ts';
 
 export interface Started {
   app: HashguardApp;
@@ -26,7 +32,13 @@ export async function startApp(config: ServerConfig): Promise<Started> {
     const fromFile = parseKeyFile(text);
     if (!fromFile.length) throw new Error(`API key file ${config.apiKeyFile}: no keys in it`);
     const budgets = config.options.budgets ?? {};
-    config = { ...config, options: { ...config.options, budgets: { ...budgets, keys: [...(budgets.keys ?? []), ...fromFile] } } };
+    config = {
+      ...config,
+      options: {
+        ...config.options,
+        budgets: { ...budgets, keys: [...(budgets.keys ?? []), ...fromFile] },
+      },
+    };
   }
   let store: (BudgetStore & { close(): Promise<void> }) | null = null;
   if (config.redisUrl && config.options.budgets !== false) {
@@ -40,7 +52,10 @@ export async function startApp(config: ServerConfig): Promise<Started> {
       throw new Error(`redis ${config.redisUrl}: ${(e as Error).message}`);
     }
   }
-  const budgets = config.options.budgets === false ? false : { ...config.options.budgets, ...(store ? { store } : {}) };
+  const budgets =
+    config.options.budgets === false
+      ? false
+      : { ...config.options.budgets, ...(store ? { store } : {}) };
   let app: HashguardApp;
   try {
     app = createApp({ ...config.options, budgets });
@@ -60,9 +75,17 @@ export async function startApp(config: ServerConfig): Promise<Started> {
   }
   const models = app.context.models.all();
   const banner = (port: number) => {
-    const list = models.map((m) => `${m.name} (backend ${m.backend}${m.random ? ', random GI' : ''}, scores ${m.scores})`).join(', ');
+    const list = models
+      .map(
+        (m) =>
+          `${m.name} (backend ${m.backend}${m.random ? ', random GI' : ''}, scores ${m.scores})`,
+      )
+      .join(', ');
     const keys = app.context.budgets?.keys?.length ?? 0;
-    const budget = budgets === false ? 'off' : `${app.context.budgets!.limit}/${app.context.budgets!.windowMs} ms in ${store ? 'redis' : 'memory'}, per ${keys ? `API key (${keys} issued) or address` : 'address'}`;
+    const budget =
+      budgets === false
+        ? 'off'
+        : `${app.context.budgets!.limit}/${app.context.budgets!.windowMs} ms in ${store ? 'redis' : 'memory'}, per ${keys ? `API key (${keys} issued) or address` : 'address'}`;
     return `hashguard serving ${list} at ${serverUrl(config.host, port)} (workers ${app.context.executor.concurrency}, budgets ${budget})`;
   };
   return { app, banner, shutdown };
@@ -71,7 +94,12 @@ export async function startApp(config: ServerConfig): Promise<Started> {
 /** Whether a listen error means the port is taken (Bun, Node: code EADDRINUSE; Deno: AddrInUse). */
 export function isAddrInUse(e: unknown): boolean {
   const err = e as { code?: unknown; name?: unknown; message?: unknown } | null;
-  return !!err && (err.code === 'EADDRINUSE' || err.name === 'AddrInUse' || /EADDRINUSE|address already in use|in use/i.test(String(err.message ?? '')));
+  return (
+    !!err &&
+    (err.code === 'EADDRINUSE' ||
+      err.name === 'AddrInUse' ||
+      /EADDRINUSE|address already in use|in use/i.test(String(err.message ?? '')))
+  );
 }
 
 /** The one line a server entry prints when it cannot listen (exit 1, no stack trace). */
@@ -84,7 +112,10 @@ export function listenFailure(e: unknown, host: string, port: number): string {
  * What an entry does with its command line: `{config}` to start, or `{exit, message}` to print the message
  * (stdout for exit 0, --help; stderr for exit 2, a usage error) and exit without starting anything.
  */
-export function entryConfig(argv: string[], env: Record<string, string | undefined>): { config: ServerConfig } | { exit: 0 | 2; message: string } {
+export function entryConfig(
+  argv: string[],
+  env: Record<string, string | undefined>,
+): { config: ServerConfig } | { exit: 0 | 2; message: string } {
   if (argv.includes('--help') || argv.includes('-h')) return { exit: 0, message: serveUsage };
   try {
     return { config: parseServeConfig(argv, env) };
@@ -124,7 +155,12 @@ export async function startEntry(
  * stops the listener, closes workers and the budget store, and exits 0. `listen(signal, handler)` is the
  * runtime's signal API; `closeListener` stops accepting connections.
  */
-export function onStopSignals(listen: (signal: 'SIGINT' | 'SIGTERM', handler: () => void) => void, closeListener: () => Promise<unknown> | void, shutdown: () => Promise<void>, exit: (code: number) => void): void {
+export function onStopSignals(
+  listen: (signal: 'SIGINT' | 'SIGTERM', handler: () => void) => void,
+  closeListener: () => Promise<unknown> | void,
+  shutdown: () => Promise<void>,
+  exit: (code: number) => void,
+): void {
   let stopping = false;
   const stop = async (signal: string) => {
     if (stopping) return;

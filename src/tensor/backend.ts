@@ -84,10 +84,18 @@ export interface Backend {
    * that runs forward and backward inside the backend, activations never leaving it; null where it cannot.
    * Results equal running the layers op by op on this backend, up to float32 rounding. See chain.ts.
    */
-  compileChain?(layers: readonly ChainLayer[], params: ReadonlyMap<string, Tensor>, inputShape: readonly number[]): CompiledChain | null;
+  compileChain?(
+    layers: readonly ChainLayer[],
+    params: ReadonlyMap<string, Tensor>,
+    inputShape: readonly number[],
+  ): CompiledChain | null;
   /**
    * Optional: the same for a device with asynchronous readback (WebGPU): activations stay on the device
    * between layers; null where it cannot (the caller runs the synchronous path).
    */
-  compileAsyncChain?(layers: readonly ChainLayer[], params: ReadonlyMap<string, Tensor>, inputShape: readonly number[]): AsyncChain | null;
+  compileAsyncChain?(
+    layers: readonly ChainLayer[],
+    params: ReadonlyMap<string, Tensor>,
+    inputShape: readonly number[],
+  ): AsyncChain | null;
 }

@@ -6,7 +6,15 @@ import type { Tensor } from './tensor.ts';
 /** What a dense layer (plain or hashed) is: sizes and the names of its parameter tensors. */
 export type DenseFields = { inDim: number; outDim: number; weight: string; bias: string };
 /** What a conv2d layer (plain or hashed) is: geometry and the names of its parameter tensors. */
-export type Conv2dFields = { inChannels: number; outChannels: number; kernelSize: number; stride: number; padding: number; weight: string; bias: string };
+export type Conv2dFields = {
+  inChannels: number;
+  outChannels: number;
+  kernelSize: number;
+  stride: number;
+  padding: number;
+  weight: string;
+  bias: string;
+};
 /** HashedNets parameters of a layer: K real weights and the per-layer hash seed. */
 export type HashParams = { buckets: number; seed: number };
 
@@ -22,7 +30,8 @@ export type ChainLayer =
   | { type: 'flatten' };
 
 /** The kernel ids of the forward pass; backward kernels add -grad-input / -grad-weight. */
-export type LayerKernel = 'dense' | 'hashed-dense' | 'conv2d' | 'hashed-conv2d' | 'relu' | 'max-pool2d' | 'avg-pool2d';
+export type LayerKernel =
+  'dense' | 'hashed-dense' | 'conv2d' | 'hashed-conv2d' | 'relu' | 'max-pool2d' | 'avg-pool2d';
 
 /**
  * The one place where a model file's layer type names meet kernel ids: model.json keeps `maxpool2d` and
@@ -84,7 +93,10 @@ export interface AsyncChain {
 
 /** Why an AsyncChain gave up (device lost, out of device memory): rerun on the synchronous path. */
 export class ChainFault extends Error {
-  constructor(message: string, readonly reason: 'device-lost' | 'out-of-memory' | 'disposed' | 'too-large') {
+  constructor(
+    message: string,
+    readonly reason: 'device-lost' | 'out-of-memory' | 'disposed' | 'too-large',
+  ) {
     super(message);
     this.name = 'ChainFault';
   }

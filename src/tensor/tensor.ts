@@ -11,11 +11,14 @@ export class Tensor {
 
   constructor(shape: readonly number[], data: TensorData) {
     for (const d of shape) {
-      if (!Number.isInteger(d) || d < 0) throw new Error(`Tensor: invalid dimension ${d} in shape [${shape.join(', ')}]`);
+      if (!Number.isInteger(d) || d < 0)
+        throw new Error(`Tensor: invalid dimension ${d} in shape [${shape.join(', ')}]`);
     }
     const size = sizeOf(shape);
     if (data.length !== size) {
-      throw new Error(`Tensor: shape [${shape.join(', ')}] needs ${size} values, got ${data.length}`);
+      throw new Error(
+        `Tensor: shape [${shape.join(', ')}] needs ${size} values, got ${data.length}`,
+      );
     }
     this.shape = Object.freeze([...shape]);
     this.data = data;
@@ -76,7 +79,11 @@ export function full(shape: readonly number[], value: number, dtype: DType = 'f3
 }
 
 /** Builds a tensor from numbers (copied), f32 unless asked otherwise. */
-export function tensor(values: ArrayLike<number>, shape: readonly number[] = [values.length], dtype: DType = 'f32'): Tensor {
+export function tensor(
+  values: ArrayLike<number>,
+  shape: readonly number[] = [values.length],
+  dtype: DType = 'f32',
+): Tensor {
   const data = alloc(dtype, values.length);
   data.set(values as ArrayLike<number>);
   return new Tensor(shape, data);

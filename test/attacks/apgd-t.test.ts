@@ -43,14 +43,24 @@ const logitsOf = (m: Sequential, xs: Tensor) => noGrad(() => m.forward(xs));
 describe('targeted DLR and the target classes', () => {
   test('targets: the wrong classes by descending clean logit, ties to the lowest index, at most K − 1', () => {
     const z = new Tensor([2, 5], Float32Array.from([0.1, 3, 2, 2, -1, /* */ 5, 4, 3, 2, 1]));
-    expect(topWrongClasses(z, [1, 0], 9)).toEqual([[2, 3, 0, 4], [1, 2, 3, 4]]);
-    expect(topWrongClasses(z, [1, 0], 2)).toEqual([[2, 3], [1, 2]]);
+    expect(topWrongClasses(z, [1, 0], 9)).toEqual([
+      [2, 3, 0, 4],
+      [1, 2, 3, 4],
+    ]);
+    expect(topWrongClasses(z, [1, 0], 2)).toEqual([
+      [2, 3],
+      [1, 2],
+    ]);
   });
 
   test('loss value −(z_y − z_t)/(z_π1 − (z_π3 + z_π4)/2 + 1e-12) per row, summed; raising z_t raises it', () => {
-    const rows = [[1, 4, 2, 0.5, -1], [3, -2, 0, 1, 2]];
+    const rows = [
+      [1, 4, 2, 0.5, -1],
+      [3, -2, 0, 1, 2],
+    ];
     const z = new Tensor([2, 5], Float32Array.from(rows.flat()));
-    const labels = [1, 0], targets = [2, 4];
+    const labels = [1, 0],
+      targets = [2, 4];
     const expected = (r: number[], yv: number, t: number) => {
       const s = [...r].sort((a, b) => b - a);
       return -(r[yv] - r[t]) / (s[0] - (s[2] + s[3]) / 2 + 1e-12);
@@ -60,12 +70,22 @@ describe('targeted DLR and the target classes', () => {
     const v = noGrad(() => targetedDlr(z, labels, targets)).item();
     expect(v).toBeCloseTo(-2 / 3.25 - 1 / 2.5, 6);
     const bumped = rows.map((r, i) => r.map((u, j) => (j === targets[i] ? u + 0.1 : u)));
-    const after = noGrad(() => targetedDlr(new Tensor([2, 5], Float32Array.from(bumped.flat())), labels, targets)).item();
+    const after = noGrad(() =>
+      targetedDlr(new Tensor([2, 5], Float32Array.from(bumped.flat())), labels, targets),
+    ).item();
     expect(after).toBeGreaterThan(v);
     // Invariant to shifting and scaling the logits.
-    const scaled = noGrad(() => targetedDlr(new Tensor([2, 5], Float32Array.from(rows.flat().map((u) => 7 * u + 3))), labels, targets)).item();
+    const scaled = noGrad(() =>
+      targetedDlr(
+        new Tensor([2, 5], Float32Array.from(rows.flat().map((u) => 7 * u + 3))),
+        labels,
+        targets,
+      ),
+    ).item();
     expect(scaled).toBeCloseTo(v, 5);
-    expect(() => targetedDlr(new Tensor([1, 3], Float32Array.from([1, 2, 3])), [0], [1])).toThrow('at least 4 classes');
+    expect(() => targetedDlr(new Tensor([1, 3], Float32Array.from([1, 2, 3])), [0], [1])).toThrow(
+      'at least 4 classes',
+    );
   });
 });
 
@@ -87,7 +107,9 @@ describe('APGD-T on mnist-lenet5 (20 images)', () => {
     expect(successRate(a)).toBeGreaterThanOrEqual(successRate(dlr));
     // Something must survive at ε 0.1 for the later targets to have run at all.
     expect(Math.max(...a.queries)).toBe(2 + 9 * 101 + 1);
-    console.log(`APGD-T ε 0.1, 20 images: ${(100 * successRate(a)).toFixed(1)}% (APGD-DLR ${(100 * successRate(dlr)).toFixed(1)}%), ${((performance.now() - t0) / 1000).toFixed(1)} s for 3 runs`);
+    console.log(
+      `APGD-T ε 0.1, 20 images: ${(100 * successRate(a)).toFixed(1)}% (APGD-DLR ${(100 * successRate(dlr)).toFixed(1)}%), ${((performance.now() - t0) / 1000).toFixed(1)} s for 3 runs`,
+    );
   }, 60_000);
 
   test('one target: every clean-correct image ends with z_y − z_t below its clean value', async () => {
@@ -95,20 +117,26 @@ describe('APGD-T on mnist-lenet5 (20 images)', () => {
     const r = await new APGDT({ eps, targets: 1, seed: 1 }).run(new WhiteBox(model), x, y);
     expectInBudget(r, x, eps);
     const labels = Array.from(y.data, Math.round);
-    const clean = logitsOf(model, x), adv = logitsOf(model, r.xAdv);
+    const clean = logitsOf(model, x),
+      adv = logitsOf(model, r.xAdv);
     const t = topWrongClasses(clean, labels, 1).map((c) => c[0]);
     const gap = (z: Tensor, i: number) => z.data[i * 10 + labels[i]] - z.data[i * 10 + t[i]];
     const rows = labels.map((_, i) => i).filter((i) => r.cleanCorrect[i]);
     expect(rows.length).toBeGreaterThan(15);
     for (const i of rows) expect(gap(adv, i)).toBeLessThan(gap(clean, i));
     const mean = (z: Tensor) => rows.reduce((s, i) => s + gap(z, i), 0) / rows.length;
-    console.log(`APGD-T one target, ε ${eps}: mean z_y − z_t ${mean(clean).toFixed(2)} → ${mean(adv).toFixed(2)}, success ${(100 * successRate(r)).toFixed(1)}%`);
+    console.log(
+      `APGD-T one target, ε ${eps}: mean z_y − z_t ${mean(clean).toFixed(2)} → ${mean(adv).toFixed(2)}, success ${(100 * successRate(r)).toFixed(1)}%`,
+    );
   }, 60_000);
 
   test('a 5-class model runs 4 targets; 3 classes and label-only targets are refused', async () => {
     const layers = mlp([1, 6, 6], 5, [12]);
     const small = new Sequential([1, 6, 6], layers, initParams(layers, 1));
-    const xs = new Tensor([4, 1, 6, 6], Float32Array.from({ length: 4 * 36 }, (_, i) => uniform(7, i)));
+    const xs = new Tensor(
+      [4, 1, 6, 6],
+      Float32Array.from({ length: 4 * 36 }, (_, i) => uniform(7, i)),
+    );
     const ys = new Tensor([4], Float32Array.from(argmaxRows(logitsOf(small, xs))));
     // ε tiny: nothing breaks, so every image runs every target to the end: 2 + 4 × (steps + 1) + 1 queries.
     const r = await new APGDT({ eps: 1e-6, steps: 5 }).run(new WhiteBox(small), xs, ys);
@@ -117,7 +145,11 @@ describe('APGD-T on mnist-lenet5 (20 images)', () => {
     const three = mlp([1, 6, 6], 3, [12]);
     const tiny = new Sequential([1, 6, 6], three, initParams(three, 1));
     const y3 = new Tensor([4], Float32Array.from(argmaxRows(logitsOf(tiny, xs))));
-    await expect(new APGDT({ eps: 0.1, steps: 2 }).run(new WhiteBox(tiny), xs, y3)).rejects.toThrow('at least 4 classes');
-    await expect(new APGDT().run(new LabelOracle(model), x, y)).rejects.toThrow('needs a white-box target');
+    await expect(new APGDT({ eps: 0.1, steps: 2 }).run(new WhiteBox(tiny), xs, y3)).rejects.toThrow(
+      'at least 4 classes',
+    );
+    await expect(new APGDT().run(new LabelOracle(model), x, y)).rejects.toThrow(
+      'needs a white-box target',
+    );
   }, 60_000);
 });

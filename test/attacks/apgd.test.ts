@@ -49,35 +49,59 @@ describe('APGD on mnist-lenet5 (500 images)', () => {
       expectInBudget(r, x, 0.3);
       expect(successRate(r)).toBeGreaterThanOrEqual(0.99);
       // Every example FGSM breaks, APGD breaks too (and overall it is at least as strong).
-      fgsm.success.forEach((s, i) => { if (s && fgsm.cleanCorrect[i]) expect(r.success[i]).toBe(true); });
+      fgsm.success.forEach((s, i) => {
+        if (s && fgsm.cleanCorrect[i]) expect(r.success[i]).toBe(true);
+      });
       expect(successRate(r)).toBeGreaterThanOrEqual(successRate(fgsm));
       // start + at most 101 gradient evaluations + the final check.
       for (const q of r.queries) expect(q).toBeLessThanOrEqual(103);
-      line.push(`${attack.name} ${(100 * successRate(r)).toFixed(1)}% (mean ${(r.queries.reduce((a, b) => a + b, 0) / r.queries.length).toFixed(1)} queries)`);
+      line.push(
+        `${attack.name} ${(100 * successRate(r)).toFixed(1)}% (mean ${(r.queries.reduce((a, b) => a + b, 0) / r.queries.length).toFixed(1)} queries)`,
+      );
     }
     console.log(`mnist-lenet5 500 images, ε 0.3: ${line.join(', ')}`);
   }, 60_000);
 
   test('ε 0.1 (the schedule at work, 100 images): same seed → identical; APGD-CE ≥ PGD with as many steps', async () => {
     const sub = head(100);
-    const a = await new APGD({ eps: 0.1, loss: 'ce', seed: 3 }).run(new WhiteBox(model), sub.x, sub.y);
-    const b = await new APGD({ eps: 0.1, loss: 'ce', seed: 3 }).run(new WhiteBox(model), sub.x, sub.y);
+    const a = await new APGD({ eps: 0.1, loss: 'ce', seed: 3 }).run(
+      new WhiteBox(model),
+      sub.x,
+      sub.y,
+    );
+    const b = await new APGD({ eps: 0.1, loss: 'ce', seed: 3 }).run(
+      new WhiteBox(model),
+      sub.x,
+      sub.y,
+    );
     expectInBudget(a, sub.x, 0.1);
     expect(Array.from(b.xAdv.data)).toEqual(Array.from(a.xAdv.data));
     expect(b.queries).toEqual(a.queries);
     expect(b.success).toEqual(a.success);
     // Some examples survive, so they ran all 100 iterations through every checkpoint.
     expect(Math.max(...a.queries)).toBe(103);
-    const pgd = await new PGD({ eps: 0.1, alpha: 0.01, steps: 100, seed: 3 }).run(new WhiteBox(model), sub.x, sub.y);
+    const pgd = await new PGD({ eps: 0.1, alpha: 0.01, steps: 100, seed: 3 }).run(
+      new WhiteBox(model),
+      sub.x,
+      sub.y,
+    );
     expect(successRate(a)).toBeGreaterThanOrEqual(successRate(pgd));
-    console.log(`mnist-lenet5 100 images, ε 0.1: APGD-CE ${(100 * successRate(a)).toFixed(1)}%, PGD 100 × 0.01 ${(100 * successRate(pgd)).toFixed(1)}%`);
+    console.log(
+      `mnist-lenet5 100 images, ε 0.1: APGD-CE ${(100 * successRate(a)).toFixed(1)}%, PGD 100 × 0.01 ${(100 * successRate(pgd)).toFixed(1)}%`,
+    );
   }, 60_000);
 
   test('L2 stays inside its ball; a label-only target is refused clearly', async () => {
     const sub = head(50);
-    const r = await new APGD({ norm: 'l2', eps: 2, loss: 'dlr', steps: 20 }).run(new WhiteBox(model), sub.x, sub.y);
+    const r = await new APGD({ norm: 'l2', eps: 2, loss: 'dlr', steps: 20 }).run(
+      new WhiteBox(model),
+      sub.x,
+      sub.y,
+    );
     for (const n of r.norms.l2) expect(n).toBeLessThanOrEqual(2 * (1 + 1e-6) + 1e-6);
     for (const v of r.xAdv.data) expect(v >= 0 && v <= 1).toBe(true);
-    await expect(new APGD().run(new LabelOracle(model), sub.x, sub.y)).rejects.toThrow('needs a white-box target');
+    await expect(new APGD().run(new LabelOracle(model), sub.x, sub.y)).rejects.toThrow(
+      'needs a white-box target',
+    );
   }, 60_000);
 });

@@ -26,8 +26,10 @@ function expectSame(a: AttackResult, b: AttackResult): void {
   // Sign steps amplify rounding (an entry whose gradient is ~0 may step the other way), so compare the share
   // of pixels that agree to float32 rounding rather than the largest difference.
   let same = 0;
-  a.xAdv.data.forEach((v, i) => { if (Math.abs(v - b.xAdv.data[i]) <= 1e-5) same++; });
-  console.log(`pixels agreeing: ${(100 * same / a.xAdv.size).toFixed(3)}%`);
+  a.xAdv.data.forEach((v, i) => {
+    if (Math.abs(v - b.xAdv.data[i]) <= 1e-5) same++;
+  });
+  console.log(`pixels agreeing: ${((100 * same) / a.xAdv.size).toFixed(3)}%`);
   expect(same / a.xAdv.size).toBeGreaterThanOrEqual(0.99);
 }
 
@@ -37,16 +39,25 @@ function counted(b: Backend): { backend: Backend; calls: () => number } {
   const backend = new Proxy(b, {
     get(target, key, receiver) {
       const v = Reflect.get(target, key, receiver);
-      return typeof v === 'function' ? (...args: unknown[]) => { n++; return v.apply(target, args); } : v;
+      return typeof v === 'function'
+        ? (...args: unknown[]) => {
+            n++;
+            return v.apply(target, args);
+          }
+        : v;
     },
   });
   return { backend, calls: () => n };
 }
 
 test('PGD (L∞ ε 0.3, 40 × 0.01): reference and wasm backends agree', async () => {
-  const run = (b: Backend) => withBackendAsync(b, () => new PGD({ eps: 0.3, alpha: 0.01, steps: 40, seed: 2 }).run(new WhiteBox(model), x, y));
+  const run = (b: Backend) =>
+    withBackendAsync(b, () =>
+      new PGD({ eps: 0.3, alpha: 0.01, steps: 40, seed: 2 }).run(new WhiteBox(model), x, y),
+    );
   const reference = counted(referenceBackend);
-  const ref = await run(reference.backend), fast = await run(createWasmBackend()!);
+  const ref = await run(reference.backend),
+    fast = await run(createWasmBackend()!);
   // Every step's forward and backward ran on the reference kernels (withBackend would have switched back
   // at the first await and run most of it on the default backend).
   expect(reference.calls()).toBeGreaterThan(40 * 10);
@@ -55,9 +66,13 @@ test('PGD (L∞ ε 0.3, 40 × 0.01): reference and wasm backends agree', async (
 }, 120_000);
 
 test('Square (ε 0.3, 1000 queries): reference and wasm backends agree, with identical query counts', async () => {
-  const run = (b: Backend) => withBackendAsync(b, () => new Square({ eps: 0.3, maxQueries: 1000, seed: 2 }).run(new ScoreOracle(model), x, y));
+  const run = (b: Backend) =>
+    withBackendAsync(b, () =>
+      new Square({ eps: 0.3, maxQueries: 1000, seed: 2 }).run(new ScoreOracle(model), x, y),
+    );
   const reference = counted(referenceBackend);
-  const ref = await run(reference.backend), fast = await run(createWasmBackend()!);
+  const ref = await run(reference.backend),
+    fast = await run(createWasmBackend()!);
   expect(reference.calls()).toBeGreaterThan(100);
   expectSame(ref, fast);
   expect(fast.queries).toEqual(ref.queries);

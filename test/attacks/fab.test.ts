@@ -36,14 +36,16 @@ function expectFreshPrediction(r: AttackResult): void {
 }
 
 /** Median L∞ over the clean-correct images the attack broke. */
-const medianLinf = (r: AttackResult) => median(r.norms.linf.filter((_, i) => r.cleanCorrect[i] && r.success[i]));
+const medianLinf = (r: AttackResult) =>
+  median(r.norms.linf.filter((_, i) => r.cleanCorrect[i] && r.success[i]));
 
 describe('projectLinf', () => {
   test('lands on the hyperplane inside [0, 1] with the smallest L∞ step (brute-force bisection), else the box corner', () => {
     const s = deriveStream(5, 1);
     let c = 0;
     const draw = () => uniform(s, c++);
-    let checked = 0, corners = 0;
+    let checked = 0,
+      corners = 0;
     for (let trial = 0; trial < 500; trial++) {
       const n = 1 + Math.floor(draw() * 8);
       const t = Array.from({ length: n }, () => (draw() < 0.2 ? Math.round(draw()) : draw()));
@@ -57,18 +59,28 @@ describe('projectLinf', () => {
       }
       const gap = b - w.reduce((acc, wi, i) => acc + wi * t[i], 0);
       // Reach at radius λ moving each coordinate toward sign(w_i·gap) until the box stops it.
-      const reach = (l: number) => w.reduce((acc, wi, i) => acc + Math.abs(wi) * Math.min(l, wi * gap > 0 ? 1 - t[i] : t[i]), 0);
+      const reach = (l: number) =>
+        w.reduce(
+          (acc, wi, i) => acc + Math.abs(wi) * Math.min(l, wi * gap > 0 ? 1 - t[i] : t[i]),
+          0,
+        );
       const lam = Math.max(0, ...Array.from(d, Math.abs));
       if (reach(1) < Math.abs(gap)) {
         // Out of reach: the corner that gets closest.
         corners++;
-        for (let i = 0; i < n; i++) if (w[i] !== 0) expect(t[i] + d[i]).toBe(w[i] * gap > 0 ? 1 : 0);
+        for (let i = 0; i < n; i++)
+          if (w[i] !== 0) expect(t[i] + d[i]).toBe(w[i] * gap > 0 ? 1 : 0);
         continue;
       }
-      let lo = 0, hi = 1;
-      for (let k = 0; k < 60; k++) [lo, hi] = reach((lo + hi) / 2) >= Math.abs(gap) ? [lo, (lo + hi) / 2] : [(lo + hi) / 2, hi];
+      let lo = 0,
+        hi = 1;
+      for (let k = 0; k < 60; k++)
+        [lo, hi] =
+          reach((lo + hi) / 2) >= Math.abs(gap) ? [lo, (lo + hi) / 2] : [(lo + hi) / 2, hi];
       expect(Math.abs(lam - hi)).toBeLessThan(1e-9);
-      expect(Math.abs(w.reduce((acc, wi, i) => acc + wi * (t[i] + d[i]), 0) - b)).toBeLessThan(1e-9);
+      expect(Math.abs(w.reduce((acc, wi, i) => acc + wi * (t[i] + d[i]), 0) - b)).toBeLessThan(
+        1e-9,
+      );
       checked++;
     }
     expect(checked).toBeGreaterThan(100);
@@ -77,7 +89,7 @@ describe('projectLinf', () => {
 });
 
 describe('FAB-T on mnist-lenet5 (20 images)', () => {
-  test('minimum norm: unbounded it breaks every image, the median L∞ far below ε 0.3 and at most DeepFool-L∞\'s', async () => {
+  test("minimum norm: unbounded it breaks every image, the median L∞ far below ε 0.3 and at most DeepFool-L∞'s", async () => {
     const t0 = performance.now();
     const r = await new FAB({ eps: Infinity }).run(new WhiteBox(model), x, y);
     const seconds = (performance.now() - t0) / 1000;
@@ -94,7 +106,9 @@ describe('FAB-T on mnist-lenet5 (20 images)', () => {
     expect(successRate(big)).toBe(1);
     expect(medianLinf(big)).toBeLessThan(0.3);
     expect(big.norms.linf).toEqual(r.norms.linf);
-    console.log(`FAB-T 20 images: median L∞ ${fab.toFixed(4)} (DeepFool-L∞ ${df.toFixed(4)}), mean queries ${(r.queries.reduce((a, b) => a + b, 0) / r.queries.length).toFixed(0)}, ${seconds.toFixed(1)} s`);
+    console.log(
+      `FAB-T 20 images: median L∞ ${fab.toFixed(4)} (DeepFool-L∞ ${df.toFixed(4)}), mean queries ${(r.queries.reduce((a, b) => a + b, 0) / r.queries.length).toFixed(0)}, ${seconds.toFixed(1)} s`,
+    );
   }, 60_000);
 
   test('ε 0.06: inside ε and [0, 1], success only where the minimal norm fits, equal to a fresh prediction', async () => {
@@ -104,10 +118,14 @@ describe('FAB-T on mnist-lenet5 (20 images)', () => {
     expectFreshPrediction(r);
     const fits = runs.unbounded!.norms.linf.map((n, i) => r.cleanCorrect[i] && n <= eps);
     // The unbounded run's first target is this run's too, so whatever fit there fits here.
-    fits.forEach((f, i) => { if (f) expect(r.success[i]).toBe(true); });
+    fits.forEach((f, i) => {
+      if (f) expect(r.success[i]).toBe(true);
+    });
     expect(r.success.filter(Boolean).length).toBeGreaterThan(0);
     expect(r.success.filter(Boolean).length).toBeLessThan(20);
-    console.log(`FAB-T ε ${eps}: ${(100 * successRate(r)).toFixed(1)}% (unbounded within ε: ${fits.filter(Boolean).length}/20)`);
+    console.log(
+      `FAB-T ε ${eps}: ${(100 * successRate(r)).toFixed(1)}% (unbounded within ε: ${fits.filter(Boolean).length}/20)`,
+    );
   }, 60_000);
 
   test('same seed → identical results with random restarts; a label-only target is refused', async () => {
@@ -121,6 +139,8 @@ describe('FAB-T on mnist-lenet5 (20 images)', () => {
     // The random restarts ran: images left unbroken spent more queries than without them.
     const single = await new FAB({ ...o, restarts: 1 }).run(new WhiteBox(model), x, y);
     expect(a.queries.some((q, i) => q > single.queries[i])).toBe(true);
-    await expect(new FAB().run(new LabelOracle(model), x, y)).rejects.toThrow('needs a white-box target');
+    await expect(new FAB().run(new LabelOracle(model), x, y)).rejects.toThrow(
+      'needs a white-box target',
+    );
   }, 60_000);
 });

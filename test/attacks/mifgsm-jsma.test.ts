@@ -29,22 +29,29 @@ describe('MI-FGSM on mnist-lenet5 (500 images)', () => {
     expect(Math.max(...mi.queries)).toBeLessThanOrEqual(1 + 10 + 1);
     const fgsm = await new FGSM({ eps: 0.3 }).run(new WhiteBox(model), x, y);
     expect(successRate(mi)).toBeGreaterThanOrEqual(successRate(fgsm));
-    console.log(`mnist-lenet5 500 images, L∞ ε 0.3: FGSM ${(100 * successRate(fgsm)).toFixed(1)}%, MI-FGSM ${(100 * successRate(mi)).toFixed(1)}%`);
-    await expect(new MIFGSM().run(new LabelOracle(model), x, y)).rejects.toThrow('needs a white-box target');
+    console.log(
+      `mnist-lenet5 500 images, L∞ ε 0.3: FGSM ${(100 * successRate(fgsm)).toFixed(1)}%, MI-FGSM ${(100 * successRate(mi)).toFixed(1)}%`,
+    );
+    await expect(new MIFGSM().run(new LabelOracle(model), x, y)).rejects.toThrow(
+      'needs a white-box target',
+    );
   }, 60_000);
 });
 
 describe('JSMA on mnist-lenet5 (100 images)', () => {
   test('probabilities and logits saliency: success, L0 ≤ γ·d, only increases, deterministic', async () => {
     const rows = Array.from({ length: 100 }, (_, i) => i);
-    const xs = takeRows(x, rows), ys = takeRows(y, rows);
-    const d = xs.size / xs.shape[0], gamma = 0.1;
+    const xs = takeRows(x, rows),
+      ys = takeRows(y, rows);
+    const d = xs.size / xs.shape[0],
+      gamma = 0.1;
     for (const saliency of ['probabilities', 'logits'] as const) {
       const r = await new JSMA({ gamma, saliency }).run(new WhiteBox(model), xs, ys);
       expect(inUnitBox(r.xAdv)).toBe(true);
       r.l0.forEach((l0, i) => {
         expect(l0).toBeLessThanOrEqual(Math.floor(gamma * d));
-        let changed = 0, decreased = 0;
+        let changed = 0,
+          decreased = 0;
         for (let e = i * d; e < (i + 1) * d; e++) {
           if (r.xAdv.data[e] !== xs.data[e]) changed++;
           if (r.xAdv.data[e] < xs.data[e]) decreased++;
@@ -54,7 +61,9 @@ describe('JSMA on mnist-lenet5 (100 images)', () => {
       });
       const broken = r.l0.filter((_, i) => r.cleanCorrect[i] && r.success[i]);
       expect(broken.length).toBeGreaterThan(0);
-      console.log(`JSMA (${saliency}) 100 images, γ ${gamma}: success ${(100 * successRate(r)).toFixed(1)}%, median L0 of successes ${median(broken)} (${((100 * median(broken)) / d).toFixed(1)}% of ${d}), median L0 over all ${median(r.l0)}`);
+      console.log(
+        `JSMA (${saliency}) 100 images, γ ${gamma}: success ${(100 * successRate(r)).toFixed(1)}%, median L0 of successes ${median(broken)} (${((100 * median(broken)) / d).toFixed(1)}% of ${d}), median L0 over all ${median(r.l0)}`,
+      );
       if (saliency === 'probabilities') {
         expect(successRate(r)).toBeGreaterThanOrEqual(0.9);
         const again = await new JSMA({ gamma, saliency }).run(new WhiteBox(model), xs, ys);

@@ -25,7 +25,8 @@ const head = (n: number) => {
   return { x: takeRows(x, rows), y: takeRows(y, rows) };
 };
 /** Per-example values over the clean-correct examples the attack broke. */
-const broken = (r: AttackResult, v: readonly number[]) => v.filter((_, i) => r.success[i] && r.cleanCorrect[i]);
+const broken = (r: AttackResult, v: readonly number[]) =>
+  v.filter((_, i) => r.success[i] && r.cleanCorrect[i]);
 
 describe('Square (L∞ ε 0.3, 5000 queries per example)', () => {
   test('the p schedule halves p_init at 10, 50, 200, …, 8000 of 10,000, rescaled to the budget', () => {
@@ -46,7 +47,9 @@ describe('Square (L∞ ε 0.3, 5000 queries per example)', () => {
       expect(total(r)).toBe(oracle.queries);
       for (const v of r.xAdv.data) expect(v >= 0 && v <= 1).toBe(true);
       for (const n of r.norms.linf) expect(n).toBeLessThanOrEqual(0.3 * (1 + 1e-6) + 1e-6);
-      console.log(`Square on ${output}, 100 images: ${(100 * successRate(r)).toFixed(1)}%, median ${median(broken(r, r.queries))} queries per broken example, ${oracle.queries} oracle queries in all`);
+      console.log(
+        `Square on ${output}, 100 images: ${(100 * successRate(r)).toFixed(1)}%, median ${median(broken(r, r.queries))} queries per broken example, ${oracle.queries} oracle queries in all`,
+      );
     }, 60_000);
   }
 
@@ -70,7 +73,9 @@ describe('Square (L∞ ε 0.3, 5000 queries per example)', () => {
   }, 60_000);
 
   test('a budget too small for even the clean and final checks is refused clearly', async () => {
-    await expect(new Square({ seed: 1 }).run(new ScoreOracle(model, { budget: 150 }), x, y)).rejects.toThrow('query budget of 150 exhausted');
+    await expect(
+      new Square({ seed: 1 }).run(new ScoreOracle(model, { budget: 150 }), x, y),
+    ).rejects.toThrow('query budget of 150 exhausted');
   }, 60_000);
 
   test('refuses a label-only target', async () => {
@@ -88,12 +93,18 @@ describe('HopSkipJump (labels only)', () => {
     for (const q of r.queries) expect(q).toBeLessThanOrEqual(5000);
     expect(total(r)).toBe(oracle.queries);
     for (const v of r.xAdv.data) expect(v >= 0 && v <= 1).toBe(true);
-    console.log(`HopSkipJump-L2, 100 images, ≤ 5000 queries: ${(100 * successRate(r)).toFixed(1)}%, median L2 ${l2.toFixed(3)}, median ${median(r.queries)} queries`);
+    console.log(
+      `HopSkipJump-L2, 100 images, ≤ 5000 queries: ${(100 * successRate(r)).toFixed(1)}%, median L2 ${l2.toFixed(3)}, median ${median(r.queries)} queries`,
+    );
   }, 150_000);
 
   test('L∞ variant (20 images, 1000 queries): 100%, finite median L∞', async () => {
     const sub = head(20);
-    const r = await new HopSkipJump({ norm: 'linf', maxQueries: 1000, seed: 1 }).run(new LabelOracle(model), sub.x, sub.y);
+    const r = await new HopSkipJump({ norm: 'linf', maxQueries: 1000, seed: 1 }).run(
+      new LabelOracle(model),
+      sub.x,
+      sub.y,
+    );
     expect(successRate(r)).toBe(1);
     const linf = median(broken(r, r.norms.linf));
     expect(linf).toBeGreaterThan(0);
@@ -103,21 +114,41 @@ describe('HopSkipJump (labels only)', () => {
 
   test('starts from another input of the batch when no noise draw is allowed (initTries 0)', async () => {
     const sub = head(10);
-    const r = await new HopSkipJump({ maxQueries: 300, initTries: 0 }).run(new LabelOracle(model), sub.x, sub.y);
+    const r = await new HopSkipJump({ maxQueries: 300, initTries: 0 }).run(
+      new LabelOracle(model),
+      sub.x,
+      sub.y,
+    );
     expect(successRate(r)).toBe(1);
     for (const q of r.queries) expect(q).toBeLessThanOrEqual(300);
   }, 60_000);
 
   test('same seed → identical; an eps counts success only inside its ball', async () => {
     const sub = head(10);
-    const a = await new HopSkipJump({ maxQueries: 500, seed: 2 }).run(new LabelOracle(model), sub.x, sub.y);
-    const b = await new HopSkipJump({ maxQueries: 500, seed: 2 }).run(new LabelOracle(model), sub.x, sub.y);
+    const a = await new HopSkipJump({ maxQueries: 500, seed: 2 }).run(
+      new LabelOracle(model),
+      sub.x,
+      sub.y,
+    );
+    const b = await new HopSkipJump({ maxQueries: 500, seed: 2 }).run(
+      new LabelOracle(model),
+      sub.x,
+      sub.y,
+    );
     expect(Array.from(b.xAdv.data)).toEqual(Array.from(a.xAdv.data));
     expect(b.queries).toEqual(a.queries);
     const eps = median(broken(a, a.norms.l2));
-    const c = await new HopSkipJump({ maxQueries: 500, seed: 2, eps }).run(new LabelOracle(model), sub.x, sub.y);
-    c.success.forEach((s, i) => { if (s) expect(c.norms.l2[i]).toBeLessThanOrEqual(eps * (1 + 1e-6) + 1e-6); });
+    const c = await new HopSkipJump({ maxQueries: 500, seed: 2, eps }).run(
+      new LabelOracle(model),
+      sub.x,
+      sub.y,
+    );
+    c.success.forEach((s, i) => {
+      if (s) expect(c.norms.l2[i]).toBeLessThanOrEqual(eps * (1 + 1e-6) + 1e-6);
+    });
     // Same run, projected: the examples that made it within eps still count.
-    a.success.forEach((s, i) => { if (s && a.norms.l2[i] <= eps) expect(c.success[i]).toBe(true); });
+    a.success.forEach((s, i) => {
+      if (s && a.norms.l2[i] <= eps) expect(c.success[i]).toBe(true);
+    });
   }, 60_000);
 });

@@ -34,9 +34,19 @@ describe('Transfer', () => {
     const r = await new Transfer({ attack: pgd(), source: mlp }).run(oracle, x, y);
     const whiteBox = await pgd().run(new WhiteBox(lenet), x, y);
     // κ = 0: PGD stops at the source's boundary and its points barely transfer (why the default is ∞).
-    const atBoundary = await new Transfer({ attack: pgd(), source: mlp, confidence: 0 }).run(new LabelOracle(lenet), x, y);
-    const fgsm = await new Transfer({ attack: new FGSM({ eps: 0.3 }), source: mlp }).run(new LabelOracle(lenet), x, y);
-    console.log(`Transfer mnist-mlp → mnist-lenet5 (200 images, ε 0.3): PGD 40×0.01 ${pct(successRate(r))} (κ 0: ${pct(successRate(atBoundary))}), FGSM ${pct(successRate(fgsm))}; white-box PGD on lenet5 ${pct(successRate(whiteBox))}; on the source ${pct(r.source.success.filter(Boolean).length / 200)}`);
+    const atBoundary = await new Transfer({ attack: pgd(), source: mlp, confidence: 0 }).run(
+      new LabelOracle(lenet),
+      x,
+      y,
+    );
+    const fgsm = await new Transfer({ attack: new FGSM({ eps: 0.3 }), source: mlp }).run(
+      new LabelOracle(lenet),
+      x,
+      y,
+    );
+    console.log(
+      `Transfer mnist-mlp → mnist-lenet5 (200 images, ε 0.3): PGD 40×0.01 ${pct(successRate(r))} (κ 0: ${pct(successRate(atBoundary))}), FGSM ${pct(successRate(fgsm))}; white-box PGD on lenet5 ${pct(successRate(whiteBox))}; on the source ${pct(r.source.success.filter(Boolean).length / 200)}`,
+    );
     expect(successRate(r)).toBeGreaterThan(0.2);
     expect(successRate(r)).toBeLessThanOrEqual(successRate(whiteBox));
     expect(successRate(atBoundary)).toBeLessThanOrEqual(successRate(r));
@@ -53,9 +63,16 @@ describe('Substitute (Papernot et al. 2017)', () => {
     const budget = 2000;
     const oracle = new LabelOracle(lenet, { budget });
     // 150 held-out seeds, ρ = 4 rounds would label 150·2^4 = 2400 points; the budget leaves 2000 − 2·200 = 1600.
-    const r = await new Substitute({ seedSet: holdout, rounds: 4, queryBudget: budget, seed: 1 }).run(oracle, x, y);
+    const r = await new Substitute({
+      seedSet: holdout,
+      rounds: 4,
+      queryBudget: budget,
+      seed: 1,
+    }).run(oracle, x, y);
     const total = r.trainingQueries + r.queries.reduce((a, b) => a + b, 0);
-    console.log(`Substitute (MLP from ${r.trainingQueries} label queries, sizes ${r.trainingSizes.join('/')}, agreement with mnist-lenet5 ${pct(r.agreement)}): FGSM ε 0.3 transfer ${pct(successRate(r))}; oracle queries ${oracle.queries}`);
+    console.log(
+      `Substitute (MLP from ${r.trainingQueries} label queries, sizes ${r.trainingSizes.join('/')}, agreement with mnist-lenet5 ${pct(r.agreement)}): FGSM ε 0.3 transfer ${pct(successRate(r))}; oracle queries ${oracle.queries}`,
+    );
     expect(oracle.queries).toBe(total);
     expect(total).toBe(budget);
     expect(r.trainingQueries).toBe(1600);
@@ -63,14 +80,26 @@ describe('Substitute (Papernot et al. 2017)', () => {
     expect(successRate(r)).toBeGreaterThan(0);
   }, 90_000);
 
-  test('without a seed set it reuses the attacked rows\' clean labels (no extra queries) and refuses an impossible budget', async () => {
+  test("without a seed set it reuses the attacked rows' clean labels (no extra queries) and refuses an impossible budget", async () => {
     const oracle = new LabelOracle(lenet);
-    const small = takeRows(x, Array.from({ length: 40 }, (_, i) => i));
-    const smallY = takeRows(y, Array.from({ length: 40 }, (_, i) => i));
-    const r = await new Substitute({ seedSize: 40, rounds: 1, epochs: 2, seed: 2 }).run(oracle, small, smallY);
+    const small = takeRows(
+      x,
+      Array.from({ length: 40 }, (_, i) => i),
+    );
+    const smallY = takeRows(
+      y,
+      Array.from({ length: 40 }, (_, i) => i),
+    );
+    const r = await new Substitute({ seedSize: 40, rounds: 1, epochs: 2, seed: 2 }).run(
+      oracle,
+      small,
+      smallY,
+    );
     expect(r.trainingSizes).toEqual([40, 80]);
     expect(r.trainingQueries).toBe(40); // only the augmented points were labelled
     expect(oracle.queries).toBe(r.trainingQueries + 2 * 40);
-    await expect(new Substitute({ queryBudget: 50 }).run(new LabelOracle(lenet), small, smallY)).rejects.toThrow('query budget');
+    await expect(
+      new Substitute({ queryBudget: 50 }).run(new LabelOracle(lenet), small, smallY),
+    ).rejects.toThrow('query budget');
   }, 30_000);
 });

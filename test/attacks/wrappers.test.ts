@@ -28,8 +28,10 @@ const pct = (v: number) => `${(100 * v).toFixed(1)}%`;
 
 /** Share of exactly-zero entries of a gradient, and share of rows whose whole gradient is exactly zero. */
 function zeroShares(g: Tensor): { entries: number; rows: number } {
-  const n = g.shape[0], d = g.size / n;
-  let zeros = 0, zeroRows = 0;
+  const n = g.shape[0],
+    d = g.size / n;
+  let zeros = 0,
+    zeroRows = 0;
   for (let r = 0; r < n; r++) {
     let rowZeros = 0;
     for (let i = r * d; i < (r + 1) * d; i++) if (g.data[i] === 0) rowZeros++;
@@ -69,14 +71,21 @@ function honestQuantized(m: Sequential): Differentiable {
 class RandomizedLogits implements Differentiable {
   readonly inputShape: readonly number[];
   private calls = 0;
-  constructor(private readonly m: Sequential, private readonly seed: number, private readonly sigma = 0.02, private readonly fmax = 100) {
+  constructor(
+    private readonly m: Sequential,
+    private readonly seed: number,
+    private readonly sigma = 0.02,
+    private readonly fmax = 100,
+  ) {
     this.inputShape = m.inputShape;
   }
   private draw(v: Tensor): { noisy: Tensor; factor: Tensor } {
     const stream = deriveStream(this.seed, this.calls++);
-    const noisy = new Float32Array(v.size), factor = new Float32Array(v.shape[0]);
+    const noisy = new Float32Array(v.size),
+      factor = new Float32Array(v.shape[0]);
     for (let i = 0; i < v.size; i++) noisy[i] = v.data[i] + this.sigma * normal(stream, i);
-    for (let r = 0; r < factor.length; r++) factor[r] = 1 + (this.fmax - 1) * uniform(deriveStream(stream, 1), r);
+    for (let r = 0; r < factor.length; r++)
+      factor[r] = 1 + (this.fmax - 1) * uniform(deriveStream(stream, 1), r);
     return { noisy: new Tensor(v.shape, noisy), factor: new Tensor([factor.length, 1], factor) };
   }
   forward(v: Tensor): Tensor {
@@ -94,7 +103,10 @@ class RandomizedLogits implements Differentiable {
 async function majorityOf10(m: Differentiable, r: AttackResult): Promise<number> {
   const oracle = new LabelOracle(m);
   const wrong = labels.map(() => 0);
-  for (let k = 0; k < 10; k++) (await oracle.predict(r.xAdv)).forEach((p, i) => { if (p !== labels[i]) wrong[i]++; });
+  for (let k = 0; k < 10; k++)
+    (await oracle.predict(r.xAdv)).forEach((p, i) => {
+      if (p !== labels[i]) wrong[i]++;
+    });
   const rows = r.cleanCorrect.flatMap((c, i) => (c ? [i] : []));
   return rows.filter((i) => wrong[i] > 5).length / rows.length;
 }
@@ -104,7 +116,11 @@ function scaled(m: Sequential, alpha: number): Sequential {
   const last = [...m.layers].reverse().find((l) => l.type === 'dense')!;
   if (last.type !== 'dense') throw new Error('no dense layer');
   const params = new Map(m.params);
-  for (const name of [last.weight, last.bias]) params.set(name, noGrad(() => ops.mul(m.params.get(name)!, alpha)));
+  for (const name of [last.weight, last.bias])
+    params.set(
+      name,
+      noGrad(() => ops.mul(m.params.get(name)!, alpha)),
+    );
   return new Sequential(m.inputShape, m.layers, params);
 }
 
@@ -117,11 +133,15 @@ describe('BPDA', () => {
     const pgd = () => new PGD({ eps: 0.3, alpha: 0.01, steps: 40, seed: 1 });
     const bpda = new BPDA({ stage: quantize, model });
     // Same forward: BPDA changes only the backward pass.
-    expect(Array.from(noGrad(() => bpda.forward(x)).data)).toEqual(Array.from(noGrad(() => honest.forward(x)).data));
+    expect(Array.from(noGrad(() => bpda.forward(x)).data)).toEqual(
+      Array.from(noGrad(() => honest.forward(x)).data),
+    );
     const through = await pgd().run(new WhiteBox(bpda), x, y);
     const naive = await pgd().run(new WhiteBox(honest), x, y);
     const clean = through.cleanCorrect.filter(Boolean).length / x.shape[0];
-    console.log(`BPDA (4-level quantized mnist-lenet5, clean ${pct(clean)}, 200 images): zero-gradient share ${pct(zeroShares(g.grad).entries)}; PGD through the autodiff ${pct(successRate(naive))}, PGD through BPDA ${pct(successRate(through))}`);
+    console.log(
+      `BPDA (4-level quantized mnist-lenet5, clean ${pct(clean)}, 200 images): zero-gradient share ${pct(zeroShares(g.grad).entries)}; PGD through the autodiff ${pct(successRate(naive))}, PGD through BPDA ${pct(successRate(through))}`,
+    );
     expect(successRate(through)).toBeGreaterThanOrEqual(0.9);
     expect(successRate(through)).toBeGreaterThan(successRate(naive));
   }, 60_000);
@@ -130,10 +150,18 @@ describe('BPDA', () => {
     const xs = x.reshape(x.shape);
     const loss = (z: Tensor) => attackLoss('ce', z, labels);
     const identity = new BPDA({ stage: quantize, model }).lossGradients(xs, loss, { input: true });
-    const doubled = new BPDA({ stage: quantize, model, approximation: (v) => ops.mul(v, 2) }).lossGradients(xs, loss, { input: true });
+    const doubled = new BPDA({
+      stage: quantize,
+      model,
+      approximation: (v) => ops.mul(v, 2),
+    }).lossGradients(xs, loss, { input: true });
     doubled.dx!.data.forEach((v, i) => expect(v).toBeCloseTo(2 * identity.dx!.data[i], 6));
-    expect(() => new BPDA({ stage: quantize, model }).lossGradients(xs, loss, { params: true })).toThrow('parameter gradients');
-    expect(() => new BPDA({ stage: (v) => v.reshape([v.shape[0], v.size / v.shape[0]]), model }).forward(xs)).toThrow('stage changed the shape');
+    expect(() =>
+      new BPDA({ stage: quantize, model }).lossGradients(xs, loss, { params: true }),
+    ).toThrow('parameter gradients');
+    expect(() =>
+      new BPDA({ stage: (v) => v.reshape([v.shape[0], v.size / v.shape[0]]), model }).forward(xs),
+    ).toThrow('stage changed the shape');
   });
 });
 
@@ -147,7 +175,9 @@ describe('EOT', () => {
     // Judged by the same fresh draws (seed 999), most of 10 must misclassify.
     const rPlain = await majorityOf10(new RandomizedLogits(model, 999), plain);
     const rEot = await majorityOf10(new RandomizedLogits(model, 999), averaged);
-    console.log(`EOT (mnist-lenet5 × U[1,100] per call, σ 0.02 noise, 200 images, most of 10): PGD ${pct(rPlain)}, EOT(8)-PGD ${pct(rEot)}; single-query verdicts ${pct(successRate(plain))} / ${pct(successRate(averaged))}`);
+    console.log(
+      `EOT (mnist-lenet5 × U[1,100] per call, σ 0.02 noise, 200 images, most of 10): PGD ${pct(rPlain)}, EOT(8)-PGD ${pct(rEot)}; single-query verdicts ${pct(successRate(plain))} / ${pct(successRate(averaged))}`,
+    );
     expect(rEot).toBeGreaterThanOrEqual(rPlain);
     expect(rEot).toBeGreaterThanOrEqual(0.8);
     // Counting: the inner target saw exactly n evaluations per counted row-call of the attack.
@@ -160,7 +190,11 @@ describe('EOT', () => {
     const ramp: Differentiable = {
       inputShape: model.inputShape,
       forward: () => new Tensor([xs.shape[0], 2], new Float32Array(xs.shape[0] * 2).fill(++calls)),
-      lossGradients: (v) => ({ loss: ++calls, logits: new Tensor([v.shape[0], 2], new Float32Array(v.shape[0] * 2).fill(calls)), dx: new Tensor(v.shape, new Float32Array(v.size).fill(calls)) }),
+      lossGradients: (v) => ({
+        loss: ++calls,
+        logits: new Tensor([v.shape[0], 2], new Float32Array(v.shape[0] * 2).fill(calls)),
+        dx: new Tensor(v.shape, new Float32Array(v.size).fill(calls)),
+      }),
     };
     const eot = new EOT(new WhiteBox(ramp), { n: 4 });
     expect(eot.kind).toBe('white-box');
@@ -183,12 +217,16 @@ describe('LogitRescale', () => {
     const pgd = () => new PGD({ eps: 0.3, alpha: 0.01, steps: 40, loss: 'ce', seed: 1 });
     const masked = await pgd().run(new WhiteBox(hard), x, y);
     const undone = await pgd().run(new WhiteBox(rescaled), x, y);
-    console.log(`LogitRescale (mnist-lenet5, 200 images): all-zero gradient rows ${pct(g0.rows)} plain, ${pct(g1.rows)} at ×1e4, ${pct(g2.rows)} rescaled (zero entries ${pct(g0.entries)} / ${pct(g1.entries)} / ${pct(g2.entries)}); PGD-ce ${pct(successRate(masked))} at ×1e4, ${pct(successRate(undone))} through LogitRescale(1e4)`);
+    console.log(
+      `LogitRescale (mnist-lenet5, 200 images): all-zero gradient rows ${pct(g0.rows)} plain, ${pct(g1.rows)} at ×1e4, ${pct(g2.rows)} rescaled (zero entries ${pct(g0.entries)} / ${pct(g1.entries)} / ${pct(g2.entries)}); PGD-ce ${pct(successRate(masked))} at ×1e4, ${pct(successRate(undone))} through LogitRescale(1e4)`,
+    );
     expect(g1.rows).toBeGreaterThan(0.9);
     expect(g2.rows).toBeLessThan(0.05);
     expect(successRate(undone)).toBeGreaterThanOrEqual(0.99);
     expect(successRate(masked)).toBeLessThan(successRate(undone));
     // Predictions are unchanged by the division.
-    expect(Array.from(noGrad(() => ops.argmax(rescaled.forward(x), 1)).data)).toEqual(Array.from(hard.predict(x)));
+    expect(Array.from(noGrad(() => ops.argmax(rescaled.forward(x), 1)).data)).toEqual(
+      Array.from(hard.predict(x)),
+    );
   }, 60_000);
 });

@@ -17,11 +17,34 @@ const run = async (configurations?: string[]) => {
   const { test, train } = await loadDataset('mnist');
   return runAudit({
     configurations,
-    family: 'mnist-lenet5', datasetName: 'mnist',
-    dense: { name: 'mnist-lenet5', model: await committedModel('mnist-lenet5'), weightsSha256: 'd' },
-    hashed: { name: 'mnist-lenet5-h8', model: await committedModel('mnist-lenet5-h8'), weightsSha256: 'h' },
-    test, validation: validationSplit(train, 5000).validation, n: 40, nQuery: 10, seed: 3, budgets: MNIST_BUDGETS,
-    attacks: ['fgsm', 'bim', 'pgd-ce', 'pgd-cw', 'pgd-ce-rescaled', 'eot-pgd', 'transfer', 'square'],
+    family: 'mnist-lenet5',
+    datasetName: 'mnist',
+    dense: {
+      name: 'mnist-lenet5',
+      model: await committedModel('mnist-lenet5'),
+      weightsSha256: 'd',
+    },
+    hashed: {
+      name: 'mnist-lenet5-h8',
+      model: await committedModel('mnist-lenet5-h8'),
+      weightsSha256: 'h',
+    },
+    test,
+    validation: validationSplit(train, 5000).validation,
+    n: 40,
+    nQuery: 10,
+    seed: 3,
+    budgets: MNIST_BUDGETS,
+    attacks: [
+      'fgsm',
+      'bim',
+      'pgd-ce',
+      'pgd-cw',
+      'pgd-ce-rescaled',
+      'eot-pgd',
+      'transfer',
+      'square',
+    ],
     command: 'test',
   });
 };
@@ -32,10 +55,26 @@ describe('audit (small)', () => {
   }, 300_000);
 
   test('five configurations, each with clean accuracy, attacks and every masking check', () => {
-    expect(report.configurations.map((c) => c.name)).toEqual(['dense', 'hashed', 'hashed+GI scale', 'hashed+GI magnitude', 'hashed+GI random']);
+    expect(report.configurations.map((c) => c.name)).toEqual([
+      'dense',
+      'hashed',
+      'hashed+GI scale',
+      'hashed+GI magnitude',
+      'hashed+GI random',
+    ]);
     for (const c of report.configurations) {
       expect(c.cleanAccuracy).toBeGreaterThan(0.9);
-      expect(c.checks.map((k) => k.id).sort()).toEqual(['black-box-not-better', 'black-box-not-better-l2', 'iterative-beats-single-step', 'monotone-in-eps', 'randomness-needs-eot', 'unbounded-reaches-100', 'zero-gradients'].sort());
+      expect(c.checks.map((k) => k.id).sort()).toEqual(
+        [
+          'black-box-not-better',
+          'black-box-not-better-l2',
+          'iterative-beats-single-step',
+          'monotone-in-eps',
+          'randomness-needs-eot',
+          'unbounded-reaches-100',
+          'zero-gradients',
+        ].sort(),
+      );
       for (const k of c.checks) expect(k.evidence.length).toBeGreaterThan(10);
       expect(c.attacks.some((a) => a.id === 'eot-pgd')).toBe(c.randomized);
     }
@@ -50,7 +89,9 @@ describe('audit (small)', () => {
     expect(scale.checks.find((k) => k.id === 'zero-gradients')!.pass).toBe(false);
     expect(scale.zeroGradientShare).toBeGreaterThan(0.5);
     expect(asr(scale, 'pgd-cw')).toBeGreaterThan(0.9);
-    expect(scale.adaptiveWorstCase.full.successRate).toBeGreaterThanOrEqual(asr(hashed, 'pgd-ce') - 0.05);
+    expect(scale.adaptiveWorstCase.full.successRate).toBeGreaterThanOrEqual(
+      asr(hashed, 'pgd-ce') - 0.05,
+    );
     const random = report.configurations.find((c) => c.name === 'hashed+GI random')!;
     expect(random.checks.find((k) => k.id === 'randomness-needs-eot')!.pass).toBe(false);
     expect(hashed.checks.find((k) => k.id === 'randomness-needs-eot')!.pass).toBe(true);
@@ -69,7 +110,14 @@ describe('audit (small)', () => {
     expect(report.examples.length).toBeGreaterThan(0);
   });
 
-  const nums = (r: AuditReport) => r.configurations.map((c) => [c.name, c.cleanAccuracy, c.zeroGradientShare, ...c.attacks.map((a) => a.successRate), ...c.checks.map((k) => k.pass)]);
+  const nums = (r: AuditReport) =>
+    r.configurations.map((c) => [
+      c.name,
+      c.cleanAccuracy,
+      c.zeroGradientShare,
+      ...c.attacks.map((a) => a.successRate),
+      ...c.checks.map((k) => k.pass),
+    ]);
 
   test('the same seed reproduces every number', async () => {
     const again = await run();
@@ -84,13 +132,24 @@ describe('audit (small)', () => {
     const merged = mergeAuditReports([a, b], 'merge');
     expect(nums(merged)).toEqual(nums(report));
     expect(merged.magnitude).toEqual(report.magnitude);
-    expect(merged.configurations.map((c) => c.adaptiveWorstCase)).toEqual(report.configurations.map((c) => c.adaptiveWorstCase));
+    expect(merged.configurations.map((c) => c.adaptiveWorstCase)).toEqual(
+      report.configurations.map((c) => c.adaptiveWorstCase),
+    );
     expect(merged.examples.map((e) => e.config)).toEqual(report.examples.map((e) => e.config));
-    expect(merged.parts!.map((p) => p.configurations)).toEqual([['dense', 'hashed+GI random'], ['hashed', 'hashed+GI scale', 'hashed+GI magnitude']]);
+    expect(merged.parts!.map((p) => p.configurations)).toEqual([
+      ['dense', 'hashed+GI random'],
+      ['hashed', 'hashed+GI scale', 'hashed+GI magnitude'],
+    ]);
     expect(auditMarkdown(merged)).toContain('Produced in 2 parts run side by side');
     // Parts that overlap, or that audited other images, are refused with the reason.
-    expect(() => mergeAuditReports([a, a], 'merge')).toThrow(/configuration 'dense' is in part 1 and part 2/);
-    expect(() => mergeAuditReports([a, { ...b, indexSha256: '0'.repeat(64) }], 'merge')).toThrow(/part 2 has indexSha256/);
-    await expect(run(['hashed+GI nothing'])).rejects.toThrow(/unknown configuration hashed\+GI nothing/);
+    expect(() => mergeAuditReports([a, a], 'merge')).toThrow(
+      /configuration 'dense' is in part 1 and part 2/,
+    );
+    expect(() => mergeAuditReports([a, { ...b, indexSha256: '0'.repeat(64) }], 'merge')).toThrow(
+      /part 2 has indexSha256/,
+    );
+    await expect(run(['hashed+GI nothing'])).rejects.toThrow(
+      /unknown configuration hashed\+GI nothing/,
+    );
   }, 600_000);
 });

@@ -19,18 +19,31 @@ let base: Omit<AuditInput, 'command'>;
 let full: AuditReport;
 const snapshots: AuditProgress[] = [];
 // What differs between two runs of one audit: when it ran and how long it took.
-const numbers = (r: AuditReport) => JSON.stringify({ ...r, date: 0, seconds: 0, configurations: r.configurations.map((c) => ({ ...c, attacks: c.attacks.map((a) => ({ ...a, seconds: 0 })) })) });
+const numbers = (r: AuditReport) =>
+  JSON.stringify({
+    ...r,
+    date: 0,
+    seconds: 0,
+    configurations: r.configurations.map((c) => ({
+      ...c,
+      attacks: c.attacks.map((a) => ({ ...a, seconds: 0 })),
+    })),
+  });
 
 /** The audit stopped at its `k`-th checkpoint (as a killed process would), then resumed from that checkpoint. */
 async function stopAndResume(k: number): Promise<AuditReport> {
-  let seen = 0, saved: AuditProgress | undefined;
-  await expect(runAudit({
-    ...base, command: 'test',
-    checkpoint: async (p) => {
-      saved = JSON.parse(JSON.stringify(p)); // what the file holds
-      if (++seen === k) throw new Stop();
-    },
-  })).rejects.toBeInstanceOf(Stop);
+  let seen = 0,
+    saved: AuditProgress | undefined;
+  await expect(
+    runAudit({
+      ...base,
+      command: 'test',
+      checkpoint: async (p) => {
+        saved = JSON.parse(JSON.stringify(p)); // what the file holds
+        if (++seen === k) throw new Stop();
+      },
+    }),
+  ).rejects.toBeInstanceOf(Stop);
   return runAudit({ ...base, command: 'test', resume: saved! });
 }
 
@@ -38,14 +51,31 @@ describe('audit resume', () => {
   beforeAll(async () => {
     const { test } = await loadDataset('mnist');
     base = {
-      family: 'mnist-lenet5', datasetName: 'mnist',
-      dense: { name: 'mnist-lenet5', model: await committedModel('mnist-lenet5'), weightsSha256: 'd' },
-      hashed: { name: 'mnist-lenet5-h8', model: await committedModel('mnist-lenet5-h8'), weightsSha256: 'h' },
-      test, n: 12, nQuery: 6, seed: 4, budgets: { ...MNIST_BUDGETS, pgdSteps: 10, pgdAlpha: 0.04, squareQueries: 60 },
+      family: 'mnist-lenet5',
+      datasetName: 'mnist',
+      dense: {
+        name: 'mnist-lenet5',
+        model: await committedModel('mnist-lenet5'),
+        weightsSha256: 'd',
+      },
+      hashed: {
+        name: 'mnist-lenet5-h8',
+        model: await committedModel('mnist-lenet5-h8'),
+        weightsSha256: 'h',
+      },
+      test,
+      n: 12,
+      nQuery: 6,
+      seed: 4,
+      budgets: { ...MNIST_BUDGETS, pgdSteps: 10, pgdAlpha: 0.04, squareQueries: 60 },
       attacks: ['fgsm', 'pgd-ce', 'eot-pgd', 'square'],
       configurations: ['hashed', 'hashed+GI random'],
     };
-    full = await runAudit({ ...base, command: 'test', checkpoint: async (p) => void snapshots.push(JSON.parse(JSON.stringify(p))) });
+    full = await runAudit({
+      ...base,
+      command: 'test',
+      checkpoint: async (p) => void snapshots.push(JSON.parse(JSON.stringify(p))),
+    });
   }, 300_000);
 
   test('a checkpoint after every attack and every configuration', () => {
@@ -71,7 +101,9 @@ describe('audit resume', () => {
   }, 300_000);
 
   test('a resume with other settings is refused', async () => {
-    await expect(runAudit({ ...base, seed: 5, command: 'test', resume: snapshots[2] })).rejects.toThrow(/other settings/);
+    await expect(
+      runAudit({ ...base, seed: 5, command: 'test', resume: snapshots[2] }),
+    ).rejects.toThrow(/other settings/);
   });
 
   test('the checkpoint file round-trips and a corrupt one is named', async () => {
@@ -84,6 +116,8 @@ describe('audit resume', () => {
     await expect(loadAuditCheckpoint(path)).rejects.toThrow(/checksum/);
     writeFileSync(path, text.slice(0, text.length / 2));
     await expect(loadAuditCheckpoint(path)).rejects.toThrow(/not JSON/);
-    await expect(loadAuditCheckpoint(join(dir, 'missing.json'))).rejects.toThrow(/no audit checkpoint/);
+    await expect(loadAuditCheckpoint(join(dir, 'missing.json'))).rejects.toThrow(
+      /no audit checkpoint/,
+    );
   });
 });

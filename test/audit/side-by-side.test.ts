@@ -12,7 +12,12 @@ import { MNIST_BUDGETS } from '../../src/audit/attack-suite.ts';
 import { auditHtml } from '../../src/audit/report-html.ts';
 import { auditMarkdown } from '../../src/audit/report-markdown.ts';
 import type { AuditReport, ConfigReport } from '../../src/audit/report-types.ts';
-import { runAudit, ROBUST_SWEEP_FACTORS, type AuditModel, type CascadeSummary } from '../../src/audit/run-audit.ts';
+import {
+  runAudit,
+  ROBUST_SWEEP_FACTORS,
+  type AuditModel,
+  type CascadeSummary,
+} from '../../src/audit/run-audit.ts';
 import { mergeAuditReports } from '../../src/audit/merge-reports.ts';
 import { harden } from '../../src/defense/harden.ts';
 import { loadModel } from '../../src/node.ts';
@@ -21,12 +26,27 @@ import { Sequential } from '../../src/nn/sequential.ts';
 import { REPO_ROOT } from '../helpers/committed-models.ts';
 import { trainingCost } from '../../src/audit/training-cost.ts';
 
-const N = 24, NQ = 8;
-const EIGHT = ['dense', 'hashed', 'hashed+GI scale', 'hashed+GI magnitude', 'hashed+GI random', 'dense AT', 'hashed AT', 'hashed AT+GI random'];
+const N = 24,
+  NQ = 8;
+const EIGHT = [
+  'dense',
+  'hashed',
+  'hashed+GI scale',
+  'hashed+GI magnitude',
+  'hashed+GI random',
+  'dense AT',
+  'hashed AT',
+  'hashed AT+GI random',
+];
 const dir = (name: string) => join(REPO_ROOT, 'models', name);
 async function model(name: string): Promise<AuditModel> {
   const { manifest, tensors } = await loadModelDir(dir(name));
-  return { name: manifest.name, model: new Sequential(manifest.input.shape, manifest.layers, tensors), weightsSha256: manifest.weights.sha256, provenance: manifest.provenance };
+  return {
+    name: manifest.name,
+    model: new Sequential(manifest.input.shape, manifest.layers, tensors),
+    weightsSha256: manifest.weights.sha256,
+    provenance: manifest.provenance,
+  };
 }
 
 let report: AuditReport;
@@ -34,10 +54,17 @@ const run = async (configurations?: string[]) => {
   const { test, train } = await loadDataset('mnist');
   return runAudit({
     configurations,
-    family: 'mnist-lenet5', datasetName: 'mnist',
-    dense: await model('mnist-lenet5'), hashed: await model('mnist-lenet5-h8'),
-    denseAt: await model('mnist-lenet5'), hashedAt: await model('mnist-lenet5-h8'),
-    test, validation: validationSplit(train, 5000).validation, n: N, nQuery: NQ, seed: 5,
+    family: 'mnist-lenet5',
+    datasetName: 'mnist',
+    dense: await model('mnist-lenet5'),
+    hashed: await model('mnist-lenet5-h8'),
+    denseAt: await model('mnist-lenet5'),
+    hashedAt: await model('mnist-lenet5-h8'),
+    test,
+    validation: validationSplit(train, 5000).validation,
+    n: N,
+    nQuery: NQ,
+    seed: 5,
     // Fewer PGD steps and Square queries than the standard budgets: the mechanism, not the numbers, is under test.
     budgets: { ...MNIST_BUDGETS, pgdSteps: 20, pgdAlpha: 0.02, squareQueries: 200 },
     attacks: ['fgsm', 'bim', 'pgd-ce', 'pgd-cw', 'eot-pgd', 'transfer', 'square'],
@@ -54,8 +81,16 @@ describe('side-by-side audit (eight configurations)', () => {
 
   test('all eight configurations in order, every one with the masking checks (no special case for AT)', () => {
     expect(report.configurations.map((c) => c.name)).toEqual(EIGHT);
-    expect(report.denseAt).toEqual({ name: 'mnist-lenet5', weightsSha256: cfg('dense').weightsSha256! });
-    for (const c of report.configurations) expect(c.checks.map((k) => k.id).sort()).toEqual(cfg('dense').checks.map((k) => k.id).sort());
+    expect(report.denseAt).toEqual({
+      name: 'mnist-lenet5',
+      weightsSha256: cfg('dense').weightsSha256!,
+    });
+    for (const c of report.configurations)
+      expect(c.checks.map((k) => k.id).sort()).toEqual(
+        cfg('dense')
+          .checks.map((k) => k.id)
+          .sort(),
+      );
     expect(cfg('hashed AT+GI random').randomized).toBe(true);
     expect(cfg('hashed AT+GI random').stages).toEqual(cfg('hashed+GI random').stages);
     expect(cfg('dense AT').adversarialTraining).toBeNull();
@@ -65,7 +100,10 @@ describe('side-by-side audit (eight configurations)', () => {
     for (const c of report.configurations) {
       const clean = ones(c.cleanCorrect!);
       expect(clean.filter(Boolean).length / N).toBe(c.cleanAccuracy);
-      const hit = (table: 'paper' | 'adaptive') => clean.map((_, i) => c.attacks.filter((a) => a.table === table).some((a) => a.broken![i] === '1'));
+      const hit = (table: 'paper' | 'adaptive') =>
+        clean.map((_, i) =>
+          c.attacks.filter((a) => a.table === table).some((a) => a.broken![i] === '1'),
+        );
       const robust = (h: boolean[]) => clean.filter((ok, i) => ok && !h[i]).length / N;
       expect(c.robustAccuracy).toBe(robust(hit('adaptive')));
       expect(c.reportedRobustAccuracy).toBe(robust(hit('paper')));
@@ -77,15 +115,22 @@ describe('side-by-side audit (eight configurations)', () => {
       expect(c.reportedRobustAccuracy!).toBeGreaterThanOrEqual(c.robustAccuracy!);
     }
     // GI scale masks the paper-era attacks: what they report overstates what holds.
-    expect(cfg('hashed+GI scale').reportedRobustAccuracy! - cfg('hashed+GI scale').robustAccuracy!).toBeGreaterThan(0.3);
+    expect(
+      cfg('hashed+GI scale').reportedRobustAccuracy! - cfg('hashed+GI scale').robustAccuracy!,
+    ).toBeGreaterThan(0.3);
   });
 
   test('the ε sweep: six points, ε 0 is clean accuracy on the query subset, non-increasing within one image', () => {
     for (const c of report.configurations) {
       const sw = c.robustSweep!;
-      expect(sw.map((p) => p.eps)).toEqual(ROBUST_SWEEP_FACTORS.map((f) => report.budgets.linf * f));
-      expect(sw[0].robustAccuracy).toBe(ones(c.cleanCorrect!).slice(0, NQ).filter(Boolean).length / NQ);
-      for (let i = 1; i < sw.length; i++) expect(sw[i].robustAccuracy).toBeLessThanOrEqual(sw[i - 1].robustAccuracy + 1 / NQ + 1e-9);
+      expect(sw.map((p) => p.eps)).toEqual(
+        ROBUST_SWEEP_FACTORS.map((f) => report.budgets.linf * f),
+      );
+      expect(sw[0].robustAccuracy).toBe(
+        ones(c.cleanCorrect!).slice(0, NQ).filter(Boolean).length / NQ,
+      );
+      for (let i = 1; i < sw.length; i++)
+        expect(sw[i].robustAccuracy).toBeLessThanOrEqual(sw[i - 1].robustAccuracy + 1 / NQ + 1e-9);
       // The monotone check's points are the sweep's own runs: success there and robust accuracy here agree.
       const check = c.checks.find((k) => k.id === 'monotone-in-eps')!.sweep!;
       expect(check.map((p) => p.eps)).toEqual([sw[1].eps, sw[2].eps, sw[4].eps]);
@@ -93,43 +138,73 @@ describe('side-by-side audit (eight configurations)', () => {
   });
 
   test('weights identity, size and training cost are filled from the committed models', async () => {
-    const denseDir = await loadModelDir(dir('mnist-lenet5')), hashedDir = await loadModelDir(dir('mnist-lenet5-h8'));
+    const denseDir = await loadModelDir(dir('mnist-lenet5')),
+      hashedDir = await loadModelDir(dir('mnist-lenet5-h8'));
     for (const name of ['dense', 'dense AT']) {
       expect(cfg(name).weightsSha256).toBe(denseDir.manifest.weights.sha256);
-      expect(cfg(name).weightsBytes).toBe(statSync(join(dir('mnist-lenet5'), 'weights.safetensors')).size);
+      expect(cfg(name).weightsBytes).toBe(
+        statSync(join(dir('mnist-lenet5'), 'weights.safetensors')).size,
+      );
     }
     // A query-time random stage leaves the source's weights: the committed mnist-lenet5-h8-gi has the same hash.
     for (const name of ['hashed', 'hashed+GI random', 'hashed AT', 'hashed AT+GI random']) {
       expect(cfg(name).weightsSha256).toBe(hashedDir.manifest.weights.sha256);
-      expect(cfg(name).weightsBytes).toBe(statSync(join(dir('mnist-lenet5-h8'), 'weights.safetensors')).size);
+      expect(cfg(name).weightsBytes).toBe(
+        statSync(join(dir('mnist-lenet5-h8'), 'weights.safetensors')).size,
+      );
     }
     // GI scale edits the weights: the hash is the one `harden` records for the same edit.
-    const scaled = await harden(await loadModel(dir('mnist-lenet5-h8')), [{ kind: 'scale', alpha: 100 }]);
+    const scaled = await harden(await loadModel(dir('mnist-lenet5-h8')), [
+      { kind: 'scale', alpha: 100 },
+    ]);
     expect(cfg('hashed+GI scale').weightsSha256).toBe(scaled.manifest.weights.sha256);
     expect(cfg('hashed+GI magnitude').weightsSha256).not.toBe(hashedDir.manifest.weights.sha256);
-    const count = (t: Map<string, { size: number }>) => [...t.values()].reduce((s, x) => s + x.size, 0);
+    const count = (t: Map<string, { size: number }>) =>
+      [...t.values()].reduce((s, x) => s + x.size, 0);
     expect(cfg('dense').storedParameters).toBe(count(denseDir.tensors));
     expect(cfg('hashed+GI scale').storedParameters).toBe(count(hashedDir.tensors));
     // CPU-minutes: Σ epoch seconds × threads (none recorded: 1) / 60; GI adds its edit at 0.
-    const minutes = (p: Record<string, unknown>) => (p.history as { seconds: number }[]).reduce((s, h) => s + h.seconds, 0) / 60;
-    expect(cfg('dense').trainingCost!.cpuMinutes).toBeCloseTo(minutes(denseDir.manifest.provenance), 9);
-    expect(cfg('hashed').trainingCost!.cpuMinutes).toBeCloseTo(minutes(hashedDir.manifest.provenance), 9);
+    const minutes = (p: Record<string, unknown>) =>
+      (p.history as { seconds: number }[]).reduce((s, h) => s + h.seconds, 0) / 60;
+    expect(cfg('dense').trainingCost!.cpuMinutes).toBeCloseTo(
+      minutes(denseDir.manifest.provenance),
+      9,
+    );
+    expect(cfg('hashed').trainingCost!.cpuMinutes).toBeCloseTo(
+      minutes(hashedDir.manifest.provenance),
+      9,
+    );
     for (const c of report.configurations) {
       expect(c.trainingCost!.cpuMinutes).toBeGreaterThan(1);
       expect(c.trainingCost!.complete).toBe(true);
       expect(c.trainingCost!.items.some((i) => i.stage === 'harden')).toBe(c.stages.length > 0);
     }
-    expect(cfg('hashed AT+GI random').trainingCost!.cpuMinutes).toBe(cfg('hashed AT').trainingCost!.cpuMinutes);
+    expect(cfg('hashed AT+GI random').trainingCost!.cpuMinutes).toBe(
+      cfg('hashed AT').trainingCost!.cpuMinutes,
+    );
   });
 
   test('Markdown has the summary table and sweep table; HTML the summary and an SVG line chart; cascade counts render', () => {
     // A cascade row as the autoattack suite writes it (not run here: it costs minutes per configuration).
     const withCascade: AuditReport = structuredClone(report);
-    const row: CascadeSummary = { ...withCascade.configurations[1].attacks[0], id: 'autoattack', table: 'adaptive', cascade: { components: [{ name: 'APGD-CE', attacked: 23, broken: 20 }, { name: 'APGD-T', attacked: 3, broken: 1 }], robustAccuracy: 2 / 24 } };
+    const row: CascadeSummary = {
+      ...withCascade.configurations[1].attacks[0],
+      id: 'autoattack',
+      table: 'adaptive',
+      cascade: {
+        components: [
+          { name: 'APGD-CE', attacked: 23, broken: 20 },
+          { name: 'APGD-T', attacked: 3, broken: 1 },
+        ],
+        robustAccuracy: 2 / 24,
+      },
+    };
     withCascade.configurations[1].attacks.push(row);
     const md = auditMarkdown(withCascade);
     expect(md).toContain('## Summary: reported versus real');
-    expect(md).toMatch(/\| configuration \| clean accuracy \| paper-era average success \| reported robust accuracy .*\| robust accuracy .*\| gap \|/);
+    expect(md).toMatch(
+      /\| configuration \| clean accuracy \| paper-era average success \| reported robust accuracy .*\| robust accuracy .*\| gap \|/,
+    );
     for (const name of EIGHT) expect(md).toContain(`| ${name} | `);
     expect(md.indexOf('## Summary')).toBeLessThan(md.indexOf('## Paper table'));
     expect(md).toContain('## Robust accuracy against ε');
@@ -146,9 +221,19 @@ describe('side-by-side audit (eight configurations)', () => {
   test('AT configurations run in a part and merged with the rest equal the single run, new fields included', async () => {
     const at = ['hashed AT+GI random', 'dense AT', 'hashed AT'];
     const a = await run(at);
-    expect(a.configurations.map((c) => c.name)).toEqual(['dense AT', 'hashed AT', 'hashed AT+GI random']);
+    expect(a.configurations.map((c) => c.name)).toEqual([
+      'dense AT',
+      'hashed AT',
+      'hashed AT+GI random',
+    ]);
     // The other part cut from the single run (running it again would only repeat the same numbers).
-    const b: AuditReport = { ...report, denseAt: undefined, hashedAt: undefined, configurations: report.configurations.filter((c) => !at.includes(c.name)), examples: report.examples.filter((e) => !at.includes(e.config)) };
+    const b: AuditReport = {
+      ...report,
+      denseAt: undefined,
+      hashedAt: undefined,
+      configurations: report.configurations.filter((c) => !at.includes(c.name)),
+      examples: report.examples.filter((e) => !at.includes(e.config)),
+    };
     delete b.denseAt;
     delete b.hashedAt;
     const merged = mergeAuditReports([b, a], 'merge');
@@ -159,18 +244,41 @@ describe('side-by-side audit (eight configurations)', () => {
     expect(merged.configurations.map(fields)).toEqual(report.configurations.map(fields));
     expect(merged.denseAt).toEqual(report.denseAt);
     expect(merged.hashedAt).toEqual(report.hashedAt);
-    expect(() => mergeAuditReports([report, { ...a, configurations: [], hashedAt: { name: 'x', weightsSha256: '0'.repeat(64) } }], 'merge')).toThrow(/part 2 audits another --hashed-at model/);
+    expect(() =>
+      mergeAuditReports(
+        [
+          report,
+          { ...a, configurations: [], hashedAt: { name: 'x', weightsSha256: '0'.repeat(64) } },
+        ],
+        'merge',
+      ),
+    ).toThrow(/part 2 audits another --hashed-at model/);
     // Asking for an AT configuration without its model is refused before any work.
     const { test: t } = await loadDataset('mnist');
-    await expect(runAudit({ family: 'f', datasetName: 'mnist', dense: await model('mnist-lenet5'), hashed: await model('mnist-lenet5-h8'), test: t, n: 4, nQuery: 4, seed: 1, budgets: MNIST_BUDGETS, configurations: ['dense AT'], command: 'x' }))
-      .rejects.toThrow(/'dense AT' needs the adversarially trained dense model \(--dense-at\)/);
+    await expect(
+      runAudit({
+        family: 'f',
+        datasetName: 'mnist',
+        dense: await model('mnist-lenet5'),
+        hashed: await model('mnist-lenet5-h8'),
+        test: t,
+        n: 4,
+        nQuery: 4,
+        seed: 1,
+        budgets: MNIST_BUDGETS,
+        configurations: ['dense AT'],
+        command: 'x',
+      }),
+    ).rejects.toThrow(/'dense AT' needs the adversarially trained dense model \(--dense-at\)/);
   }, 600_000);
 });
 
 describe('training cost from provenance', () => {
   const history = (...s: number[]) => s.map((seconds, epoch) => ({ epoch, seconds }));
   test('epoch seconds × threads, secondsPerEpoch without history, null without epoch times', () => {
-    expect(trainingCost('m', { epochs: 2, threads: 2, history: history(30, 90) }).cpuMinutes).toBe(4);
+    expect(trainingCost('m', { epochs: 2, threads: 2, history: history(30, 90) }).cpuMinutes).toBe(
+      4,
+    );
     expect(trainingCost('m', { epochs: 3, secondsPerEpoch: 20 }).cpuMinutes).toBe(1);
     expect(trainingCost('m', { epochs: 3 }).cpuMinutes).toBeNull();
     expect(trainingCost('m', undefined).cpuMinutes).toBeNull();
@@ -182,8 +290,15 @@ describe('training cost from provenance', () => {
     const alone = trainingCost('ft10', ft);
     expect(alone.complete).toBe(false);
     expect(alone.items.map((i) => i.stage)).toEqual(['finetune']);
-    const whole = trainingCost('ft10', ft, (sha) => (sha === (ft.convertedFrom as { weightsSha256: string }).weightsSha256 ? { name: 'mnist-lenet5', provenance: dense } : null));
+    const whole = trainingCost('ft10', ft, (sha) =>
+      sha === (ft.convertedFrom as { weightsSha256: string }).weightsSha256
+        ? { name: 'mnist-lenet5', provenance: dense }
+        : null,
+    );
     expect(whole.complete).toBe(true);
-    expect(whole.cpuMinutes).toBeCloseTo(alone.cpuMinutes! + trainingCost('mnist-lenet5', dense).cpuMinutes!, 9);
+    expect(whole.cpuMinutes).toBeCloseTo(
+      alone.cpuMinutes! + trainingCost('mnist-lenet5', dense).cpuMinutes!,
+      9,
+    );
   });
 });

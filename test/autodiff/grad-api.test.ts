@@ -6,7 +6,8 @@ import { tensor } from '../../src/tensor/tensor.ts';
 
 describe('gradient API', () => {
   test('grad returns one gradient per argument', () => {
-    const f = (x: ReturnType<typeof tensor>, y: ReturnType<typeof tensor>) => ops.sum(ops.mul(x, y));
+    const f = (x: ReturnType<typeof tensor>, y: ReturnType<typeof tensor>) =>
+      ops.sum(ops.mul(x, y));
     const [gx, gy] = grad(f)(tensor([1, 2]), tensor([3, 4]));
     expect(Array.from(gx.data)).toEqual([3, 4]);
     expect(Array.from(gy.data)).toEqual([1, 2]);
@@ -29,7 +30,14 @@ describe('gradient API', () => {
   });
   test('noGrad records nothing: the result does not depend on the tracked input', () => {
     const x = tensor([2]);
-    const { grads } = gradients(() => ops.add(ops.sum(x), noGrad(() => ops.sum(ops.square(x)))), [x]);
+    const { grads } = gradients(
+      () =>
+        ops.add(
+          ops.sum(x),
+          noGrad(() => ops.sum(ops.square(x))),
+        ),
+      [x],
+    );
     expect(grads[0].item()).toBe(1);
   });
   test('input tensors are never written', () => {

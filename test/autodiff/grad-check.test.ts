@@ -43,17 +43,30 @@ const cases: Record<string, Case> = {
     // All four transpose combinations in one case.
     f: (a, b, c) =>
       ops.add(
-        ops.add(ops.sum(ops.square(ops.matmul(a, b, false, true))), ops.sum(ops.matmul(a, c, true, false))),
+        ops.add(
+          ops.sum(ops.square(ops.matmul(a, b, false, true))),
+          ops.sum(ops.matmul(a, c, true, false)),
+        ),
         ops.add(ops.sum(ops.square(ops.matmul(c, b))), ops.sum(ops.matmul(b, c, true, true))),
       ),
   },
   biasAdd: { inputs: () => [randomTensor([2, 3, 2, 2]), randomTensor([3])], f: ops.biasAdd },
   conv2d: {
     inputs: () => [randomTensor([2, 2, 5, 6]), randomTensor([3, 2, 3, 3])],
-    f: (x, w) => ops.add(ops.sum(ops.square(ops.conv2d(x, w, { stride: 2, padding: 1 }))), ops.sum(ops.conv2d(x, w, { stride: 1, padding: 0 }))),
+    f: (x, w) =>
+      ops.add(
+        ops.sum(ops.square(ops.conv2d(x, w, { stride: 2, padding: 1 }))),
+        ops.sum(ops.conv2d(x, w, { stride: 1, padding: 0 })),
+      ),
   },
-  maxPool2d: { inputs: () => [randomTensor([2, 2, 5, 4])], f: (x) => ops.maxPool2d(x, { kernelSize: 2, stride: 2 }) },
-  avgPool2d: { inputs: () => [randomTensor([2, 2, 5, 5])], f: (x) => ops.avgPool2d(x, { kernelSize: 3, stride: 2 }) },
+  maxPool2d: {
+    inputs: () => [randomTensor([2, 2, 5, 4])],
+    f: (x) => ops.maxPool2d(x, { kernelSize: 2, stride: 2 }),
+  },
+  avgPool2d: {
+    inputs: () => [randomTensor([2, 2, 5, 5])],
+    f: (x) => ops.avgPool2d(x, { kernelSize: 3, stride: 2 }),
+  },
   softmax: { inputs: () => [randomTensor([3, 5], -3, 3)], f: ops.softmax },
   logSoftmax: { inputs: () => [randomTensor([3, 5], -3, 3)], f: ops.logSoftmax },
   // Conv-shaped virtual weight [2,3,2,2] from 5 real weights: rows 2, cols 3·2·2, many collisions.
@@ -61,7 +74,10 @@ const cases: Record<string, Case> = {
     inputs: () => [randomTensor([5])],
     f: (w) => ops.square(ops.hashGather(w, hashTable(2, 12, 77, 5), [2, 3, 2, 2])),
   },
-  crossEntropy: { inputs: () => [randomTensor([3, 4], -3, 3)], f: (z) => ops.crossEntropy(z, z.dtype === 'f32' ? labels32 : labels) },
+  crossEntropy: {
+    inputs: () => [randomTensor([3, 4], -3, 3)],
+    f: (z) => ops.crossEntropy(z, z.dtype === 'f32' ? labels32 : labels),
+  },
 };
 
 /** Checks gradients of L = Σ f(x) ⊙ R (R random, fixed) against central differences, element by element. */
@@ -83,7 +99,9 @@ function checkCase(c: Case): void {
       x.data[i] = orig;
       const numeric = (up - down) / (2 * h);
       const analytic = grads[k].data[i];
-      expect(Math.abs(analytic - numeric)).toBeLessThanOrEqual(1e-6 * Math.max(1, Math.abs(numeric)));
+      expect(Math.abs(analytic - numeric)).toBeLessThanOrEqual(
+        1e-6 * Math.max(1, Math.abs(numeric)),
+      );
     }
   });
 }
@@ -106,7 +124,8 @@ for (const backend of backends) {
 
 /** Norm-wise relative distance ‖a − b‖∞ / max(1, ‖b‖∞). */
 function relDiff(a: Tensor, b: Tensor): number {
-  let d = 0, s = 1;
+  let d = 0,
+    s = 1;
   for (let i = 0; i < b.size; i++) {
     d = Math.max(d, Math.abs(a.data[i] - b.data[i]));
     s = Math.max(s, Math.abs(b.data[i]));
@@ -126,7 +145,8 @@ for (const backend of backends.filter((b) => b !== referenceBackend)) {
         const x32 = x64.map((t) => new Tensor(t.shape, Float32Array.from(t.data)));
         const r64 = randomTensor([...noGrad(() => c.f(...x64)).shape], -1, 1, 'f64');
         const r32 = new Tensor(r64.shape, Float32Array.from(r64.data));
-        const run = (xs: Tensor[], r: Tensor) => gradients(() => ops.sum(ops.mul(c.f(...xs), r)), xs).grads;
+        const run = (xs: Tensor[], r: Tensor) =>
+          gradients(() => ops.sum(ops.mul(c.f(...xs), r)), xs).grads;
         const fast = withBackend(backend, () => run(x32, r32));
         const ref32 = withBackend(referenceBackend, () => run(x32, r32));
         const ref64 = withBackend(referenceBackend, () => run(x64, r64));

@@ -10,27 +10,63 @@ const ROOT = join(import.meta.dir, '../..');
 /** bench/*.ts run as programs. */
 const BENCH_ENTRIES = ['cifar.ts', 'run.ts', 'serve.ts', 'train-cost.ts', 'webgpu.ts'];
 /** bench/*.ts that are modules of the entries: no top-level work, no command line. */
-const BENCH_MODULES = ['attack-rates.ts', 'onnx-export.ts', 'serve-child.ts', 'serve-load.ts', 'timing.ts', 'usage.ts'];
+const BENCH_MODULES = [
+  'attack-rates.ts',
+  'onnx-export.ts',
+  'serve-child.ts',
+  'serve-load.ts',
+  'timing.ts',
+  'usage.ts',
+];
 /** scripts/*.ts: all are programs. */
-const SCRIPTS = ['audit-summary.ts', 'bench-table.ts', 'build-shaders.ts', 'build-wasm.ts', 'gi-table.ts', 'loc.ts', 'make-hash-goldens.ts', 'make-model-goldens.ts', 'models-table.ts'];
+const SCRIPTS = [
+  'audit-summary.ts',
+  'bench-table.ts',
+  'build-shaders.ts',
+  'build-wasm.ts',
+  'gi-table.ts',
+  'loc.ts',
+  'make-hash-goldens.ts',
+  'make-model-goldens.ts',
+  'models-table.ts',
+];
 const ENTRIES = [...BENCH_ENTRIES.map((f) => `bench/${f}`), ...SCRIPTS.map((f) => `scripts/${f}`)];
 /** What a started run would write: bench results, the goldens, the generated wasm module. */
 const WATCHED = ['bench/results', 'test/golden', 'src/backend/wasm', 'src/backend/webgpu'];
 
 function run(argv: string[]) {
   const t0 = performance.now();
-  const p = Bun.spawnSync([process.execPath, ...argv], { stdout: 'pipe', stderr: 'pipe', cwd: ROOT });
-  return { code: p.exitCode, out: p.stdout.toString(), err: p.stderr.toString(), seconds: (performance.now() - t0) / 1000 };
+  const p = Bun.spawnSync([process.execPath, ...argv], {
+    stdout: 'pipe',
+    stderr: 'pipe',
+    cwd: ROOT,
+  });
+  return {
+    code: p.exitCode,
+    out: p.stdout.toString(),
+    err: p.stderr.toString(),
+    seconds: (performance.now() - t0) / 1000,
+  };
 }
 
 /** Names and modification times of the files a run would write. */
 function snapshot(): string[] {
-  return WATCHED.flatMap((d) => readdirSync(join(ROOT, d)).map((f) => `${d}/${f} ${statSync(join(ROOT, d, f)).mtimeMs}`)).sort();
+  return WATCHED.flatMap((d) =>
+    readdirSync(join(ROOT, d)).map((f) => `${d}/${f} ${statSync(join(ROOT, d, f)).mtimeMs}`),
+  ).sort();
 }
 
 test('every bench/*.ts and scripts/*.ts is listed here as an entry point or a module', () => {
-  expect(readdirSync(join(ROOT, 'bench')).filter((f) => f.endsWith('.ts')).sort()).toEqual([...BENCH_ENTRIES, ...BENCH_MODULES].sort());
-  expect(readdirSync(join(ROOT, 'scripts')).filter((f) => f.endsWith('.ts')).sort()).toEqual(SCRIPTS);
+  expect(
+    readdirSync(join(ROOT, 'bench'))
+      .filter((f) => f.endsWith('.ts'))
+      .sort(),
+  ).toEqual([...BENCH_ENTRIES, ...BENCH_MODULES].sort());
+  expect(
+    readdirSync(join(ROOT, 'scripts'))
+      .filter((f) => f.endsWith('.ts'))
+      .sort(),
+  ).toEqual(SCRIPTS);
 });
 
 describe('--help and -h', () => {
@@ -83,16 +119,25 @@ describe('unknown and malformed flags', () => {
   }
 
   test('the bench flags are listed and checked', () => {
-    expect(run(['bench/run.ts', '--bogus-flag']).err).toContain('(valid flags: --quick, --backend, --peak-gflops, --peak-gbps, --help)');
+    expect(run(['bench/run.ts', '--bogus-flag']).err).toContain(
+      '(valid flags: --quick, --backend, --peak-gflops, --peak-gbps, --help)',
+    );
     expect(run(['bench/cifar.ts', '--bogus-flag']).err).toContain('(valid flags: --quick, --help)');
     expect(run(['bench/serve.ts', '--bogus-flag']).err).toContain('--duration-s');
-    for (const argv of [['bench/run.ts', '--backend', 'wasm'], ['bench/run.ts', '--peak-gflops', '100'], ['bench/webgpu.ts', '--backend', 'webgpu', '--peak-gbps', 'fast'], ['bench/serve.ts', '--clients', '0']]) {
+    for (const argv of [
+      ['bench/run.ts', '--backend', 'wasm'],
+      ['bench/run.ts', '--peak-gflops', '100'],
+      ['bench/webgpu.ts', '--backend', 'webgpu', '--peak-gbps', 'fast'],
+      ['bench/serve.ts', '--clients', '0'],
+    ]) {
       const r = run(argv);
       expect(r.code, argv.join(' ')).toBe(2);
       expect(r.err).toStartWith('error: --');
     }
     // Scripts that take file or model names still refuse the wrong ones as usage errors.
     expect(run(['scripts/bench-table.ts']).code).toBe(2);
-    expect(run(['scripts/make-model-goldens.ts', 'not-a-model']).err).toContain('not committed models: not-a-model');
+    expect(run(['scripts/make-model-goldens.ts', 'not-a-model']).err).toContain(
+      'not committed models: not-a-model',
+    );
   }, 60_000);
 });

@@ -10,15 +10,32 @@ const RESULTS = join(ROOT, 'bench/results');
 
 function run(argv: string[]) {
   const t0 = performance.now();
-  const p = Bun.spawnSync([process.execPath, ...argv], { stdout: 'pipe', stderr: 'pipe', cwd: ROOT });
-  return { code: p.exitCode, out: p.stdout.toString(), err: p.stderr.toString(), seconds: (performance.now() - t0) / 1000 };
+  const p = Bun.spawnSync([process.execPath, ...argv], {
+    stdout: 'pipe',
+    stderr: 'pipe',
+    cwd: ROOT,
+  });
+  return {
+    code: p.exitCode,
+    out: p.stdout.toString(),
+    err: p.stderr.toString(),
+    seconds: (performance.now() - t0) / 1000,
+  };
 }
 
-const snapshot = () => readdirSync(RESULTS).map((f) => `${f} ${statSync(join(RESULTS, f)).mtimeMs}`).sort();
+const snapshot = () =>
+  readdirSync(RESULTS)
+    .map((f) => `${f} ${statSync(join(RESULTS, f)).mtimeMs}`)
+    .sort();
 
 test('--help and -h: usage on stdout, exit 0, no work done', () => {
   const before = snapshot();
-  for (const argv of [['bench/train-cost.ts', '--help'], ['bench/train-cost.ts', '-h'], ['bench/train-cost.ts', '--quick', '--threads', '1', '-h'], ['run', 'bench:train', '--', '--help']]) {
+  for (const argv of [
+    ['bench/train-cost.ts', '--help'],
+    ['bench/train-cost.ts', '-h'],
+    ['bench/train-cost.ts', '--quick', '--threads', '1', '-h'],
+    ['run', 'bench:train', '--', '--help'],
+  ]) {
     const r = run(argv);
     expect(r.code, r.err).toBe(0);
     expect(r.out).toStartWith('usage: bun run bench:train');
@@ -32,10 +49,18 @@ test('unknown and malformed flags: named, usage on stderr, exit 2, no work done'
   const before = snapshot();
   const bogus = run(['bench/train-cost.ts', '--bogus-flag']);
   expect(bogus.code).toBe(2);
-  expect(bogus.err).toStartWith('error: unknown flag --bogus-flag (valid flags: --quick, --threads, --steps, --rounds, --help)');
+  expect(bogus.err).toStartWith(
+    'error: unknown flag --bogus-flag (valid flags: --quick, --threads, --steps, --rounds, --help)',
+  );
   expect(bogus.err).toContain('usage: ');
   expect(bogus.out).toBe('');
-  for (const argv of [['--threads', '0'], ['--threads', 'all'], ['--steps', '0'], ['--steps', '2.5'], ['--rounds', '0']]) {
+  for (const argv of [
+    ['--threads', '0'],
+    ['--threads', 'all'],
+    ['--steps', '0'],
+    ['--steps', '2.5'],
+    ['--rounds', '0'],
+  ]) {
     const r = run(['bench/train-cost.ts', ...argv]);
     expect(r.code, argv.join(' ')).toBe(2);
     expect(r.err).toStartWith(`error: ${argv[0]}: expected an integer`);

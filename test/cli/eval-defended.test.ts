@@ -11,7 +11,11 @@ const root = join(import.meta.dir, '../..');
 const main = join(root, 'src/cli/main.ts');
 
 function run(args: string[]) {
-  const p = Bun.spawnSync([process.execPath, main, ...args], { stdout: 'pipe', stderr: 'pipe', cwd: root });
+  const p = Bun.spawnSync([process.execPath, main, ...args], {
+    stdout: 'pipe',
+    stderr: 'pipe',
+    cwd: root,
+  });
   return { code: p.exitCode, out: p.stdout.toString(), err: p.stderr.toString() };
 }
 const manifest = (m: string) => JSON.parse(readFileSync(join(m, 'model.json'), 'utf8'));
@@ -51,10 +55,45 @@ describe('eval on a defended model', () => {
     const dense = join(dir, 'dense');
     const hardened = (gi: string, seed: number) => join(dir, `${gi.split(':')[0]}-s${seed}`);
     beforeAll(() => {
-      const t = run(['train', '--arch', 'mlp', '--dataset', 'synthetic', '--epochs', '1', '--seed', '3', '--batch-size', '50', '--widths', '32', '--threads', '1', '--out', dense, '--checkpoint', join(dir, 'dense.ckpt')]);
+      const t = run([
+        'train',
+        '--arch',
+        'mlp',
+        '--dataset',
+        'synthetic',
+        '--epochs',
+        '1',
+        '--seed',
+        '3',
+        '--batch-size',
+        '50',
+        '--widths',
+        '32',
+        '--threads',
+        '1',
+        '--out',
+        dense,
+        '--checkpoint',
+        join(dir, 'dense.ckpt'),
+      ]);
       expect(t.code, t.err).toBe(0);
-      for (const [gi, seed] of [['scale:100', 5], ['magnitude:0.05', 5], ['random:50,150,0.05', 5], ['random:50,150,0.05', 6]] as const) {
-        const h = run(['harden', '--model', dense, '--gi', gi, '--seed', String(seed), '--out', hardened(gi, seed)]);
+      for (const [gi, seed] of [
+        ['scale:100', 5],
+        ['magnitude:0.05', 5],
+        ['random:50,150,0.05', 5],
+        ['random:50,150,0.05', 6],
+      ] as const) {
+        const h = run([
+          'harden',
+          '--model',
+          dense,
+          '--gi',
+          gi,
+          '--seed',
+          String(seed),
+          '--out',
+          hardened(gi, seed),
+        ]);
         expect(h.code, h.err).toBe(0);
       }
     }, 120_000); // five CLI runs: about 5 s alone, far more on a loaded machine (the default hook limit is 5 s)
@@ -76,12 +115,16 @@ describe('eval on a defended model', () => {
       expect(bare.defense).toBeNull();
       const r5 = evalJson(['--model', hardened('random:50,150,0.05', 5)]);
       // The synthetic net's bare and defended accuracies differ: a bare-network eval could not pass this.
-      expect(manifest(hardened('random:50,150,0.05', 5)).metrics.testAccuracyBefore).toBe(bare.testAccuracy);
+      expect(manifest(hardened('random:50,150,0.05', 5)).metrics.testAccuracyBefore).toBe(
+        bare.testAccuracy,
+      );
       expect(r5.testAccuracy).not.toBe(bare.testAccuracy);
       // A random stage leaves the weights alone: the seed-5 model scored with seed 6 is what harden --seed 6 recorded.
       const r6 = evalJson(['--model', hardened('random:50,150,0.05', 5), '--seed', '6']);
       expect(r6).toMatchObject({ seed: 6, seedFrom: 'flag' });
-      expect(r6.testAccuracy).toBe(manifest(hardened('random:50,150,0.05', 6)).metrics.testAccuracy);
+      expect(r6.testAccuracy).toBe(
+        manifest(hardened('random:50,150,0.05', 6)).metrics.testAccuracy,
+      );
     }, 30_000);
 
     test('--seed on an undefended model and --threads > 1 on a defended one are usage errors', () => {

@@ -10,27 +10,64 @@ const root = join(import.meta.dir, '../..');
 const main = join(root, 'src/cli/main.ts');
 
 function run(args: string[], { cwd = root, npm = false } = {}) {
-  const p = Bun.spawnSync([process.execPath, ...(npm ? ['run'] : [main]), ...args], { stdout: 'pipe', stderr: 'pipe', cwd });
+  const p = Bun.spawnSync([process.execPath, ...(npm ? ['run'] : [main]), ...args], {
+    stdout: 'pipe',
+    stderr: 'pipe',
+    cwd,
+  });
   return { code: p.exitCode, out: p.stdout.toString(), err: p.stderr.toString() };
 }
 
 /** Each command with flags that would start real work (and write `dir/<name>`) were --help not honoured first. */
 const commands: Record<string, string[]> = {
-  train: ['--arch', 'mlp', '--dataset', 'synthetic', '--epochs', '1', '--threads', '1', '--out', join(dir, 'train'), '--checkpoint', join(dir, 'train.ckpt')],
+  train: [
+    '--arch',
+    'mlp',
+    '--dataset',
+    'synthetic',
+    '--epochs',
+    '1',
+    '--threads',
+    '1',
+    '--out',
+    join(dir, 'train'),
+    '--checkpoint',
+    join(dir, 'train.ckpt'),
+  ],
   eval: ['--model', 'models/mnist-lenet5-h8-gi'],
   convert: ['--from', 'models/mnist-lenet5', '--compression', '1/8', '--out', join(dir, 'convert')],
   harden: ['--model', 'models/mnist-lenet5-h8', '--gi', 'scale:100', '--out', join(dir, 'harden')],
-  audit: ['--model', 'models/mnist-lenet5-h8', '--n', '2', '--attacks', 'fgsm', '--configurations', 'dense', '--out', join(dir, 'audit')],
+  audit: [
+    '--model',
+    'models/mnist-lenet5-h8',
+    '--n',
+    '2',
+    '--attacks',
+    'fgsm',
+    '--configurations',
+    'dense',
+    '--out',
+    join(dir, 'audit'),
+  ],
 };
 
 /** A flag each command has, to find in its list of valid flags. */
-const ownFlag: Record<string, string> = { train: '--arch', eval: '--model', convert: '--from', harden: '--gi', audit: '--configurations' };
+const ownFlag: Record<string, string> = {
+  train: '--arch',
+  eval: '--model',
+  convert: '--from',
+  harden: '--gi',
+  audit: '--configurations',
+};
 
 describe('hashguard --help', () => {
   for (const [name, args] of Object.entries(commands)) {
     test(`${name}: --help and -h print its usage on stdout and do nothing else`, () => {
       for (const help of ['--help', '-h']) {
-        for (const argv of [[name, help], [name, ...args, help]]) {
+        for (const argv of [
+          [name, help],
+          [name, ...args, help],
+        ]) {
           const r = run(argv);
           expect(r.code, r.err).toBe(0);
           expect(r.out).toStartWith(`usage: bun run ${name} -- `);

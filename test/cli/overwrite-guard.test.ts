@@ -13,10 +13,26 @@ const committedModel = join(root, 'models/mnist-lenet5-h8-gi');
 const committedReport = join(root, 'docs/audit/mnist-lenet5');
 const REPORT_EXTS = ['.json', '.md', '.html'];
 // The smallest real audit: one configuration, one attack, two images (a second or two).
-const tinyAudit = ['audit', '--model', join(root, 'models/mnist-lenet5-h8'), '--n', '2', '--n-query', '1', '--attacks', 'fgsm', '--configurations', 'dense'];
+const tinyAudit = [
+  'audit',
+  '--model',
+  join(root, 'models/mnist-lenet5-h8'),
+  '--n',
+  '2',
+  '--n-query',
+  '1',
+  '--attacks',
+  'fgsm',
+  '--configurations',
+  'dense',
+];
 
 function run(args: string[], cwd = root) {
-  const p = Bun.spawnSync([process.execPath, main, ...args], { stdout: 'pipe', stderr: 'pipe', cwd });
+  const p = Bun.spawnSync([process.execPath, main, ...args], {
+    stdout: 'pipe',
+    stderr: 'pipe',
+    cwd,
+  });
   return { code: p.exitCode, out: p.stdout.toString(), err: p.stderr.toString() };
 }
 const bytes = (f: string) => readFileSync(f);
@@ -34,7 +50,8 @@ function reportCopy(name: string): string {
   return base;
 }
 function expectModelUntouched(target: string) {
-  for (const f of ['model.json', 'weights.safetensors']) expect(bytes(join(target, f)).equals(bytes(join(committedModel, f)))).toBe(true);
+  for (const f of ['model.json', 'weights.safetensors'])
+    expect(bytes(join(target, f)).equals(bytes(join(committedModel, f)))).toBe(true);
 }
 /** One line, naming the target and --force; exit 1; nothing on stdout (no command got as far as its result). */
 function expectRefused(r: ReturnType<typeof run>, target: string) {
@@ -49,7 +66,27 @@ function expectRefused(r: ReturnType<typeof run>, target: string) {
 
 const dense = join(dir, 'dense');
 beforeAll(() => {
-  const t = run(['train', '--arch', 'mlp', '--dataset', 'synthetic', '--epochs', '1', '--seed', '3', '--batch-size', '50', '--widths', '32', '--threads', '1', '--out', dense, '--checkpoint', join(dir, 'dense.ckpt')]);
+  const t = run([
+    'train',
+    '--arch',
+    'mlp',
+    '--dataset',
+    'synthetic',
+    '--epochs',
+    '1',
+    '--seed',
+    '3',
+    '--batch-size',
+    '50',
+    '--widths',
+    '32',
+    '--threads',
+    '1',
+    '--out',
+    dense,
+    '--checkpoint',
+    join(dir, 'dense.ckpt'),
+  ]);
   expect(t.code, t.err).toBe(0);
 }, 60_000); // a CLI training run: a second or two alone, longer on a loaded machine (the default hook limit is 5 s)
 
@@ -58,7 +95,23 @@ describe('train', () => {
     const target = modelCopy('train-target');
     const ckpt = join(dir, 'train.ckpt');
     // 10,000 epochs: had it started, it would not end within the test's timeout.
-    const args = ['train', '--arch', 'mlp', '--dataset', 'synthetic', '--epochs', '10000', '--seed', '3', '--threads', '1', '--out', target, '--checkpoint', ckpt];
+    const args = [
+      'train',
+      '--arch',
+      'mlp',
+      '--dataset',
+      'synthetic',
+      '--epochs',
+      '10000',
+      '--seed',
+      '3',
+      '--threads',
+      '1',
+      '--out',
+      target,
+      '--checkpoint',
+      ckpt,
+    ];
     expectRefused(run(args), target);
     expectRefused(run([...args, '--resume']), target);
     expect(existsSync(ckpt)).toBe(false);
@@ -73,7 +126,25 @@ describe('train', () => {
   test('a directory without model.json is not a model: train writes into it', () => {
     const target = join(dir, 'train-empty');
     mkdirSync(target);
-    const r = run(['train', '--arch', 'mlp', '--dataset', 'synthetic', '--epochs', '1', '--seed', '3', '--widths', '16', '--threads', '1', '--out', target, '--checkpoint', join(dir, 'empty.ckpt')]);
+    const r = run([
+      'train',
+      '--arch',
+      'mlp',
+      '--dataset',
+      'synthetic',
+      '--epochs',
+      '1',
+      '--seed',
+      '3',
+      '--widths',
+      '16',
+      '--threads',
+      '1',
+      '--out',
+      target,
+      '--checkpoint',
+      join(dir, 'empty.ckpt'),
+    ]);
     expect(r.code, r.err).toBe(0);
     expect(existsSync(join(target, 'model.json'))).toBe(true);
   }, 60_000);
@@ -88,7 +159,9 @@ test('convert: an --out holding a model is refused before loading anything; --fo
   expectModelUntouched(target);
   const forced = run([...args, '--force']);
   expect(forced.code, forced.err).toBe(0);
-  expect(manifest(target).provenance.convertedFrom.weightsSha256).toBe(manifest(dense).weights.sha256);
+  expect(manifest(target).provenance.convertedFrom.weightsSha256).toBe(
+    manifest(dense).weights.sha256,
+  );
 }, 60_000);
 
 test('harden: an --out holding a model is refused before scoring; --force replaces it', () => {
@@ -99,7 +172,9 @@ test('harden: an --out holding a model is refused before scoring; --force replac
   const forced = run([...args, '--force']);
   expect(forced.code, forced.err).toBe(0);
   expect(manifest(target).defense.stages).toEqual([{ kind: 'scale', alpha: 100 }]);
-  expect(manifest(target).provenance.hardenedFrom.weightsSha256).toBe(manifest(dense).weights.sha256);
+  expect(manifest(target).provenance.hardenedFrom.weightsSha256).toBe(
+    manifest(dense).weights.sha256,
+  );
 }, 60_000);
 
 describe('audit', () => {
@@ -108,14 +183,16 @@ describe('audit', () => {
     const r = run([...tinyAudit, '--out', out]);
     expectRefused(r, `${out}.json`);
     expect(r.err).not.toContain('clean accuracy');
-    for (const e of REPORT_EXTS) expect(bytes(`${out}${e}`).equals(bytes(`${committedReport}${e}`))).toBe(true);
+    for (const e of REPORT_EXTS)
+      expect(bytes(`${out}${e}`).equals(bytes(`${committedReport}${e}`))).toBe(true);
 
     const forced = run([...tinyAudit, '--out', out, '--force']);
     expect(forced.code, forced.err).toBe(0);
     const report = JSON.parse(readFileSync(`${out}.json`, 'utf8'));
     expect(report.n).toBe(2);
     expect(report.configurations.map((c: { name: string }) => c.name)).toEqual(['dense']);
-    for (const e of REPORT_EXTS) expect(bytes(`${out}${e}`).equals(bytes(`${committedReport}${e}`))).toBe(false);
+    for (const e of REPORT_EXTS)
+      expect(bytes(`${out}${e}`).equals(bytes(`${committedReport}${e}`))).toBe(false);
   }, 60_000);
 
   test('one existing file of the three is enough to refuse', () => {
@@ -130,7 +207,8 @@ describe('audit', () => {
     // One part: the committed mnist-mlp report, a whole report merged alone.
     const args = ['audit', '--merge', join(root, 'docs/audit/mnist-mlp.json'), '--out', out];
     expectRefused(run(args), `${out}.json`);
-    for (const e of REPORT_EXTS) expect(bytes(`${out}${e}`).equals(bytes(`${committedReport}${e}`))).toBe(true);
+    for (const e of REPORT_EXTS)
+      expect(bytes(`${out}${e}`).equals(bytes(`${committedReport}${e}`))).toBe(true);
     const forced = run([...args, '--force']);
     expect(forced.code, forced.err).toBe(0);
     expect(JSON.parse(readFileSync(`${out}.json`, 'utf8')).family).toBe('mnist-mlp');
@@ -147,7 +225,11 @@ describe('audit', () => {
     expect(runs).toHaveLength(2);
     for (const name of runs) {
       expect(name).toMatch(/^audit-mnist-lenet5-h8-\d{8}T\d{6}Z(-\d+)?$/);
-      expect(readdirSync(join(cwd, 'runs', name)).sort()).toEqual(['mnist-lenet5.html', 'mnist-lenet5.json', 'mnist-lenet5.md']);
+      expect(readdirSync(join(cwd, 'runs', name)).sort()).toEqual([
+        'mnist-lenet5.html',
+        'mnist-lenet5.json',
+        'mnist-lenet5.md',
+      ]);
     }
     expect(a.err).toContain(join('runs', runs[0]));
     // Nothing went to the old default, docs/audit/ of the working directory.

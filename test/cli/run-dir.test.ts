@@ -12,9 +12,13 @@ test('named by prefix and UTC start time; a second run in the same second gets -
   const a = newRunDir('audit-mnist-lenet5-h8', now, root);
   const b = newRunDir('audit-mnist-lenet5-h8', now, root);
   const c = newRunDir('audit-mnist-lenet5-h8', now, root);
-  expect([a, b, c]).toEqual(['', '-2', '-3'].map((n) => join(root, `audit-mnist-lenet5-h8-20261205T080907Z${n}`)));
+  expect([a, b, c]).toEqual(
+    ['', '-2', '-3'].map((n) => join(root, `audit-mnist-lenet5-h8-20261205T080907Z${n}`)),
+  );
   for (const d of [a, b, c]) expect(existsSync(d)).toBe(true);
   expect(readdirSync(root)).toHaveLength(3);
   // Characters a file name should not hold (a server's model name) are replaced.
-  expect(newRunDir('audit-remote-a/b c', now, root)).toBe(join(root, 'audit-remote-a_b_c-20261205T080907Z'));
+  expect(newRunDir('audit-remote-a/b c', now, root)).toBe(
+    join(root, 'audit-remote-a_b_c-20261205T080907Z'),
+  );
 });

@@ -8,14 +8,26 @@ import { join } from 'node:path';
 const dir = mkdtempSync(join(tmpdir(), 'hg-cli-'));
 const bun = process.execPath;
 const main = join(import.meta.dir, '../../src/cli/main.ts');
-const common = ['--arch', 'mlp', '--dataset', 'synthetic', '--epochs', '4', '--seed', '3', '--batch-size', '50'];
+const common = [
+  '--arch',
+  'mlp',
+  '--dataset',
+  'synthetic',
+  '--epochs',
+  '4',
+  '--seed',
+  '3',
+  '--batch-size',
+  '50',
+];
 
 function run(args: string[]) {
   const p = Bun.spawnSync([bun, main, ...args], { stdout: 'pipe', stderr: 'pipe' });
   return { code: p.exitCode, out: p.stdout.toString(), err: p.stderr.toString() };
 }
 
-const weightsSha = (model: string) => JSON.parse(readFileSync(join(model, 'model.json'), 'utf8')).weights.sha256 as string;
+const weightsSha = (model: string) =>
+  JSON.parse(readFileSync(join(model, 'model.json'), 'utf8')).weights.sha256 as string;
 
 describe('train CLI', () => {
   test('a full run writes a loadable model with provenance and test accuracy', () => {
@@ -24,7 +36,9 @@ describe('train CLI', () => {
     expect(r.err).toContain('saved');
     expect(r.code).toBe(0);
     const m = JSON.parse(readFileSync(join(out, 'model.json'), 'utf8'));
-    expect(m.provenance.command).toBe(`bun run train -- ${[...common, '--out', out, '--checkpoint', join(dir, 'full.ckpt')].join(' ')}`);
+    expect(m.provenance.command).toBe(
+      `bun run train -- ${[...common, '--out', out, '--checkpoint', join(dir, 'full.ckpt')].join(' ')}`,
+    );
     expect(m.metrics.testCount).toBe(200);
     expect(m.metrics.testAccuracy).toBeGreaterThan(0.9);
     expect(m.input).toEqual({ shape: [1, 28, 28], range: [0, 1], background: 'any' }); // the dataset's convention, recorded
@@ -58,13 +72,26 @@ describe('train CLI', () => {
   }, 60_000);
 
   test('--resume with other settings is refused', () => {
-    const r = run(['train', ...common.map((a) => (a === '3' ? '4' : a)), '--out', join(dir, 'x'), '--checkpoint', join(dir, 'full.ckpt'), '--resume']);
+    const r = run([
+      'train',
+      ...common.map((a) => (a === '3' ? '4' : a)),
+      '--out',
+      join(dir, 'x'),
+      '--checkpoint',
+      join(dir, 'full.ckpt'),
+      '--resume',
+    ]);
     expect(r.code).toBe(2);
     expect(r.err).toContain('was written with other settings');
   });
 
   test('bad flags give a one-line usage error, never a stack trace', () => {
-    for (const args of [['train', '--arch', 'vgg', '--out', 'x'], ['train', '--epochs', 'abc', '--out', 'x'], ['train', '--bogus'], ['train', '--dataset', 'synthetic']]) {
+    for (const args of [
+      ['train', '--arch', 'vgg', '--out', 'x'],
+      ['train', '--epochs', 'abc', '--out', 'x'],
+      ['train', '--bogus'],
+      ['train', '--dataset', 'synthetic'],
+    ]) {
       const r = run(args);
       expect(r.code).toBe(2);
       expect(r.err).toMatch(/^error: /);
@@ -78,9 +105,22 @@ describe('train CLI', () => {
 
 test('--backend wasm trains and records the backend in provenance', () => {
   const out = join(dir, 'wasm');
-  const r = run(['train', ...common, '--epochs', '1', '--backend', 'wasm', '--out', out, '--checkpoint', join(dir, 'wasm.ckpt')]);
+  const r = run([
+    'train',
+    ...common,
+    '--epochs',
+    '1',
+    '--backend',
+    'wasm',
+    '--out',
+    out,
+    '--checkpoint',
+    join(dir, 'wasm.ckpt'),
+  ]);
   expect(r.code).toBe(0);
   const m = JSON.parse(readFileSync(join(out, 'model.json'), 'utf8'));
   expect(m.provenance.backend).toBe('cpu-wasm-simd');
-  expect(run(['train', ...common, '--backend', 'gpu', '--out', out]).err).toMatch(/--backend: expected one of reference, wasm/);
+  expect(run(['train', ...common, '--backend', 'gpu', '--out', out]).err).toMatch(
+    /--backend: expected one of reference, wasm/,
+  );
 }, 60_000);

@@ -47,9 +47,22 @@ describe('gatherBatch / subset', () => {
 
 describe('loadDataset', () => {
   test('names and unknown names', async () => {
-    expect([...DATASET_NAMES]).toEqual(['mnist', 'fashion-mnist', 'cifar10', 'cifar10-jpeg', 'synthetic']);
-    const s = await loadDataset('synthetic', { trainCount: 20, testCount: 10, shape: [3, 4, 4], classes: 4 });
-    expect([s.train.count, s.test.count, s.train.shape[0], s.train.classes.length]).toEqual([20, 10, 3, 4]);
+    expect([...DATASET_NAMES]).toEqual([
+      'mnist',
+      'fashion-mnist',
+      'cifar10',
+      'cifar10-jpeg',
+      'synthetic',
+    ]);
+    const s = await loadDataset('synthetic', {
+      trainCount: 20,
+      testCount: 10,
+      shape: [3, 4, 4],
+      classes: 4,
+    });
+    expect([s.train.count, s.test.count, s.train.shape[0], s.train.classes.length]).toEqual([
+      20, 10, 3, 4,
+    ]);
     await expect(loadDataset('imagenet' as never)).rejects.toThrow("unknown dataset 'imagenet'");
   });
 });

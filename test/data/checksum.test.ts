@@ -11,23 +11,39 @@ afterAll(removeTempDirs);
 
 describe('sha256Hex', () => {
   test('standard test vectors', async () => {
-    expect(await sha256Hex(new Uint8Array(0))).toBe('e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855');
-    expect(await sha256Hex('abc')).toBe('ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad');
+    expect(await sha256Hex(new Uint8Array(0))).toBe(
+      'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855',
+    );
+    expect(await sha256Hex('abc')).toBe(
+      'ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad',
+    );
   });
 });
 
 describe('verifyKnownChecksum', () => {
   test('unknown files pass with their hash; known files must match', async () => {
-    expect(await verifyKnownChecksum('mnist', '/x/other-file', new Uint8Array([1]))).toHaveLength(64);
-    const err = await verifyKnownChecksum('mnist', '/x/t10k-labels-idx1-ubyte', new Uint8Array([1])).catch((e: unknown) => e);
+    expect(await verifyKnownChecksum('mnist', '/x/other-file', new Uint8Array([1]))).toHaveLength(
+      64,
+    );
+    const err = await verifyKnownChecksum(
+      'mnist',
+      '/x/t10k-labels-idx1-ubyte',
+      new Uint8Array([1]),
+    ).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(DatasetError);
     expect((err as Error).message).toContain('/x/t10k-labels-idx1-ubyte');
-    expect((err as Error).message).toContain(`expected ${KNOWN_CHECKSUMS.mnist['t10k-labels-idx1-ubyte']}`);
+    expect((err as Error).message).toContain(
+      `expected ${KNOWN_CHECKSUMS.mnist['t10k-labels-idx1-ubyte']}`,
+    );
   });
 
   test('every pinned MNIST file matches the installed package', async () => {
     for (const f of MNIST_FILES) {
-      const hash = await verifyKnownChecksum('mnist', join(defaultMnistDir(), f), new Uint8Array(readFileSync(join(defaultMnistDir(), f))));
+      const hash = await verifyKnownChecksum(
+        'mnist',
+        join(defaultMnistDir(), f),
+        new Uint8Array(readFileSync(join(defaultMnistDir(), f))),
+      );
       expect(hash).toBe(KNOWN_CHECKSUMS.mnist[f]);
     }
   });
@@ -45,7 +61,10 @@ describe('verifyKnownChecksum', () => {
     writeFileSync(bad, bytes);
     const actual = await sha256Hex(new Uint8Array(bytes));
 
-    const err = await loadMnist({ dir }).then(() => null, (e: unknown) => e);
+    const err = await loadMnist({ dir }).then(
+      () => null,
+      (e: unknown) => e,
+    );
     expect(err).toBeInstanceOf(DatasetError);
     const msg = (err as Error).message;
     expect(msg).toContain(bad);

@@ -19,7 +19,8 @@ function batch(labels: number[], seed: number): Uint8Array {
 }
 
 function writeBatches(dir: string, testBatch = batch([3, 4, 5], 9)): void {
-  for (let b = 1; b <= 5; b++) writeFileSync(join(dir, `data_batch_${b}.bin`), batch([b, 9 - b], b));
+  for (let b = 1; b <= 5; b++)
+    writeFileSync(join(dir, `data_batch_${b}.bin`), batch([b, 9 - b], b));
   writeFileSync(join(dir, 'test_batch.bin'), testBatch);
 }
 
@@ -51,26 +52,38 @@ describe('CIFAR-10 binary', () => {
   test('bad length names the file', async () => {
     const dir = tempDir('cifar-len');
     writeBatches(dir, batch([1, 2], 0).subarray(0, 3073 + 100));
-    const err = await loadCifar10Binary({ dir }).then(() => null, (e: unknown) => e);
+    const err = await loadCifar10Binary({ dir }).then(
+      () => null,
+      (e: unknown) => e,
+    );
     expect(err).toBeInstanceOf(DatasetError);
     expect((err as Error).message).toContain(join(dir, 'test_batch.bin'));
-    expect((err as Error).message).toContain('length 3173 is not a positive multiple of the 3073-byte');
+    expect((err as Error).message).toContain(
+      'length 3173 is not a positive multiple of the 3073-byte',
+    );
   });
 
   test('bad label names the file and record index', () => {
-    expect(() => parseCifar10Batch(batch([1, 10, 2], 0), '/d/data_batch_3.bin'))
-      .toThrow('/d/data_batch_3.bin: record 1: label 10 is out of range (expected < 10)');
+    expect(() => parseCifar10Batch(batch([1, 10, 2], 0), '/d/data_batch_3.bin')).toThrow(
+      '/d/data_batch_3.bin: record 1: label 10 is out of range (expected < 10)',
+    );
   });
 
   test('missing file and missing folder setting', async () => {
     const dir = tempDir('cifar-missing');
-    const err = await loadCifar10Binary({ dir }).then(() => null, (e: unknown) => e);
+    const err = await loadCifar10Binary({ dir }).then(
+      () => null,
+      (e: unknown) => e,
+    );
     expect((err as Error).message).toContain(join(dir, 'data_batch_1.bin'));
     expect((err as Error).message).toContain('file not found');
     const old = process.env.HASHGUARD_CIFAR10_DIR;
     delete process.env.HASHGUARD_CIFAR10_DIR;
     try {
-      const none = await loadCifar10Binary().then(() => null, (e: unknown) => e);
+      const none = await loadCifar10Binary().then(
+        () => null,
+        (e: unknown) => e,
+      );
       expect(none).toBeInstanceOf(DatasetError);
       expect((none as Error).message).toContain('HASHGUARD_CIFAR10_DIR');
     } finally {

@@ -21,7 +21,11 @@ export function removeTempDirs(): void {
 }
 
 /** RGBA pixels of a w×h image from a per-pixel function returning [r, g, b]. */
-export function rgbaImage(w: number, h: number, px: (x: number, y: number) => [number, number, number]): Uint8Array {
+export function rgbaImage(
+  w: number,
+  h: number,
+  px: (x: number, y: number) => [number, number, number],
+): Uint8Array {
   const out = new Uint8Array(w * h * 4);
   for (let y = 0; y < h; y++) {
     for (let x = 0; x < w; x++) {
@@ -33,7 +37,12 @@ export function rgbaImage(w: number, h: number, px: (x: number, y: number) => [n
 }
 
 /** PNG bytes of RGBA pixels; colorType 0 = grayscale, 2 = RGB, 6 = RGBA. */
-export function encodePng(rgba: Uint8Array, w: number, h: number, colorType: 0 | 2 | 6 = 2): Uint8Array {
+export function encodePng(
+  rgba: Uint8Array,
+  w: number,
+  h: number,
+  colorType: 0 | 2 | 6 = 2,
+): Uint8Array {
   const png = new pngjs.PNG({ width: w, height: h });
   png.data.set(rgba);
   return new Uint8Array(pngjs.PNG.sync.write(png, { colorType }));
@@ -77,14 +86,22 @@ export function makeTar(members: TarMember[]): Uint8Array {
   parts.push(new Uint8Array(1024));
   const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
   let at = 0;
-  for (const p of parts) { out.set(p, at); at += p.length; }
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
   return out;
 }
 
 /** Minimum and maximum of an array (spread would overflow the stack on big arrays). */
 export function minMax(a: ArrayLike<number>): [number, number] {
-  let lo = Infinity, hi = -Infinity;
-  for (let i = 0; i < a.length; i++) { const v = a[i]; if (v < lo) lo = v; if (v > hi) hi = v; }
+  let lo = Infinity,
+    hi = -Infinity;
+  for (let i = 0; i < a.length; i++) {
+    const v = a[i];
+    if (v < lo) lo = v;
+    if (v > hi) hi = v;
+  }
   return [lo, hi];
 }
 

@@ -18,7 +18,12 @@ function idx(dims: number[], payload: number[], dtype = 0x08, rank = dims.length
 }
 
 function errorOf(f: () => unknown): DatasetError {
-  try { f(); } catch (e) { expect(e).toBeInstanceOf(DatasetError); return e as DatasetError; }
+  try {
+    f();
+  } catch (e) {
+    expect(e).toBeInstanceOf(DatasetError);
+    return e as DatasetError;
+  }
   throw new Error('expected a DatasetError');
 }
 
@@ -58,9 +63,12 @@ describe('parseIdx', () => {
   });
 
   test('truncated header', () => {
-    expect(errorOf(() => parseIdxImages(new Uint8Array([0, 0, 8]), 'tiny')).message).toContain('tiny: truncated');
-    expect(errorOf(() => parseIdxImages(idx([1, 1, 1], [0]).subarray(0, 10), 'half-header')).message)
-      .toContain('half-header: truncated: expected at least 16 header bytes, got 10');
+    expect(errorOf(() => parseIdxImages(new Uint8Array([0, 0, 8]), 'tiny')).message).toContain(
+      'tiny: truncated',
+    );
+    expect(
+      errorOf(() => parseIdxImages(idx([1, 1, 1], [0]).subarray(0, 10), 'half-header')).message,
+    ).toContain('half-header: truncated: expected at least 16 header bytes, got 10');
   });
 
   test('trailing bytes', () => {
@@ -78,7 +86,10 @@ describe('parseIdx', () => {
 describe('IDX dataset files', () => {
   test('missing file: the message names the path', async () => {
     const dir = tempDir('idx-missing');
-    const err = await loadMnist({ dir }).then(() => null, (e: unknown) => e);
+    const err = await loadMnist({ dir }).then(
+      () => null,
+      (e: unknown) => e,
+    );
     expect(err).toBeInstanceOf(DatasetError);
     expect((err as Error).message).toContain(join(dir, 'train-images-idx3-ubyte'));
     expect((err as Error).message).toContain('file not found');

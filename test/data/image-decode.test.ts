@@ -1,15 +1,31 @@
 // PNG/JPEG decoding (sniffed by magic bytes, sized from the header first), RGBA → CHW conversion (whole and
 // per row) and the error cases.
 import { test, expect, describe } from 'bun:test';
-import { decodeImage, toChannels, channelsRow, sniffImageFormat, DatasetError, ImageLimitError } from '../../src/data/index.ts';
+import {
+  decodeImage,
+  toChannels,
+  channelsRow,
+  sniffImageFormat,
+  DatasetError,
+  ImageLimitError,
+} from '../../src/data/index.ts';
 import { rgbaImage, encodePng, encodeJpeg } from './helpers.ts';
 
-const W = 6, H = 4;
-const gray = rgbaImage(W, H, (x, y) => { const v = (x * 40 + y * 10) & 0xff; return [v, v, v]; });
+const W = 6,
+  H = 4;
+const gray = rgbaImage(W, H, (x, y) => {
+  const v = (x * 40 + y * 10) & 0xff;
+  return [v, v, v];
+});
 const color = rgbaImage(W, H, (x, y) => [x * 40, y * 60, 255 - x * 20]);
 
 function errorOf(f: () => unknown): DatasetError {
-  try { f(); } catch (e) { expect(e).toBeInstanceOf(DatasetError); return e as DatasetError; }
+  try {
+    f();
+  } catch (e) {
+    expect(e).toBeInstanceOf(DatasetError);
+    return e as DatasetError;
+  }
   throw new Error('expected a DatasetError');
 }
 
@@ -41,7 +57,14 @@ describe('decodeImage', () => {
   test('BT.601 luma for colour → 1 channel', () => {
     const px = rgbaImage(1, 1, () => [255, 0, 0]);
     expect(toChannels(px, 1, 1, 1)[0]).toBeCloseTo(0.299, 6);
-    expect(toChannels(rgbaImage(1, 1, () => [10, 200, 30]), 1, 1, 1)[0]).toBeCloseTo((0.299 * 10 + 0.587 * 200 + 0.114 * 30) / 255, 6);
+    expect(
+      toChannels(
+        rgbaImage(1, 1, () => [10, 200, 30]),
+        1,
+        1,
+        1,
+      )[0],
+    ).toBeCloseTo((0.299 * 10 + 0.587 * 200 + 0.114 * 30) / 255, 6);
   });
 
   test('JPEG (gray and colour) within tolerance', () => {
@@ -49,7 +72,8 @@ describe('decodeImage', () => {
       const img = decodeImage(encodeJpeg(src, W, H, 95), 'img.jpg');
       expect([img.width, img.height]).toEqual([W, H]);
       let err = 0;
-      for (let i = 0; i < src.length; i++) if (i % 4 !== 3) err = Math.max(err, Math.abs(img.rgba[i] - src[i]));
+      for (let i = 0; i < src.length; i++)
+        if (i % 4 !== 3) err = Math.max(err, Math.abs(img.rgba[i] - src[i]));
       expect(err).toBeLessThanOrEqual(24); // lossy; quality 95 on sharp 6×4 edges
     }
   });
@@ -58,23 +82,35 @@ describe('decodeImage', () => {
     const png = encodePng(color, W, H);
     const flipped = png.slice();
     flipped[png.length - 20] ^= 0xff; // inside IDAT: CRC or inflate fails
-    expect(errorOf(() => decodeImage(flipped, 'bad.png')).message).toMatch(/^bad\.png: cannot decode PNG: /);
-    expect(errorOf(() => decodeImage(png.subarray(0, 40), 'cut.png')).message).toMatch(/^cut\.png: cannot decode PNG: /);
+    expect(errorOf(() => decodeImage(flipped, 'bad.png')).message).toMatch(
+      /^bad\.png: cannot decode PNG: /,
+    );
+    expect(errorOf(() => decodeImage(png.subarray(0, 40), 'cut.png')).message).toMatch(
+      /^cut\.png: cannot decode PNG: /,
+    );
   });
 
   test('truncated JPEG names the file', () => {
     const jpg = encodeJpeg(color, W, H);
-    expect(errorOf(() => decodeImage(jpg.subarray(0, jpg.length >> 1), 'cut.jpg')).message).toMatch(/^cut\.jpg: cannot decode JPEG: /);
+    expect(errorOf(() => decodeImage(jpg.subarray(0, jpg.length >> 1), 'cut.jpg')).message).toMatch(
+      /^cut\.jpg: cannot decode JPEG: /,
+    );
   });
 
   test('wrong magic names the file and shows the first bytes', () => {
-    const e = errorOf(() => decodeImage(new TextEncoder().encode('GIF89a-not-supported'), 'anim.png'));
-    expect(e.message).toBe('anim.png: not a PNG or JPEG image (first bytes: 47 49 46 38 39 61 2d 6e)');
+    const e = errorOf(() =>
+      decodeImage(new TextEncoder().encode('GIF89a-not-supported'), 'anim.png'),
+    );
+    expect(e.message).toBe(
+      'anim.png: not a PNG or JPEG image (first bytes: 47 49 46 38 39 61 2d 6e)',
+    );
     expect(errorOf(() => decodeImage(new Uint8Array(0), 'empty')).message).toContain('(empty)');
   });
 
   test('pixel limit is enforced before decoding', () => {
-    expect(errorOf(() => decodeImage(encodePng(color, W, H), 'big.png', { maxPixels: 10 })).message).toContain('more than the 10-pixel limit');
+    expect(
+      errorOf(() => decodeImage(encodePng(color, W, H), 'big.png', { maxPixels: 10 })).message,
+    ).toContain('more than the 10-pixel limit');
     // Refused from the SOF header (an ImageLimitError), not by jpeg-js while decoding.
     const jpg = errorOf(() => decodeImage(encodeJpeg(color, W, H), 'big.jpg', { maxPixels: 10 }));
     expect(jpg).toBeInstanceOf(ImageLimitError);
@@ -82,7 +118,10 @@ describe('decodeImage', () => {
   });
 
   test('side limit and zero size, from the header, for both formats', () => {
-    for (const [bytes, fmt] of [[encodePng(color, W, H), 'PNG'], [encodeJpeg(color, W, H), 'JPEG']] as const) {
+    for (const [bytes, fmt] of [
+      [encodePng(color, W, H), 'PNG'],
+      [encodeJpeg(color, W, H), 'JPEG'],
+    ] as const) {
       const e = errorOf(() => decodeImage(bytes, 'x', { maxSide: 5 }));
       expect(e).toBeInstanceOf(ImageLimitError);
       expect(e.message).toBe(`x: ${fmt} is 6×4, wider than the 5-pixel side limit`);
@@ -96,7 +135,10 @@ describe('decodeImage', () => {
   });
 
   test('a JPEG whose SOF claims 65535×65535 is refused from the header, whatever follows', () => {
-    const sof = [0xff, 0xd8, 0xff, 0xe0, 0, 4, 0, 0, 0xff, 0xc0, 0, 11, 8, 0xff, 0xff, 0xff, 0xff, 1, 1, 0x11, 0];
+    const sof = [
+      0xff, 0xd8, 0xff, 0xe0, 0, 4, 0, 0, 0xff, 0xc0, 0, 11, 8, 0xff, 0xff, 0xff, 0xff, 1, 1, 0x11,
+      0,
+    ];
     const e = errorOf(() => decodeImage(Uint8Array.from([...sof, 0xff, 0xd9]), 'huge.jpg'));
     expect(e).toBeInstanceOf(ImageLimitError);
     expect(e.message).toBe('huge.jpg: JPEG is 65535×65535, more than the 4194304-pixel limit');
@@ -105,13 +147,23 @@ describe('decodeImage', () => {
   test('channelsRow gives the rows of toChannels; inverted, exactly the negative image', () => {
     for (const channels of [1, 3] as const) {
       const all = toChannels(color, W, H, channels);
-      const negative = toChannels(color.map((v, i) => (i % 4 === 3 ? v : 255 - v)), W, H, channels);
+      const negative = toChannels(
+        color.map((v, i) => (i % 4 === 3 ? v : 255 - v)),
+        W,
+        H,
+        channels,
+      );
       const row = new Float32Array(channels * W);
       for (let y = 0; y < H; y++) {
-        for (const [invert, want] of [[false, all], [true, negative]] as const) {
+        for (const [invert, want] of [
+          [false, all],
+          [true, negative],
+        ] as const) {
           channelsRow(color, W, y, channels, row, invert);
           for (let c = 0; c < channels; c++) {
-            expect(Array.from(row.subarray(c * W, (c + 1) * W))).toEqual(Array.from(want.subarray(c * W * H + y * W, c * W * H + (y + 1) * W)));
+            expect(Array.from(row.subarray(c * W, (c + 1) * W))).toEqual(
+              Array.from(want.subarray(c * W * H + y * W, c * W * H + (y + 1) * W)),
+            );
           }
         }
       }

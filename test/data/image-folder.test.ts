@@ -34,7 +34,10 @@ function sampleTree(): string {
 }
 
 async function failure(p: Promise<unknown>): Promise<DatasetError> {
-  const e = await p.then(() => null, (err: unknown) => err);
+  const e = await p.then(
+    () => null,
+    (err: unknown) => err,
+  );
   expect(e).toBeInstanceOf(DatasetError);
   return e as DatasetError;
 }
@@ -90,15 +93,20 @@ describe('loadImageFolder', () => {
 
   test('missing root, missing split, no classes, empty class', async () => {
     const base = tempDir('imgfolder-errors');
-    expect((await failure(loadImageFolder(join(base, 'nope'), { split: 'train', channels: 3 }))).message)
-      .toBe(`${join(base, 'nope')}: ImageFolder root not found`);
-    expect((await failure(loadImageFolder(base, { split: 'test', channels: 3 }))).message)
-      .toContain(`${join(base, 'test')}: split folder 'test'`);
+    expect(
+      (await failure(loadImageFolder(join(base, 'nope'), { split: 'train', channels: 3 }))).message,
+    ).toBe(`${join(base, 'nope')}: ImageFolder root not found`);
+    expect(
+      (await failure(loadImageFolder(base, { split: 'test', channels: 3 }))).message,
+    ).toContain(`${join(base, 'test')}: split folder 'test'`);
     mkdirSync(join(base, 'train'));
-    expect((await failure(loadImageFolder(base, { split: 'train', channels: 3 }))).message).toContain('no class folders');
+    expect(
+      (await failure(loadImageFolder(base, { split: 'train', channels: 3 }))).message,
+    ).toContain('no class folders');
     mkdirSync(join(base, 'train', 'empty'));
-    expect((await failure(loadImageFolder(base, { split: 'train', channels: 3 }))).message)
-      .toBe(`${join(base, 'train', 'empty')}: class folder has no images`);
+    expect((await failure(loadImageFolder(base, { split: 'train', channels: 3 }))).message).toBe(
+      `${join(base, 'train', 'empty')}: class folder has no images`,
+    );
   });
 
   test('undecodable file is named', async () => {

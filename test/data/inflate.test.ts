@@ -2,7 +2,13 @@
 // refusals (truncation, bad checksums and headers, corrupt blocks) and the output cap that stops bombs.
 import { describe, expect, test } from 'bun:test';
 import zlib from 'node:zlib';
-import { adler32, inflateRawInto, InflateError, InflateOverflowError, zlibInflateInto } from '../../src/data/inflate.ts';
+import {
+  adler32,
+  inflateRawInto,
+  InflateError,
+  InflateOverflowError,
+  zlibInflateInto,
+} from '../../src/data/inflate.ts';
 import { rng } from './png-fixtures.ts';
 
 /** Test payloads: incompressible, few-symbol, periodic and long-run data of assorted sizes. */
@@ -25,10 +31,15 @@ function inflate(z: Uint8Array, size: number): Uint8Array {
 }
 
 /** deflate as a plain Uint8Array (Buffer#slice would share memory, and these tests corrupt copies). */
-const deflate = (data: Uint8Array, options: zlib.ZlibOptions = {}) => new Uint8Array(zlib.deflateSync(data, options));
+const deflate = (data: Uint8Array, options: zlib.ZlibOptions = {}) =>
+  new Uint8Array(zlib.deflateSync(data, options));
 
 const errorOf = (f: () => unknown): Error => {
-  try { f(); } catch (e) { return e as Error; }
+  try {
+    f();
+  } catch (e) {
+    return e as Error;
+  }
   throw new Error('expected a throw');
 };
 
@@ -67,7 +78,9 @@ describe('zlibInflateInto', () => {
   test('adler32 matches zlib (the trailer of its stream)', () => {
     for (const data of payloads()) {
       const z = zlib.deflateSync(data);
-      expect(adler32(data)).toBe(new DataView(z.buffer, z.byteOffset, z.byteLength).getUint32(z.length - 4));
+      expect(adler32(data)).toBe(
+        new DataView(z.buffer, z.byteOffset, z.byteLength).getUint32(z.length - 4),
+      );
     }
   });
 
@@ -89,27 +102,48 @@ describe('zlibInflateInto', () => {
     const z = deflate(data);
     const bad = z.slice();
     bad[bad.length - 1] ^= 1;
-    expect(errorOf(() => zlibInflateInto(bad, new Uint8Array(data.length))).message).toMatch(/adler32 mismatch/);
-    const method = z.slice(); method[0] = (method[0] & 0xf0) | 7;
-    expect(errorOf(() => zlibInflateInto(method, new Uint8Array(data.length))).message).toMatch(/not deflate/);
-    const check = z.slice(); check[1] ^= 1;
-    expect(errorOf(() => zlibInflateInto(check, new Uint8Array(data.length))).message).toMatch(/header check/);
+    expect(errorOf(() => zlibInflateInto(bad, new Uint8Array(data.length))).message).toMatch(
+      /adler32 mismatch/,
+    );
+    const method = z.slice();
+    method[0] = (method[0] & 0xf0) | 7;
+    expect(errorOf(() => zlibInflateInto(method, new Uint8Array(data.length))).message).toMatch(
+      /not deflate/,
+    );
+    const check = z.slice();
+    check[1] ^= 1;
+    expect(errorOf(() => zlibInflateInto(check, new Uint8Array(data.length))).message).toMatch(
+      /header check/,
+    );
     const dict = zlib.deflateSync(data, { dictionary: Buffer.from('abc') });
-    expect(errorOf(() => zlibInflateInto(dict, new Uint8Array(data.length))).message).toMatch(/preset dictionar/);
-    expect(errorOf(() => zlibInflateInto(new Uint8Array(1), new Uint8Array(1)))).toBeInstanceOf(InflateError);
+    expect(errorOf(() => zlibInflateInto(dict, new Uint8Array(data.length))).message).toMatch(
+      /preset dictionar/,
+    );
+    expect(errorOf(() => zlibInflateInto(new Uint8Array(1), new Uint8Array(1)))).toBeInstanceOf(
+      InflateError,
+    );
   });
 
   test('corrupt blocks: reserved type, stored length check, distance too far back', () => {
     // 0x78 0x9c, then one final block of type 3 (bits 1, 11).
-    expect(errorOf(() => zlibInflateInto(Uint8Array.of(0x78, 0x9c, 0b111), new Uint8Array(4))).message).toMatch(/reserved block type/);
+    expect(
+      errorOf(() => zlibInflateInto(Uint8Array.of(0x78, 0x9c, 0b111), new Uint8Array(4))).message,
+    ).toMatch(/reserved block type/);
     // Final stored block, LEN = 1, NLEN = 0 (should be 0xfffe).
-    expect(errorOf(() => zlibInflateInto(Uint8Array.of(0x78, 0x9c, 0b001, 1, 0, 0, 0, 42), new Uint8Array(4))).message).toMatch(/stored block length/);
+    expect(
+      errorOf(() =>
+        zlibInflateInto(Uint8Array.of(0x78, 0x9c, 0b001, 1, 0, 0, 0, 42), new Uint8Array(4)),
+      ).message,
+    ).toMatch(/stored block length/);
     // Final fixed block whose first symbol is a match (length 3 = code 257, 7 bits 0000001; distance 0):
     // bits LSB first: 1 (final), 10 (fixed: 1 then 0), 0000001, 00000.
     const bits = [1, 1, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0];
     const bytes = new Uint8Array(4);
     bits.forEach((b, i) => (bytes[i >> 3] |= b << (i & 7)));
-    expect(errorOf(() => zlibInflateInto(Uint8Array.of(0x78, 0x9c, ...bytes), new Uint8Array(16))).message).toMatch(/too far back/);
+    expect(
+      errorOf(() => zlibInflateInto(Uint8Array.of(0x78, 0x9c, ...bytes), new Uint8Array(16)))
+        .message,
+    ).toMatch(/too far back/);
   });
 
   test('random corruption never escapes as anything but an InflateError', () => {
@@ -118,7 +152,8 @@ describe('zlibInflateInto', () => {
     const r = rng(7);
     for (let trial = 0; trial < 300; trial++) {
       const bad = z.slice();
-      for (let k = 0; k < 1 + (trial % 4); k++) bad[2 + Math.floor(r() * (bad.length - 2))] ^= 1 << Math.floor(r() * 8);
+      for (let k = 0; k < 1 + (trial % 4); k++)
+        bad[2 + Math.floor(r() * (bad.length - 2))] ^= 1 << Math.floor(r() * 8);
       try {
         zlibInflateInto(bad, new Uint8Array(data.length));
       } catch (e) {
@@ -131,16 +166,28 @@ describe('zlibInflateInto', () => {
 describe('adversarial block structure', () => {
   test('a megabyte of empty dynamic blocks (single-code tables) inflates to nothing, as zlib says, quickly', () => {
     const bits: number[] = [];
-    const put = (v: number, n: number) => { for (let i = 0; i < n; i++) bits.push((v >> i) & 1); };
+    const put = (v: number, n: number) => {
+      for (let i = 0; i < n; i++) bits.push((v >> i) & 1);
+    };
     const order = [16, 17, 18, 0, 8, 7, 9, 6, 10, 5, 11, 4, 12, 3, 13, 2, 14, 1];
     while (bits.length < 8 << 20) {
-      put(0, 1); put(2, 2); put(0, 5); put(0, 5); put(14, 4); // not final, dynamic, 257 + 1 codes, 18 CL lengths
+      put(0, 1);
+      put(2, 2);
+      put(0, 5);
+      put(0, 5);
+      put(14, 4); // not final, dynamic, 257 + 1 codes, 18 CL lengths
       for (const sym of order) put(sym === 18 || sym === 1 ? 1 : 0, 3); // code-length codes: 1 → '0', 18 → '1'
-      put(1, 1); put(127, 7); put(1, 1); put(107, 7); // 18 × 2: 256 zero lengths
-      put(0, 1); put(0, 1); // end-of-block and distance 0 get length 1
+      put(1, 1);
+      put(127, 7);
+      put(1, 1);
+      put(107, 7); // 18 × 2: 256 zero lengths
+      put(0, 1);
+      put(0, 1); // end-of-block and distance 0 get length 1
       put(0, 1); // the block's only symbol: end-of-block
     }
-    put(1, 1); put(1, 2); put(0, 7); // final fixed block: end-of-block
+    put(1, 1);
+    put(1, 2);
+    put(0, 7); // final fixed block: end-of-block
     const raw = new Uint8Array(Math.ceil(bits.length / 8));
     bits.forEach((b, i) => (raw[i >> 3] |= b << (i & 7)));
     expect(zlib.inflateRawSync(raw).length).toBe(0);
@@ -154,7 +201,9 @@ describe('the output cap', () => {
   test('one byte short is an InflateOverflowError naming the capacity, for every block type', () => {
     for (const level of [0, 1, 9]) {
       for (const data of payloads().filter((d) => d.length > 1)) {
-        const e = errorOf(() => zlibInflateInto(zlib.deflateSync(data, { level }), new Uint8Array(data.length - 1)));
+        const e = errorOf(() =>
+          zlibInflateInto(zlib.deflateSync(data, { level }), new Uint8Array(data.length - 1)),
+        );
         expect(e).toBeInstanceOf(InflateOverflowError);
         expect((e as InflateOverflowError).capacity).toBe(data.length - 1);
       }

@@ -8,10 +8,17 @@ import { rng } from './png-fixtures.ts';
 describe('resizeCHW', () => {
   test('area 4×4 → 2×2 is the block mean, per channel', () => {
     const src = new Float32Array(2 * 16);
-    for (let i = 0; i < 16; i++) { src[i] = i / 16; src[16 + i] = 1 - i / 16; }
+    for (let i = 0; i < 16; i++) {
+      src[i] = i / 16;
+      src[16 + i] = 1 - i / 16;
+    }
     const out = resizeCHW(src, 2, 4, 4, 2, 2);
     const mean = (a: number[]) => a.reduce((s, v) => s + v, 0) / a.length / 16;
-    expect(Array.from(out.subarray(0, 4))).toEqual([mean([0, 1, 4, 5]), mean([2, 3, 6, 7]), mean([8, 9, 12, 13]), mean([10, 11, 14, 15])].map(Math.fround));
+    expect(Array.from(out.subarray(0, 4))).toEqual(
+      [mean([0, 1, 4, 5]), mean([2, 3, 6, 7]), mean([8, 9, 12, 13]), mean([10, 11, 14, 15])].map(
+        Math.fround,
+      ),
+    );
     expect(out[4]).toBeCloseTo(1 - 2.5 / 16, 6);
   });
 
@@ -29,7 +36,11 @@ describe('resizeCHW', () => {
 
   test('constant images stay constant, same size is a copy, range is kept', () => {
     const src = new Float32Array(3 * 5 * 7).fill(0.6);
-    for (const [h, w] of [[2, 3], [9, 11], [5, 3]]) {
+    for (const [h, w] of [
+      [2, 3],
+      [9, 11],
+      [5, 3],
+    ]) {
       for (const v of resizeCHW(src, 3, 5, 7, h, w)) expect(v).toBeCloseTo(0.6, 6);
     }
     const same = resizeCHW(src, 3, 5, 7, 5, 7);
@@ -47,13 +58,22 @@ describe('resizeCHW', () => {
 
 describe('row-streaming resampler', () => {
   test('equals the previous two-pass implementation within 1e-6: random sizes up and down, both modes', () => {
-    const r = rng(11), size = () => 1 + Math.floor(r() * 70);
-    let worst = 0, cases = 0;
+    const r = rng(11),
+      size = () => 1 + Math.floor(r() * 70);
+    let worst = 0,
+      cases = 0;
     for (let t = 0; t < 300; t++) {
-      const c = 1 + (t % 3), h = size(), w = size(), oh = t % 5 === 0 ? h : size(), ow = size();
-      const src = Float32Array.from({ length: c * h * w }, () => (t % 7 === 0 ? r() * 50 - 25 : r()));
+      const c = 1 + (t % 3),
+        h = size(),
+        w = size(),
+        oh = t % 5 === 0 ? h : size(),
+        ow = size();
+      const src = Float32Array.from({ length: c * h * w }, () =>
+        t % 7 === 0 ? r() * 50 - 25 : r(),
+      );
       for (const mode of [undefined, 'area', 'bilinear'] as const) {
-        const got = resizeCHW(src, c, h, w, oh, ow, mode), want = resizeCHWOracle(src, c, h, w, oh, ow, mode);
+        const got = resizeCHW(src, c, h, w, oh, ow, mode),
+          want = resizeCHWOracle(src, c, h, w, oh, ow, mode);
         expect(got.length).toBe(want.length);
         for (let i = 0; i < got.length; i++) worst = Math.max(worst, Math.abs(got[i] - want[i]));
         cases++;
@@ -65,9 +85,15 @@ describe('row-streaming resampler', () => {
 
   test('large ratios both ways: 1 × 5000 rows and 3000 × 2 columns down to 28 × 28, 3 × 2 up to 64 × 90', () => {
     const r = rng(5);
-    for (const [h, w, oh, ow] of [[5000, 1, 28, 28], [2, 3000, 28, 28], [3, 2, 64, 90], [700, 3, 28, 28]]) {
+    for (const [h, w, oh, ow] of [
+      [5000, 1, 28, 28],
+      [2, 3000, 28, 28],
+      [3, 2, 64, 90],
+      [700, 3, 28, 28],
+    ]) {
       const src = Float32Array.from({ length: h * w }, () => r());
-      const got = resizeCHW(src, 1, h, w, oh, ow), want = resizeCHWOracle(src, 1, h, w, oh, ow);
+      const got = resizeCHW(src, 1, h, w, oh, ow),
+        want = resizeCHWOracle(src, 1, h, w, oh, ow);
       let worst = 0;
       for (let i = 0; i < got.length; i++) worst = Math.max(worst, Math.abs(got[i] - want[i]));
       expect(worst).toBeLessThanOrEqual(1e-6);
@@ -77,7 +103,9 @@ describe('row-streaming resampler', () => {
   test('RowResizer takes rows one at a time and never needs the whole source', () => {
     // 2,000,000 source rows of width 1: the old implementation allocated 2e6 × 28 float64 (448 MB) plus a
     // tap list per row; streaming keeps the 28 × 28 output, so this runs in well under a second.
-    const h = 2_000_000, r = new RowResizer(1, h, 1, 28, 28, 'area'), row = new Float32Array(1);
+    const h = 2_000_000,
+      r = new RowResizer(1, h, 1, 28, 28, 'area'),
+      row = new Float32Array(1);
     const t0 = performance.now();
     for (let y = 0; y < h; y++) {
       row[0] = y < h / 2 ? 0 : 1;

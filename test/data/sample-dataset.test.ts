@@ -7,7 +7,15 @@ import { sampleDataset, type Dataset } from '../../src/data/index.ts';
 function ordered(): Dataset {
   const images = new Float32Array(1000 * 4);
   for (let i = 0; i < 1000; i++) images.fill(i, 4 * i, 4 * i + 4);
-  return { name: 'ordered/train', images, labels: Uint8Array.from({ length: 1000 }, (_, i) => Math.floor(i / 100)), shape: [1, 2, 2], classes: Array.from({ length: 10 }, (_, c) => `c${c}`), count: 1000, sha256: '' };
+  return {
+    name: 'ordered/train',
+    images,
+    labels: Uint8Array.from({ length: 1000 }, (_, i) => Math.floor(i / 100)),
+    shape: [1, 2, 2],
+    classes: Array.from({ length: 10 }, (_, c) => `c${c}`),
+    count: 1000,
+    sha256: '',
+  };
 }
 
 describe('sampleDataset', () => {
@@ -27,13 +35,17 @@ describe('sampleDataset', () => {
   });
 
   test('seeded: same seed, same sample; another seed, another sample', () => {
-    const a = sampleDataset(ordered(), 50, 7), b = sampleDataset(ordered(), 50, 7), c = sampleDataset(ordered(), 50, 8);
+    const a = sampleDataset(ordered(), 50, 7),
+      b = sampleDataset(ordered(), 50, 7),
+      c = sampleDataset(ordered(), 50, 8);
     expect(Array.from(a.images)).toEqual(Array.from(b.images));
     expect(Array.from(a.images)).not.toEqual(Array.from(c.images));
   });
 
   test('a bad size is refused by name', () => {
-    expect(() => sampleDataset(ordered(), 0, 1)).toThrow('sampleDataset: n must be an integer in [1, 1000], got 0');
+    expect(() => sampleDataset(ordered(), 0, 1)).toThrow(
+      'sampleDataset: n must be an integer in [1, 1000], got 0',
+    );
     expect(() => sampleDataset(ordered(), 1001, 1)).toThrow('got 1001');
   });
 });

@@ -5,12 +5,15 @@ import { loadDataset } from '../../src/data/node.ts';
 import { labelCounts, minMax } from './helpers.ts';
 
 const opts = { count: 103, shape: [1, 6, 6] as [number, number, number], classes: 10, seed: 42 };
-const same = (a: Float32Array, b: Float32Array) => Buffer.from(a.buffer).equals(Buffer.from(b.buffer));
+const same = (a: Float32Array, b: Float32Array) =>
+  Buffer.from(a.buffer).equals(Buffer.from(b.buffer));
 
 /** Accuracy on `test` of the nearest class mean fitted on `train`: a learnability check without nn. */
 function nearestMeanAccuracy(train: Dataset, t: Dataset): number {
-  const per = train.images.length / train.count, k = train.classes.length;
-  const means = new Float64Array(k * per), n = new Float64Array(k);
+  const per = train.images.length / train.count,
+    k = train.classes.length;
+  const means = new Float64Array(k * per),
+    n = new Float64Array(k);
   for (let i = 0; i < train.count; i++) {
     n[train.labels[i]]++;
     for (let p = 0; p < per; p++) means[train.labels[i] * per + p] += train.images[i * per + p];
@@ -18,11 +21,15 @@ function nearestMeanAccuracy(train: Dataset, t: Dataset): number {
   for (let c = 0; c < k; c++) for (let p = 0; p < per; p++) means[c * per + p] /= n[c];
   let ok = 0;
   for (let i = 0; i < t.count; i++) {
-    let best = -1, bestD = Infinity;
+    let best = -1,
+      bestD = Infinity;
     for (let c = 0; c < k; c++) {
       let d = 0;
       for (let p = 0; p < per; p++) d += (t.images[i * per + p] - means[c * per + p]) ** 2;
-      if (d < bestD) { bestD = d; best = c; }
+      if (d < bestD) {
+        bestD = d;
+        best = c;
+      }
     }
     if (best === t.labels[i]) ok++;
   }
@@ -31,7 +38,9 @@ function nearestMeanAccuracy(train: Dataset, t: Dataset): number {
 
 describe('syntheticDataset', () => {
   test('same seed → identical bytes; different seed → different', () => {
-    const a = syntheticDataset(opts), b = syntheticDataset(opts), c = syntheticDataset({ ...opts, seed: 43 });
+    const a = syntheticDataset(opts),
+      b = syntheticDataset(opts),
+      c = syntheticDataset({ ...opts, seed: 43 });
     expect(same(a.images, b.images)).toBe(true);
     expect(Array.from(a.labels)).toEqual(Array.from(b.labels));
     expect(same(a.images, c.images)).toBe(false);
@@ -54,7 +63,12 @@ describe('syntheticDataset', () => {
   });
 
   test('learnable: nearest class mean beats 90% on the test split', async () => {
-    const { train, test: t } = await loadDataset('synthetic', { trainCount: 300, testCount: 100, shape: [1, 8, 8], seed: 7 });
+    const { train, test: t } = await loadDataset('synthetic', {
+      trainCount: 300,
+      testCount: 100,
+      shape: [1, 8, 8],
+      seed: 7,
+    });
     expect([train.count, t.count]).toEqual([300, 100]);
     expect(nearestMeanAccuracy(train, t)).toBeGreaterThan(0.9);
   });

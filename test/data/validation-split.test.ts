@@ -11,7 +11,11 @@ function traced(ds: Dataset): Dataset {
   for (let i = 0; i < ds.count; i++) images[i * per] = i;
   return { ...ds, images };
 }
-const rowsOf = (ds: Dataset) => Array.from({ length: ds.count }, (_, i) => ds.images[i * ds.shape[0] * ds.shape[1] * ds.shape[2]]);
+const rowsOf = (ds: Dataset) =>
+  Array.from(
+    { length: ds.count },
+    (_, i) => ds.images[i * ds.shape[0] * ds.shape[1] * ds.shape[2]],
+  );
 
 describe('validationSplit', () => {
   test('shuffled rows: the last n are held out, the rest train, in order', () => {
@@ -25,10 +29,16 @@ describe('validationSplit', () => {
 
   test('class-grouped rows (folder order): the last n/classes of each class, so every class is validated', () => {
     const base = syntheticDataset({ count: 300, shape: [1, 4, 4], classes: 3, seed: 2 });
-    const order = Array.from({ length: 300 }, (_, i) => i).sort((a, b) => base.labels[a] - base.labels[b] || a - b);
+    const order = Array.from({ length: 300 }, (_, i) => i).sort(
+      (a, b) => base.labels[a] - base.labels[b] || a - b,
+    );
     const per = 16;
-    const images = new Float32Array(300 * per), labels = new Uint8Array(300);
-    order.forEach((src, i) => { images.set(base.images.subarray(src * per, (src + 1) * per), i * per); labels[i] = base.labels[src]; });
+    const images = new Float32Array(300 * per),
+      labels = new Uint8Array(300);
+    order.forEach((src, i) => {
+      images.set(base.images.subarray(src * per, (src + 1) * per), i * per);
+      labels[i] = base.labels[src];
+    });
     const grouped = traced({ ...base, images, labels });
     const { train, validation, record } = validationSplit(grouped, 30);
     expect(record).toEqual({ rows: 'last-per-class', count: 30 });
@@ -48,7 +58,9 @@ describe('validationSplit', () => {
 
   test('the same data gives the same split; impossible sizes are refused', () => {
     const ds = syntheticDataset({ count: 100, shape: [1, 4, 4], classes: 4, seed: 3 });
-    expect(Array.from(validationSplit(ds, 10).validation.images)).toEqual(Array.from(validationSplit(ds, 10).validation.images));
+    expect(Array.from(validationSplit(ds, 10).validation.images)).toEqual(
+      Array.from(validationSplit(ds, 10).validation.images),
+    );
     expect(() => validationSplit(ds, 0)).toThrow(/n must be an integer in \[1, 99\]/);
     expect(() => validationSplit(ds, 100)).toThrow(/n must be an integer/);
     expect(() => validationSplit(ds, 2.5)).toThrow(/n must be an integer/);

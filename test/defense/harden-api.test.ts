@@ -33,7 +33,8 @@ describe('harden()', () => {
     const { floats } = mnistDigits(64);
     expect(Array.from(predict(h, floats))).toEqual(Array.from(predict(source, floats)));
     const x = new Tensor([64, 1, 28, 28], floats);
-    const zs = source.network.forward(x).data, zh = h.defended.forward(x).data;
+    const zs = source.network.forward(x).data,
+      zh = h.defended.forward(x).data;
     for (let i = 0; i < 20; i++) expect(zh[i]).toBeCloseTo(100 * zs[i], 1);
   });
 
@@ -42,7 +43,9 @@ describe('harden()', () => {
     const h = await harden(source, ['random:50,150,0.05'], { secret: 3 });
     const { floats, labels } = mnistDigits(100);
     const x = new Tensor([100, 1, 28, 28], floats);
-    expect(Array.from(h.defended.forward(x).data.slice(0, 10))).not.toEqual(Array.from(h.defended.forward(x).data.slice(0, 10)));
+    expect(Array.from(h.defended.forward(x).data.slice(0, 10))).not.toEqual(
+      Array.from(h.defended.forward(x).data.slice(0, 10)),
+    );
     const p = predict(h, floats);
     expect(p.reduce((n, v, i) => n + (v === labels[i] ? 1 : 0), 0)).toBeGreaterThanOrEqual(95);
   });
@@ -51,7 +54,9 @@ describe('harden()', () => {
     const source = await loadModel(join(ROOT, 'models/mnist-lenet5'));
     await expect(harden(source, [])).rejects.toThrow('at least one stage');
     await expect(harden(source, ['scale:-1'])).rejects.toThrow("--gi 'scale:-1'");
-    await expect(harden(source, ['warp:2'])).rejects.toThrow('expected magnitude:EPS, scale:ALPHA or random');
+    await expect(harden(source, ['warp:2'])).rejects.toThrow(
+      'expected magnitude:EPS, scale:ALPHA or random',
+    );
     const defended = await loadModel(join(ROOT, 'models/mnist-lenet5-h8-gi'));
     await expect(harden(defended, ['scale:2'])).rejects.toThrow('already defended');
   });

@@ -46,16 +46,30 @@ describe('hash conversion', () => {
     const train = syntheticDataset({ count: 400, shape, classes: 4, seed: 3, split: 'train' });
     const test_ = syntheticDataset({ count: 200, shape, classes: 4, seed: 3, split: 'test' });
     const opt = adam({ lr: 3e-3 });
-    for (let e = 0; e < 5; e++) await trainEpoch(model, opt, train, { epochs: 5, batchSize: 32, seed: 2, schedule: 'cosine' }, e);
+    for (let e = 0; e < 5; e++)
+      await trainEpoch(
+        model,
+        opt,
+        train,
+        { epochs: 5, batchSize: 32, seed: 2, schedule: 'cosine' },
+        e,
+      );
     const dense = accuracy(model, test_).accuracy;
     // NOTE: projection alone loses much: random collisions average unrelated weights (even at c = 1/2,
     // most entries share a bucket), which is why convert offers fine-tuning.
     const c = convertToHashed(layers, model.params, [0.5, 0.5], [1, 2]);
     const hashed = new Sequential(shape, c.layers, c.params);
     expect(c.layers[1].type).toBe('hashed-dense');
-    expect(hashed.parameterCount()).toBe(32 * 64 / 2 + 32 + 4 * 32 / 2 + 4);
+    expect(hashed.parameterCount()).toBe((32 * 64) / 2 + 32 + (4 * 32) / 2 + 4);
     const ft = adam({ lr: 3e-3 });
-    for (let e = 0; e < 2; e++) await trainEpoch(hashed, ft, train, { epochs: 2, batchSize: 32, seed: 2, schedule: 'cosine' }, e);
+    for (let e = 0; e < 2; e++)
+      await trainEpoch(
+        hashed,
+        ft,
+        train,
+        { epochs: 2, batchSize: 32, seed: 2, schedule: 'cosine' },
+        e,
+      );
     expect(accuracy(hashed, test_).accuracy).toBeGreaterThan(dense - 0.05);
     expect(() => convertToHashed(c.layers, c.params, [0.5, 0.5], [1, 2])).toThrow(/already hashed/);
   });

@@ -20,7 +20,8 @@ describe('counter RNG', () => {
     expect(Math.abs(s / 20000 - 0.5)).toBeLessThan(0.01);
   });
   test('normal has mean ≈ 0 and variance ≈ 1 and is always finite', () => {
-    let s = 0, s2 = 0;
+    let s = 0,
+      s2 = 0;
     const n = 20000;
     for (let i = 0; i < n; i++) {
       const z = normal(2, i);

@@ -8,8 +8,9 @@ import { xxh32 } from '../../src/hash/xxh32.ts';
 import { hashBucket, hashSign, hashTable, bucketsFor } from '../../src/hash/hashed-nets.ts';
 import { normal, randomU32, uniform } from '../../src/hash/rng.ts';
 
-
-const golden = JSON.parse(readFileSync(join(import.meta.dir, '../golden/hash-vectors.json'), 'utf8'));
+const golden = JSON.parse(
+  readFileSync(join(import.meta.dir, '../golden/hash-vectors.json'), 'utf8'),
+);
 
 describe('xxh32', () => {
   test('matches xxhashjs on 10,000 random (a, b, seed) triples', () => {
@@ -18,7 +19,9 @@ describe('xxh32', () => {
     const next = () => (s = (Math.imul(s, 1664525) + 1013904223) >>> 0);
     let mismatches = 0;
     for (let i = 0; i < 10000; i++) {
-      const a = next(), b = next(), seed = next();
+      const a = next(),
+        b = next(),
+        seed = next();
       if (xxh32(a, b, seed) !== refXxh32(a, b, seed)) mismatches++;
     }
     expect(mismatches).toBe(0);
@@ -67,7 +70,9 @@ describe('counter RNG goldens', () => {
     for (const g of golden.rng) {
       expect(randomU32(g.stream, g.counter)).toBe(g.u32);
       expect(uniform(g.stream, g.counter)).toBe(g.uniform);
-      expect(Math.abs(normal(g.stream, g.counter) - g.normal)).toBeLessThanOrEqual(1e-6 * Math.max(1, Math.abs(g.normal)));
+      expect(Math.abs(normal(g.stream, g.counter) - g.normal)).toBeLessThanOrEqual(
+        1e-6 * Math.max(1, Math.abs(g.normal)),
+      );
     }
   });
   test('u32 is xxh32(counter, stream, 0x9E3779B9)', () => {

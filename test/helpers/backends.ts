@@ -4,7 +4,8 @@ import { createWasmBackend } from '../../src/backend/wasm/index.ts';
 import type { Backend } from '../../src/tensor/index.ts';
 
 const wasm = createWasmBackend();
-if (!wasm) console.warn('WebAssembly SIMD unavailable in this runtime: the wasm backend is not tested here');
+if (!wasm)
+  console.warn('WebAssembly SIMD unavailable in this runtime: the wasm backend is not tested here');
 
 export const backends: Backend[] = [referenceBackend, ...(wasm ? [wasm] : [])];
 

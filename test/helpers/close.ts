@@ -8,7 +8,8 @@ import { RELATIVE_TOLERANCE } from './backends.ts';
 export function expectClose(got: Tensor, want: Tensor, tol = RELATIVE_TOLERANCE): void {
   expect(got.shape).toEqual(want.shape);
   expect(got.dtype).toBe(want.dtype);
-  let diff = 0, scale = 1;
+  let diff = 0,
+    scale = 1;
   for (let i = 0; i < want.size; i++) {
     diff = Math.max(diff, Math.abs(got.data[i] - want.data[i]));
     scale = Math.max(scale, Math.abs(want.data[i]));

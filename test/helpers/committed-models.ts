@@ -30,10 +30,18 @@ export const COMMITTED_MODELS: CommittedModel[] = [
   { name: 'mnist-mlp-h32', dataset: 'mnist' },
   { name: 'mnist-mlp-h64', dataset: 'mnist', minTestAccuracy: 0.96 },
   { name: 'mnist-lenet5-h8', dataset: 'mnist', within: { model: 'mnist-lenet5', pp: 1.0 } },
-  { name: 'fashion-lenet5-h8', dataset: 'fashion-mnist', within: { model: 'fashion-lenet5', pp: 1.0 } },
+  {
+    name: 'fashion-lenet5-h8',
+    dataset: 'fashion-mnist',
+    within: { model: 'fashion-lenet5', pp: 1.0 },
+  },
   // Projection alone (no fine-tuning) is reported, not held to a target: see README "Models".
   { name: 'mnist-lenet5-h8-converted', dataset: 'mnist' },
-  { name: 'mnist-lenet5-h8-converted-ft10', dataset: 'mnist', within: { model: 'mnist-lenet5', pp: 1.0 } },
+  {
+    name: 'mnist-lenet5-h8-converted-ft10',
+    dataset: 'mnist',
+    within: { model: 'mnist-lenet5', pp: 1.0 },
+  },
   // Issue 9: CIFAR-10 (JPEG).
   { name: 'cifar10-cnn', dataset: 'cifar10-jpeg', minTestAccuracy: 0.75 },
   { name: 'cifar10-cnn-h8', dataset: 'cifar10-jpeg', within: { model: 'cifar10-cnn', pp: 2.0 } },
@@ -46,19 +54,35 @@ export const COMMITTED_MODELS: CommittedModel[] = [
   // Fashion-MNIST, PGD-AT at ε 0.1 on the same CNN: clean target 84%.
   { name: 'fashion-cnn-at', dataset: 'fashion-mnist', minTestAccuracy: 0.84 },
   // CIFAR-10, FGSM-RS at 8/255 on the cifar10-cnn architecture: clean target 68%.
-  { name: 'cifar10-cnn-at', dataset: 'cifar10-jpeg', minTestAccuracy: 0.68, knownGap: 'cifar10-cnn-at reaches 62.28% clean after 15 epochs of FGSM-RS at 8/255, target 68%' },
+  {
+    name: 'cifar10-cnn-at',
+    dataset: 'cifar10-jpeg',
+    minTestAccuracy: 0.68,
+    knownGap: 'cifar10-cnn-at reaches 62.28% clean after 15 epochs of FGSM-RS at 8/255, target 68%',
+  },
   // Its hashed twin (dense layers 1/15 and 1/2, as cifar10-cnn-h8), fine-tuned 4 epochs with FGSM-RS: clean target 64%.
-  { name: 'cifar10-cnn-h8-at', dataset: 'cifar10-jpeg', minTestAccuracy: 0.64, knownGap: 'cifar10-cnn-h8-at reaches 56.13% clean after a 4-epoch FGSM-RS fine-tune of its projection, target 64%' },
+  {
+    name: 'cifar10-cnn-h8-at',
+    dataset: 'cifar10-jpeg',
+    minTestAccuracy: 0.64,
+    knownGap:
+      'cifar10-cnn-h8-at reaches 56.13% clean after a 4-epoch FGSM-RS fine-tune of its projection, target 64%',
+  },
 ];
 
 /** The test split only (CIFAR-10's 50,000 training JPEGs are not decoded for a test-set check). */
 export async function testSplit(dataset: CommittedModel['dataset']): Promise<Dataset> {
-  return dataset === 'cifar10-jpeg' ? loadCifar10Jpeg({ split: 'test' }) : (await loadDataset(dataset)).test;
+  return dataset === 'cifar10-jpeg'
+    ? loadCifar10Jpeg({ split: 'test' })
+    : (await loadDataset(dataset)).test;
 }
 
 /** Why a dataset's golden checks must be skipped on this machine, or null when its data is present. */
 export function missingData(dataset: CommittedModel['dataset']): string | null {
-  if (dataset === 'fashion-mnist' && !existsSync(process.env.HASHGUARD_FASHION_MNIST_DIR ?? '/usr/share/datasets/fashion-mnist')) {
+  if (
+    dataset === 'fashion-mnist' &&
+    !existsSync(process.env.HASHGUARD_FASHION_MNIST_DIR ?? '/usr/share/datasets/fashion-mnist')
+  ) {
     return 'install the Debian package dataset-fashion-mnist (apt-get install dataset-fashion-mnist)';
   }
   if (dataset === 'cifar10-jpeg' && !existsSync(cifar10JpegTarball())) {

@@ -5,7 +5,13 @@ import { Tensor, sizeOf, type DType } from '../../src/tensor/tensor.ts';
 let streamCounter = 1;
 
 /** Uniform values in [lo, hi); each call takes a fresh stream unless one is given. */
-export function randomTensor(shape: number[], lo = -1, hi = 1, dtype: DType = 'f64', stream = streamCounter++): Tensor {
+export function randomTensor(
+  shape: number[],
+  lo = -1,
+  hi = 1,
+  dtype: DType = 'f64',
+  stream = streamCounter++,
+): Tensor {
   const n = sizeOf(shape);
   const data = dtype === 'f64' ? new Float64Array(n) : new Float32Array(n);
   for (let i = 0; i < n; i++) data[i] = lo + (hi - lo) * uniform(stream, i);

@@ -17,7 +17,9 @@ export function serviceMissing(service: string, enableWith: string, detail = '')
   const line = `${SKIP_MARKER} ${service} tests skipped: ${enableWith}${detail ? ` (${detail})` : ''}`;
   if (SERVICES_REQUIRED) {
     test(`${service} is available (CI=true requires it)`, () => {
-      throw new Error(`${service} is missing under CI=true: ${enableWith}${detail ? ` (${detail})` : ''}`);
+      throw new Error(
+        `${service} is missing under CI=true: ${enableWith}${detail ? ` (${detail})` : ''}`,
+      );
     });
     return;
   }

@@ -4,7 +4,11 @@ import { expect, test } from 'bun:test';
 import { chooseGpu, describeChoice, type AcquiredGpu } from '../../src/backend/webgpu/device.ts';
 import { readEnv } from '../../src/runtime/index.ts';
 import { kernelSpecs, type KernelParams } from '../../src/backend/webgpu/kernel-specs.ts';
-import { runKernel, type KernelArrayData, type KernelRun } from '../../src/backend/webgpu/run-kernel.ts';
+import {
+  runKernel,
+  type KernelArrayData,
+  type KernelRun,
+} from '../../src/backend/webgpu/run-kernel.ts';
 import type { AsyncChain, Backend } from '../../src/tensor/index.ts';
 import type { Tensor } from '../../src/tensor/tensor.ts';
 import { RELATIVE_TOLERANCE } from './backends.ts';
@@ -31,7 +35,8 @@ export async function parityGpu(suite: string): Promise<ParityGpu> {
 }
 
 /** What gives a machine without a GPU a WebGPU adapter: Mesa's software rasterizer through EGL. */
-export const WEBGPU_ENABLE = 'install Mesa EGL (Debian: apt-get install libegl1 libegl-mesa0 libgles2 libgl1-mesa-dri) and export EGL_PLATFORM=surfaceless, or run on a GPU host';
+export const WEBGPU_ENABLE =
+  'install Mesa EGL (Debian: apt-get install libegl1 libegl-mesa0 libgles2 libgl1-mesa-dri) and export EGL_PLATFORM=surfaceless, or run on a GPU host';
 
 /**
  * Without an adapter the suite's tests skip with one line naming what enables them; under CI=true that is
@@ -51,7 +56,11 @@ function firstMismatch(got: ArrayLike<number>, want: ArrayLike<number>): number 
 /** Every element identical, -0 and +0 told apart (Object.is). */
 export function expectBitExact(what: string, got: ArrayLike<number>, want: ArrayLike<number>) {
   const i = firstMismatch(got, want);
-  expect(i === -1 ? 'equal' : `${what}: lengths ${got.length}/${want.length}, first difference at ${i}: got ${got[i]}, want ${want[i]}`).toBe('equal');
+  expect(
+    i === -1
+      ? 'equal'
+      : `${what}: lengths ${got.length}/${want.length}, first difference at ${i}: got ${got[i]}, want ${want[i]}`,
+  ).toBe('equal');
 }
 
 /** ‖got − want‖∞ / max(1, ‖want‖∞): the quantity the parity tolerance bounds. */
@@ -66,7 +75,12 @@ export function relativeError(got: ArrayLike<number>, want: ArrayLike<number>): 
 }
 
 /** ‖got − want‖∞ ≤ tol · max(1, ‖want‖∞), the project's norm-wise parity rule; returns the observed ratio. */
-export function expectClose(what: string, got: ArrayLike<number>, want: ArrayLike<number>, tol = RELATIVE_TOLERANCE): number {
+export function expectClose(
+  what: string,
+  got: ArrayLike<number>,
+  want: ArrayLike<number>,
+  tol = RELATIVE_TOLERANCE,
+): number {
   expect(got.length).toBe(want.length);
   const r = relativeError(got, want);
   expect({ what, relative: r < tol ? 'ok' : r }).toEqual({ what, relative: 'ok' });
@@ -74,17 +88,28 @@ export function expectClose(what: string, got: ArrayLike<number>, want: ArrayLik
 }
 
 /** Per element: |got − want| ≤ tol · max(1, |want|) (for outputs whose entries differ in scale, e.g. softmax). */
-export function expectCloseEach(what: string, got: ArrayLike<number>, want: ArrayLike<number>, tol = RELATIVE_TOLERANCE): number {
+export function expectCloseEach(
+  what: string,
+  got: ArrayLike<number>,
+  want: ArrayLike<number>,
+  tol = RELATIVE_TOLERANCE,
+): number {
   expect(got.length).toBe(want.length);
   let worst = 0;
-  for (let i = 0; i < want.length; i++) worst = Math.max(worst, Math.abs(got[i] - want[i]) / Math.max(1, Math.abs(want[i])));
+  for (let i = 0; i < want.length; i++)
+    worst = Math.max(worst, Math.abs(got[i] - want[i]) / Math.max(1, Math.abs(want[i])));
   expect({ what, worst: worst < tol ? 'ok' : worst }).toEqual({ what, worst: 'ok' });
   return worst;
 }
 
 /** `run(id, params, inputs, extra)`: runs kernel `id` on the suite's device. */
 export function kernelRunner(gpu: AcquiredGpu | null) {
-  return (id: string, params: KernelParams, inputs: Record<string, KernelArrayData> = {}, extra: Partial<KernelRun> = {}) => {
+  return (
+    id: string,
+    params: KernelParams,
+    inputs: Record<string, KernelArrayData> = {},
+    extra: Partial<KernelRun> = {},
+  ) => {
     const spec = kernelSpecs[id];
     if (!spec) throw new Error(`no kernel spec '${id}'`);
     return runKernel(gpu!.device, spec, { params, inputs, ...extra });
@@ -106,8 +131,17 @@ export function spyChains(backend: Backend): { compiled: number; calls: string[]
     const c = compile(...args);
     if (!c) return c;
     seen.compiled++;
-    const track = <T>(p: Promise<T>) => p.then((v) => (seen.calls.push('gpu'), v), (e: Error) => (seen.calls.push(e.name), Promise.reject(e)));
-    return { forward: (x, keep) => track(c.forward(x, keep)), backward: (dy, want) => track(c.backward(dy, want)), setParams: (p) => c.setParams(p), dispose: () => c.dispose() };
+    const track = <T>(p: Promise<T>) =>
+      p.then(
+        (v) => (seen.calls.push('gpu'), v),
+        (e: Error) => (seen.calls.push(e.name), Promise.reject(e)),
+      );
+    return {
+      forward: (x, keep) => track(c.forward(x, keep)),
+      backward: (dy, want) => track(c.backward(dy, want)),
+      setParams: (p) => c.setParams(p),
+      dispose: () => c.dispose(),
+    };
   };
   return seen;
 }

@@ -7,9 +7,19 @@ import { loadCheckpoint, saveCheckpoint } from '../../src/io/checkpoint.ts';
 import { tensor } from '../../src/tensor/tensor.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'hg-ckpt-'));
-const params = new Map([['fc.weight', tensor([0.1, -0.2, 3e-39, -0], [2, 2])], ['fc.bias', tensor([1, 2])]]);
-const opt = new Map([['step', tensor([7])], ['fc.weight.m', tensor([1, 2, 3, 4], [2, 2])]]);
-const state = { epochsDone: 3, config: { arch: 'mlp', seed: 1 }, history: [{ epoch: 0, loss: 1, accuracy: 0.5, seconds: 2 }] };
+const params = new Map([
+  ['fc.weight', tensor([0.1, -0.2, 3e-39, -0], [2, 2])],
+  ['fc.bias', tensor([1, 2])],
+]);
+const opt = new Map([
+  ['step', tensor([7])],
+  ['fc.weight.m', tensor([1, 2, 3, 4], [2, 2])],
+]);
+const state = {
+  epochsDone: 3,
+  config: { arch: 'mlp', seed: 1 },
+  history: [{ epoch: 0, loss: 1, accuracy: 0.5, seconds: 2 }],
+};
 
 describe('checkpoints', () => {
   test('round trip is exact', async () => {
@@ -17,8 +27,12 @@ describe('checkpoints', () => {
     await saveCheckpoint(path, params, opt, state);
     const back = await loadCheckpoint(path);
     expect(back.state).toEqual(state);
-    for (const [k, t] of params) expect(new Uint8Array(back.params.get(k)!.data.buffer)).toEqual(new Uint8Array(t.data.buffer));
-    for (const [k, t] of opt) expect(Array.from(back.optState.get(k)!.data)).toEqual(Array.from(t.data));
+    for (const [k, t] of params)
+      expect(new Uint8Array(back.params.get(k)!.data.buffer)).toEqual(
+        new Uint8Array(t.data.buffer),
+      );
+    for (const [k, t] of opt)
+      expect(Array.from(back.optState.get(k)!.data)).toEqual(Array.from(t.data));
     expect(readdirSync(dir).filter((f) => f.endsWith('.tmp'))).toEqual([]);
   });
   test('a flipped data byte is detected by the checksum', async () => {
@@ -27,7 +41,9 @@ describe('checkpoints', () => {
     const bytes = readFileSync(path);
     bytes[bytes.length - 3] ^= 0x40;
     writeFileSync(path, bytes);
-    await expect(loadCheckpoint(path)).rejects.toThrow(/b\.ckpt: hashguard\.data_sha256: .*corrupt/);
+    await expect(loadCheckpoint(path)).rejects.toThrow(
+      /b\.ckpt: hashguard\.data_sha256: .*corrupt/,
+    );
   });
   test('a truncated file is refused, naming the file', async () => {
     const path = join(dir, 'c.ckpt');
@@ -37,6 +53,8 @@ describe('checkpoints', () => {
     await expect(loadCheckpoint(path)).rejects.toThrow(/c\.ckpt/);
   });
   test('a missing file is a clear error', async () => {
-    await expect(loadCheckpoint(join(dir, 'nope.ckpt'))).rejects.toThrow(/nope\.ckpt: file not found/);
+    await expect(loadCheckpoint(join(dir, 'nope.ckpt'))).rejects.toThrow(
+      /nope\.ckpt: file not found/,
+    );
   });
 });

@@ -26,7 +26,10 @@ describe('writeFileAtomic', () => {
     const target = join(dir, 'model.json');
     mkdirSync(target, { recursive: true });
     writeFileSync(join(target, 'keep.txt'), 'old');
-    const err = await writeFileAtomic(target, 'new').then(() => null, (e: Error) => e);
+    const err = await writeFileAtomic(target, 'new').then(
+      () => null,
+      (e: Error) => e,
+    );
     expect(err?.message).toStartWith(`${target}: write failed:`);
     expect(readdirSync(dir)).toEqual(['model.json']);
     expect(readFileSync(join(target, 'keep.txt'), 'utf8')).toBe('old');
@@ -37,7 +40,10 @@ describe('writeFileAtomic', () => {
     const path = join(dir, 'weights.safetensors');
     await writeFileAtomic(path, 'old contents');
     // An unwritable value makes the write itself throw after the temp file exists.
-    const err = await writeFileAtomic(path, 42 as unknown as string).then(() => null, (e: Error) => e);
+    const err = await writeFileAtomic(path, 42 as unknown as string).then(
+      () => null,
+      (e: Error) => e,
+    );
     expect(err?.message).toStartWith(`${path}: write failed:`);
     expect(readFileSync(path, 'utf8')).toBe('old contents');
     expect(readdirSync(dir)).toEqual(['weights.safetensors']);
@@ -50,7 +56,9 @@ describe('readFileOrThrow', () => {
     await writeFileAtomic(join(dir, 'x'), new Uint8Array([9]));
     expect([...(await readFileOrThrow(join(dir, 'x'), 'test'))]).toEqual([9]);
     const missing = join(dir, 'nope.json');
-    await expect(readFileOrThrow(missing, 'model manifest')).rejects.toThrow(`${missing}: file not found (model manifest)`);
+    await expect(readFileOrThrow(missing, 'model manifest')).rejects.toThrow(
+      `${missing}: file not found (model manifest)`,
+    );
     await expect(readFileOrThrow(dir, 'model manifest')).rejects.toThrow(`${dir}: is a directory`);
   });
 });

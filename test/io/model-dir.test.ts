@@ -1,7 +1,14 @@
 // Model directories on disk: exact round trip through the file system, and corruption of either file is
 // rejected with a message naming that file.
 import { afterAll, describe, expect, test } from 'bun:test';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
+import {
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  truncateSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadModelDir, saveModelDir } from '../../src/io/index.ts';
@@ -37,7 +44,8 @@ describe('saveModelDir / loadModelDir', () => {
     expect(readdirSync(dir).sort()).toEqual(['model.json', 'weights.safetensors']);
     const loaded = await loadModelDir(dir);
     expect(loaded.manifest).toEqual(manifest);
-    for (const [name, t] of tensors) expect(loaded.tensors.get(name)!.data).toEqual(t.data as Float32Array);
+    for (const [name, t] of tensors)
+      expect(loaded.tensors.get(name)!.data).toEqual(t.data as Float32Array);
     expect(Object.is(loaded.tensors.get('conv1.bias')!.data[0], -0)).toBe(true);
   });
 
@@ -71,9 +79,13 @@ describe('saveModelDir / loadModelDir', () => {
       writeFileSync(p, JSON.stringify(m));
     };
     edit((m) => delete m.metrics.testCount);
-    expect((await loadError(dir)).message).toBe(`${p}: metrics.testCount: missing required field (expected a non-negative integer)`);
+    expect((await loadError(dir)).message).toBe(
+      `${p}: metrics.testCount: missing required field (expected a non-negative integer)`,
+    );
     edit((m) => (m.layers[4].outDim = 'three'));
-    expect((await loadError(dir)).message).toStartWith(`${p}: layers[4].outDim: expected a positive integer`);
+    expect((await loadError(dir)).message).toStartWith(
+      `${p}: layers[4].outDim: expected a positive integer`,
+    );
     edit((m) => (m.layers[4].outDim = 4)); // valid schema, hash fine, but weights are [3, 8]
     expect((await loadError(dir)).message).toBe(
       `${join(dir, 'weights.safetensors')}: tensor "fc.weight" shape: expected [4, 8] from model.json layers[4] (dense), found [3, 8]`,
@@ -85,8 +97,12 @@ describe('saveModelDir / loadModelDir', () => {
   test('missing files are named', async () => {
     const dir = await saved();
     rmSync(join(dir, 'weights.safetensors'));
-    expect((await loadError(dir)).message).toBe(`${join(dir, 'weights.safetensors')}: file not found (model weights)`);
-    expect((await loadError(freshDir())).message).toContain('model.json: file not found (model manifest)');
+    expect((await loadError(dir)).message).toBe(
+      `${join(dir, 'weights.safetensors')}: file not found (model weights)`,
+    );
+    expect((await loadError(freshDir())).message).toContain(
+      'model.json: file not found (model manifest)',
+    );
   });
 
   test('an invalid save writes nothing and leaves the previous model loadable', async () => {
@@ -94,7 +110,9 @@ describe('saveModelDir / loadModelDir', () => {
     const before = readFileSync(join(dir, 'weights.safetensors'));
     const { draft, tensors } = tinyModel();
     tensors.set('extra', tensors.get('fc.bias')!);
-    await expect(saveModelDir(dir, draft, tensors)).rejects.toThrow('tensor "extra": not used by any layer');
+    await expect(saveModelDir(dir, draft, tensors)).rejects.toThrow(
+      'tensor "extra": not used by any layer',
+    );
     expect(readFileSync(join(dir, 'weights.safetensors'))).toEqual(before);
     expect((await loadModelDir(dir)).tensors.size).toBe(4);
   });

@@ -10,14 +10,29 @@ export function tinyModel(): { draft: ModelManifestDraft; tensors: Map<string, T
     input: { shape: [1, 4, 4], range: [0, 1] },
     classes: ['zero', 'one', 'two'],
     layers: [
-      { type: 'conv2d', inChannels: 1, outChannels: 2, kernelSize: 3, stride: 1, padding: 1, weight: 'conv1.weight', bias: 'conv1.bias' },
+      {
+        type: 'conv2d',
+        inChannels: 1,
+        outChannels: 2,
+        kernelSize: 3,
+        stride: 1,
+        padding: 1,
+        weight: 'conv1.weight',
+        bias: 'conv1.bias',
+      },
       { type: 'relu' },
       { type: 'maxpool2d', kernelSize: 2, stride: 2 },
       { type: 'flatten' },
       { type: 'dense', inDim: 8, outDim: 3, weight: 'fc.weight', bias: 'fc.bias' },
     ],
     defense: null,
-    provenance: { dataset: { name: 'synthetic', sha256: '' }, seed: 7, epochs: 2, command: 'hashguard train tiny', git: 'abc' },
+    provenance: {
+      dataset: { name: 'synthetic', sha256: '' },
+      seed: 7,
+      epochs: 2,
+      command: 'hashguard train tiny',
+      git: 'abc',
+    },
     metrics: { testAccuracy: 0.9875, testCount: 80 },
   };
   let s = 7;

@@ -10,11 +10,29 @@ import { hashLayers, parseCompressions, weightedLayerCount } from '../../src/nn/
 describe('cnn (CIFAR-10)', () => {
   test('conv 3×3 32-32, pool, 64-64, pool, FC 256, 10: shapes and parameter count', () => {
     const layers = cnn([3, 32, 32], 10);
-    expect(layers.map((l) => l.type)).toEqual(['conv2d', 'relu', 'conv2d', 'relu', 'maxpool2d', 'conv2d', 'relu', 'conv2d', 'relu', 'maxpool2d', 'flatten', 'dense', 'relu', 'dense']);
+    expect(layers.map((l) => l.type)).toEqual([
+      'conv2d',
+      'relu',
+      'conv2d',
+      'relu',
+      'maxpool2d',
+      'conv2d',
+      'relu',
+      'conv2d',
+      'relu',
+      'maxpool2d',
+      'flatten',
+      'dense',
+      'relu',
+      'dense',
+    ]);
     const net = new Sequential([3, 32, 32], layers, initParams(layers, 1));
     // 3·32·9+32 + 32·32·9+32 + 32·64·9+64 + 64·64·9+64 + 4096·256+256 + 256·10+10
     expect(net.parameterCount()).toBe(896 + 9248 + 18496 + 36928 + 1048832 + 2570);
-    const x = new Tensor([2, 3, 32, 32], Float32Array.from({ length: 2 * 3072 }, (_, i) => (i % 97) / 97));
+    const x = new Tensor(
+      [2, 3, 32, 32],
+      Float32Array.from({ length: 2 * 3072 }, (_, i) => (i % 97) / 97),
+    );
     const z = net.forward(x);
     expect(z.shape).toEqual([2, 10]);
     expect(z.data.every(Number.isFinite)).toBe(true);
@@ -24,17 +42,28 @@ describe('cnn (CIFAR-10)', () => {
     const layers = architecture('cnn', [3, 32, 32], 10, [8, 8, 16, 16, 32]);
     const net = new Sequential([3, 32, 32], layers, initParams(layers, 1));
     expect(net.forward(new Tensor([1, 3, 32, 32], new Float32Array(3072))).shape).toEqual([1, 10]);
-    expect(() => architecture('cnn', [3, 32, 32], 10, [8, 8, 16])).toThrow('cnn widths: expected 5 numbers');
-    expect(() => architecture('vgg' as never, [3, 32, 32], 10)).toThrow("unknown architecture 'vgg' (expected mlp, lenet5, cnn or small-cnn)");
+    expect(() => architecture('cnn', [3, 32, 32], 10, [8, 8, 16])).toThrow(
+      'cnn widths: expected 5 numbers',
+    );
+    expect(() => architecture('vgg' as never, [3, 32, 32], 10)).toThrow(
+      "unknown architecture 'vgg' (expected mlp, lenet5, cnn or small-cnn)",
+    );
   });
 
   test('the committed h8 budget stores at most 1/8 of the dense weights', () => {
     const layers = cnn([3, 32, 32], 10);
-    const hashed = hashLayers(layers, parseCompressions('1/2,1/2,1/2,1/2,1/10,1/2', weightedLayerCount(layers)), [1, 2, 3, 4, 5, 6]);
+    const hashed = hashLayers(
+      layers,
+      parseCompressions('1/2,1/2,1/2,1/2,1/10,1/2', weightedLayerCount(layers)),
+      [1, 2, 3, 4, 5, 6],
+    );
     const dense = new Sequential([3, 32, 32], layers, initParams(layers, 1));
     const h = new Sequential([3, 32, 32], hashed, initParams(hashed, 1));
-    const weights = (n: Sequential) => [...n.params].filter(([k]) => k.endsWith('.weight')).reduce((s, [, t]) => s + t.size, 0);
+    const weights = (n: Sequential) =>
+      [...n.params].filter(([k]) => k.endsWith('.weight')).reduce((s, [, t]) => s + t.size, 0);
     expect(weights(h)).toBeLessThanOrEqual(weights(dense) / 8);
-    expect(h.forward(new Tensor([1, 3, 32, 32], new Float32Array(3072).fill(0.5))).shape).toEqual([1, 10]);
+    expect(h.forward(new Tensor([1, 3, 32, 32], new Float32Array(3072).fill(0.5))).shape).toEqual([
+      1, 10,
+    ]);
   });
 });

@@ -15,7 +15,17 @@ import { backends } from '../helpers/backends.ts';
 import { randomTensor } from '../helpers/random.ts';
 
 const layers: LayerSpec[] = [
-  { type: 'hashed-conv2d', inChannels: 1, outChannels: 3, kernelSize: 3, stride: 1, padding: 1, weight: 'c.weight', bias: 'c.bias', hash: { buckets: 7, seed: 11 } },
+  {
+    type: 'hashed-conv2d',
+    inChannels: 1,
+    outChannels: 3,
+    kernelSize: 3,
+    stride: 1,
+    padding: 1,
+    weight: 'c.weight',
+    bias: 'c.bias',
+    hash: { buckets: 7, seed: 11 },
+  },
   { type: 'relu' },
   { type: 'maxpool2d', kernelSize: 2, stride: 2 },
   { type: 'flatten' },
@@ -25,7 +35,6 @@ const model = () => new Sequential([1, 8, 8], layers, initParams(layers, 4));
 const x = randomTensor([5, 1, 8, 8], 0, 1, 'f32');
 const y = new Tensor([5], Float32Array.of(0, 1, 2, 3, 1));
 const ce = (z: Tensor) => ops.sum(ops.crossEntropy(z, y));
-
 
 const same = (a: Tensor | null, b: Tensor | null) => {
   expect(a && Array.from(a.data)).toEqual(b && Array.from(b.data));
@@ -53,7 +62,9 @@ describe('Sequential async methods on CPU backends', () => {
     const m = model();
     const p = noGrad(() => m.forwardAsync(x));
     same(await p, m.forward(x));
-    await expect(m.forwardAsync(randomTensor([2, 1, 4, 4], 0, 1, 'f32'))).rejects.toThrow(/does not match/);
+    await expect(m.forwardAsync(randomTensor([2, 1, 4, 4], 0, 1, 'f32'))).rejects.toThrow(
+      /does not match/,
+    );
   });
 });
 
@@ -103,7 +114,9 @@ describe('Sequential async methods on a backend with an async chain', () => {
       const got = await m.lossGradientsAsync(x, ce, { input: true, params: true });
       expect(got.loss).toBeCloseTo(want.loss, 5);
       expect([...got.grads!.keys()]).toEqual(m.parameterNames());
-      for (const [n, g] of want.grads!) for (let i = 0; i < g.size; i++) expect(got.grads!.get(n)!.data[i]).toBeCloseTo(g.data[i], 5);
+      for (const [n, g] of want.grads!)
+        for (let i = 0; i < g.size; i++)
+          expect(got.grads!.get(n)!.data[i]).toBeCloseTo(g.data[i], 5);
     });
     expect(fake.log).toEqual(['compile', 'forward', 'forward keep', 'backward']);
   });
@@ -133,7 +146,17 @@ describe('Sequential async methods on a backend with an async chain', () => {
       fake.failWith(null);
       await m.forwardAsync(x);
     });
-    expect(fake.log).toEqual(['compile', 'forward', 'forward', 'dispose', 'compile', 'forward keep', 'dispose', 'compile', 'forward']);
+    expect(fake.log).toEqual([
+      'compile',
+      'forward',
+      'forward',
+      'dispose',
+      'compile',
+      'forward keep',
+      'dispose',
+      'compile',
+      'forward',
+    ]);
   });
 
   test("a 'too-large' fault runs that call on the CPU and keeps the chain; other errors reject", async () => {

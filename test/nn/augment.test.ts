@@ -20,7 +20,9 @@ describe('augment', () => {
   });
 
   test('each image is its source shifted by some (dy, dx) in [-pad, pad]², zero-filled, or its mirror', () => {
-    const n = 64, x = img(n), pad = 1;
+    const n = 64,
+      x = img(n),
+      pad = 1;
     for (const flip of [false, true]) {
       const out = augmentBatch(x, n, shape, { pad, flip }, augmentStream(7, 0, 3));
       const seen = new Set<string>();
@@ -33,8 +35,10 @@ describe('augment', () => {
               for (let c = 0; c < 2 && ok; c++)
                 for (let y = 0; y < 3 && ok; y++)
                   for (let xx = 0; xx < 4 && ok; xx++) {
-                    const sy = y + dy, sx = (f ? 3 - xx : xx) + dx;
-                    const want = sy >= 0 && sy < 3 && sx >= 0 && sx < 4 ? x[i * 24 + c * 12 + sy * 4 + sx] : 0;
+                    const sy = y + dy,
+                      sx = (f ? 3 - xx : xx) + dx;
+                    const want =
+                      sy >= 0 && sy < 3 && sx >= 0 && sx < 4 ? x[i * 24 + c * 12 + sy * 4 + sx] : 0;
                     ok = out[i * 24 + c * 12 + y * 4 + xx] === want;
                   }
               if (ok) match = `${dy},${dx},${f}`;
@@ -47,7 +51,8 @@ describe('augment', () => {
   });
 
   test('the same (seed, epoch, step) replays the same batch; another step differs', () => {
-    const x = img(16), aug = { pad: 2, flip: true };
+    const x = img(16),
+      aug = { pad: 2, flip: true };
     const a = augmentBatch(x, 16, shape, aug, augmentStream(1, 2, 3));
     expect(augmentBatch(x, 16, shape, aug, augmentStream(1, 2, 3))).toEqual(a);
     expect(augmentBatch(x, 16, shape, aug, augmentStream(1, 2, 4))).not.toEqual(a);

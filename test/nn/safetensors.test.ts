@@ -43,7 +43,10 @@ function bitsOf(t: Tensor): Uint32Array {
 
 describe('encode/decode round trip', () => {
   test('bit-exact for normals, -0, denormals, extremes, NaN payloads and Infinity', () => {
-    const bits = new Uint32Array([0x3f800000, 0x80000000, 0x00000001, 0x807fffff, 0x7f7fffff, 0x7fc00001, 0xff800000, 0x3dcccccd]);
+    const bits = new Uint32Array([
+      0x3f800000, 0x80000000, 0x00000001, 0x807fffff, 0x7f7fffff, 0x7fc00001, 0xff800000,
+      0x3dcccccd,
+    ]);
     const special = new Tensor([2, 4], new Float32Array(bits.buffer));
     let s = 12345;
     const rand = new Float32Array(257).map(() => {
@@ -51,7 +54,12 @@ describe('encode/decode round trip', () => {
       return (s / 2 ** 32 - 0.5) * 10 ** ((s % 13) - 6);
     });
     const out = decodeSafetensors(
-      encodeSafetensors({ special, rand: new Tensor([257], rand), empty: tensor([], [0, 3]), scalar: tensor([7], []) }),
+      encodeSafetensors({
+        special,
+        rand: new Tensor([257], rand),
+        empty: tensor([], [0, 3]),
+        scalar: tensor([7], []),
+      }),
       'x',
     );
     expect([...out.tensors.keys()]).toEqual(['special', 'rand', 'empty', 'scalar']);
@@ -64,7 +72,13 @@ describe('encode/decode round trip', () => {
   });
 
   test('f64 tensors are stored rounded to f32; metadata and integer-like names keep their order', () => {
-    const bytes = encodeSafetensors([['b', tensor([0.1, 1 / 3], [2], 'f64')], ['0', tensor([1])]], { format: 'pt', '1': 'x' });
+    const bytes = encodeSafetensors(
+      [
+        ['b', tensor([0.1, 1 / 3], [2], 'f64')],
+        ['0', tensor([1])],
+      ],
+      { format: 'pt', '1': 'x' },
+    );
     const out = decodeSafetensors(bytes, 'x');
     expect(out.tensors.get('b')!.data).toEqual(new Float32Array([0.1, 1 / 3]));
     expect(out.tensors.get('b')!.data).toBeInstanceOf(Float32Array);
@@ -94,7 +108,12 @@ describe('encode/decode round trip', () => {
   });
 
   test('encoder rejects duplicate and reserved names', () => {
-    expect(() => encodeSafetensors([['a', tensor([1])], ['a', tensor([2])]])).toThrow('duplicate tensor name "a"');
+    expect(() =>
+      encodeSafetensors([
+        ['a', tensor([1])],
+        ['a', tensor([2])],
+      ]),
+    ).toThrow('duplicate tensor name "a"');
     expect(() => encodeSafetensors({ __metadata__: tensor([1]) })).toThrow('reserved');
   });
 });
@@ -105,7 +124,9 @@ describe('reference library layout', () => {
     const json = '{"attn0":{"dtype":"F32","shape":[1,1,2,3],"data_offsets":[0,24]}}';
     const expected = rawFile(json, new Uint8Array(new Float32Array([0, 1, 2, 3, 4, 5]).buffer));
     expect(expected.length).toBe(8 + 72 + 24);
-    expect(encodeSafetensors({ attn0: tensor([0, 1, 2, 3, 4, 5], [1, 1, 2, 3]) })).toEqual(expected);
+    expect(encodeSafetensors({ attn0: tensor([0, 1, 2, 3, 4, 5], [1, 1, 2, 3]) })).toEqual(
+      expected,
+    );
   });
 
   test('python-layout fixture loads with exact values', () => {
@@ -135,7 +156,8 @@ describe('reference library layout', () => {
 
   test('header keys in any order load; data order comes from offsets', () => {
     const data = new Uint8Array(new Float32Array([1, 2, 3]).buffer);
-    const h = '{"b":{"data_offsets":[4,12],"shape":[2],"dtype":"F32"},"__metadata__":{},"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}}';
+    const h =
+      '{"b":{"data_offsets":[4,12],"shape":[2],"dtype":"F32"},"__metadata__":{},"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}}';
     const { tensors } = decodeSafetensors(rawFile(h, data, false), 'x');
     expect([...tensors.keys()]).toEqual(['a', 'b']);
     expect(tensors.get('a')!.data).toEqual(new Float32Array([1]));
@@ -145,7 +167,8 @@ describe('reference library layout', () => {
 
 describe('rejects structural defects, naming file and field', () => {
   const ok = encodeSafetensors({ w: tensor([1, 2, 3, 4], [2, 2]), b: tensor([5, 6]) });
-  const entry = (dtype: string, shape: string, offsets: string) => `{"w":{"dtype":${dtype},"shape":${shape},"data_offsets":${offsets}}}`;
+  const entry = (dtype: string, shape: string, offsets: string) =>
+    `{"w":{"dtype":${dtype},"shape":${shape},"data_offsets":${offsets}}}`;
 
   test('file shorter than the length prefix', () => {
     rejects(new Uint8Array(5), 'header length', 'shorter than the 8-byte', 'truncated');
@@ -163,33 +186,59 @@ describe('rejects structural defects, naming file and field', () => {
   });
 
   test('header not UTF-8, not JSON, not an object', () => {
-    rejects(rawFile('{"w":"\xff"}').map((b, i) => (i === 14 ? 0xff : b)), 'header', 'UTF-8');
+    rejects(
+      rawFile('{"w":"\xff"}').map((b, i) => (i === 14 ? 0xff : b)),
+      'header',
+      'UTF-8',
+    );
     rejects(rawFile('{"w": {'), 'header', 'not valid JSON');
     rejects(rawFile('[1,2]'), 'header', 'expected a JSON object');
   });
 
   test('__metadata__ must be a string map', () => {
     rejects(rawFile('{"__metadata__":["pt"]}'), '__metadata__', 'string values');
-    rejects(rawFile('{"__metadata__":{"epochs":3}}'), '__metadata__.epochs', 'expected a string, found 3');
+    rejects(
+      rawFile('{"__metadata__":{"epochs":3}}'),
+      '__metadata__.epochs',
+      'expected a string, found 3',
+    );
   });
 
   test('wrong dtype names the tensor and the dtype found', () => {
-    rejects(rawFile(entry('"F16"', '[2]', '[0,4]'), 4), 'tensor "w" dtype', 'expected "F32", found "F16"');
+    rejects(
+      rawFile(entry('"F16"', '[2]', '[0,4]'), 4),
+      'tensor "w" dtype',
+      'expected "F32", found "F16"',
+    );
     rejects(rawFile('{"w":{"shape":[1],"data_offsets":[0,4]}}', 4), 'tensor "w" dtype', 'missing');
   });
 
   test('bad shape and offsets', () => {
-    rejects(rawFile(entry('"F32"', '[2,-1]', '[0,8]'), 8), 'tensor "w" shape', 'non-negative integers');
+    rejects(
+      rawFile(entry('"F32"', '[2,-1]', '[0,8]'), 8),
+      'tensor "w" shape',
+      'non-negative integers',
+    );
     rejects(rawFile(entry('"F32"', '[1.5]', '[0,8]'), 8), 'tensor "w" shape');
     rejects(rawFile(entry('"F32"', '[2]', '[0]'), 8), 'tensor "w" data_offsets', '[begin, end]');
     rejects(rawFile(entry('"F32"', '[2]', '[8,0]'), 8), 'tensor "w" data_offsets', 'before begin');
-    rejects(rawFile(entry('"F32"', '[3]', '[0,8]'), 8), 'tensor "w" data_offsets', 'spans 8 bytes', 'needs 12');
-    rejects(rawFile('{"w":{"dtype":"F32","shape":[1],"data_offsets":[0,4],"extra":1}}', 4), 'tensor "w" extra', 'unknown field');
+    rejects(
+      rawFile(entry('"F32"', '[3]', '[0,8]'), 8),
+      'tensor "w" data_offsets',
+      'spans 8 bytes',
+      'needs 12',
+    );
+    rejects(
+      rawFile('{"w":{"dtype":"F32","shape":[1],"data_offsets":[0,4],"extra":1}}', 4),
+      'tensor "w" extra',
+      'unknown field',
+    );
     rejects(rawFile('{"w":[1]}', 4), 'tensor "w"', 'expected an object');
   });
 
   test('overlapping and gap-leaving offsets', () => {
-    const two = (a: string, b: string) => `{"a":{"dtype":"F32","shape":[2],"data_offsets":${a}},"b":{"dtype":"F32","shape":[2],"data_offsets":${b}}}`;
+    const two = (a: string, b: string) =>
+      `{"a":{"dtype":"F32","shape":[2],"data_offsets":${a}},"b":{"dtype":"F32","shape":[2],"data_offsets":${b}}}`;
     rejects(rawFile(two('[0,8]', '[4,12]'), 12), 'tensor "b" data_offsets', 'overlaps tensor "a"');
     rejects(rawFile(two('[0,8]', '[12,20]'), 20), 'tensor "b" data_offsets', 'gap after byte 8');
     rejects(rawFile(two('[4,12]', '[12,20]'), 20), 'tensor "a" data_offsets', 'gap after byte 0');
@@ -203,7 +252,8 @@ describe('rejects structural defects, naming file and field', () => {
   });
 
   test('every prefix of a valid file is rejected, never half-loaded', () => {
-    for (let n = 0; n < ok.length; n++) expect(() => decodeSafetensors(ok.subarray(0, n), 'w')).toThrow(ModelFileError);
+    for (let n = 0; n < ok.length; n++)
+      expect(() => decodeSafetensors(ok.subarray(0, n), 'w')).toThrow(ModelFileError);
     expect(decodeSafetensors(ok, 'w').tensors.size).toBe(2);
   });
 });

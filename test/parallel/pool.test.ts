@@ -19,13 +19,19 @@ const pool = new WorkerPool({ size: 3 });
 afterAll(() => pool.close());
 
 const shape = [1, 28, 28] as const;
-const data = syntheticDataset({ count: 11, shape: [...shape] as [number, number, number], classes: 10, seed: 3 });
+const data = syntheticDataset({
+  count: 11,
+  shape: [...shape] as [number, number, number],
+  classes: 10,
+  seed: 3,
+});
 const x = new Tensor([11, ...shape], data.images);
 const y = new Tensor([11], Float32Array.from(data.labels));
 
 function close(a: ArrayLike<number>, b: ArrayLike<number>, tol: number): void {
   expect(a.length).toBe(b.length);
-  let diff = 0, scale = 1e-12;
+  let diff = 0,
+    scale = 1e-12;
   for (let i = 0; i < a.length; i++) {
     diff = Math.max(diff, Math.abs(a[i] - b[i]));
     scale = Math.max(scale, Math.abs(b[i]));
@@ -48,7 +54,12 @@ for (const hashed of [false, true]) {
 
     test('lossAndGradients equals the full-batch mean loss and gradients', async () => {
       const names = model.parameterNames();
-      const local = withBackend(wasm, () => gradients(() => crossEntropyLoss(model.forward(x), y), names.map((n) => model.params.get(n)!)));
+      const local = withBackend(wasm, () =>
+        gradients(
+          () => crossEntropyLoss(model.forward(x), y),
+          names.map((n) => model.params.get(n)!),
+        ),
+      );
       const got = await pool.lossAndGradients(model, x, y);
       expect(got.loss).toBeCloseTo(local.value.item(), 5);
       names.forEach((n, i) => close(got.grads.get(n)!.data, local.grads[i].data, 1e-5));
@@ -66,9 +77,16 @@ for (const hashed of [false, true]) {
       // One row: only one shard holds data; the other workers get an empty task that delivers the parameters.
       const name = model.parameterNames().at(-1)!;
       model.params.set(name, ops.add(model.params.get(name)!, 0.5));
-      const one = await pool.forward(model, new Tensor([1, ...shape], x.data.slice(0, 784) as Float32Array));
+      const one = await pool.forward(
+        model,
+        new Tensor([1, ...shape], x.data.slice(0, 784) as Float32Array),
+      );
       expect(one.shape).toEqual([1, 10]);
-      const g = await pool.lossAndGradients(model, new Tensor([1, ...shape], x.data.slice(0, 784) as Float32Array), new Tensor([1], y.data.slice(0, 1) as Float32Array));
+      const g = await pool.lossAndGradients(
+        model,
+        new Tensor([1, ...shape], x.data.slice(0, 784) as Float32Array),
+        new Tensor([1], y.data.slice(0, 1) as Float32Array),
+      );
       expect(g.grads.size).toBe(model.parameterNames().length);
       // Every worker now computes with the new parameters: the 11-row batch (rows on all 3 workers) matches.
       const local = withBackend(wasm, () => noGrad(() => model.forward(x)));
@@ -76,7 +94,9 @@ for (const hashed of [false, true]) {
     });
 
     test('inputGradients equals the per-example input gradient of the cross-entropy', async () => {
-      const local = withBackend(wasm, () => gradients(() => ops.sum(ops.crossEntropy(model.forward(x), y)), [x]));
+      const local = withBackend(wasm, () =>
+        gradients(() => ops.sum(ops.crossEntropy(model.forward(x), y)), [x]),
+      );
       const got = await pool.inputGradients(model, x, y);
       close(got.grad.data, local.grads[0].data, 1e-5);
       expect(got.loss).toBeCloseTo(local.value.item(), 4);
@@ -86,16 +106,27 @@ for (const hashed of [false, true]) {
 
 describe('WorkerPool contract', () => {
   test('shards cover the batch exactly, in order, without empty shards', () => {
-    expect(shardRanges(11, 3)).toEqual([[0, 3], [3, 7], [7, 11]]);
-    expect(shardRanges(2, 4)).toEqual([[0, 1], [1, 2]]);
+    expect(shardRanges(11, 3)).toEqual([
+      [0, 3],
+      [3, 7],
+      [7, 11],
+    ]);
+    expect(shardRanges(2, 4)).toEqual([
+      [0, 1],
+      [1, 2],
+    ]);
     expect(shardRanges(0, 2)).toEqual([]);
   });
 
   test('a wrong input shape or label count is a clear error', async () => {
     const layers = architecture('mlp', shape, 10);
     const model = new Sequential(shape, layers, initParams(layers, 1));
-    await expect(pool.forward(model, new Tensor([2, 3], new Float32Array(6)))).rejects.toThrow('input must be f32 [N, 1, 28, 28]');
-    await expect(pool.lossAndGradients(model, x, new Tensor([3], new Float32Array(3)))).rejects.toThrow('labels must be [11]');
+    await expect(pool.forward(model, new Tensor([2, 3], new Float32Array(6)))).rejects.toThrow(
+      'input must be f32 [N, 1, 28, 28]',
+    );
+    await expect(
+      pool.lossAndGradients(model, x, new Tensor([3], new Float32Array(3))),
+    ).rejects.toThrow('labels must be [11]');
   });
 
   test('size is validated; close() fails later calls instead of hanging', async () => {

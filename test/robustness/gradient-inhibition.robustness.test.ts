@@ -21,7 +21,8 @@ import { validationSplit, type DatasetName } from '../../src/data/index.ts';
 import { loadModelDir } from '../../src/io/model-dir.ts';
 import { Sequential } from '../../src/nn/sequential.ts';
 
-const env = (k: string) => (globalThis as { process?: { env: Record<string, string | undefined> } }).process?.env[k];
+const env = (k: string) =>
+  (globalThis as { process?: { env: Record<string, string | undefined> } }).process?.env[k];
 const hashedDir = env('HASHGUARD_ROBUSTNESS_MODEL') ?? 'models/mnist-lenet5-h8';
 const denseDir = env('HASHGUARD_ROBUSTNESS_DENSE') ?? hashedDir.replace(/-h\d+(-.*)?$/, '');
 const n = Number(env('HASHGUARD_ROBUSTNESS_N') ?? 100);
@@ -40,56 +41,96 @@ beforeAll(async () => {
   }
   const load = async (dir: string) => {
     const { manifest, tensors } = await loadModelDir(dir);
-    return { name: manifest.name, model: new Sequential(manifest.input.shape, manifest.layers, tensors), weightsSha256: manifest.weights.sha256, dataset: manifest.provenance.dataset.name };
+    return {
+      name: manifest.name,
+      model: new Sequential(manifest.input.shape, manifest.layers, tensors),
+      weightsSha256: manifest.weights.sha256,
+      dataset: manifest.provenance.dataset.name,
+    };
   };
-  const hashed = await load(hashedDir), dense = await load(denseDir);
+  const hashed = await load(hashedDir),
+    dense = await load(denseDir);
   const { test: testSplit, train } = await loadDataset(hashed.dataset as DatasetName);
   report = await runAudit({
-    family: basename(denseDir), datasetName: hashed.dataset, dense, hashed, test: testSplit, validation: validationSplit(train, 5000).validation, n, nQuery: Math.min(n, 50), seed: 1,
+    family: basename(denseDir),
+    datasetName: hashed.dataset,
+    dense,
+    hashed,
+    test: testSplit,
+    validation: validationSplit(train, 5000).validation,
+    n,
+    nQuery: Math.min(n, 50),
+    seed: 1,
     budgets: hashed.dataset.startsWith('cifar') ? CIFAR_BUDGETS : MNIST_BUDGETS,
-    attacks: ['fgsm', 'pgd-ce', 'pgd-cw', 'apgd-dlr', 'pgd-ce-rescaled', 'eot-pgd', 'transfer', 'square'],
+    attacks: [
+      'fgsm',
+      'pgd-ce',
+      'pgd-cw',
+      'apgd-dlr',
+      'pgd-ce-rescaled',
+      'eot-pgd',
+      'transfer',
+      'square',
+    ],
     command: 'test/robustness',
   });
   console.log(`robustness suite: ${hashedDir} vs ${denseDir}, ${n} images, backend ${backendLine}`);
 }, 900_000);
 
 /** Measured numbers for a failure message or a known gap. */
-const numbers = (c: ConfigReport) => `${c.name}: ${c.attacks.map((a) => `${a.id} ${(100 * a.successRate).toFixed(1)}%`).join(', ')}; checks ${c.checks.map((k) => `${k.id} ${k.pass ? 'pass' : 'FLAG'}`).join(', ')}`;
+const numbers = (c: ConfigReport) =>
+  `${c.name}: ${c.attacks.map((a) => `${a.id} ${(100 * a.successRate).toFixed(1)}%`).join(', ')}; checks ${c.checks.map((k) => `${k.id} ${k.pass ? 'pass' : 'FLAG'}`).join(', ')}`;
 
 /** Each masking check's verdict recomputed from the numbers the report gives next to it. */
 function recomputedChecks(c: ConfigReport): Record<string, boolean> {
   const out: Record<string, boolean> = {};
   const get = (id: string) => c.attacks.find((a) => a.id === id);
   out['zero-gradients'] = c.zeroGradientShare <= 0.1;
-  const fgsm = get('fgsm'), pgd = get('pgd-ce');
+  const fgsm = get('fgsm'),
+    pgd = get('pgd-ce');
   if (fgsm && pgd) out['iterative-beats-single-step'] = pgd.successRate >= fgsm.successRate;
   const sweep = c.checks.find((k) => k.id === 'monotone-in-eps')?.sweep;
-  if (sweep) out['monotone-in-eps'] = sweep.every((s, i) => i === 0 || s.successRate >= sweep[i - 1].successRate);
+  if (sweep)
+    out['monotone-in-eps'] = sweep.every(
+      (s, i) => i === 0 || s.successRate >= sweep[i - 1].successRate,
+    );
   // Per image and norm: a black-box attack may break at most 1% of its images that no white-box attack of its
   // norm broke (this suite runs no AutoAttack cascade and no L2 attack).
   const blackBox = ['square', 'transfer', 'hsj'];
   const norm = (id: string) => c.attacks.find((a) => a.id === id)!.norm;
-  for (const [id, nm] of [['black-box-not-better', 'linf'], ['black-box-not-better-l2', 'l2']] as const) {
-    out[id] = c.attacks.filter((a) => blackBox.includes(a.id) && norm(a.id) === nm).every((bb) => {
-      const white = c.attacks.filter((a) => !blackBox.includes(a.id) && a.id !== 'autoattack' && norm(a.id) === nm && a.n >= bb.n);
-      if (white.length === 0) return true;
-      const only = [...bb.broken!.slice(0, bb.n)].filter((b, i) => b === '1' && white.every((w) => w.broken![i] !== '1')).length;
-      return only / bb.n <= 0.01;
-    });
+  for (const [id, nm] of [
+    ['black-box-not-better', 'linf'],
+    ['black-box-not-better-l2', 'l2'],
+  ] as const) {
+    out[id] = c.attacks
+      .filter((a) => blackBox.includes(a.id) && norm(a.id) === nm)
+      .every((bb) => {
+        const white = c.attacks.filter(
+          (a) =>
+            !blackBox.includes(a.id) && a.id !== 'autoattack' && norm(a.id) === nm && a.n >= bb.n,
+        );
+        if (white.length === 0) return true;
+        const only = [...bb.broken!.slice(0, bb.n)].filter(
+          (b, i) => b === '1' && white.every((w) => w.broken![i] !== '1'),
+        ).length;
+        return only / bb.n <= 0.01;
+      });
   }
   out['randomness-needs-eot'] = !c.randomized;
   return out;
 }
 
 describe(`every configuration (${hashedDir}, ${n} images)`, () => {
-  test('the audit reports each configuration\'s measured numbers, and every flag agrees with them', () => {
+  test("the audit reports each configuration's measured numbers, and every flag agrees with them", () => {
     for (const c of report.configurations) {
       expect(c.cleanAccuracy, c.name).toBeGreaterThan(0);
       expect(c.zeroGradientShare, c.name).toBeGreaterThanOrEqual(0);
       expect(typeof c.robustAccuracy, c.name).toBe('number');
-      for (const a of c.attacks) expect(a.successRate, `${c.name} ${a.id}`).toBeGreaterThanOrEqual(0);
+      for (const a of c.attacks)
+        expect(a.successRate, `${c.name} ${a.id}`).toBeGreaterThanOrEqual(0);
       const want = recomputedChecks(c);
-      for (const k of c.checks) if (k.id in want) expect(k.pass, `${numbers(c)} (${k.id}: ${k.evidence})`).toBe(want[k.id]);
+      for (const k of c.checks)
+        if (k.id in want) expect(k.pass, `${numbers(c)} (${k.id}: ${k.evidence})`).toBe(want[k.id]);
     }
   });
 });
@@ -98,27 +139,38 @@ const MASKING = new Set(['hashed+GI scale', 'hashed+GI random']);
 for (const name of ['hashed+GI scale', 'hashed+GI magnitude', 'hashed+GI random']) {
   describe(`${name} (${hashedDir}, ${n} images)`, () => {
     if (MASKING.has(name)) {
-      test('(a) cross-entropy attacks fall sharply: FGSM and PGD-CE success at most half the undefended hashed model\'s', () => {
-        const c = cfg(name), h = cfg('hashed');
+      test("(a) cross-entropy attacks fall sharply: FGSM and PGD-CE success at most half the undefended hashed model's", () => {
+        const c = cfg(name),
+          h = cfg('hashed');
         expect(asr(c, 'fgsm'), numbers(c)).toBeLessThanOrEqual(0.5 * asr(h, 'fgsm'));
         expect(asr(c, 'pgd-ce'), numbers(c)).toBeLessThanOrEqual(0.5 * asr(h, 'pgd-ce'));
       });
       test('(c) the gradient-masking checks flag it', () => {
         const c = cfg(name);
-        expect(c.checks.some((k) => !k.pass), numbers(c)).toBe(true);
+        expect(
+          c.checks.some((k) => !k.pass),
+          numbers(c),
+        ).toBe(true);
       });
     } else {
       test('reported as it measures: at most 1% exactly-zero gradients, no masking flag, cross-entropy attacks within 5 pp of the hashed model', () => {
-        const c = cfg(name), h = cfg('hashed');
+        const c = cfg(name),
+          h = cfg('hashed');
         expect(c.zeroGradientShare, numbers(c)).toBeLessThanOrEqual(0.01);
-        expect(c.checks.filter((k) => !k.pass).map((k) => k.id), numbers(c)).toEqual([]);
+        expect(
+          c.checks.filter((k) => !k.pass).map((k) => k.id),
+          numbers(c),
+        ).toEqual([]);
         expect(Math.abs(asr(c, 'pgd-ce') - asr(h, 'pgd-ce')), numbers(c)).toBeLessThanOrEqual(0.05);
       });
     }
 
     test('(b) adaptive attacks come within 5 pp of the same model without GI', () => {
-      const c = cfg(name), h = cfg('hashed');
-      expect(c.adaptiveWorstCase.full.successRate, numbers(c)).toBeGreaterThanOrEqual(asr(h, 'pgd-ce') - 0.05);
+      const c = cfg(name),
+        h = cfg('hashed');
+      expect(c.adaptiveWorstCase.full.successRate, numbers(c)).toBeGreaterThanOrEqual(
+        asr(h, 'pgd-ce') - 0.05,
+      );
     });
 
     test('(d) unbounded attacks reach 100%', () => {

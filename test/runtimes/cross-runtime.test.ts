@@ -10,10 +10,21 @@ const root = join(import.meta.dir, '../..');
 const script = join(import.meta.dir, 'parity-script.ts');
 const denoBin = join(root, 'node_modules/.bin/deno');
 
-function runJson(cmd: string[]): { ok: boolean; worstRelativeDiff: number; poolMaxDiff: number | null; error?: string } {
-  const r = Bun.spawnSync(cmd, { cwd: root, stdout: 'pipe', stderr: 'pipe', env: { ...process.env, NO_COLOR: '1' } });
+function runJson(cmd: string[]): {
+  ok: boolean;
+  worstRelativeDiff: number;
+  poolMaxDiff: number | null;
+  error?: string;
+} {
+  const r = Bun.spawnSync(cmd, {
+    cwd: root,
+    stdout: 'pipe',
+    stderr: 'pipe',
+    env: { ...process.env, NO_COLOR: '1' },
+  });
   const out = r.stdout.toString().trim().split('\n').at(-1) ?? '';
-  if (r.exitCode !== 0 || !out.startsWith('{')) throw new Error(`${cmd.join(' ')} failed (${r.exitCode}):\n${r.stderr.toString()}\n${out}`);
+  if (r.exitCode !== 0 || !out.startsWith('{'))
+    throw new Error(`${cmd.join(' ')} failed (${r.exitCode}):\n${r.stderr.toString()}\n${out}`);
   return JSON.parse(out);
 }
 
@@ -29,7 +40,10 @@ describe('other runtimes', () => {
   test('Node: the bundled wasm backend matches the reference', () => {
     const dir = mkdtempSync(join(tmpdir(), 'hashguard-node-'));
     try {
-      const build = Bun.spawnSync([process.execPath, 'build', script, '--target=node', '--outfile', join(dir, 'parity.mjs')], { cwd: root, stderr: 'pipe' });
+      const build = Bun.spawnSync(
+        [process.execPath, 'build', script, '--target=node', '--outfile', join(dir, 'parity.mjs')],
+        { cwd: root, stderr: 'pipe' },
+      );
       expect(build.exitCode).toBe(0);
       const r = runJson(['node', join(dir, 'parity.mjs'), '--no-pool']);
       expect(r.ok).toBe(true);

@@ -36,15 +36,26 @@ function borderMean28(d: Uint8Array): number {
   for (let k = 0; k < 27; k++) sum += d[k + 1] + d[27 * 28 + k] + d[k * 28] + d[(k + 1) * 28 + 27];
   return Math.round((sum / 108 / 255) * 1e4) / 1e4;
 }
-const plainPreprocessing = (i: number) => ({ resized: { from: [28, 28], to: [28, 28], mode: 'none' }, channels: 1, background: 'dark', borderMean: borderMean28(digit(i)), inverted: false });
-const classify = (body: Uint8Array | BodyInit, type = 'image/png', model = 'plain') => post(app, `/v1/models/${model}:classify`, body, { 'content-type': type });
+const plainPreprocessing = (i: number) => ({
+  resized: { from: [28, 28], to: [28, 28], mode: 'none' },
+  channels: 1,
+  background: 'dark',
+  borderMean: borderMean28(digit(i)),
+  inverted: false,
+});
+const classify = (body: Uint8Array | BodyInit, type = 'image/png', model = 'plain') =>
+  post(app, `/v1/models/${model}:classify`, body, { 'content-type': type });
 
 describe(':classify', () => {
-  test('grey 28×28 PNGs: label = the model\'s prediction on the same digit', async () => {
+  test("grey 28×28 PNGs: label = the model's prediction on the same digit", async () => {
     for (let i = 0; i < N; i++) {
       const r = await classify(digitPng(digit(i)));
       expect(r.status).toBe(200);
-      expect(r.json).toEqual({ label: predicted[i], class: String(predicted[i]), preprocessing: plainPreprocessing(i) });
+      expect(r.json).toEqual({
+        label: predicted[i],
+        class: String(predicted[i]),
+        preprocessing: plainPreprocessing(i),
+      });
     }
   });
 
@@ -63,7 +74,12 @@ describe(':classify', () => {
       const jpg = digitJpeg(digit(i), 2);
       const r = await classify(jpg, 'image/jpeg');
       expect(r.status).toBe(200);
-      const [own] = plain.network.predict(new Tensor([1, 1, 28, 28], imageToInput(jpg, [1, 28, 28], { maxPixels: 1e6, maxSide: 8192 }, 'dark').x));
+      const [own] = plain.network.predict(
+        new Tensor(
+          [1, 1, 28, 28],
+          imageToInput(jpg, [1, 28, 28], { maxPixels: 1e6, maxSide: 8192 }, 'dark').x,
+        ),
+      );
       expect(r.json.label).toBe(own);
       if (r.json.label === predicted[i]) agree++;
     }
@@ -90,8 +106,15 @@ describe(':classify', () => {
     const r = await classify(new Uint8Array(readFileSync(join(ROOT, 'examples/digit-7.png'))));
     expect(r.status).toBe(200);
     expect(r.json).toEqual({
-      label: 7, class: '7',
-      preprocessing: { resized: { from: [112, 112], to: [28, 28], mode: 'area' }, channels: 1, background: 'dark', borderMean: 1, inverted: true },
+      label: 7,
+      class: '7',
+      preprocessing: {
+        resized: { from: [112, 112], to: [28, 28], mode: 'area' },
+        channels: 1,
+        background: 'dark',
+        borderMean: 1,
+        inverted: true,
+      },
     });
   });
 
@@ -115,20 +138,49 @@ describe(':classify', () => {
     new DataView(forged.buffer).setUint32(20, 100_000);
     const huge = await classify(forged);
     expect(huge.status).toBe(413);
-    expect(huge.json.error).toBe('request body: PNG is 100000×100000, more than the 262144-pixel limit');
+    expect(huge.json.error).toBe(
+      'request body: PNG is 100000×100000, more than the 262144-pixel limit',
+    );
     // Within the pixel limit but one side over the 600-pixel side limit.
     new DataView(forged.buffer).setUint32(16, 601);
     new DataView(forged.buffer).setUint32(20, 10);
     const wide = await classify(forged);
-    expect([wide.status, wide.json.error]).toEqual([413, 'request body: PNG is 601×10, wider than the 600-pixel side limit']);
+    expect([wide.status, wide.json.error]).toEqual([
+      413,
+      'request body: PNG is 601×10, wider than the 600-pixel side limit',
+    ]);
     // A JPEG whose SOF claims 65535 × 65535: refused from the header, jpeg-js never runs.
-    const sof = Uint8Array.of(0xff, 0xd8, 0xff, 0xc0, 0, 11, 8, 0xff, 0xff, 0xff, 0xff, 1, 1, 0x11, 0, 0xff, 0xd9);
+    const sof = Uint8Array.of(
+      0xff,
+      0xd8,
+      0xff,
+      0xc0,
+      0,
+      11,
+      8,
+      0xff,
+      0xff,
+      0xff,
+      0xff,
+      1,
+      1,
+      0x11,
+      0,
+      0xff,
+      0xd9,
+    );
     const jpegBomb = await classify(sof, 'image/jpeg');
-    expect([jpegBomb.status, jpegBomb.json.error]).toEqual([413, 'request body: JPEG is 65535×65535, more than the 262144-pixel limit']);
+    expect([jpegBomb.status, jpegBomb.json.error]).toEqual([
+      413,
+      'request body: JPEG is 65535×65535, more than the 262144-pixel limit',
+    ]);
     // Zero width: a bad request, not a limit.
     new DataView(forged.buffer).setUint32(16, 0);
     const zero = await classify(forged);
-    expect([zero.status, zero.json.error]).toEqual([400, 'request body: PNG is 0×10: an image needs at least one pixel']);
+    expect([zero.status, zero.json.error]).toEqual([
+      400,
+      'request body: PNG is 0×10: an image needs at least one pixel',
+    ]);
     expect((await classify(new Uint8Array(200_001), 'image/png')).status).toBe(413);
     expect((await classify(png, 'image/gif')).status).toBe(415);
     const text = await (await app.request('/metrics')).text();
@@ -140,8 +192,16 @@ describe('the OpenAPI document', () => {
   test('describes the preprocessing field and the header-size 413s', async () => {
     const doc = await (await app.request('/openapi.json')).json();
     expect(doc.components.schemas.ClassifyResponse.required).toContain('preprocessing');
-    expect(Object.keys(doc.components.schemas.Preprocessing.properties)).toEqual(['resized', 'channels', 'background', 'borderMean', 'inverted']);
+    expect(Object.keys(doc.components.schemas.Preprocessing.properties)).toEqual([
+      'resized',
+      'channels',
+      'background',
+      'borderMean',
+      'inverted',
+    ]);
     const op = doc.paths['/v1/models/{model}:classify'].post;
-    expect(op.responses[413].description).toContain('more than 262144 pixels or a side over 600 pixels');
+    expect(op.responses[413].description).toContain(
+      'more than 262144 pixels or a side over 600 pixels',
+    );
   });
 });

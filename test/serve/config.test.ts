@@ -1,7 +1,13 @@
 // Flags and environment of the entry files: defaults, env fallbacks, repeatable --model/--scores, and
 // usage errors that name the flag.
 import { describe, expect, test } from 'bun:test';
-import { DEFAULT_MODEL, parseServeConfig, serverUrl, serveUsage, ServeUsageError } from '../../src/serve/config.ts';
+import {
+  DEFAULT_MODEL,
+  parseServeConfig,
+  serverUrl,
+  serveUsage,
+  ServeUsageError,
+} from '../../src/serve/config.ts';
 import { entryConfig } from '../../src/serve/start.ts';
 import { DEFAULT_LIMITS } from '../../src/serve/options.ts';
 
@@ -18,35 +24,72 @@ describe('parseServeConfig', () => {
   });
 
   test('env fallbacks and flags', () => {
-    const c = parseServeConfig(['--model', 'a=/m/a', '--model', 'b=/m/b', '--scores', 'b=logits', '--max-queue', '0', '--deadline-ms', '500', '--api-key', 'k1', '--budget-limit', '0'],
-      { HOST: '0.0.0.0', PORT: '9000', REDIS_URL: 'redis://r:6379', HASHGUARD_API_KEYS: 'k2, k3' });
+    const c = parseServeConfig(
+      [
+        '--model',
+        'a=/m/a',
+        '--model',
+        'b=/m/b',
+        '--scores',
+        'b=logits',
+        '--max-queue',
+        '0',
+        '--deadline-ms',
+        '500',
+        '--api-key',
+        'k1',
+        '--budget-limit',
+        '0',
+      ],
+      { HOST: '0.0.0.0', PORT: '9000', REDIS_URL: 'redis://r:6379', HASHGUARD_API_KEYS: 'k2, k3' },
+    );
     expect(c.host).toBe('0.0.0.0');
     expect(c.port).toBe(9000);
     expect(c.redisUrl).toBe('redis://r:6379');
     expect(c.options.models).toEqual({ a: { dir: '/m/a' }, b: { dir: '/m/b', scores: 'logits' } });
     expect(c.options.limits).toMatchObject({ maxQueue: 0, deadlineMs: 500 });
     expect(c.options.budgets).toBe(false);
-    expect(parseServeConfig(['--port', '1', '--api-key', 'k1'], { PORT: '2', HASHGUARD_API_KEYS: 'k2' }).options.budgets).toMatchObject({ keys: ['k1', 'k2'] });
+    expect(
+      parseServeConfig(['--port', '1', '--api-key', 'k1'], { PORT: '2', HASHGUARD_API_KEYS: 'k2' })
+        .options.budgets,
+    ).toMatchObject({ keys: ['k1', 'k2'] });
     expect(parseServeConfig(['--port', '1'], { PORT: '2' }).port).toBe(1);
-    expect(parseServeConfig(['--trust-proxy', '10.0.0.1', '--trust-proxy', '10.0.0.2'], {}).options.budgets).toMatchObject({ trustedProxies: ['10.0.0.1', '10.0.0.2'] });
+    expect(
+      parseServeConfig(['--trust-proxy', '10.0.0.1', '--trust-proxy', '10.0.0.2'], {}).options
+        .budgets,
+    ).toMatchObject({ trustedProxies: ['10.0.0.1', '10.0.0.2'] });
     expect(parseServeConfig(['--api-key-file', '/k'], {}).apiKeyFile).toBe('/k');
     expect(parseServeConfig([], { HASHGUARD_API_KEY_FILE: '/e' }).apiKeyFile).toBe('/e');
-    expect(parseServeConfig(['--budget-max-clients', '5'], {}).options.budgets).toMatchObject({ maxClients: 5 });
-    expect(() => parseServeConfig(['--trust-proxy', 'proxy.local'], {})).toThrow("--trust-proxy 'proxy.local': expected an IP address");
+    expect(parseServeConfig(['--budget-max-clients', '5'], {}).options.budgets).toMatchObject({
+      maxClients: 5,
+    });
+    expect(() => parseServeConfig(['--trust-proxy', 'proxy.local'], {})).toThrow(
+      "--trust-proxy 'proxy.local': expected an IP address",
+    );
   });
 
   test('an unknown flag is named with the valid ones; --help and -h answer the usage without starting', () => {
-    expect(() => parseServeConfig(['--bogus-flag'], {})).toThrow(/^unknown flag --bogus-flag \(valid flags: --host, --port, .*--trust-proxy\)$/);
+    expect(() => parseServeConfig(['--bogus-flag'], {})).toThrow(
+      /^unknown flag --bogus-flag \(valid flags: --host, --port, .*--trust-proxy\)$/,
+    );
     expect(entryConfig(['--port', '1', '-h'], {})).toEqual({ exit: 0, message: serveUsage });
-    expect(entryConfig(['--bogus-flag'], {})).toMatchObject({ exit: 2, message: expect.stringContaining('unknown flag --bogus-flag') });
+    expect(entryConfig(['--bogus-flag'], {})).toMatchObject({
+      exit: 2,
+      message: expect.stringContaining('unknown flag --bogus-flag'),
+    });
     expect('config' in entryConfig([], {})).toBe(true);
   });
 
   test('usage errors name the flag', () => {
     for (const [argv, msg] of [
-      [['--port', '70000'], '--port'], [['--max-batch', '0'], '--max-batch'], [['--model', 'nodir'], 'NAME=VALUE'],
-      [['--scores', 'x=all'], 'no such --model'], [['--model', 'a=/a', '--scores', 'a=all'], 'expected one of'],
-      [['--model', 'a=/a', '--model', 'a=/b'], 'given twice'], [['--frobnicate'], 'frobnicate'], [['--deadline-ms', '1.5'], '--deadline-ms'],
+      [['--port', '70000'], '--port'],
+      [['--max-batch', '0'], '--max-batch'],
+      [['--model', 'nodir'], 'NAME=VALUE'],
+      [['--scores', 'x=all'], 'no such --model'],
+      [['--model', 'a=/a', '--scores', 'a=all'], 'expected one of'],
+      [['--model', 'a=/a', '--model', 'a=/b'], 'given twice'],
+      [['--frobnicate'], 'frobnicate'],
+      [['--deadline-ms', '1.5'], '--deadline-ms'],
     ] as [string[], string][]) {
       expect(() => parseServeConfig(argv, {})).toThrow(ServeUsageError);
       expect(() => parseServeConfig(argv, {})).toThrow(msg);

@@ -9,23 +9,38 @@ import { ROOT } from './helpers.ts';
 
 let app: HashguardApp;
 beforeAll(async () => {
-  app = createApp({ models: { [DEFAULT_MODEL.name]: { dir: DEFAULT_MODEL.dir } }, workers: 1, auditDir: join(ROOT, 'docs/audit') });
+  app = createApp({
+    models: { [DEFAULT_MODEL.name]: { dir: DEFAULT_MODEL.dir } },
+    workers: 1,
+    auditDir: join(ROOT, 'docs/audit'),
+  });
   await app.ready;
 });
 afterAll(() => app.close());
 
-interface Config { name: string; robustAccuracy: number; cleanAccuracy: number; stages: unknown[] }
+interface Config {
+  name: string;
+  robustAccuracy: number;
+  cleanAccuracy: number;
+  stages: unknown[];
+}
 
 describe('robustness of the served default', () => {
   test('the route returns the MNIST side-by-side audit, naming the served configuration', async () => {
     const res = await app.request(`/v2/models/${DEFAULT_MODEL.name}/robustness`);
     expect(res.status).toBe(200);
-    const body = await res.json() as { file: string; configuration: string | null; configurations: string[]; audit: { configurations: Config[]; n: number } };
+    const body = (await res.json()) as {
+      file: string;
+      configuration: string | null;
+      configurations: string[];
+      audit: { configurations: Config[]; n: number };
+    };
     expect(body.file).toBe('mnist-cnn.json');
     expect(body.configurations.sort()).toEqual(['hashed AT', 'hashed AT+GI random']);
     expect(body.configuration).toBe('hashed AT+GI random');
     const byName = new Map(body.audit.configurations.map((c) => [c.name, c]));
-    const served = byName.get('hashed AT+GI random')!, bare = byName.get('hashed AT')!;
+    const served = byName.get('hashed AT+GI random')!,
+      bare = byName.get('hashed AT')!;
     expect(served.robustAccuracy).toBeGreaterThanOrEqual(bare.robustAccuracy - 0.01);
     // And it holds something: GI alone on the clean hashed model holds nothing.
     expect(served.robustAccuracy).toBeGreaterThan(0.5);

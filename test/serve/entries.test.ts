@@ -23,27 +23,44 @@ function rawHttp(port: number, request: string | Uint8Array, timeoutMs = 3000): 
   return new Promise((resolve) => {
     let out = '';
     const s = connect(port, '127.0.0.1', () => s.write(request));
-    const done = () => { s.destroy(); resolve(out); };
-    s.on('data', (d) => { out += d.toString('latin1'); if (/\r\n\r\n/.test(out) && /content-length: *(\d+)/i.test(out)) {
-      const len = Number(/content-length: *(\d+)/i.exec(out)![1]);
-      if (out.length - out.indexOf('\r\n\r\n') - 4 >= len) done();
-    } });
+    const done = () => {
+      s.destroy();
+      resolve(out);
+    };
+    s.on('data', (d) => {
+      out += d.toString('latin1');
+      if (/\r\n\r\n/.test(out) && /content-length: *(\d+)/i.test(out)) {
+        const len = Number(/content-length: *(\d+)/i.exec(out)![1]);
+        if (out.length - out.indexOf('\r\n\r\n') - 4 >= len) done();
+      }
+    });
     s.on('error', done);
     s.on('close', done);
     setTimeout(done, timeoutMs);
   });
 }
 
-async function waitForLine(stream: ReadableStream<Uint8Array>, match: RegExp, timeoutMs: number): Promise<string> {
-  const reader = stream.getReader(), decoder = new TextDecoder();
+async function waitForLine(
+  stream: ReadableStream<Uint8Array>,
+  match: RegExp,
+  timeoutMs: number,
+): Promise<string> {
+  const reader = stream.getReader(),
+    decoder = new TextDecoder();
   let seen = '';
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
-    const r = await Promise.race([reader.read(), Bun.sleep(deadline - Date.now()).then(() => ({ done: true, value: undefined }))]);
+    const r = await Promise.race([
+      reader.read(),
+      Bun.sleep(deadline - Date.now()).then(() => ({ done: true, value: undefined })),
+    ]);
     if (r.done) break;
     seen += decoder.decode(r.value, { stream: true });
     const line = seen.split('\n').find((l) => match.test(l));
-    if (line) { reader.releaseLock(); return line; }
+    if (line) {
+      reader.releaseLock();
+      return line;
+    }
   }
   throw new Error(`no line matching ${match}; output:\n${seen}`);
 }
@@ -51,13 +68,32 @@ async function waitForLine(stream: ReadableStream<Uint8Array>, match: RegExp, ti
 let nodeDir = '';
 const entries: Record<string, () => string[]> = {
   bun: () => [process.execPath, join(ROOT, 'src/serve/bun.ts')],
-  deno: () => [deno, 'run', '--quiet', '--allow-net', '--allow-read', '--allow-env', '--allow-sys', join(ROOT, 'src/serve/deno.ts')],
+  deno: () => [
+    deno,
+    'run',
+    '--quiet',
+    '--allow-net',
+    '--allow-read',
+    '--allow-env',
+    '--allow-sys',
+    join(ROOT, 'src/serve/deno.ts'),
+  ],
   node: () => ['node', join(nodeDir, 'serve.mjs')],
 };
 
 beforeAll(() => {
   nodeDir = mkdtempSync(join(tmpdir(), 'hashguard-node-serve-'));
-  const build = Bun.spawnSync([process.execPath, 'build', join(ROOT, 'src/serve/node.ts'), '--target=node', '--outfile', join(nodeDir, 'serve.mjs')], { cwd: ROOT, stderr: 'pipe' });
+  const build = Bun.spawnSync(
+    [
+      process.execPath,
+      'build',
+      join(ROOT, 'src/serve/node.ts'),
+      '--target=node',
+      '--outfile',
+      join(nodeDir, 'serve.mjs'),
+    ],
+    { cwd: ROOT, stderr: 'pipe' },
+  );
   if (build.exitCode !== 0) throw new Error(`bun build --target=node failed: ${build.stderr}`);
 }, 60_000); // a bundle build: about a second alone, longer on a loaded machine (the default hook limit is 5 s)
 afterAll(() => rmSync(nodeDir, { recursive: true, force: true }));
@@ -67,7 +103,10 @@ describe('a busy port', () => {
     test(`${runtime}: one line, exit 1, no stack trace`, async () => {
       const { port, server } = await busyPort();
       try {
-        const proc = Bun.spawn([...entries[runtime](), '--port', String(port), '--workers', '1', '--model', MODEL], { cwd: ROOT, stdout: 'pipe', stderr: 'pipe', env: { ...process.env, REDIS_URL: '' } });
+        const proc = Bun.spawn(
+          [...entries[runtime](), '--port', String(port), '--workers', '1', '--model', MODEL],
+          { cwd: ROOT, stdout: 'pipe', stderr: 'pipe', env: { ...process.env, REDIS_URL: '' } },
+        );
         expect(await proc.exited).toBe(1);
         const err = (await new Response(proc.stderr).text()).trim();
         expect(err).toBe(`error: port ${port} is in use; set PORT or --port`);
@@ -81,7 +120,10 @@ describe('a busy port', () => {
 describe('requests the app must answer itself', () => {
   for (const runtime of ['bun', 'deno', 'node'] as const) {
     test(`${runtime}: no Host header is a 400 JSON; an oversized body is the app's JSON 413, declared or streamed`, async () => {
-      const proc = Bun.spawn([...entries[runtime](), '--port', '0', '--workers', '1', '--model', MODEL], { cwd: ROOT, stdout: 'pipe', stderr: 'pipe', env: { ...process.env, REDIS_URL: '' } });
+      const proc = Bun.spawn(
+        [...entries[runtime](), '--port', '0', '--workers', '1', '--model', MODEL],
+        { cwd: ROOT, stdout: 'pipe', stderr: 'pipe', env: { ...process.env, REDIS_URL: '' } },
+      );
       try {
         const line = await waitForLine(proc.stdout, /^hashguard serving /, 30_000);
         const port = Number(/:(\d+) \(/.exec(line)![1]);
@@ -96,16 +138,28 @@ describe('requests the app must answer itself', () => {
         const withHost = await rawHttp(port, 'GET /v2/health/ready HTTP/1.0\r\nHost: x\r\n\r\n');
         expect(withHost).toMatch(/^HTTP\/1\.[01] 200/);
         // 200 MiB declared (above Bun's default 128 MiB limit): the app's JSON, without reading the body.
-        const declared = await rawHttp(port, 'POST /v2/models/plain/infer HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 209715200\r\n\r\n{');
+        const declared = await rawHttp(
+          port,
+          'POST /v2/models/plain/infer HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 209715200\r\n\r\n{',
+        );
         expect(declared).toMatch(/^HTTP\/1\.1 413/);
         expect(declared).toContain('{"error":"request body of 209715200 bytes is larger than');
         // The same on a route that reads no body at all.
-        const anyRoute = await rawHttp(port, 'POST /nowhere HTTP/1.1\r\nHost: x\r\nContent-Length: 209715200\r\n\r\n');
+        const anyRoute = await rawHttp(
+          port,
+          'POST /nowhere HTTP/1.1\r\nHost: x\r\nContent-Length: 209715200\r\n\r\n',
+        );
         expect(anyRoute).toMatch(/^HTTP\/1\.1 413/);
         // Streamed without Content-Length: the route's cap stops the read.
         const chunked = await fetch(`http://127.0.0.1:${port}/v1/models/plain:classify`, {
-          method: 'POST', headers: { 'content-type': 'image/png' }, duplex: 'half',
-          body: new ReadableStream({ pull(c) { c.enqueue(new Uint8Array(1 << 20)); } }),
+          method: 'POST',
+          headers: { 'content-type': 'image/png' },
+          duplex: 'half',
+          body: new ReadableStream({
+            pull(c) {
+              c.enqueue(new Uint8Array(1 << 20));
+            },
+          }),
         } as RequestInit).catch((e) => e as Error);
         expect(chunked instanceof Error ? chunked.message : chunked.status).toBe(413);
         expect((await (chunked as Response).json()).error).toContain('larger than the limit');

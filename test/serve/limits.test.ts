@@ -16,14 +16,20 @@ function gatedExecutor(concurrency = 1) {
   const gates: (() => void)[] = [];
   let calls = 0;
   const executor: InferenceExecutor = {
-    concurrency, healthy: true, close() {},
+    concurrency,
+    healthy: true,
+    close() {},
     async run(_network, input) {
       const n = 'n' in input ? input.n : 1;
       if (calls++ > 0) await new Promise<void>((r) => gates.push(r));
       return { kind: 'defendedForward', logits: new Float32Array(10 * n), n, backend: 'stub' };
     },
   };
-  return { executor, release: () => gates.splice(0).forEach((g) => g()), waiting: () => gates.length };
+  return {
+    executor,
+    release: () => gates.splice(0).forEach((g) => g()),
+    waiting: () => gates.length,
+  };
 }
 
 const proxies2 = () => ['10.0.0.1', '10.0.0.2'];
@@ -32,7 +38,11 @@ const settle = () => new Promise((r) => setTimeout(r, 5));
 describe('bounded queue', () => {
   test('maxQueue 0: a request arriving while the only slot is busy is shed with 503 + Retry-After', async () => {
     const { executor, release } = gatedExecutor(1);
-    const app = createApp({ models: { plain: { model: await plainModel() } }, executor, limits: { maxQueue: 0 } });
+    const app = createApp({
+      models: { plain: { model: await plainModel() } },
+      executor,
+      limits: { maxQueue: 0 },
+    });
     await app.ready;
     const first = post(app, INFER, body());
     await settle();
@@ -42,12 +52,18 @@ describe('bounded queue', () => {
     expect(Number(second.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
     release();
     expect((await first).status).toBe(200);
-    expect(await (await app.request('/metrics')).text()).toContain('hashguard_shed_total{reason="queue_full"} 1');
+    expect(await (await app.request('/metrics')).text()).toContain(
+      'hashguard_shed_total{reason="queue_full"} 1',
+    );
   });
 
   test('maxQueue 1: one request waits for the slot and is served; the next is shed', async () => {
     const { executor, release, waiting } = gatedExecutor(1);
-    const app = createApp({ models: { plain: { model: await plainModel() } }, executor, limits: { maxQueue: 1 } });
+    const app = createApp({
+      models: { plain: { model: await plainModel() } },
+      executor,
+      limits: { maxQueue: 1 },
+    });
     await app.ready;
     const a = post(app, INFER, body());
     await settle();
@@ -84,7 +100,11 @@ describe('bounded queue', () => {
 describe('deadline', () => {
   test('a request past its deadline gets 503 + Retry-After; the late result is discarded', async () => {
     const { executor, release } = gatedExecutor(1);
-    const app = createApp({ models: { plain: { model: await plainModel() } }, executor, limits: { deadlineMs: 50 } });
+    const app = createApp({
+      models: { plain: { model: await plainModel() } },
+      executor,
+      limits: { deadlineMs: 50 },
+    });
     await app.ready;
     const t0 = performance.now();
     const r = await post(app, INFER, body());
@@ -114,24 +134,64 @@ describe('query budgets', () => {
     expect((await post(app, INFER, body(2), auth)).status).toBe(200); // the refused 3 were not charged
     expect((await post(app, INFER, body(1), auth)).status).toBe(429);
     // Another key, and a keyless client, have budgets of their own.
-    expect((await post(app, INFER, body(4), { ...auth, authorization: 'Bearer bob' })).status).toBe(200);
-    expect((await post(app, INFER, body(4), { 'content-type': 'application/json' }, { clientAddress: '10.0.0.1' })).status).toBe(200);
-    expect((await post(app, INFER, body(4), { 'content-type': 'application/json' }, { clientAddress: '10.0.0.2' })).status).toBe(200);
-    expect((await post(app, INFER, body(4), { 'content-type': 'application/json' }, { clientAddress: '10.0.0.1' })).status).toBe(429);
-    expect(await (await app.request('/metrics')).text()).toContain('hashguard_budget_rejections_total 3');
+    expect((await post(app, INFER, body(4), { ...auth, authorization: 'Bearer bob' })).status).toBe(
+      200,
+    );
+    expect(
+      (
+        await post(
+          app,
+          INFER,
+          body(4),
+          { 'content-type': 'application/json' },
+          { clientAddress: '10.0.0.1' },
+        )
+      ).status,
+    ).toBe(200);
+    expect(
+      (
+        await post(
+          app,
+          INFER,
+          body(4),
+          { 'content-type': 'application/json' },
+          { clientAddress: '10.0.0.2' },
+        )
+      ).status,
+    ).toBe(200);
+    expect(
+      (
+        await post(
+          app,
+          INFER,
+          body(4),
+          { 'content-type': 'application/json' },
+          { clientAddress: '10.0.0.1' },
+        )
+      ).status,
+    ).toBe(429);
+    expect(await (await app.request('/metrics')).text()).toContain(
+      'hashguard_budget_rejections_total 3',
+    );
   });
 
   test(':classify charges one query per image', async () => {
     const app = await testApp({ budgets: { limit: 1, windowMs: 60_000 } });
     const { digitPng } = await import('./helpers.ts');
     const png = digitPng(digits.bytes.subarray(0, 784));
-    expect((await post(app, '/v1/models/plain:classify', png, { 'content-type': 'image/png' })).status).toBe(200);
-    expect((await post(app, '/v1/models/plain:classify', png, { 'content-type': 'image/png' })).status).toBe(429);
+    expect(
+      (await post(app, '/v1/models/plain:classify', png, { 'content-type': 'image/png' })).status,
+    ).toBe(200);
+    expect(
+      (await post(app, '/v1/models/plain:classify', png, { 'content-type': 'image/png' })).status,
+    ).toBe(429);
   });
 
   test('the window resets after windowMs (fixed window from the first query)', async () => {
     let now = 1_000_000;
-    const app = await testApp({ budgets: { limit: 2, windowMs: 10_000, store: new MemoryBudgetStore(() => now) } });
+    const app = await testApp({
+      budgets: { limit: 2, windowMs: 10_000, store: new MemoryBudgetStore(() => now) },
+    });
     expect((await post(app, INFER, body(2))).status).toBe(200);
     now += 4_000;
     const r = await post(app, INFER, body(1));
@@ -143,7 +203,12 @@ describe('query budgets', () => {
 
   test('a shed request is refunded', async () => {
     const { executor, release } = gatedExecutor(1);
-    const app = createApp({ models: { plain: { model: await plainModel() } }, executor, limits: { deadlineMs: 30 }, budgets: { limit: 1, windowMs: 60_000 } });
+    const app = createApp({
+      models: { plain: { model: await plainModel() } },
+      executor,
+      limits: { deadlineMs: 30 },
+      budgets: { limit: 1, windowMs: 60_000 },
+    });
     await app.ready;
     expect((await post(app, INFER, body())).status).toBe(503);
     release();
@@ -158,23 +223,32 @@ describe('query budgets', () => {
     const id1 = await clientIdentity('Bearer k1', '1.2.3.4', keys);
     expect(id1).toMatch(/^key:[0-9a-f]{16}$/);
     expect(id1).toBe(`key:${(await sha256Hex('k1')).slice(0, 16)}`); // the key itself never appears
-    expect(await clientIdentity('bearer   k2 ', '1.2.3.4', keys)).toBe(`key:${(await sha256Hex('k2')).slice(0, 16)}`);
+    expect(await clientIdentity('bearer   k2 ', '1.2.3.4', keys)).toBe(
+      `key:${(await sha256Hex('k2')).slice(0, 16)}`,
+    );
     for (const header of ['Bearer forged', 'Bearer k1x', 'Basic abc', 'Bearer', '']) {
-      const e = await clientIdentity(header, '1.2.3.4', keys).then(() => null, (err) => err);
+      const e = await clientIdentity(header, '1.2.3.4', keys).then(
+        () => null,
+        (err) => err,
+      );
       expect(e?.status).toBe(401);
       expect(e?.headers['WWW-Authenticate']).toContain('Bearer');
     }
     expect(await clientIdentity(undefined, '1.2.3.4', keys)).toBe('addr:1.2.3.4');
     expect(await clientIdentity('Bearer any', '1.2.3.4', null)).toBe('addr:1.2.3.4');
     expect(await clientIdentity('Basic abc', undefined, null)).toBe('addr:unknown');
-    expect(await clientIdentity(undefined, '2001:DB8:0:1:aaaa::1', null)).toBe('addr:2001:db8:0:1::/64');
+    expect(await clientIdentity(undefined, '2001:DB8:0:1:aaaa::1', null)).toBe(
+      'addr:2001:db8:0:1::/64',
+    );
   });
 
   test('X-Forwarded-For is believed only from a trusted proxy, and only its rightmost untrusted hop', () => {
     const proxies = ['10.0.0.1', '10.0.0.2'];
     expect(clientAddress('10.0.0.1', '203.0.113.7', proxies)).toBe('203.0.113.7');
     // The client wrote a fake leftmost hop; our proxies appended the real one (and themselves).
-    expect(clientAddress('10.0.0.1', '1.1.1.1, 203.0.113.7, 10.0.0.2', proxies)).toBe('203.0.113.7');
+    expect(clientAddress('10.0.0.1', '1.1.1.1, 203.0.113.7, 10.0.0.2', proxies)).toBe(
+      '203.0.113.7',
+    );
     expect(clientAddress('198.51.100.9', '1.1.1.1', proxies)).toBe('198.51.100.9'); // not a proxy: header ignored
     expect(clientAddress('10.0.0.1', '1.1.1.1', undefined)).toBe('10.0.0.1');
     expect(clientAddress('10.0.0.1', 'not-an-ip', proxies)).toBe('10.0.0.1');
@@ -185,18 +259,33 @@ describe('query budgets', () => {
   test('trust-proxy compares normalized addresses: IPv4-mapped IPv6, case and zero compression', () => {
     expect(clientAddress('::ffff:10.0.0.1', '203.0.113.7', ['10.0.0.1'])).toBe('203.0.113.7');
     expect(clientAddress('10.0.0.1', '203.0.113.7', ['::FFFF:10.0.0.1'])).toBe('203.0.113.7');
-    expect(clientAddress('2001:DB8::0:1', '203.0.113.7', ['2001:db8:0:0:0:0:0:1'])).toBe('203.0.113.7');
-    expect(clientAddress('[2001:db8::1]', '198.51.100.1', ['2001:0db8::0001'])).toBe('198.51.100.1');
+    expect(clientAddress('2001:DB8::0:1', '203.0.113.7', ['2001:db8:0:0:0:0:0:1'])).toBe(
+      '203.0.113.7',
+    );
+    expect(clientAddress('[2001:db8::1]', '198.51.100.1', ['2001:0db8::0001'])).toBe(
+      '198.51.100.1',
+    );
     // Hops are normalized too: a proxy listed in another spelling is skipped, the client comes out canonical.
-    expect(clientAddress('10.0.0.1', '::ffff:203.0.113.7, ::ffff:10.0.0.2', proxies2())).toBe('203.0.113.7');
+    expect(clientAddress('10.0.0.1', '::ffff:203.0.113.7, ::ffff:10.0.0.2', proxies2())).toBe(
+      '203.0.113.7',
+    );
     expect(clientAddress('10.0.0.1', '2001:0DB8::0001', ['10.0.0.1'])).toBe('2001:db8::1');
     // An untrusted peer is still normalized, so its spellings share one budget.
     expect(clientAddress('::ffff:198.51.100.9', undefined, undefined)).toBe('198.51.100.9');
   });
 
   test('behind a trusted proxy, clients get separate budgets; spoofing the header from outside does not help', async () => {
-    const app = await testApp({ budgets: { limit: 1, windowMs: 60_000, trustedProxies: ['10.0.0.1'] } });
-    const via = (client: string, peer = '10.0.0.1') => post(app, INFER, body(1), { ...JSON_HEADERS, 'x-forwarded-for': client }, { clientAddress: peer });
+    const app = await testApp({
+      budgets: { limit: 1, windowMs: 60_000, trustedProxies: ['10.0.0.1'] },
+    });
+    const via = (client: string, peer = '10.0.0.1') =>
+      post(
+        app,
+        INFER,
+        body(1),
+        { ...JSON_HEADERS, 'x-forwarded-for': client },
+        { clientAddress: peer },
+      );
     expect((await via('203.0.113.1')).status).toBe(200);
     expect((await via('203.0.113.2')).status).toBe(200);
     expect((await via('203.0.113.1')).status).toBe(429);

@@ -5,7 +5,12 @@ import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
 import { DefendedModel } from '../../src/defense/defended-model.ts';
 import type { DefenseSpec } from '../../src/defense/defense-spec.ts';
 import { deriveStream } from '../../src/hash/rng.ts';
-import { createApp, requestSeeds, workerExecutor, type HashguardApp } from '../../src/serve/index.ts';
+import {
+  createApp,
+  requestSeeds,
+  workerExecutor,
+  type HashguardApp,
+} from '../../src/serve/index.ts';
 import { Tensor } from '../../src/tensor/tensor.ts';
 import { giModel, inferBody, mnistDigits, post } from './helpers.ts';
 
@@ -14,7 +19,12 @@ const digits = mnistDigits(N);
 let app: HashguardApp;
 
 beforeAll(async () => {
-  app = createApp({ models: { gi: { model: await giModel(), scores: 'logits' } }, executor: workerExecutor({ size: 1 }), secret: Uint32Array.of(7), log: () => {} });
+  app = createApp({
+    models: { gi: { model: await giModel(), scores: 'logits' } },
+    executor: workerExecutor({ size: 1 }),
+    secret: Uint32Array.of(7),
+    log: () => {},
+  });
   await app.ready;
 }, 30_000);
 afterAll(() => app.context.executor.close()); // given to createApp, so not closed by app.close()
@@ -29,7 +39,10 @@ describe('random GI over HTTP', () => {
       const local = model.forward(x, deriveStream(7, i)).data;
       const got: number[] = r.json.outputs[1].data;
       let worst = 0;
-      got.forEach((v, j) => (worst = Math.max(worst, Math.abs(v - local[j]) / Math.max(1, Math.abs(local[j])))));
+      got.forEach(
+        (v, j) =>
+          (worst = Math.max(worst, Math.abs(v - local[j]) / Math.max(1, Math.abs(local[j])))),
+      );
       expect(worst).toBeLessThan(1e-5);
     }
   });
@@ -42,7 +55,8 @@ describe('random GI over HTTP', () => {
       runs.push({ labels: r.json.outputs[0].data, logits: r.json.outputs[1].data });
     }
     // Every pair of requests differs in its scores (fresh α per row and fresh last-layer noise).
-    for (let a = 0; a < runs.length; a++) for (let b = a + 1; b < runs.length; b++) expect(runs[a].logits).not.toEqual(runs[b].logits);
+    for (let a = 0; a < runs.length; a++)
+      for (let b = a + 1; b < runs.length; b++) expect(runs[a].logits).not.toEqual(runs[b].logits);
     let stable = 0;
     for (let d = 0; d < N; d++) if (runs.every((r) => r.labels[d] === runs[0].labels[d])) stable++;
     expect(stable).toBeGreaterThanOrEqual(N - 2);
@@ -52,14 +66,19 @@ describe('random GI over HTTP', () => {
   });
 
   test('labels only unless the deployment allows scores', async () => {
-    const labelsOnly = createApp({ models: { gi: { model: await giModel() } }, executor: app.context.executor, log: () => {} });
+    const labelsOnly = createApp({
+      models: { gi: { model: await giModel() } },
+      executor: app.context.executor,
+      log: () => {},
+    });
     await labelsOnly.ready;
     const r = await post(labelsOnly, '/v2/models/gi/infer', inferBody(digits.floats));
     expect(r.json.outputs.map((o: { name: string }) => o.name)).toEqual(['labels']);
   });
 
   test('request seeds: a one-word secret gives deriveStream(secret, i); more words change every seed', () => {
-    const one = requestSeeds(Uint32Array.of(7)), four = requestSeeds(Uint32Array.of(7, 1, 2, 3));
+    const one = requestSeeds(Uint32Array.of(7)),
+      four = requestSeeds(Uint32Array.of(7, 1, 2, 3));
     const seen = new Set<number>();
     for (let i = 0; i < 1000; i++) {
       const s = one();

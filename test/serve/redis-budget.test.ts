@@ -18,7 +18,12 @@ const stores: RedisBudgetStore[] = [];
 async function instance(limit = 4) {
   const store = await new RedisBudgetStore({ url: url!, prefix }).connect();
   stores.push(store);
-  const app = createApp({ models: { plain: { model: await plainModel() } }, executor: inProcessExecutor(), budgets: { limit, windowMs: 60_000, store, keys: ['shared-key'] }, log: () => {} });
+  const app = createApp({
+    models: { plain: { model: await plainModel() } },
+    executor: inProcessExecutor(),
+    budgets: { limit, windowMs: 60_000, store, keys: ['shared-key'] },
+    log: () => {},
+  });
   await app.ready;
   return { app, store };
 }
@@ -29,11 +34,15 @@ afterAll(async () => {
 });
 
 if (!url) {
-  serviceMissing('Redis', 'set REDIS_URL_TEST=redis://127.0.0.1:6379 with a running redis-server (Debian package redis-server)');
+  serviceMissing(
+    'Redis',
+    'set REDIS_URL_TEST=redis://127.0.0.1:6379 with a running redis-server (Debian package redis-server)',
+  );
 } else {
   describe('Redis budget store', () => {
     test('two instances share one budget', async () => {
-      const a = await instance(), b = await instance();
+      const a = await instance(),
+        b = await instance();
       expect((await post(a.app, '/v2/models/plain/infer', body(3), auth)).status).toBe(200);
       const refused = await post(b.app, '/v2/models/plain/infer', body(2), auth);
       expect(refused.status).toBe(429);
@@ -54,7 +63,9 @@ if (!url) {
     test('charges are atomic: 50 concurrent single queries against a limit of 20 admit exactly 20', async () => {
       const store = await new RedisBudgetStore({ url: url!, prefix }).connect();
       stores.push(store);
-      const results = await Promise.all(Array.from({ length: 50 }, () => store.take('race', 1, 20, 60_000)));
+      const results = await Promise.all(
+        Array.from({ length: 50 }, () => store.take('race', 1, 20, 60_000)),
+      );
       expect(results.filter((r) => r.allowed)).toHaveLength(20);
       expect(Math.max(...results.map((r) => r.used))).toBe(20);
       await store.refund('race', 5);
@@ -64,7 +75,12 @@ if (!url) {
 
     test('an unreachable Redis fails closed with 503, not 500', async () => {
       const store = new RedisBudgetStore({ url: 'redis://127.0.0.1:1', prefix });
-      const app = createApp({ models: { plain: { model: await plainModel() } }, executor: inProcessExecutor(), budgets: { limit: 4, windowMs: 60_000, store }, log: () => {} });
+      const app = createApp({
+        models: { plain: { model: await plainModel() } },
+        executor: inProcessExecutor(),
+        budgets: { limit: 4, windowMs: 60_000, store },
+        log: () => {},
+      });
       await app.ready;
       const r = await post(app, '/v2/models/plain/infer', body(1), auth);
       expect(r.status).toBe(503);
@@ -76,13 +92,32 @@ if (!url) {
       const server = Bun.which('redis-server');
       expect(server).not.toBeNull(); // REDIS_URL_TEST implies a redis-server on this machine
       const port = await freePort();
-      const start = () => Bun.spawn([server!, '--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdout: 'ignore', stderr: 'ignore' });
+      const start = () =>
+        Bun.spawn(
+          [
+            server!,
+            '--port',
+            String(port),
+            '--bind',
+            '127.0.0.1',
+            '--save',
+            '',
+            '--appendonly',
+            'no',
+          ],
+          { stdout: 'ignore', stderr: 'ignore' },
+        );
       let proc = start();
       const store = new RedisBudgetStore({ url: `redis://127.0.0.1:${port}`, prefix });
       try {
         await eventually(() => tcpOpen(port));
         await store.connect();
-        const app = createApp({ models: { plain: { model: await plainModel() } }, executor: inProcessExecutor(), budgets: { limit: 100, windowMs: 60_000, store }, log: () => {} });
+        const app = createApp({
+          models: { plain: { model: await plainModel() } },
+          executor: inProcessExecutor(),
+          budgets: { limit: 100, windowMs: 60_000, store },
+          log: () => {},
+        });
         await app.ready;
         expect((await app.request('/v2/health/ready')).status).toBe(200);
         expect((await post(app, '/v2/models/plain/infer', body(1), auth)).status).toBe(200);
@@ -90,11 +125,16 @@ if (!url) {
         await proc.exited;
         await eventually(async () => (await app.request('/v2/health/ready')).status === 503);
         const ready = await app.request('/v2/health/ready');
-        expect(await ready.json()).toEqual({ error: 'not ready: the query budget store is unreachable' });
+        expect(await ready.json()).toEqual({
+          error: 'not ready: the query budget store is unreachable',
+        });
         const refused = await post(app, '/v2/models/plain/infer', body(1), auth);
         expect(refused.status).toBe(503); // fail closed: no inference without a budget check
         proc = start();
-        await eventually(async () => (await app.request('/v2/health/ready')).status === 200, 15_000);
+        await eventually(
+          async () => (await app.request('/v2/health/ready')).status === 200,
+          15_000,
+        );
         expect((await post(app, '/v2/models/plain/infer', body(1), auth)).status).toBe(200);
       } finally {
         await store.close();
@@ -123,7 +163,10 @@ async function eventually(check: () => Promise<boolean>, timeoutMs = 5000): Prom
 
 function tcpOpen(port: number): Promise<boolean> {
   return new Promise((resolve) => {
-    const s = connect(port, '127.0.0.1', () => { s.destroy(); resolve(true); });
+    const s = connect(port, '127.0.0.1', () => {
+      s.destroy();
+      resolve(true);
+    });
     s.on('error', () => resolve(false));
   });
 }

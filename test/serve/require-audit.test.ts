@@ -39,7 +39,10 @@ describe('--require-audit', () => {
     clock += 5000;
     expect((await app.request('/v2/models/plain/ready')).status).toBe(503);
 
-    writeFileSync(join(auditDir, 'plain.json'), JSON.stringify({ weightsSha256: sha, createdAt: '2026-01-01T00:00:00Z' }));
+    writeFileSync(
+      join(auditDir, 'plain.json'),
+      JSON.stringify({ weightsSha256: sha, createdAt: '2026-01-01T00:00:00Z' }),
+    );
     // A miss is cached for a second: still 503 at the same instant, ready once the clock moves on.
     expect((await app.request('/v2/models/plain/ready')).status).toBe(503);
     clock += 1000;

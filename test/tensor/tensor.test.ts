@@ -4,7 +4,9 @@ import { clone, full, scalar, sizeOf, Tensor, tensor, zeros } from '../../src/te
 
 describe('Tensor', () => {
   test('shape and data length must agree', () => {
-    expect(() => new Tensor([2, 3], new Float32Array(5))).toThrow('shape [2, 3] needs 6 values, got 5');
+    expect(() => new Tensor([2, 3], new Float32Array(5))).toThrow(
+      'shape [2, 3] needs 6 values, got 5',
+    );
     expect(() => new Tensor([2, -1], new Float32Array(0))).toThrow(/invalid dimension -1/);
     expect(() => new Tensor([1.5], new Float32Array(1))).toThrow(/invalid dimension 1.5/);
   });

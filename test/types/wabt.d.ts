@@ -5,5 +5,7 @@ declare module 'wabt' {
     toBinary(options: { log?: boolean; write_debug_names?: boolean }): { buffer: Uint8Array };
     destroy(): void;
   }
-  export default function init(): Promise<{ parseWat(filename: string, text: string, features?: Record<string, boolean>): WasmModule }>;
+  export default function init(): Promise<{
+    parseWat(filename: string, text: string, features?: Record<string, boolean>): WasmModule;
+  }>;
 }

@@ -11,13 +11,18 @@ export function avgPool2d(x: Tensor, params: Pool2dParams): Tensor {
       for (let ox = 0; ox < g.ow; ox++) {
         let acc = 0;
         for (let ky = 0; ky < g.k; ky++)
-          for (let kx = 0; kx < g.k; kx++) acc += x.data[(pl * g.h + oy * g.s + ky) * g.w + ox * g.s + kx];
+          for (let kx = 0; kx < g.k; kx++)
+            acc += x.data[(pl * g.h + oy * g.s + ky) * g.w + ox * g.s + kx];
         y[(pl * g.oh + oy) * g.ow + ox] = acc * scale;
       }
   return new Tensor([x.shape[0], x.shape[1], g.oh, g.ow], y);
 }
 
-export function avgPool2dGradInput(dy: Tensor, xShape: readonly number[], params: Pool2dParams): Tensor {
+export function avgPool2dGradInput(
+  dy: Tensor,
+  xShape: readonly number[],
+  params: Pool2dParams,
+): Tensor {
   const g = poolGeometry('avg-pool2d', xShape, params);
   checkPoolDy('avg-pool2d', dy, xShape, g);
   const dx = alloc(dy.dtype, g.planes * g.h * g.w);
@@ -27,7 +32,8 @@ export function avgPool2dGradInput(dy: Tensor, xShape: readonly number[], params
       for (let ox = 0; ox < g.ow; ox++) {
         const d = dy.data[(pl * g.oh + oy) * g.ow + ox] * scale;
         for (let ky = 0; ky < g.k; ky++)
-          for (let kx = 0; kx < g.k; kx++) dx[(pl * g.h + oy * g.s + ky) * g.w + ox * g.s + kx] += d;
+          for (let kx = 0; kx < g.k; kx++)
+            dx[(pl * g.h + oy * g.s + ky) * g.w + ox * g.s + kx] += d;
       }
   return new Tensor(xShape, dx);
 }

@@ -5,7 +5,9 @@ import { resultDType } from './elementwise.ts';
 /** x[N, C, ...] + b[C] broadcast over every axis but 1. */
 export function biasAdd(x: Tensor, b: Tensor): Tensor {
   if (x.rank < 2 || b.rank !== 1 || b.shape[0] !== x.shape[1]) {
-    throw new Error(`bias-add: bias ${shapeStr(b.shape)} does not match axis 1 of ${shapeStr(x.shape)}`);
+    throw new Error(
+      `bias-add: bias ${shapeStr(b.shape)} does not match axis 1 of ${shapeStr(x.shape)}`,
+    );
   }
   const [n, c] = x.shape;
   const inner = x.size / (n * c) || 0;

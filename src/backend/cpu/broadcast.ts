@@ -21,9 +21,13 @@ export function broadcastShape(a: readonly number[], b: readonly number[]): numb
  * For each element of `outShape` (row-major), the flat index into a tensor of shape `inShape` that
  * broadcasts to it. Simple and allocation-heavy on purpose: this is the oracle, not the fast path.
  */
-export function broadcastIndex(inShape: readonly number[], outShape: readonly number[]): Int32Array {
+export function broadcastIndex(
+  inShape: readonly number[],
+  outShape: readonly number[],
+): Int32Array {
   const rank = outShape.length;
-  if (inShape.length > rank) throw new Error(`broadcast: cannot broadcast ${shapeStr(inShape)} to ${shapeStr(outShape)}`);
+  if (inShape.length > rank)
+    throw new Error(`broadcast: cannot broadcast ${shapeStr(inShape)} to ${shapeStr(outShape)}`);
   const strides = new Array<number>(rank).fill(0);
   let s = 1;
   for (let i = inShape.length - 1; i >= 0; i--) {

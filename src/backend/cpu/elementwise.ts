@@ -1,5 +1,13 @@
 // Reference elementwise kernels: unary math, broadcasting binary arithmetic and comparisons, clamp.
-import { type BinaryOp, type CompareOp, type UnaryOp, alloc, sameShape, Tensor, type DType } from '../../tensor/index.ts';
+import {
+  type BinaryOp,
+  type CompareOp,
+  type UnaryOp,
+  alloc,
+  sameShape,
+  Tensor,
+  type DType,
+} from '../../tensor/index.ts';
 import { broadcastIndex, broadcastShape } from './broadcast.ts';
 
 const UNARY: Record<UnaryOp, (x: number) => number> = {

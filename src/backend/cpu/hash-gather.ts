@@ -3,7 +3,10 @@
 import { type HashIndex, alloc, shapeStr, Tensor } from '../../tensor/index.ts';
 
 export function hashGather(w: Tensor, table: HashIndex): Tensor {
-  if (w.size !== table.buckets) throw new Error(`hash-gather: ${table.buckets} real weights expected, got ${shapeStr(w.shape)}`);
+  if (w.size !== table.buckets)
+    throw new Error(
+      `hash-gather: ${table.buckets} real weights expected, got ${shapeStr(w.shape)}`,
+    );
   const n = table.rows * table.cols;
   const V = alloc(w.dtype, n);
   const { bucket, sign } = table;

@@ -5,7 +5,13 @@ import { resultDType } from './elementwise.ts';
 import { checkPoolDy, poolGeometry, type PoolGeometry } from './pool-window.ts';
 
 /** Flat input index of the first maximum of output cell (plane, oy, ox); ties keep the lowest index. */
-function argmaxInWindow(X: ArrayLike<number>, g: PoolGeometry, plane: number, oy: number, ox: number): number {
+function argmaxInWindow(
+  X: ArrayLike<number>,
+  g: PoolGeometry,
+  plane: number,
+  oy: number,
+  ox: number,
+): number {
   let best = -1;
   for (let ky = 0; ky < g.k; ky++)
     for (let kx = 0; kx < g.k; kx++) {
@@ -21,7 +27,8 @@ export function maxPool2d(x: Tensor, params: Pool2dParams): Tensor {
   const y = alloc(x.dtype, g.planes * g.oh * g.ow);
   for (let pl = 0; pl < g.planes; pl++)
     for (let oy = 0; oy < g.oh; oy++)
-      for (let ox = 0; ox < g.ow; ox++) y[(pl * g.oh + oy) * g.ow + ox] = x.data[argmaxInWindow(x.data, g, pl, oy, ox)];
+      for (let ox = 0; ox < g.ow; ox++)
+        y[(pl * g.oh + oy) * g.ow + ox] = x.data[argmaxInWindow(x.data, g, pl, oy, ox)];
   return new Tensor([x.shape[0], x.shape[1], g.oh, g.ow], y);
 }
 
@@ -31,6 +38,7 @@ export function maxPool2dGradInput(x: Tensor, dy: Tensor, params: Pool2dParams):
   const dx = alloc(resultDType(x, dy), x.size);
   for (let pl = 0; pl < g.planes; pl++)
     for (let oy = 0; oy < g.oh; oy++)
-      for (let ox = 0; ox < g.ow; ox++) dx[argmaxInWindow(x.data, g, pl, oy, ox)] += dy.data[(pl * g.oh + oy) * g.ow + ox];
+      for (let ox = 0; ox < g.ow; ox++)
+        dx[argmaxInWindow(x.data, g, pl, oy, ox)] += dy.data[(pl * g.oh + oy) * g.ow + ox];
   return new Tensor(x.shape, dx);
 }

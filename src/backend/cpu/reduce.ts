@@ -5,7 +5,9 @@ import { broadcastIndex } from './broadcast.ts';
 /** Normalizes possibly negative axes and checks them against the rank. */
 export function normalizeAxes(axes: readonly number[], rank: number): number[] {
   const out = axes.map((a) => (a < 0 ? a + rank : a));
-  for (const a of out) if (a < 0 || a >= rank || !Number.isInteger(a)) throw new Error(`reduce: axis ${a} out of range for rank ${rank}`);
+  for (const a of out)
+    if (a < 0 || a >= rank || !Number.isInteger(a))
+      throw new Error(`reduce: axis ${a} out of range for rank ${rank}`);
   return [...new Set(out)].sort((p, q) => p - q);
 }
 
@@ -33,7 +35,8 @@ export function sum(x: Tensor, axes?: readonly number[], keepDims = false): Tens
     else dims.push({ size, reduced });
   });
   // Input and output strides per merged axis (output stride 0 on reduced axes).
-  const inStride: number[] = [], outStride: number[] = [];
+  const inStride: number[] = [],
+    outStride: number[] = [];
   for (let d = dims.length - 1, si = 1, so = 1; d >= 0; d--) {
     inStride[d] = si;
     outStride[d] = dims[d].reduced ? 0 : so;
@@ -53,7 +56,8 @@ export function sum(x: Tensor, axes?: readonly number[], keepDims = false): Tens
       for (let k = 0; k < n; k++) out[o0 + k] += X[i0 + k];
     }
   };
-  if (x.rank === 0) out[0] = X[0]; // a scalar sums to itself
+  if (x.rank === 0)
+    out[0] = X[0]; // a scalar sums to itself
   else if (x.size > 0) walk(0, 0, 0);
   return new Tensor(shape, out);
 }
@@ -93,7 +97,8 @@ export function argmax(x: Tensor, axis: number): Tensor {
     for (let i = 0; i < inner; i++) {
       let best = 0;
       // NOTE: strict '>' keeps the lowest index on ties, the prediction rule of docs/design.md §4.
-      for (let k = 1; k < len; k++) if (x.data[(o * len + k) * inner + i] > x.data[(o * len + best) * inner + i]) best = k;
+      for (let k = 1; k < len; k++)
+        if (x.data[(o * len + k) * inner + i] > x.data[(o * len + best) * inner + i]) best = k;
       out[o * inner + i] = best;
     }
   return new Tensor(reducedShape(x.shape, [a], false), out);
@@ -107,12 +112,14 @@ export function broadcastTo(x: Tensor, shape: readonly number[]): Tensor {
 }
 
 export function oneHot(indices: Tensor, depth: number): Tensor {
-  if (indices.rank !== 1) throw new Error(`oneHot: indices must be 1-D, got ${shapeStr(indices.shape)}`);
+  if (indices.rank !== 1)
+    throw new Error(`oneHot: indices must be 1-D, got ${shapeStr(indices.shape)}`);
   const n = indices.size;
   const out = alloc(indices.dtype, n * depth);
   for (let i = 0; i < n; i++) {
     const k = indices.data[i];
-    if (!Number.isInteger(k) || k < 0 || k >= depth) throw new Error(`oneHot: index ${k} at row ${i} outside [0, ${depth})`);
+    if (!Number.isInteger(k) || k < 0 || k >= depth)
+      throw new Error(`oneHot: index ${k} at row ${i} outside [0, ${depth})`);
     out[i * depth + k] = 1;
   }
   return new Tensor([n, depth], out);

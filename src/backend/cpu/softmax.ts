@@ -3,13 +3,18 @@
 import { alloc, shapeStr, Tensor } from '../../tensor/index.ts';
 
 export function rows(x: Tensor, what: string): { count: number; len: number } {
-  if (x.rank < 1 || x.shape[x.rank - 1] === 0) throw new Error(`${what}: needs a non-empty last axis, got ${shapeStr(x.shape)}`);
+  if (x.rank < 1 || x.shape[x.rank - 1] === 0)
+    throw new Error(`${what}: needs a non-empty last axis, got ${shapeStr(x.shape)}`);
   const len = x.shape[x.rank - 1];
   return { count: x.size / len, len };
 }
 
 /** max_k z_k and log Σ_k exp(z_k − max) of one row. */
-export function rowStats(z: ArrayLike<number>, off: number, len: number): { m: number; lse: number } {
+export function rowStats(
+  z: ArrayLike<number>,
+  off: number,
+  len: number,
+): { m: number; lse: number } {
   let m = -Infinity;
   for (let k = 0; k < len; k++) if (z[off + k] > m) m = z[off + k];
   let s = 0;

@@ -6,9 +6,21 @@ import { isF32 } from './f32.ts';
 import { copyOut, scratch } from './module.ts';
 
 export const biasAdd: Backend['biasAdd'] = (x: Tensor, b: Tensor) => {
-  if (x.rank < 2 || b.rank !== 1 || b.shape[0] !== x.shape[1] || !isF32(x) || !isF32(b) || x.size === 0) return ref.biasAdd(x, b);
+  if (
+    x.rank < 2 ||
+    b.rank !== 1 ||
+    b.shape[0] !== x.shape[1] ||
+    !isF32(x) ||
+    !isF32(b) ||
+    x.size === 0
+  )
+    return ref.biasAdd(x, b);
   const [n, c] = x.shape;
-  const { kernels, offsets: [px, pb], views: [vx, vb] } = scratch([x.size, c]);
+  const {
+    kernels,
+    offsets: [px, pb],
+    views: [vx, vb],
+  } = scratch([x.size, c]);
   vx.set(x.data);
   vb.set(b.data);
   kernels.bias_add(px, pb, px, n * c, c, x.size / (n * c));

@@ -24,7 +24,8 @@ export class BlockAllocator {
   reserve(bytes: number): Block {
     let best = -1;
     for (let i = 0; i < this.free.length; i++) {
-      if (this.free[i].bytes >= bytes && (best < 0 || this.free[i].bytes < this.free[best].bytes)) best = i;
+      if (this.free[i].bytes >= bytes && (best < 0 || this.free[i].bytes < this.free[best].bytes))
+        best = i;
     }
     if (best >= 0) {
       const hole = this.free[best];
@@ -42,9 +43,16 @@ export class BlockAllocator {
   release(block: Block): void {
     let i = 0;
     while (i < this.free.length && this.free[i].offset < block.offset) i++;
-    const prev = this.free[i - 1], next = this.free[i];
-    if ((prev && prev.offset + prev.bytes > block.offset) || (next && block.offset + block.bytes > next.offset) || block.offset + block.bytes > this.end) {
-      throw new Error(`wasm backend: block at ${block.offset} (${block.bytes} bytes) released twice or overlapping a free block`);
+    const prev = this.free[i - 1],
+      next = this.free[i];
+    if (
+      (prev && prev.offset + prev.bytes > block.offset) ||
+      (next && block.offset + block.bytes > next.offset) ||
+      block.offset + block.bytes > this.end
+    ) {
+      throw new Error(
+        `wasm backend: block at ${block.offset} (${block.bytes} bytes) released twice or overlapping a free block`,
+      );
     }
     let merged = { ...block };
     if (prev && prev.offset + prev.bytes === merged.offset) {
@@ -61,6 +69,10 @@ export class BlockAllocator {
 
   /** Free bytes and holes below `reservedEnd` (diagnostics and tests). */
   stats(): { reservedEnd: number; freeBytes: number; freeBlocks: number } {
-    return { reservedEnd: this.end, freeBytes: this.free.reduce((s, b) => s + b.bytes, 0), freeBlocks: this.free.length };
+    return {
+      reservedEnd: this.end,
+      freeBytes: this.free.reduce((s, b) => s + b.bytes, 0),
+      freeBlocks: this.free.length,
+    };
   }
 }

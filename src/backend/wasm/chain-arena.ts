@@ -6,7 +6,12 @@ import { guardedBytes, release, reserve, wasm } from './module.ts';
 import { floatsPerImage, isWeighted, type WasmPlan, type WeightedOp } from './chain-plan.ts';
 
 /** Byte offsets of one weighted op's packed blocks. */
-export interface WeightBlocks { fwd: number; bwd: number; bias: number; dir: number }
+export interface WeightBlocks {
+  fwd: number;
+  bwd: number;
+  bias: number;
+  dir: number;
+}
 
 /** Byte offsets of everything a pass touches, for the arena's current capacity. */
 export interface ArenaLayout {
@@ -15,11 +20,18 @@ export interface ArenaLayout {
   /** Per weighted op, in op order. */
   weights: WeightBlocks[];
   grad: [number, number];
-  cols: number; tmp: number; dwt: number; dyt: number; xpad: number;
+  cols: number;
+  tmp: number;
+  dwt: number;
+  dyt: number;
+  xpad: number;
 }
 
 /** A weighted op's parameters as the kernels take them: row-major [out × in] (hashed: the virtual weight). */
-export interface PackedWeights { weight: Float32Array; bias: Float32Array }
+export interface PackedWeights {
+  weight: Float32Array;
+  bias: Float32Array;
+}
 
 /** Most bytes of column matrices a chain keeps between forward(x, 'params') and backward (see keptColumns). */
 const KEPT_COLS_BYTES = 128 * 2 ** 20;
@@ -56,7 +68,12 @@ export class ChainArena {
     const weightAt: number[] = [];
     for (const op of ops) if (isWeighted(op)) weightAt.push(sizes.push(...op.ref.sizes) - 4);
     const actSizes = layouts.map((l) => cap * floatsPerImage(l) + 64);
-    let maxAct = 0, cols = 0, tmp = 0, dwt = 0, dyt = 0, xpad = 0;
+    let maxAct = 0,
+      cols = 0,
+      tmp = 0,
+      dwt = 0,
+      dyt = 0,
+      xpad = 0;
     for (const l of layouts) maxAct = Math.max(maxAct, cap * floatsPerImage(l) + 64);
     for (const op of ops) {
       if (op.kind === 'conv2d') {
@@ -86,11 +103,23 @@ export class ChainArena {
     blocks.register(this, this.block, this.token);
     const at = (i: number) => this.block!.offset + offsets[i];
     const act: number[] = [];
-    for (let i = 0; i < layouts.length; i++) act.push(i > 0 && ops[i - 1].kind === 'relu' ? act[i - 1] : at(base + i));
+    for (let i = 0; i < layouts.length; i++)
+      act.push(i > 0 && ops[i - 1].kind === 'relu' ? act[i - 1] : at(base + i));
     const g = base + actSizes.length;
     this.layout = {
-      act, weights: weightAt.map((i) => ({ fwd: at(i), bwd: at(i + 1), bias: at(i + 2), dir: at(i + 3) })), grad: [at(g), at(g + 1)],
-      cols: at(g + 2), tmp: at(g + 3), dwt: at(g + 4), dyt: at(g + 5), xpad: at(g + 6),
+      act,
+      weights: weightAt.map((i) => ({
+        fwd: at(i),
+        bwd: at(i + 1),
+        bias: at(i + 2),
+        dir: at(i + 3),
+      })),
+      grad: [at(g), at(g + 1)],
+      cols: at(g + 2),
+      tmp: at(g + 3),
+      dwt: at(g + 4),
+      dyt: at(g + 5),
+      xpad: at(g + 6),
     };
     this.capacity = cap;
     const weighted = ops.filter(isWeighted);
@@ -104,7 +133,8 @@ export class ChainArena {
    */
   pack(op: WeightedOp, p: PackedWeights, i: number): void {
     if (!this.layout) return; // packed when the arena is laid out
-    const b = this.layout.weights[i], sizes = op.ref.sizes;
+    const b = this.layout.weights[i],
+      sizes = op.ref.sizes;
     const { kernels, memory } = wasm();
     // Zero first: the padding rows and columns must be 0 (a reused block may hold anything, even NaN).
     new Float32Array(memory.buffer, b.fwd, sizes[0]).fill(0);
@@ -119,12 +149,15 @@ export class ChainArena {
       if (op.direct) {
         // couples (w[2g, r], w[2g+1, r]) for r in (ci, ky, kx) order; the missing channel of an odd count is 0
         const dir = new Float32Array(memory.buffer, b.dir, sizes[3]);
-        for (let o = 0; o < op.oc; o++) for (let r = 0; r < ckk; r++) dir[((o >> 1) * ckk + r) * 2 + (o & 1)] = p.weight[o * ckk + r];
+        for (let o = 0; o < op.oc; o++)
+          for (let r = 0; r < ckk; r++)
+            dir[((o >> 1) * ckk + r) * 2 + (o & 1)] = p.weight[o * ckk + r];
       }
     } else {
       // bwd = W with rows padded to ldIn; fwd = its transpose (ldIn × outp)
       const bwd = new Float32Array(memory.buffer, b.bwd, op.outp * op.ldIn);
-      for (let o = 0; o < op.out; o++) bwd.set(p.weight.subarray(o * op.f, (o + 1) * op.f), o * op.ldIn);
+      for (let o = 0; o < op.out; o++)
+        bwd.set(p.weight.subarray(o * op.f, (o + 1) * op.f), o * op.ldIn);
       kernels.transpose(b.bwd, b.fwd, op.out, op.f, op.ldIn, op.outp);
     }
   }
@@ -136,7 +169,9 @@ export class ChainArena {
     const perImage = ops.reduce((t, op) => t + (op.kind === 'conv2d' ? op.colRows * op.np : 0), 0);
     if (perImage === 0 || cap * perImage * 4 > KEPT_COLS_BYTES) return null;
     this.dropKeptCols();
-    const sizes = ops.map((op) => (op.kind === 'conv2d' ? guardedBytes(cap * op.colRows * op.np) : 0));
+    const sizes = ops.map((op) =>
+      op.kind === 'conv2d' ? guardedBytes(cap * op.colRows * op.np) : 0,
+    );
     const block = reserve(sizes.reduce((a, b) => a + b, 0) / 4);
     blocks.register(this, block, this.colsToken);
     let off = block.offset;

@@ -18,26 +18,67 @@ export interface WeightRef {
  * (so the weight-gradient GEMM yields the bias gradient as one more output row), zero rows up to a multiple of 4.
  */
 export interface ConvOp {
-  kind: 'conv2d'; layer: number; ref: WeightRef;
-  c: number; h: number; w: number; oc: number; k: number; s: number; p: number; oh: number; ow: number; ocp: number; np: number; colRows: number;
+  kind: 'conv2d';
+  layer: number;
+  ref: WeightRef;
+  c: number;
+  h: number;
+  w: number;
+  oc: number;
+  k: number;
+  s: number;
+  p: number;
+  oh: number;
+  ow: number;
+  ocp: number;
+  np: number;
+  colRows: number;
   /** Geometry of the direct kernel (conv2d_direct), or null where im2col + GEMM runs every pass. */
   direct: DirectConv | null;
 }
 
 /** A direct convolution's padded image (c planes of hp × wp) and output planes (pairs·2 of nq floats). */
-export interface DirectConv { hp: number; wp: number; nq: number; pairs: number }
+export interface DirectConv {
+  hp: number;
+  wp: number;
+  nq: number;
+  pairs: number;
+}
 
-export interface DenseOp { kind: 'dense'; layer: number; ref: WeightRef; f: number; ldIn: number; out: number; outp: number }
-export interface MaxPool2dOp { kind: 'max-pool2d'; c: number; h: number; w: number; k: number; s: number; oh: number; ow: number }
-export interface FlattenOp { kind: 'flatten'; f: number; ld: number }
+export interface DenseOp {
+  kind: 'dense';
+  layer: number;
+  ref: WeightRef;
+  f: number;
+  ldIn: number;
+  out: number;
+  outp: number;
+}
+export interface MaxPool2dOp {
+  kind: 'max-pool2d';
+  c: number;
+  h: number;
+  w: number;
+  k: number;
+  s: number;
+  oh: number;
+  ow: number;
+}
+export interface FlattenOp {
+  kind: 'flatten';
+  f: number;
+  ld: number;
+}
 export type ChainOp = ConvOp | DenseOp | MaxPool2dOp | { kind: 'relu' } | FlattenOp;
 export type WeightedOp = ConvOp | DenseOp;
 
 /** Activation layout: NCHW planes, or rows [N × ld] with `f` valid features (ld ≥ f, padding columns zero). */
-export type Layout = { kind: 'nchw'; c: number; h: number; w: number } | { kind: 'rows'; f: number; ld: number };
+export type Layout =
+  { kind: 'nchw'; c: number; h: number; w: number } | { kind: 'rows'; f: number; ld: number };
 
 export const floatsPerImage = (l: Layout) => (l.kind === 'nchw' ? l.c * l.h * l.w : l.ld);
-export const isWeighted = (op: ChainOp): op is WeightedOp => op.kind === 'conv2d' || op.kind === 'dense';
+export const isWeighted = (op: ChainOp): op is WeightedOp =>
+  op.kind === 'conv2d' || op.kind === 'dense';
 
 export interface WasmPlan {
   inputShape: readonly number[];
@@ -51,7 +92,17 @@ export interface WasmPlan {
  * output (c·k·k ≤ 32, the first layer of an image model) and little waste at the padded width (ow ≥ ¾ of it).
  * Forward passes that keep columns for weight gradients still run im2col + GEMM (they need the columns).
  */
-function directFor(c: number, h: number, w: number, k: number, s: number, p: number, oc: number, oh: number, ow: number): DirectConv | null {
+function directFor(
+  c: number,
+  h: number,
+  w: number,
+  k: number,
+  s: number,
+  p: number,
+  oc: number,
+  oh: number,
+  ow: number,
+): DirectConv | null {
   const wp = w + 2 * p;
   if (s !== 1 || c * k * k > 32 || ow < 0.75 * wp) return null;
   return { hp: h + 2 * p, wp, nq: Math.ceil((oh * wp) / 16) * 16, pairs: Math.ceil(oc / 2) };
@@ -68,7 +119,10 @@ const hashOf = (l: { hash?: { buckets: number; seed: number } }, rows: number, c
  * Wᵀ [ldIn × outp], bwd W [outp × ldIn] (dx = dy·W); bias [oc] or [outp]; for a direct conv, conv2d_direct's
  * (w[o], w[o+1]) couples per channel pair.
  */
-export function planChain(layers: readonly ChainLayer[], inputShape: readonly number[]): WasmPlan | null {
+export function planChain(
+  layers: readonly ChainLayer[],
+  inputShape: readonly number[],
+): WasmPlan | null {
   if (inputShape.length !== 3) return null;
   let layout: Layout = { kind: 'nchw', c: inputShape[0], h: inputShape[1], w: inputShape[2] };
   const layouts: Layout[] = [layout];
@@ -81,19 +135,44 @@ export function planChain(layers: readonly ChainLayer[], inputShape: readonly nu
         if (layout.kind !== 'nchw' || !('inChannels' in l)) return null;
         const { inChannels: ci, outChannels: oc, kernelSize: k, stride: s, padding: p } = l;
         if (ci !== layout.c || (l.type === 'hashed-conv2d' && !l.hash)) return null;
-        const oh: number = Math.floor((layout.h + 2 * p - k) / s) + 1, ow: number = Math.floor((layout.w + 2 * p - k) / s) + 1;
+        const oh: number = Math.floor((layout.h + 2 * p - k) / s) + 1,
+          ow: number = Math.floor((layout.w + 2 * p - k) / s) + 1;
         if (oh < 1 || ow < 1) return null;
-        const ckk = ci * k * k, ocp = ceil4(oc);
+        const ckk = ci * k * k,
+          ocp = ceil4(oc);
         const direct = directFor(ci, layout.h, layout.w, k, s, p, oc, oh, ow);
-        const ref: WeightRef = { weight: l.weight, bias: l.bias, hash: hashOf(l, oc, ckk), sizes: [ocp * ckk, ceil4(ckk) * oc, oc, direct ? direct.pairs * 2 * ckk : 0] };
-        ops.push({ kind: 'conv2d', layer, ref, c: ci, h: layout.h, w: layout.w, oc, k, s, p, oh, ow, ocp, np: ceil8(oh * ow), colRows: ceil4(ckk + 1), direct });
+        const ref: WeightRef = {
+          weight: l.weight,
+          bias: l.bias,
+          hash: hashOf(l, oc, ckk),
+          sizes: [ocp * ckk, ceil4(ckk) * oc, oc, direct ? direct.pairs * 2 * ckk : 0],
+        };
+        ops.push({
+          kind: 'conv2d',
+          layer,
+          ref,
+          c: ci,
+          h: layout.h,
+          w: layout.w,
+          oc,
+          k,
+          s,
+          p,
+          oh,
+          ow,
+          ocp,
+          np: ceil8(oh * ow),
+          colRows: ceil4(ckk + 1),
+          direct,
+        });
         layout = { kind: 'nchw', c: oc, h: oh, w: ow };
         break;
       }
       case 'max-pool2d': {
         if (layout.kind !== 'nchw' || !('kernelSize' in l)) return null;
         const { kernelSize: k, stride: s } = l;
-        const oh: number = Math.floor((layout.h - k) / s) + 1, ow: number = Math.floor((layout.w - k) / s) + 1;
+        const oh: number = Math.floor((layout.h - k) / s) + 1,
+          ow: number = Math.floor((layout.w - k) / s) + 1;
         if (oh < 1 || ow < 1) return null;
         ops.push({ kind: 'max-pool2d', c: layout.c, h: layout.h, w: layout.w, k, s, oh, ow });
         layout = { kind: 'nchw', c: layout.c, h: oh, w: ow };
@@ -102,7 +181,8 @@ export function planChain(layers: readonly ChainLayer[], inputShape: readonly nu
       case 'relu':
         ops.push({ kind: 'relu' });
         break;
-      case null: { // flatten
+      case null: {
+        // flatten
         const f: number = layout.kind === 'nchw' ? layout.c * layout.h * layout.w : layout.f;
         const ld = ceil8(f); // a multiple of 8: the backward GEMM dx = dy·W has it as its column count
         ops.push({ kind: 'flatten', f, ld });
@@ -114,8 +194,14 @@ export function planChain(layers: readonly ChainLayer[], inputShape: readonly nu
         if (layout.kind !== 'rows' || !('inDim' in l)) return null;
         const { inDim, outDim: out } = l;
         if (inDim !== layout.f || (l.type === 'hashed-dense' && !l.hash)) return null;
-        const outp = ceil8(out), ldIn = layout.ld;
-        const ref: WeightRef = { weight: l.weight, bias: l.bias, hash: hashOf(l, out, inDim), sizes: [ldIn * outp, outp * ldIn, outp, 0] };
+        const outp = ceil8(out),
+          ldIn = layout.ld;
+        const ref: WeightRef = {
+          weight: l.weight,
+          bias: l.bias,
+          hash: hashOf(l, out, inDim),
+          sizes: [ldIn * outp, outp * ldIn, outp, 0],
+        };
         ops.push({ kind: 'dense', layer, ref, f: inDim, ldIn, out, outp });
         layout = { kind: 'rows', f: out, ld: outp };
         break;

@@ -24,7 +24,13 @@ export function outputShape(plan: WasmPlan, n: number): number[] {
  * Runs the forward pass of n images (x already validated) and returns the output. With `colsKept` (offsets per
  * op from the arena), conv ops write their column matrices there, ones rows included, for the weight gradients.
  */
-export function runForward(plan: WasmPlan, L: ArenaLayout, x: Float32Array, n: number, colsKept: number[] | null): Tensor {
+export function runForward(
+  plan: WasmPlan,
+  L: ArenaLayout,
+  x: Float32Array,
+  n: number,
+  colsKept: number[] | null,
+): Tensor {
   const { ops, layouts } = plan;
   const { kernels, f32 } = view();
   const nP = ceil4(n);
@@ -33,11 +39,14 @@ export function runForward(plan: WasmPlan, L: ArenaLayout, x: Float32Array, n: n
   f32(L.act[0] + n * per0 * 4, (nP - n) * per0).fill(0); // padding images: zero, so every value stays finite
   let wi = 0;
   ops.forEach((op, i) => {
-    const src = L.act[i], dst = L.act[i + 1];
+    const src = L.act[i],
+      dst = L.act[i + 1];
     switch (op.kind) {
       case 'conv2d': {
         const W = L.weights[wi++];
-        const inPlane = op.c * op.h * op.w, ohw = op.oh * op.ow, ckk = op.c * op.k * op.k;
+        const inPlane = op.c * op.h * op.w,
+          ohw = op.oh * op.ow,
+          ckk = op.c * op.k * op.k;
         const d = op.direct;
         if (d && !colsKept) {
           const xp = f32(L.xpad, op.c * d.hp * d.wp + 32);
@@ -45,17 +54,39 @@ export function runForward(plan: WasmPlan, L: ArenaLayout, x: Float32Array, n: n
             // the image into the zeroed padded planes, the direct kernel, then rows back to ow wide
             xp.fill(0);
             for (let ci = 0; ci < op.c; ci++)
-              kernels.copy_rows(src + (b * inPlane + ci * op.h * op.w) * 4, L.xpad + ((ci * d.hp + op.p) * d.wp + op.p) * 4, op.h, op.w, op.w, d.wp);
+              kernels.copy_rows(
+                src + (b * inPlane + ci * op.h * op.w) * 4,
+                L.xpad + ((ci * d.hp + op.p) * d.wp + op.p) * 4,
+                op.h,
+                op.w,
+                op.w,
+                d.wp,
+              );
             kernels.conv2d_direct(L.xpad, W.dir, L.tmp, op.c, d.pairs, d.hp, d.wp, op.k, d.nq);
             const out = dst + b * op.oc * ohw * 4;
-            for (let o = 0; o < op.oc; o++) kernels.copy_rows(L.tmp + o * d.nq * 4, out + o * ohw * 4, op.oh, op.ow, d.wp, op.ow);
+            for (let o = 0; o < op.oc; o++)
+              kernels.copy_rows(L.tmp + o * d.nq * 4, out + o * ohw * 4, op.oh, op.ow, d.wp, op.ow);
           }
           kernels.bias_add(dst, W.bias, dst, n * op.oc, op.oc, ohw);
           break;
         }
         for (let b = 0; b < n; b++) {
           const cols = colsKept ? colsKept[i] + b * op.colRows * op.np * 4 : L.cols;
-          kernels.im2col(0, src + b * inPlane * 4, cols, 1, op.c, op.h, op.w, op.k, op.s, op.p, op.oh, op.ow, op.np);
+          kernels.im2col(
+            0,
+            src + b * inPlane * 4,
+            cols,
+            1,
+            op.c,
+            op.h,
+            op.w,
+            op.k,
+            op.s,
+            op.p,
+            op.oh,
+            op.ow,
+            op.np,
+          );
           const out = dst + b * op.oc * ohw * 4;
           if (op.np === ohw) {
             // C rows land straight in NCHW order; the tile's padding rows spill into image b+1's area,
@@ -103,7 +134,8 @@ export function runForward(plan: WasmPlan, L: ArenaLayout, x: Float32Array, n: n
   const res = new Float32Array(n * (final.kind === 'rows' ? final.f : floatsPerImage(final)));
   if (final.kind === 'rows') {
     const v = f32(out, n * final.ld);
-    for (let r = 0; r < n; r++) res.set(v.subarray(r * final.ld, r * final.ld + final.f), r * final.f);
+    for (let r = 0; r < n; r++)
+      res.set(v.subarray(r * final.ld, r * final.ld + final.f), r * final.f);
   } else res.set(f32(out, res.length));
   return new Tensor(outputShape(plan, n), res);
 }
@@ -115,7 +147,14 @@ export type OpGrads = ({ weight: Tensor; bias: Tensor } | null)[];
  * Backward pass of the n images the last forward kept: dL/dx (want.input) and per weighted op the parameter
  * gradients (want.params). `keptAt[i]` ≥ 0 where op i's columns were kept for these images.
  */
-export function runBackward(plan: WasmPlan, L: ArenaLayout, dy: Float32Array, n: number, want: { input: boolean; params: boolean }, keptAt: number[] | null): { dx: Tensor | null; grads: OpGrads } {
+export function runBackward(
+  plan: WasmPlan,
+  L: ArenaLayout,
+  dy: Float32Array,
+  n: number,
+  want: { input: boolean; params: boolean },
+  keptAt: number[] | null,
+): { dx: Tensor | null; grads: OpGrads } {
   const { ops, layouts } = plan;
   const final = layouts[layouts.length - 1];
   const nP = ceil4(n);
@@ -126,20 +165,28 @@ export function runBackward(plan: WasmPlan, L: ArenaLayout, dy: Float32Array, n:
     const per = floatsPerImage(final);
     const v = f32(g, nP * per);
     v.fill(0);
-    if (final.kind === 'rows') for (let r = 0; r < n; r++) v.set(dy.subarray(r * final.f, (r + 1) * final.f), r * final.ld);
+    if (final.kind === 'rows')
+      for (let r = 0; r < n; r++) v.set(dy.subarray(r * final.f, (r + 1) * final.f), r * final.ld);
     else v.set(dy);
   }
   const grads: OpGrads = ops.map(() => null);
   // Gradients flow down to op stopAt's input: the batch (want.input) or the first weighted op's output.
   const firstWeighted = ops.findIndex((o) => o.kind === 'conv2d' || o.kind === 'dense');
-  const stopAt = want.input ? 0 : want.params && firstWeighted >= 0 ? firstWeighted + 1 : ops.length;
+  const stopAt = want.input
+    ? 0
+    : want.params && firstWeighted >= 0
+      ? firstWeighted + 1
+      : ops.length;
   let wi = L.weights.length;
   for (let i = ops.length - 1; i >= 0; i--) {
     const op = ops[i];
-    const x = L.act[i], y = L.act[i + 1];
+    const x = L.act[i],
+      y = L.act[i + 1];
     const W = op.kind === 'conv2d' || op.kind === 'dense' ? L.weights[--wi] : null;
-    if (want.params && op.kind === 'dense') grads[i] = denseParamGrads(op, kernels, f32, L, g, x, n);
-    if (want.params && op.kind === 'conv2d') grads[i] = convParamGrads(op, kernels, f32, L, g, x, n, keptAt ? keptAt[i] : -1);
+    if (want.params && op.kind === 'dense')
+      grads[i] = denseParamGrads(op, kernels, f32, L, g, x, n);
+    if (want.params && op.kind === 'conv2d')
+      grads[i] = convParamGrads(op, kernels, f32, L, g, x, n, keptAt ? keptAt[i] : -1);
     if (i < stopAt) break;
     switch (op.kind) {
       case 'relu': {
@@ -163,7 +210,9 @@ export function runBackward(plan: WasmPlan, L: ArenaLayout, dy: Float32Array, n:
         break;
       case 'conv2d': {
         // dx_b = col2im(Wᵀ [ckkp × oc] · dy_b [oc × np])
-        const ckkp = ceil4(op.c * op.k * op.k), ohw = op.oh * op.ow, inPlane = op.c * op.h * op.w;
+        const ckkp = ceil4(op.c * op.k * op.k),
+          ohw = op.oh * op.ow,
+          inPlane = op.c * op.h * op.w;
         f32(gNext, n * inPlane).fill(0);
         for (let b = 0; b < n; b++) {
           let dyb = g + b * op.oc * ohw * 4;
@@ -173,7 +222,21 @@ export function runBackward(plan: WasmPlan, L: ArenaLayout, dy: Float32Array, n:
             dyb = L.tmp;
           }
           sgemmPacked(kernels, W!.bwd, dyb, L.cols, ckkp, op.np, op.oc, false);
-          kernels.im2col(1, gNext + b * inPlane * 4, L.cols, 1, op.c, op.h, op.w, op.k, op.s, op.p, op.oh, op.ow, op.np);
+          kernels.im2col(
+            1,
+            gNext + b * inPlane * 4,
+            L.cols,
+            1,
+            op.c,
+            op.h,
+            op.w,
+            op.k,
+            op.s,
+            op.p,
+            op.oh,
+            op.ow,
+            op.np,
+          );
         }
         break;
       }
@@ -191,11 +254,20 @@ export function runBackward(plan: WasmPlan, L: ArenaLayout, dy: Float32Array, n:
 }
 
 /** dW [outp × ldIn] = dyᵀ [outp × nP] · x [nP × ldIn] (padding rows of dy are zero); db = Σ_rows dy. */
-function denseParamGrads(op: DenseOp, kernels: Kernels, f32: View, L: ArenaLayout, g: number, x: number, n: number) {
+function denseParamGrads(
+  op: DenseOp,
+  kernels: Kernels,
+  f32: View,
+  L: ArenaLayout,
+  g: number,
+  x: number,
+  n: number,
+) {
   const nP = ceil4(n);
   kernels.transpose(g, L.dyt, nP, op.outp, op.outp, nP);
   sgemmPacked(kernels, L.dyt, x, L.dwt, op.outp, op.ldIn, nP, false);
-  const dwv = f32(L.dwt, op.outp * op.ldIn), gv = f32(g, n * op.outp);
+  const dwv = f32(L.dwt, op.outp * op.ldIn),
+    gv = f32(g, n * op.outp);
   const dw = new Float32Array(op.out * op.f);
   for (let o = 0; o < op.out; o++) dw.set(dwv.subarray(o * op.ldIn, o * op.ldIn + op.f), o * op.f);
   const db = new Float32Array(op.out);
@@ -207,14 +279,40 @@ function denseParamGrads(op: DenseOp, kernels: Kernels, f32: View, L: ArenaLayou
  * [dWᵀ; dbᵀ] [colRows × ocp8] = Σ_b cols_b [colRows × np] · dy_bᵀ [np × ocp8]: the ones row of each column
  * matrix turns into the bias gradient. Columns come from forward(x, 'params') (keptAt ≥ 0) or are rebuilt.
  */
-function convParamGrads(op: ConvOp, kernels: Kernels, f32: View, L: ArenaLayout, g: number, x: number, n: number, keptAt: number) {
-  const ckk = op.c * op.k * op.k, ohw = op.oh * op.ow, ocp8 = ceil8(op.oc), inPlane = op.c * op.h * op.w;
+function convParamGrads(
+  op: ConvOp,
+  kernels: Kernels,
+  f32: View,
+  L: ArenaLayout,
+  g: number,
+  x: number,
+  n: number,
+  keptAt: number,
+) {
+  const ckk = op.c * op.k * op.k,
+    ohw = op.oh * op.ow,
+    ocp8 = ceil8(op.oc),
+    inPlane = op.c * op.h * op.w;
   f32(L.dyt, op.np * ocp8).fill(0); // rows ohw..np stay 0 (they meet the columns' zero padding)
   for (let b = 0; b < n; b++) {
     let cols = keptAt + b * op.colRows * op.np * 4;
     if (keptAt < 0) {
       cols = L.cols;
-      kernels.im2col(0, x + b * inPlane * 4, cols, 1, op.c, op.h, op.w, op.k, op.s, op.p, op.oh, op.ow, op.np);
+      kernels.im2col(
+        0,
+        x + b * inPlane * 4,
+        cols,
+        1,
+        op.c,
+        op.h,
+        op.w,
+        op.k,
+        op.s,
+        op.p,
+        op.oh,
+        op.ow,
+        op.np,
+      );
       onesRows(f32, cols, op);
     }
     kernels.transpose(g + b * op.oc * ohw * 4, L.dyt, op.oc, ohw, ohw, ocp8);
@@ -229,7 +327,8 @@ function convParamGrads(op: ConvOp, kernels: Kernels, f32: View, L: ArenaLayout,
 
 /** Rows ckk.. of a column matrix: ones over the ohw pixels (zero on the padding columns), then zero rows. */
 function onesRows(f32: View, cols: number, op: ConvOp): void {
-  const ckk = op.c * op.k * op.k, ohw = op.oh * op.ow;
+  const ckk = op.c * op.k * op.k,
+    ohw = op.oh * op.ow;
   const tail = f32(cols + ckk * op.np * 4, (op.colRows - ckk) * op.np);
   tail.fill(0);
   tail.fill(1, 0, ohw);

@@ -6,11 +6,32 @@ import { isF32 } from './f32.ts';
 import { ceil4, ceil8, packRows, sgemmPacked } from './gemm.ts';
 import { copyOut, scratch, type Kernels } from './module.ts';
 
-interface Geometry { n: number; c: number; h: number; w: number; oc: number; k: number; oh: number; ow: number; s: number; p: number }
+interface Geometry {
+  n: number;
+  c: number;
+  h: number;
+  w: number;
+  oc: number;
+  k: number;
+  oh: number;
+  ow: number;
+  s: number;
+  p: number;
+}
 
 /** Shapes of a square-kernel NCHW convolution, or null when they do not fit (the reference names the error). */
-function geometry(xShape: readonly number[], wShape: readonly number[], { stride, padding }: Conv2dParams): Geometry | null {
-  if (xShape.length !== 4 || wShape.length !== 4 || xShape[1] !== wShape[1] || wShape[2] !== wShape[3]) return null;
+function geometry(
+  xShape: readonly number[],
+  wShape: readonly number[],
+  { stride, padding }: Conv2dParams,
+): Geometry | null {
+  if (
+    xShape.length !== 4 ||
+    wShape.length !== 4 ||
+    xShape[1] !== wShape[1] ||
+    wShape[2] !== wShape[3]
+  )
+    return null;
   const [n, c, h, w] = xShape;
   const [oc, , k] = wShape;
   const oh = Math.floor((h + 2 * padding - k) / stride) + 1;
@@ -20,8 +41,31 @@ function geometry(xShape: readonly number[], wShape: readonly number[], { stride
 }
 
 /** im2col (mode 0) or col2im (mode 1) of images b0 .. b0+nb of the batch at byte offset px (see kernels/im2col.wat). */
-function im2col(kernels: Kernels, mode: 0 | 1, px: number, b0: number, nb: number, g: Geometry, pcols: number, ld: number): void {
-  kernels.im2col(mode, px + b0 * g.c * g.h * g.w * 4, pcols, nb, g.c, g.h, g.w, g.k, g.s, g.p, g.oh, g.ow, ld);
+function im2col(
+  kernels: Kernels,
+  mode: 0 | 1,
+  px: number,
+  b0: number,
+  nb: number,
+  g: Geometry,
+  pcols: number,
+  ld: number,
+): void {
+  kernels.im2col(
+    mode,
+    px + b0 * g.c * g.h * g.w * 4,
+    pcols,
+    nb,
+    g.c,
+    g.h,
+    g.w,
+    g.k,
+    g.s,
+    g.p,
+    g.oh,
+    g.ow,
+    ld,
+  );
 }
 
 /** Images per GEMM: about 2048 output pixels, so the column matrix stays in L2. */
@@ -31,9 +75,16 @@ function chunkOf(g: Geometry): number {
 
 /** y[b, oc] = W[oc, :] · cols_b: one GEMM W[ocp × ckk] · cols[ckk × np] per chunk. */
 function conv2dColumns(x: Float32Array, wt: Float32Array, g: Geometry): Float32Array {
-  const ckk = g.c * g.k * g.k, ohw = g.oh * g.ow, ocp = ceil4(g.oc);
-  const chunk = chunkOf(g), np = ceil8(chunk * ohw);
-  const { kernels, offsets: [px, pw, pc, py], views: [vx, vw, , vy] } = scratch([x.length, ocp * ckk, ckk * np, ocp * np]);
+  const ckk = g.c * g.k * g.k,
+    ohw = g.oh * g.ow,
+    ocp = ceil4(g.oc);
+  const chunk = chunkOf(g),
+    np = ceil8(chunk * ohw);
+  const {
+    kernels,
+    offsets: [px, pw, pc, py],
+    views: [vx, vw, , vy],
+  } = scratch([x.length, ocp * ckk, ckk * np, ocp * np]);
   vx.set(x);
   packRows(wt, g.oc, ckk, vw, ckk, ocp);
   const out = new Float32Array(g.n * g.oc * ohw);
@@ -42,23 +93,35 @@ function conv2dColumns(x: Float32Array, wt: Float32Array, g: Geometry): Float32A
     im2col(kernels, 0, px, b0, nb, g, pc, np);
     sgemmPacked(kernels, pw, pc, py, ocp, np, ckk, false);
     for (let j = 0; j < nb; j++)
-      for (let o = 0; o < g.oc; o++) out.set(vy.subarray(o * np + j * ohw, o * np + (j + 1) * ohw), ((b0 + j) * g.oc + o) * ohw);
+      for (let o = 0; o < g.oc; o++)
+        out.set(vy.subarray(o * np + j * ohw, o * np + (j + 1) * ohw), ((b0 + j) * g.oc + o) * ohw);
   }
   return out;
 }
 
 /** dcols = Wᵀ[ckk × oc] · dy_chunk[oc × np], then col2im onto dx. */
 function conv2dGradInputColumns(dy: Float32Array, wt: Float32Array, g: Geometry): Float32Array {
-  const ckk = g.c * g.k * g.k, ohw = g.oh * g.ow, ckkp = ceil4(ckk);
-  const chunk = chunkOf(g), np = ceil8(chunk * ohw);
-  const { kernels, offsets: [pwt, pd, pc, pdx], views: [vwt, vd, , vdx] } = scratch([ckkp * g.oc, g.oc * np, ckkp * np, g.n * g.c * g.h * g.w]);
+  const ckk = g.c * g.k * g.k,
+    ohw = g.oh * g.ow,
+    ckkp = ceil4(ckk);
+  const chunk = chunkOf(g),
+    np = ceil8(chunk * ohw);
+  const {
+    kernels,
+    offsets: [pwt, pd, pc, pdx],
+    views: [vwt, vd, , vdx],
+  } = scratch([ckkp * g.oc, g.oc * np, ckkp * np, g.n * g.c * g.h * g.w]);
   for (let r = 0; r < ckk; r++) for (let o = 0; o < g.oc; o++) vwt[r * g.oc + o] = wt[o * ckk + r];
   vwt.fill(0, ckk * g.oc, ckkp * g.oc);
   vdx.fill(0);
   for (let b0 = 0; b0 < g.n; b0 += chunk) {
     const nb = Math.min(chunk, g.n - b0);
     for (let o = 0; o < g.oc; o++) {
-      for (let j = 0; j < nb; j++) vd.set(dy.subarray(((b0 + j) * g.oc + o) * ohw, ((b0 + j) * g.oc + o + 1) * ohw), o * np + j * ohw);
+      for (let j = 0; j < nb; j++)
+        vd.set(
+          dy.subarray(((b0 + j) * g.oc + o) * ohw, ((b0 + j) * g.oc + o + 1) * ohw),
+          o * np + j * ohw,
+        );
       vd.fill(0, o * np + nb * ohw, (o + 1) * np);
     }
     sgemmPacked(kernels, pwt, pd, pc, ckkp, np, g.oc, false);
@@ -72,9 +135,17 @@ function conv2dGradInputColumns(dy: Float32Array, wt: Float32Array, g: Geometry)
  * dWᵀ[ckk × oc] += cols[ckk × K] · dy_chunkᵀ[K × oc], accumulated over chunks.
  */
 function conv2dGradWeightColumns(x: Float32Array, dy: Float32Array, g: Geometry): Float32Array {
-  const ckk = g.c * g.k * g.k, ohw = g.oh * g.ow, ckkp = ceil4(ckk), ocp = ceil8(g.oc);
-  const chunk = chunkOf(g), kk = chunk * ohw;
-  const { kernels, offsets: [px, pc, pd, pw], views: [vx, vc, vd, vw] } = scratch([x.length, ckkp * kk, kk * ocp, ckkp * ocp]);
+  const ckk = g.c * g.k * g.k,
+    ohw = g.oh * g.ow,
+    ckkp = ceil4(ckk),
+    ocp = ceil8(g.oc);
+  const chunk = chunkOf(g),
+    kk = chunk * ohw;
+  const {
+    kernels,
+    offsets: [px, pc, pd, pw],
+    views: [vx, vc, vd, vw],
+  } = scratch([x.length, ckkp * kk, kk * ocp, ckkp * ocp]);
   vx.set(x);
   for (let b0 = 0; b0 < g.n; b0 += chunk) {
     const nb = Math.min(chunk, g.n - b0);
@@ -97,17 +168,38 @@ function conv2dGradWeightColumns(x: Float32Array, dy: Float32Array, g: Geometry)
 export function conv2d(x: Tensor, wt: Tensor, params: Conv2dParams): Tensor {
   const g = geometry(x.shape, wt.shape, params);
   if (!g || !isF32(x) || !isF32(wt)) return referenceBackend.conv2d(x, wt, params);
-  return new Tensor([g.n, g.oc, g.oh, g.ow], conv2dColumns(x.data as Float32Array, wt.data as Float32Array, g));
+  return new Tensor(
+    [g.n, g.oc, g.oh, g.ow],
+    conv2dColumns(x.data as Float32Array, wt.data as Float32Array, g),
+  );
 }
 
-export function conv2dGradInput(dy: Tensor, wt: Tensor, xShape: readonly number[], params: Conv2dParams): Tensor {
+export function conv2dGradInput(
+  dy: Tensor,
+  wt: Tensor,
+  xShape: readonly number[],
+  params: Conv2dParams,
+): Tensor {
   const g = geometry(xShape, wt.shape, params);
-  if (!g || !isF32(dy) || !isF32(wt) || dy.size !== g.n * g.oc * g.oh * g.ow) return referenceBackend.conv2dGradInput(dy, wt, xShape, params);
-  return new Tensor(xShape, conv2dGradInputColumns(dy.data as Float32Array, wt.data as Float32Array, g));
+  if (!g || !isF32(dy) || !isF32(wt) || dy.size !== g.n * g.oc * g.oh * g.ow)
+    return referenceBackend.conv2dGradInput(dy, wt, xShape, params);
+  return new Tensor(
+    xShape,
+    conv2dGradInputColumns(dy.data as Float32Array, wt.data as Float32Array, g),
+  );
 }
 
-export function conv2dGradWeight(x: Tensor, dy: Tensor, wShape: readonly number[], params: Conv2dParams): Tensor {
+export function conv2dGradWeight(
+  x: Tensor,
+  dy: Tensor,
+  wShape: readonly number[],
+  params: Conv2dParams,
+): Tensor {
   const g = geometry(x.shape, wShape, params);
-  if (!g || g.n === 0 || !isF32(x) || !isF32(dy) || dy.size !== g.n * g.oc * g.oh * g.ow) return referenceBackend.conv2dGradWeight(x, dy, wShape, params);
-  return new Tensor(wShape, conv2dGradWeightColumns(x.data as Float32Array, dy.data as Float32Array, g));
+  if (!g || g.n === 0 || !isF32(x) || !isF32(dy) || dy.size !== g.n * g.oc * g.oh * g.ow)
+    return referenceBackend.conv2dGradWeight(x, dy, wShape, params);
+  return new Tensor(
+    wShape,
+    conv2dGradWeightColumns(x.data as Float32Array, dy.data as Float32Array, g),
+  );
 }

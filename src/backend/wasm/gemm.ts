@@ -14,7 +14,16 @@ const KC = 256;
  * C[mp×np] (+)= A[mp×k] · B[k×np] on operands already packed at byte offsets pa, pb, pc (A row stride k,
  * B and C row stride np). mp is a multiple of 4, np of 8.
  */
-export function sgemmPacked(kernels: Kernels, pa: number, pb: number, pc: number, mp: number, np: number, k: number, acc: boolean): void {
+export function sgemmPacked(
+  kernels: Kernels,
+  pa: number,
+  pb: number,
+  pc: number,
+  mp: number,
+  np: number,
+  k: number,
+  acc: boolean,
+): void {
   if (k === 0) {
     if (!acc) new Float32Array(memoryOf(kernels), pc, mp * np).fill(0);
     return;
@@ -54,7 +63,14 @@ function cachedTranspose(src: Float32Array, rows: number, cols: number): Float32
 }
 
 /** Copies a row-major [rows × cols] block into dst with row stride ld (≥ cols), zero-filling the padding. */
-export function packRows(src: Float32Array, rows: number, cols: number, dst: Float32Array, ld: number, padRows: number): void {
+export function packRows(
+  src: Float32Array,
+  rows: number,
+  cols: number,
+  dst: Float32Array,
+  ld: number,
+  padRows: number,
+): void {
   if (ld === cols) dst.set(src.subarray(0, rows * cols));
   else
     for (let r = 0; r < rows; r++) {
@@ -65,9 +81,22 @@ export function packRows(src: Float32Array, rows: number, cols: number, dst: Flo
 }
 
 /** op(a)[m×k] · op(b)[k×n] for f32 row-major data. */
-export function gemm(a: Float32Array, b: Float32Array, m: number, n: number, k: number, transA: boolean, transB: boolean): Float32Array {
-  const mp = ceil4(m), np = ceil8(n);
-  const { kernels, offsets: [pa, pb, pc], views: [va, vb, vc] } = scratch([mp * k, k * np, mp * np]);
+export function gemm(
+  a: Float32Array,
+  b: Float32Array,
+  m: number,
+  n: number,
+  k: number,
+  transA: boolean,
+  transB: boolean,
+): Float32Array {
+  const mp = ceil4(m),
+    np = ceil8(n);
+  const {
+    kernels,
+    offsets: [pa, pb, pc],
+    views: [va, vb, vc],
+  } = scratch([mp * k, k * np, mp * np]);
   packRows(transA ? transpose(a, k, m) : a, m, k, va, k, mp);
   packRows(transB ? cachedTranspose(b, n, k) : b, k, n, vb, np, k);
   sgemmPacked(kernels, pa, pb, pc, mp, np, k, false);

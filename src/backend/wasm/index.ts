@@ -16,8 +16,18 @@ import { wasmSimdAvailable } from './module.ts';
 export function createWasmBackend(): Backend | null {
   if (!wasmSimdAvailable()) return null;
   return {
-    ...referenceBackend, name: 'cpu-wasm-simd',
-    matmul, conv2d, conv2dGradInput, conv2dGradWeight, unary, binary, compare, biasAdd, maxPool2d, maxPool2dGradInput,
+    ...referenceBackend,
+    name: 'cpu-wasm-simd',
+    matmul,
+    conv2d,
+    conv2dGradInput,
+    conv2dGradWeight,
+    unary,
+    binary,
+    compare,
+    biasAdd,
+    maxPool2d,
+    maxPool2dGradInput,
     compileChain,
   };
 }

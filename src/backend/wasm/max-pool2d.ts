@@ -5,12 +5,20 @@ import { referenceBackend as ref } from '../cpu/index.ts';
 import { isF32, sameShape } from './f32.ts';
 import { copyOut, scratch } from './module.ts';
 
-interface PoolShape { planes: number; h: number; w: number; oh: number; ow: number }
+interface PoolShape {
+  planes: number;
+  h: number;
+  w: number;
+  oh: number;
+  ow: number;
+}
 
 function poolShape(x: Tensor, { kernelSize: k, stride: s }: Pool2dParams): PoolShape | null {
-  if (x.rank !== 4 || !(Number.isInteger(k) && k >= 1) || !(Number.isInteger(s) && s >= 1)) return null;
+  if (x.rank !== 4 || !(Number.isInteger(k) && k >= 1) || !(Number.isInteger(s) && s >= 1))
+    return null;
   const [n, c, h, w] = x.shape;
-  const oh = Math.floor((h - k) / s) + 1, ow = Math.floor((w - k) / s) + 1;
+  const oh = Math.floor((h - k) / s) + 1,
+    ow = Math.floor((w - k) / s) + 1;
   return oh >= 1 && ow >= 1 && n * c > 0 ? { planes: n * c, h, w, oh, ow } : null;
 }
 
@@ -18,16 +26,29 @@ export const maxPool2d: Backend['maxPool2d'] = (x: Tensor, p: Pool2dParams) => {
   const g = poolShape(x, p);
   if (!g || !isF32(x)) return ref.maxPool2d(x, p);
   const ny = g.planes * g.oh * g.ow;
-  const { kernels, offsets: [px, py], views: [vx, vy] } = scratch([x.size, ny]);
+  const {
+    kernels,
+    offsets: [px, py],
+    views: [vx, vy],
+  } = scratch([x.size, ny]);
   vx.set(x.data);
   kernels.max_pool2d(0, px, 0, py, g.planes, g.h, g.w, p.kernelSize, p.stride, g.oh, g.ow);
   return new Tensor([x.shape[0], x.shape[1], g.oh, g.ow], copyOut(vy, vy.length));
 };
 
-export const maxPool2dGradInput: Backend['maxPool2dGradInput'] = (x: Tensor, dy: Tensor, p: Pool2dParams) => {
+export const maxPool2dGradInput: Backend['maxPool2dGradInput'] = (
+  x: Tensor,
+  dy: Tensor,
+  p: Pool2dParams,
+) => {
   const g = poolShape(x, p);
-  if (!g || !isF32(x) || !isF32(dy) || !sameShape(dy.shape, [x.shape[0], x.shape[1], g.oh, g.ow])) return ref.maxPool2dGradInput(x, dy, p);
-  const { kernels, offsets: [px, pd, pdx], views: [vx, vd, vdx] } = scratch([x.size, dy.size, x.size]);
+  if (!g || !isF32(x) || !isF32(dy) || !sameShape(dy.shape, [x.shape[0], x.shape[1], g.oh, g.ow]))
+    return ref.maxPool2dGradInput(x, dy, p);
+  const {
+    kernels,
+    offsets: [px, pd, pdx],
+    views: [vx, vd, vdx],
+  } = scratch([x.size, dy.size, x.size]);
   vx.set(x.data);
   vd.set(dy.data);
   vdx.fill(0);

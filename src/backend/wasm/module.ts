@@ -6,7 +6,18 @@ import { BlockAllocator, type Block } from './block-allocator.ts';
 /** The module's exports (see kernels/*.wat for each kernel's contract). */
 export interface Kernels {
   memory: WebAssembly.Memory;
-  sgemm(a: number, b: number, c: number, m: number, n: number, k: number, lda: number, ldb: number, ldc: number, acc: number): void;
+  sgemm(
+    a: number,
+    b: number,
+    c: number,
+    m: number,
+    n: number,
+    k: number,
+    lda: number,
+    ldb: number,
+    ldc: number,
+    acc: number,
+  ): void;
   relu(a: number, y: number, n: number): void;
   add(a: number, b: number, y: number, n: number): void;
   sub(a: number, b: number, y: number, n: number): void;
@@ -19,13 +30,63 @@ export interface Kernels {
   lt_s(a: number, s: number, y: number, n: number): void;
   le_s(a: number, s: number, y: number, n: number): void;
   bias_add(x: number, bias: number, y: number, planes: number, c: number, inner: number): void;
-  im2col(mode: number, x: number, cols: number, nb: number, c: number, h: number, w: number, k: number, s: number, p: number, oh: number, ow: number, ld: number): void;
+  im2col(
+    mode: number,
+    x: number,
+    cols: number,
+    nb: number,
+    c: number,
+    h: number,
+    w: number,
+    k: number,
+    s: number,
+    p: number,
+    oh: number,
+    ow: number,
+    ld: number,
+  ): void;
   bias_add_rows(y: number, bias: number, rows: number, ld: number): void;
-  copy_rows(src: number, dst: number, rows: number, len: number, srcLd: number, dstLd: number): void;
+  copy_rows(
+    src: number,
+    dst: number,
+    rows: number,
+    len: number,
+    srcLd: number,
+    dstLd: number,
+  ): void;
   relu_grad_input(y: number, dy: number, n: number): void;
-  transpose(src: number, dst: number, rows: number, cols: number, srcLd: number, dstLd: number): void;
-  conv2d_direct(xp: number, w: number, y: number, c: number, pairs: number, hp: number, wp: number, k: number, nq: number): void;
-  max_pool2d(backward: number, x: number, dy: number, y: number, planes: number, h: number, w: number, k: number, s: number, oh: number, ow: number): void;
+  transpose(
+    src: number,
+    dst: number,
+    rows: number,
+    cols: number,
+    srcLd: number,
+    dstLd: number,
+  ): void;
+  conv2d_direct(
+    xp: number,
+    w: number,
+    y: number,
+    c: number,
+    pairs: number,
+    hp: number,
+    wp: number,
+    k: number,
+    nq: number,
+  ): void;
+  max_pool2d(
+    backward: number,
+    x: number,
+    dy: number,
+    y: number,
+    planes: number,
+    h: number,
+    w: number,
+    k: number,
+    s: number,
+    oh: number,
+    ow: number,
+  ): void;
 }
 
 let instance: { kernels: Kernels; memory: WebAssembly.Memory } | null = null;
@@ -52,7 +113,10 @@ function get(): { kernels: Kernels; memory: WebAssembly.Memory } {
     // thread (workers were never limited); 114 removed that limit (blink-dev "Deprecate module size limit for
     // WebAssembly.Module()", 2023), and Firefox and Safari never had it.
     const inst = new WebAssembly.Instance(new WebAssembly.Module(moduleBytes()), {});
-    instance = { kernels: inst.exports as unknown as Kernels, memory: inst.exports.memory as WebAssembly.Memory };
+    instance = {
+      kernels: inst.exports as unknown as Kernels,
+      memory: inst.exports.memory as WebAssembly.Memory,
+    };
   }
   return instance;
 }
@@ -81,8 +145,11 @@ function grow(memory: WebAssembly.Memory, bytes: number): void {
     memory.grow(Math.ceil(bytes / 65536));
   } catch (e) {
     const mib = (b: number) => Math.ceil(b / 2 ** 20);
-    throw new Error(`wasm backend: out of linear memory: ${mib(bytes)} MiB more needed on top of ${mib(memory.buffer.byteLength)} MiB ` +
-      `(wasm32 memory ends at 4 GiB); use smaller batches (${(e as Error).message})`, { cause: e });
+    throw new Error(
+      `wasm backend: out of linear memory: ${mib(bytes)} MiB more needed on top of ${mib(memory.buffer.byteLength)} MiB ` +
+        `(wasm32 memory ends at 4 GiB); use smaller batches (${(e as Error).message})`,
+      { cause: e },
+    );
   }
 }
 
@@ -112,7 +179,11 @@ export function arenaStats(): { reservedEnd: number; freeBytes: number; freeBloc
  * blocks, growing it when needed, and returns their byte offsets and Float32Array views. Views are valid
  * until the next call.
  */
-export function scratch(sizes: readonly number[]): { kernels: Kernels; offsets: number[]; views: Float32Array[] } {
+export function scratch(sizes: readonly number[]): {
+  kernels: Kernels;
+  offsets: number[];
+  views: Float32Array[];
+} {
   const { kernels, memory } = get();
   const offsets: number[] = [];
   let end = arena.reservedEnd;

@@ -4,7 +4,15 @@
 // list is synchronous and WebGPU readback is not, so op-by-op GPU dispatch would block; whole-network chains
 // keep activations on the device and pay one readback per forward or backward.
 import type { AsyncChain, Backend, ChainLayer, Tensor } from '../../tensor/index.ts';
-import { backendFromEnv, chooseGpu, describeChoice, type AcquiredGpu, type AcquireOptions, type BackendChoice, type GpuAdapterInfo } from './device.ts';
+import {
+  backendFromEnv,
+  chooseGpu,
+  describeChoice,
+  type AcquiredGpu,
+  type AcquireOptions,
+  type BackendChoice,
+  type GpuAdapterInfo,
+} from './device.ts';
 import { compileGpuChain, type GpuChainOptions } from './gpu-chain.ts';
 
 export interface WebGpuBackend extends Backend {
@@ -25,7 +33,11 @@ export interface WebGpuBackendOptions {
 
 const label = (g: AcquiredGpu) => {
   const i = g.adapterInfo;
-  return [/^\d*$/.test(i.device) ? '' : i.device, i.description].filter(Boolean).join(', ') || i.vendor || 'unnamed adapter';
+  return (
+    [/^\d*$/.test(i.device) ? '' : i.device, i.description].filter(Boolean).join(', ') ||
+    i.vendor ||
+    'unnamed adapter'
+  );
 };
 
 /**
@@ -33,7 +45,11 @@ const label = (g: AcquiredGpu) => {
  * reject with a ChainFault (the model's ChainRunner reruns them on the CPU path), compileAsyncChain returns null (CPU) until a new
  * device from `reacquire` is ready, and after `maxRebuilds` losses the backend stays on CPU.
  */
-export function createWebGpuBackend(gpu: AcquiredGpu, cpu: Backend, options: WebGpuBackendOptions = {}): WebGpuBackend {
+export function createWebGpuBackend(
+  gpu: AcquiredGpu,
+  cpu: Backend,
+  options: WebGpuBackendOptions = {},
+): WebGpuBackend {
   let current: AcquiredGpu | null = null;
   let rebuilds = 0;
   let rebuilding: Promise<void> = Promise.resolve();
@@ -60,8 +76,14 @@ export function createWebGpuBackend(gpu: AcquiredGpu, cpu: Backend, options: Web
       return current;
     },
     settled: () => rebuilding,
-    compileAsyncChain(layers: readonly ChainLayer[], params: ReadonlyMap<string, Tensor>, inputShape: readonly number[]): AsyncChain | null {
-      return current ? compileGpuChain(current.device, layers, params, inputShape, options.chain) : null;
+    compileAsyncChain(
+      layers: readonly ChainLayer[],
+      params: ReadonlyMap<string, Tensor>,
+      inputShape: readonly number[],
+    ): AsyncChain | null {
+      return current
+        ? compileGpuChain(current.device, layers, params, inputShape, options.chain)
+        : null;
     },
     describe: () =>
       current
@@ -92,16 +114,33 @@ export async function openWebGpuBackend(
   choice: BackendChoice = backendFromEnv(),
   options: AcquireOptions & WebGpuBackendOptions & { choose?: typeof chooseGpu } = {},
 ): Promise<BackendSelection> {
-  const onCpu = (description: string): BackendSelection => ({ backend: cpu, kind: 'cpu', adapter: null, software: false, description });
+  const onCpu = (description: string): BackendSelection => ({
+    backend: cpu,
+    kind: 'cpu',
+    adapter: null,
+    software: false,
+    description,
+  });
   if (choice === 'cpu') return onCpu(`cpu kernels (${cpu.name}): HASHGUARD_BACKEND=cpu`);
   const acquire = { ...options, backend: choice };
   const choose = options.choose ?? chooseGpu; // replaceable so tests can play a machine without an adapter
   const found = await choose(acquire);
   if (!found.gpu) {
-    if (choice === 'webgpu') throw new Error(`HASHGUARD_BACKEND=webgpu: no usable WebGPU adapter (${found.notes.join('; ')})`);
-    return onCpu(`cpu kernels (${cpu.name}): ${describeChoice(found).replace(/^cpu kernels: /, '')}`);
+    if (choice === 'webgpu')
+      throw new Error(
+        `HASHGUARD_BACKEND=webgpu: no usable WebGPU adapter (${found.notes.join('; ')})`,
+      );
+    return onCpu(
+      `cpu kernels (${cpu.name}): ${describeChoice(found).replace(/^cpu kernels: /, '')}`,
+    );
   }
   const reacquire = options.reacquire ?? (async () => (await choose(acquire)).gpu);
   const backend = createWebGpuBackend(found.gpu, cpu, { ...options, reacquire });
-  return { backend, kind: 'webgpu', adapter: found.gpu.adapterInfo, software: found.gpu.software, description: backend.describe!() };
+  return {
+    backend,
+    kind: 'webgpu',
+    adapter: found.gpu.adapterInfo,
+    software: found.gpu.software,
+    description: backend.describe!(),
+  };
 }

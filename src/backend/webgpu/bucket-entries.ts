@@ -20,7 +20,8 @@ export function bucketEntries(bucket: Uint32Array, buckets: number): BucketEntri
   const offsets = new Uint32Array(buckets + 1);
   for (let e = 0; e < bucket.length; e++) {
     const k = bucket[e];
-    if (k >= buckets) throw new Error(`bucketEntries: entry ${e} has bucket ${k}, outside [0, ${buckets})`);
+    if (k >= buckets)
+      throw new Error(`bucketEntries: entry ${e} has bucket ${k}, outside [0, ${buckets})`);
     offsets[k + 1]++;
   }
   for (let k = 0; k < buckets; k++) offsets[k + 1] += offsets[k];

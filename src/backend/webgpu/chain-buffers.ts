@@ -9,7 +9,13 @@ import { gradWeightIterations, type ChainPlan, type PlanOp } from './chain-plan.
 import { packParams } from './run-kernel.ts';
 
 // NOTE: numeric flags, not the GPUBufferUsage globals (Dawn's node binding does not install them).
-export const USAGE = { MAP_READ: 0x1, COPY_SRC: 0x4, COPY_DST: 0x8, UNIFORM: 0x40, STORAGE: 0x80 } as const;
+export const USAGE = {
+  MAP_READ: 0x1,
+  COPY_SRC: 0x4,
+  COPY_DST: 0x8,
+  UNIFORM: 0x40,
+  STORAGE: 0x80,
+} as const;
 export const STORAGE = USAGE.STORAGE | USAGE.COPY_SRC | USAGE.COPY_DST;
 
 /**
@@ -31,13 +37,23 @@ export interface ChainContext {
 
 export const bytes = (floats: number) => Math.max(4, floats * 4);
 
-export function makeBuffer(ctx: ChainContext, owned: GPUBuffer[], floats: number, usage: number = STORAGE): GPUBuffer {
+export function makeBuffer(
+  ctx: ChainContext,
+  owned: GPUBuffer[],
+  floats: number,
+  usage: number = STORAGE,
+): GPUBuffer {
   const b = ctx.device.createBuffer({ size: bytes(floats), usage });
   owned.push(b);
   return b;
 }
 
-function uniform(ctx: ChainContext, owned: GPUBuffer[], id: string, params: KernelParams): GPUBuffer {
+function uniform(
+  ctx: ChainContext,
+  owned: GPUBuffer[],
+  id: string,
+  params: KernelParams,
+): GPUBuffer {
   const packed = packParams(kernelSpecs[id], params);
   const u = makeBuffer(ctx, owned, packed.byteLength / 4, USAGE.UNIFORM | USAGE.COPY_DST);
   ctx.device.queue.writeBuffer(u, 0, packed);
@@ -46,7 +62,11 @@ function uniform(ctx: ChainContext, owned: GPUBuffer[], id: string, params: Kern
 
 /** Binding 0 is the uniform, then the kernel's inputs and outputs in spec order (STYLE "Kernels"). */
 function bindGroup(ctx: ChainContext, id: string, buffers: GPUBuffer[]): GPUBindGroup {
-  return ctx.device.createBindGroup({ label: id, layout: ctx.layout(id), entries: buffers.map((b, binding) => ({ binding, resource: { buffer: b } })) });
+  return ctx.device.createBindGroup({
+    label: id,
+    layout: ctx.layout(id),
+    entries: buffers.map((b, binding) => ({ binding, resource: { buffer: b } })),
+  });
 }
 
 export interface ForwardBuffers {
@@ -60,15 +80,29 @@ export interface ForwardBuffers {
   forward: (GPUBindGroup | null)[];
 }
 
-export function forwardBuffers(ctx: ChainContext, rows: number, owned: GPUBuffer[]): ForwardBuffers {
+export function forwardBuffers(
+  ctx: ChainContext,
+  rows: number,
+  owned: GPUBuffer[],
+): ForwardBuffers {
   const { ops, slotFloats } = ctx.plan;
   const acts = slotFloats.map((f) => makeBuffer(ctx, owned, rows * f));
-  const argmax = ops.map((op) => (op.kernel === 'max-pool2d' ? makeBuffer(ctx, owned, rows * slotFloats[op.dst]) : null));
-  const uniforms = ops.map((op) => (op.kernel ? uniform(ctx, owned, op.kernel, op.params(rows)) : null));
+  const argmax = ops.map((op) =>
+    op.kernel === 'max-pool2d' ? makeBuffer(ctx, owned, rows * slotFloats[op.dst]) : null,
+  );
+  const uniforms = ops.map((op) =>
+    op.kernel ? uniform(ctx, owned, op.kernel, op.params(rows)) : null,
+  );
   const forward = ops.map((op, i) => {
     if (!op.kernel) return null;
     const params = op.weight ? [ctx.param(op.weight.name), ctx.param(op.bias!.name)] : [];
-    return bindGroup(ctx, op.kernel, [uniforms[i]!, acts[op.src], ...params, acts[op.dst], ...(argmax[i] ? [argmax[i]!] : [])]);
+    return bindGroup(ctx, op.kernel, [
+      uniforms[i]!,
+      acts[op.src],
+      ...params,
+      acts[op.dst],
+      ...(argmax[i] ? [argmax[i]!] : []),
+    ]);
   });
   return { rows, acts, argmax, uniforms, forward };
 }
@@ -82,20 +116,33 @@ export interface WeightGradBuffers {
   maxEntries: number;
 }
 
-export function weightGradBuffers(ctx: ChainContext, op: PlanOp, owned: GPUBuffer[]): WeightGradBuffers {
+export function weightGradBuffers(
+  ctx: ChainContext,
+  op: PlanOp,
+  owned: GPUBuffer[],
+): WeightGradBuffers {
   const csr: GPUBuffer[] = [];
   let maxEntries = 1;
   if (op.hash) {
     const { rows, cols, seed, buckets } = op.hash;
-    const { offsets, entries } = bucketEntries(hashTable(rows, cols, seed, buckets).bucket, buckets);
-    for (let k = 0; k < buckets; k++) maxEntries = Math.max(maxEntries, offsets[k + 1] - offsets[k]);
+    const { offsets, entries } = bucketEntries(
+      hashTable(rows, cols, seed, buckets).bucket,
+      buckets,
+    );
+    for (let k = 0; k < buckets; k++)
+      maxEntries = Math.max(maxEntries, offsets[k + 1] - offsets[k]);
     for (const a of [offsets, entries]) {
       const b = makeBuffer(ctx, owned, a.length);
       ctx.device.queue.writeBuffer(b, 0, a);
       csr.push(b);
     }
   }
-  return { dweight: makeBuffer(ctx, owned, op.weight!.size), dbias: makeBuffer(ctx, owned, op.bias!.size), csr, maxEntries };
+  return {
+    dweight: makeBuffer(ctx, owned, op.weight!.size),
+    dbias: makeBuffer(ctx, owned, op.bias!.size),
+    csr,
+    maxEntries,
+  };
 }
 
 /**
@@ -122,7 +169,12 @@ export interface BackwardBuffers {
   weight: (WeightGradStep | null)[];
 }
 
-export function backwardBuffers(ctx: ChainContext, fwd: ForwardBuffers, grads: ReadonlyMap<number, WeightGradBuffers>, owned: GPUBuffer[]): BackwardBuffers {
+export function backwardBuffers(
+  ctx: ChainContext,
+  fwd: ForwardBuffers,
+  grads: ReadonlyMap<number, WeightGradBuffers>,
+  owned: GPUBuffer[],
+): BackwardBuffers {
   const { ops, slotFloats } = ctx.plan;
   const { acts, rows } = fwd;
   const d = slotFloats.map((f) => makeBuffer(ctx, owned, rows * f));
@@ -131,7 +183,8 @@ export function backwardBuffers(ctx: ChainContext, fwd: ForwardBuffers, grads: R
     const u = fwd.uniforms[i]!;
     const id = `${op.kernel}-grad-input`;
     if (op.kernel === 'relu') return bindGroup(ctx, id, [u, acts[op.src], d[op.dst], d[op.src]]);
-    if (op.kernel === 'max-pool2d') return bindGroup(ctx, id, [u, d[op.dst], fwd.argmax[i]!, d[op.src]]);
+    if (op.kernel === 'max-pool2d')
+      return bindGroup(ctx, id, [u, d[op.dst], fwd.argmax[i]!, d[op.src]]);
     return bindGroup(ctx, id, [u, d[op.dst], ctx.param(op.weight!.name), d[op.src]]);
   });
   const weight = ops.map((op, i): WeightGradStep | null => {
@@ -139,20 +192,41 @@ export function backwardBuffers(ctx: ChainContext, fwd: ForwardBuffers, grads: R
     const g = grads.get(op.layer)!;
     const id = `${op.kernel}-grad-weight`;
     const chunkRows = Math.max(1, Math.floor(LOOP_BUDGET / gradWeightIterations(op, g.maxEntries)));
-    if (rows <= chunkRows) return { kind: 'direct', group: bindGroup(ctx, id, [fwd.uniforms[i]!, acts[op.src], d[op.dst], ...g.csr, g.dweight, g.dbias]), params: op.params(rows) };
+    if (rows <= chunkRows)
+      return {
+        kind: 'direct',
+        group: bindGroup(ctx, id, [
+          fwd.uniforms[i]!,
+          acts[op.src],
+          d[op.dst],
+          ...g.csr,
+          g.dweight,
+          g.dbias,
+        ]),
+        params: op.params(rows),
+      };
     const [inF, outF] = [slotFloats[op.src], slotFloats[op.dst]];
     const x = makeBuffer(ctx, owned, chunkRows * inF);
     const dy = makeBuffer(ctx, owned, chunkRows * outF);
-    const partial: [GPUBuffer, GPUBuffer] = [makeBuffer(ctx, owned, op.weight.size), makeBuffer(ctx, owned, op.bias!.size)];
+    const partial: [GPUBuffer, GPUBuffer] = [
+      makeBuffer(ctx, owned, op.weight.size),
+      makeBuffer(ctx, owned, op.bias!.size),
+    ];
     const count = Math.ceil(rows / chunkRows);
-    const stacked: [GPUBuffer, GPUBuffer] = [makeBuffer(ctx, owned, count * op.weight.size), makeBuffer(ctx, owned, count * op.bias!.size)];
+    const stacked: [GPUBuffer, GPUBuffer] = [
+      makeBuffer(ctx, owned, count * op.weight.size),
+      makeBuffer(ctx, owned, count * op.bias!.size),
+    ];
     const groups = new Map<number, { group: GPUBindGroup; params: KernelParams }>();
     const chunks = Array.from({ length: count }, (_, k) => {
       const n = Math.min(chunkRows, rows - k * chunkRows);
       let c = groups.get(n);
       if (!c) {
         const params = op.params(n);
-        c = { group: bindGroup(ctx, id, [uniform(ctx, owned, id, params), x, dy, ...g.csr, ...partial]), params };
+        c = {
+          group: bindGroup(ctx, id, [uniform(ctx, owned, id, params), x, dy, ...g.csr, ...partial]),
+          params,
+        };
         groups.set(n, c);
       }
       return { start: k * chunkRows, rows: n, ...c };
@@ -160,9 +234,23 @@ export function backwardBuffers(ctx: ChainContext, fwd: ForwardBuffers, grads: R
     const ones = makeBuffer(ctx, owned, count);
     ctx.device.queue.writeBuffer(ones, 0, new Float32Array(count).fill(1));
     const scratch = makeBuffer(ctx, owned, 1); // column sums' unused Σ dy
-    const sums = ([[stacked[0], op.weight.size, g.dweight], [stacked[1], op.bias!.size, g.dbias]] as const).map(([src, inDim, out]) => {
+    const sums = (
+      [
+        [stacked[0], op.weight.size, g.dweight],
+        [stacked[1], op.bias!.size, g.dbias],
+      ] as const
+    ).map(([src, inDim, out]) => {
       const params = { batch: count, inDim, outDim: 1 };
-      return { group: bindGroup(ctx, 'dense-grad-weight', [uniform(ctx, owned, 'dense-grad-weight', params), src, ones, out, scratch]), params };
+      return {
+        group: bindGroup(ctx, 'dense-grad-weight', [
+          uniform(ctx, owned, 'dense-grad-weight', params),
+          src,
+          ones,
+          out,
+          scratch,
+        ]),
+        params,
+      };
     });
     return { kind: 'chunked', chunks, x, dy, partial, stacked, sums };
   });

@@ -38,7 +38,10 @@ const prod = (s: readonly number[]) => s.reduce((a, b) => a * b, 1);
  * The plan for `layers` on per-example input `inputShape`, or null where a layer has no GPU kernel here
  * (avgpool2d) or the shapes do not chain (the model has already rejected those with a message).
  */
-export function planChain(layers: readonly ChainLayer[], inputShape: readonly number[]): ChainPlan | null {
+export function planChain(
+  layers: readonly ChainLayer[],
+  inputShape: readonly number[],
+): ChainPlan | null {
   let shape = [...inputShape];
   const slotFloats = [prod(shape)];
   const ops: PlanOp[] = [];
@@ -61,7 +64,10 @@ export function planChain(layers: readonly ChainLayer[], inputShape: readonly nu
         const { inDim, outDim } = l;
         const h = hashed ? { buckets: l.hash!.buckets, seed: l.hash!.seed >>> 0 } : null;
         ops.push({
-          layer, kernel, src, dst: next([outDim]),
+          layer,
+          kernel,
+          src,
+          dst: next([outDim]),
           params: (batch) => ({ batch, inDim, outDim, ...h }),
           weight: { name: l.weight, size: h ? h.buckets : outDim * inDim },
           bias: { name: l.bias, size: outDim },
@@ -76,13 +82,30 @@ export function planChain(layers: readonly ChainLayer[], inputShape: readonly nu
         if (hashed && !l.hash) return null;
         const { inChannels, outChannels, kernelSize, stride, padding } = l;
         const [, height, width] = shape;
-        if (height + 2 * padding < kernelSize || width + 2 * padding < kernelSize || stride < 1) return null;
+        if (height + 2 * padding < kernelSize || width + 2 * padding < kernelSize || stride < 1)
+          return null;
         const h = hashed ? { buckets: l.hash!.buckets, seed: l.hash!.seed >>> 0 } : null;
         const cols = inChannels * kernelSize * kernelSize;
         ops.push({
-          layer, kernel, src,
-          dst: next([outChannels, windowOutSize(height, kernelSize, stride, padding), windowOutSize(width, kernelSize, stride, padding)]),
-          params: (batch) => ({ batch, inChannels, height, width, outChannels, kernelSize, stride, padding, ...h }),
+          layer,
+          kernel,
+          src,
+          dst: next([
+            outChannels,
+            windowOutSize(height, kernelSize, stride, padding),
+            windowOutSize(width, kernelSize, stride, padding),
+          ]),
+          params: (batch) => ({
+            batch,
+            inChannels,
+            height,
+            width,
+            outChannels,
+            kernelSize,
+            stride,
+            padding,
+            ...h,
+          }),
           weight: { name: l.weight, size: h ? h.buckets : outChannels * cols },
           bias: { name: l.bias, size: outChannels },
           ...(h ? { hash: { rows: outChannels, cols, ...h } } : {}),
@@ -91,7 +114,13 @@ export function planChain(layers: readonly ChainLayer[], inputShape: readonly nu
       }
       case 'relu': {
         const per = prod(shape);
-        ops.push({ layer, kernel: 'relu', src, dst: next([...shape]), params: (batch) => ({ size: batch * per }) });
+        ops.push({
+          layer,
+          kernel: 'relu',
+          src,
+          dst: next([...shape]),
+          params: (batch) => ({ size: batch * per }),
+        });
         break;
       }
       case 'max-pool2d': {
@@ -100,8 +129,14 @@ export function planChain(layers: readonly ChainLayer[], inputShape: readonly nu
         const { kernelSize, stride } = l;
         if (height < kernelSize || width < kernelSize || stride < 1) return null;
         ops.push({
-          layer, kernel, src,
-          dst: next([channels, windowOutSize(height, kernelSize, stride, 0), windowOutSize(width, kernelSize, stride, 0)]),
+          layer,
+          kernel,
+          src,
+          dst: next([
+            channels,
+            windowOutSize(height, kernelSize, stride, 0),
+            windowOutSize(width, kernelSize, stride, 0),
+          ]),
           params: (batch) => ({ batch, channels, height, width, kernelSize, stride }),
         });
         break;

@@ -119,13 +119,20 @@ function raisedLimits(adapter: GPUAdapter): Record<string, number> {
 
 function infoOf(adapter: GPUAdapter): { info: GpuAdapterInfo; fallback: boolean } {
   const i = adapter.info as Partial<GPUAdapterInfo & { isFallbackAdapter: boolean }> | undefined;
-  const info = { vendor: i?.vendor ?? '', architecture: i?.architecture ?? '', device: i?.device ?? '', description: i?.description ?? '' };
+  const info = {
+    vendor: i?.vendor ?? '',
+    architecture: i?.architecture ?? '',
+    device: i?.device ?? '',
+    description: i?.description ?? '',
+  };
   return { info, fallback: i?.isFallbackAdapter === true };
 }
 
 // Deno (wgpu) reports a numeric PCI id as `device` and the name in `description`: show names only.
 const label = (info: GpuAdapterInfo) =>
-  [/^\d*$/.test(info.device) ? '' : info.device, info.description].filter(Boolean).join(', ') || info.vendor || 'unnamed adapter';
+  [/^\d*$/.test(info.device) ? '' : info.device, info.description].filter(Boolean).join(', ') ||
+  info.vendor ||
+  'unnamed adapter';
 
 /**
  * Tries one GPU instance: an adapter (each of `requests` in turn until one gives an adapter), its
@@ -159,7 +166,9 @@ export async function tryAdapter(
     return null;
   }
   if (kind === 'software' && !allowSoftware) {
-    notes.push(`${path}: refused software adapter ${label(info)} (CPU kernels are faster; allowSoftware or HASHGUARD_BACKEND=webgpu accepts it)`);
+    notes.push(
+      `${path}: refused software adapter ${label(info)} (CPU kernels are faster; allowSoftware or HASHGUARD_BACKEND=webgpu accepts it)`,
+    );
     return null;
   }
   try {
@@ -180,10 +189,15 @@ export async function chooseGpu(options: AcquireOptions = {}): Promise<GpuChoice
   const allowSoftware = options.allowSoftware === true || backend === 'webgpu';
 
   const nav =
-    options.navigatorGpu !== undefined ? options.navigatorGpu : (globalThis as { navigator?: { gpu?: GPU } }).navigator?.gpu ?? null;
+    options.navigatorGpu !== undefined
+      ? options.navigatorGpu
+      : ((globalThis as { navigator?: { gpu?: GPU } }).navigator?.gpu ?? null);
   if (nav) {
     // Browsers on older hardware offer only a compatibility-mode adapter, and only when asked for one.
-    const got = await tryAdapter(nav, 'navigator', allowSoftware, notes, [{}, { featureLevel: 'compatibility' }]);
+    const got = await tryAdapter(nav, 'navigator', allowSoftware, notes, [
+      {},
+      { featureLevel: 'compatibility' },
+    ]);
     if (got) return { gpu: got, notes };
   } else notes.push('navigator: no navigator.gpu');
 
@@ -197,8 +211,13 @@ export async function chooseGpu(options: AcquireOptions = {}): Promise<GpuChoice
 
   // NOTE: needs EGL_PLATFORM=surfaceless in the real process environment on headless machines (see docs/design.md §7).
   const gles = await dawnInstance(['backend=opengles']);
-  const fromGles = gles && (await tryAdapter(gles, 'dawn-opengles', allowSoftware, notes, [{ featureLevel: 'compatibility' }]));
-  if (notes.at(-1) === 'dawn-opengles: no adapter') notes.push('(headless Linux needs EGL_PLATFORM=surfaceless in the real process environment)');
+  const fromGles =
+    gles &&
+    (await tryAdapter(gles, 'dawn-opengles', allowSoftware, notes, [
+      { featureLevel: 'compatibility' },
+    ]));
+  if (notes.at(-1) === 'dawn-opengles: no adapter')
+    notes.push('(headless Linux needs EGL_PLATFORM=surfaceless in the real process environment)');
   return { gpu: fromGles ?? null, notes };
 }
 

@@ -45,19 +45,27 @@ export function compileGpuChain(
 ): GpuChain | null {
   const plan = planChain(layers, inputShape);
   if (!plan) return null;
-  for (const op of plan.ops) for (const t of [op.weight, op.bias]) if (t && params.get(t.name)?.size !== t.size) return null;
+  for (const op of plan.ops)
+    for (const t of [op.weight, op.bias]) if (t && params.get(t.name)?.size !== t.size) return null;
   return new GpuChain(device, plan, params, options);
 }
 
 /** Opens compute passes on demand between buffer copies (copies cannot sit inside a pass). */
 class Recorder {
   private pass: GPUComputePassEncoder | null = null;
-  constructor(private readonly chain: GpuChain, readonly encoder: GPUCommandEncoder) {}
+  constructor(
+    private readonly chain: GpuChain,
+    readonly encoder: GPUCommandEncoder,
+  ) {}
   dispatch(id: string, group: GPUBindGroup, params: KernelParams): void {
     const spec = kernelSpecs[id];
     const n = spec.invocations(params);
     if (n === 0) return;
-    const [x, y] = dispatchGrid(n, spec.workgroupSize, this.chain.device.limits.maxComputeWorkgroupsPerDimension);
+    const [x, y] = dispatchGrid(
+      n,
+      spec.workgroupSize,
+      this.chain.device.limits.maxComputeWorkgroupsPerDimension,
+    );
     this.pass ??= this.encoder.beginComputePass();
     this.pass.setPipeline(this.chain.pipeline(id));
     this.pass.setBindGroup(0, group);
@@ -65,7 +73,8 @@ class Recorder {
   }
   copy(src: GPUBuffer, srcFloat: number, dst: GPUBuffer, dstFloat: number, floats: number): void {
     this.end();
-    if (floats > 0) this.encoder.copyBufferToBuffer(src, srcFloat * 4, dst, dstFloat * 4, floats * 4);
+    if (floats > 0)
+      this.encoder.copyBufferToBuffer(src, srcFloat * 4, dst, dstFloat * 4, floats * 4);
   }
   end(): void {
     this.pass?.end();
@@ -77,10 +86,16 @@ export class GpuChain implements AsyncChain {
   readonly plan: ChainPlan;
   /** Largest batch one pass holds (device binding limits and the activation budget). */
   readonly maxRows: number;
-  private readonly params = new Map<string, { buffer: GPUBuffer; size: number; tensor: Tensor | null }>();
+  private readonly params = new Map<
+    string,
+    { buffer: GPUBuffer; size: number; tensor: Tensor | null }
+  >();
   private readonly grads = new Map<number, WeightGradBuffers>();
   private readonly gradsOwned: GPUBuffer[] = [];
-  private readonly pipelines = new Map<string, { pipeline: GPUComputePipeline; layout: GPUBindGroupLayout }>();
+  private readonly pipelines = new Map<
+    string,
+    { pipeline: GPUComputePipeline; layout: GPUBindGroupLayout }
+  >();
   private readonly batches = new Map<number, Batch>();
   private readonly ctx: ChainContext;
   private kept: Batch | null = null;
@@ -88,22 +103,63 @@ export class GpuChain implements AsyncChain {
   private tail: Promise<unknown>;
   private readonly lost: Promise<ChainFault>;
 
-  constructor(readonly device: GPUDevice, plan: ChainPlan, params: ReadonlyMap<string, Tensor>, options: GpuChainOptions) {
+  constructor(
+    readonly device: GPUDevice,
+    plan: ChainPlan,
+    params: ReadonlyMap<string, Tensor>,
+    options: GpuChainOptions,
+  ) {
     this.plan = plan;
-    this.ctx = { device, plan, layout: (id) => this.pipelines.get(id)!.layout, param: (name) => this.params.get(name)!.buffer };
+    this.ctx = {
+      device,
+      plan,
+      layout: (id) => this.pipelines.get(id)!.layout,
+      param: (name) => this.params.get(name)!.buffer,
+    };
     this.lost = device.lost.then((info) => {
-      this.die(new ChainFault(`WebGPU device lost (${info.reason}): ${info.message || 'no message'}`, 'device-lost'));
+      this.die(
+        new ChainFault(
+          `WebGPU device lost (${info.reason}): ${info.message || 'no message'}`,
+          'device-lost',
+        ),
+      );
       return this.fault!;
     });
     const perRow = plan.slotFloats.reduce((a, b) => a + b, 0) * 8; // activations and their gradients, f32
-    const binding = Math.min(device.limits.maxStorageBufferBindingSize, device.limits.maxBufferSize);
-    this.maxRows = Math.max(1, Math.min(Math.floor(binding / (4 * Math.max(...plan.slotFloats))), Math.floor((options.activationBudget ?? 256 * 2 ** 20) / perRow)));
+    const binding = Math.min(
+      device.limits.maxStorageBufferBindingSize,
+      device.limits.maxBufferSize,
+    );
+    this.maxRows = Math.max(
+      1,
+      Math.min(
+        Math.floor(binding / (4 * Math.max(...plan.slotFloats))),
+        Math.floor((options.activationBudget ?? 256 * 2 ** 20) / perRow),
+      ),
+    );
     device.pushErrorScope('out-of-memory');
     for (const op of plan.ops)
-      for (const t of [op.weight, op.bias]) if (t) this.params.set(t.name, { buffer: device.createBuffer({ label: t.name, size: bytes(t.size), usage: STORAGE }), size: t.size, tensor: null });
-    const oom = device.popErrorScope().then((e) => e && this.die(new ChainFault(`out of GPU memory uploading weights: ${e.message}`, 'out-of-memory')));
+      for (const t of [op.weight, op.bias])
+        if (t)
+          this.params.set(t.name, {
+            buffer: device.createBuffer({ label: t.name, size: bytes(t.size), usage: STORAGE }),
+            size: t.size,
+            tensor: null,
+          });
+    const oom = device
+      .popErrorScope()
+      .then(
+        (e) =>
+          e &&
+          this.die(
+            new ChainFault(`out of GPU memory uploading weights: ${e.message}`, 'out-of-memory'),
+          ),
+      );
     this.setParams(params);
-    this.tail = Promise.all([this.loadPipelines(plan.ops.flatMap((op) => (op.kernel ? [op.kernel] : []))), this.guard(oom)]);
+    this.tail = Promise.all([
+      this.loadPipelines(plan.ops.flatMap((op) => (op.kernel ? [op.kernel] : []))),
+      this.guard(oom),
+    ]);
     this.tail.catch(() => undefined);
   }
 
@@ -113,8 +169,15 @@ export class GpuChain implements AsyncChain {
       const t = params.get(name);
       if (!t) throw new Error(`GPU chain: missing parameter tensor '${name}'`);
       if (t === p.tensor) continue;
-      if (t.size !== p.size) throw new Error(`GPU chain: parameter '${name}' has ${t.size} values, the chain holds ${p.size}`);
-      this.device.queue.writeBuffer(p.buffer, 0, t.data instanceof Float32Array ? t.data : Float32Array.from(t.data));
+      if (t.size !== p.size)
+        throw new Error(
+          `GPU chain: parameter '${name}' has ${t.size} values, the chain holds ${p.size}`,
+        );
+      this.device.queue.writeBuffer(
+        p.buffer,
+        0,
+        t.data instanceof Float32Array ? t.data : Float32Array.from(t.data),
+      );
       p.tensor = t;
     }
   }
@@ -124,22 +187,30 @@ export class GpuChain implements AsyncChain {
       const { slotFloats, outputs } = this.plan;
       const rows = x.shape[0];
       const per = slotFloats[0];
-      if (x.size !== rows * per) throw new Error(`GPU chain: input of ${x.size} values is not ${rows} rows of ${per}`);
+      if (x.size !== rows * per)
+        throw new Error(`GPU chain: input of ${x.size} values is not ${rows} rows of ${per}`);
       if (rows === 0) return new Tensor([0, outputs], new Float32Array(0));
-      if (keep && rows > this.maxRows) throw new ChainFault(`GPU chain: batch ${rows} exceeds ${this.maxRows} rows for a kept forward`, 'too-large');
+      if (keep && rows > this.maxRows)
+        throw new ChainFault(
+          `GPU chain: batch ${rows} exceeds ${this.maxRows} rows for a kept forward`,
+          'too-large',
+        );
       this.kept = null;
       await this.loadPipelines(this.plan.ops.flatMap((op) => (op.kernel ? [op.kernel] : [])));
       const data = x.data instanceof Float32Array ? x.data : Float32Array.from(x.data);
       const last = slotFloats.length - 1;
       const chunks: { batch: Batch; start: number }[] = [];
-      for (let start = 0; start < rows; start += this.maxRows) chunks.push({ batch: await this.batch(Math.min(this.maxRows, rows - start)), start });
+      for (let start = 0; start < rows; start += this.maxRows)
+        chunks.push({ batch: await this.batch(Math.min(this.maxRows, rows - start)), start });
       const staging = this.staging(rows * outputs);
       // One submit per chunk: queue writes and submits run in order, so each chunk's input lands after the
       // previous chunk has run. Every chunk's logits go to one staging buffer: one readback.
       const checks = chunks.map(({ batch, start }) =>
         this.record((r) => {
           this.device.queue.writeBuffer(batch.acts[0], 0, data, start * per, batch.rows * per);
-          this.plan.ops.forEach((op, i) => op.kernel && r.dispatch(op.kernel, batch.forward[i]!, op.params(batch.rows)));
+          this.plan.ops.forEach(
+            (op, i) => op.kernel && r.dispatch(op.kernel, batch.forward[i]!, op.params(batch.rows)),
+          );
           r.copy(batch.acts[last], 0, staging, start * outputs, batch.rows * outputs);
         }),
       );
@@ -149,14 +220,24 @@ export class GpuChain implements AsyncChain {
     });
   }
 
-  backward(dy: Tensor, want: { input: boolean; params: boolean }): Promise<{ dx: Tensor | null; grads: Map<string, Tensor> | null }> {
+  backward(
+    dy: Tensor,
+    want: { input: boolean; params: boolean },
+  ): Promise<{ dx: Tensor | null; grads: Map<string, Tensor> | null }> {
     return this.serial(async () => {
       const batch = this.kept;
       if (!batch) throw new Error('GPU chain: backward() needs a forward(x, true) before it');
       this.kept = null;
       const { ops, slotFloats, outputs } = this.plan;
-      if (dy.size !== batch.rows * outputs) throw new Error(`GPU chain: dL/dlogits has ${dy.size} values, expected ${batch.rows}×${outputs}`);
-      const ids = ops.flatMap((op) => (op.kernel ? [`${op.kernel}-grad-input`, ...(op.weight ? [`${op.kernel}-grad-weight`] : [])] : []));
+      if (dy.size !== batch.rows * outputs)
+        throw new Error(
+          `GPU chain: dL/dlogits has ${dy.size} values, expected ${batch.rows}×${outputs}`,
+        );
+      const ids = ops.flatMap((op) =>
+        op.kernel
+          ? [`${op.kernel}-grad-input`, ...(op.weight ? [`${op.kernel}-grad-weight`] : [])]
+          : [],
+      );
       await this.loadPipelines([...ids, 'dense-grad-weight']);
       const bw = await this.backwardBuffers(batch);
       const weighted = ops.filter((op) => op.weight);
@@ -165,11 +246,18 @@ export class GpuChain implements AsyncChain {
       if (want.params)
         for (const op of weighted) {
           const g = this.grads.get(op.layer)!;
-          copies.push({ buffer: g.dweight, floats: op.weight!.size }, { buffer: g.dbias, floats: op.bias!.size });
+          copies.push(
+            { buffer: g.dweight, floats: op.weight!.size },
+            { buffer: g.dbias, floats: op.bias!.size },
+          );
         }
       const staging = this.staging(copies.reduce((a, c) => a + c.floats, 0));
       const check = this.record((r) => {
-        this.device.queue.writeBuffer(bw.dActs[slotFloats.length - 1], 0, dy.data instanceof Float32Array ? dy.data : Float32Array.from(dy.data));
+        this.device.queue.writeBuffer(
+          bw.dActs[slotFloats.length - 1],
+          0,
+          dy.data instanceof Float32Array ? dy.data : Float32Array.from(dy.data),
+        );
         // Without the input gradient nothing below the first weighted op needs dL/d(activation).
         let first = ops.findIndex((op) => op.weight);
         if (first < 0) first = ops.length;
@@ -192,7 +280,8 @@ export class GpuChain implements AsyncChain {
               for (const s of step.sums) r.dispatch('dense-grad-weight', s.group, s.params);
             }
           }
-          if (want.input || i > first) r.dispatch(`${op.kernel}-grad-input`, bw.input[i]!, op.params(batch.rows));
+          if (want.input || i > first)
+            r.dispatch(`${op.kernel}-grad-input`, bw.input[i]!, op.params(batch.rows));
         }
         let offset = 0;
         for (const c of copies) {
@@ -200,13 +289,22 @@ export class GpuChain implements AsyncChain {
           offset += c.floats;
         }
       });
-      const out = await this.read(staging, copies.map((c) => c.floats), [check]);
-      const dx = want.input ? new Tensor([batch.rows, ...this.plan.inputShape], out.shift()!) : null;
+      const out = await this.read(
+        staging,
+        copies.map((c) => c.floats),
+        [check],
+      );
+      const dx = want.input
+        ? new Tensor([batch.rows, ...this.plan.inputShape], out.shift()!)
+        : null;
       let grads: Map<string, Tensor> | null = null;
       if (want.params) {
         grads = new Map();
         for (const op of weighted) {
-          grads.set(op.weight!.name, new Tensor(this.params.get(op.weight!.name)!.tensor!.shape, out.shift()!));
+          grads.set(
+            op.weight!.name,
+            new Tensor(this.params.get(op.weight!.name)!.tensor!.shape, out.shift()!),
+          );
           grads.set(op.bias!.name, new Tensor([op.bias!.size], out.shift()!));
         }
       }
@@ -253,12 +351,22 @@ export class GpuChain implements AsyncChain {
 
   private async loadPipelines(ids: readonly string[]): Promise<void> {
     const missing = [...new Set(ids)].filter((id) => !this.pipelines.has(id));
-    const got = await this.guard(Promise.all(missing.map((id) => getPipeline(this.device, kernelSpecs[id], { WG: kernelSpecs[id].workgroupSize }))));
+    const got = await this.guard(
+      Promise.all(
+        missing.map((id) =>
+          getPipeline(this.device, kernelSpecs[id], { WG: kernelSpecs[id].workgroupSize }),
+        ),
+      ),
+    );
     missing.forEach((id, k) => this.pipelines.set(id, got[k]));
   }
 
   /** Buffers made inside error scopes: out of memory becomes a ChainFault, a validation error an Error; nothing leaks. */
-  private async allocate<T>(what: string, owned: GPUBuffer[], make: (owned: GPUBuffer[]) => T): Promise<T> {
+  private async allocate<T>(
+    what: string,
+    owned: GPUBuffer[],
+    make: (owned: GPUBuffer[]) => T,
+  ): Promise<T> {
     const mine: GPUBuffer[] = [];
     this.device.pushErrorScope('out-of-memory');
     this.device.pushErrorScope('validation');
@@ -273,7 +381,11 @@ export class GpuChain implements AsyncChain {
     const oom = await this.guard(this.device.popErrorScope());
     if (thrown || invalid || oom) {
       for (const b of mine) b.destroy();
-      if (oom) throw new ChainFault(`out of GPU memory allocating ${what}: ${oom.message}`, 'out-of-memory');
+      if (oom)
+        throw new ChainFault(
+          `out of GPU memory allocating ${what}: ${oom.message}`,
+          'out-of-memory',
+        );
       throw thrown ?? new Error(`GPU chain: allocating ${what}: ${invalid!.message}`);
     }
     owned.push(...mine);
@@ -289,7 +401,9 @@ export class GpuChain implements AsyncChain {
       return hit;
     }
     const owned: GPUBuffer[] = [];
-    const fwd = await this.allocate(`activations for a batch of ${rows}`, owned, (mine) => forwardBuffers(this.ctx, rows, mine));
+    const fwd = await this.allocate(`activations for a batch of ${rows}`, owned, (mine) =>
+      forwardBuffers(this.ctx, rows, mine),
+    );
     // Never free the full-chunk size (a chunked forward is using it) or the kept batch.
     for (const [oldRows, old] of this.batches) {
       if (this.batches.size < 3) break;
@@ -304,14 +418,28 @@ export class GpuChain implements AsyncChain {
 
   private async backwardBuffers(batch: Batch): Promise<BackwardBuffers> {
     for (const op of this.plan.ops) {
-      if (op.weight && !this.grads.has(op.layer)) this.grads.set(op.layer, await this.allocate(`weight gradients of layer ${op.layer}`, this.gradsOwned, (mine) => weightGradBuffers(this.ctx, op, mine)));
+      if (op.weight && !this.grads.has(op.layer))
+        this.grads.set(
+          op.layer,
+          await this.allocate(`weight gradients of layer ${op.layer}`, this.gradsOwned, (mine) =>
+            weightGradBuffers(this.ctx, op, mine),
+          ),
+        );
     }
-    batch.backward ??= await this.allocate(`gradients for a batch of ${batch.rows}`, batch.owned, (mine) => backwardBuffers(this.ctx, batch, this.grads, mine));
+    batch.backward ??= await this.allocate(
+      `gradients for a batch of ${batch.rows}`,
+      batch.owned,
+      (mine) => backwardBuffers(this.ctx, batch, this.grads, mine),
+    );
     return batch.backward;
   }
 
   private staging(floats: number): GPUBuffer {
-    return this.device.createBuffer({ label: 'chain readback', size: bytes(floats), usage: USAGE.MAP_READ | USAGE.COPY_DST });
+    return this.device.createBuffer({
+      label: 'chain readback',
+      size: bytes(floats),
+      usage: USAGE.MAP_READ | USAGE.COPY_DST,
+    });
   }
 
   /**
@@ -338,7 +466,11 @@ export class GpuChain implements AsyncChain {
   }
 
   /** Maps `staging` once (after the submits' validation `checks`) and splits it into arrays of the given lengths. */
-  private async read(staging: GPUBuffer, lengths: readonly number[], checks: Promise<GPUError | null>[]): Promise<Float32Array[]> {
+  private async read(
+    staging: GPUBuffer,
+    lengths: readonly number[],
+    checks: Promise<GPUError | null>[],
+  ): Promise<Float32Array[]> {
     for (const c of checks) {
       const e = await this.guard(c);
       if (e) {
@@ -360,7 +492,10 @@ export class GpuChain implements AsyncChain {
     } catch (e) {
       if (e instanceof ChainFault) throw e;
       // mapAsync rejects (AbortError) when the device goes away before the copy completes.
-      throw this.fault ?? new ChainFault(`GPU chain: readback failed: ${(e as Error).message}`, 'device-lost');
+      throw (
+        this.fault ??
+        new ChainFault(`GPU chain: readback failed: ${(e as Error).message}`, 'device-lost')
+      );
     } finally {
       staging.destroy();
     }
@@ -368,7 +503,13 @@ export class GpuChain implements AsyncChain {
 
   /** `p`, unless the device is lost first: then the loss (nothing waits on a dead device). */
   private async guard<T>(p: Promise<T>): Promise<T> {
-    const r = await Promise.race([p.then((v) => ({ v }), (e: unknown) => ({ e })), this.lost.then((fault) => ({ fault }))]);
+    const r = await Promise.race([
+      p.then(
+        (v) => ({ v }),
+        (e: unknown) => ({ e }),
+      ),
+      this.lost.then((fault) => ({ fault })),
+    ]);
     if ('fault' in r) {
       this.die(r.fault);
       throw r.fault;

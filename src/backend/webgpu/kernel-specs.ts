@@ -30,144 +30,269 @@ export interface KernelSpec {
 
 const u32 = (name: string) => ({ name, type: 'u32' as const });
 const f32 = (name: string) => ({ name, type: 'f32' as const });
-const arr = (name: string, type: ScalarType, length: (p: KernelParams) => number): KernelArray => ({ name, type, length });
+const arr = (name: string, type: ScalarType, length: (p: KernelParams) => number): KernelArray => ({
+  name,
+  type,
+  length,
+});
 
 /**
  * Output size of a window sweep, ⌊(inSize + 2·padding − kernelSize) / stride⌋ + 1, as the shaders compute it in u32.
  * Throws where the window does not fit (the shader's unsigned arithmetic would wrap) or stride is 0.
  */
-export function windowOutSize(inSize: number, kernelSize: number, stride: number, padding: number): number {
-  if (!(stride >= 1) || !(kernelSize >= 1)) throw new Error(`window: invalid kernelSize ${kernelSize} or stride ${stride}`);
-  if (inSize + 2 * padding < kernelSize) throw new Error(`window: ${kernelSize} (padding ${padding}) does not fit input size ${inSize}`);
+export function windowOutSize(
+  inSize: number,
+  kernelSize: number,
+  stride: number,
+  padding: number,
+): number {
+  if (!(stride >= 1) || !(kernelSize >= 1))
+    throw new Error(`window: invalid kernelSize ${kernelSize} or stride ${stride}`);
+  if (inSize + 2 * padding < kernelSize)
+    throw new Error(`window: ${kernelSize} (padding ${padding}) does not fit input size ${inSize}`);
   return Math.floor((inSize + 2 * padding - kernelSize) / stride) + 1;
 }
 
 // Conv geometry (NCHW, square kernel): params shared by every conv kernel, and its derived sizes.
-const convParams = ['batch', 'inChannels', 'height', 'width', 'outChannels', 'kernelSize', 'stride', 'padding'].map(u32);
+const convParams = [
+  'batch',
+  'inChannels',
+  'height',
+  'width',
+  'outChannels',
+  'kernelSize',
+  'stride',
+  'padding',
+].map(u32);
 const hashedConvParams = [...convParams, u32('buckets'), u32('seed')];
 const convIn = (p: KernelParams) => p.batch * p.inChannels * p.height * p.width;
 const convOut = (p: KernelParams) =>
-  p.batch * p.outChannels * windowOutSize(p.height, p.kernelSize, p.stride, p.padding) * windowOutSize(p.width, p.kernelSize, p.stride, p.padding);
+  p.batch *
+  p.outChannels *
+  windowOutSize(p.height, p.kernelSize, p.stride, p.padding) *
+  windowOutSize(p.width, p.kernelSize, p.stride, p.padding);
 const convWeight = (p: KernelParams) => p.outChannels * p.inChannels * p.kernelSize * p.kernelSize;
 // Pool geometry (NCHW, square window, no padding).
 const poolParams = ['batch', 'channels', 'height', 'width', 'kernelSize', 'stride'].map(u32);
 const poolIn = (p: KernelParams) => p.batch * p.channels * p.height * p.width;
 const poolOut = (p: KernelParams) =>
-  p.batch * p.channels * windowOutSize(p.height, p.kernelSize, p.stride, 0) * windowOutSize(p.width, p.kernelSize, p.stride, 0);
+  p.batch *
+  p.channels *
+  windowOutSize(p.height, p.kernelSize, p.stride, 0) *
+  windowOutSize(p.width, p.kernelSize, p.stride, 0);
 const denseParams = ['batch', 'inDim', 'outDim'].map(u32);
 const hashedDenseParams = [...denseParams, u32('buckets'), u32('seed')];
 
 /** One kernel's spec; every kernel here runs 64-wide workgroups (the WGSL `override WG` default). */
-const spec = (id: string, params: KernelSpec['params'], inputs: KernelArray[], outputs: KernelArray[], invocations: KernelSpec['invocations']): KernelSpec =>
-  ({ id, params, inputs, outputs, invocations, workgroupSize: 64 });
+const spec = (
+  id: string,
+  params: KernelSpec['params'],
+  inputs: KernelArray[],
+  outputs: KernelArray[],
+  invocations: KernelSpec['invocations'],
+): KernelSpec => ({ id, params, inputs, outputs, invocations, workgroupSize: 64 });
 
 /** Every kernel in shaders/ (not lib/), by id. */
-export const kernelSpecs: Record<string, KernelSpec> = Object.fromEntries([
-  spec('hash-table', [u32('rows'), u32('cols'), u32('seed'), u32('buckets')],
-    [],
-    [arr('bucket', 'u32', (p) => p.rows * p.cols), arr('sign', 'f32', (p) => p.rows * p.cols)],
-    (p) => p.rows * p.cols),
-  spec('rng-fill', [u32('count'), u32('stream')],
-    [],
-    [arr('bits', 'u32', (p) => p.count), arr('uniforms', 'f32', (p) => p.count), arr('normals', 'f32', (p) => p.count)],
-    (p) => p.count),
-  spec('relu', [u32('size')],
-    [arr('x', 'f32', (p) => p.size)],
-    [arr('y', 'f32', (p) => p.size)],
-    (p) => p.size),
-  spec('bias-add', [u32('size'), u32('channels'), u32('spatial')],
-    [arr('x', 'f32', (p) => p.size), arr('bias', 'f32', (p) => p.channels)],
-    [arr('y', 'f32', (p) => p.size)],
-    (p) => p.size),
-  spec('dense', denseParams,
-    [arr('x', 'f32', (p) => p.batch * p.inDim), arr('weight', 'f32', (p) => p.outDim * p.inDim), arr('bias', 'f32', (p) => p.outDim)],
-    [arr('y', 'f32', (p) => p.batch * p.outDim)],
-    (p) => p.batch * p.outDim),
-  spec('hashed-dense', hashedDenseParams,
-    [arr('x', 'f32', (p) => p.batch * p.inDim), arr('weight', 'f32', (p) => p.buckets), arr('bias', 'f32', (p) => p.outDim)],
-    [arr('y', 'f32', (p) => p.batch * p.outDim)],
-    (p) => p.batch * p.outDim),
-  spec('conv2d', convParams,
-    [arr('x', 'f32', convIn), arr('weight', 'f32', convWeight), arr('bias', 'f32', (p) => p.outChannels)],
-    [arr('y', 'f32', convOut)],
-    convOut),
-  spec('hashed-conv2d', hashedConvParams,
-    [arr('x', 'f32', convIn), arr('weight', 'f32', (p) => p.buckets), arr('bias', 'f32', (p) => p.outChannels)],
-    [arr('y', 'f32', convOut)],
-    convOut),
-  spec('max-pool2d', poolParams,
-    [arr('x', 'f32', poolIn)],
-    [arr('y', 'f32', poolOut), arr('argmax', 'u32', poolOut)],
-    poolOut),
-  spec('softmax', [u32('rows'), u32('cols')],
-    [arr('x', 'f32', (p) => p.rows * p.cols)],
-    [arr('y', 'f32', (p) => p.rows * p.cols)],
-    (p) => p.rows),
-  spec('log-softmax', [u32('rows'), u32('cols')],
-    [arr('x', 'f32', (p) => p.rows * p.cols)],
-    [arr('y', 'f32', (p) => p.rows * p.cols)],
-    (p) => p.rows),
+export const kernelSpecs: Record<string, KernelSpec> = Object.fromEntries(
+  [
+    spec(
+      'hash-table',
+      [u32('rows'), u32('cols'), u32('seed'), u32('buckets')],
+      [],
+      [arr('bucket', 'u32', (p) => p.rows * p.cols), arr('sign', 'f32', (p) => p.rows * p.cols)],
+      (p) => p.rows * p.cols,
+    ),
+    spec(
+      'rng-fill',
+      [u32('count'), u32('stream')],
+      [],
+      [
+        arr('bits', 'u32', (p) => p.count),
+        arr('uniforms', 'f32', (p) => p.count),
+        arr('normals', 'f32', (p) => p.count),
+      ],
+      (p) => p.count,
+    ),
+    spec(
+      'relu',
+      [u32('size')],
+      [arr('x', 'f32', (p) => p.size)],
+      [arr('y', 'f32', (p) => p.size)],
+      (p) => p.size,
+    ),
+    spec(
+      'bias-add',
+      [u32('size'), u32('channels'), u32('spatial')],
+      [arr('x', 'f32', (p) => p.size), arr('bias', 'f32', (p) => p.channels)],
+      [arr('y', 'f32', (p) => p.size)],
+      (p) => p.size,
+    ),
+    spec(
+      'dense',
+      denseParams,
+      [
+        arr('x', 'f32', (p) => p.batch * p.inDim),
+        arr('weight', 'f32', (p) => p.outDim * p.inDim),
+        arr('bias', 'f32', (p) => p.outDim),
+      ],
+      [arr('y', 'f32', (p) => p.batch * p.outDim)],
+      (p) => p.batch * p.outDim,
+    ),
+    spec(
+      'hashed-dense',
+      hashedDenseParams,
+      [
+        arr('x', 'f32', (p) => p.batch * p.inDim),
+        arr('weight', 'f32', (p) => p.buckets),
+        arr('bias', 'f32', (p) => p.outDim),
+      ],
+      [arr('y', 'f32', (p) => p.batch * p.outDim)],
+      (p) => p.batch * p.outDim,
+    ),
+    spec(
+      'conv2d',
+      convParams,
+      [
+        arr('x', 'f32', convIn),
+        arr('weight', 'f32', convWeight),
+        arr('bias', 'f32', (p) => p.outChannels),
+      ],
+      [arr('y', 'f32', convOut)],
+      convOut,
+    ),
+    spec(
+      'hashed-conv2d',
+      hashedConvParams,
+      [
+        arr('x', 'f32', convIn),
+        arr('weight', 'f32', (p) => p.buckets),
+        arr('bias', 'f32', (p) => p.outChannels),
+      ],
+      [arr('y', 'f32', convOut)],
+      convOut,
+    ),
+    spec(
+      'max-pool2d',
+      poolParams,
+      [arr('x', 'f32', poolIn)],
+      [arr('y', 'f32', poolOut), arr('argmax', 'u32', poolOut)],
+      poolOut,
+    ),
+    spec(
+      'softmax',
+      [u32('rows'), u32('cols')],
+      [arr('x', 'f32', (p) => p.rows * p.cols)],
+      [arr('y', 'f32', (p) => p.rows * p.cols)],
+      (p) => p.rows,
+    ),
+    spec(
+      'log-softmax',
+      [u32('rows'), u32('cols')],
+      [arr('x', 'f32', (p) => p.rows * p.cols)],
+      [arr('y', 'f32', (p) => p.rows * p.cols)],
+      (p) => p.rows,
+    ),
 
-  // Backward kernels: the gradient with respect to an input (-grad-input) or to the weights and bias (-grad-weight).
-  spec('relu-grad-input', [u32('size')],
-    [arr('x', 'f32', (p) => p.size), arr('dy', 'f32', (p) => p.size)],
-    [arr('dx', 'f32', (p) => p.size)],
-    (p) => p.size),
-  spec('max-pool2d-grad-input', poolParams,
-    [arr('dy', 'f32', poolOut), arr('argmax', 'u32', poolOut)],
-    [arr('dx', 'f32', poolIn)],
-    poolIn),
-  spec('dense-grad-input', denseParams,
-    [arr('dy', 'f32', (p) => p.batch * p.outDim), arr('weight', 'f32', (p) => p.outDim * p.inDim)],
-    [arr('dx', 'f32', (p) => p.batch * p.inDim)],
-    (p) => p.batch * p.inDim),
-  spec('dense-grad-weight', denseParams,
-    [arr('x', 'f32', (p) => p.batch * p.inDim), arr('dy', 'f32', (p) => p.batch * p.outDim)],
-    [arr('dweight', 'f32', (p) => p.outDim * p.inDim), arr('dbias', 'f32', (p) => p.outDim)],
-    (p) => p.outDim * p.inDim),
-  spec('hashed-dense-grad-input', hashedDenseParams,
-    [arr('dy', 'f32', (p) => p.batch * p.outDim), arr('weight', 'f32', (p) => p.buckets)],
-    [arr('dx', 'f32', (p) => p.batch * p.inDim)],
-    (p) => p.batch * p.inDim),
-  spec('hashed-dense-grad-weight', hashedDenseParams,
-    [
-    arr('x', 'f32', (p) => p.batch * p.inDim),
-    arr('dy', 'f32', (p) => p.batch * p.outDim),
-    // The bucket → entries CSR of bucket-entries.ts.
-    arr('offsets', 'u32', (p) => p.buckets + 1),
-    arr('entries', 'u32', (p) => p.outDim * p.inDim),
-  ],
-    [arr('dweight', 'f32', (p) => p.buckets), arr('dbias', 'f32', (p) => p.outDim)],
-    (p) => Math.max(p.buckets, p.outDim)),
-  spec('conv2d-grad-input', convParams,
-    [arr('dy', 'f32', convOut), arr('weight', 'f32', convWeight)],
-    [arr('dx', 'f32', convIn)],
-    convIn),
-  spec('conv2d-grad-weight', convParams,
-    [arr('x', 'f32', convIn), arr('dy', 'f32', convOut)],
-    [arr('dweight', 'f32', convWeight), arr('dbias', 'f32', (p) => p.outChannels)],
-    convWeight),
-  spec('hashed-conv2d-grad-input', hashedConvParams,
-    [arr('dy', 'f32', convOut), arr('weight', 'f32', (p) => p.buckets)],
-    [arr('dx', 'f32', convIn)],
-    convIn),
-  spec('hashed-conv2d-grad-weight', hashedConvParams,
-    [
-    arr('x', 'f32', convIn),
-    arr('dy', 'f32', convOut),
-    arr('offsets', 'u32', (p) => p.buckets + 1),
-    arr('entries', 'u32', convWeight),
-  ],
-    [arr('dweight', 'f32', (p) => p.buckets), arr('dbias', 'f32', (p) => p.outChannels)],
-    (p) => Math.max(p.buckets, p.outChannels)),
+    // Backward kernels: the gradient with respect to an input (-grad-input) or to the weights and bias (-grad-weight).
+    spec(
+      'relu-grad-input',
+      [u32('size')],
+      [arr('x', 'f32', (p) => p.size), arr('dy', 'f32', (p) => p.size)],
+      [arr('dx', 'f32', (p) => p.size)],
+      (p) => p.size,
+    ),
+    spec(
+      'max-pool2d-grad-input',
+      poolParams,
+      [arr('dy', 'f32', poolOut), arr('argmax', 'u32', poolOut)],
+      [arr('dx', 'f32', poolIn)],
+      poolIn,
+    ),
+    spec(
+      'dense-grad-input',
+      denseParams,
+      [
+        arr('dy', 'f32', (p) => p.batch * p.outDim),
+        arr('weight', 'f32', (p) => p.outDim * p.inDim),
+      ],
+      [arr('dx', 'f32', (p) => p.batch * p.inDim)],
+      (p) => p.batch * p.inDim,
+    ),
+    spec(
+      'dense-grad-weight',
+      denseParams,
+      [arr('x', 'f32', (p) => p.batch * p.inDim), arr('dy', 'f32', (p) => p.batch * p.outDim)],
+      [arr('dweight', 'f32', (p) => p.outDim * p.inDim), arr('dbias', 'f32', (p) => p.outDim)],
+      (p) => p.outDim * p.inDim,
+    ),
+    spec(
+      'hashed-dense-grad-input',
+      hashedDenseParams,
+      [arr('dy', 'f32', (p) => p.batch * p.outDim), arr('weight', 'f32', (p) => p.buckets)],
+      [arr('dx', 'f32', (p) => p.batch * p.inDim)],
+      (p) => p.batch * p.inDim,
+    ),
+    spec(
+      'hashed-dense-grad-weight',
+      hashedDenseParams,
+      [
+        arr('x', 'f32', (p) => p.batch * p.inDim),
+        arr('dy', 'f32', (p) => p.batch * p.outDim),
+        // The bucket → entries CSR of bucket-entries.ts.
+        arr('offsets', 'u32', (p) => p.buckets + 1),
+        arr('entries', 'u32', (p) => p.outDim * p.inDim),
+      ],
+      [arr('dweight', 'f32', (p) => p.buckets), arr('dbias', 'f32', (p) => p.outDim)],
+      (p) => Math.max(p.buckets, p.outDim),
+    ),
+    spec(
+      'conv2d-grad-input',
+      convParams,
+      [arr('dy', 'f32', convOut), arr('weight', 'f32', convWeight)],
+      [arr('dx', 'f32', convIn)],
+      convIn,
+    ),
+    spec(
+      'conv2d-grad-weight',
+      convParams,
+      [arr('x', 'f32', convIn), arr('dy', 'f32', convOut)],
+      [arr('dweight', 'f32', convWeight), arr('dbias', 'f32', (p) => p.outChannels)],
+      convWeight,
+    ),
+    spec(
+      'hashed-conv2d-grad-input',
+      hashedConvParams,
+      [arr('dy', 'f32', convOut), arr('weight', 'f32', (p) => p.buckets)],
+      [arr('dx', 'f32', convIn)],
+      convIn,
+    ),
+    spec(
+      'hashed-conv2d-grad-weight',
+      hashedConvParams,
+      [
+        arr('x', 'f32', convIn),
+        arr('dy', 'f32', convOut),
+        arr('offsets', 'u32', (p) => p.buckets + 1),
+        arr('entries', 'u32', convWeight),
+      ],
+      [arr('dweight', 'f32', (p) => p.buckets), arr('dbias', 'f32', (p) => p.outChannels)],
+      (p) => Math.max(p.buckets, p.outChannels),
+    ),
 
-  // Randomized gradient inhibition (src/defense/gradient-inhibition.ts), drawn in the shader from a request seed.
-  spec('gi-random-scale', [u32('batch'), u32('outDim'), u32('requestSeed'), f32('alphaMin'), f32('alphaMax')],
-    [arr('z', 'f32', (p) => p.batch * p.outDim)],
-    [arr('y', 'f32', (p) => p.batch * p.outDim), arr('scales', 'f32', (p) => p.batch)],
-    (p) => p.batch * p.outDim),
-  spec('gi-random-noise', [u32('size'), u32('requestSeed'), f32('noise')],
-    [arr('weight', 'f32', (p) => p.size)],
-    [arr('y', 'f32', (p) => p.size)],
-    (p) => p.size),
-].map((k) => [k.id, k]));
+    // Randomized gradient inhibition (src/defense/gradient-inhibition.ts), drawn in the shader from a request seed.
+    spec(
+      'gi-random-scale',
+      [u32('batch'), u32('outDim'), u32('requestSeed'), f32('alphaMin'), f32('alphaMax')],
+      [arr('z', 'f32', (p) => p.batch * p.outDim)],
+      [arr('y', 'f32', (p) => p.batch * p.outDim), arr('scales', 'f32', (p) => p.batch)],
+      (p) => p.batch * p.outDim,
+    ),
+    spec(
+      'gi-random-noise',
+      [u32('size'), u32('requestSeed'), f32('noise')],
+      [arr('weight', 'f32', (p) => p.size)],
+      [arr('y', 'f32', (p) => p.size)],
+      (p) => p.size,
+    ),
+  ].map((k) => [k.id, k]),
+);

@@ -6,7 +6,13 @@ import { loadKernelSource } from './shader-loader.ts';
 
 // NOTE: numeric flags, not the GPUBufferUsage/GPUShaderStage/GPUMapMode globals: Dawn's node binding does not
 // install those globals in Bun or Node. Values are fixed by the WebGPU spec.
-const USAGE = { MAP_READ: 0x1, COPY_SRC: 0x4, COPY_DST: 0x8, UNIFORM: 0x40, STORAGE: 0x80 } as const;
+const USAGE = {
+  MAP_READ: 0x1,
+  COPY_SRC: 0x4,
+  COPY_DST: 0x8,
+  UNIFORM: 0x40,
+  STORAGE: 0x80,
+} as const;
 const STAGE_COMPUTE = 0x4;
 const MAP_READ = 0x1;
 
@@ -31,21 +37,42 @@ interface CachedPipeline {
 const pipelineCache = new WeakMap<GPUDevice, Map<string, Promise<CachedPipeline>>>();
 
 function bindGroupLayout(device: GPUDevice, spec: KernelSpec): GPUBindGroupLayout {
-  const entries: GPUBindGroupLayoutEntry[] = [{ binding: 0, visibility: STAGE_COMPUTE, buffer: { type: 'uniform' } }];
-  spec.inputs.forEach((_, k) => entries.push({ binding: 1 + k, visibility: STAGE_COMPUTE, buffer: { type: 'read-only-storage' } }));
-  spec.outputs.forEach((_, k) => entries.push({ binding: 1 + spec.inputs.length + k, visibility: STAGE_COMPUTE, buffer: { type: 'storage' } }));
+  const entries: GPUBindGroupLayoutEntry[] = [
+    { binding: 0, visibility: STAGE_COMPUTE, buffer: { type: 'uniform' } },
+  ];
+  spec.inputs.forEach((_, k) =>
+    entries.push({
+      binding: 1 + k,
+      visibility: STAGE_COMPUTE,
+      buffer: { type: 'read-only-storage' },
+    }),
+  );
+  spec.outputs.forEach((_, k) =>
+    entries.push({
+      binding: 1 + spec.inputs.length + k,
+      visibility: STAGE_COMPUTE,
+      buffer: { type: 'storage' },
+    }),
+  );
   return device.createBindGroupLayout({ label: spec.id, entries });
 }
 
 /** The compute pipeline of `spec` with `constants`, built once per device. Rejects with the compiler's message. */
-export function getPipeline(device: GPUDevice, spec: KernelSpec, constants: Record<string, number>): Promise<CachedPipeline> {
+export function getPipeline(
+  device: GPUDevice,
+  spec: KernelSpec,
+  constants: Record<string, number>,
+): Promise<CachedPipeline> {
   let cache = pipelineCache.get(device);
   if (!cache) pipelineCache.set(device, (cache = new Map()));
   const key = `${spec.id}|${JSON.stringify(Object.entries(constants).sort())}`;
   let entry = cache.get(key);
   if (!entry) {
     entry = (async () => {
-      const module = device.createShaderModule({ label: spec.id, code: loadKernelSource(spec.id).code });
+      const module = device.createShaderModule({
+        label: spec.id,
+        code: loadKernelSource(spec.id).code,
+      });
       const layout = bindGroupLayout(device, spec);
       const pipeline = await device.createComputePipelineAsync({
         label: spec.id,
@@ -69,7 +96,8 @@ export function packParams(spec: KernelSpec, params: KernelParams): ArrayBuffer 
     const v = params[name];
     if (typeof v !== 'number') throw new Error(`${spec.id}: param '${name}' missing`);
     if (type === 'u32') {
-      if (!Number.isInteger(v) || v < 0 || v > 0xffffffff) throw new Error(`${spec.id}: param '${name}' must be a u32, got ${v}`);
+      if (!Number.isInteger(v) || v < 0 || v > 0xffffffff)
+        throw new Error(`${spec.id}: param '${name}' must be a u32, got ${v}`);
       view.setUint32(k * 4, v, true);
     } else view.setFloat32(k * 4, v, true);
   });
@@ -77,28 +105,45 @@ export function packParams(spec: KernelSpec, params: KernelParams): ArrayBuffer 
 }
 
 /** Workgroup grid for `invocations` threads: x up to the per-dimension limit, the rest wrapped into y. */
-export function dispatchGrid(invocations: number, workgroupSize: number, maxPerDimension: number): [number, number] {
+export function dispatchGrid(
+  invocations: number,
+  workgroupSize: number,
+  maxPerDimension: number,
+): [number, number] {
   const groups = Math.ceil(invocations / workgroupSize);
   const x = Math.min(groups, maxPerDimension);
   const y = x === 0 ? 0 : Math.ceil(groups / x);
-  if (y > maxPerDimension) throw new Error(`dispatch of ${invocations} invocations exceeds the device's grid`);
+  if (y > maxPerDimension)
+    throw new Error(`dispatch of ${invocations} invocations exceeds the device's grid`);
   return [x, y];
 }
 
-const alloc = (type: ScalarType, n: number): KernelArrayData => (type === 'u32' ? new Uint32Array(n) : new Float32Array(n));
+const alloc = (type: ScalarType, n: number): KernelArrayData =>
+  type === 'u32' ? new Uint32Array(n) : new Float32Array(n);
 
-function checkInput(spec: KernelSpec, a: KernelArray, data: KernelArrayData | undefined, params: KernelParams): KernelArrayData {
+function checkInput(
+  spec: KernelSpec,
+  a: KernelArray,
+  data: KernelArrayData | undefined,
+  params: KernelParams,
+): KernelArrayData {
   if (!data) throw new Error(`${spec.id}: input '${a.name}' missing`);
   const want = a.type === 'u32' ? Uint32Array : Float32Array;
-  if (!(data instanceof want)) throw new Error(`${spec.id}: input '${a.name}' must be a ${want.name}`);
+  if (!(data instanceof want))
+    throw new Error(`${spec.id}: input '${a.name}' must be a ${want.name}`);
   // WGSL clamps out-of-bounds reads instead of failing, so a short array would give wrong numbers silently.
   const n = a.length(params);
-  if (data.length !== n) throw new Error(`${spec.id}: input '${a.name}' needs ${n} elements, got ${data.length}`);
+  if (data.length !== n)
+    throw new Error(`${spec.id}: input '${a.name}' needs ${n} elements, got ${data.length}`);
   return data;
 }
 
 /** Runs `spec` once and returns every output as a fresh typed array. Throws on validation errors. */
-export async function runKernel(device: GPUDevice, spec: KernelSpec, run: KernelRun): Promise<Record<string, KernelArrayData>> {
+export async function runKernel(
+  device: GPUDevice,
+  spec: KernelSpec,
+  run: KernelRun,
+): Promise<Record<string, KernelArrayData>> {
   const { params } = run;
   const inputs = spec.inputs.map((a) => checkInput(spec, a, run.inputs?.[a.name], params));
   const lengths = spec.outputs.map((a) => a.length(params));
@@ -135,13 +180,19 @@ export async function runKernel(device: GPUDevice, spec: KernelSpec, run: Kernel
     const readBufs = lengths.map((n) => buffer(bytes(n), USAGE.MAP_READ | USAGE.COPY_DST));
     const bindGroup = device.createBindGroup({
       layout,
-      entries: [uniform, ...inBufs, ...outBufs].map((b, binding) => ({ binding, resource: { buffer: b } })),
+      entries: [uniform, ...inBufs, ...outBufs].map((b, binding) => ({
+        binding,
+        resource: { buffer: b },
+      })),
     });
 
     const [x, y] = dispatchGrid(
       invocations,
       constants.WG,
-      Math.min(device.limits.maxComputeWorkgroupsPerDimension, run.maxWorkgroupsPerDimension ?? Infinity),
+      Math.min(
+        device.limits.maxComputeWorkgroupsPerDimension,
+        run.maxWorkgroupsPerDimension ?? Infinity,
+      ),
     );
     const encoder = device.createCommandEncoder({ label: spec.id });
     const pass = encoder.beginComputePass();
@@ -158,7 +209,13 @@ export async function runKernel(device: GPUDevice, spec: KernelSpec, run: Kernel
     await Promise.all(readBufs.map((b) => b.mapAsync(MAP_READ)));
     spec.outputs.forEach((a, k) => {
       const out = alloc(a.type, lengths[k]);
-      out.set(new (a.type === 'u32' ? Uint32Array : Float32Array)(readBufs[k].getMappedRange(), 0, lengths[k]));
+      out.set(
+        new (a.type === 'u32' ? Uint32Array : Float32Array)(
+          readBufs[k].getMappedRange(),
+          0,
+          lengths[k],
+        ),
+      );
       readBufs[k].unmap();
       result[a.name] = out;
     });

@@ -6,18 +6,25 @@ import { SHADER_FILES } from './shaders-wgsl.ts';
 /** Text of a file under shaders/, e.g. 'dense.wgsl' or 'lib/hash.wgsl'. */
 export function readShader(relPath: string): string {
   const t = SHADER_FILES[relPath];
-  if (t === undefined) throw new Error(`no shader shaders/${relPath} (the embedded set is rebuilt by scripts/build-shaders.ts)`);
+  if (t === undefined)
+    throw new Error(
+      `no shader shaders/${relPath} (the embedded set is rebuilt by scripts/build-shaders.ts)`,
+    );
   return t;
 }
 
 /** A kernel's final source: shaders/<id>.wgsl with the libs it requires in front. */
 export function loadKernelSource(id: string): AssembledSource {
-  return assembleSource(`${id}.wgsl`, readShader(`${id}.wgsl`), (stem) => readShader(`lib/${stem}.wgsl`));
+  return assembleSource(`${id}.wgsl`, readShader(`${id}.wgsl`), (stem) =>
+    readShader(`lib/${stem}.wgsl`),
+  );
 }
 
 /** A lib alone (with the libs it requires), for validation. */
 export function loadLibSource(stem: string): AssembledSource {
-  return assembleSource(`lib/${stem}.wgsl`, readShader(`lib/${stem}.wgsl`), (s) => readShader(`lib/${s}.wgsl`));
+  return assembleSource(`lib/${stem}.wgsl`, readShader(`lib/${stem}.wgsl`), (s) =>
+    readShader(`lib/${s}.wgsl`),
+  );
 }
 
 const stems = (dir: string) =>

@@ -24,20 +24,28 @@ export function parseRequires(text: string): string[] {
   const first = text.split('\n', 1)[0] ?? '';
   const m = REQUIRES.exec(first);
   if (!m) return [];
-  return m[1].split(',').map((s) => s.trim()).filter((s) => s.length > 0);
+  return m[1]
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s.length > 0);
 }
 
 /**
  * `name`'s text preceded by every lib it needs, transitively. `readLib(stem)` returns the text of
  * shaders/lib/<stem>.wgsl. Throws on a dependency cycle.
  */
-export function assembleSource(name: string, text: string, readLib: (stem: string) => string): AssembledSource {
+export function assembleSource(
+  name: string,
+  text: string,
+  readLib: (stem: string) => string,
+): AssembledSource {
   const order: { name: string; text: string }[] = [];
   const done = new Set<string>();
   const visiting: string[] = [];
   const visit = (stem: string) => {
     if (done.has(stem)) return;
-    if (visiting.includes(stem)) throw new Error(`WGSL requires cycle: ${[...visiting, stem].join(' → ')}`);
+    if (visiting.includes(stem))
+      throw new Error(`WGSL requires cycle: ${[...visiting, stem].join(' → ')}`);
     visiting.push(stem);
     const libText = readLib(stem);
     for (const dep of parseRequires(libText)) visit(dep);

@@ -40,10 +40,14 @@ export async function canValidateWgsl(): Promise<boolean> {
  * Compiles `code` with Tint and, unless told otherwise, builds its compute pipeline (layout 'auto'), collecting
  * every error. Throws when Dawn is unavailable: a silent pass would hide broken shaders.
  */
-export async function validateWgsl(code: string, options: ValidateOptions = {}): Promise<WgslValidation> {
+export async function validateWgsl(
+  code: string,
+  options: ValidateOptions = {},
+): Promise<WgslValidation> {
   const device = await validatorDevice();
   if (!device) throw new Error('validateWgsl: the webgpu npm package (Dawn) is not available');
-  const where = (line: number, col: number) => (options.parts ? `${locateLine(options.parts, line)}:${col}` : `${line}:${col}`);
+  const where = (line: number, col: number) =>
+    options.parts ? `${locateLine(options.parts, line)}:${col}` : `${line}:${col}`;
   const messages: string[] = [];
   let ok = true;
 
@@ -65,7 +69,10 @@ export async function validateWgsl(code: string, options: ValidateOptions = {}):
     // Errors found only when an entry point is specialised (override values, workgroup size, bindings).
     device.pushErrorScope('validation');
     try {
-      await device.createComputePipelineAsync({ layout: 'auto', compute: { module, constants: options.constants } });
+      await device.createComputePipelineAsync({
+        layout: 'auto',
+        compute: { module, constants: options.constants },
+      });
     } catch (e) {
       ok = false;
       messages.push(`error (pipeline): ${(e as Error).message}`);

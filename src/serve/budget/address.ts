@@ -50,15 +50,26 @@ function parseIPv6(s: string): number[] | null {
 
 /** RFC 5952 text of eight groups: lower case, no leading zeros, the longest run (≥ 2) of zero groups as '::'. */
 function formatIPv6(g: readonly number[]): string {
-  let bestAt = -1, bestLen = 0;
+  let bestAt = -1,
+    bestLen = 0;
   for (let i = 0; i < 8;) {
-    if (g[i] !== 0) { i++; continue; }
+    if (g[i] !== 0) {
+      i++;
+      continue;
+    }
     let j = i;
     while (j < 8 && g[j] === 0) j++;
-    if (j - i > bestLen && j - i >= 2) { bestAt = i; bestLen = j - i; }
+    if (j - i > bestLen && j - i >= 2) {
+      bestAt = i;
+      bestLen = j - i;
+    }
     i = j;
   }
-  const hex = (a: number, b: number) => g.slice(a, b).map((v) => v.toString(16)).join(':');
+  const hex = (a: number, b: number) =>
+    g
+      .slice(a, b)
+      .map((v) => v.toString(16))
+      .join(':');
   if (bestAt < 0) return hex(0, 8);
   return `${hex(0, bestAt)}::${hex(bestAt + bestLen, 8)}`;
 }

@@ -15,7 +15,10 @@ function hexBytes(hex: string): Uint8Array {
  * file need not hold keys in clear); blank lines and lines starting with '#' are ignored.
  */
 export function parseKeyFile(text: string): string[] {
-  return text.split(/\r?\n/).map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
+  return text
+    .split(/\r?\n/)
+    .map((l) => l.trim())
+    .filter((l) => l && !l.startsWith('#'));
 }
 
 export class ApiKeys {
@@ -23,10 +26,12 @@ export class ApiKeys {
 
   /** Hashes the configured entries (plain keys or `sha256:<hex>`); the plain text is not kept. */
   static async from(entries: readonly string[]): Promise<ApiKeys> {
-    const digests = await Promise.all(entries.map(async (e) => {
-      const m = HASHED.exec(e);
-      return hexBytes(m ? m[1].toLowerCase() : await sha256Hex(e));
-    }));
+    const digests = await Promise.all(
+      entries.map(async (e) => {
+        const m = HASHED.exec(e);
+        return hexBytes(m ? m[1].toLowerCase() : await sha256Hex(e));
+      }),
+    );
     return new ApiKeys(digests);
   }
 

@@ -8,7 +8,12 @@ import { budgetSubject, normalizeAddress } from './address.ts';
 import type { ApiKeys } from './api-keys.ts';
 import type { BudgetStore } from './store.ts';
 
-export { MemoryBudgetStore, DEFAULT_MAX_CLIENTS, type BudgetResult, type BudgetStore } from './store.ts';
+export {
+  MemoryBudgetStore,
+  DEFAULT_MAX_CLIENTS,
+  type BudgetResult,
+  type BudgetStore,
+} from './store.ts';
 export { ApiKeys, parseKeyFile } from './api-keys.ts';
 export { budgetSubject, normalizeAddress } from './address.ts';
 
@@ -19,7 +24,11 @@ export { budgetSubject, normalizeAddress } from './address.ts';
  * to write. A hop that is not an IP address literal is refused in favour of the peer. Every comparison is
  * between normalized addresses, so '::ffff:10.0.0.1', '10.0.0.1' and an upper-case IPv6 spelling agree.
  */
-export function clientAddress(peer: string | undefined, forwardedFor: string | undefined, trustedProxies?: readonly string[]): string | undefined {
+export function clientAddress(
+  peer: string | undefined,
+  forwardedFor: string | undefined,
+  trustedProxies?: readonly string[],
+): string | undefined {
   const p = normalizeAddress(peer) ?? peer;
   if (!p || !forwardedFor || !trustedProxies?.length) return p;
   const trusted = new Set(trustedProxies.map((t) => normalizeAddress(t) ?? t));
@@ -39,12 +48,20 @@ export function clientAddress(peer: string | undefined, forwardedFor: string | u
  * other Authorization header, and the address for a request without one. Without issued keys the header is
  * ignored (a token nobody issued identifies nobody) and the address counts: 'addr:<address or /64>'.
  */
-export async function clientIdentity(authorization: string | undefined, address: string | undefined, keys: ApiKeys | null): Promise<string> {
+export async function clientIdentity(
+  authorization: string | undefined,
+  address: string | undefined,
+  keys: ApiKeys | null,
+): Promise<string> {
   if (keys && keys.size > 0 && authorization !== undefined) {
     const bearer = /^Bearer +([\x21-\x7e]{1,512}) *$/i.exec(authorization)?.[1];
     const id = bearer ? await keys.match(bearer) : null;
     if (!id) {
-      throw new HttpError(401, bearer ? 'unknown API key' : 'Authorization must be "Bearer <API key>"', { 'WWW-Authenticate': 'Bearer error="invalid_token"' });
+      throw new HttpError(
+        401,
+        bearer ? 'unknown API key' : 'Authorization must be "Bearer <API key>"',
+        { 'WWW-Authenticate': 'Bearer error="invalid_token"' },
+      );
     }
     return `key:${id}`;
   }
@@ -52,7 +69,10 @@ export async function clientIdentity(authorization: string | undefined, address:
 }
 
 export class QueryBudget {
-  constructor(private readonly config: Omit<Budgets, 'store'>, readonly store: BudgetStore) {}
+  constructor(
+    private readonly config: Omit<Budgets, 'store'>,
+    readonly store: BudgetStore,
+  ) {}
 
   /**
    * Charges n queries to `identity`, or throws 429 with Retry-After (seconds to the window's end), or 503
@@ -68,10 +88,13 @@ export class QueryBudget {
       throw unavailable('query budget store unavailable');
     }
     if (!r.allowed) {
-      const message = n > this.config.limit
-        ? `request of ${n} images exceeds the query budget of ${this.config.limit} per window`
-        : `query budget exhausted: ${r.used} of ${this.config.limit} images used in this window`;
-      throw new HttpError(429, message, { 'Retry-After': String(Math.max(1, Math.ceil(r.resetMs / 1000))) });
+      const message =
+        n > this.config.limit
+          ? `request of ${n} images exceeds the query budget of ${this.config.limit} per window`
+          : `query budget exhausted: ${r.used} of ${this.config.limit} images used in this window`;
+      throw new HttpError(429, message, {
+        'Retry-After': String(Math.max(1, Math.ceil(r.resetMs / 1000))),
+      });
     }
     return () => this.store.refund(key, n).catch(() => {});
   }

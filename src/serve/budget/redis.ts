@@ -36,7 +36,13 @@ export class RedisBudgetStore implements BudgetStore {
     this.prefix = options.prefix ?? 'hashguard:budget:';
     // Fail fast instead of queueing forever: a request whose budget cannot be checked is refused (503).
     // commandTimeout: a Redis that accepts connections but stops answering must not hold requests either.
-    this.redis = new Redis(options.url, { lazyConnect: true, maxRetriesPerRequest: 1, enableOfflineQueue: false, connectTimeout: 2000, commandTimeout: 1000 });
+    this.redis = new Redis(options.url, {
+      lazyConnect: true,
+      maxRetriesPerRequest: 1,
+      enableOfflineQueue: false,
+      connectTimeout: 2000,
+      commandTimeout: 1000,
+    });
     this.redis.on('error', () => {}); // reported per command; without a listener ioredis logs every retry
   }
 
@@ -47,7 +53,14 @@ export class RedisBudgetStore implements BudgetStore {
   }
 
   async take(key: string, n: number, limit: number, windowMs: number): Promise<BudgetResult> {
-    const [allowed, used, ttl] = (await this.redis.eval(TAKE, 1, this.prefix + key, n, limit, windowMs)) as [number, number, number];
+    const [allowed, used, ttl] = (await this.redis.eval(
+      TAKE,
+      1,
+      this.prefix + key,
+      n,
+      limit,
+      windowMs,
+    )) as [number, number, number];
     return { allowed: allowed === 1, used, resetMs: Math.max(1, ttl) };
   }
 

@@ -34,8 +34,14 @@ export class MemoryBudgetStore implements BudgetStore {
    * maxClients bounds memory whatever identities clients rotate through: past it the least recently charged
    * window is dropped (that client starts a fresh window: the cost of a bound, paid by the idlest client).
    */
-  constructor(private readonly now: () => number = Date.now, private readonly maxClients = DEFAULT_MAX_CLIENTS) {
-    if (!Number.isSafeInteger(maxClients) || maxClients < 1) throw new RangeError(`MemoryBudgetStore: maxClients must be an integer ≥ 1, got ${maxClients}`);
+  constructor(
+    private readonly now: () => number = Date.now,
+    private readonly maxClients = DEFAULT_MAX_CLIENTS,
+  ) {
+    if (!Number.isSafeInteger(maxClients) || maxClients < 1)
+      throw new RangeError(
+        `MemoryBudgetStore: maxClients must be an integer ≥ 1, got ${maxClients}`,
+      );
   }
 
   /** Windows held now (tests, metrics). */
@@ -50,7 +56,8 @@ export class MemoryBudgetStore implements BudgetStore {
     if (w) this.windows.delete(key); // re-inserted below: Map order is recency order
     if (!w || w.resetAt <= now) w = { count: 0, resetAt: now + windowMs };
     this.windows.set(key, w);
-    while (this.windows.size > this.maxClients) this.windows.delete(this.windows.keys().next().value!);
+    while (this.windows.size > this.maxClients)
+      this.windows.delete(this.windows.keys().next().value!);
     const allowed = w.count + n <= limit;
     if (allowed) w.count += n;
     return { allowed, used: w.count, resetMs: Math.max(1, w.resetAt - now) };

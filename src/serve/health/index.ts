@@ -9,15 +9,25 @@ export function healthRoutes(ctx: ServeContext): Hono<ServeEnv> {
   const app = new Hono<ServeEnv>();
   app.get('/v2/health/live', (c) => c.json({ live: true }));
   app.get('/v2/health/ready', async (c) => {
-    const waiting = ctx.models.all().filter((m) => m.state !== 'ready').map((m) => `${m.name} (${m.state})`);
+    const waiting = ctx.models
+      .all()
+      .filter((m) => m.state !== 'ready')
+      .map((m) => `${m.name} (${m.state})`);
     if (ctx.auditGate) {
       for (const m of ctx.models.all()) {
-        if (m.state === 'ready' && m.loaded && !(await ctx.auditGate.has(m.loaded.manifest.weights.sha256))) waiting.push(`${m.name} (no audit of its weights)`);
+        if (
+          m.state === 'ready' &&
+          m.loaded &&
+          !(await ctx.auditGate.has(m.loaded.manifest.weights.sha256))
+        )
+          waiting.push(`${m.name} (no audit of its weights)`);
       }
     }
     if (waiting.length) throw unavailable(`not ready: ${waiting.join(', ')}`);
-    if (!ctx.executor.healthy) throw unavailable('not ready: the inference workers have failed', 30);
-    if (ctx.budget && !(await ctx.budget.healthy())) throw unavailable('not ready: the query budget store is unreachable', 5);
+    if (!ctx.executor.healthy)
+      throw unavailable('not ready: the inference workers have failed', 30);
+    if (ctx.budget && !(await ctx.budget.healthy()))
+      throw unavailable('not ready: the query budget store is unreachable', 5);
     return c.json({ ready: true });
   });
   return app;

@@ -25,17 +25,32 @@ export function inferRoutes(ctx: ServeContext): Hono<ServeEnv> {
     const served = servedOutputs(m);
     const wanted = req.outputs?.map((o) => o.name) ?? served;
     for (const name of wanted) {
-      if (!served.includes(name)) throw new HttpError(400, `output '${name}' is not served by this deployment (served: ${served.join(', ')})`);
+      if (!served.includes(name))
+        throw new HttpError(
+          400,
+          `output '${name}' is not served by this deployment (served: ${served.join(', ')})`,
+        );
     }
-    const { x, n } = decodeInput(req.inputs[0], m.loaded.network.inputShape, m.loaded.manifest.input.range, ctx.limits.maxBatch);
+    const { x, n } = decodeInput(
+      req.inputs[0],
+      m.loaded.network.inputShape,
+      m.loaded.manifest.input.range,
+      ctx.limits.maxBatch,
+    );
     const logits = await infer(ctx, c, m, { x, n }, n);
     const k = logits.length / n;
     const outputs = wanted.map((name) => {
-      if (name === 'labels') return { name, datatype: 'INT64', shape: [n], data: argmaxRows(logits, n) };
+      if (name === 'labels')
+        return { name, datatype: 'INT64', shape: [n], data: argmaxRows(logits, n) };
       const data = name === 'probabilities' ? softmaxRows(logits, n) : Array.from(logits);
       return { name, datatype: 'FP32', shape: [n, k], data };
     });
-    return c.json({ model_name: m.name, model_version: modelVersion(m), ...(req.id !== undefined ? { id: req.id } : {}), outputs });
+    return c.json({
+      model_name: m.name,
+      model_version: modelVersion(m),
+      ...(req.id !== undefined ? { id: req.id } : {}),
+      outputs,
+    });
   });
   return app;
 }

@@ -17,7 +17,15 @@ export const inferRequestSchema = z.object({
   id: z.string().max(256).optional(),
   parameters: z.record(z.string(), z.unknown()).optional(),
   inputs: z.array(tensorSchema).length(1, { message: 'expected exactly one input tensor' }),
-  outputs: z.array(z.object({ name: z.string().max(64), parameters: z.record(z.string(), z.unknown()).optional() })).max(8).optional(),
+  outputs: z
+    .array(
+      z.object({
+        name: z.string().max(64),
+        parameters: z.record(z.string(), z.unknown()).optional(),
+      }),
+    )
+    .max(8)
+    .optional(),
 });
 
 export type InferRequest = z.infer<typeof inferRequestSchema>;
@@ -27,7 +35,9 @@ export type InputTensor = InferRequest['inputs'][number];
 export function parseInferRequest(json: unknown): InferRequest {
   const r = inferRequestSchema.safeParse(json);
   if (r.success) return r.data;
-  const issues = r.error.issues.slice(0, 3).map((i) => `${i.path.length ? i.path.join('.') : '(body)'}: ${i.message}`);
+  const issues = r.error.issues
+    .slice(0, 3)
+    .map((i) => `${i.path.length ? i.path.join('.') : '(body)'}: ${i.message}`);
   throw new HttpError(400, `invalid infer request: ${issues.join('; ')}`);
 }
 
@@ -38,9 +48,15 @@ export const INPUT_NAME = 'input';
  * The tensor's values as float32 rows [N, ...inputShape]: FP32 as given (finite, within `range`), UINT8
  * integers 0–255 scaled by 1/255. `data` may be flat (row-major) or nested to the tensor's rank.
  */
-export function decodeInput(t: InputTensor, inputShape: readonly number[], range: readonly [number, number], maxBatch: number): { x: Float32Array; n: number } {
+export function decodeInput(
+  t: InputTensor,
+  inputShape: readonly number[],
+  range: readonly [number, number],
+  maxBatch: number,
+): { x: Float32Array; n: number } {
   const bad = (msg: string) => new HttpError(400, msg);
-  if (t.name !== INPUT_NAME) throw bad(`unknown input '${t.name.slice(0, 64)}': expected '${INPUT_NAME}'`);
+  if (t.name !== INPUT_NAME)
+    throw bad(`unknown input '${t.name.slice(0, 64)}': expected '${INPUT_NAME}'`);
   const want = `[N, ${inputShape.join(', ')}]`;
   if (t.shape.length !== inputShape.length + 1 || inputShape.some((d, i) => t.shape[i + 1] !== d)) {
     throw bad(`input shape [${t.shape.join(', ')}] does not match ${want}`);
@@ -52,20 +68,29 @@ export function decodeInput(t: InputTensor, inputShape: readonly number[], range
   const count = t.shape.reduce((a, b) => a * b, 1);
   const x = new Float32Array(count);
   const [lo, hi] = range;
-  const put = t.datatype === 'UINT8'
-    ? (v: unknown, i: number) => {
-      if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v > 255) throw bad(`UINT8 input: element ${i} is not an integer in [0, 255]`);
-      x[i] = v / 255;
-    }
-    : (v: unknown, i: number) => {
-      // NOTE: JSON 1e309 parses to Infinity; NaN cannot be written in JSON but is rejected all the same.
-      if (typeof v !== 'number' || !Number.isFinite(v)) throw bad(`FP32 input: element ${i} is not a finite number`);
-      if (v < lo || v > hi) throw bad(`FP32 input: element ${i} (${v}) is outside the model's input range [${lo}, ${hi}]`);
-      x[i] = v;
-    };
+  const put =
+    t.datatype === 'UINT8'
+      ? (v: unknown, i: number) => {
+          if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v > 255)
+            throw bad(`UINT8 input: element ${i} is not an integer in [0, 255]`);
+          x[i] = v / 255;
+        }
+      : (v: unknown, i: number) => {
+          // NOTE: JSON 1e309 parses to Infinity; NaN cannot be written in JSON but is rejected all the same.
+          if (typeof v !== 'number' || !Number.isFinite(v))
+            throw bad(`FP32 input: element ${i} is not a finite number`);
+          if (v < lo || v > hi)
+            throw bad(
+              `FP32 input: element ${i} (${v}) is outside the model's input range [${lo}, ${hi}]`,
+            );
+          x[i] = v;
+        };
   const flat = t.data.length === 0 || !Array.isArray(t.data[0]);
   if (flat) {
-    if (t.data.length !== count) throw bad(`input data has ${t.data.length} values; shape [${t.shape.join(', ')}] needs ${count}`);
+    if (t.data.length !== count)
+      throw bad(
+        `input data has ${t.data.length} values; shape [${t.shape.join(', ')}] needs ${count}`,
+      );
     for (let i = 0; i < count; i++) put(t.data[i], i);
   } else {
     // Nested arrays must follow the shape exactly; recursion depth is the tensor's rank (≤ 4 here).
@@ -73,7 +98,9 @@ export function decodeInput(t: InputTensor, inputShape: readonly number[], range
     const walk = (node: unknown, depth: number, path: string): void => {
       if (depth === t.shape.length) return put(node, at++);
       if (!Array.isArray(node) || node.length !== t.shape[depth]) {
-        throw bad(`input data${path} must be an array of ${t.shape[depth]} to match shape [${t.shape.join(', ')}]`);
+        throw bad(
+          `input data${path} must be an array of ${t.shape[depth]} to match shape [${t.shape.join(', ')}]`,
+        );
       }
       for (let i = 0; i < node.length; i++) walk(node[i], depth + 1, `${path}[${i}]`);
     };

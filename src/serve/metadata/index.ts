@@ -17,10 +17,25 @@ export function metadataRoutes(ctx: ServeContext): Hono<ServeEnv> {
       name: m.name,
       versions: [modelVersion(m)],
       platform: 'hashguard',
-      inputs: [{ name: INPUT_NAME, datatype: 'FP32', shape: [-1, ...network.inputShape], parameters: { range: manifest.input.range, background: inputBackground(manifest), acceptsUint8: true, maxBatch: ctx.limits.maxBatch, maxBodyBytes: ctx.limits.maxBodyBytes } }],
-      outputs: servedOutputs(m).map((name) => name === 'labels'
-        ? { name, datatype: 'INT64', shape: [-1] }
-        : { name, datatype: 'FP32', shape: [-1, classes] }),
+      inputs: [
+        {
+          name: INPUT_NAME,
+          datatype: 'FP32',
+          shape: [-1, ...network.inputShape],
+          parameters: {
+            range: manifest.input.range,
+            background: inputBackground(manifest),
+            acceptsUint8: true,
+            maxBatch: ctx.limits.maxBatch,
+            maxBodyBytes: ctx.limits.maxBodyBytes,
+          },
+        },
+      ],
+      outputs: servedOutputs(m).map((name) =>
+        name === 'labels'
+          ? { name, datatype: 'INT64', shape: [-1] }
+          : { name, datatype: 'FP32', shape: [-1, classes] },
+      ),
       classes: manifest.classes,
       defense: m.spec,
       randomized: m.random !== null,

@@ -16,12 +16,21 @@ export function metricsMiddleware(metrics: Metrics): MiddlewareHandler<ServeEnv>
     // The last matched route is the handler's pattern; only this '*' middleware matching means no route did.
     const route = routePath(c, -1);
     const method = KNOWN_METHODS.has(c.req.method) ? c.req.method : 'OTHER'; // bounded label set, as for routes
-    metrics.observe(route && route !== '*' && route !== '/*' ? route : 'unmatched', method, c.res.status, (performance.now() - t0) / 1000);
+    metrics.observe(
+      route && route !== '*' && route !== '/*' ? route : 'unmatched',
+      method,
+      c.res.status,
+      (performance.now() - t0) / 1000,
+    );
   };
 }
 
 export function metricsRoutes(ctx: ServeContext): Hono<ServeEnv> {
   const app = new Hono<ServeEnv>();
-  app.get('/metrics', (c) => c.body(ctx.metrics.render(), 200, { 'Content-Type': 'text/plain; version=0.0.4; charset=utf-8' }));
+  app.get('/metrics', (c) =>
+    c.body(ctx.metrics.render(), 200, {
+      'Content-Type': 'text/plain; version=0.0.4; charset=utf-8',
+    }),
+  );
   return app;
 }

@@ -3,10 +3,15 @@
 import type { ShedReason } from '../scheduler.ts';
 
 /** Histogram bucket bounds in seconds (upper bounds; +Inf is implied). */
-export const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+export const LATENCY_BUCKETS = [
+  0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10,
+];
 
 const esc = (v: string) => v.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
-const labels = (l: Record<string, string>) => `{${Object.entries(l).map(([k, v]) => `${k}="${esc(v)}"`).join(',')}}`;
+const labels = (l: Record<string, string>) =>
+  `{${Object.entries(l)
+    .map(([k, v]) => `${k}="${esc(v)}"`)
+    .join(',')}}`;
 
 export interface GaugeSources {
   queueDepth: () => number;
@@ -16,9 +21,17 @@ export interface GaugeSources {
 }
 
 export class Metrics {
-  private readonly requests = new Map<string, { route: string; method: string; status: string; n: number }>();
+  private readonly requests = new Map<
+    string,
+    { route: string; method: string; status: string; n: number }
+  >();
   private readonly latency = new Map<string, { buckets: number[]; sum: number; count: number }>();
-  private readonly sheds = new Map<ShedReason, number>([['queue_full', 0], ['deadline', 0], ['budget_store', 0], ['not_ready', 0]]);
+  private readonly sheds = new Map<ShedReason, number>([
+    ['queue_full', 0],
+    ['deadline', 0],
+    ['budget_store', 0],
+    ['not_ready', 0],
+  ]);
   private budgetRejections = 0;
   private readonly images = new Map<string, number>();
 
@@ -30,8 +43,14 @@ export class Metrics {
     const r = this.requests.get(key) ?? { route, method, status: String(status), n: 0 };
     r.n++;
     this.requests.set(key, r);
-    const h = this.latency.get(route) ?? { buckets: LATENCY_BUCKETS.map(() => 0), sum: 0, count: 0 };
-    LATENCY_BUCKETS.forEach((b, i) => { if (seconds <= b) h.buckets[i]++; });
+    const h = this.latency.get(route) ?? {
+      buckets: LATENCY_BUCKETS.map(() => 0),
+      sum: 0,
+      count: 0,
+    };
+    LATENCY_BUCKETS.forEach((b, i) => {
+      if (seconds <= b) h.buckets[i]++;
+    });
     h.sum += seconds;
     h.count++;
     this.latency.set(route, h);
@@ -52,13 +71,31 @@ export class Metrics {
   /** The exposition text. */
   render(): string {
     const out: string[] = [];
-    const family = (name: string, type: string, help: string) => out.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`);
-    family('hashguard_http_requests_total', 'counter', 'HTTP requests answered, by route pattern, method and status.');
-    for (const r of this.requests.values()) out.push(`hashguard_http_requests_total${labels({ route: r.route, method: r.method, status: r.status })} ${r.n}`);
-    family('hashguard_http_request_duration_seconds', 'histogram', 'Time from request to response, by route pattern.');
+    const family = (name: string, type: string, help: string) =>
+      out.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`);
+    family(
+      'hashguard_http_requests_total',
+      'counter',
+      'HTTP requests answered, by route pattern, method and status.',
+    );
+    for (const r of this.requests.values())
+      out.push(
+        `hashguard_http_requests_total${labels({ route: r.route, method: r.method, status: r.status })} ${r.n}`,
+      );
+    family(
+      'hashguard_http_request_duration_seconds',
+      'histogram',
+      'Time from request to response, by route pattern.',
+    );
     for (const [route, h] of this.latency) {
-      LATENCY_BUCKETS.forEach((b, i) => out.push(`hashguard_http_request_duration_seconds_bucket${labels({ route, le: String(b) })} ${h.buckets[i]}`));
-      out.push(`hashguard_http_request_duration_seconds_bucket${labels({ route, le: '+Inf' })} ${h.count}`);
+      LATENCY_BUCKETS.forEach((b, i) =>
+        out.push(
+          `hashguard_http_request_duration_seconds_bucket${labels({ route, le: String(b) })} ${h.buckets[i]}`,
+        ),
+      );
+      out.push(
+        `hashguard_http_request_duration_seconds_bucket${labels({ route, le: '+Inf' })} ${h.count}`,
+      );
       out.push(`hashguard_http_request_duration_seconds_sum${labels({ route })} ${h.sum}`);
       out.push(`hashguard_http_request_duration_seconds_count${labels({ route })} ${h.count}`);
     }
@@ -67,13 +104,20 @@ export class Metrics {
     family('hashguard_inflight_requests', 'gauge', 'Inference requests running on workers.');
     out.push(`hashguard_inflight_requests ${this.gauges.inFlight()}`);
     family('hashguard_shed_total', 'counter', 'Requests shed with 503, by reason.');
-    for (const [reason, n] of this.sheds) out.push(`hashguard_shed_total${labels({ reason })} ${n}`);
-    family('hashguard_budget_rejections_total', 'counter', 'Requests refused with 429 because a client query budget was spent.');
+    for (const [reason, n] of this.sheds)
+      out.push(`hashguard_shed_total${labels({ reason })} ${n}`);
+    family(
+      'hashguard_budget_rejections_total',
+      'counter',
+      'Requests refused with 429 because a client query budget was spent.',
+    );
     out.push(`hashguard_budget_rejections_total ${this.budgetRejections}`);
     family('hashguard_images_inferred_total', 'counter', 'Images classified, by model.');
-    for (const [model, n] of this.images) out.push(`hashguard_images_inferred_total${labels({ model })} ${n}`);
+    for (const [model, n] of this.images)
+      out.push(`hashguard_images_inferred_total${labels({ model })} ${n}`);
     family('hashguard_backend_info', 'gauge', 'Backend that runs each model (value 1).');
-    for (const [model, backend] of this.gauges.backends()) out.push(`hashguard_backend_info${labels({ model, backend })} 1`);
+    for (const [model, backend] of this.gauges.backends())
+      out.push(`hashguard_backend_info${labels({ model, backend })} 1`);
     return `${out.join('\n')}\n`;
   }
 }

@@ -7,9 +7,14 @@ import { HttpError } from '../errors.ts';
 
 /** JSON with object keys sorted, so stages compare whatever order their fields were written in. */
 const canonical = (v: unknown): string =>
-  Array.isArray(v) ? `[${v.map(canonical).join(',')}]`
-  : typeof v === 'object' && v !== null ? `{${Object.keys(v).sort().map((k) => `${JSON.stringify(k)}:${canonical((v as Record<string, unknown>)[k])}`).join(',')}}`
-  : JSON.stringify(v);
+  Array.isArray(v)
+    ? `[${v.map(canonical).join(',')}]`
+    : typeof v === 'object' && v !== null
+      ? `{${Object.keys(v)
+          .sort()
+          .map((k) => `${JSON.stringify(k)}:${canonical((v as Record<string, unknown>)[k])}`)
+          .join(',')}}`
+      : JSON.stringify(v);
 
 export function robustnessRoutes(ctx: ServeContext): Hono<ServeEnv> {
   const app = new Hono<ServeEnv>();
@@ -23,7 +28,14 @@ export function robustnessRoutes(ctx: ServeContext): Hono<ServeEnv> {
     const matching = a.configurations.filter((k) => k.sha === sha);
     const served = canonical(m.loaded.manifest.defense?.stages ?? []);
     const configuration = matching.find((k) => canonical(k.stages ?? []) === served)?.name ?? null;
-    return c.json({ model: m.name, weightsSha256: sha, file: a.file, configurations: matching.map((k) => k.name), configuration, audit: a.doc });
+    return c.json({
+      model: m.name,
+      weightsSha256: sha,
+      file: a.file,
+      configurations: matching.map((k) => k.name),
+      configuration,
+      audit: a.doc,
+    });
   });
   return app;
 }

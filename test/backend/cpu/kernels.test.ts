@@ -28,7 +28,9 @@ for (const b of backends) {
       expect(arr(b.binary('div', a, tensor([2], [])))).toEqual([0.5, 1, 1.5, 2, 2.5, 3]);
       expect(arr(b.binary('maximum', a, tensor([3], [])))).toEqual([3, 3, 3, 4, 5, 6]);
       expect(arr(b.binary('minimum', a, tensor([3], [])))).toEqual([1, 2, 3, 3, 3, 3]);
-      expect(b.binary('add', tensor([1, 2], [2, 1]), tensor([1, 2, 3], [1, 3])).shape).toEqual([2, 3]);
+      expect(b.binary('add', tensor([1, 2], [2, 1]), tensor([1, 2, 3], [1, 3])).shape).toEqual([
+        2, 3,
+      ]);
       expect(() => b.binary('add', tensor([1, 2]), tensor([1, 2, 3]))).toThrow(/incompatible/);
     });
     test('comparisons give 1/0 and clamp bounds values', () => {
@@ -60,14 +62,22 @@ for (const b of backends) {
     });
     test('sum over every subset of axes matches a naive loop', () => {
       const shape = [2, 3, 4, 5];
-      const x = tensor(Array.from({ length: 120 }, (_, i) => ((i * 37) % 11) - 5), shape);
+      const x = tensor(
+        Array.from({ length: 120 }, (_, i) => ((i * 37) % 11) - 5),
+        shape,
+      );
       for (let mask = 0; mask < 16; mask++) {
         const axes = [0, 1, 2, 3].filter((a) => mask & (1 << a));
         const got = b.sum(x, axes, true);
         const want = new Float64Array(got.size);
         const keep = shape.map((d, i) => (axes.includes(i) ? 1 : d));
         for (let i = 0; i < 120; i++) {
-          const idx = [Math.floor(i / 60), Math.floor(i / 20) % 3, Math.floor(i / 5) % 4, i % 5].map((v, d) => (axes.includes(d) ? 0 : v));
+          const idx = [
+            Math.floor(i / 60),
+            Math.floor(i / 20) % 3,
+            Math.floor(i / 5) % 4,
+            i % 5,
+          ].map((v, d) => (axes.includes(d) ? 0 : v));
           want[((idx[0] * keep[1] + idx[1]) * keep[2] + idx[2]) * keep[3] + idx[3]] += x.data[i];
         }
         expect(Array.from(got.data)).toEqual(Array.from(want));
@@ -84,7 +94,9 @@ for (const b of backends) {
     });
     test('biasAdd adds along axis 1 for dense and NCHW activations', () => {
       expect(arr(b.biasAdd(tensor([0, 0, 0, 0], [2, 2]), tensor([1, 2])))).toEqual([1, 2, 1, 2]);
-      expect(arr(b.biasAdd(tensor([0, 0, 0, 0], [1, 2, 2, 1]), tensor([1, 2])))).toEqual([1, 1, 2, 2]);
+      expect(arr(b.biasAdd(tensor([0, 0, 0, 0], [1, 2, 2, 1]), tensor([1, 2])))).toEqual([
+        1, 1, 2, 2,
+      ]);
       expect(() => b.biasAdd(tensor([0, 0], [1, 2]), tensor([1, 2, 3]))).toThrow(/does not match/);
     });
     test('conv2d with stride and padding against a hand-computed example', () => {
@@ -98,14 +110,20 @@ for (const b of backends) {
       const x2 = tensor([1, 2, 3, 4, 10, 20, 30, 40], [1, 2, 2, 2]);
       const w2 = tensor([1, 0, 0, 0, 0, 0, 0, 1, 0, 1, 0, 0, 0, 0, 1, 0], [2, 2, 2, 2]);
       expect(arr(b.conv2d(x2, w2, { stride: 1, padding: 0 }))).toEqual([1 + 40, 2 + 30]);
-      expect(() => b.conv2d(x2, tensor([1], [1, 1, 1, 1]), { stride: 1, padding: 0 })).toThrow(/input channels/);
+      expect(() => b.conv2d(x2, tensor([1], [1, 1, 1, 1]), { stride: 1, padding: 0 })).toThrow(
+        /input channels/,
+      );
     });
     test('conv2d backward kernels match their definitions on a tiny case', () => {
       const x = tensor([1, 2, 3, 4], [1, 1, 2, 2]);
       const w = tensor([1, 2, 3, 4], [1, 1, 2, 2]);
       const dy = tensor([1], [1, 1, 1, 1]);
-      expect(arr(b.conv2dGradInput(dy, w, x.shape, { stride: 1, padding: 0 }))).toEqual([1, 2, 3, 4]);
-      expect(arr(b.conv2dGradWeight(x, dy, w.shape, { stride: 1, padding: 0 }))).toEqual([1, 2, 3, 4]);
+      expect(arr(b.conv2dGradInput(dy, w, x.shape, { stride: 1, padding: 0 }))).toEqual([
+        1, 2, 3, 4,
+      ]);
+      expect(arr(b.conv2dGradWeight(x, dy, w.shape, { stride: 1, padding: 0 }))).toEqual([
+        1, 2, 3, 4,
+      ]);
     });
     test('pooling forward and backward', () => {
       const x = tensor([1, 5, 2, 0, 3, 4, 6, 1, 7, 8, 9, 9, 1, 1, 9, 2], [1, 1, 4, 4]);
@@ -114,7 +132,11 @@ for (const b of backends) {
       expect(arr(b.avgPool2d(x, p))).toEqual([13 / 4, 9 / 4, 17 / 4, 29 / 4]);
       const g = b.maxPool2dGradInput(x, tensor([1, 1, 1, 1], [1, 1, 2, 2]), p);
       expect(arr(g)).toEqual([0, 1, 0, 0, 0, 0, 1, 0, 0, 1, 1, 0, 0, 0, 0, 0]);
-      expect(arr(b.avgPool2dGradInput(tensor([4, 4, 4, 4], [1, 1, 2, 2]), x.shape, p)).every((v) => v === 1)).toBe(true);
+      expect(
+        arr(b.avgPool2dGradInput(tensor([4, 4, 4, 4], [1, 1, 2, 2]), x.shape, p)).every(
+          (v) => v === 1,
+        ),
+      ).toBe(true);
     });
     test('softmax, log-softmax and cross-entropy are stable at extreme logits', () => {
       const z = tensor([1000, 0, -1000, 0, 0, 0], [2, 3]);
@@ -132,7 +154,13 @@ for (const b of backends) {
       expect(() => b.crossEntropy(z, tensor([3, 0]))).toThrow(/outside/);
     });
     test('hashGather expands real weights with signs; hashScatter is its transpose', () => {
-      const table = { rows: 2, cols: 2, buckets: 2, bucket: Uint32Array.from([0, 1, 1, 0]), sign: Int8Array.from([1, -1, 1, 1]) };
+      const table = {
+        rows: 2,
+        cols: 2,
+        buckets: 2,
+        bucket: Uint32Array.from([0, 1, 1, 0]),
+        sign: Int8Array.from([1, -1, 1, 1]),
+      };
       expect(arr(b.hashGather(tensor([3, 5]), table))).toEqual([3, -5, 5, 3]);
       expect(arr(b.hashScatter(tensor([1, 2, 3, 4], [2, 2]), table))).toEqual([1 + 4, -2 + 3]);
       expect(() => b.hashGather(tensor([1, 2, 3]), table)).toThrow(/2 real weights expected/);
@@ -140,7 +168,10 @@ for (const b of backends) {
     test('no kernel writes its inputs', () => {
       const x = tensor([3, -1, 2, 0], [1, 1, 2, 2]);
       const before = arr(x);
-      b.unary('relu', x); b.clamp(x, 0, 1); b.softmax(x.reshape([2, 2])); b.maxPool2d(x, { kernelSize: 2, stride: 1 });
+      b.unary('relu', x);
+      b.clamp(x, 0, 1);
+      b.softmax(x.reshape([2, 2]));
+      b.maxPool2d(x, { kernelSize: 2, stride: 1 });
       b.conv2d(x, tensor([1], [1, 1, 1, 1]), { stride: 1, padding: 1 });
       expect(arr(x)).toEqual(before);
     });

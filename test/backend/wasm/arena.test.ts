@@ -11,7 +11,8 @@ const allocator = () => {
 describe('wasm reserved blocks', () => {
   test('a small request reuses part of a freed large block instead of taking all of it', () => {
     const { a, grownTo } = allocator();
-    const big = a.reserve(4 << 20), guard = a.reserve(16);
+    const big = a.reserve(4 << 20),
+      guard = a.reserve(16);
     a.release(big);
     const small = a.reserve(4096);
     expect(small.offset).toBe(big.offset); // best fit, split: the rest stays free
@@ -25,17 +26,23 @@ describe('wasm reserved blocks', () => {
 
   test('best fit: the smallest hole that fits, not the first', () => {
     const { a } = allocator();
-    const large = a.reserve(1024), g1 = a.reserve(16), small = a.reserve(128), g2 = a.reserve(16);
+    const large = a.reserve(1024),
+      g1 = a.reserve(16),
+      small = a.reserve(128),
+      g2 = a.reserve(16);
     a.release(large);
     a.release(small);
     expect(a.reserve(96).offset).toBe(small.offset);
     expect(a.stats().freeBlocks).toBe(2);
-    void g1; void g2;
+    void g1;
+    void g2;
   });
 
   test('free neighbours merge, so a large request fits where two small blocks were', () => {
     const { a, grownTo } = allocator();
-    const x = a.reserve(1008), y = a.reserve(1008), guard = a.reserve(16);
+    const x = a.reserve(1008),
+      y = a.reserve(1008),
+      guard = a.reserve(16);
     a.release(y);
     a.release(x);
     expect(a.stats()).toEqual({ reservedEnd: 2032, freeBytes: 2016, freeBlocks: 1 });
@@ -63,7 +70,10 @@ describe('compiled chains give their arena back', () => {
     const m = await committedModel('mnist-lenet5');
     const { x } = await mnistSubset(256);
     withBackend(createWasmBackend()!, () => {
-      const inUse = () => { const s = arenaStats(); return s.reservedEnd - s.freeBytes; };
+      const inUse = () => {
+        const s = arenaStats();
+        return s.reservedEnd - s.freeBytes;
+      };
       m.releaseCompiled(); // the helper may hand out a model another test already ran
       const before = inUse();
       const z1 = Array.from(m.forward(x).data);

@@ -17,14 +17,19 @@ import { expectClose } from '../../helpers/close.ts';
 
 const wasm = createWasmBackend()!;
 
-
 const compiled = (m: Sequential, x: Tensor) => withBackend(wasm, () => noGrad(() => m.forward(x)));
-const reference = (m: Sequential, x: Tensor) => withBackend(referenceBackend, () => noGrad(() => m.forward(x)));
+const reference = (m: Sequential, x: Tensor) =>
+  withBackend(referenceBackend, () => noGrad(() => m.forward(x)));
 
 const ce = (y: Tensor) => (z: Tensor) => ops.mean(ops.crossEntropy(z, y));
 // A margin loss (the CW attack's shape) to show the chain takes any loss of the logits.
 const margin = (y: Tensor) => (z: Tensor) => {
-  const onehot = new Tensor(z.shape, Float32Array.from({ length: z.size }, (_, i) => (y.data[Math.floor(i / z.shape[1])] === i % z.shape[1] ? 1 : 0)));
+  const onehot = new Tensor(
+    z.shape,
+    Float32Array.from({ length: z.size }, (_, i) =>
+      y.data[Math.floor(i / z.shape[1])] === i % z.shape[1] ? 1 : 0,
+    ),
+  );
   const correct = ops.sum(ops.mul(z, onehot), [1]);
   const other = ops.max(ops.sub(z, ops.mul(onehot, 1e4)), 1);
   return ops.sum(ops.relu(ops.sub(correct, other)));
@@ -50,34 +55,57 @@ function compareGradients(m: Sequential, x: Tensor, loss: (z: Tensor) => Tensor)
 describe('compiled chain (cpu-wasm-simd)', () => {
   // Inputs come from fixed RNG streams (not the shared counter), so a test sees the same numbers whichever
   // test files ran before it in the process.
-  ['mnist-mlp', 'mnist-lenet5', 'mnist-mlp-h64', 'mnist-lenet5-h8', 'fashion-lenet5-h8'].forEach((name, mi) => {
-    test(`${name}: logits match the reference for batches of 1, 3 and 64`, async () => {
-      const { manifest, tensors } = await loadModelDir(`models/${name}`);
-      const m = new Sequential(manifest.input.shape, manifest.layers, tensors);
-      for (const n of [1, 3, 64]) {
-        const x = randomTensor([n, ...manifest.input.shape], 0, 1, 'f32', 90_000 + 100 * mi + n);
-        expectClose(compiled(m, x), reference(m, x));
-      }
-    });
+  ['mnist-mlp', 'mnist-lenet5', 'mnist-mlp-h64', 'mnist-lenet5-h8', 'fashion-lenet5-h8'].forEach(
+    (name, mi) => {
+      test(`${name}: logits match the reference for batches of 1, 3 and 64`, async () => {
+        const { manifest, tensors } = await loadModelDir(`models/${name}`);
+        const m = new Sequential(manifest.input.shape, manifest.layers, tensors);
+        for (const n of [1, 3, 64]) {
+          const x = randomTensor([n, ...manifest.input.shape], 0, 1, 'f32', 90_000 + 100 * mi + n);
+          expectClose(compiled(m, x), reference(m, x));
+        }
+      });
 
-    test(`${name}: input and parameter gradients match the autodiff (cross-entropy and margin losses)`, async () => {
-      const { manifest, tensors } = await loadModelDir(`models/${name}`);
-      const m = new Sequential(manifest.input.shape, manifest.layers, tensors);
-      for (const n of [1, 6]) {
-        const x = randomTensor([n, ...manifest.input.shape], 0, 1, 'f32', 95_000 + 100 * mi + n);
-        const y = new Tensor([n], Float32Array.from({ length: n }, (_, i) => (i * 3) % 10));
-        compareGradients(m, x, ce(y));
-        compareGradients(m, x, margin(y));
-      }
-    });
-  });
+      test(`${name}: input and parameter gradients match the autodiff (cross-entropy and margin losses)`, async () => {
+        const { manifest, tensors } = await loadModelDir(`models/${name}`);
+        const m = new Sequential(manifest.input.shape, manifest.layers, tensors);
+        for (const n of [1, 6]) {
+          const x = randomTensor([n, ...manifest.input.shape], 0, 1, 'f32', 95_000 + 100 * mi + n);
+          const y = new Tensor(
+            [n],
+            Float32Array.from({ length: n }, (_, i) => (i * 3) % 10),
+          );
+          compareGradients(m, x, ce(y));
+          compareGradients(m, x, margin(y));
+        }
+      });
+    },
+  );
 
   test('padding, strides, ragged widths and a conv output that is not a multiple of 8 pixels', () => {
     const layers: LayerSpec[] = [
-      { type: 'conv2d', inChannels: 3, outChannels: 5, kernelSize: 3, stride: 1, padding: 1, weight: 'c1.w', bias: 'c1.b' }, // 14×14 = 196 px
+      {
+        type: 'conv2d',
+        inChannels: 3,
+        outChannels: 5,
+        kernelSize: 3,
+        stride: 1,
+        padding: 1,
+        weight: 'c1.w',
+        bias: 'c1.b',
+      }, // 14×14 = 196 px
       { type: 'relu' },
       { type: 'maxpool2d', kernelSize: 3, stride: 2 }, // 6×6
-      { type: 'conv2d', inChannels: 5, outChannels: 7, kernelSize: 2, stride: 2, padding: 1, weight: 'c2.w', bias: 'c2.b' }, // 4×4
+      {
+        type: 'conv2d',
+        inChannels: 5,
+        outChannels: 7,
+        kernelSize: 2,
+        stride: 2,
+        padding: 1,
+        weight: 'c2.w',
+        bias: 'c2.b',
+      }, // 4×4
       { type: 'relu' },
       { type: 'flatten' },
       { type: 'dense', inDim: 112, outDim: 13, weight: 'f1.w', bias: 'f1.b' },
@@ -88,36 +116,94 @@ describe('compiled chain (cpu-wasm-simd)', () => {
     for (const n of [0, 1, 2, 5, 9]) {
       const x = randomTensor([n, 3, 14, 14], -1, 1, 'f32');
       expectClose(compiled(m, x), reference(m, x));
-      if (n > 0) compareGradients(m, x, ce(new Tensor([n], Float32Array.from({ length: n }, (_, i) => i % 3))));
+      if (n > 0)
+        compareGradients(
+          m,
+          x,
+          ce(
+            new Tensor(
+              [n],
+              Float32Array.from({ length: n }, (_, i) => i % 3),
+            ),
+          ),
+        );
     }
   });
 
   test('backward needs a kept forward, and consumes it', () => {
-    const layers: LayerSpec[] = [{ type: 'flatten' }, { type: 'dense', inDim: 4, outDim: 2, weight: 'w', bias: 'b' }];
-    const chain = wasm.compileChain!(layers, new Map([['w', randomTensor([2, 4], -1, 1, 'f32')], ['b', randomTensor([2], -1, 1, 'f32')]]), [1, 2, 2])!;
+    const layers: LayerSpec[] = [
+      { type: 'flatten' },
+      { type: 'dense', inDim: 4, outDim: 2, weight: 'w', bias: 'b' },
+    ];
+    const chain = wasm.compileChain!(
+      layers,
+      new Map([
+        ['w', randomTensor([2, 4], -1, 1, 'f32')],
+        ['b', randomTensor([2], -1, 1, 'f32')],
+      ]),
+      [1, 2, 2],
+    )!;
     const x = randomTensor([3, 1, 2, 2], 0, 1, 'f32');
     chain.forward(x);
-    expect(() => chain.backward(randomTensor([3, 2], -1, 1, 'f32'), { input: true, params: false })).toThrow('needs a forward(x, true)');
+    expect(() =>
+      chain.backward(randomTensor([3, 2], -1, 1, 'f32'), { input: true, params: false }),
+    ).toThrow('needs a forward(x, true)');
     chain.forward(x, true);
-    expect(() => chain.backward(randomTensor([2, 2], -1, 1, 'f32'), { input: true, params: false })).toThrow("dy must be f32 with the forward output's shape");
+    expect(() =>
+      chain.backward(randomTensor([2, 2], -1, 1, 'f32'), { input: true, params: false }),
+    ).toThrow("dy must be f32 with the forward output's shape");
     chain.forward(x, true);
     chain.backward(randomTensor([3, 2], -1, 1, 'f32'), { input: true, params: false });
-    expect(() => chain.backward(randomTensor([3, 2], -1, 1, 'f32'), { input: true, params: false })).toThrow('needs a forward(x, true)');
+    expect(() =>
+      chain.backward(randomTensor([3, 2], -1, 1, 'f32'), { input: true, params: false }),
+    ).toThrow('needs a forward(x, true)');
   });
 
   test("forward(x, 'params') keeps the conv columns; rebuilding them gives the same parameter gradients", () => {
     // Two convs (one padded, one with 6×6 = 36 px, not a multiple of 8) so both column layouts are exercised.
-    const conv1 = { weight: randomTensor([5, 2, 3, 3], -1, 1, 'f32'), bias: randomTensor([5], -1, 1, 'f32'), params: { stride: 1, padding: 1 } };
-    const conv2 = { weight: randomTensor([4, 5, 3, 3], -1, 1, 'f32'), bias: randomTensor([4], -1, 1, 'f32'), params: { stride: 1, padding: 0 } };
+    const conv1 = {
+      weight: randomTensor([5, 2, 3, 3], -1, 1, 'f32'),
+      bias: randomTensor([5], -1, 1, 'f32'),
+      params: { stride: 1, padding: 1 },
+    };
+    const conv2 = {
+      weight: randomTensor([4, 5, 3, 3], -1, 1, 'f32'),
+      bias: randomTensor([4], -1, 1, 'f32'),
+      params: { stride: 1, padding: 0 },
+    };
     const layers: LayerSpec[] = [
-      { type: 'conv2d', inChannels: 2, outChannels: 5, kernelSize: 3, stride: 1, padding: 1, weight: 'c1.w', bias: 'c1.b' },
+      {
+        type: 'conv2d',
+        inChannels: 2,
+        outChannels: 5,
+        kernelSize: 3,
+        stride: 1,
+        padding: 1,
+        weight: 'c1.w',
+        bias: 'c1.b',
+      },
       { type: 'relu' },
-      { type: 'conv2d', inChannels: 5, outChannels: 4, kernelSize: 3, stride: 1, padding: 0, weight: 'c2.w', bias: 'c2.b' },
+      {
+        type: 'conv2d',
+        inChannels: 5,
+        outChannels: 4,
+        kernelSize: 3,
+        stride: 1,
+        padding: 0,
+        weight: 'c2.w',
+        bias: 'c2.b',
+      },
       { type: 'flatten' },
     ];
-    const params = new Map([['c1.w', conv1.weight], ['c1.b', conv1.bias], ['c2.w', conv2.weight], ['c2.b', conv2.bias]]);
+    const params = new Map([
+      ['c1.w', conv1.weight],
+      ['c1.b', conv1.bias],
+      ['c2.w', conv2.weight],
+      ['c2.b', conv2.bias],
+    ]);
     const chain = wasm.compileChain!(layers, params, [2, 8, 8])!;
-    const x = randomTensor([5, 2, 8, 8], -1, 1, 'f32'), other = randomTensor([5, 2, 8, 8], -1, 1, 'f32');
+    const x = randomTensor([5, 2, 8, 8], -1, 1, 'f32'),
+      other = randomTensor([5, 2, 8, 8], -1, 1, 'f32');
     const dy = randomTensor([5, 4 * 6 * 6], -1, 1, 'f32');
     const want = { input: false, params: true };
     chain.forward(x, 'params');
@@ -136,10 +222,16 @@ describe('compiled chain (cpu-wasm-simd)', () => {
     const dy4 = dy.reshape([5, 4, 6, 6]);
     const dw2 = ref.conv2dGradWeight(a, dy4, conv2.weight.shape, conv2.params);
     const da = ref.conv2dGradInput(dy4, conv2.weight, a.shape, conv2.params);
-    const dh = new Tensor(da.shape, Float32Array.from(da.data as Float32Array, (v, i) => ((hb.data as Float32Array)[i] > 0 ? v : 0)));
+    const dh = new Tensor(
+      da.shape,
+      Float32Array.from(da.data as Float32Array, (v, i) =>
+        (hb.data as Float32Array)[i] > 0 ? v : 0,
+      ),
+    );
     const dw1 = ref.conv2dGradWeight(x, dh, conv1.weight.shape, conv1.params);
     const channelSums = (t: Tensor) => {
-      const [n, c, hh, ww] = t.shape, out = new Float32Array(c);
+      const [n, c, hh, ww] = t.shape,
+        out = new Float32Array(c);
       for (let i = 0; i < t.size; i++) out[Math.floor(i / (hh * ww)) % c] += t.data[i] as number;
       void n;
       return new Tensor([c], out);
@@ -153,16 +245,23 @@ describe('compiled chain (cpu-wasm-simd)', () => {
   });
 
   test('gradients still flow through the op-by-op path, equal to the reference', () => {
-    const layers: LayerSpec[] = [{ type: 'flatten' }, { type: 'dense', inDim: 12, outDim: 4, weight: 'w', bias: 'b' }];
+    const layers: LayerSpec[] = [
+      { type: 'flatten' },
+      { type: 'dense', inDim: 12, outDim: 4, weight: 'w', bias: 'b' },
+    ];
     const m = new Sequential([1, 3, 4], layers, initParams(layers, 2));
     const x = randomTensor([2, 1, 3, 4], 0, 1, 'f32');
-    const g = (b: typeof wasm) => withBackend(b, () => gradients(() => ops.sum(m.forward(x)), [x]).grads[0]);
+    const g = (b: typeof wasm) =>
+      withBackend(b, () => gradients(() => ops.sum(m.forward(x)), [x]).grads[0]);
     expectClose(g(wasm), g(referenceBackend));
     expect(Array.from(g(wasm).data).some((v) => v !== 0)).toBe(true);
   });
 
   test('a changed parameter tensor rebuilds the plan', () => {
-    const layers: LayerSpec[] = [{ type: 'flatten' }, { type: 'dense', inDim: 4, outDim: 2, weight: 'w', bias: 'b' }];
+    const layers: LayerSpec[] = [
+      { type: 'flatten' },
+      { type: 'dense', inDim: 4, outDim: 2, weight: 'w', bias: 'b' },
+    ];
     const m = new Sequential([1, 2, 2], layers, initParams(layers, 2));
     const x = randomTensor([3, 1, 2, 2], 0, 1, 'f32');
     const before = compiled(m, x);
@@ -173,7 +272,11 @@ describe('compiled chain (cpu-wasm-simd)', () => {
   });
 
   test('an unsupported layer (average pooling) falls back to op-by-op, still correct', () => {
-    const layers: LayerSpec[] = [{ type: 'avgpool2d', kernelSize: 2, stride: 2 }, { type: 'flatten' }, { type: 'dense', inDim: 4, outDim: 2, weight: 'w', bias: 'b' }];
+    const layers: LayerSpec[] = [
+      { type: 'avgpool2d', kernelSize: 2, stride: 2 },
+      { type: 'flatten' },
+      { type: 'dense', inDim: 4, outDim: 2, weight: 'w', bias: 'b' },
+    ];
     const m = new Sequential([1, 4, 4], layers, initParams(layers, 2));
     const x = randomTensor([2, 1, 4, 4], 0, 1, 'f32');
     expectClose(compiled(m, x), reference(m, x));
@@ -192,16 +295,22 @@ describe('batches larger than CHAIN_ROWS run in slices', () => {
     const names = m.parameterNames();
     for (const n of [CHAIN_ROWS + 44, 2 * CHAIN_ROWS + 1]) {
       const x = randomTensor([n, ...manifest.input.shape], 0, 1, 'f32');
-      const y = new Tensor([n], Float32Array.from({ length: n }, (_, i) => i % 10));
+      const y = new Tensor(
+        [n],
+        Float32Array.from({ length: n }, (_, i) => i % 10),
+      );
       expectClose(compiled(m, x), reference(m, x));
       // mean couples the rows: the slices must share the full batch's dL/dlogits.
-      const opByOp = withBackend(wasm, () => gradients(() => ce(y)(m.forward(x)), [x, ...names.map((k) => m.params.get(k)!)]));
+      const opByOp = withBackend(wasm, () =>
+        gradients(() => ce(y)(m.forward(x)), [x, ...names.map((k) => m.params.get(k)!)]),
+      );
       for (const want of [{ input: true, params: true }, { input: true }, { params: true }]) {
         const got = withBackend(wasm, () => m.lossGradients(x, ce(y), want));
         expect(got.loss).toBeCloseTo(opByOp.value.item(), 4);
         if (want.input) expectClose(got.dx!, opByOp.grads[0]);
         else expect(got.dx).toBeNull();
-        if (want.params) names.forEach((k, i) => expectClose(got.grads!.get(k)!, opByOp.grads[i + 1]));
+        if (want.params)
+          names.forEach((k, i) => expectClose(got.grads!.get(k)!, opByOp.grads[i + 1]));
         else expect(got.grads).toBeNull();
       }
     }
@@ -212,11 +321,21 @@ describe('batches larger than CHAIN_ROWS run in slices', () => {
     const { manifest, tensors } = await loadModelDir('models/mnist-lenet5-h8');
     const m = new Sequential(manifest.input.shape, manifest.layers, tensors);
     const x = randomTensor([513, ...manifest.input.shape], 0, 1, 'f32', 168);
-    const y = new Tensor([513], Float32Array.from({ length: 513 }, (_, i) => i % 10));
+    const y = new Tensor(
+      [513],
+      Float32Array.from({ length: 513 }, (_, i) => i % 10),
+    );
     const got = withBackend(wasm, () => m.lossGradients(x, ce(y), { input: true }));
     const ref = withBackend(referenceBackend, () => m.lossGradients(x, ce(y), { input: true }));
     const per = 784;
-    const keep = (t: Tensor) => new Tensor([512, per], Float32Array.from({ length: 512 * per }, (_, i) => t.data[i < 406 * per ? i : i + per] as number));
+    const keep = (t: Tensor) =>
+      new Tensor(
+        [512, per],
+        Float32Array.from(
+          { length: 512 * per },
+          (_, i) => t.data[i < 406 * per ? i : i + per] as number,
+        ),
+      );
     expectClose(keep(got.dx!), keep(ref.dx!));
   }, 60_000);
 });

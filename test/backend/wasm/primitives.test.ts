@@ -24,7 +24,15 @@ const convCases: { x: number[]; w: number[]; p: Conv2dParams }[] = [
 for (const b of fastBackends) {
   describe(`${b.name} matches the reference`, () => {
     test('matmul, all transposes, odd and real sizes', () => {
-      for (const [m, k, n] of [[1, 1, 1], [3, 5, 7], [17, 33, 9], [64, 784, 300], [5, 4, 8], [4, 0, 3], [33, 600, 20]])
+      for (const [m, k, n] of [
+        [1, 1, 1],
+        [3, 5, 7],
+        [17, 33, 9],
+        [64, 784, 300],
+        [5, 4, 8],
+        [4, 0, 3],
+        [33, 600, 20],
+      ])
         for (const tA of [false, true])
           for (const tB of [false, true]) {
             const a = r(tA ? [k, m] : [m, k]);
@@ -34,7 +42,8 @@ for (const b of fastBackends) {
     });
     test('conv2d forward and both backward kernels', () => {
       for (const { x: xs, w: ws, p } of convCases) {
-        const x = r(xs), w = r(ws);
+        const x = r(xs),
+          w = r(ws);
         const y = ref.conv2d(x, w, p);
         expectClose(b.conv2d(x, w, p), y);
         const dy = r([...y.shape]);
@@ -46,27 +55,45 @@ for (const b of fastBackends) {
       const same = (got: Tensor, want: Tensor) => {
         expect(got.shape).toEqual(want.shape);
         expect(got.size).toBe(want.size);
-        for (let i = 0; i < want.size; i++) if (!Object.is(got.data[i], want.data[i])) expect([i, got.data[i]]).toEqual([i, want.data[i]]);
+        for (let i = 0; i < want.size; i++)
+          if (!Object.is(got.data[i], want.data[i]))
+            expect([i, got.data[i]]).toEqual([i, want.data[i]]);
       };
       for (const size of [[1], [3], [5, 7], [4, 6, 9, 9]]) {
-        const a = r(size), c = r(size);
+        const a = r(size),
+          c = r(size);
         // Special values: NaN, ±0, ±∞ and exact ties on the first elements.
         const special = [NaN, 0, -0, Infinity, -Infinity, 0.5, 0.5];
-        for (let i = 0; i < Math.min(special.length, a.size); i++) (a.data as Float32Array)[i] = special[i];
+        for (let i = 0; i < Math.min(special.length, a.size); i++)
+          (a.data as Float32Array)[i] = special[i];
         same(b.unary('relu', a), ref.unary('relu', a));
         for (const op of ['add', 'sub', 'mul'] as const) {
           same(b.binary(op, a, c), ref.binary(op, a, c));
-          same(b.binary(op, a, new Tensor([], Float32Array.of(0.25))), ref.binary(op, a, new Tensor([], Float32Array.of(0.25))));
+          same(
+            b.binary(op, a, new Tensor([], Float32Array.of(0.25))),
+            ref.binary(op, a, new Tensor([], Float32Array.of(0.25))),
+          );
         }
-        for (const op of ['gt', 'ge', 'lt', 'le'] as const) same(b.compare(op, a, new Tensor([], Float32Array.of(0))), ref.compare(op, a, new Tensor([], Float32Array.of(0))));
+        for (const op of ['gt', 'ge', 'lt', 'le'] as const)
+          same(
+            b.compare(op, a, new Tensor([], Float32Array.of(0))),
+            ref.compare(op, a, new Tensor([], Float32Array.of(0))),
+          );
         if (size.length >= 2) {
           const bias = r([size[1]]);
           same(b.biasAdd(a, bias), ref.biasAdd(a, bias));
         }
         if (size.length === 4) {
           // Quantized values make tied windows common: the gradient must go to the same (first) maximum.
-          const q = new Tensor(size, Float32Array.from(a.data, (v) => (Number.isNaN(v) ? v : Math.round(v * 2) / 2)));
-          for (const p of [{ kernelSize: 2, stride: 2 }, { kernelSize: 3, stride: 1 }, { kernelSize: 2, stride: 3 }]) {
+          const q = new Tensor(
+            size,
+            Float32Array.from(a.data, (v) => (Number.isNaN(v) ? v : Math.round(v * 2) / 2)),
+          );
+          for (const p of [
+            { kernelSize: 2, stride: 2 },
+            { kernelSize: 3, stride: 1 },
+            { kernelSize: 2, stride: 3 },
+          ]) {
             const y = ref.maxPool2d(q, p);
             same(b.maxPool2d(q, p), y);
             const dy = r([...y.shape]);
@@ -79,12 +106,23 @@ for (const b of fastBackends) {
     test('2×2 / stride-2 max pool (the vectorized kernel) is bit-identical for every row tail, odd sizes and special values', () => {
       const same = (got: Tensor, want: Tensor) => {
         expect(got.shape).toEqual(want.shape);
-        for (let i = 0; i < want.size; i++) if (!Object.is(got.data[i], want.data[i])) expect([i, got.data[i]]).toEqual([i, want.data[i]]);
+        for (let i = 0; i < want.size; i++)
+          if (!Object.is(got.data[i], want.data[i]))
+            expect([i, got.data[i]]).toEqual([i, want.data[i]]);
       };
       const special = [NaN, 0, -0, Infinity, -Infinity, 0.5, -0.5];
       // ow = 1..9 covers every ow mod 4 (full groups plus a short last group of 1, 2 or 3); odd h and w leave
       // an unpooled last row / column, which must get gradient 0.
-      for (const [n, c, h, w] of [[1, 1, 2, 2], [2, 3, 3, 5], [1, 2, 6, 6], [3, 1, 7, 8], [1, 4, 4, 10], [2, 2, 9, 11], [1, 6, 28, 28], [2, 3, 5, 18]]) {
+      for (const [n, c, h, w] of [
+        [1, 1, 2, 2],
+        [2, 3, 3, 5],
+        [1, 2, 6, 6],
+        [3, 1, 7, 8],
+        [1, 4, 4, 10],
+        [2, 2, 9, 11],
+        [1, 6, 28, 28],
+        [2, 3, 5, 18],
+      ]) {
         const x = r([n, c, h, w]);
         const xd = x.data as Float32Array;
         // A quarter of the inputs are special values or exact ties (quantized), spread over every lane position.
@@ -103,7 +141,8 @@ for (const b of fastBackends) {
     });
 
     test('f64 operands take the reference path (exact)', () => {
-      const a = randomTensor([3, 4], -1, 1, 'f64'), c = randomTensor([4, 2], -1, 1, 'f64');
+      const a = randomTensor([3, 4], -1, 1, 'f64'),
+        c = randomTensor([4, 2], -1, 1, 'f64');
       expect(Array.from(b.matmul(a, c).data)).toEqual(Array.from(ref.matmul(a, c).data));
     });
   });

@@ -27,11 +27,15 @@ beforeAll(async () => {
 
 /** Same verdicts (one rounding-boundary example allowed) and ≥ 99% of pixels equal to float32 rounding. */
 function expectSame(a: AttackResult, b: AttackResult): void {
-  expect(a.success.filter((s, i) => s === b.success[i]).length).toBeGreaterThanOrEqual(a.success.length - 1);
+  expect(a.success.filter((s, i) => s === b.success[i]).length).toBeGreaterThanOrEqual(
+    a.success.length - 1,
+  );
   expect(a.cleanCorrect).toEqual(b.cleanCorrect);
   let same = 0;
-  a.xAdv.data.forEach((v, i) => { if (Math.abs(v - b.xAdv.data[i]) <= 1e-5) same++; });
-  console.log(`pixels agreeing: ${(100 * same / a.xAdv.size).toFixed(3)}%`);
+  a.xAdv.data.forEach((v, i) => {
+    if (Math.abs(v - b.xAdv.data[i]) <= 1e-5) same++;
+  });
+  console.log(`pixels agreeing: ${((100 * same) / a.xAdv.size).toFixed(3)}%`);
   expect(same / a.xAdv.size).toBeGreaterThanOrEqual(0.99);
 }
 
@@ -45,19 +49,33 @@ function ranOnGpu(): void {
 describe('attacks on the webgpu backend', () => {
   adapterAvailableTest(device);
 
-  test.skipIf(!webgpu)('PGD (L∞ ε 0.3, 40 × 0.01): webgpu and wasm agree', async () => {
-    const run = (b: typeof defaultBackend) => withBackendAsync(b, () => new PGD({ eps: 0.3, alpha: 0.01, steps: 40, seed: 2 }).run(new WhiteBox(model), x, y));
-    const gpu = await run(webgpu!);
-    ranOnGpu();
-    expectSame(gpu, await run(defaultBackend));
-  }, 120_000);
+  test.skipIf(!webgpu)(
+    'PGD (L∞ ε 0.3, 40 × 0.01): webgpu and wasm agree',
+    async () => {
+      const run = (b: typeof defaultBackend) =>
+        withBackendAsync(b, () =>
+          new PGD({ eps: 0.3, alpha: 0.01, steps: 40, seed: 2 }).run(new WhiteBox(model), x, y),
+        );
+      const gpu = await run(webgpu!);
+      ranOnGpu();
+      expectSame(gpu, await run(defaultBackend));
+    },
+    120_000,
+  );
 
-  test.skipIf(!webgpu)('Square (ε 0.3, 1000 queries): webgpu and wasm agree, with identical query counts', async () => {
-    const run = (b: typeof defaultBackend) => withBackendAsync(b, () => new Square({ eps: 0.3, maxQueries: 1000, seed: 2 }).run(new ScoreOracle(model), x, y));
-    const gpu = await run(webgpu!);
-    ranOnGpu();
-    const cpu = await run(defaultBackend);
-    expectSame(gpu, cpu);
-    expect(gpu.queries).toEqual(cpu.queries);
-  }, 180_000);
+  test.skipIf(!webgpu)(
+    'Square (ε 0.3, 1000 queries): webgpu and wasm agree, with identical query counts',
+    async () => {
+      const run = (b: typeof defaultBackend) =>
+        withBackendAsync(b, () =>
+          new Square({ eps: 0.3, maxQueries: 1000, seed: 2 }).run(new ScoreOracle(model), x, y),
+        );
+      const gpu = await run(webgpu!);
+      ranOnGpu();
+      const cpu = await run(defaultBackend);
+      expectSame(gpu, cpu);
+      expect(gpu.queries).toEqual(cpu.queries);
+    },
+    180_000,
+  );
 });

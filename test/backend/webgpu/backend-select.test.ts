@@ -22,7 +22,10 @@ function withEnv<T>(value: string | undefined, fn: () => Promise<T>): Promise<T>
   });
 }
 
-const noAdapter = async (): Promise<GpuChoice> => ({ gpu: null, notes: ['navigator: no navigator.gpu', 'dawn-core: no adapter'] });
+const noAdapter = async (): Promise<GpuChoice> => ({
+  gpu: null,
+  notes: ['navigator: no navigator.gpu', 'dawn-core: no adapter'],
+});
 
 describe('selectBackend / HASHGUARD_BACKEND', () => {
   test('cpu (argument or environment) is the CPU backend, without touching WebGPU', async () => {
@@ -39,35 +42,44 @@ describe('selectBackend / HASHGUARD_BACKEND', () => {
     const auto = await openWebGpuBackend(defaultBackend, 'auto', { choose: noAdapter });
     expect(auto.kind).toBe('cpu');
     expect(auto.description).toContain('dawn-core: no adapter');
-    await expect(openWebGpuBackend(defaultBackend, 'webgpu', { choose: noAdapter })).rejects.toThrow(/HASHGUARD_BACKEND=webgpu: no usable WebGPU adapter \(navigator: no navigator.gpu; dawn-core: no adapter\)/);
+    await expect(
+      openWebGpuBackend(defaultBackend, 'webgpu', { choose: noAdapter }),
+    ).rejects.toThrow(
+      /HASHGUARD_BACKEND=webgpu: no usable WebGPU adapter \(navigator: no navigator.gpu; dawn-core: no adapter\)/,
+    );
   });
 
   test('an invalid HASHGUARD_BACKEND is an error', async () => {
-    await withEnv('cuda', async () => expect(selectBackend()).rejects.toThrow(/auto, cpu or webgpu/));
+    await withEnv('cuda', async () =>
+      expect(selectBackend()).rejects.toThrow(/auto, cpu or webgpu/),
+    );
   });
 
   describe('on this machine', () => {
     adapterAvailableTest(device);
-    test.skipIf(!device.gpu)('auto takes a hardware adapter only; webgpu takes the software one; describe names it', async () => {
-      const auto = await withEnv(undefined, () => selectBackend());
-      if (device.gpu!.software) {
-        expect(auto.kind).toBe('cpu');
-        expect(auto.description).toMatch(/refused software adapter/);
-      } else {
-        expect(auto.kind).toBe('webgpu');
-        opened.push(auto.backend as WebGpuBackend);
-      }
-      const forced = await withEnv('webgpu', () => selectBackend());
-      opened.push(forced.backend as WebGpuBackend);
-      expect(forced.kind).toBe('webgpu');
-      expect(forced.backend.name).toBe('webgpu');
-      expect(forced.software).toBe(device.gpu!.software);
-      expect(forced.adapter).toEqual(device.gpu!.adapterInfo);
-      expect(describeBackend(forced.backend)).toMatch(/^webgpu via \S+: .+; primitives on cpu-/);
-      console.log(`HASHGUARD_BACKEND=webgpu: ${describeBackend(forced.backend)}`);
-      // Primitives are the CPU backend's own functions.
-      expect(forced.backend.matmul).toBe(defaultBackend.matmul);
-      expect(typeof forced.backend.compileAsyncChain).toBe('function');
-    });
+    test.skipIf(!device.gpu)(
+      'auto takes a hardware adapter only; webgpu takes the software one; describe names it',
+      async () => {
+        const auto = await withEnv(undefined, () => selectBackend());
+        if (device.gpu!.software) {
+          expect(auto.kind).toBe('cpu');
+          expect(auto.description).toMatch(/refused software adapter/);
+        } else {
+          expect(auto.kind).toBe('webgpu');
+          opened.push(auto.backend as WebGpuBackend);
+        }
+        const forced = await withEnv('webgpu', () => selectBackend());
+        opened.push(forced.backend as WebGpuBackend);
+        expect(forced.kind).toBe('webgpu');
+        expect(forced.backend.name).toBe('webgpu');
+        expect(forced.software).toBe(device.gpu!.software);
+        expect(forced.adapter).toEqual(device.gpu!.adapterInfo);
+        expect(describeBackend(forced.backend)).toMatch(/^webgpu via \S+: .+; primitives on cpu-/);
+        console.log(`HASHGUARD_BACKEND=webgpu: ${describeBackend(forced.backend)}`);
+        // Primitives are the CPU backend's own functions.
+        expect(forced.backend.matmul).toBe(defaultBackend.matmul);
+        expect(typeof forced.backend.compileAsyncChain).toBe('function');
+      },
+    );
   });
 });

@@ -11,9 +11,16 @@ import { Tensor } from '../../../src/tensor/tensor.ts';
 try {
   const s = await selectBackend('webgpu');
   const shape = [1, 28, 28];
-  const layers = hashLayers(architecture('lenet5', shape, 10), [1 / 4, 1 / 8, 1 / 8, 1 / 8, 1 / 8], [1, 2, 3, 4, 5]);
+  const layers = hashLayers(
+    architecture('lenet5', shape, 10),
+    [1 / 4, 1 / 8, 1 / 8, 1 / 8, 1 / 8],
+    [1, 2, 3, 4, 5],
+  );
   const m = new Sequential(shape, layers, initParams(layers, 5));
-  const x = new Tensor([7, 1, 28, 28], Float32Array.from({ length: 7 * 784 }, (_, i) => ((i * 2654435761) % 1000) / 1000));
+  const x = new Tensor(
+    [7, 1, 28, 28],
+    Float32Array.from({ length: 7 * 784 }, (_, i) => ((i * 2654435761) % 1000) / 1000),
+  );
   const y = new Tensor([7], Float32Array.from([0, 1, 2, 3, 4, 5, 6]));
   const loss = (z: Tensor) => ops.sum(ops.crossEntropy(z, y));
   const want = m.lossGradients(x, loss, { input: true, params: true });
@@ -22,7 +29,8 @@ try {
   setBackend(defaultBackend);
   let worst = 0;
   const cmp = (a: Tensor, b: Tensor) => {
-    let d = 0, scale = 1;
+    let d = 0,
+      scale = 1;
     for (let i = 0; i < b.size; i++) {
       d = Math.max(d, Math.abs(a.data[i] - b.data[i]));
       scale = Math.max(scale, Math.abs(b.data[i]));

@@ -9,11 +9,25 @@ import { WEBGPU_ENABLE } from '../../helpers/webgpu-parity.ts';
 const root = join(import.meta.dir, '../../..');
 
 test('Deno navigator.gpu: logits, dx and parameter gradients of a hashed LeNet-5 within 1e-4 of the CPU', () => {
-  const r = Bun.spawnSync([join(root, 'node_modules/.bin/deno'), 'run', '--quiet', '--allow-read', '--allow-env', join(import.meta.dir, 'chain-deno-script.ts')], {
-    cwd: root, stdout: 'pipe', stderr: 'pipe', env: { ...process.env, NO_COLOR: '1', HASHGUARD_BACKEND: 'webgpu' },
-  });
+  const r = Bun.spawnSync(
+    [
+      join(root, 'node_modules/.bin/deno'),
+      'run',
+      '--quiet',
+      '--allow-read',
+      '--allow-env',
+      join(import.meta.dir, 'chain-deno-script.ts'),
+    ],
+    {
+      cwd: root,
+      stdout: 'pipe',
+      stderr: 'pipe',
+      env: { ...process.env, NO_COLOR: '1', HASHGUARD_BACKEND: 'webgpu' },
+    },
+  );
   const line = r.stdout.toString().trim().split('\n').at(-1) ?? '';
-  if (r.exitCode !== 0 || !line.startsWith('{')) throw new Error(`deno failed (${r.exitCode}):\n${r.stderr.toString()}\n${line}`);
+  if (r.exitCode !== 0 || !line.startsWith('{'))
+    throw new Error(`deno failed (${r.exitCode}):\n${r.stderr.toString()}\n${line}`);
   const out = JSON.parse(line) as { ok: boolean; backend?: string; worst?: number; error?: string };
   if (!out.ok && /no usable WebGPU adapter/.test(out.error ?? '') && !SERVICES_REQUIRED) {
     console.warn(`${SKIP_MARKER} WebGPU (Deno) tests skipped: ${WEBGPU_ENABLE} (${out.error})`);

@@ -11,11 +11,18 @@ import type { Sequential } from '../../../src/nn/sequential.ts';
 import { ChainFault } from '../../../src/tensor/index.ts';
 import { Tensor, zeros } from '../../../src/tensor/tensor.ts';
 import { committedModel, mnistSubset } from '../../helpers/attack-data.ts';
-import { adapterAvailableTest, expectBitExact, expectCloseEach, parityGpu, spyChains } from '../../helpers/webgpu-parity.ts';
+import {
+  adapterAvailableTest,
+  expectBitExact,
+  expectCloseEach,
+  parityGpu,
+  spyChains,
+} from '../../helpers/webgpu-parity.ts';
 
 const device = await parityGpu('webgpu chain faults');
 device.gpu?.device.destroy(); // only the skip rule's probe: every test acquires its own device
-const fresh = async (): Promise<AcquiredGpu | null> => (await chooseGpu({ allowSoftware: true, backend: 'auto' })).gpu;
+const fresh = async (): Promise<AcquiredGpu | null> =>
+  (await chooseGpu({ allowSoftware: true, backend: 'auto' })).gpu;
 const devices: AcquiredGpu[] = [];
 afterAll(() => devices.forEach((g) => g.device.destroy()));
 const acquire = async () => {
@@ -26,7 +33,12 @@ const acquire = async () => {
 
 /** Rejects after `ms` so a hang fails the test with a message instead of timing out silently. */
 const within = <T>(p: Promise<T>, ms: number, what: string) =>
-  Promise.race([p, new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`${what} still pending after ${ms} ms`)), ms))]);
+  Promise.race([
+    p,
+    new Promise<never>((_, reject) =>
+      setTimeout(() => reject(new Error(`${what} still pending after ${ms} ms`)), ms),
+    ),
+  ]);
 
 describe('webgpu chain: device loss and out of memory', () => {
   adapterAvailableTest(device);
@@ -45,23 +57,43 @@ describe('webgpu chain: device loss and out of memory', () => {
       await chain.forward(x); // warm: pipelines and buffers exist
       const inFlight = chain.forward(x, true);
       g.device.destroy();
-      const err = await within(inFlight.then(() => null, (e: unknown) => e), 10_000, 'forward on a destroyed device');
-      console.log(`forward in flight at the loss: ${err ? `rejected: ${(err as Error).message}` : 'completed before the loss was seen'}`);
+      const err = await within(
+        inFlight.then(
+          () => null,
+          (e: unknown) => e,
+        ),
+        10_000,
+        'forward on a destroyed device',
+      );
+      console.log(
+        `forward in flight at the loss: ${err ? `rejected: ${(err as Error).message}` : 'completed before the loss was seen'}`,
+      );
       // The copy may have finished before the loss was noticed; then the next call must reject.
-      const next = await within(chain.forward(x).then(() => null, (e: unknown) => e), 10_000, 'forward after the loss');
+      const next = await within(
+        chain.forward(x).then(
+          () => null,
+          (e: unknown) => e,
+        ),
+        10_000,
+        'forward after the loss',
+      );
       for (const e of err ? [err, next] : [next]) {
         expect(e).toBeInstanceOf(ChainFault);
         expect((e as ChainFault).reason).toBe('device-lost');
         expect((e as Error).message).toMatch(/device lost|readback failed/);
       }
-      await expect(within(chain.backward(zeros([6, 10]), { input: true, params: false }), 10_000, 'backward')).rejects.toBeInstanceOf(Error);
+      await expect(
+        within(chain.backward(zeros([6, 10]), { input: true, params: false }), 10_000, 'backward'),
+      ).rejects.toBeInstanceOf(Error);
     }, 30_000);
 
     test('Sequential reruns calls in flight on the CPU path; the backend rebuilds its device for the next calls', async () => {
       await setup();
       const g = await acquire();
       let rebuilt: AcquiredGpu | null = null;
-      const backend = createWebGpuBackend(g, defaultBackend, { reacquire: async () => (rebuilt = await acquire()) });
+      const backend = createWebGpuBackend(g, defaultBackend, {
+        reacquire: async () => (rebuilt = await acquire()),
+      });
       const spy = spyChains(backend);
       const outcomes = spy.calls;
       const ce = (z: Tensor) => ops.sum(ops.crossEntropy(z, y));
@@ -88,7 +120,12 @@ describe('webgpu chain: device loss and out of memory', () => {
         outcomes.length = 0;
         expectCloseEach('after the rebuild', (await model.forwardAsync(x)).data, want.data, 1e-4);
         expect(spy.compiled).toBe(2);
-        expectCloseEach('dx after the rebuild', (await model.lossGradientsAsync(x, ce, { input: true })).dx!.data, wantDx.data, 1e-4);
+        expectCloseEach(
+          'dx after the rebuild',
+          (await model.lossGradientsAsync(x, ce, { input: true })).dx!.data,
+          wantDx.data,
+          1e-4,
+        );
         expect(outcomes).toEqual(['gpu', 'gpu', 'gpu']);
       } finally {
         setBackend(prev);
@@ -105,7 +142,8 @@ describe('webgpu chain: device loss and out of memory', () => {
       const real = g.device;
       const dev = new Proxy(real, {
         get(target, key) {
-          if (key === 'pushErrorScope') return (f: GPUErrorFilter) => (scopes.push(f), target.pushErrorScope(f));
+          if (key === 'pushErrorScope')
+            return (f: GPUErrorFilter) => (scopes.push(f), target.pushErrorScope(f));
           if (key === 'popErrorScope')
             return () => {
               const f = scopes.pop();
@@ -130,7 +168,12 @@ describe('webgpu chain: device loss and out of memory', () => {
         const x5 = new Tensor([5, 1, 28, 28], x.data.slice(0, 5 * 784)); // a new batch size: new buffers
         expectBitExact('CPU rerun', (await model.forwardAsync(x5)).data, model.forward(x5).data);
         expect(spy.calls).toEqual(['gpu', 'ChainFault']);
-        expectCloseEach('next call on the GPU', (await model.forwardAsync(x)).data, want.data, 1e-4);
+        expectCloseEach(
+          'next call on the GPU',
+          (await model.forwardAsync(x)).data,
+          want.data,
+          1e-4,
+        );
         expect(spy.compiled).toBe(2);
         expect(spy.calls.at(-1)).toBe('gpu');
       } finally {

@@ -20,7 +20,13 @@ import type { Backend } from '../../../src/tensor/backend.ts';
 import { Tensor } from '../../../src/tensor/tensor.ts';
 import { committedModel, mnistSubset } from '../../helpers/attack-data.ts';
 import { goldenSubset } from '../../helpers/committed-models.ts';
-import { adapterAvailableTest, expectClose, expectCloseEach, parityGpu, spyChains } from '../../helpers/webgpu-parity.ts';
+import {
+  adapterAvailableTest,
+  expectClose,
+  expectCloseEach,
+  parityGpu,
+  spyChains,
+} from '../../helpers/webgpu-parity.ts';
 
 /** Logits: per element |gpu − cpu| ≤ 1e-4 · max(1, |cpu|). Gradients: norm-wise, ‖Δ‖∞ ≤ 1e-4 · max(1, ‖cpu‖∞). */
 const TOLERANCE = 1e-4;
@@ -38,12 +44,13 @@ function ranOnGpu(): void {
   spy.calls.length = 0;
 }
 
-
-const argmax = (z: Tensor) => Array.from({ length: z.shape[0] }, (_, r) => {
-  let best = 0;
-  for (let j = 1; j < z.shape[1]; j++) if (z.data[r * z.shape[1] + j] > z.data[r * z.shape[1] + best]) best = j;
-  return best;
-});
+const argmax = (z: Tensor) =>
+  Array.from({ length: z.shape[0] }, (_, r) => {
+    let best = 0;
+    for (let j = 1; j < z.shape[1]; j++)
+      if (z.data[r * z.shape[1] + j] > z.data[r * z.shape[1] + best]) best = j;
+    return best;
+  });
 
 describe('webgpu chain: whole models on the GPU against the CPU backend', () => {
   adapterAvailableTest(device);
@@ -52,7 +59,8 @@ describe('webgpu chain: whole models on the GPU against the CPU backend', () => 
     const models = new Map<string, Sequential>();
     let x1000: Tensor;
     beforeAll(async () => {
-      for (const name of ['mnist-lenet5', 'mnist-lenet5-h8']) models.set(name, await committedModel(name));
+      for (const name of ['mnist-lenet5', 'mnist-lenet5-h8'])
+        models.set(name, await committedModel(name));
       const { test: split } = await loadDataset('mnist');
       x1000 = gatherBatch(split, goldenSubset(split.count), 0, 1000).x;
     }, 60_000);
@@ -63,7 +71,9 @@ describe('webgpu chain: whole models on the GPU against the CPU backend', () => 
         const want = await on(cpu, () => m.forwardAsync(x1000));
         const got = await on(webgpu!, () => m.forwardAsync(x1000));
         expect(got.shape).toEqual([1000, 10]);
-        console.log(`${name} forward: worst per-logit relative error ${expectCloseEach(`${name} logits`, got.data, want.data, TOLERANCE).toExponential(2)}`);
+        console.log(
+          `${name} forward: worst per-logit relative error ${expectCloseEach(`${name} logits`, got.data, want.data, TOLERANCE).toExponential(2)}`,
+        );
         expect(argmax(got)).toEqual(argmax(want));
         ranOnGpu();
       }, 60_000);
@@ -84,9 +94,14 @@ describe('webgpu chain: whole models on the GPU against the CPU backend', () => 
         let worst = 0;
         for (const [n, g] of want.grads!) {
           expect(got.grads!.get(n)!.shape).toEqual(g.shape);
-          worst = Math.max(worst, expectClose(`${name} d${n}`, got.grads!.get(n)!.data, g.data, TOLERANCE));
+          worst = Math.max(
+            worst,
+            expectClose(`${name} d${n}`, got.grads!.get(n)!.data, g.data, TOLERANCE),
+          );
         }
-        console.log(`${name} gradients: dx ${dxErr.toExponential(2)}, parameters worst ${worst.toExponential(2)}`);
+        console.log(
+          `${name} gradients: dx ${dxErr.toExponential(2)}, parameters worst ${worst.toExponential(2)}`,
+        );
         ranOnGpu();
       }, 60_000);
     }
@@ -95,10 +110,13 @@ describe('webgpu chain: whole models on the GPU against the CPU backend', () => 
     test('mnist-lenet5-h8: PGD (L∞ ε 0.06, 8 × 0.015, random start) through WhiteBox gives the CPU success vector', async () => {
       const m = models.get('mnist-lenet5-h8')!;
       const { x, y } = await mnistSubset(12);
-      const attack = () => new PGD({ eps: 0.06, alpha: 0.015, steps: 8, seed: 5 }).run(new WhiteBox(m), x, y);
+      const attack = () =>
+        new PGD({ eps: 0.06, alpha: 0.015, steps: 8, seed: 5 }).run(new WhiteBox(m), x, y);
       const want = await on(cpu, attack);
       const got = await on(webgpu!, attack);
-      console.log(`PGD success cpu ${want.success.map(Number).join('')}, webgpu ${got.success.map(Number).join('')}`);
+      console.log(
+        `PGD success cpu ${want.success.map(Number).join('')}, webgpu ${got.success.map(Number).join('')}`,
+      );
       expect(got.cleanCorrect).toEqual(want.cleanCorrect);
       expect(got.success).toEqual(want.success);
       expect(new Set(want.success).size).toBe(2);
@@ -111,7 +129,15 @@ describe('webgpu chain: whole models on the GPU against the CPU backend', () => 
       const step = async (backend: Backend) => {
         const src = models.get('mnist-lenet5-h8')!;
         const m = new Sequential(src.inputShape, src.layers, new Map(src.params));
-        const r = await on(backend, () => trainEpoch(m, sgd({ lr: 0.05 }), data, { epochs: 1, batchSize: 24, seed: 3, schedule: 'constant' }, 0));
+        const r = await on(backend, () =>
+          trainEpoch(
+            m,
+            sgd({ lr: 0.05 }),
+            data,
+            { epochs: 1, batchSize: 24, seed: 3, schedule: 'constant' },
+            0,
+          ),
+        );
         return { m, r };
       };
       const want = await step(cpu);
@@ -121,21 +147,34 @@ describe('webgpu chain: whole models on the GPU against the CPU backend', () => 
       let worst = 0;
       for (const [n, p] of want.m.params) {
         expect(got.m.params.get(n)).not.toBe(models.get('mnist-lenet5-h8')!.params.get(n)); // updated
-        worst = Math.max(worst, expectClose(`updated ${n}`, got.m.params.get(n)!.data, p.data, TOLERANCE));
+        worst = Math.max(
+          worst,
+          expectClose(`updated ${n}`, got.m.params.get(n)!.data, p.data, TOLERANCE),
+        );
       }
-      console.log(`training step: updated parameters worst relative error ${worst.toExponential(2)}`);
+      console.log(
+        `training step: updated parameters worst relative error ${worst.toExponential(2)}`,
+      );
       ranOnGpu();
     }, 60_000);
 
     test('random GI (DefendedModel): per-call draws, noisy last layer and logit scales match the CPU call for call', async () => {
       const m = models.get('mnist-lenet5-h8')!;
       const { x, y } = await mnistSubset(6);
-      const spec = { stages: [{ kind: 'random' as const, alphaMin: 2, alphaMax: 50, noise: 0.05 }], source: { name: 'mnist-lenet5-h8', weightsSha256: '', hashed: true } };
+      const spec = {
+        stages: [{ kind: 'random' as const, alphaMin: 2, alphaMax: 50, noise: 0.05 }],
+        source: { name: 'mnist-lenet5-h8', weightsSha256: '', hashed: true },
+      };
       const ce = (z: Tensor) => ops.sum(ops.crossEntropy(z, y));
       // Same secret, same call sequence: forward, gradient, forward with a fixed seed, gradient.
       const calls = async () => {
         const d = new DefendedModel(m, spec, 9);
-        return [await d.forwardAsync(x), (await d.lossGradientsAsync(x, ce, { input: true })).dx!, await d.forwardAsync(x, 7), (await d.lossGradientsAsync(x, ce, { input: true })).dx!];
+        return [
+          await d.forwardAsync(x),
+          (await d.lossGradientsAsync(x, ce, { input: true })).dx!,
+          await d.forwardAsync(x, 7),
+          (await d.lossGradientsAsync(x, ce, { input: true })).dx!,
+        ];
       };
       const want = await on(cpu, calls);
       const got = await on(webgpu!, calls);
@@ -146,7 +185,9 @@ describe('webgpu chain: whole models on the GPU against the CPU backend', () => 
     test('a chained batch past the activation budget runs in chunks with the same logits', async () => {
       const m = models.get('mnist-lenet5')!;
       const x = x1000;
-      const small = compileGpuChain(gpu!.device, m.layers, m.params, m.inputShape, { activationBudget: 40 * 61_000 * 2 })!;
+      const small = compileGpuChain(gpu!.device, m.layers, m.params, m.inputShape, {
+        activationBudget: 40 * 61_000 * 2,
+      })!;
       try {
         expect(small.maxRows).toBeLessThan(50);
         const rows = 2 * small.maxRows + 3;
@@ -160,7 +201,10 @@ describe('webgpu chain: whole models on the GPU against the CPU backend', () => 
     }, 60_000);
 
     test('layers without a GPU kernel (avgpool2d) compile to null: the CPU path runs', () => {
-      const layers = [{ type: 'avgpool2d', kernelSize: 2, stride: 2 } as const, { type: 'flatten' } as const];
+      const layers = [
+        { type: 'avgpool2d', kernelSize: 2, stride: 2 } as const,
+        { type: 'flatten' } as const,
+      ];
       expect(compileGpuChain(gpu!.device, layers, new Map(), [1, 4, 4])).toBeNull();
     });
   });

@@ -27,11 +27,20 @@ afterEach(() => {
 });
 
 /** A GPU stub offering one adapter with the given info; counts requestDevice calls and records limits asked for. */
-function stubGpu(info: { vendor?: string; device?: string; description?: string; isFallbackAdapter?: boolean }) {
+function stubGpu(info: {
+  vendor?: string;
+  device?: string;
+  description?: string;
+  isFallbackAdapter?: boolean;
+}) {
   const calls: { requiredLimits?: Record<string, number> }[] = [];
   const adapter = {
     info: { vendor: '', architecture: '', device: '', description: '', ...info },
-    limits: { maxComputeInvocationsPerWorkgroup: 1024, maxStorageBufferBindingSize: 1 << 30, maxTextureDimension2D: 8192 },
+    limits: {
+      maxComputeInvocationsPerWorkgroup: 1024,
+      maxStorageBufferBindingSize: 1 << 30,
+      maxTextureDimension2D: 8192,
+    },
     requestDevice: async (d: { requiredLimits?: Record<string, number> }) => {
       calls.push(d);
       return { destroy() {} } as unknown as GPUDevice;
@@ -55,7 +64,10 @@ describe('adapter classification', () => {
   test.each([
     [{ device: 'null-backend' }, 'null'],
     [{ description: 'null-backend' }, 'null'],
-    [{ device: 'llvmpipe-llvm-15-0-6-256-bits-', description: 'OpenGL ES 3.2 Mesa 22.3.6' }, 'software'],
+    [
+      { device: 'llvmpipe-llvm-15-0-6-256-bits-', description: 'OpenGL ES 3.2 Mesa 22.3.6' },
+      'software',
+    ],
     [{ device: 'llvmpipe (LLVM 19.1.7, 256 bits)' }, 'software'],
     [{ description: 'Mesa lavapipe' }, 'software'],
     [{ vendor: 'google', device: 'SwiftShader Device (Subzero)' }, 'software'],
@@ -63,11 +75,15 @@ describe('adapter classification', () => {
     [{ vendor: 'nvidia', device: 'NVIDIA H100 80GB HBM3' }, 'hardware'],
     [{ vendor: 'apple', architecture: 'metal-3' }, 'hardware'],
   ] as const)('%o is %s', (info, kind) => {
-    expect(classifyAdapter({ vendor: '', architecture: '', device: '', description: '', ...info })).toBe(kind);
+    expect(
+      classifyAdapter({ vendor: '', architecture: '', device: '', description: '', ...info }),
+    ).toBe(kind);
   });
 
   test('an adapter flagged as fallback is software whatever its name', () => {
-    expect(classifyAdapter({ vendor: 'x', architecture: '', device: 'y', description: '' }, true)).toBe('software');
+    expect(
+      classifyAdapter({ vendor: 'x', architecture: '', device: 'y', description: '' }, true),
+    ).toBe('software');
   });
 });
 
@@ -83,9 +99,15 @@ describe('HASHGUARD_BACKEND', () => {
   });
 
   test('values are validated; unset means auto', async () => {
-    await withEnv('HASHGUARD_BACKEND', undefined, async () => expect(backendFromEnv()).toBe('auto'));
-    await withEnv('HASHGUARD_BACKEND', ' WebGPU ', async () => expect(backendFromEnv()).toBe('webgpu'));
-    await withEnv('HASHGUARD_BACKEND', 'cuda', async () => expect(() => backendFromEnv()).toThrow(/auto, cpu or webgpu/));
+    await withEnv('HASHGUARD_BACKEND', undefined, async () =>
+      expect(backendFromEnv()).toBe('auto'),
+    );
+    await withEnv('HASHGUARD_BACKEND', ' WebGPU ', async () =>
+      expect(backendFromEnv()).toBe('webgpu'),
+    );
+    await withEnv('HASHGUARD_BACKEND', 'cuda', async () =>
+      expect(() => backendFromEnv()).toThrow(/auto, cpu or webgpu/),
+    );
   });
 });
 
@@ -103,8 +125,13 @@ describe('policy on stub adapters', () => {
     const got = await tryAdapter(gpu, 'navigator', true, []);
     expect(got?.software).toBe(true);
     expect(got?.path).toBe('navigator');
-    expect(calls[0].requiredLimits).toEqual({ maxComputeInvocationsPerWorkgroup: 1024, maxStorageBufferBindingSize: 1 << 30 });
-    const viaEnv = await withEnv('HASHGUARD_BACKEND', 'webgpu', () => chooseGpu({ navigatorGpu: gpu }));
+    expect(calls[0].requiredLimits).toEqual({
+      maxComputeInvocationsPerWorkgroup: 1024,
+      maxStorageBufferBindingSize: 1 << 30,
+    });
+    const viaEnv = await withEnv('HASHGUARD_BACKEND', 'webgpu', () =>
+      chooseGpu({ navigatorGpu: gpu }),
+    );
     expect(viaEnv.gpu?.path).toBe('navigator');
     expect(viaEnv.gpu?.software).toBe(true);
   });
@@ -130,7 +157,6 @@ const probe = await chooseGpu({ allowSoftware: true, backend: 'auto', navigatorG
 probe.gpu?.device.destroy(); // the skip rule's probe only
 
 describe('on this machine (Dawn)', () => {
-
   test("Dawn's real null backend is rejected, and acquisition falls through to the next path", async () => {
     const nullGpu = await dawnInstance(['backend=null']);
     if (!nullGpu) throw new Error('the webgpu npm package (Dawn) is not installed');
@@ -142,17 +168,29 @@ describe('on this machine (Dawn)', () => {
   });
 
   if (!probe.gpu) serviceMissing('WebGPU', WEBGPU_ENABLE, describeChoice(probe));
-  test.skipIf(!probe.gpu)('the software adapter is refused by default and accepted with allowSoftware', async () => {
-    const permissive = await chooseGpu({ allowSoftware: true, backend: 'auto', navigatorGpu: null });
-    keep(permissive.gpu);
-    if (!permissive.gpu) throw new Error(`the WebGPU adapter found a moment ago is gone: ${describeChoice(permissive)}`);
-    const strict = await chooseGpu({ backend: 'auto', navigatorGpu: null });
-    keep(strict.gpu);
-    if (permissive.gpu.software) {
-      // This machine (and CI): Dawn OpenGL ES on llvmpipe. The runtime prefers the CPU kernels there.
-      expect(strict.gpu?.software ?? false).toBe(false);
-      expect(strict.notes.join('\n')).toContain('refused software adapter');
-      expect(describeChoice(permissive)).toMatch(/^webgpu via dawn-(core|opengles): .*\(software\)$/);
-    } else expect(strict.gpu?.software).toBe(false);
-  });
+  test.skipIf(!probe.gpu)(
+    'the software adapter is refused by default and accepted with allowSoftware',
+    async () => {
+      const permissive = await chooseGpu({
+        allowSoftware: true,
+        backend: 'auto',
+        navigatorGpu: null,
+      });
+      keep(permissive.gpu);
+      if (!permissive.gpu)
+        throw new Error(
+          `the WebGPU adapter found a moment ago is gone: ${describeChoice(permissive)}`,
+        );
+      const strict = await chooseGpu({ backend: 'auto', navigatorGpu: null });
+      keep(strict.gpu);
+      if (permissive.gpu.software) {
+        // This machine (and CI): Dawn OpenGL ES on llvmpipe. The runtime prefers the CPU kernels there.
+        expect(strict.gpu?.software ?? false).toBe(false);
+        expect(strict.notes.join('\n')).toContain('refused software adapter');
+        expect(describeChoice(permissive)).toMatch(
+          /^webgpu via dawn-(core|opengles): .*\(software\)$/,
+        );
+      } else expect(strict.gpu?.software).toBe(false);
+    },
+  );
 });

@@ -4,8 +4,18 @@ import { describe, expect, test } from 'bun:test';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { kernelSpecs } from '../../../src/backend/webgpu/kernel-specs.ts';
-import { kernelIds, libIds, loadKernelSource, loadLibSource, readShader } from '../../../src/backend/webgpu/shader-loader.ts';
-import { assembleSource, locateLine, parseRequires } from '../../../src/backend/webgpu/shader-source.ts';
+import {
+  kernelIds,
+  libIds,
+  loadKernelSource,
+  loadLibSource,
+  readShader,
+} from '../../../src/backend/webgpu/shader-loader.ts';
+import {
+  assembleSource,
+  locateLine,
+  parseRequires,
+} from '../../../src/backend/webgpu/shader-source.ts';
 import { canValidateWgsl, validateWgsl } from '../../../src/backend/webgpu/wgsl-validate.ts';
 
 // The webgpu package is an optional dependency, installed in CI: missing it fails here instead of skipping.
@@ -13,16 +23,38 @@ const available = await canValidateWgsl();
 
 describe('WGSL validation (Dawn null backend)', () => {
   test('Dawn is available to validate', () => {
-    if (!available) throw new Error('the optional dependency webgpu (Dawn) is not installed or does not load: run npm install');
+    if (!available)
+      throw new Error(
+        'the optional dependency webgpu (Dawn) is not installed or does not load: run npm install',
+      );
   });
 
   test('there are kernels and libs to validate', () => {
     expect(kernelIds()).toEqual(
       expect.arrayContaining([
-        'hash-table', 'rng-fill', 'relu', 'bias-add', 'dense', 'hashed-dense', 'conv2d', 'hashed-conv2d', 'max-pool2d', 'softmax',
-        'log-softmax', 'relu-grad-input', 'max-pool2d-grad-input', 'dense-grad-input', 'dense-grad-weight', 'hashed-dense-grad-input',
-        'hashed-dense-grad-weight', 'conv2d-grad-input', 'conv2d-grad-weight', 'hashed-conv2d-grad-input', 'hashed-conv2d-grad-weight',
-        'gi-random-scale', 'gi-random-noise',
+        'hash-table',
+        'rng-fill',
+        'relu',
+        'bias-add',
+        'dense',
+        'hashed-dense',
+        'conv2d',
+        'hashed-conv2d',
+        'max-pool2d',
+        'softmax',
+        'log-softmax',
+        'relu-grad-input',
+        'max-pool2d-grad-input',
+        'dense-grad-input',
+        'dense-grad-weight',
+        'hashed-dense-grad-input',
+        'hashed-dense-grad-weight',
+        'conv2d-grad-input',
+        'conv2d-grad-weight',
+        'hashed-conv2d-grad-input',
+        'hashed-conv2d-grad-weight',
+        'gi-random-scale',
+        'gi-random-noise',
       ]),
     );
     expect(libIds()).toEqual(expect.arrayContaining(['hash', 'rng', 'lerp']));
@@ -45,7 +77,10 @@ describe('WGSL validation (Dawn null backend)', () => {
     }, 30_000);
 
   test('a barrier in non-uniform control flow is rejected, naming uniformity', async () => {
-    const code = readFileSync(join(import.meta.dir, '../../fixtures/wgsl/uniformity-error.wgsl'), 'utf8');
+    const code = readFileSync(
+      join(import.meta.dir, '../../fixtures/wgsl/uniformity-error.wgsl'),
+      'utf8',
+    );
     const r = await validateWgsl(code);
     expect(r.ok).toBe(false);
     expect(r.messages.join('\n')).toMatch(/uniform control flow/);
@@ -59,7 +94,11 @@ describe('WGSL validation (Dawn null backend)', () => {
   });
 
   test('errors point at the original file and line', async () => {
-    const { code, parts } = assembleSource('broken.wgsl', '// requires: hash\nfn f() -> u32 { return nope; }\n', (s) => readShader(`lib/${s}.wgsl`));
+    const { code, parts } = assembleSource(
+      'broken.wgsl',
+      '// requires: hash\nfn f() -> u32 { return nope; }\n',
+      (s) => readShader(`lib/${s}.wgsl`),
+    );
     const r = await validateWgsl(code, { parts, pipeline: false });
     expect(r.ok).toBe(false);
     expect(r.messages.join('\n')).toContain('broken.wgsl:2:');
@@ -70,12 +109,20 @@ describe('shader sources', () => {
   test('requires: first line only, transitive, each lib once, dependencies first', () => {
     expect(parseRequires('// requires: hash, rng\nfn x() {}')).toEqual(['hash', 'rng']);
     expect(parseRequires('fn x() {}\n// requires: hash')).toEqual([]);
-    const libs: Record<string, string> = { a: '// requires: b\nA', b: 'B', c: '// requires: a, b\nC' };
+    const libs: Record<string, string> = {
+      a: '// requires: b\nA',
+      b: 'B',
+      c: '// requires: a, b\nC',
+    };
     const { code, parts } = assembleSource('k.wgsl', '// requires: c, b\nK', (s) => libs[s]);
     expect(parts.map((p) => p.name)).toEqual(['lib/b.wgsl', 'lib/a.wgsl', 'lib/c.wgsl', 'k.wgsl']);
     expect(code).toBe('B\n// requires: b\nA\n// requires: a, b\nC\n// requires: c, b\nK\n');
     expect(locateLine(parts, 4)).toBe('lib/c.wgsl:1');
-    expect(() => assembleSource('k', '// requires: a', (s) => (s === 'a' ? '// requires: b' : '// requires: a'))).toThrow(/cycle/);
+    expect(() =>
+      assembleSource('k', '// requires: a', (s) =>
+        s === 'a' ? '// requires: b' : '// requires: a',
+      ),
+    ).toThrow(/cycle/);
   });
 
   test('every kernel file has a spec whose params are its Params struct, and every spec has a file', () => {
@@ -83,7 +130,10 @@ describe('shader sources', () => {
     for (const id of kernelIds()) {
       const text = readShader(`${id}.wgsl`);
       const struct = /struct Params\s*\{([^}]*)\}/.exec(text)?.[1] ?? '';
-      const fields = [...struct.matchAll(/(\w+)\s*:\s*(u32|f32)/g)].map((m) => ({ name: m[1], type: m[2] }));
+      const fields = [...struct.matchAll(/(\w+)\s*:\s*(u32|f32)/g)].map((m) => ({
+        name: m[1],
+        type: m[2],
+      }));
       expect({ id, fields }).toEqual({ id, fields: [...kernelSpecs[id].params] });
       expect(text).toMatch(/override WG: u32/);
     }
