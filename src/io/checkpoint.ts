@@ -69,9 +69,7 @@ export async function saveCheckpoint(
   await writeFileAtomic(path, bytes);
 }
 
-export async function loadCheckpoint(
-  path: string,
-): Promise<{
+export async function loadCheckpoint(path: string): Promise<{
   params: Map<string, Tensor>;
   optState: Map<string, Tensor>;
   best: Map<string, Tensor>;
