@@ -1,10 +1,11 @@
 // APGD-T (Croce & Hein 2020): APGD's search ascending the targeted DLR loss, once per target class (the most
 // likely wrong classes by clean logits), each run only on the examples the earlier ones left unbroken.
+// The query of those target classes (queryTargetClasses) is FAB-T's too.
 import { ops } from '../autodiff/index.ts';
 import { Tensor } from '../tensor/index.ts';
-import { apgdDefaults, apgdSearch, type ApgdLoss } from './apgd.ts';
-import { finish, start, takeRows } from './evaluate.ts';
-import { isGradientTarget, type Target } from './target.ts';
+import { apgdDefaults, checkApgdOptions, runApgd, type ApgdLoss } from './apgd.ts';
+import { takeRows } from './evaluate.ts';
+import type { ScoreTarget, Target } from './target.ts';
 import type { Attack, AttackResult } from './types.ts';
 
 export interface ApgdTOptions {
@@ -39,6 +40,34 @@ export function topWrongClasses(
       .sort((a, b) => logits.data[i * k + b] - logits.data[i * k + a] || a - b)
       .slice(0, count),
   );
+}
+
+/**
+ * The `count` most likely wrong classes of each of `rows` by its clean logits (one counted query per row; []
+ * for the other rows of the batch), and the target runs all rows have classes for (0 without rows). `check`
+ * sees the number of classes before any is chosen (APGD-T refuses fewer than 4).
+ */
+export async function queryTargetClasses(
+  target: ScoreTarget,
+  x: Tensor,
+  rows: readonly number[],
+  s: { labels: readonly number[]; queries: number[] },
+  count: number,
+  check: (classes: number) => void = () => {},
+): Promise<{ targets: number[][]; runs: number }> {
+  const targets: number[][] = s.labels.map(() => []);
+  if (rows.length) {
+    const logits = await target.scores(takeRows(x, rows));
+    check(logits.shape[1]);
+    topWrongClasses(
+      logits,
+      rows.map((r) => s.labels[r]),
+      count,
+    ).forEach((t, i) => (targets[rows[i]] = t));
+    rows.forEach((r) => s.queries[r]++);
+  }
+  const runs = rows.length ? Math.min(...rows.map((r) => targets[r].length)) : 0;
+  return { targets, runs };
 }
 
 /** Row-wise descending order of z (ties to the lowest index). */
@@ -104,58 +133,37 @@ export class APGDT implements Attack {
 
   constructor(opts: ApgdTOptions = {}) {
     this.opts = { ...apgdDefaults(opts), targets: opts.targets ?? 9 };
-    const o = this.opts,
-      norm = o.norm;
-    if (
-      !(o.eps >= 0) ||
-      !Number.isInteger(o.steps) ||
-      o.steps < 1 ||
-      !Number.isInteger(o.targets) ||
-      o.targets < 1 ||
-      !(o.momentum > 0 && o.momentum <= 1) ||
-      !(o.rho > 0 && o.rho <= 1)
-    ) {
-      throw new Error(
-        `APGD-T: invalid options ${JSON.stringify(opts)} (eps ≥ 0, integer steps ≥ 1, targets ≥ 1, momentum and rho in (0, 1])`,
-      );
-    }
-    this.name = `APGD-T(dlr)${norm === 'l2' ? '-L2' : ''}`;
+    const o = this.opts;
+    checkApgdOptions('APGD-T', opts, o, ['targets', o.targets]);
+    this.name = `APGD-T(dlr)${o.norm === 'l2' ? '-L2' : ''}`;
   }
 
-  async run(target: Target, x: Tensor, y: Tensor): Promise<AttackResult> {
-    if (!isGradientTarget(target))
-      throw new Error(
-        `${this.name}: needs a white-box target (input gradients), got a ${target.kind} target`,
-      );
+  run(target: Target, x: Tensor, y: Tensor): Promise<AttackResult> {
     const o = this.opts;
-    const s = await start(target, x, y);
-    const rows = s.labels.map((_, i) => i).filter((i) => s.cleanCorrect[i]);
-    // The target classes come from the clean logits: one counted query per example still to attack.
-    const targets: number[][] = s.labels.map(() => []);
-    if (rows.length) {
-      const logits = await target.scores(takeRows(x, rows));
-      if (logits.shape[1] < 4)
-        throw new Error(
-          `${this.name}: the targeted DLR loss needs at least 4 classes, got ${logits.shape[1]}`,
-        );
-      topWrongClasses(
-        logits,
-        rows.map((r) => s.labels[r]),
+    return runApgd(this.name, target, x, y, o, async (s, t) => {
+      // The target classes come from the clean logits: one counted query per example still to attack.
+      const { targets, runs } = await queryTargetClasses(
+        t,
+        x,
+        s.labels.map((_, i) => i).filter((i) => s.cleanCorrect[i]),
+        s,
         o.targets,
-      ).forEach((t, i) => (targets[rows[i]] = t));
-      rows.forEach((r) => s.queries[r]++);
-    }
-    const runs = rows.length ? Math.min(...rows.map((r) => targets[r].length)) : 0;
-    const losses: ApgdLoss[] = Array.from({ length: runs }, (_, j) => {
-      const labelsOf = (rs: readonly number[]) => rs.map((r) => s.labels[r]);
-      const targetsOf = (rs: readonly number[]) => rs.map((r) => targets[r][j]);
-      return {
-        sum: (z, rs) => targetedDlr(z, labelsOf(rs), targetsOf(rs)),
-        perRow: (z, rs) =>
-          rs.map((r, i) => targetedDlrRow(z.data, i, z.shape[1], s.labels[r], targets[r][j])),
-      };
+        (classes) => {
+          if (classes < 4)
+            throw new Error(
+              `${this.name}: the targeted DLR loss needs at least 4 classes, got ${classes}`,
+            );
+        },
+      );
+      return Array.from({ length: runs }, (_, j): ApgdLoss => {
+        const labelsOf = (rs: readonly number[]) => rs.map((r) => s.labels[r]);
+        const targetsOf = (rs: readonly number[]) => rs.map((r) => targets[r][j]);
+        return {
+          sum: (z, rs) => targetedDlr(z, labelsOf(rs), targetsOf(rs)),
+          perRow: (z, rs) =>
+            rs.map((r, i) => targetedDlrRow(z.data, i, z.shape[1], s.labels[r], targets[r][j])),
+        };
+      });
     });
-    const out = await apgdSearch(target, x, s, o, losses);
-    return finish(target, x, new Tensor(x.shape, out), y, { norm: o.norm, eps: o.eps }, s);
   }
 }

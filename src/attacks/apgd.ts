@@ -1,6 +1,6 @@
 // APGD (Croce & Hein 2020): PGD with momentum and a step size that halves at checkpoints when progress
 // stalls, each halving restarting from the best point so far; APGD-CE and APGD-DLR, L∞ (L2 optional), and
-// the search itself (apgdSearch), which the targeted APGD-T (apgd-t.ts) runs with its own loss.
+// the search, its run and option check (apgdSearch, runApgd, checkApgdOptions), shared with APGD-T.
 import { noGrad } from '../autodiff/index.ts';
 import { deriveStream } from '../hash/index.ts';
 import { Tensor } from '../tensor/index.ts';
@@ -10,12 +10,12 @@ import { attackLoss, type LossName } from './losses.ts';
 import { stepFrom } from './pgd.ts';
 import {
   argmaxRows,
-  isGradientTarget,
   QueryBudgetExceeded,
+  requireGradientTarget,
   type GradientTarget,
   type Target,
 } from './target.ts';
-import type { Attack, AttackResult, Budget } from './types.ts';
+import { intAtLeast, type Attack, type AttackResult, type Budget } from './types.ts';
 
 /** What `start` knows of a batch: labels, clean predictions and the per-example query counters. */
 export type Started = Awaited<ReturnType<typeof start>>;
@@ -98,41 +98,62 @@ export class APGD implements Attack {
 
   constructor(opts: ApgdOptions = {}) {
     this.opts = { ...apgdDefaults(opts), loss: opts.loss ?? 'ce', restarts: opts.restarts ?? 1 };
-    const o = this.opts,
-      norm = o.norm;
-    if (
-      !(o.eps >= 0) ||
-      !Number.isInteger(o.steps) ||
-      o.steps < 1 ||
-      !Number.isInteger(o.restarts) ||
-      o.restarts < 1 ||
-      !(o.momentum > 0 && o.momentum <= 1) ||
-      !(o.rho > 0 && o.rho <= 1)
-    ) {
-      throw new Error(
-        `APGD: invalid options ${JSON.stringify(opts)} (eps ≥ 0, integer steps ≥ 1, restarts ≥ 1, momentum and rho in (0, 1])`,
-      );
-    }
-    this.name = `APGD-${o.loss.toUpperCase()}${norm === 'l2' ? '-L2' : ''}`;
+    const o = this.opts;
+    checkApgdOptions('APGD', opts, o, ['restarts', o.restarts]);
+    this.name = `APGD-${o.loss.toUpperCase()}${o.norm === 'l2' ? '-L2' : ''}`;
   }
 
-  async run(target: Target, x: Tensor, y: Tensor): Promise<AttackResult> {
-    if (!isGradientTarget(target))
-      throw new Error(
-        `${this.name}: needs a white-box target (input gradients), got a ${target.kind} target`,
-      );
+  run(target: Target, x: Tensor, y: Tensor): Promise<AttackResult> {
     const o = this.opts;
-    const s = await start(target, x, y);
-    const loss = namedLoss(o.loss, s.labels);
-    const out = await apgdSearch(
-      target,
-      x,
-      s,
-      o,
-      Array.from({ length: o.restarts }, () => loss),
-    );
-    return finish(target, x, new Tensor(x.shape, out), y, { norm: o.norm, eps: o.eps }, s);
+    return runApgd(this.name, target, x, y, o, (s) => {
+      const loss = namedLoss(o.loss, s.labels);
+      return Array.from({ length: o.restarts }, () => loss);
+    });
   }
+}
+
+/**
+ * Throws unless the options APGD and APGD-T share are valid and `count` (APGD's restarts, APGD-T's targets:
+ * its name and value) is an integer ≥ 1; `who` and the options as given go into the message.
+ */
+export function checkApgdOptions(
+  who: string,
+  opts: object,
+  o: ApgdSearchOptions,
+  count: [name: string, value: number],
+): void {
+  if (
+    !(o.eps >= 0) ||
+    !intAtLeast(o.steps, 1) ||
+    !intAtLeast(count[1], 1) ||
+    !(o.momentum > 0 && o.momentum <= 1) ||
+    !(o.rho > 0 && o.rho <= 1)
+  ) {
+    throw new Error(
+      `${who}: invalid options ${JSON.stringify(opts)} (eps ≥ 0, integer steps ≥ 1, ${count[0]} ≥ 1, momentum and rho in (0, 1])`,
+    );
+  }
+}
+
+/**
+ * The run of APGD and APGD-T: refuses a target without gradients, runs the clean check, then `apgdSearch`
+ * over the losses `lossesOf` makes (after any queries of its own, counted into s.queries) and the final check.
+ */
+export async function runApgd(
+  who: string,
+  target: Target,
+  x: Tensor,
+  y: Tensor,
+  o: ApgdSearchOptions,
+  lossesOf: (
+    s: Started,
+    target: GradientTarget,
+  ) => readonly ApgdLoss[] | Promise<readonly ApgdLoss[]>,
+): Promise<AttackResult> {
+  requireGradientTarget(who, target);
+  const s = await start(target, x, y);
+  const out = await apgdSearch(target, x, s, o, await lossesOf(s, target));
+  return finish(target, x, new Tensor(x.shape, out), y, { norm: o.norm, eps: o.eps }, s);
 }
 
 /** A loss APGD ascends, given the batch rows it is evaluated on (their indices in the whole batch). */

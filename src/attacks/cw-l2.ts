@@ -5,8 +5,8 @@ import { ops } from '../autodiff/index.ts';
 import { Tensor, argmaxRow } from '../tensor/index.ts';
 import { finish, rowSize, start, takeRows } from './evaluate.ts';
 import { margin } from './losses.ts';
-import { isGradientTarget, type GradientTarget, type Target } from './target.ts';
-import type { Attack, AttackResult, Budget } from './types.ts';
+import { requireGradientTarget, type GradientTarget, type Target } from './target.ts';
+import { intAtLeast, type Attack, type AttackResult, type Budget } from './types.ts';
 
 export interface CwOptions {
   /** Outer binary-search steps over c (default 3; the reference code uses 9). */
@@ -94,10 +94,8 @@ export class CW implements Attack {
     };
     const o = this.opts;
     if (
-      !Number.isInteger(o.binarySearchSteps) ||
-      o.binarySearchSteps < 1 ||
-      !Number.isInteger(o.maxIterations) ||
-      o.maxIterations < 1 ||
+      !intAtLeast(o.binarySearchSteps, 1) ||
+      !intAtLeast(o.maxIterations, 1) ||
       !(o.learningRate > 0) ||
       !(o.initialConst > 0) ||
       !(o.kappa >= 0) ||
@@ -110,10 +108,7 @@ export class CW implements Attack {
   }
 
   async run(target: Target, x: Tensor, y: Tensor): Promise<AttackResult> {
-    if (!isGradientTarget(target))
-      throw new Error(
-        `${this.name}: needs a white-box target (input gradients), got a ${target.kind} target`,
-      );
+    requireGradientTarget(this.name, target);
     const o = this.opts;
     const s = await start(target, x, y);
     const n = x.shape[0],

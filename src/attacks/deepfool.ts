@@ -4,8 +4,8 @@ import { ops } from '../autodiff/index.ts';
 import { Tensor, argmaxRow } from '../tensor/index.ts';
 import { fitBudget } from './cw-l2.ts';
 import { finish, rowSize, start } from './evaluate.ts';
-import { isGradientTarget, type GradientTarget, type Target } from './target.ts';
-import type { Attack, AttackResult } from './types.ts';
+import { requireGradientTarget, type GradientTarget, type Target } from './target.ts';
+import { intAtLeast, type Attack, type AttackResult } from './types.ts';
 
 export interface DeepFoolOptions {
   /** 'l2' (default) or 'linf' (the paper's ℓp variant with p = ∞: dual ℓ1 norms, sign steps). */
@@ -50,8 +50,7 @@ export class DeepFool implements Attack {
     const o = this.opts;
     if (
       !(o.overshoot >= 0) ||
-      !Number.isInteger(o.maxIterations) ||
-      o.maxIterations < 0 ||
+      !intAtLeast(o.maxIterations, 0) ||
       (o.eps !== null && !(o.eps >= 0))
     ) {
       throw new Error(
@@ -62,10 +61,7 @@ export class DeepFool implements Attack {
   }
 
   async run(target: Target, x: Tensor, y: Tensor): Promise<AttackResult> {
-    if (!isGradientTarget(target))
-      throw new Error(
-        `${this.name}: needs a white-box target (input gradients), got a ${target.kind} target`,
-      );
+    requireGradientTarget(this.name, target);
     const o = this.opts;
     const s = await start(target, x, y);
     const n = x.shape[0],

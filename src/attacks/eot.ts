@@ -3,6 +3,7 @@
 // averages n draws of a randomized target's gradients, losses, logits and scores.
 import { Tensor } from '../tensor/index.ts';
 import { argmaxRows, isGradientTarget, type GradientTarget, type ScoreTarget } from './target.ts';
+import { intAtLeast } from './types.ts';
 
 export interface EotOptions {
   /** Draws averaged per evaluation (default 8; the audit's checks use 10 fresh queries for the verdict). */
@@ -50,8 +51,7 @@ export class EOT<T extends ScoreTarget = GradientTarget> implements ScoreTarget 
     opts: EotOptions = {},
   ) {
     this.n = opts.n ?? 8;
-    if (!Number.isInteger(this.n) || this.n < 1)
-      throw new Error(`EOT: n must be an integer ≥ 1, got ${opts.n}`);
+    if (!intAtLeast(this.n, 1)) throw new Error(`EOT: n must be an integer ≥ 1, got ${opts.n}`);
     this.kind = inner.kind;
   }
 

@@ -3,16 +3,16 @@
 import { ops } from '../autodiff/index.ts';
 import { deriveStream, uniform } from '../hash/index.ts';
 import { Tensor } from '../tensor/index.ts';
-import { topWrongClasses } from './apgd-t.ts';
+import { queryTargetClasses } from './apgd-t.ts';
 import { finish, putRows, rowSize, start, takeRows } from './evaluate.ts';
 import {
   argmaxRows,
-  isGradientTarget,
   QueryBudgetExceeded,
+  requireGradientTarget,
   type GradientTarget,
   type Target,
 } from './target.ts';
-import type { Attack, AttackResult } from './types.ts';
+import { intAtLeast, type Attack, type AttackResult } from './types.ts';
 
 export interface FabOptions {
   /**
@@ -147,12 +147,11 @@ export class FAB implements Attack {
       seed: opts.seed ?? 0,
     };
     const o = this.opts;
-    const int = (v: number, min: number) => Number.isInteger(v) && v >= min;
     if (
       !(o.eps >= 0) ||
-      !int(o.targets, 1) ||
-      !int(o.steps, 1) ||
-      !int(o.restarts, 1) ||
+      !intAtLeast(o.targets, 1) ||
+      !intAtLeast(o.steps, 1) ||
+      !intAtLeast(o.restarts, 1) ||
       !(o.alphaMax >= 0 && o.alphaMax <= 1) ||
       !(o.eta >= 1) ||
       !(o.beta > 0 && o.beta < 1)
@@ -164,14 +163,10 @@ export class FAB implements Attack {
   }
 
   async run(target: Target, x: Tensor, y: Tensor): Promise<AttackResult> {
-    if (!isGradientTarget(target))
-      throw new Error(
-        `${this.name}: needs a white-box target (input gradients), got a ${target.kind} target`,
-      );
+    requireGradientTarget(this.name, target);
     const o = this.opts;
     const s = await start(target, x, y);
-    const n = x.shape[0],
-      d = rowSize(x);
+    const n = x.shape[0];
     const out = Float32Array.from(x.data); // each example's closest adversarial point, else x
     const bestNorm = new Float64Array(n).fill(Infinity);
     // Examples still to attack: clean-correct, with no adversarial point within ε found yet.
@@ -180,18 +175,7 @@ export class FAB implements Attack {
         .map((_, i) => i)
         .filter((i) => s.cleanCorrect[i] && !(bestNorm[i] < Infinity && bestNorm[i] <= o.eps));
     try {
-      const first = todo();
-      const targets: number[][] = s.labels.map(() => []);
-      if (first.length) {
-        const logits = await target.scores(takeRows(x, first));
-        topWrongClasses(
-          logits,
-          first.map((r) => s.labels[r]),
-          o.targets,
-        ).forEach((t, i) => (targets[first[i]] = t));
-        first.forEach((r) => s.queries[r]++);
-      }
-      const runs = first.length ? Math.min(...first.map((r) => targets[r].length)) : 0;
+      const { targets, runs } = await queryTargetClasses(target, x, todo(), s, o.targets);
       for (let j = 0; j < runs; j++) {
         for (let restart = 0; restart < o.restarts; restart++) {
           const rows = todo();

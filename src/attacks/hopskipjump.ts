@@ -15,7 +15,7 @@ import {
   VERDICT_QUERIES,
 } from './evaluate.ts';
 import { QueryBudgetExceeded, type Target } from './target.ts';
-import type { Attack, AttackResult } from './types.ts';
+import { intAtLeast, type Attack, type AttackResult } from './types.ts';
 
 export interface HopSkipJumpOptions {
   norm?: 'l2' | 'linf';
@@ -92,15 +92,14 @@ export class HopSkipJump implements Attack {
       seed: opts.seed ?? 0,
     };
     const o = this.opts;
-    const int = (v: number, lo: number) => Number.isInteger(v) && v >= lo;
     if (
-      !int(o.maxQueries, 2) ||
+      !intAtLeast(o.maxQueries, 2) ||
       o.maxQueries > 10_000 ||
-      !int(o.steps, 0) ||
-      !int(o.initEvals, 1) ||
-      !int(o.maxEvals, 1) ||
+      !intAtLeast(o.steps, 0) ||
+      !intAtLeast(o.initEvals, 1) ||
+      !intAtLeast(o.maxEvals, 1) ||
       !(o.gamma > 0) ||
-      !int(o.initTries, 0) ||
+      !intAtLeast(o.initTries, 0) ||
       (o.eps !== null && !(o.eps >= 0))
     ) {
       throw new Error(

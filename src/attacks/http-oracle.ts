@@ -3,6 +3,7 @@
 // oracles. Runtime-neutral on purpose (fetch only, no node: imports): it runs in Bun, Deno, browsers and workers.
 import { Tensor } from '../tensor/index.ts';
 import { Counted, QueryBudgetExceeded, type ScoreTarget } from './target.ts';
+import { intAtLeast } from './types.ts';
 
 /** The part of `fetch` the oracle uses; tests pass `(url, init) => app.request(url, init)` (no sockets). */
 export type FetchLike = (url: string, init: RequestInit) => Response | Promise<Response>;
@@ -112,7 +113,7 @@ export class HttpOracle extends Counted implements ScoreTarget {
       info.maxBatch ?? (opts.maxBatch ? Infinity : DEFAULT_MAX_BATCH),
     );
     this.bodyLimit = opts.maxBodyBytes ?? info.maxBodyBytes ?? DEFAULT_MAX_BODY;
-    if (opts.maxBatch !== undefined && !(Number.isInteger(opts.maxBatch) && opts.maxBatch >= 1))
+    if (opts.maxBatch !== undefined && !intAtLeast(opts.maxBatch, 1))
       throw new Error(`HttpOracle: maxBatch must be an integer ≥ 1, got ${opts.maxBatch}`);
   }
 

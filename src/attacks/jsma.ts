@@ -4,7 +4,7 @@ import { ops } from '../autodiff/index.ts';
 import { Tensor, argmaxRow } from '../tensor/index.ts';
 import { finish, rowSize, start, takeRows } from './evaluate.ts';
 import { oneHotRows } from './losses.ts';
-import { isGradientTarget, type Target } from './target.ts';
+import { requireGradientTarget, type Target } from './target.ts';
 import type { Attack, AttackResult } from './types.ts';
 
 export interface JsmaOptions {
@@ -62,10 +62,7 @@ export class JSMA implements Attack {
   }
 
   async run(target: Target, x: Tensor, y: Tensor): Promise<JsmaResult> {
-    if (!isGradientTarget(target))
-      throw new Error(
-        `${this.name}: needs a white-box target (input gradients), got a ${target.kind} target`,
-      );
+    requireGradientTarget(this.name, target);
     const o = this.opts;
     const s = await start(target, x, y);
     const d = rowSize(x),

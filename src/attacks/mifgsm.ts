@@ -3,8 +3,8 @@
 import { Tensor, argmaxRow } from '../tensor/index.ts';
 import { finish, project, putRows, rowSize, start, takeRows } from './evaluate.ts';
 import { attackLoss, type LossName, type LossOptions } from './losses.ts';
-import { isGradientTarget, type Target } from './target.ts';
-import type { Attack, AttackResult } from './types.ts';
+import { requireGradientTarget, type Target } from './target.ts';
+import { intAtLeast, type Attack, type AttackResult } from './types.ts';
 
 /** kappa (cw confidence, default 0) and temperature (ce-rescaled, default 1) come from LossOptions. */
 export interface MiFgsmOptions extends LossOptions {
@@ -47,13 +47,7 @@ export class MIFGSM implements Attack {
       temperature: opts.temperature ?? 1,
     };
     const o = this.opts;
-    if (
-      !(o.eps >= 0) ||
-      !(o.alpha >= 0) ||
-      !Number.isInteger(o.steps) ||
-      o.steps < 0 ||
-      !(o.decay >= 0)
-    ) {
+    if (!(o.eps >= 0) || !(o.alpha >= 0) || !intAtLeast(o.steps, 0) || !(o.decay >= 0)) {
       throw new Error(
         `MIFGSM: invalid options ${JSON.stringify(opts)} (eps ≥ 0, alpha ≥ 0, integer steps ≥ 0, decay ≥ 0)`,
       );
@@ -62,10 +56,7 @@ export class MIFGSM implements Attack {
   }
 
   async run(target: Target, x: Tensor, y: Tensor): Promise<AttackResult> {
-    if (!isGradientTarget(target))
-      throw new Error(
-        `${this.name}: needs a white-box target (input gradients), got a ${target.kind} target`,
-      );
+    requireGradientTarget(this.name, target);
     const o = this.opts;
     const budget = { norm: 'linf' as const, eps: o.eps };
     const s = await start(target, x, y);

@@ -6,8 +6,8 @@ import { argmaxRow, Tensor } from '../tensor/index.ts';
 import { randomStart } from './random-start.ts';
 import { finish, project, putRows, rowSize, start, takeRows, verdict } from './evaluate.ts';
 import { attackLoss, type LossName, type LossOptions } from './losses.ts';
-import { isGradientTarget, type Target } from './target.ts';
-import type { Attack, AttackResult } from './types.ts';
+import { requireGradientTarget, type Target } from './target.ts';
+import { intAtLeast, type Attack, type AttackResult } from './types.ts';
 
 /** kappa (cw confidence, default 0) and temperature (ce-rescaled, default 1) come from LossOptions. */
 export interface PgdOptions extends LossOptions {
@@ -63,14 +63,7 @@ export class PGD implements Attack {
       earlyStop: opts.earlyStop ?? true,
     };
     const o = this.opts;
-    if (
-      !(o.eps >= 0) ||
-      !(o.alpha > 0) ||
-      !Number.isInteger(o.steps) ||
-      o.steps < 0 ||
-      !Number.isInteger(o.restarts) ||
-      o.restarts < 1
-    ) {
+    if (!(o.eps >= 0) || !(o.alpha > 0) || !intAtLeast(o.steps, 0) || !intAtLeast(o.restarts, 1)) {
       throw new Error(
         `PGD: invalid options ${JSON.stringify(opts)} (eps ≥ 0, alpha > 0, integer steps ≥ 0, restarts ≥ 1)`,
       );
@@ -79,10 +72,7 @@ export class PGD implements Attack {
   }
 
   async run(target: Target, x: Tensor, y: Tensor): Promise<AttackResult> {
-    if (!isGradientTarget(target))
-      throw new Error(
-        `${this.name}: needs a white-box target (input gradients), got a ${target.kind} target`,
-      );
+    requireGradientTarget(this.name, target);
     const o = this.opts;
     const budget = { norm: o.norm, eps: o.eps };
     const s = await start(target, x, y);

@@ -20,7 +20,7 @@ import {
   type ScoreTarget,
   type Target,
 } from './target.ts';
-import type { Attack, AttackResult, Budget } from './types.ts';
+import { intAtLeast, type Attack, type AttackResult, type Budget } from './types.ts';
 
 export interface SquareOptions {
   /** L∞ radius (default 0.3, MNIST). */
@@ -97,12 +97,7 @@ export class Square implements Attack {
       seed: opts.seed ?? 0,
     };
     const o = this.opts;
-    if (
-      !(o.eps >= 0) ||
-      !Number.isInteger(o.maxQueries) ||
-      o.maxQueries < 2 ||
-      !(o.pInit > 0 && o.pInit <= 1)
-    ) {
+    if (!(o.eps >= 0) || !intAtLeast(o.maxQueries, 2) || !(o.pInit > 0 && o.pInit <= 1)) {
       throw new Error(
         `Square: invalid options ${JSON.stringify(opts)} (eps ≥ 0, integer maxQueries ≥ 2, pInit in (0, 1])`,
       );
@@ -141,16 +136,7 @@ export class Square implements Attack {
           }
         }
       });
-      rows = await this.query(
-        target,
-        x,
-        new Tensor([rows.length, ...x.shape.slice(1)], stripes),
-        rows,
-        s,
-        best,
-        margins,
-        true,
-      );
+      rows = await this.query(target, x, stripes, rows, s, best, margins, true);
       // Each iteration costs one query per active row (two on a randomized target: candidate and best); a row
       // stops when the next one would leave no room for `finish` (1 query, up to 10 on a randomized target).
       const final = verdictCost(target),
@@ -175,16 +161,7 @@ export class Square implements Attack {
             o.eps,
           );
         });
-        rows = await this.query(
-          target,
-          x,
-          new Tensor([rows.length, ...x.shape.slice(1)], cand),
-          rows,
-          s,
-          best,
-          margins,
-          false,
-        );
+        rows = await this.query(target, x, cand, rows, s, best, margins, false);
       }
     } catch (e) {
       // Stopped by the oracle's budget: `best` holds each row's best point so far.
@@ -194,23 +171,24 @@ export class Square implements Attack {
   }
 
   /**
-   * Scores the candidates of `rows` (one query each, projected onto the ball and [0, 1]), keeps those that
-   * lower the row's margin (all of them on the `first` query) and returns the rows still to search: those
-   * classified correctly and, on a randomized target, the misclassified ones that not all of 10 fresh
-   * queries (`verdict`, counted) misclassify. There, after the first query, each row's current best is
-   * scored again in the same request and the candidate must beat that fresh margin. A row without the
-   * queries for the confirmation stops, and the final check judges it.
+   * Scores the candidates of `rows` (`data`: one packed row each; one query each, projected onto the ball
+   * and [0, 1]), keeps those that lower the row's margin (all of them on the `first` query) and returns the
+   * rows still to search: those classified correctly and, on a randomized target, the misclassified ones
+   * that not all of 10 fresh queries (`verdict`, counted) misclassify. There, after the first query, each
+   * row's current best is scored again in the same request and the candidate must beat that fresh margin.
+   * A row without the queries for the confirmation stops, and the final check judges it.
    */
   private async query(
     target: ScoreTarget,
     x: Tensor,
-    cand: Tensor,
+    data: Float32Array,
     rows: number[],
     s: { labels: number[]; queries: number[] },
     best: Float32Array,
     margins: Float64Array,
     first: boolean,
   ): Promise<number[]> {
+    const cand = new Tensor([rows.length, ...x.shape.slice(1)], data);
     const projected = project(takeRows(x, rows), cand, { norm: 'linf', eps: this.opts.eps });
     const randomized = target.randomized === true,
       paired = randomized && !first;

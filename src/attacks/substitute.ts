@@ -19,7 +19,7 @@ import { FGSM } from './fgsm.ts';
 import { oneHotRows } from './losses.ts';
 import { QueryBudgetExceeded, type Target } from './target.ts';
 import { budgetOf, craftOnSource, type TransferResult } from './transfer.ts';
-import type { Attack } from './types.ts';
+import { intAtLeast, type Attack } from './types.ts';
 
 export interface SubstituteOptions {
   /** Attack crafted on the trained substitute and transferred (default FGSM ε 0.3, the paper's MNIST choice). */
@@ -120,12 +120,9 @@ export class Substitute implements Attack {
     };
     const o = this.opts;
     if (
-      !Number.isInteger(o.rounds) ||
-      o.rounds < 0 ||
-      !Number.isInteger(o.epochs) ||
-      o.epochs < 1 ||
-      !Number.isInteger(o.tau) ||
-      o.tau < 1 ||
+      !intAtLeast(o.rounds, 0) ||
+      !intAtLeast(o.epochs, 1) ||
+      !intAtLeast(o.tau, 1) ||
       !(o.seedSize >= 1)
     ) {
       throw new Error(

@@ -99,6 +99,12 @@ export const isGradientTarget = (t: Target): t is GradientTarget => t.kind === '
 export const isScoreTarget = (t: Target): t is ScoreTarget =>
   t.kind === 'white-box' || t.kind === 'scores';
 
+/** Refuses, before any query, a target without input gradients: `who` is the attack named in the error. */
+export function requireGradientTarget(who: string, t: Target): asserts t is GradientTarget {
+  if (!isGradientTarget(t))
+    throw new Error(`${who}: needs a white-box target (input gradients), got a ${t.kind} target`);
+}
+
 /** Row-wise argmax with ties to the lowest index (the prediction rule, tensor/argmax.ts). */
 export { argmaxRows };
 

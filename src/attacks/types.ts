@@ -30,6 +30,9 @@ export interface Attack {
   run(target: Target, x: Tensor, y: Tensor): Promise<AttackResult>;
 }
 
+/** Whether a count option (steps, restarts, queries, ...) is an integer ≥ min; NaN and fractions are not. */
+export const intAtLeast = (v: number, min: number): boolean => Number.isInteger(v) && v >= min;
+
 /** Attack success rate: the share of clean-correct examples that the attack misclassifies. */
 export function successRate(r: AttackResult): number {
   let n = 0,

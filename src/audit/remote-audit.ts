@@ -14,6 +14,7 @@ import {
 import { deriveStream } from '../hash/index.ts';
 import type { Tensor } from '../tensor/index.ts';
 import type { Check, RemoteAttackSummary, RemoteAuditReport } from './report-types.ts';
+import { rate, tallyVerdicts, VERDICT_QUERIES } from './verdicts.ts';
 
 /** The black-box attacks a remote audit runs: Square L∞ (needs scores) and HopSkipJump L∞ (labels). */
 export type RemoteAttackId = 'square' | 'hsj';
@@ -41,21 +42,8 @@ export interface RemoteAuditInput {
   progress?: (line: string) => void;
 }
 
-const VERDICT_QUERIES = 10;
 /** Slack of "the perturbation fits the ε-ball" for minimum-norm results (float32 pixels). */
 const fits = (norm: number, eps: number) => norm <= eps * (1 + 1e-6) + 1e-7;
-
-const rate = (hits: readonly boolean[], among: readonly boolean[]) => {
-  let n = 0,
-    s = 0;
-  among.forEach((c, i) => {
-    if (c) {
-      n++;
-      if (hits[i]) s++;
-    }
-  });
-  return n ? s / n : 0;
-};
 
 /** A planned run: one attack over every group; `at` lists the budgets its rows are reported at. */
 interface Plan {
@@ -95,20 +83,10 @@ export async function runRemoteAudit(input: RemoteAuditInput): Promise<RemoteAud
 
   /** Per row: misclassified by most of / any of / the first of `verdictQueries` fresh queries. */
   async function verdicts(xs: Tensor, ls: readonly number[], first?: readonly number[]) {
-    const wrong = ls.map(() => 0),
-      single: boolean[] = [];
-    for (let q = 0; q < verdictQueries; q++) {
-      const pred = q === 0 && first ? first : await oracle.predict(xs);
-      pred.forEach((p, i) => {
-        if (p !== ls[i]) wrong[i]++;
-        if (q === 0) single.push(p !== ls[i]);
-      });
-    }
-    return {
-      majority: wrong.map((w) => w > verdictQueries / 2),
-      any: wrong.map((w) => w > 0),
-      single,
-    };
+    const predictions: (readonly number[])[] = [];
+    for (let q = 0; q < verdictQueries; q++)
+      predictions.push(q === 0 && first ? first : await oracle.predict(xs));
+    return tallyVerdicts(ls, predictions);
   }
 
   const plans: Plan[] = [];

@@ -1,7 +1,7 @@
 // The audit as one self-contained HTML page: the side-by-side summary (reported versus real robust accuracy,
 // cost, size) and AutoAttack cascade as tables, the Markdown tables' numbers as inline SVG charts (success per
 // attack and configuration; robust accuracy against ε), plus a grid of clean / adversarial / perturbation images.
-import type { AuditReport } from './report-types.ts';
+import type { AuditReport, ImageExample } from './report-types.ts';
 import {
   cascades,
   cpuMinutes,
@@ -222,16 +222,6 @@ export function imageSvg(
       );
     }
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${w * scale}" height="${h * scale}" shape-rendering="crispEdges">${px.join('')}</svg>`;
-}
-
-export interface ImageExample {
-  config: string;
-  attack: string;
-  clean: number[];
-  adversarial: number[];
-  shape: number[];
-  label: number;
-  prediction: number;
 }
 
 export function auditHtml(

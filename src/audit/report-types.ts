@@ -98,6 +98,17 @@ export interface ConfigReport {
   trainingCost?: TrainingCost;
 }
 
+/** A broken image of the audit (an adaptive attack's first success on a configuration), drawn in the HTML grid. */
+export interface ImageExample {
+  config: string;
+  attack: string;
+  clean: number[];
+  adversarial: number[];
+  shape: number[];
+  label: number;
+  prediction: number;
+}
+
 export interface AuditReport {
   format: 1;
   family: string;
@@ -125,15 +136,7 @@ export interface AuditReport {
   magnitude?: { eps: number; calibration: MagnitudeCalibration | null };
   configurations: ConfigReport[];
   /** One broken image per configuration (clean and adversarial pixels) for the HTML grid. */
-  examples: {
-    config: string;
-    attack: string;
-    clean: number[];
-    adversarial: number[];
-    shape: number[];
-    label: number;
-    prediction: number;
-  }[];
+  examples: ImageExample[];
   /** Seconds of computation (a merged report: the parts' sum). */
   seconds: number;
   /** A merged report (merge-reports.ts): the part runs behind it, run side by side in separate processes. */

@@ -5,22 +5,23 @@ import { loadDataset } from '../data/node.ts';
 import { type DatasetName } from '../data/index.ts';
 import { convertToHashed } from '../defense/index.ts';
 import { loadModelDir, saveModelDir } from '../io/index.ts';
-import {
-  accuracy,
-  parseCompressions,
-  weightedLayerCount,
-  optimizerFromConfig,
-  Sequential,
-} from '../nn/index.ts';
+import { accuracy, weightedLayerCount, Sequential } from '../nn/index.ts';
 import { choice, number, parse, requireString, UsageError } from './args.ts';
 import { BACKEND_NAMES, useBackend } from './backend-flag.ts';
 import { hashSeeds } from './hash-seeds.ts';
-import { threadsFlag, withWorkers } from './threads-flag.ts';
+import { threadsFlag } from './threads-flag.ts';
 import { machineInfo } from './machine.ts';
 import { guardModelDir } from './output-guard.ts';
 import { formatDuration, progressSink } from './progress.ts';
-import { runTraining, secondsPerEpoch } from './run-training.ts';
-import { augmentFlag, batchFlags, optimizerFlags, optimizerOptions } from './training-flags.ts';
+import { outcomeRecord, trainWithFlags, type TrainingOutcome } from './run-training.ts';
+import {
+  augmentFlag,
+  batchFlags,
+  checkpointFlag,
+  compressionsFlag,
+  optimizerFlags,
+  optimizerOptions,
+} from './training-flags.ts';
 import {
   adversarialOptions,
   adversarialUsage,
@@ -70,12 +71,7 @@ export async function convertCommand(argv: string[]): Promise<void> {
     max: 2 ** 32 - 1,
   });
   const { layers: denseLayers } = source.manifest;
-  let compressions;
-  try {
-    compressions = parseCompressions(spec, weightedLayerCount(denseLayers));
-  } catch (e) {
-    throw new UsageError(`--compression: ${(e as Error).message}`);
-  }
+  const compressions = compressionsFlag('compression', spec, denseLayers);
   const threads = threadsFlag(v, backend);
   const sink = progressSink(standardError());
 
@@ -95,7 +91,7 @@ export async function convertCommand(argv: string[]): Promise<void> {
 
   const { batchSize, schedule } = batchFlags(v);
   const optimizerConfig = optimizerFlags(v);
-  let outcome: Awaited<ReturnType<typeof runTraining>> = { history: [] };
+  let outcome: TrainingOutcome | null = { history: [] };
   const split = epochs > 0 ? splitValidation(data.train, robust.validationRows) : null;
   const robustRecord = split ? robustTrainingRecord(robust, split.record) : {};
   if (epochs > 0 && split) {
@@ -111,33 +107,19 @@ export async function convertCommand(argv: string[]): Promise<void> {
       ...(augment ? { augment } : {}),
       ...robustRecord,
     };
-    const checkpoint =
-      (v.checkpoint as string | undefined) ??
-      join('checkpoints', `${basename(out)}.ckpt.safetensors`);
-    outcome = await withWorkers(threads, (workers) =>
-      runTraining({
-        model,
-        optimizer: optimizerFromConfig(optimizerConfig),
-        train: split.train,
-        validation: split.validation,
-        robustCheckRows: robust.robustCheckRows,
-        opts: {
-          epochs,
-          batchSize,
-          seed,
-          schedule,
-          augment,
-          workers,
-          ...(robust.adversarial
-            ? { adversarial: robust.adversarial, epsRampEpochs: robust.epsRampEpochs }
-            : {}),
-        },
-        checkpoint,
-        config,
-        resume: Boolean(v.resume),
-        sink,
-      }),
-    );
+    outcome = await trainWithFlags({
+      model,
+      optimizer: optimizerConfig,
+      train: split.train,
+      validation: split.validation,
+      robust,
+      opts: { epochs, batchSize, seed, schedule, augment },
+      threads,
+      checkpoint: checkpointFlag(v, out),
+      config,
+      resume: Boolean(v.resume),
+      sink,
+    });
     if (!outcome) return;
   }
   const { history } = outcome;
@@ -171,12 +153,7 @@ export async function convertCommand(argv: string[]): Promise<void> {
                 schedule,
                 ...(augment ? { augment } : {}),
                 ...robustRecord,
-                ...(outcome.best ? { bestEpoch: outcome.best } : {}),
-                ...(outcome.collapse ? { collapse: outcome.collapse } : {}),
-                optimizer: optimizerConfig,
-                backend: backend.name,
-                threads,
-                secondsPerEpoch: secondsPerEpoch(history),
+                ...outcomeRecord(outcome, optimizerConfig, backend.name, threads),
                 history,
               },
             }

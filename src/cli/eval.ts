@@ -58,28 +58,19 @@ export async function evalCommand(argv: string[]): Promise<void> {
     });
     const t0 = performance.now();
     const r = scoreDefended(new DefendedModel(model, defense, seed), data.test, seed, limit);
-    const seconds = (performance.now() - t0) / 1000;
-    console.log(
-      JSON.stringify({
-        model: manifest.name,
-        testAccuracy: r.accuracy,
-        correct: r.correct,
-        count: r.count,
-        recorded,
-        defense: defense.stages,
-        seed,
-        seedFrom:
-          v.seed !== undefined
-            ? 'flag'
-            : recordedSeed !== undefined
-              ? 'provenance.harden.seed'
-              : 'harden default',
-        zeroGradientShare: r.zeroGradientShare,
-        backend: backend.name,
-        threads: 1,
-        imagesPerSec: Math.round(r.count / seconds),
-      }),
-    );
+    printScore(manifest.name, recorded, r, t0, {
+      defense: defense.stages,
+      seed,
+      seedFrom:
+        v.seed !== undefined
+          ? 'flag'
+          : recordedSeed !== undefined
+            ? 'provenance.harden.seed'
+            : 'harden default',
+      zeroGradientShare: r.zeroGradientShare,
+      backend: backend.name,
+      threads: 1,
+    });
     return;
   }
   if (v.seed !== undefined)
@@ -100,17 +91,29 @@ export async function evalCommand(argv: string[]): Promise<void> {
     }
     return { accuracy: correct / limit, correct, count: limit };
   });
+  printScore(manifest.name, recorded, r, t0, { defense: null, backend: backend.name, threads });
+}
+
+/**
+ * eval's one JSON line: the score and the accuracy model.json records, then `details` (the defense and how the
+ * score was computed), then the throughput since `t0`.
+ */
+function printScore(
+  model: string,
+  recorded: number,
+  r: { accuracy: number; correct: number; count: number },
+  t0: number,
+  details: Record<string, unknown>,
+): void {
   const seconds = (performance.now() - t0) / 1000;
   console.log(
     JSON.stringify({
-      model: manifest.name,
+      model,
       testAccuracy: r.accuracy,
       correct: r.correct,
       count: r.count,
       recorded,
-      defense: null,
-      backend: backend.name,
-      threads,
+      ...details,
       imagesPerSec: Math.round(r.count / seconds),
     }),
   );

@@ -1,5 +1,6 @@
 // The epoch loop shared by `train` and `convert --finetune-epochs`: live progress, SIGINT between steps,
-// an atomic checkpoint after every epoch, and --resume from it with the same settings only.
+// an atomic checkpoint after every epoch, and --resume from it with the same settings only; and the two
+// commands' common way in (the flags' settings, worker threads) and out (what model.json records of the run).
 import { existsSync } from 'node:fs';
 import type { Dataset } from '../data/index.ts';
 import {
@@ -14,14 +15,18 @@ import {
   identityOrder,
   accuracy,
   type Optimizer,
+  type OptimizerConfig,
+  optimizerFromConfig,
   Sequential,
   trainEpoch,
   type TrainOptions,
 } from '../nn/index.ts';
 import type { Tensor } from '../tensor/index.ts';
 import { onInterrupt, setExitCode } from '../runtime/index.ts';
+import type { RobustTraining } from './adversarial-flags.ts';
 import { UsageError } from './args.ts';
 import { formatDuration, type ProgressSink } from './progress.ts';
+import { withWorkers } from './threads-flag.ts';
 
 export interface TrainingRun {
   model: Sequential;
@@ -196,4 +201,51 @@ export function secondsPerEpoch(history: CheckpointState['history']): number {
   return history.length
     ? Math.round((history.reduce((s, h) => s + h.seconds, 0) / history.length) * 10) / 10
     : 0;
+}
+
+/** What train and convert's fine-tuning read from their flags for a run (TrainOptions without the workers). */
+export interface FlagTraining extends Omit<TrainingRun, 'optimizer' | 'opts' | 'robustCheckRows'> {
+  optimizer: OptimizerConfig;
+  robust: RobustTraining;
+  opts: Pick<TrainOptions, 'epochs' | 'batchSize' | 'seed' | 'schedule' | 'augment' | 'teacher'>;
+  threads: number;
+}
+
+/**
+ * runTraining with `threads` workers (gradients summed in shard order, so a run is reproducible for a given
+ * thread count) and the robust-training flags applied; null when interrupted.
+ */
+export function trainWithFlags(run: FlagTraining): Promise<TrainingOutcome | null> {
+  const { optimizer, robust, opts, threads, ...rest } = run;
+  return withWorkers(threads, (workers) =>
+    runTraining({
+      ...rest,
+      optimizer: optimizerFromConfig(optimizer),
+      robustCheckRows: robust.robustCheckRows,
+      opts: {
+        ...opts,
+        ...(robust.adversarial
+          ? { adversarial: robust.adversarial, epsRampEpochs: robust.epsRampEpochs }
+          : {}),
+        workers,
+      },
+    }),
+  );
+}
+
+/** What model.json's provenance records of a finished run after its settings: best epoch, collapse, how, speed. */
+export function outcomeRecord(
+  outcome: TrainingOutcome,
+  optimizer: OptimizerConfig,
+  backend: string,
+  threads: number,
+): Record<string, unknown> {
+  return {
+    ...(outcome.best ? { bestEpoch: outcome.best } : {}),
+    ...(outcome.collapse ? { collapse: outcome.collapse } : {}),
+    optimizer,
+    backend,
+    threads,
+    secondsPerEpoch: secondsPerEpoch(outcome.history),
+  };
 }

@@ -1,6 +1,6 @@
 // `hashguard train`: train an architecture (dense, or HashedNets with --hash) on a dataset with seeded
 // shuffling, live progress, an atomic checkpoint per epoch, --resume, and a model directory at the end.
-import { basename, join } from 'node:path';
+import { basename } from 'node:path';
 import { existsSync } from 'node:fs';
 import { loadCheckpoint, loadModelDir, saveModelDir } from '../io/index.ts';
 import {
@@ -10,10 +10,8 @@ import {
   type ArchName,
   accuracy,
   hashLayers,
-  parseCompressions,
   weightedLayerCount,
   initParams,
-  optimizerFromConfig,
   Sequential,
 } from '../nn/index.ts';
 import { DATASET_NAMES, inputConvention, sampleDataset, type DatasetName } from '../data/index.ts';
@@ -21,11 +19,11 @@ import { loadDataset } from '../data/node.ts';
 import { choice, number, parse, requireString, UsageError } from './args.ts';
 import { TRAIN_BACKEND_NAMES, useTrainBackend } from './backend-flag.ts';
 import { hashSeeds } from './hash-seeds.ts';
-import { threadsFlag, withWorkers } from './threads-flag.ts';
+import { threadsFlag } from './threads-flag.ts';
 import { machineInfo } from './machine.ts';
 import { guardModelDir } from './output-guard.ts';
 import { formatDuration, progressSink } from './progress.ts';
-import { runTraining, secondsPerEpoch } from './run-training.ts';
+import { outcomeRecord, trainWithFlags } from './run-training.ts';
 import {
   adversarialOptions,
   adversarialUsage,
@@ -33,7 +31,14 @@ import {
   robustTrainingRecord,
   splitValidation,
 } from './adversarial-flags.ts';
-import { augmentFlag, batchFlags, optimizerFlags, optimizerOptions } from './training-flags.ts';
+import {
+  augmentFlag,
+  batchFlags,
+  checkpointFlag,
+  compressionsFlag,
+  optimizerFlags,
+  optimizerOptions,
+} from './training-flags.ts';
 import { standardError } from '../runtime/index.ts';
 
 export const trainUsage = `usage: bun run train -- --arch mlp|lenet5|cnn|small-cnn --dataset mnist|fashion-mnist|cifar10-jpeg|cifar10|synthetic --epochs N --seed S --out models/NAME
@@ -83,9 +88,7 @@ export async function trainCommand(argv: string[]): Promise<void> {
       `--widths: expected positive integers (four for lenet5, five for cnn, three for small-cnn), got '${v.widths}'`,
     );
   }
-  const checkpoint =
-    (v.checkpoint as string | undefined) ??
-    join('checkpoints', `${basename(out)}.ckpt.safetensors`);
+  const checkpoint = checkpointFlag(v, out);
   const backendName = choice(v, 'backend', TRAIN_BACKEND_NAMES, 'wasm');
   // After the flags, before any work: a finished model is never replaced silently, not even by a --resume whose
   // checkpoint outlived its run (resuming into an --out without a model is what --resume is for).
@@ -109,15 +112,9 @@ export async function trainCommand(argv: string[]): Promise<void> {
       : split.train;
   let layers = architecture(arch, data.train.shape, data.train.classes.length, widths);
   if (typeof v.hash === 'string') {
-    let compressions;
-    try {
-      compressions = parseCompressions(v.hash, weightedLayerCount(layers));
-    } catch (e) {
-      throw new UsageError(`--hash: ${(e as Error).message}`);
-    }
     layers = hashLayers(
       layers,
-      compressions,
+      compressionsFlag('hash', v.hash, layers),
       hashSeeds(seed, weightedLayerCount(layers), Boolean(v['secret-seed'])),
     );
     // Secret seeds cannot be drawn again: a resumed secret-seed run takes its layers from the checkpoint.
@@ -142,34 +139,28 @@ export async function trainCommand(argv: string[]): Promise<void> {
     ...robustTrainingRecord(robust, split.record),
   };
   const model = new Sequential(data.train.shape, layers, initParams(layers, seed));
-  const optimizer = optimizerFromConfig(optimizerConfig);
-  const opts = {
-    epochs,
-    batchSize,
-    seed,
-    schedule,
-    augment,
-    ...(teacher ? { teacher: teacher.options } : {}),
-    ...(robust.adversarial
-      ? { adversarial: robust.adversarial, epsRampEpochs: robust.epsRampEpochs }
-      : {}),
-  };
   const t0 = performance.now();
   // Gradients are summed in shard order, so a run is reproducible for a given thread count (part of config).
-  const outcome = await withWorkers(threads, (workers) =>
-    runTraining({
-      model,
-      optimizer,
-      train,
-      validation: split.validation,
-      robustCheckRows: robust.robustCheckRows,
-      opts: { ...opts, workers },
-      checkpoint,
-      config,
-      resume: Boolean(v.resume),
-      sink,
-    }),
-  );
+  const outcome = await trainWithFlags({
+    model,
+    optimizer: optimizerConfig,
+    train,
+    validation: split.validation,
+    robust,
+    opts: {
+      epochs,
+      batchSize,
+      seed,
+      schedule,
+      augment,
+      ...(teacher ? { teacher: teacher.options } : {}),
+    },
+    threads,
+    checkpoint,
+    config,
+    resume: Boolean(v.resume),
+    sink,
+  });
   if (!outcome) return;
   const { history } = outcome;
 
@@ -202,12 +193,7 @@ export async function trainCommand(argv: string[]): Promise<void> {
         ...(augment ? { augment } : {}),
         ...(teacher ? { distill: teacher.record } : {}),
         ...robustTrainingRecord(robust, split.record),
-        ...(outcome.best ? { bestEpoch: outcome.best } : {}),
-        ...(outcome.collapse ? { collapse: outcome.collapse } : {}),
-        optimizer: optimizerConfig,
-        backend: backend.name,
-        threads,
-        secondsPerEpoch: secondsPerEpoch(history),
+        ...outcomeRecord(outcome, optimizerConfig, backend.name, threads),
         machine: machineInfo(),
         history,
       },

@@ -1,6 +1,17 @@
 // The training flags train and convert share (optimizer, batch size and schedule, augmentation, checkpoints,
-// seeds, backend, threads): their one home. The adversarial-training flags are adversarial-flags.ts'.
-import { parseAugment, type Augment, type LrSchedule, type OptimizerConfig } from '../nn/index.ts';
+// compression specs, seeds, backend, threads): their one home. The adversarial-training flags are
+// adversarial-flags.ts'.
+import { basename, join } from 'node:path';
+import {
+  parseAugment,
+  parseCompressions,
+  weightedLayerCount,
+  type Augment,
+  type Compressions,
+  type LayerSpec,
+  type LrSchedule,
+  type OptimizerConfig,
+} from '../nn/index.ts';
 import { choice, number, UsageError } from './args.ts';
 
 /** Reads the optimizer flags shared by train and convert. */
@@ -44,6 +55,26 @@ export function batchFlags(v: Record<string, unknown>): {
     batchSize: number(v, 'batch-size', 64, { integer: true, min: 1, max: 65536 }),
     schedule: choice<LrSchedule>(v, 'schedule', ['cosine', 'constant', 'one-cycle'], 'cosine'),
   };
+}
+
+/** --checkpoint; absent = checkpoints/<the --out folder's name>.ckpt.safetensors. */
+export function checkpointFlag(v: Record<string, unknown>, out: string): string {
+  return (
+    (v.checkpoint as string | undefined) ?? join('checkpoints', `${basename(out)}.ckpt.safetensors`)
+  );
+}
+
+/** A compression spec (train's --hash, convert's --compression) for `layers`' weighted layers. */
+export function compressionsFlag(
+  flag: string,
+  spec: string,
+  layers: readonly LayerSpec[],
+): Compressions {
+  try {
+    return parseCompressions(spec, weightedLayerCount(layers));
+  } catch (e) {
+    throw new UsageError(`--${flag}: ${(e as Error).message}`);
+  }
 }
 
 /** The flags train and convert share: optimizer, batches and schedule, checkpoints, seeds, backend and threads. */

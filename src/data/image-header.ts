@@ -125,18 +125,17 @@ export function checkImageLimits(header: ImageHeader, limits: ImageLimits, name:
       'pixels',
       width * height,
     );
-  if (width > limits.maxSide)
-    throw new ImageLimitError(
-      name,
-      `${what}, wider than the ${limits.maxSide}-pixel side limit`,
-      'side',
-      width,
-    );
-  if (height > limits.maxSide)
-    throw new ImageLimitError(
-      name,
-      `${what}, taller than the ${limits.maxSide}-pixel side limit`,
-      'side',
-      height,
-    );
+  // Width first: an image over the side limit both ways is refused as too wide.
+  const sides = [
+    [width, 'wider'],
+    [height, 'taller'],
+  ] as const;
+  for (const [length, longer] of sides)
+    if (length > limits.maxSide)
+      throw new ImageLimitError(
+        name,
+        `${what}, ${longer} than the ${limits.maxSide}-pixel side limit`,
+        'side',
+        length,
+      );
 }

@@ -3,12 +3,13 @@
 // white-box surface attacks use (forward, lossGradients), so attacks see exactly what a client would.
 import { ops } from '../autodiff/index.ts';
 import { deriveStream } from '../hash/index.ts';
-import type { Sequential } from '../nn/index.ts';
+import type { Sequential, Want } from '../nn/index.ts';
 import { Tensor } from '../tensor/index.ts';
 import type { DefenseSpec, GiStage } from './defense-spec.ts';
 import { randomDraw } from './gradient-inhibition.ts';
 
 type RandomStage = Extract<GiStage, { kind: 'random' }>;
+type LossOfLogits = (logits: Tensor) => Tensor;
 
 export class DefendedModel {
   readonly inputShape: readonly number[];
@@ -64,11 +65,22 @@ export class DefendedModel {
     );
   }
 
+  /**
+   * One request's draw as the network sees it: the parameters to run with, the defended logits of its logits
+   * (times the per-row scales, where the random stage draws them), and the same for a loss-gradient result.
+   */
+  private request(rows: number, seed: number | undefined) {
+    const { params, scales } = this.draw(rows, seed);
+    const scaled = (z: Tensor) => (scales ? ops.mul(z, scales) : z);
+    const scaledResult = <R extends { logits: Tensor }>(r: R): R =>
+      scales ? { ...r, logits: ops.mul(r.logits, scales) } : r;
+    return { params, scaled, scaledResult };
+  }
+
   /** Logits of one request (fresh randomness unless `seed` is given). */
   forward(x: Tensor, seed?: number): Tensor {
-    const { params, scales } = this.draw(x.shape[0], seed);
-    const z = this.network.forward(x, params);
-    return scales ? ops.mul(z, scales) : z;
+    const { params, scaled } = this.request(x.shape[0], seed);
+    return scaled(this.network.forward(x, params));
   }
 
   /**
@@ -76,37 +88,21 @@ export class DefendedModel {
    * on CPU backends). The random stage is drawn before this returns, in call order, exactly as forward() does.
    */
   forwardAsync(x: Tensor, seed?: number): Promise<Tensor> {
-    const { params, scales } = this.draw(x.shape[0], seed);
-    return this.network.forwardAsync(x, params).then((z) => (scales ? ops.mul(z, scales) : z));
+    const { params, scaled } = this.request(x.shape[0], seed);
+    return this.network.forwardAsync(x, params).then(scaled);
   }
 
   /** lossGradients() through the network's async path; same draw and scaling as lossGradients(). */
-  lossGradientsAsync(
-    x: Tensor,
-    loss: (logits: Tensor) => Tensor,
-    want: { input?: boolean; params?: boolean },
-    seed?: number,
-  ) {
-    const { params, scales } = this.draw(x.shape[0], seed);
+  lossGradientsAsync(x: Tensor, loss: LossOfLogits, want: Want, seed?: number) {
+    const { params, scaled, scaledResult } = this.request(x.shape[0], seed);
     return this.network
-      .lossGradientsAsync(x, (z) => loss(scales ? ops.mul(z, scales) : z), want, params)
-      .then((r) => (scales ? { ...r, logits: ops.mul(r.logits, scales) } : r));
+      .lossGradientsAsync(x, (z) => loss(scaled(z)), want, params)
+      .then(scaledResult);
   }
 
   /** Loss of the defended logits and its gradients (fresh randomness unless `seed` is given). */
-  lossGradients(
-    x: Tensor,
-    loss: (logits: Tensor) => Tensor,
-    want: { input?: boolean; params?: boolean },
-    seed?: number,
-  ) {
-    const { params, scales } = this.draw(x.shape[0], seed);
-    const r = this.network.lossGradients(
-      x,
-      (z) => loss(scales ? ops.mul(z, scales) : z),
-      want,
-      params,
-    );
-    return scales ? { ...r, logits: ops.mul(r.logits, scales) } : r;
+  lossGradients(x: Tensor, loss: LossOfLogits, want: Want, seed?: number) {
+    const { params, scaled, scaledResult } = this.request(x.shape[0], seed);
+    return scaledResult(this.network.lossGradients(x, (z) => loss(scaled(z)), want, params));
   }
 }

@@ -19,25 +19,28 @@ export function lastWeighted(
   return last;
 }
 
+/** A copy of params with each tensor named in `names` replaced by f(value, index) of its values (same shape). */
+function mapParams(
+  params: Params,
+  names: readonly string[],
+  f: (v: number, i: number) => number,
+): Map<string, Tensor> {
+  const out = new Map(params);
+  for (const name of names) {
+    const t = params.get(name)!;
+    out.set(name, new Tensor(t.shape, Float32Array.from(t.data, f)));
+  }
+  return out;
+}
+
 /** W ← W + ε·sign(W) for the stored weights of every fully connected layer (biases untouched). */
 export function applyMagnitude(
   layers: readonly LayerSpec[],
   params: Params,
   eps: number,
 ): Map<string, Tensor> {
-  const out = new Map(params);
-  for (const l of layers) {
-    if (!isFullyConnected(l) || !('weight' in l)) continue;
-    const w = params.get(l.weight)!;
-    out.set(
-      l.weight,
-      new Tensor(
-        w.shape,
-        Float32Array.from(w.data, (v) => v + eps * Math.sign(v)),
-      ),
-    );
-  }
-  return out;
+  const weights = layers.flatMap((l) => (isFullyConnected(l) && 'weight' in l ? [l.weight] : []));
+  return mapParams(params, weights, (v) => v + eps * Math.sign(v));
 }
 
 /** Last layer W, b ← α·W, α·b. Every logit is multiplied by α > 0, so no prediction changes. */
@@ -46,19 +49,8 @@ export function applyScale(
   params: Params,
   alpha: number,
 ): Map<string, Tensor> {
-  const out = new Map(params);
   const last = lastWeighted(layers);
-  for (const name of [last.weight, last.bias]) {
-    const t = params.get(name)!;
-    out.set(
-      name,
-      new Tensor(
-        t.shape,
-        Float32Array.from(t.data, (v) => v * alpha),
-      ),
-    );
-  }
-  return out;
+  return mapParams(params, [last.weight, last.bias], (v) => v * alpha);
 }
 
 /** Applies the static stages in order (random stages are left for query time). */
@@ -98,18 +90,13 @@ export function noisyLastLayer(
   requestSeed: number,
 ): Map<string, Tensor> {
   if (stage.noise === 0) return new Map(params);
-  const out = new Map(params);
   const last = lastWeighted(layers);
-  const w = params.get(last.weight)!;
   const stream = deriveStream(requestSeed, NOISE_TAG);
-  out.set(
-    last.weight,
-    new Tensor(
-      w.shape,
-      Float32Array.from(w.data, (v, i) => v * Math.fround(1 + stage.noise * normal(stream, i))),
-    ),
+  return mapParams(
+    params,
+    [last.weight],
+    (v, i) => v * Math.fround(1 + stage.noise * normal(stream, i)),
   );
-  return out;
 }
 
 /**

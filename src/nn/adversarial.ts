@@ -22,6 +22,27 @@ export interface BatchKey {
   rowOffset: number;
 }
 
+/**
+ * What an adversarial training step works on: the model, a batch x with labels y, the adversary, its radius at
+ * this step (after any ramp) and the batch's key. The worker pool's step takes a key without rowOffset (each
+ * shard sets its own).
+ */
+export type AdversarialStep<Key = BatchKey> = [
+  model: Sequential,
+  x: Tensor,
+  y: Tensor,
+  spec: AdversarialSpec,
+  eps: number,
+  key: Key,
+];
+
+/** One training step's mean loss over the batch, its correct predictions and its parameter gradients. */
+export interface StepGradients {
+  loss: number;
+  correct: number;
+  grads: Map<string, Tensor>;
+}
+
 const KNOWN: Record<AdversarialSpec['kind'], readonly string[]> = {
   pgd: ['eps', 'steps', 'step'],
   'fgsm-rs': ['eps', 'alpha'],
@@ -134,38 +155,25 @@ function meanKl(p: Tensor, q: Tensor): Tensor {
  * cross-entropy, last iterate; FGSM-RS: uniform start and one step of α; TRADES: a 0.001·N(0,1) start and
  * steps on KL(f(x) ‖ f(x')) against the clean prediction). Parameters are constants here.
  */
-export function adversarialExamples(
-  model: Sequential,
-  x: Tensor,
-  y: Tensor,
-  spec: AdversarialSpec,
-  eps: number,
-  key: BatchKey,
-): Tensor {
-  const src = x.data as Float32Array;
+export function adversarialExamples(...[model, x, y, spec, eps, key]: AdversarialStep): Tensor {
+  let cur: Float32Array, loss: (z: Tensor) => Tensor, steps: number, stepSize: number;
   if (spec.kind === 'trades') {
     const clean = model.forward(x);
-    const cur = randomStart(x, key, 0.001, 'normal');
-    for (let s = 0; s < spec.steps; s++) {
-      const r = model.lossGradients(
-        new Tensor(x.shape, cur),
-        (z) => ops.mul(meanKl(clean, z), x.shape[0]),
-        { input: true },
-      );
-      ascend(cur, r.dx!.data as Float32Array, src, spec.step * (eps / spec.eps), eps);
-    }
-    return new Tensor(x.shape, cur);
+    cur = randomStart(x, key, 0.001, 'normal');
+    loss = (z) => ops.mul(meanKl(clean, z), x.shape[0]);
+    steps = spec.steps;
+    stepSize = spec.step;
+  } else {
+    cur = randomStart(x, key, eps, 'uniform');
+    loss = (z) => ops.sum(ops.crossEntropy(z, y));
+    steps = spec.kind === 'pgd' ? spec.steps : 1;
+    stepSize = spec.kind === 'pgd' ? spec.step : spec.alpha;
   }
-  const cur = randomStart(x, key, eps, 'uniform');
   // Steps scale with the ramped radius so a ramp keeps the schedule's shape (same number of steps to cross).
-  const steps = spec.kind === 'pgd' ? spec.steps : 1;
-  const alpha = (spec.kind === 'pgd' ? spec.step : spec.alpha) * (eps / spec.eps);
+  const alpha = stepSize * (eps / spec.eps);
+  const src = x.data as Float32Array;
   for (let s = 0; s < steps; s++) {
-    const r = model.lossGradients(
-      new Tensor(x.shape, cur),
-      (z) => ops.sum(ops.crossEntropy(z, y)),
-      { input: true },
-    );
+    const r = model.lossGradients(new Tensor(x.shape, cur), loss, { input: true });
     ascend(cur, r.dx!.data as Float32Array, src, alpha, eps);
   }
   return new Tensor(x.shape, cur);
@@ -184,15 +192,9 @@ function half(z: Tensor, second: boolean): Tensor {
  * cross-entropy at the adversarial examples. TRADES: CE(f(x), y) + β·mean KL(f(x) ‖ f(x')), both halves
  * differentiated in one pass over [x; x']. `correct` counts adversarial examples still classified right.
  */
-export function adversarialLossGradients(
-  model: Sequential,
-  x: Tensor,
-  y: Tensor,
-  spec: AdversarialSpec,
-  eps: number,
-  key: BatchKey,
-) {
-  const xAdv = adversarialExamples(model, x, y, spec, eps, key);
+export function adversarialLossGradients(...step: AdversarialStep): StepGradients {
+  const [model, x, y, spec] = step;
+  const xAdv = adversarialExamples(...step);
   if (spec.kind !== 'trades') {
     const r = model.lossGradients(xAdv, (z) => crossEntropyLoss(z, y), { params: true });
     return { loss: r.loss, correct: countCorrect(r.logits, y), grads: r.grads! };

@@ -2,6 +2,7 @@
 // losses, optimizers, the training loop and adversarial training, batches and augmentation, evaluation, and the
 // model file format (model.json + safetensors), pure (reading and writing files is src/io's).
 export { Sequential } from './sequential.ts';
+export type { LossGradients, Want } from './chain-runner.ts';
 export { isWeighted, layerTensors, virtualWeightShape, type LayerSpec } from './layer-spec.ts';
 export {
   ARCH_NAMES,
@@ -36,7 +37,9 @@ export {
   adversarialLossGradients,
   pgdAccuracy,
   type AdversarialSpec,
+  type AdversarialStep,
   type BatchKey,
+  type StepGradients,
 } from './adversarial.ts';
 export { parseAugment, type Augment } from './augment.ts';
 export { gatherBatch, identityOrder, type ImageSet } from './batches.ts';

@@ -9,7 +9,9 @@ import {
   adversarialLossGradients,
   rampedEps,
   type AdversarialSpec,
+  type AdversarialStep,
   type BatchKey,
+  type StepGradients,
 } from './adversarial.ts';
 import { crossEntropyLoss, distillationLoss, type Distillation } from './losses.ts';
 import type { Optimizer } from './optimizers.ts';
@@ -40,20 +42,11 @@ export interface TrainOptions {
 /** Data-parallel loss and gradients of the mean cross-entropy of a batch. */
 export interface GradientWorkers {
   readonly size: number;
-  lossAndGradients(
-    model: Sequential,
-    x: Tensor,
-    y: Tensor,
-  ): Promise<{ loss: number; correct: number; grads: Map<string, Tensor> }>;
+  lossAndGradients(model: Sequential, x: Tensor, y: Tensor): Promise<StepGradients>;
   /** The same for an adversarial training step: each worker makes its shard's adversarial examples. */
   adversarialLossAndGradients(
-    model: Sequential,
-    x: Tensor,
-    y: Tensor,
-    spec: AdversarialSpec,
-    eps: number,
-    key: Omit<BatchKey, 'rowOffset'>,
-  ): Promise<{ loss: number; correct: number; grads: Map<string, Tensor> }>;
+    ...step: AdversarialStep<Omit<BatchKey, 'rowOffset'>>
+  ): Promise<StepGradients>;
 }
 
 export interface StepProgress {

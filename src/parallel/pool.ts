@@ -2,7 +2,13 @@
 // parameter gradients per shard, combined here) and attacks (per-example input gradients). Sized to the
 // machine by default; close() terminates the workers. Web Worker API: Bun, Deno and browsers.
 import { Tensor } from '../tensor/index.ts';
-import type { AdversarialSpec, BatchKey, Sequential } from '../nn/index.ts';
+import type {
+  AdversarialSpec,
+  AdversarialStep,
+  BatchKey,
+  Sequential,
+  StepGradients,
+} from '../nn/index.ts';
 import type { ModelPayload, Reply, Request, Task, TaskResult } from './protocol.ts';
 import type { DefendedInput, DefendedResult, RandomDraw } from './defended-task.ts';
 
@@ -199,11 +205,7 @@ export class WorkerPool {
    * Mean cross-entropy over the batch and its gradient for every parameter: each worker differentiates the
    * mean over its shard; shard results are combined weighted by shard size (= the full-batch mean).
    */
-  async lossAndGradients(
-    model: Sequential,
-    x: Tensor,
-    y: Tensor,
-  ): Promise<{ loss: number; correct: number; grads: Map<string, Tensor> }> {
+  async lossAndGradients(model: Sequential, x: Tensor, y: Tensor): Promise<StepGradients> {
     checkBatch(model, x, y);
     return this.combine(model, x.shape[0], await this.sharded(model, x, y, 'lossGrad'));
   }
@@ -214,13 +216,8 @@ export class WorkerPool {
    * shard's mean loss gradients, combined as lossAndGradients does.
    */
   async adversarialLossAndGradients(
-    model: Sequential,
-    x: Tensor,
-    y: Tensor,
-    spec: AdversarialSpec,
-    eps: number,
-    key: Omit<BatchKey, 'rowOffset'>,
-  ) {
+    ...[model, x, y, spec, eps, key]: AdversarialStep<Omit<BatchKey, 'rowOffset'>>
+  ): Promise<StepGradients> {
     checkBatch(model, x, y);
     return this.combine(
       model,

@@ -10,45 +10,27 @@ export interface ModelPayload {
   params: Record<string, { shape: readonly number[]; data: Float32Array }>;
 }
 
+/** Rows of a batch for one worker; batch tasks may carry the model's new parameters (installed first). */
+interface Shard {
+  model: string;
+  x: Float32Array;
+  n: number;
+  params: ModelPayload['params'] | null;
+}
+
+/** A shard with its labels. */
+interface LabelledShard extends Shard {
+  y: Float32Array;
+}
+
 export type Task =
   | { kind: 'load'; model: string; payload: ModelPayload }
   | { kind: 'params'; model: string; params: ModelPayload['params'] }
-  // Batch tasks may carry the model's new parameters (a training step changed them), installed first.
-  | {
-      kind: 'forward';
-      model: string;
-      x: Float32Array;
-      n: number;
-      params: ModelPayload['params'] | null;
-    }
-  | {
-      kind: 'lossGrad';
-      model: string;
-      x: Float32Array;
-      y: Float32Array;
-      n: number;
-      params: ModelPayload['params'] | null;
-    }
-  | {
-      kind: 'inputGrad';
-      model: string;
-      x: Float32Array;
-      y: Float32Array;
-      n: number;
-      params: ModelPayload['params'] | null;
-    }
+  | ({ kind: 'forward' } & Shard)
+  | ({ kind: 'lossGrad' } & LabelledShard)
+  | ({ kind: 'inputGrad' } & LabelledShard)
   // An adversarial training step on a shard: the worker makes the shard's adversarial examples, then its gradients.
-  | {
-      kind: 'advLossGrad';
-      model: string;
-      x: Float32Array;
-      y: Float32Array;
-      n: number;
-      params: ModelPayload['params'] | null;
-      spec: AdversarialSpec;
-      eps: number;
-      key: BatchKey;
-    }
+  | ({ kind: 'advLossGrad'; spec: AdversarialSpec; eps: number; key: BatchKey } & LabelledShard)
   | { kind: 'unload'; model: string }
   | DefendedTask;
 

@@ -14,6 +14,10 @@ import { crossEntropy } from './cross-entropy.ts';
 import { hashGather } from './hash-gather.ts';
 import { hashScatter } from './hash-scatter.ts';
 
+// Geometry the WASM kernels share with the reference: the same sizes, and the same shapes refused.
+export { conv2dGeometry, sweepSize, type Conv2dGeometry } from './conv2d.ts';
+export type { PoolGeometry, PoolWindow } from './pool-window.ts';
+
 export const referenceBackend: Backend = {
   name: 'cpu-reference',
   unary,

@@ -3,14 +3,19 @@
 import { type Pool2dParams, shapeStr, type Tensor } from '../../tensor/index.ts';
 import { outSize } from './conv2d.ts';
 
-export interface PoolGeometry {
-  planes: number;
+/** One plane's window sweep: h×w in, k×k windows at stride s, oh×ow out (the WASM chain's pooling op too). */
+export interface PoolWindow {
   h: number;
   w: number;
   k: number;
   s: number;
   oh: number;
   ow: number;
+}
+
+/** The sweep over all n·c planes of an NCHW tensor. */
+export interface PoolGeometry extends PoolWindow {
+  planes: number;
 }
 
 /** `kernel` names the caller in errors (max-pool2d, avg-pool2d). */

@@ -3,7 +3,7 @@
 import { type Backend, Tensor } from '../../tensor/index.ts';
 import { referenceBackend as ref } from '../cpu/index.ts';
 import { isF32 } from './f32.ts';
-import { copyOut, scratch } from './module.ts';
+import { copyOut, scratchWith } from './module.ts';
 
 export const biasAdd: Backend['biasAdd'] = (x: Tensor, b: Tensor) => {
   if (
@@ -19,10 +19,8 @@ export const biasAdd: Backend['biasAdd'] = (x: Tensor, b: Tensor) => {
   const {
     kernels,
     offsets: [px, pb],
-    views: [vx, vb],
-  } = scratch([x.size, c]);
-  vx.set(x.data);
-  vb.set(b.data);
+    views: [vx],
+  } = scratchWith([x.data, b.data]);
   kernels.bias_add(px, pb, px, n * c, c, x.size / (n * c));
   return new Tensor(x.shape, copyOut(vx, vx.length));
 };

@@ -2,6 +2,7 @@
 // geometry and activation layouts, and per weighted op the arena block sizes its packed weights take.
 // Pure: memory is chain-arena.ts's, the passes chain-run.ts's.
 import { LAYER_KERNEL, type ChainLayer } from '../../tensor/index.ts';
+import { sweepSize, type Conv2dGeometry, type PoolWindow } from '../cpu/index.ts';
 import { ceil4, ceil8 } from './gemm.ts';
 
 /** A weighted op's parameters by name; hashed layers add the index table of their [rows × cols] virtual weight. */
@@ -13,23 +14,17 @@ export interface WeightRef {
   sizes: [number, number, number, number];
 }
 
+/** One image's convolution: the reference's geometry without the batch size. */
+export type ConvShape = Omit<Conv2dGeometry, 'n'>;
+
 /**
  * colRows: rows of a column matrix [colRows × np]: the ckk im2col rows, a row of ones over the ohw pixels
  * (so the weight-gradient GEMM yields the bias gradient as one more output row), zero rows up to a multiple of 4.
  */
-export interface ConvOp {
+export interface ConvOp extends ConvShape {
   kind: 'conv2d';
   layer: number;
   ref: WeightRef;
-  c: number;
-  h: number;
-  w: number;
-  oc: number;
-  k: number;
-  s: number;
-  p: number;
-  oh: number;
-  ow: number;
   ocp: number;
   np: number;
   colRows: number;
@@ -54,15 +49,9 @@ export interface DenseOp {
   out: number;
   outp: number;
 }
-export interface MaxPool2dOp {
+export interface MaxPool2dOp extends PoolWindow {
   kind: 'max-pool2d';
   c: number;
-  h: number;
-  w: number;
-  k: number;
-  s: number;
-  oh: number;
-  ow: number;
 }
 export interface FlattenOp {
   kind: 'flatten';
@@ -92,17 +81,7 @@ export interface WasmPlan {
  * output (c·k·k ≤ 32, the first layer of an image model) and little waste at the padded width (ow ≥ ¾ of it).
  * Forward passes that keep columns for weight gradients still run im2col + GEMM (they need the columns).
  */
-function directFor(
-  c: number,
-  h: number,
-  w: number,
-  k: number,
-  s: number,
-  p: number,
-  oc: number,
-  oh: number,
-  ow: number,
-): DirectConv | null {
+function directFor({ c, h, w, k, s, p, oc, oh, ow }: ConvShape): DirectConv | null {
   const wp = w + 2 * p;
   if (s !== 1 || c * k * k > 32 || ow < 0.75 * wp) return null;
   return { hp: h + 2 * p, wp, nq: Math.ceil((oh * wp) / 16) * 16, pairs: Math.ceil(oc / 2) };
@@ -135,12 +114,13 @@ export function planChain(
         if (layout.kind !== 'nchw' || !('inChannels' in l)) return null;
         const { inChannels: ci, outChannels: oc, kernelSize: k, stride: s, padding: p } = l;
         if (ci !== layout.c || (l.type === 'hashed-conv2d' && !l.hash)) return null;
-        const oh: number = Math.floor((layout.h + 2 * p - k) / s) + 1,
-          ow: number = Math.floor((layout.w + 2 * p - k) / s) + 1;
+        const oh = sweepSize(layout.h, k, s, p),
+          ow = sweepSize(layout.w, k, s, p);
         if (oh < 1 || ow < 1) return null;
+        const shape: ConvShape = { c: ci, h: layout.h, w: layout.w, oc, k, s, p, oh, ow };
         const ckk = ci * k * k,
           ocp = ceil4(oc);
-        const direct = directFor(ci, layout.h, layout.w, k, s, p, oc, oh, ow);
+        const direct = directFor(shape);
         const ref: WeightRef = {
           weight: l.weight,
           bias: l.bias,
@@ -151,15 +131,7 @@ export function planChain(
           kind: 'conv2d',
           layer,
           ref,
-          c: ci,
-          h: layout.h,
-          w: layout.w,
-          oc,
-          k,
-          s,
-          p,
-          oh,
-          ow,
+          ...shape,
           ocp,
           np: ceil8(oh * ow),
           colRows: ceil4(ckk + 1),
@@ -171,8 +143,8 @@ export function planChain(
       case 'max-pool2d': {
         if (layout.kind !== 'nchw' || !('kernelSize' in l)) return null;
         const { kernelSize: k, stride: s } = l;
-        const oh: number = Math.floor((layout.h - k) / s) + 1,
-          ow: number = Math.floor((layout.w - k) / s) + 1;
+        const oh = sweepSize(layout.h, k, s, 0),
+          ow = sweepSize(layout.w, k, s, 0);
         if (oh < 1 || ow < 1) return null;
         ops.push({ kind: 'max-pool2d', c: layout.c, h: layout.h, w: layout.w, k, s, oh, ow });
         layout = { kind: 'nchw', c: layout.c, h: oh, w: ow };

@@ -5,13 +5,21 @@ import { Tensor } from '../../tensor/index.ts';
 import { ceil4, ceil8, sgemmPacked } from './gemm.ts';
 import { wasm, type Kernels } from './module.ts';
 import { floatsPerImage, type ConvOp, type DenseOp, type WasmPlan } from './chain-plan.ts';
+import { im2col } from './conv2d.ts';
 import type { ArenaLayout } from './chain-arena.ts';
 
 type View = (offset: number, length: number) => Float32Array;
 
-function view(): { kernels: Kernels; f32: View } {
+/** What a pass works with: the kernels, float views of linear memory, and the chain's arena. */
+interface Pass {
+  kernels: Kernels;
+  f32: View;
+  L: ArenaLayout;
+}
+
+function view(L: ArenaLayout): Pass {
   const { kernels, memory } = wasm();
-  return { kernels, f32: (off, len) => new Float32Array(memory.buffer, off, len) };
+  return { kernels, f32: (off, len) => new Float32Array(memory.buffer, off, len), L };
 }
 
 /** Output shape of the chain for n images. */
@@ -32,7 +40,7 @@ export function runForward(
   colsKept: number[] | null,
 ): Tensor {
   const { ops, layouts } = plan;
-  const { kernels, f32 } = view();
+  const { kernels, f32 } = view(L);
   const nP = ceil4(n);
   const per0 = floatsPerImage(layouts[0]);
   f32(L.act[0], nP * per0).set(x);
@@ -72,21 +80,7 @@ export function runForward(
         }
         for (let b = 0; b < n; b++) {
           const cols = colsKept ? colsKept[i] + b * op.colRows * op.np * 4 : L.cols;
-          kernels.im2col(
-            0,
-            src + b * inPlane * 4,
-            cols,
-            1,
-            op.c,
-            op.h,
-            op.w,
-            op.k,
-            op.s,
-            op.p,
-            op.oh,
-            op.ow,
-            op.np,
-          );
+          im2col(kernels, 0, src + b * inPlane * 4, cols, 1, op, op.np);
           const out = dst + b * op.oc * ohw * 4;
           if (op.np === ohw) {
             // C rows land straight in NCHW order; the tile's padding rows spill into image b+1's area,
@@ -158,7 +152,8 @@ export function runBackward(
   const { ops, layouts } = plan;
   const final = layouts[layouts.length - 1];
   const nP = ceil4(n);
-  const { kernels, f32 } = view();
+  const pass = view(L);
+  const { kernels, f32 } = pass;
   let [g, gNext] = L.grad;
   // dL/d(output) into a zero-padded buffer in the output's layout.
   {
@@ -183,10 +178,9 @@ export function runBackward(
     const x = L.act[i],
       y = L.act[i + 1];
     const W = op.kind === 'conv2d' || op.kind === 'dense' ? L.weights[--wi] : null;
-    if (want.params && op.kind === 'dense')
-      grads[i] = denseParamGrads(op, kernels, f32, L, g, x, n);
+    if (want.params && op.kind === 'dense') grads[i] = denseParamGrads(pass, op, g, x, n);
     if (want.params && op.kind === 'conv2d')
-      grads[i] = convParamGrads(op, kernels, f32, L, g, x, n, keptAt ? keptAt[i] : -1);
+      grads[i] = convParamGrads(pass, op, g, x, n, keptAt ? keptAt[i] : -1);
     if (i < stopAt) break;
     switch (op.kind) {
       case 'relu': {
@@ -222,21 +216,7 @@ export function runBackward(
             dyb = L.tmp;
           }
           sgemmPacked(kernels, W!.bwd, dyb, L.cols, ckkp, op.np, op.oc, false);
-          kernels.im2col(
-            1,
-            gNext + b * inPlane * 4,
-            L.cols,
-            1,
-            op.c,
-            op.h,
-            op.w,
-            op.k,
-            op.s,
-            op.p,
-            op.oh,
-            op.ow,
-            op.np,
-          );
+          im2col(kernels, 1, gNext + b * inPlane * 4, L.cols, 1, op, op.np);
         }
         break;
       }
@@ -254,15 +234,7 @@ export function runBackward(
 }
 
 /** dW [outp × ldIn] = dyᵀ [outp × nP] · x [nP × ldIn] (padding rows of dy are zero); db = Σ_rows dy. */
-function denseParamGrads(
-  op: DenseOp,
-  kernels: Kernels,
-  f32: View,
-  L: ArenaLayout,
-  g: number,
-  x: number,
-  n: number,
-) {
+function denseParamGrads({ kernels, f32, L }: Pass, op: DenseOp, g: number, x: number, n: number) {
   const nP = ceil4(n);
   kernels.transpose(g, L.dyt, nP, op.outp, op.outp, nP);
   sgemmPacked(kernels, L.dyt, x, L.dwt, op.outp, op.ldIn, nP, false);
@@ -280,10 +252,8 @@ function denseParamGrads(
  * matrix turns into the bias gradient. Columns come from forward(x, 'params') (keptAt ≥ 0) or are rebuilt.
  */
 function convParamGrads(
+  { kernels, f32, L }: Pass,
   op: ConvOp,
-  kernels: Kernels,
-  f32: View,
-  L: ArenaLayout,
   g: number,
   x: number,
   n: number,
@@ -298,21 +268,7 @@ function convParamGrads(
     let cols = keptAt + b * op.colRows * op.np * 4;
     if (keptAt < 0) {
       cols = L.cols;
-      kernels.im2col(
-        0,
-        x + b * inPlane * 4,
-        cols,
-        1,
-        op.c,
-        op.h,
-        op.w,
-        op.k,
-        op.s,
-        op.p,
-        op.oh,
-        op.ow,
-        op.np,
-      );
+      im2col(kernels, 0, x + b * inPlane * 4, cols, 1, op, op.np);
       onesRows(f32, cols, op);
     }
     kernels.transpose(g + b * op.oc * ohw * 4, L.dyt, op.oc, ohw, ohw, ocp8);

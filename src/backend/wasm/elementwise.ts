@@ -9,62 +9,53 @@ import {
   Tensor,
 } from '../../tensor/index.ts';
 import { referenceBackend as ref } from '../cpu/index.ts';
-import { copyOut, scratch } from './module.ts';
+import { copyOut, scratch, type Kernels } from './module.ts';
 
 import { isF32, sameShape } from './f32.ts';
 import { ceil4 } from './gemm.ts';
 
-export const unary: Backend['unary'] = (op: UnaryOp, x: Tensor) => {
-  if (op !== 'relu' || !isF32(x)) return ref.unary(op, x);
-  const n = x.size;
+/**
+ * Copies a (and b, when given) into scratch arrays of ceil4(a.size) floats, runs `kernel` on their byte offsets
+ * and that padded length (the kernels work in whole vectors), and returns a's array as a tensor of a's shape:
+ * every kernel here writes its result in place over a.
+ */
+function inPlace(
+  a: Tensor,
+  b: Tensor | null,
+  kernel: (kernels: Kernels, pa: number, pb: number, n4: number) => void,
+): Tensor {
+  const n = a.size;
   const {
     kernels,
-    offsets: [px],
-    views: [vx],
-  } = scratch([ceil4(n)]);
-  vx.set(x.data);
-  kernels.relu(px, px, ceil4(n));
-  return new Tensor(x.shape, copyOut(vx, n));
+    offsets: [pa, pb],
+    views: [va, vb],
+  } = scratch(b ? [ceil4(n), ceil4(n)] : [ceil4(n)]);
+  va.set(a.data);
+  if (b) vb.set(b.data);
+  kernel(kernels, pa, pb, ceil4(n));
+  return new Tensor(a.shape, copyOut(va, n));
+}
+
+/** a op s for a one-element s, on the scalar kernel `${op}_s`. */
+const withScalar = (op: 'add' | 'sub' | 'mul' | Exclude<CompareOp, 'eq'>, a: Tensor, s: Tensor) =>
+  inPlace(a, null, (kernels, pa, _, n4) => kernels[`${op}_s`](pa, s.data[0], pa, n4));
+
+export const unary: Backend['unary'] = (op: UnaryOp, x: Tensor) => {
+  if (op !== 'relu' || !isF32(x)) return ref.unary(op, x);
+  return inPlace(x, null, (kernels, px, _, n4) => kernels.relu(px, px, n4));
 };
 
 export const binary: Backend['binary'] = (op: BinaryOp, a: Tensor, b: Tensor) => {
   if ((op !== 'add' && op !== 'sub' && op !== 'mul') || !isF32(a) || !isF32(b))
     return ref.binary(op, a, b);
-  const n = a.size;
-  if (sameShape(a.shape, b.shape)) {
-    const {
-      kernels,
-      offsets: [pa, pb],
-      views: [va, vb],
-    } = scratch([ceil4(n), ceil4(n)]);
-    va.set(a.data);
-    vb.set(b.data);
-    kernels[op](pa, pb, pa, ceil4(n));
-    return new Tensor(a.shape, copyOut(va, n));
-  }
-  if (b.size === 1 && a.rank >= b.rank) {
-    const {
-      kernels,
-      offsets: [pa],
-      views: [va],
-    } = scratch([ceil4(n)]);
-    va.set(a.data);
-    kernels[`${op}_s`](pa, b.data[0], pa, ceil4(n));
-    return new Tensor(a.shape, copyOut(va, n));
-  }
+  if (sameShape(a.shape, b.shape))
+    return inPlace(a, b, (kernels, pa, pb, n4) => kernels[op](pa, pb, pa, n4));
+  if (b.size === 1 && a.rank >= b.rank) return withScalar(op, a, b);
   return ref.binary(op, a, b);
 };
 
 export const compare: Backend['compare'] = (op: CompareOp, a: Tensor, b: Tensor) => {
   if (op === 'eq' || b.size !== 1 || a.rank < b.rank || !isF32(a) || !isF32(b))
     return ref.compare(op, a, b);
-  const n = a.size;
-  const {
-    kernels,
-    offsets: [pa],
-    views: [va],
-  } = scratch([ceil4(n)]);
-  va.set(a.data);
-  kernels[`${op}_s`](pa, b.data[0], pa, ceil4(n));
-  return new Tensor(a.shape, copyOut(va, n));
+  return withScalar(op, a, b);
 };

@@ -1,25 +1,18 @@
 // max-pool2d and max-pool2d-grad-input on the WebAssembly kernel (max_pool2d: a 2×2 stride-2 fast path and
 // the general window) for f32 NCHW tensors; other inputs go to the reference kernels.
 import { type Backend, type Pool2dParams, Tensor } from '../../tensor/index.ts';
-import { referenceBackend as ref } from '../cpu/index.ts';
+import { referenceBackend as ref, sweepSize, type PoolGeometry } from '../cpu/index.ts';
 import { isF32, sameShape } from './f32.ts';
-import { copyOut, scratch } from './module.ts';
+import { copyOut, scratchWith } from './module.ts';
 
-interface PoolShape {
-  planes: number;
-  h: number;
-  w: number;
-  oh: number;
-  ow: number;
-}
-
-function poolShape(x: Tensor, { kernelSize: k, stride: s }: Pool2dParams): PoolShape | null {
+/** The reference's window geometry, or null where the kernel does not run (non-integer or empty windows). */
+function poolShape(x: Tensor, { kernelSize: k, stride: s }: Pool2dParams): PoolGeometry | null {
   if (x.rank !== 4 || !(Number.isInteger(k) && k >= 1) || !(Number.isInteger(s) && s >= 1))
     return null;
   const [n, c, h, w] = x.shape;
-  const oh = Math.floor((h - k) / s) + 1,
-    ow = Math.floor((w - k) / s) + 1;
-  return oh >= 1 && ow >= 1 && n * c > 0 ? { planes: n * c, h, w, oh, ow } : null;
+  const oh = sweepSize(h, k, s, 0),
+    ow = sweepSize(w, k, s, 0);
+  return oh >= 1 && ow >= 1 && n * c > 0 ? { planes: n * c, h, w, k, s, oh, ow } : null;
 }
 
 export const maxPool2d: Backend['maxPool2d'] = (x: Tensor, p: Pool2dParams) => {
@@ -29,10 +22,9 @@ export const maxPool2d: Backend['maxPool2d'] = (x: Tensor, p: Pool2dParams) => {
   const {
     kernels,
     offsets: [px, py],
-    views: [vx, vy],
-  } = scratch([x.size, ny]);
-  vx.set(x.data);
-  kernels.max_pool2d(0, px, 0, py, g.planes, g.h, g.w, p.kernelSize, p.stride, g.oh, g.ow);
+    views: [, vy],
+  } = scratchWith([x.data], [ny]);
+  kernels.max_pool2d(0, px, 0, py, g.planes, g.h, g.w, g.k, g.s, g.oh, g.ow);
   return new Tensor([x.shape[0], x.shape[1], g.oh, g.ow], copyOut(vy, vy.length));
 };
 
@@ -47,11 +39,9 @@ export const maxPool2dGradInput: Backend['maxPool2dGradInput'] = (
   const {
     kernels,
     offsets: [px, pd, pdx],
-    views: [vx, vd, vdx],
-  } = scratch([x.size, dy.size, x.size]);
-  vx.set(x.data);
-  vd.set(dy.data);
+    views: [, , vdx],
+  } = scratchWith([x.data, dy.data], [x.size]);
   vdx.fill(0);
-  kernels.max_pool2d(1, px, pd, pdx, g.planes, g.h, g.w, p.kernelSize, p.stride, g.oh, g.ow);
+  kernels.max_pool2d(1, px, pd, pdx, g.planes, g.h, g.w, g.k, g.s, g.oh, g.ow);
   return new Tensor(x.shape, copyOut(vdx, vdx.length));
 };

@@ -198,6 +198,19 @@ export function scratch(sizes: readonly number[]): {
 }
 
 /**
+ * scratch() whose first arrays hold copies of `inputs` (each as long as its input), followed by arrays of
+ * `sizes` floats left as they are (callers zero what needs zeros).
+ */
+export function scratchWith(
+  inputs: readonly ArrayLike<number>[],
+  sizes: readonly number[] = [],
+): { kernels: Kernels; offsets: number[]; views: Float32Array[] } {
+  const s = scratch([...inputs.map((a) => a.length), ...sizes]);
+  inputs.forEach((a, i) => s.views[i].set(a));
+  return s;
+}
+
+/**
  * A fresh array holding the first n floats of a scratch view. NOTE: alloc + set, not view.slice(): in Bun
  * (JSC) slice of a large typed array is about twice as slow as allocating and copying.
  */

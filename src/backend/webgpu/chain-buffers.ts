@@ -6,16 +6,8 @@ import { type KernelParams, kernelSpecs } from './kernel-specs.ts';
 import { hashTable } from '../../hash/index.ts';
 import { bucketEntries } from './bucket-entries.ts';
 import { gradWeightIterations, type ChainPlan, type PlanOp } from './chain-plan.ts';
-import { packParams } from './run-kernel.ts';
+import { bytes, packParams, USAGE } from './run-kernel.ts';
 
-// NOTE: numeric flags, not the GPUBufferUsage globals (Dawn's node binding does not install them).
-export const USAGE = {
-  MAP_READ: 0x1,
-  COPY_SRC: 0x4,
-  COPY_DST: 0x8,
-  UNIFORM: 0x40,
-  STORAGE: 0x80,
-} as const;
 export const STORAGE = USAGE.STORAGE | USAGE.COPY_SRC | USAGE.COPY_DST;
 
 /**
@@ -34,8 +26,6 @@ export interface ChainContext {
   /** The uploaded parameter tensor of that name. */
   param(name: string): GPUBuffer;
 }
-
-export const bytes = (floats: number) => Math.max(4, floats * 4);
 
 export function makeBuffer(
   ctx: ChainContext,

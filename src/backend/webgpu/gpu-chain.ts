@@ -5,10 +5,8 @@
 import { ChainFault, type AsyncChain, type ChainLayer, Tensor } from '../../tensor/index.ts';
 import {
   backwardBuffers,
-  bytes,
   forwardBuffers,
   STORAGE,
-  USAGE,
   weightGradBuffers,
   type BackwardBuffers,
   type ChainContext,
@@ -17,9 +15,7 @@ import {
 } from './chain-buffers.ts';
 import { planChain, type ChainPlan } from './chain-plan.ts';
 import { kernelSpecs, type KernelParams } from './kernel-specs.ts';
-import { dispatchGrid, getPipeline } from './run-kernel.ts';
-
-const MAP_READ = 0x1;
+import { bytes, dispatchGrid, getPipeline, MAP_READ, USAGE } from './run-kernel.ts';
 
 export interface GpuChainOptions {
   /** Device bytes the activations (and their gradients) of one pass may take; larger batches run in chunks. */

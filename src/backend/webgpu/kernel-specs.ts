@@ -53,7 +53,7 @@ export function windowOutSize(
   return Math.floor((inSize + 2 * padding - kernelSize) / stride) + 1;
 }
 
-// Conv geometry (NCHW, square kernel): params shared by every conv kernel, and its derived sizes.
+// Conv geometry (NCHW, square kernel) and dense shapes: the params every kernel of the layer shares.
 const convParams = [
   'batch',
   'inChannels',
@@ -64,14 +64,7 @@ const convParams = [
   'stride',
   'padding',
 ].map(u32);
-const hashedConvParams = [...convParams, u32('buckets'), u32('seed')];
-const convIn = (p: KernelParams) => p.batch * p.inChannels * p.height * p.width;
-const convOut = (p: KernelParams) =>
-  p.batch *
-  p.outChannels *
-  windowOutSize(p.height, p.kernelSize, p.stride, p.padding) *
-  windowOutSize(p.width, p.kernelSize, p.stride, p.padding);
-const convWeight = (p: KernelParams) => p.outChannels * p.inChannels * p.kernelSize * p.kernelSize;
+const denseParams = ['batch', 'inDim', 'outDim'].map(u32);
 // Pool geometry (NCHW, square window, no padding).
 const poolParams = ['batch', 'channels', 'height', 'width', 'kernelSize', 'stride'].map(u32);
 const poolIn = (p: KernelParams) => p.batch * p.channels * p.height * p.width;
@@ -80,8 +73,6 @@ const poolOut = (p: KernelParams) =>
   p.channels *
   windowOutSize(p.height, p.kernelSize, p.stride, 0) *
   windowOutSize(p.width, p.kernelSize, p.stride, 0);
-const denseParams = ['batch', 'inDim', 'outDim'].map(u32);
-const hashedDenseParams = [...denseParams, u32('buckets'), u32('seed')];
 
 /** One kernel's spec; every kernel here runs 64-wide workgroups (the WGSL `override WG` default). */
 const spec = (
@@ -91,6 +82,76 @@ const spec = (
   outputs: KernelArray[],
   invocations: KernelSpec['invocations'],
 ): KernelSpec => ({ id, params, inputs, outputs, invocations, workgroupSize: 64 });
+
+type Length = (p: KernelParams) => number;
+
+/**
+ * The six kernels of a weighted layer (dense, conv2d): forward, -grad-input and -grad-weight, each plain and
+ * hashed. They differ only in their params and in the lengths of x, y and the (virtual) weight; the bias has
+ * `bias` elements, and a hashed layer's real weights are its `buckets` and its params add buckets and seed.
+ */
+function weightedSpecs(
+  id: string,
+  params: KernelSpec['params'],
+  x: Length,
+  y: Length,
+  weight: Length,
+  bias: Length,
+): KernelSpec[] {
+  const hashed = [...params, u32('buckets'), u32('seed')];
+  const buckets = (p: KernelParams) => p.buckets;
+  return [
+    spec(
+      id,
+      params,
+      [arr('x', 'f32', x), arr('weight', 'f32', weight), arr('bias', 'f32', bias)],
+      [arr('y', 'f32', y)],
+      y,
+    ),
+    spec(
+      `hashed-${id}`,
+      hashed,
+      [arr('x', 'f32', x), arr('weight', 'f32', buckets), arr('bias', 'f32', bias)],
+      [arr('y', 'f32', y)],
+      y,
+    ),
+    // Backward: the gradient with respect to the input (-grad-input) or to the weights and bias (-grad-weight).
+    spec(
+      `${id}-grad-input`,
+      params,
+      [arr('dy', 'f32', y), arr('weight', 'f32', weight)],
+      [arr('dx', 'f32', x)],
+      x,
+    ),
+    spec(
+      `${id}-grad-weight`,
+      params,
+      [arr('x', 'f32', x), arr('dy', 'f32', y)],
+      [arr('dweight', 'f32', weight), arr('dbias', 'f32', bias)],
+      weight,
+    ),
+    spec(
+      `hashed-${id}-grad-input`,
+      hashed,
+      [arr('dy', 'f32', y), arr('weight', 'f32', buckets)],
+      [arr('dx', 'f32', x)],
+      x,
+    ),
+    spec(
+      `hashed-${id}-grad-weight`,
+      hashed,
+      [
+        arr('x', 'f32', x),
+        arr('dy', 'f32', y),
+        // The bucket → entries CSR of bucket-entries.ts.
+        arr('offsets', 'u32', (p) => p.buckets + 1),
+        arr('entries', 'u32', weight),
+      ],
+      [arr('dweight', 'f32', buckets), arr('dbias', 'f32', bias)],
+      (p) => Math.max(p.buckets, bias(p)),
+    ),
+  ];
+}
 
 /** Every kernel in shaders/ (not lib/), by id. */
 export const kernelSpecs: Record<string, KernelSpec> = Object.fromEntries(
@@ -127,49 +188,25 @@ export const kernelSpecs: Record<string, KernelSpec> = Object.fromEntries(
       [arr('y', 'f32', (p) => p.size)],
       (p) => p.size,
     ),
-    spec(
+    ...weightedSpecs(
       'dense',
       denseParams,
-      [
-        arr('x', 'f32', (p) => p.batch * p.inDim),
-        arr('weight', 'f32', (p) => p.outDim * p.inDim),
-        arr('bias', 'f32', (p) => p.outDim),
-      ],
-      [arr('y', 'f32', (p) => p.batch * p.outDim)],
+      (p) => p.batch * p.inDim,
       (p) => p.batch * p.outDim,
+      (p) => p.outDim * p.inDim,
+      (p) => p.outDim,
     ),
-    spec(
-      'hashed-dense',
-      hashedDenseParams,
-      [
-        arr('x', 'f32', (p) => p.batch * p.inDim),
-        arr('weight', 'f32', (p) => p.buckets),
-        arr('bias', 'f32', (p) => p.outDim),
-      ],
-      [arr('y', 'f32', (p) => p.batch * p.outDim)],
-      (p) => p.batch * p.outDim,
-    ),
-    spec(
+    ...weightedSpecs(
       'conv2d',
       convParams,
-      [
-        arr('x', 'f32', convIn),
-        arr('weight', 'f32', convWeight),
-        arr('bias', 'f32', (p) => p.outChannels),
-      ],
-      [arr('y', 'f32', convOut)],
-      convOut,
-    ),
-    spec(
-      'hashed-conv2d',
-      hashedConvParams,
-      [
-        arr('x', 'f32', convIn),
-        arr('weight', 'f32', (p) => p.buckets),
-        arr('bias', 'f32', (p) => p.outChannels),
-      ],
-      [arr('y', 'f32', convOut)],
-      convOut,
+      (p) => p.batch * p.inChannels * p.height * p.width,
+      (p) =>
+        p.batch *
+        p.outChannels *
+        windowOutSize(p.height, p.kernelSize, p.stride, p.padding) *
+        windowOutSize(p.width, p.kernelSize, p.stride, p.padding),
+      (p) => p.outChannels * p.inChannels * p.kernelSize * p.kernelSize,
+      (p) => p.outChannels,
     ),
     spec(
       'max-pool2d',
@@ -178,22 +215,18 @@ export const kernelSpecs: Record<string, KernelSpec> = Object.fromEntries(
       [arr('y', 'f32', poolOut), arr('argmax', 'u32', poolOut)],
       poolOut,
     ),
-    spec(
-      'softmax',
-      [u32('rows'), u32('cols')],
-      [arr('x', 'f32', (p) => p.rows * p.cols)],
-      [arr('y', 'f32', (p) => p.rows * p.cols)],
-      (p) => p.rows,
-    ),
-    spec(
-      'log-softmax',
-      [u32('rows'), u32('cols')],
-      [arr('x', 'f32', (p) => p.rows * p.cols)],
-      [arr('y', 'f32', (p) => p.rows * p.cols)],
-      (p) => p.rows,
+    // Row-wise normalizations of [rows × cols] logits: one invocation per row.
+    ...['softmax', 'log-softmax'].map((id) =>
+      spec(
+        id,
+        [u32('rows'), u32('cols')],
+        [arr('x', 'f32', (p) => p.rows * p.cols)],
+        [arr('y', 'f32', (p) => p.rows * p.cols)],
+        (p) => p.rows,
+      ),
     ),
 
-    // Backward kernels: the gradient with respect to an input (-grad-input) or to the weights and bias (-grad-weight).
+    // Backward kernels: the gradient with respect to an input.
     spec(
       'relu-grad-input',
       [u32('size')],
@@ -207,76 +240,6 @@ export const kernelSpecs: Record<string, KernelSpec> = Object.fromEntries(
       [arr('dy', 'f32', poolOut), arr('argmax', 'u32', poolOut)],
       [arr('dx', 'f32', poolIn)],
       poolIn,
-    ),
-    spec(
-      'dense-grad-input',
-      denseParams,
-      [
-        arr('dy', 'f32', (p) => p.batch * p.outDim),
-        arr('weight', 'f32', (p) => p.outDim * p.inDim),
-      ],
-      [arr('dx', 'f32', (p) => p.batch * p.inDim)],
-      (p) => p.batch * p.inDim,
-    ),
-    spec(
-      'dense-grad-weight',
-      denseParams,
-      [arr('x', 'f32', (p) => p.batch * p.inDim), arr('dy', 'f32', (p) => p.batch * p.outDim)],
-      [arr('dweight', 'f32', (p) => p.outDim * p.inDim), arr('dbias', 'f32', (p) => p.outDim)],
-      (p) => p.outDim * p.inDim,
-    ),
-    spec(
-      'hashed-dense-grad-input',
-      hashedDenseParams,
-      [arr('dy', 'f32', (p) => p.batch * p.outDim), arr('weight', 'f32', (p) => p.buckets)],
-      [arr('dx', 'f32', (p) => p.batch * p.inDim)],
-      (p) => p.batch * p.inDim,
-    ),
-    spec(
-      'hashed-dense-grad-weight',
-      hashedDenseParams,
-      [
-        arr('x', 'f32', (p) => p.batch * p.inDim),
-        arr('dy', 'f32', (p) => p.batch * p.outDim),
-        // The bucket → entries CSR of bucket-entries.ts.
-        arr('offsets', 'u32', (p) => p.buckets + 1),
-        arr('entries', 'u32', (p) => p.outDim * p.inDim),
-      ],
-      [arr('dweight', 'f32', (p) => p.buckets), arr('dbias', 'f32', (p) => p.outDim)],
-      (p) => Math.max(p.buckets, p.outDim),
-    ),
-    spec(
-      'conv2d-grad-input',
-      convParams,
-      [arr('dy', 'f32', convOut), arr('weight', 'f32', convWeight)],
-      [arr('dx', 'f32', convIn)],
-      convIn,
-    ),
-    spec(
-      'conv2d-grad-weight',
-      convParams,
-      [arr('x', 'f32', convIn), arr('dy', 'f32', convOut)],
-      [arr('dweight', 'f32', convWeight), arr('dbias', 'f32', (p) => p.outChannels)],
-      convWeight,
-    ),
-    spec(
-      'hashed-conv2d-grad-input',
-      hashedConvParams,
-      [arr('dy', 'f32', convOut), arr('weight', 'f32', (p) => p.buckets)],
-      [arr('dx', 'f32', convIn)],
-      convIn,
-    ),
-    spec(
-      'hashed-conv2d-grad-weight',
-      hashedConvParams,
-      [
-        arr('x', 'f32', convIn),
-        arr('dy', 'f32', convOut),
-        arr('offsets', 'u32', (p) => p.buckets + 1),
-        arr('entries', 'u32', convWeight),
-      ],
-      [arr('dweight', 'f32', (p) => p.buckets), arr('dbias', 'f32', (p) => p.outChannels)],
-      (p) => Math.max(p.buckets, p.outChannels),
     ),
 
     // Randomized gradient inhibition (src/defense/gradient-inhibition.ts), drawn in the shader from a request seed.

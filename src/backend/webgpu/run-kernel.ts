@@ -5,8 +5,9 @@ import type { KernelArray, KernelParams, KernelSpec, ScalarType } from './kernel
 import { loadKernelSource } from './shader-loader.ts';
 
 // NOTE: numeric flags, not the GPUBufferUsage/GPUShaderStage/GPUMapMode globals: Dawn's node binding does not
-// install those globals in Bun or Node. Values are fixed by the WebGPU spec.
-const USAGE = {
+// install those globals in Bun or Node. Values are fixed by the WebGPU spec; the chain (gpu-chain.ts,
+// chain-buffers.ts) uses these too.
+export const USAGE = {
   MAP_READ: 0x1,
   COPY_SRC: 0x4,
   COPY_DST: 0x8,
@@ -14,7 +15,11 @@ const USAGE = {
   STORAGE: 0x80,
 } as const;
 const STAGE_COMPUTE = 0x4;
-const MAP_READ = 0x1;
+/** GPUMapMode.READ. */
+export const MAP_READ = 0x1;
+
+/** Bytes of a buffer of `n` 4-byte elements: zero-sized bindings are invalid, so every buffer holds at least one. */
+export const bytes = (n: number) => Math.max(4, n * 4);
 
 export type KernelArrayData = Float32Array | Uint32Array;
 
@@ -156,8 +161,6 @@ export async function runKernel(
   const constants = { WG: spec.workgroupSize, ...run.constants };
   const { pipeline, layout } = await getPipeline(device, spec, constants);
 
-  // Zero-sized bindings are invalid: every buffer holds at least one element.
-  const bytes = (n: number) => Math.max(4, n * 4);
   const owned: GPUBuffer[] = [];
   const buffer = (size: number, usage: number) => {
     const b = device.createBuffer({ size, usage });
