@@ -5,6 +5,7 @@ import { beforeAll, describe, expect, test } from 'bun:test';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { trainSyntheticMlp } from '../helpers/cli-args.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'hg-eval-defended-'));
 const root = join(import.meta.dir, '../..');
@@ -55,27 +56,7 @@ describe('eval on a defended model', () => {
     const dense = join(dir, 'dense');
     const hardened = (gi: string, seed: number) => join(dir, `${gi.split(':')[0]}-s${seed}`);
     beforeAll(() => {
-      const t = run([
-        'train',
-        '--arch',
-        'mlp',
-        '--dataset',
-        'synthetic',
-        '--epochs',
-        '1',
-        '--seed',
-        '3',
-        '--batch-size',
-        '50',
-        '--widths',
-        '32',
-        '--threads',
-        '1',
-        '--out',
-        dense,
-        '--checkpoint',
-        join(dir, 'dense.ckpt'),
-      ]);
+      const t = run(trainSyntheticMlp(dense, join(dir, 'dense.ckpt')));
       expect(t.code, t.err).toBe(0);
       for (const [gi, seed] of [
         ['scale:100', 5],

@@ -5,6 +5,7 @@ import { beforeAll, describe, expect, test } from 'bun:test';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { trainSyntheticMlp } from '../helpers/cli-args.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'hg-overwrite-'));
 const root = join(import.meta.dir, '../..');
@@ -66,27 +67,7 @@ function expectRefused(r: ReturnType<typeof run>, target: string) {
 
 const dense = join(dir, 'dense');
 beforeAll(() => {
-  const t = run([
-    'train',
-    '--arch',
-    'mlp',
-    '--dataset',
-    'synthetic',
-    '--epochs',
-    '1',
-    '--seed',
-    '3',
-    '--batch-size',
-    '50',
-    '--widths',
-    '32',
-    '--threads',
-    '1',
-    '--out',
-    dense,
-    '--checkpoint',
-    join(dir, 'dense.ckpt'),
-  ]);
+  const t = run(trainSyntheticMlp(dense, join(dir, 'dense.ckpt')));
   expect(t.code, t.err).toBe(0);
 }, 60_000); // a CLI training run: a second or two alone, longer on a loaded machine (the default hook limit is 5 s)
 
