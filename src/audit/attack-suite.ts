@@ -85,6 +85,11 @@ export interface SuiteEntry {
   deterministicOnly?: boolean;
   /** Runs only when asked for (--attacks or --suite), never by default: the AutoAttack cascades cost far more. */
   optIn?: boolean;
+  /**
+   * Runs in chunks of images with a checkpoint after each (run-entry.ts): for the cascades, which take hours on
+   * a randomized CIFAR-10 model and would otherwise lose everything to one interruption.
+   */
+  chunked?: boolean;
   describe: string;
   make(
     model: DefendedModel,
@@ -269,6 +274,7 @@ export const SUITE: SuiteEntry[] = [
     table: 'adaptive',
     subset: 'full',
     optIn: true,
+    chunked: true,
     deterministicOnly: true,
     describe: 'AutoAttack L∞ ε: APGD-CE, APGD-T, FAB-T, Square in cascade',
     // AutoAttack's standard version sees the model in full: Square reads the logits of the same white-box target.
@@ -283,6 +289,7 @@ export const SUITE: SuiteEntry[] = [
     table: 'adaptive',
     subset: 'full',
     optIn: true,
+    chunked: true,
     randomizedOnly: true,
     describe: 'AutoAttack-rand L∞ ε: APGD-CE, APGD-DLR over EOT(20) in cascade',
     make: (m, { b, seed }) => ({

@@ -1,7 +1,7 @@
 // One configuration's audit (docs/design.md §5): its clean verdicts, every attack of the suite with a checkpoint
 // after each, the paper table, the adaptive worst case, robust accuracy and its ε sweep, the masking checks, and
 // the weights, size and training cost of the model behind it.
-import { isAutoAttackResult, median, type AttackResult } from '../attacks/index.ts';
+import { median } from '../attacks/index.ts';
 import { sha256Hex } from '../hash/index.ts';
 import { layerTensors, encodeSafetensors, type Sequential } from '../nn/index.ts';
 import type { Tensor } from '../tensor/index.ts';
@@ -16,6 +16,7 @@ import {
 } from './masking-checks.ts';
 import type { AttackSummary, CascadeSummary, ConfigReport } from './report-types.ts';
 import { adversarialMethod, trainingCost, withHarden } from './training-cost.ts';
+import { runEntry } from './run-entry.ts';
 import { rate, verdicts } from './verdicts.ts';
 
 /** One model an audit loads; `provenance` (model.json's) gives its training cost and adversarial training. */
@@ -44,8 +45,10 @@ export interface AuditContext extends QuerySubset {
   sourceOf: (sha: string) => { name: string; provenance: Record<string, unknown> } | null;
   /** The checkpoint object: the configuration under way is kept in `progress.current`. */
   progress: AuditProgress;
-  /** Writes the checkpoint (after every attack). */
+  /** Writes the checkpoint (after every attack, and every chunk of a chunked one). */
   save: () => Promise<void>;
+  /** Images per chunk of the chunked entries (the cascades). */
+  cascadeChunk: number;
 }
 
 /** Per image, '1' where `hits` is true: compact enough for n = 1000, and anyone can recompute a worst case from it. */
@@ -110,94 +113,43 @@ export async function auditConfiguration(
   for (const entry of ctx.suite) {
     if ((entry.randomizedOnly && !randomized) || (entry.deterministicOnly && randomized)) continue;
     if (brokenBy.has(entry.id)) continue;
-    const full = entry.subset === 'full';
-    const [xs, ys, count] = full ? [x, y, n] : [ctx.xq, ctx.yq, nq];
-    const { attack, target } = entry.make(m, {
-      dense: ctx.dense,
-      seed: ctx.seed,
-      b: ctx.budgets,
-    });
-    const ta = performance.now();
-    const r: AttackResult = await attack.run(target, xs, ys);
-    const seconds = (performance.now() - ta) / 1000;
-    // A randomized model's verdict comes from fresh queries; a minimum-norm point must still fit the budget.
-    const fits = r.success.map(
-      (_, i) =>
-        entry.norm === 'l0' ||
-        (entry.norm === 'l2'
-          ? r.norms.l2[i] <= ctx.budgets.l2 * (1 + 1e-6)
-          : r.norms.linf[i] <= ctx.budgets.linf + 1e-6),
-    );
-    const fresh = randomized ? verdicts(m, r.xAdv, labels.slice(0, count)) : null;
-    const v = fresh
-      ? {
-          majority: fresh.majority.map((w, i) => w && fits[i]),
-          any: fresh.any.map((w, i) => w && fits[i]),
-          single: fresh.single.map((w, i) => w && fits[i]),
-        }
-      : { majority: r.success, any: r.success, single: r.success };
+    const o = await runEntry(ctx, cfg.name, m, entry, current, cleanCorrect);
+    const count = o.done;
     const correct = cleanCorrect.slice(0, count);
-    const broken = v.majority.map((b, i) => b && correct[i]);
+    const broken = o.majority.map((b, i) => b && correct[i]);
     brokenBy.set(entry.id, broken);
-    const okNorms = r.success.map((s, i) => (s ? i : -1)).filter((i) => i >= 0);
+    const okNorms = o.success.map((s, i) => (s ? i : -1)).filter((i) => i >= 0);
     const summary: AttackSummary = {
       id: entry.id,
-      name: attack.name,
+      name: o.name,
       describe: entry.describe,
       table: entry.table,
       norm: entry.norm,
       n: count,
-      successRate: rate(v.majority, correct),
-      successAny: rate(v.any, correct),
-      successSingle: rate(v.single, correct),
-      medianL2: median(okNorms.map((i) => r.norms.l2[i])),
-      medianLinf: median(okNorms.map((i) => r.norms.linf[i])),
-      medianQueries: median(r.queries),
-      seconds,
+      successRate: rate(o.majority, correct),
+      successAny: rate(o.any, correct),
+      successSingle: rate(o.single, correct),
+      medianL2: median(okNorms.map((i) => o.l2[i])),
+      medianLinf: median(okNorms.map((i) => o.linf[i])),
+      medianQueries: median(o.queries),
+      seconds: o.seconds,
       broken: bits(broken),
     };
     // A cascade (AutoAttack) also reports what each component broke, and its robust accuracy by the verdict.
-    const cascade = isAutoAttackResult(r)
+    const cascade = o.components
       ? {
-          components: r.components.map(({ name, attacked, broken: b }) => ({
-            name,
-            attacked,
-            broken: b,
-          })),
+          components: o.components,
           robustAccuracy: correct.filter((c, i) => c && !broken[i]).length / count,
         }
       : null;
     const cascadeRow: CascadeSummary | null = cascade ? { ...summary, cascade } : null;
     attacks.push(cascadeRow ?? summary);
     log(
-      `${tag}: ${entry.id} ${(100 * summary.successRate).toFixed(1)}% on ${count} (${seconds.toFixed(1)} s)` +
+      `${tag}: ${entry.id} ${(100 * summary.successRate).toFixed(1)}% on ${count} (${o.seconds.toFixed(1)} s)` +
         (cascade
           ? `; broken by ${cascade.components.map((c) => `${c.name} ${c.broken}/${c.attacked}`).join(', ')}; robust accuracy ${(100 * cascade.robustAccuracy).toFixed(1)}%`
           : ''),
     );
-    const shown = broken.findIndex(Boolean);
-    if (
-      shown >= 0 &&
-      !progress.examples.some((e) => e.config === cfg.name) &&
-      entry.table === 'adaptive'
-    ) {
-      const d = xs.size / count;
-      progress.examples.push({
-        config: cfg.name,
-        attack: entry.id,
-        shape: [...xs.shape.slice(1)],
-        label: labels[shown],
-        prediction: r.predictions[shown],
-        clean: Array.from(
-          xs.data.subarray(shown * d, (shown + 1) * d),
-          (v) => Math.round(v * 1e4) / 1e4,
-        ),
-        adversarial: Array.from(
-          r.xAdv.data.subarray(shown * d, (shown + 1) * d),
-          (v) => Math.round(v * 1e4) / 1e4,
-        ),
-      });
-    }
     current.seedsDrawn = m.seedsDrawn;
     await ctx.save();
   }

@@ -20,7 +20,25 @@ export interface AuditProgress {
     cleanCorrect: string;
     zeroGradientShare: number;
     attacks: AttackSummary[];
+    /** The entry under way when it runs in chunks (the cascades): what its finished chunks did. */
+    partial?: EntryPartial;
   } | null;
+}
+
+/** A chunked entry's outcome so far (run-entry.ts EntryOutcome, per-image verdicts as '0'/'1' strings). */
+export interface EntryPartial {
+  id: string;
+  name: string;
+  done: number;
+  seconds: number;
+  success: string;
+  majority: string;
+  any: string;
+  single: string;
+  l2: number[];
+  linf: number[];
+  queries: number[];
+  components: { name: string; attacked: number; broken: number }[] | null;
 }
 
 /** The settings an audit's numbers depend on, as one canonical string. */
@@ -37,6 +55,8 @@ export function auditSettings(s: {
   configurations: readonly string[];
   magnitudeEps?: number;
   validation?: unknown;
+  /** Images per chunk of the cascades, when not the default (the default leaves it out). */
+  cascadeChunk?: number;
 }): string {
   return JSON.stringify(s);
 }

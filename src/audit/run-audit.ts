@@ -14,6 +14,7 @@ import type { ValidationRecord } from '../data/index.ts';
 import { SUITE, suiteIds, type Budgets } from './attack-suite.ts';
 import type { AuditReport } from './report-types.ts';
 import { auditSettings, type AuditProgress } from './audit-progress.ts';
+import { CASCADE_CHUNK } from './run-entry.ts';
 import { auditConfiguration, type AuditContext, type AuditModel } from './audit-configuration.ts';
 import { VERDICT_QUERIES } from './verdicts.ts';
 
@@ -50,6 +51,8 @@ export interface AuditInput {
    * part report; parts run side by side in separate processes are joined by mergeAuditReports (merge-reports.ts).
    */
   configurations?: string[];
+  /** Images per chunk of the cascades, each chunk checkpointed (default CASCADE_CHUNK, 100; part of the settings). */
+  cascadeChunk?: number;
   command: string;
   progress?: (line: string) => void;
   /** Where an earlier run of this audit stopped (its last checkpoint): done work is skipped, numbers unchanged. */
@@ -126,6 +129,7 @@ export async function runAudit(input: AuditInput): Promise<AuditReport> {
     configurations: wanted ?? CONFIGURATION_NAMES,
     magnitudeEps: input.magnitudeEps,
     validation: input.validationRecord,
+    ...(input.cascadeChunk !== undefined ? { cascadeChunk: input.cascadeChunk } : {}),
   });
   if (input.resume && input.resume.settings !== settings) {
     throw new Error(
@@ -187,7 +191,10 @@ export async function runAudit(input: AuditInput): Promise<AuditReport> {
     log(
       `resuming: ${reports.length} of ${configs.length} configurations done` +
         (progress.current
-          ? `, ${progress.current.attacks.length} attacks into '${progress.current.name}'`
+          ? `, ${progress.current.attacks.length} attacks into '${progress.current.name}'` +
+            (progress.current.partial
+              ? `, ${progress.current.partial.done} images into ${progress.current.partial.id}`
+              : '')
           : ''),
     );
   const ctx: AuditContext = {
@@ -208,6 +215,7 @@ export async function runAudit(input: AuditInput): Promise<AuditReport> {
     sourceOf,
     progress,
     save,
+    cascadeChunk: input.cascadeChunk ?? CASCADE_CHUNK,
   };
   for (const [ci, cfg] of configs.entries()) {
     if (reports.some((r) => r.name === cfg.name)) continue;

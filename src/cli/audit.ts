@@ -54,6 +54,7 @@ export const auditUsage = `usage: bun run audit -- --model models/HASHED [--dens
   [--configurations ${CONFIGURATION_KEYS.join(',')}]   (a part report: run parts side by side, then --merge)
   [--checkpoint PATH] [--resume]   (after every attack the audit's progress is saved atomically, by default to
     checkpoints/audit-NAME.json; --resume, with the same flags and --out, continues a stopped run with the same numbers)
+  [--cascade-chunk 100]   (the AutoAttack cascades attack this many images at a time, with a checkpoint after each)
        bun run audit -- --merge PART.json,PART.json,... --out DIR/NAME [--force]
   Writes NAME.json, NAME.md and NAME.html. Without --out: a new folder runs/audit-<model>-<UTC time>/ (the
   report named after the family); an --out whose files exist is refused before any work unless --force.
@@ -77,6 +78,7 @@ export async function auditCommand(argv: string[]): Promise<void> {
     force: { type: 'boolean' },
     checkpoint: { type: 'string' },
     resume: { type: 'boolean' },
+    'cascade-chunk': { type: 'string' },
     ...REMOTE_FLAGS,
   });
   // --url: a running server, attacked through its public API only.
@@ -100,6 +102,11 @@ export async function auditCommand(argv: string[]): Promise<void> {
   const nQuery = number(v, 'n-query', 100, { integer: true, min: 1, max: 100000 });
   const seed = number(v, 'seed', 1, { integer: true, min: 0, max: 2 ** 32 - 1 });
   const eps = radius(v, 'eps');
+  // Given only when asked for: a checkpoint records it among its settings, so a resume must name the same.
+  const cascadeChunk =
+    v['cascade-chunk'] === undefined
+      ? undefined
+      : number(v, 'cascade-chunk', 100, { integer: true, min: 1, max: 100000 });
   useBackend(choice(v, 'backend', BACKEND_NAMES, 'wasm'));
   const attacks =
     typeof v.attacks === 'string' ? v.attacks.split(',').map((s) => s.trim()) : undefined;
@@ -217,6 +224,7 @@ export async function auditCommand(argv: string[]): Promise<void> {
     attacks,
     suite,
     configurations,
+    ...(cascadeChunk === undefined ? {} : { cascadeChunk }),
     command: `bun run audit -- ${argv.join(' ')}`,
     progress: (line) => sink.log(line),
     resume,

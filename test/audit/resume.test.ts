@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { loadDataset } from '../../src/data/node.ts';
 import { MNIST_BUDGETS } from '../../src/audit/attack-suite.ts';
 import type { AuditProgress } from '../../src/audit/audit-progress.ts';
-import type { AuditReport } from '../../src/audit/report-types.ts';
+import type { AuditReport, CascadeSummary } from '../../src/audit/report-types.ts';
 import { runAudit, type AuditInput } from '../../src/audit/run-audit.ts';
 import { loadAuditCheckpoint, saveAuditCheckpoint } from '../../src/cli/audit-checkpoint.ts';
 import { committedModel } from '../helpers/attack-data.ts';
@@ -30,13 +30,20 @@ const numbers = (r: AuditReport) =>
     })),
   });
 
-/** The audit stopped at its `k`-th checkpoint (as a killed process would), then resumed from that checkpoint. */
-async function stopAndResume(k: number): Promise<AuditReport> {
+/**
+ * The audit stopped at its `k`-th checkpoint (as a killed process would), then resumed from that checkpoint;
+ * `after` counts the resumed run's own checkpoints.
+ */
+async function stopAndResume(
+  k: number,
+  input: Omit<AuditInput, 'command'> = base,
+  after: AuditProgress[] = [],
+): Promise<AuditReport> {
   let seen = 0,
     saved: AuditProgress | undefined;
   await expect(
     runAudit({
-      ...base,
+      ...input,
       command: 'test',
       checkpoint: async (p) => {
         saved = JSON.parse(JSON.stringify(p)); // what the file holds
@@ -44,33 +51,41 @@ async function stopAndResume(k: number): Promise<AuditReport> {
       },
     }),
   ).rejects.toBeInstanceOf(Stop);
-  return runAudit({ ...base, command: 'test', resume: saved! });
+  return runAudit({
+    ...input,
+    command: 'test',
+    resume: saved!,
+    checkpoint: async (p) => void after.push(p),
+  });
 }
+
+beforeAll(async () => {
+  const { test } = await loadDataset('mnist');
+  base = {
+    family: 'mnist-lenet5',
+    datasetName: 'mnist',
+    dense: {
+      name: 'mnist-lenet5',
+      model: await committedModel('mnist-lenet5'),
+      weightsSha256: 'd',
+    },
+    hashed: {
+      name: 'mnist-lenet5-h8',
+      model: await committedModel('mnist-lenet5-h8'),
+      weightsSha256: 'h',
+    },
+    test,
+    n: 12,
+    nQuery: 6,
+    seed: 4,
+    budgets: { ...MNIST_BUDGETS, pgdSteps: 10, pgdAlpha: 0.04, squareQueries: 60 },
+    attacks: ['fgsm', 'pgd-ce', 'eot-pgd', 'square'],
+    configurations: ['hashed', 'hashed+GI random'],
+  };
+});
 
 describe('audit resume', () => {
   beforeAll(async () => {
-    const { test } = await loadDataset('mnist');
-    base = {
-      family: 'mnist-lenet5',
-      datasetName: 'mnist',
-      dense: {
-        name: 'mnist-lenet5',
-        model: await committedModel('mnist-lenet5'),
-        weightsSha256: 'd',
-      },
-      hashed: {
-        name: 'mnist-lenet5-h8',
-        model: await committedModel('mnist-lenet5-h8'),
-        weightsSha256: 'h',
-      },
-      test,
-      n: 12,
-      nQuery: 6,
-      seed: 4,
-      budgets: { ...MNIST_BUDGETS, pgdSteps: 10, pgdAlpha: 0.04, squareQueries: 60 },
-      attacks: ['fgsm', 'pgd-ce', 'eot-pgd', 'square'],
-      configurations: ['hashed', 'hashed+GI random'],
-    };
     full = await runAudit({
       ...base,
       command: 'test',
@@ -119,5 +134,55 @@ describe('audit resume', () => {
     await expect(loadAuditCheckpoint(join(dir, 'missing.json'))).rejects.toThrow(
       /no audit checkpoint/,
     );
+  });
+});
+
+// AutoAttack-rand (EOT(20)) on 12 images in chunks of 5: a checkpoint after each of the first two chunks, and a run
+// stopped between chunks continues with the next chunk (not from the first image) and writes the same report.
+describe('audit resume inside a chunked cascade', () => {
+  let chunked: Omit<AuditInput, 'command'>;
+  let report: AuditReport;
+  const saved: AuditProgress[] = [];
+
+  beforeAll(async () => {
+    chunked = {
+      ...base,
+      attacks: ['fgsm', 'autoattack-rand'],
+      configurations: ['hashed+GI random'],
+      cascadeChunk: 5,
+    };
+    report = await runAudit({
+      ...chunked,
+      command: 'test',
+      checkpoint: async (p) => void saved.push(JSON.parse(JSON.stringify(p))),
+    });
+  }, 600_000);
+
+  test('a checkpoint after every chunk but the last, each with the images done so far', () => {
+    // fgsm, chunk 1 (5 images), chunk 2 (10), the finished cascade, the configuration's end.
+    expect(saved.length).toBe(5);
+    expect(saved.map((s) => s.current?.partial?.done ?? null)).toEqual([null, 5, 10, null, null]);
+    expect(saved[1].current!.partial!.majority).toHaveLength(5);
+    expect(saved[2].current!.seedsDrawn).toBeGreaterThan(saved[1].current!.seedsDrawn);
+    const row = report.configurations[0].attacks.find((a) => a.id === 'autoattack-rand')!;
+    expect(row.n).toBe(12);
+    expect(row.broken).toHaveLength(12);
+    // The components' counts add up over the chunks: every clean-correct image is attacked by APGD-CE.
+    const cascade = (row as CascadeSummary).cascade;
+    const correct = [...report.configurations[0].cleanCorrect!].filter((c) => c === '1').length;
+    expect(cascade.components[0].attacked).toBe(correct);
+  });
+
+  test('stopped between chunks, the resumed run attacks only the chunks left and writes the same report', async () => {
+    const after: AuditProgress[] = [];
+    expect(numbers(await stopAndResume(3, chunked, after))).toBe(numbers(report));
+    // Resumed after chunk 2: only the last chunk, then the entry's and the configuration's checkpoints.
+    expect(after.length).toBe(2);
+  }, 600_000);
+
+  test('a resume with another chunk size is refused', async () => {
+    await expect(
+      runAudit({ ...chunked, cascadeChunk: 4, command: 'test', resume: saved[1] }),
+    ).rejects.toThrow(/other settings/);
   });
 });

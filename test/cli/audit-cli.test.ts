@@ -77,6 +77,21 @@ describe('audit CLI: parts and merge', () => {
     expect(report.budgets.l2).toBe(2);
   }, 60_000);
 
+  test('--cascade-chunk takes a positive whole number of images', () => {
+    for (const bad of ['0', '2.5', 'x']) {
+      const r = run([
+        '--model',
+        'models/mnist-lenet5-h8',
+        '--cascade-chunk',
+        bad,
+        '--out',
+        join(dir, 'x'),
+      ]);
+      expect(r.code).toBe(2);
+      expect(r.err).toContain('--cascade-chunk');
+    }
+  });
+
   test('--merge refuses a missing file, a truncated file and a file that is not a report, by name', () => {
     const truncated = join(dir, 'truncated.json');
     writeFileSync(
