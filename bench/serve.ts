@@ -2,6 +2,9 @@
 // :classify (PNG) and batch-32 /infer (FP32 JSON): a closed loop estimates the sustainable rate R, then open-model
 // phases at 0.5R, 0.8R and 2R, then 0.3R right after the overload to time the recovery. Writes
 // bench/results/<date>-serve-<runtime>.json (machine, command, server flags, every phase); timings, no assertions.
+// Then the query-attack detector's cost: single-image :classify at a fixed rate against the default server and
+// one with --detect off, phases alternating, p50 and p99 side by side. Every request comes from its own address
+// (X-Forwarded-For, this machine trusted as the proxy) with one of 1,024 distinct digits, as benign traffic does.
 import { readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
@@ -28,8 +31,8 @@ const USAGE = `usage: bun bench/serve.ts [flags]   (or: bun run bench:serve -- [
   --recovery-s S     phase at 0.3R right after the 2R overload (default 12; --quick 3)
   --clients N        closed-loop clients (default 8)
   --workers N        server --workers (default: the server's, logical cores)
-  --max-queue N      server --max-queue (default: the server's)
-  --deadline-ms N    server --deadline-ms (default: the server's)
+  --max-queue N --deadline-ms N   the server's flags (default: the server's)
+  --detect-rate R --detect-rounds N   detection cost: R req/s (default 1000), N rounds on/off (default 4; --quick 1)
   --quick            very short phases (a smoke test; the numbers mean little)
   --out FILE         write the JSON here instead of bench/results/<date>-serve-<runtime>.json`;
 
@@ -49,6 +52,8 @@ function flags(argv: string[]) {
     workers: one,
     'max-queue': one,
     'deadline-ms': one,
+    'detect-rate': one,
+    'detect-rounds': one,
     quick: { type: 'boolean' },
     out: one,
   });
@@ -63,7 +68,16 @@ function flags(argv: string[]) {
     return n;
   };
   const quick = !!v.quick;
-  const server = ['--host', '127.0.0.1', '--port', '0', '--budget-limit', '0'];
+  const server = [
+    '--host',
+    '127.0.0.1',
+    '--port',
+    '0',
+    '--budget-limit',
+    '0',
+    '--trust-proxy',
+    '127.0.0.1',
+  ];
   for (const k of ['workers', 'max-queue', 'deadline-ms'] as const)
     if (v[k] !== undefined) server.push(`--${k}`, v[k] as string);
   return {
@@ -74,6 +88,8 @@ function flags(argv: string[]) {
     closedS: num('closed-s', quick ? 1 : 5),
     recoveryS: num('recovery-s', quick ? 3 : 12),
     clients: num('clients', 8, true),
+    detectRate: num('detect-rate', 1000),
+    detectRounds: num('detect-rounds', quick ? 1 : 4, true),
     warmupS: quick ? 0.3 : 2,
     pauseS: quick ? 0.2 : 1,
     timeoutMs: quick ? 10_000 : 20_000,
@@ -107,31 +123,49 @@ interface Workload {
   send: Send;
 }
 
-/** (a) one 28×28 PNG per :classify request (32 digits in turn); (b) 32 digits per OIP v2 FP32 infer request. */
+const DISTINCT = 1024; // 32 batches of 32
+let sender = 0;
+/** A new client address per request (10.x.y.z): benign one-off clients, never a run of near-copies. */
+const nextAddress = () => {
+  const k = sender++;
+  return `10.${(k >> 16) & 255}.${(k >> 8) & 255}.${k & 255}`;
+};
+
+/**
+ * (a) one 28×28 PNG per :classify request (1,024 distinct digits in turn); (b) 32 digits per OIP v2 FP32 infer
+ * request (32 batches of distinct digits in turn).
+ */
 function workloads(url: string, model: string, timeoutMs: number): Workload[] {
-  const d = digits(32);
+  const d = digits(DISTINCT);
   const post = (path: string, type: string, body: string | Uint8Array<ArrayBuffer>) =>
     fetch(`${url}${path}`, {
       method: 'POST',
-      headers: { 'content-type': type },
+      headers: { 'content-type': type, 'x-forwarded-for': nextAddress() },
       body,
       signal: AbortSignal.timeout(timeoutMs),
     }).then(async (r) => {
       await r.arrayBuffer();
       return r.status;
     });
-  const pngs = Array.from({ length: 32 }, (_, i) => digitPng(d.subarray(i * 784, (i + 1) * 784)));
-  const batch = JSON.stringify({
-    inputs: [
-      {
-        name: 'input',
-        shape: [32, 1, 28, 28],
-        datatype: 'FP32',
-        data: Array.from(d, (b) => Math.fround(b / 255)),
-      },
-    ],
-  });
-  let k = 0;
+  const pngs = Array.from({ length: DISTINCT }, (_, i) =>
+    digitPng(d.subarray(i * 784, (i + 1) * 784)),
+  );
+  const batches = Array.from({ length: 32 }, (_, b) =>
+    JSON.stringify({
+      inputs: [
+        {
+          name: 'input',
+          shape: [32, 1, 28, 28],
+          datatype: 'FP32',
+          data: Array.from(d.subarray(b * 32 * 784, (b + 1) * 32 * 784), (v) =>
+            Math.fround(v / 255),
+          ),
+        },
+      ],
+    }),
+  );
+  let k = 0,
+    j = 0;
   return [
     {
       name: 'classify',
@@ -144,8 +178,9 @@ function workloads(url: string, model: string, timeoutMs: number): Workload[] {
       name: 'infer-batch-32',
       route: `POST /v2/models/${model}/infer`,
       imagesPerRequest: 32,
-      bodyBytes: batch.length,
-      send: () => post(`/v2/models/${model}/infer`, 'application/json', batch),
+      bodyBytes: batches[0].length,
+      send: () =>
+        post(`/v2/models/${model}/infer`, 'application/json', batches[j++ % batches.length]),
     },
   ];
 }
@@ -283,7 +318,67 @@ async function runRecovery(w: Workload, rate: number, s: Settings, baselineP99: 
   };
 }
 
+/**
+ * The detector's cost: :classify at `rate` against `on` (default settings) and `off` (--detect off), phases
+ * alternating on, off, on, off, … so drift hits both alike; p50 and p99 of 200 answers per phase, their medians
+ * over the rounds, and the ratios on / off. Also the detector store's size as the server reports it.
+ */
+async function detectionCost(on: ServerChild, off: ServerChild, s: Settings) {
+  const send = (c: ServerChild) => workloads(c.url, c.model, s.timeoutMs)[0].send;
+  const sends = { on: send(on), off: send(off) };
+  for (const k of ['on', 'off'] as const) await closedLoop(sends[k], s.clients, s.warmupS * 1000);
+  const rounds: {
+    server: 'on' | 'off';
+    p50: number | null;
+    p99: number | null;
+    statuses: object;
+  }[] = [];
+  for (let r = 0; r < s.detectRounds; r++) {
+    for (const k of ['on', 'off'] as const) {
+      const phase = openLoop(sends[k], s.detectRate, s.durationS * 1000);
+      const summary = summarize(await phase.results, phase.startMs);
+      rounds.push({
+        server: k,
+        p50: summary.latency200Ms.p50,
+        p99: summary.latency200Ms.p99,
+        statuses: summary.statuses,
+      });
+      console.log(
+        `  detect ${k.padEnd(3)} ${s.detectRate} req/s: p50 ${summary.latency200Ms.p50} ms, p99 ${summary.latency200Ms.p99} ms, statuses ${JSON.stringify(summary.statuses)}`,
+      );
+      await sleep(s.pauseS * 1000);
+    }
+  }
+  const med = (k: 'on' | 'off', q: 'p50' | 'p99') => {
+    const v = rounds
+      .filter((r) => r.server === k)
+      .map((r) => r[q] ?? NaN)
+      .sort((a, b) => a - b);
+    return v[Math.floor((v.length - 1) / 2)];
+  };
+  const metrics = await (await fetch(`${on.url}/metrics`)).text();
+  const gauge = (name: string) =>
+    Number(new RegExp(`^${name} (\\d+)$`, 'm').exec(metrics)?.[1] ?? NaN);
+  const result = {
+    ratePerS: s.detectRate,
+    phaseS: s.durationS,
+    rounds,
+    p50Ms: { on: med('on', 'p50'), off: med('off', 'p50') },
+    p99Ms: { on: med('on', 'p99'), off: med('off', 'p99') },
+    p50Ratio: Math.round((med('on', 'p50') / med('off', 'p50')) * 1000) / 1000,
+    p99Ratio: Math.round((med('on', 'p99') / med('off', 'p99')) * 1000) / 1000,
+    targets: { p50Ratio: 1.05, p99Ratio: 1.1 },
+    storeQueries: gauge('hashguard_detect_store_queries'),
+    storeBytes: gauge('hashguard_detect_store_bytes'),
+  };
+  console.log(
+    `  detection on/off at ${s.detectRate} req/s: p50 ×${result.p50Ratio} (≤ 1.05), p99 ×${result.p99Ratio} (≤ 1.10); store ${result.storeQueries} queries, ${result.storeBytes} bytes`,
+  );
+  return result;
+}
+
 let child: ServerChild | null = null;
+let plain: ServerChild | null = null;
 const onSignal = (signal: string) =>
   void (child?.stop() ?? Promise.resolve()).finally(() => {
     console.error(`bench:serve: ${signal}, server stopped`);
@@ -302,6 +397,10 @@ try {
   const results = [];
   for (const w of workloads(child.url, child.model, settings.timeoutMs))
     results.push(await runWorkload(w, child.url, settings));
+  console.log(`\ndetection cost (:classify, the default server against one with --detect off)`);
+  plain = await startServer([...settings.server, '--detect', 'off']);
+  const detection = await detectionCost(child, plain, settings);
+  await plain.stop();
   const serverExitCode = await child.stop();
   const machine = machineInfo();
   const report = {
@@ -330,6 +429,8 @@ try {
       closedS: settings.closedS,
       recoveryS: settings.recoveryS,
       clients: settings.clients,
+      detectRate: settings.detectRate,
+      detectRounds: settings.detectRounds,
       warmupS: settings.warmupS,
       requestTimeoutMs: settings.timeoutMs,
     },
@@ -340,6 +441,7 @@ try {
       recoveryRateFactor: RECOVERY_FACTOR,
     },
     workloads: results,
+    detection,
   };
   const file =
     settings.out ??
@@ -356,5 +458,6 @@ try {
   const tail = child?.stderrTail();
   if (tail) console.error(`server stderr (tail):\n${tail}`);
   await child?.stop();
+  await plain?.stop();
   process.exit(1);
 }

@@ -59,6 +59,21 @@ export class ServerBudgetExceeded extends QueryBudgetExceeded {
   }
 }
 
+/**
+ * The server answered 403 query_attack_detected: its detector flagged this client. A QueryBudgetExceeded, so
+ * attacks stop and report what they have, and the audit records why it stopped.
+ */
+export class ServerDetectedAttack extends QueryBudgetExceeded {
+  constructor(
+    readonly serverMessage: string,
+    readonly retryAfterS: number | null,
+    answered: number,
+  ) {
+    super(answered);
+    this.message = `the server's query-attack detector refused this client (403) after ${answered} answered queries: ${serverMessage}`;
+  }
+}
+
 const DEFAULT_MAX_BATCH = 64;
 const DEFAULT_MAX_BODY = 1 << 20;
 
@@ -235,6 +250,22 @@ export class HttpOracle extends Counted implements ScoreTarget {
           Number.isFinite(after) && after > 0 ? after : null,
           limit,
         );
+      }
+      if (res.status === 403) {
+        const text = await res.text();
+        let body: { error?: string; code?: string } | null = null;
+        try {
+          body = JSON.parse(text);
+        } catch {}
+        if (body?.code === 'query_attack_detected') {
+          const after = Number(res.headers.get('retry-after'));
+          throw new ServerDetectedAttack(
+            body.error ?? 'query attack detected',
+            Number.isFinite(after) && after > 0 ? after : null,
+            this.count,
+          );
+        }
+        throw new Error(`HttpOracle: POST ${url} → 403: ${body?.error ?? text.slice(0, 200)}`);
       }
       if (!res.ok)
         throw new Error(`HttpOracle: POST ${url} → ${res.status}: ${await errorMessage(res)}`);

@@ -21,6 +21,7 @@ export { takeRows } from './evaluate.ts';
 export {
   HttpOracle,
   ServerBudgetExceeded,
+  ServerDetectedAttack,
   type HttpOracleOptions,
   type ServedModelInfo,
   type FetchLike,
@@ -44,6 +45,7 @@ export {
 } from './autoattack.ts';
 export { Square } from './square.ts';
 export { HopSkipJump } from './hopskipjump.ts';
+export { RayS } from './rays.ts';
 export { Transfer } from './transfer.ts';
 export { Substitute } from './substitute.ts';
 export { EOT } from './eot.ts';

@@ -10,3 +10,9 @@ export {
   SIGN_SEED_XOR,
   type HashTable,
 } from './hashed-nets.ts';
+export {
+  fingerprint,
+  fingerprintsMatch,
+  sharedHashes,
+  type FingerprintParams,
+} from './query-fingerprint.ts';

@@ -14,6 +14,7 @@ import {
   type ResizeMode,
 } from '../data/index.ts';
 import { DefendedModel, type GiStage } from '../defense/index.ts';
+import { fingerprint, type FingerprintParams } from '../hash/index.ts';
 import type { InputBackground, Sequential } from '../nn/index.ts';
 import { Tensor } from '../tensor/index.ts';
 
@@ -27,9 +28,13 @@ export interface RandomDraw {
  * What one request sends: N rows of the model's input shape, or one encoded image with the server's size
  * limits (checked from its header before decoding) and the model's input background (default 'any').
  */
-export type DefendedInput =
+export type DefendedInput = (
   | { x: Float32Array; n: number }
-  | { image: Uint8Array; maxPixels: number; maxSide: number; background?: InputBackground };
+  | { image: Uint8Array; maxPixels: number; maxSide: number; background?: InputBackground }
+) & {
+  /** Fingerprint every row of the preprocessed input too (the server's query-attack detector). */
+  fingerprint?: FingerprintParams;
+};
 
 /** What was done to an uploaded image before inference; :classify answers carry it. */
 export interface ImagePreprocessing {
@@ -59,6 +64,8 @@ export type DefendedResult =
       n: number;
       backend: string;
       preprocessing?: ImagePreprocessing;
+      /** One fingerprint per row, when the input asked for them. */
+      fingerprints?: Uint32Array[];
     }
   /** The input was the client's fault: the server answers `status` with `error`. */
   | { kind: 'defendedForward'; clientError: string; status: 400 | 413 };
@@ -142,5 +149,19 @@ export function runDefended(
     n,
     backend: getBackend().name,
     ...(preprocessing ? { preprocessing } : {}),
+    ...(input.fingerprint
+      ? { fingerprints: rowFingerprints(x, n, network.inputShape, input.fingerprint) }
+      : {}),
   };
+}
+
+/** The fingerprint of each of the n rows of x, as the model sees them (after any image preprocessing). */
+function rowFingerprints(
+  x: Float32Array,
+  n: number,
+  shape: readonly number[],
+  p: FingerprintParams,
+): Uint32Array[] {
+  const d = x.length / n;
+  return Array.from({ length: n }, (_, i) => fingerprint(x.subarray(i * d, (i + 1) * d), shape, p));
 }

@@ -2,12 +2,13 @@
 // model registry, executor, scheduler, budgets and metrics into the feature routes and maps every error to
 // {"error": "..."}: HttpError keeps its status; anything else is a server fault, answered 500 without detail.
 import { Hono } from 'hono';
-import { ApiKeys, MemoryBudgetStore, QueryBudget } from './budget/index.ts';
+import { ApiKeys, MemoryBudgetStore, normalizeAddress, QueryBudget } from './budget/index.ts';
 import { classifyRoutes } from './classify/index.ts';
 import type { ServeContext, ServeEnv } from './context.ts';
 import { HttpError } from './errors.ts';
 import { workerExecutor } from './executor.ts';
 import { healthRoutes } from './health/index.ts';
+import { MemoryDetectStore, QueryDetector, resolveDetect } from './detect/index.ts';
 import { inferRoutes } from './infer/index.ts';
 import { metadataRoutes } from './metadata/index.ts';
 import { Metrics, metricsMiddleware, metricsRoutes } from './metrics/index.ts';
@@ -27,6 +28,15 @@ export type HashguardApp = Hono<ServeEnv> & {
   readonly context: ServeContext;
   close(): Promise<void>;
 };
+
+/** The union of both trusted-proxy lists, each checked to be an IP address. */
+function trusted(...lists: (readonly string[] | undefined)[]): string[] {
+  const all = lists.flatMap((l) => l ?? []);
+  for (const t of all)
+    if (normalizeAddress(t) === null)
+      throw new RangeError(`trustedProxies: '${t}' is not an IP address`);
+  return [...new Set(all)];
+}
 
 export function createApp(options: ServeOptions): HashguardApp {
   const limits = resolveLimits(options.limits);
@@ -49,6 +59,7 @@ export function createApp(options: ServeOptions): HashguardApp {
         .all()
         .filter((m) => m.backend)
         .map((m) => [m.name, m.backend!] as [string, string]),
+    detectStore: () => detector?.store.usage() ?? null,
   });
   const scheduler = new Scheduler(executor.concurrency, limits.maxQueue, (reason) =>
     metrics.shed(reason),
@@ -58,6 +69,27 @@ export function createApp(options: ServeOptions): HashguardApp {
       new MemoryBudgetStore(options.now, budgets.maxClients)
     : null;
   const apiKeys = budgets?.keys?.length ? ApiKeys.from(budgets.keys) : null;
+  const detect = options.detect === false ? null : resolveDetect(options.detect ?? {});
+  const detector =
+    detect && detect.mode !== 'off'
+      ? new QueryDetector(
+          detect,
+          (options.detect && options.detect.store) ||
+            new MemoryDetectStore({ ...detect, topK: detect.fingerprint.topK }),
+          {
+            suspicious: (n) => metrics.detectSuspicious(n),
+            flagged: (client, evidence) => {
+              metrics.detectFlagged(detect.mode);
+              log(
+                `hashguard serve: query attack detected (${detect.mode}): client ${client}: ${evidence}`,
+              );
+            },
+            refused: () => metrics.detectRefused(),
+          },
+          options.detect ? options.detect.seed : undefined,
+          options.now,
+        )
+      : null;
   const auditDir = options.auditDir ?? 'docs/audit';
   const audits = new AuditIndex(auditDir);
   const ctx: ServeContext = {
@@ -69,6 +101,8 @@ export function createApp(options: ServeOptions): HashguardApp {
     metrics,
     budget: budgets && store ? new QueryBudget(budgets, store) : null,
     apiKeys,
+    detector,
+    trustedProxies: trusted(options.trustedProxies, budgets?.trustedProxies),
     nextSeed: requestSeeds(options.secret ?? randomSecret()),
     auditDir,
     audits,
@@ -93,7 +127,12 @@ export function createApp(options: ServeOptions): HashguardApp {
     c.json({ error: `not found: ${c.req.method} ${c.req.path.slice(0, 200)}` }, 404),
   );
   app.onError((err, c) => {
-    if (err instanceof HttpError) return c.json({ error: err.message }, err.status, err.headers);
+    if (err instanceof HttpError)
+      return c.json(
+        err.code ? { error: err.message, code: err.code } : { error: err.message },
+        err.status,
+        err.headers,
+      );
     // Client input never gets here (every parse and check throws HttpError); this is a server fault.
     log(
       `hashguard serve: ${c.req.method} ${c.req.path}: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`,

@@ -5,6 +5,12 @@ import { parseArgs } from 'node:util';
 import { DEFAULT_MAX_CLIENTS } from './budget/store.ts';
 import { normalizeAddress } from './budget/address.ts';
 import {
+  DEFAULT_DETECT,
+  DEFAULT_DETECT_SEED,
+  DETECT_MODES,
+  type DetectMode,
+} from './detect/index.ts';
+import {
   DEFAULT_BUDGETS,
   DEFAULT_LIMITS,
   SCORES_MODES,
@@ -41,7 +47,18 @@ export const serveUsage = `usage: bun src/serve/bun.ts [flags]   (also: npx deno
                            comma-separated); with keys, any other bearer token is refused 401
   --api-key-file FILE      issued keys, one per line (the key or sha256:<hex>; env HASHGUARD_API_KEY_FILE)
   --trust-proxy ADDR       a reverse proxy's address: its X-Forwarded-For names the client (repeatable)
-  --redis-url URL          keep budgets in Redis (env REDIS_URL)
+  --redis-url URL          keep budgets and query fingerprints in Redis, shared by a fleet (env REDIS_URL)
+  --detect MODE            query-attack detection: off | log | block (default ${DEFAULT_DETECT.mode}); block answers a
+                           flagged client 403 {"code": "query_attack_detected"} for --detect-ban-ms
+  --detect-flag-after N    suspicious queries (near-copies of recent ones) among the client's last
+                           --detect-window that flag it (default ${DEFAULT_DETECT.flagAfter})
+  --detect-window N        how many of a client's latest queries are weighed, at most 32 (default ${DEFAULT_DETECT.window})
+  --detect-match SHARE     share of the smaller fingerprint two queries have in common to match (default ${DEFAULT_DETECT.matchShare})
+  --detect-crowd N         other clients' matches that make a query suspicious too (default ${DEFAULT_DETECT.crowd})
+  --detect-history-ms N    how long fingerprints and counts are kept (default ${DEFAULT_DETECT.historyMs})
+  --detect-max-queries N   fingerprints kept in memory, oldest dropped first (default ${DEFAULT_DETECT.maxQueries})
+  --detect-ban-ms N        how long block refuses a flagged client (default ${DEFAULT_DETECT.banMs})
+  --detect-seed N          fingerprint hash seed; every instance of a fleet must use the same (default ${DEFAULT_DETECT_SEED})
   --audit-dir DIR          audit reports for /robustness (default docs/audit)
   --require-audit          a model is ready only once --audit-dir holds an audit of its exact weights`;
 
@@ -66,6 +83,14 @@ function int(
   const v = Number(raw);
   if (raw.trim() === '' || !Number.isSafeInteger(v) || v < min || v > max)
     throw new ServeUsageError(`--${name}: expected an integer in [${min}, ${max}], got '${raw}'`);
+  return v;
+}
+
+function share(raw: string | undefined, name: string, fallback: number): number {
+  if (raw === undefined) return fallback;
+  const v = Number(raw);
+  if (raw.trim() === '' || !(v > 0 && v <= 1))
+    throw new ServeUsageError(`--${name}: expected a number in (0, 1], got '${raw}'`);
   return v;
 }
 
@@ -103,6 +128,15 @@ const SERVE_FLAGS = {
   'audit-dir': one,
   'require-audit': { type: 'boolean' },
   'trust-proxy': multi,
+  detect: one,
+  'detect-flag-after': one,
+  'detect-window': one,
+  'detect-match': one,
+  'detect-crowd': one,
+  'detect-history-ms': one,
+  'detect-max-queries': one,
+  'detect-ban-ms': one,
+  'detect-seed': one,
 } as const;
 
 /** Parses argv (without the runtime and script) and env into the server's configuration. */
@@ -172,6 +206,23 @@ export function parseServeConfig(
   }
   const apiKeyFile = (s('api-key-file') ?? env.HASHGUARD_API_KEY_FILE) || null;
   const workers = s('workers');
+  const mode = s('detect') ?? DEFAULT_DETECT.mode;
+  if (!DETECT_MODES.includes(mode as DetectMode))
+    throw new ServeUsageError(
+      `--detect: expected one of ${DETECT_MODES.join(', ')}, got '${mode}'`,
+    );
+  const d = DEFAULT_DETECT;
+  const detect = {
+    mode: mode as DetectMode,
+    flagAfter: int(s('detect-flag-after'), 'detect-flag-after', d.flagAfter, 1, 32),
+    window: int(s('detect-window'), 'detect-window', d.window, 1, 32),
+    matchShare: share(s('detect-match'), 'detect-match', d.matchShare),
+    crowd: int(s('detect-crowd'), 'detect-crowd', d.crowd, 1),
+    historyMs: int(s('detect-history-ms'), 'detect-history-ms', d.historyMs, 1),
+    maxQueries: int(s('detect-max-queries'), 'detect-max-queries', d.maxQueries, 1, 10_000_000),
+    banMs: int(s('detect-ban-ms'), 'detect-ban-ms', d.banMs, 1),
+    seed: int(s('detect-seed'), 'detect-seed', DEFAULT_DETECT_SEED, 0, 2 ** 32 - 1),
+  };
   return {
     host: s('host') ?? env.HOST ?? '127.0.0.1',
     port: int(s('port') ?? env.PORT, 'port', 8080, 0, 65535),
@@ -200,6 +251,8 @@ export function parseServeConfig(
                 : {}),
             },
       ...(workers !== undefined ? { workers: int(workers, 'workers', 1, 1, 256) } : {}),
+      detect,
+      ...(m('trust-proxy')?.length ? { trustedProxies: m('trust-proxy') } : {}),
       auditDir: s('audit-dir') ?? REPO('docs/audit'),
       ...(v['require-audit'] ? { requireAudit: true } : {}),
     },

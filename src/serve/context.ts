@@ -3,6 +3,7 @@
 import type { Context } from 'hono';
 import type { LoadedModel } from '../nn/index.ts';
 import { type ApiKeys, type QueryBudget, clientAddress, clientIdentity } from './budget/index.ts';
+import { QueryDetector } from './detect/index.ts';
 import { HttpError } from './errors.ts';
 import type { DefendedInput, DefendedResult, InferenceExecutor } from './executor.ts';
 import type { Metrics } from './metrics/series.ts';
@@ -23,6 +24,10 @@ export interface ServeContext {
   budget: QueryBudget | null;
   /** Issued API keys (digests), when configured: they name budgets, and any other bearer gets 401. */
   apiKeys: Promise<ApiKeys> | null;
+  /** The query-attack detector (null when off). */
+  detector: QueryDetector | null;
+  /** Reverse proxies whose X-Forwarded-For is believed (budgets and detection identify clients alike). */
+  trustedProxies: readonly string[];
   scheduler: Scheduler;
   executor: InferenceExecutor;
   metrics: Metrics;
@@ -58,19 +63,21 @@ export async function infer(
   }
   // Shed before touching the budget store when the queue is already full (cheap, and no refund needed).
   ctx.scheduler.assertRoom();
+  // One identity for budgets and detection: an issued key, else the client address.
+  const identity =
+    ctx.budget || ctx.detector
+      ? await clientIdentity(
+          c.req.header('authorization'),
+          clientAddress(c.env?.clientAddress, c.req.header('x-forwarded-for'), ctx.trustedProxies),
+          ctx.apiKeys ? await ctx.apiKeys : null,
+        )
+      : '';
+  // A banned client is refused before it costs a query of its budget or any compute.
+  const detectKey = ctx.detector ? await QueryDetector.key(identity) : '';
+  if (ctx.detector) await shedOn503(ctx, () => ctx.detector!.admit(detectKey));
   let refund: (() => Promise<void>) | null = null;
   if (ctx.budget) {
     try {
-      const address = clientAddress(
-        c.env?.clientAddress,
-        c.req.header('x-forwarded-for'),
-        ctx.budgets?.trustedProxies,
-      );
-      const identity = await clientIdentity(
-        c.req.header('authorization'),
-        address,
-        ctx.apiKeys ? await ctx.apiKeys : null,
-      );
       refund = await ctx.budget.charge(identity, n);
     } catch (e) {
       if (e instanceof HttpError && e.status === 429) ctx.metrics.budgetRejected();
@@ -78,19 +85,35 @@ export async function infer(
       throw e;
     }
   }
+  let r: Extract<DefendedResult, { logits: Float32Array }>;
   try {
     const network = model.loaded.network;
     const random = model.random ? { stage: model.random, seed: ctx.nextSeed() } : null;
-    const r = await ctx.scheduler.submit(
-      () => ctx.executor.run(network, input, random),
+    const asked = ctx.detector ? { ...input, fingerprint: ctx.detector.fingerprint } : input;
+    const answer = await ctx.scheduler.submit(
+      () => ctx.executor.run(network, asked, random),
       ctx.limits.deadlineMs,
     );
-    if ('clientError' in r) throw new HttpError(r.status, r.clientError);
-    ctx.metrics.inferred(model.name, n);
-    onAnswer?.(r);
-    return r.logits;
+    if ('clientError' in answer) throw new HttpError(answer.status, answer.clientError);
+    r = answer;
   } catch (e) {
     await refund?.();
+    throw e;
+  }
+  ctx.metrics.inferred(model.name, n);
+  // Judged before the answer leaves: the query that gets a client flagged is refused too (under block).
+  if (ctx.detector)
+    await shedOn503(ctx, () => ctx.detector!.judge(detectKey, identity, r.fingerprints ?? []));
+  onAnswer?.(r);
+  return r.logits;
+}
+
+/** Runs a detector step, counting its 503 (store unreachable) as shed like the budget store's. */
+async function shedOn503(ctx: ServeContext, step: () => Promise<void>): Promise<void> {
+  try {
+    await step();
+  } catch (e) {
+    if (e instanceof HttpError && e.status === 503) ctx.metrics.shed('detect_store');
     throw e;
   }
 }

@@ -18,6 +18,18 @@ export {
   type BudgetResult,
   type BudgetStore,
 } from './budget/index.ts';
+export {
+  DEFAULT_DETECT,
+  DEFAULT_DETECT_SEED,
+  DETECT_MODES,
+  MemoryDetectStore,
+  QueryDetector,
+  resolveDetect,
+  type DetectMode,
+  type DetectSettings,
+  type DetectStore,
+  type RowMatches,
+} from './detect/index.ts';
 export { HttpError } from './errors.ts';
 export { requestSeeds, randomSecret } from './seeds.ts';
 export { openApiDocument } from './openapi/index.ts';

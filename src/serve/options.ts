@@ -3,6 +3,8 @@
 import type { LoadedModel } from '../nn/index.ts';
 import { normalizeAddress } from './budget/address.ts';
 import type { BudgetStore } from './budget/store.ts';
+import type { DetectSettings } from './detect/settings.ts';
+import type { DetectStore } from './detect/store.ts';
 import type { InferenceExecutor } from './executor.ts';
 
 /** Which scores a deployment reveals besides labels. Labels only by default: scores help query attacks. */
@@ -85,7 +87,24 @@ export interface ServeOptions {
    * an audit report for its exact weights sha256 (default false).
    */
   requireAudit?: boolean;
-  /** Where server faults are logged (default console.error); client errors are never logged. */
+  /**
+   * Query-attack detection (docs/detection.md): `false` or mode 'off' turns it off; defaults: block, in-memory
+   * store (DEFAULT_DETECT). Pass `store` (e.g. a RedisDetectStore) to share it across instances and `seed` to
+   * change the fingerprint hash (every instance of a fleet must use the same).
+   */
+  detect?:
+    | (Partial<Omit<DetectSettings, 'fingerprint'>> & {
+        fingerprint?: Partial<DetectSettings['fingerprint']>;
+        store?: DetectStore;
+        seed?: number;
+      })
+    | false;
+  /**
+   * Peer addresses of reverse proxies whose X-Forwarded-For names the client, for budgets and detection alike
+   * (also accepted as budgets.trustedProxies; both lists count).
+   */
+  trustedProxies?: readonly string[];
+  /** Where server faults and detections are logged (default console.error); client errors are never logged. */
   log?: (message: string) => void;
   /** Clock of the in-memory budget store and of the audit gate's re-checks (tests). */
   now?: () => number;

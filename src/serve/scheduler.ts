@@ -3,7 +3,7 @@
 import { unavailable } from './errors.ts';
 
 /** Why a request was shed (the `reason` label of the metrics). */
-export type ShedReason = 'queue_full' | 'deadline' | 'budget_store' | 'not_ready';
+export type ShedReason = 'queue_full' | 'deadline' | 'budget_store' | 'detect_store' | 'not_ready';
 
 interface Job {
   work: () => Promise<unknown>;

@@ -4,6 +4,7 @@ import { readFile } from 'node:fs/promises';
 import { createApp, type HashguardApp } from './app.ts';
 import { parseKeyFile } from './budget/api-keys.ts';
 import type { BudgetStore } from './budget/store.ts';
+import { resolveDetect, type DetectStore } from './detect/index.ts';
 import {
   parseServeConfig,
   serverUrl,
@@ -56,16 +57,38 @@ export async function startApp(config: ServerConfig): Promise<Started> {
     config.options.budgets === false
       ? false
       : { ...config.options.budgets, ...(store ? { store } : {}) };
+  // The detector shares the same Redis, so a fleet matches each other's queries.
+  const detectOptions = config.options.detect;
+  let detectStore: (DetectStore & { close(): Promise<void> }) | null = null;
+  if (config.redisUrl && detectOptions && detectOptions.mode !== 'off') {
+    const { RedisDetectStore } = await import('./detect/redis.ts');
+    const d = resolveDetect(detectOptions);
+    const redis = new RedisDetectStore(
+      { ...d, topK: d.fingerprint.topK },
+      { url: config.redisUrl },
+    );
+    try {
+      detectStore = await redis.connect();
+    } catch (e) {
+      await redis.close();
+      await store?.close();
+      throw new Error(`redis ${config.redisUrl}: ${(e as Error).message}`);
+    }
+  }
+  const detect =
+    detectOptions && detectStore ? { ...detectOptions, store: detectStore } : detectOptions;
   let app: HashguardApp;
   try {
-    app = createApp({ ...config.options, budgets });
+    app = createApp({ ...config.options, budgets, detect });
   } catch (e) {
     await store?.close();
+    await detectStore?.close();
     throw e;
   }
   const shutdown = async () => {
     await app.close();
     await store?.close();
+    await detectStore?.close();
   };
   try {
     await app.ready;

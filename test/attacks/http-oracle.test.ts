@@ -5,7 +5,12 @@ import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
 import { noGrad } from '../../src/autodiff/grad.ts';
 import { takeRows } from '../../src/attacks/evaluate.ts';
 import { HopSkipJump } from '../../src/attacks/hopskipjump.ts';
-import { HttpOracle, ServerBudgetExceeded, type FetchLike } from '../../src/attacks/http-oracle.ts';
+import {
+  HttpOracle,
+  ServerBudgetExceeded,
+  ServerDetectedAttack,
+  type FetchLike,
+} from '../../src/attacks/http-oracle.ts';
 import { Square } from '../../src/attacks/square.ts';
 import {
   argmaxRows,
@@ -37,6 +42,7 @@ async function appWith(
 ) {
   const { scores, ...rest } = opts;
   const app = createApp({
+    detect: false, // repeats digits on purpose; detection is tested in test/serve/detect.test.ts
     models: { plain: { model, scores } },
     executor: inProcessExecutor(),
     budgets: false,
@@ -234,6 +240,23 @@ describe('budgets', () => {
     });
     expect(probe.status).toBe(429);
     expect((await probe.json()).error).toContain(`${o.queries} of 500 images used`);
+  }, 60_000);
+
+  test("the server's query-attack detector (403 query_attack_detected) stops Square like a budget, within a few queries", async () => {
+    const app = await appWith({ scores: 'logits', detect: {} });
+    const o = await HttpOracle.connect({ url: URL_, model: 'plain', fetch: recorder(app).fetch });
+    // A small ε keeps the image unbroken, so Square goes on sending near-copies of it.
+    const err = await new Square({ eps: 0.05, maxQueries: 1000, seed: 1 })
+      .run(o, head(1).x, head(1).y)
+      .then(
+        () => null,
+        (e) => e,
+      );
+    expect(err).toBeInstanceOf(QueryBudgetExceeded);
+    expect(err).toBeInstanceOf(ServerDetectedAttack);
+    expect((err as ServerDetectedAttack).retryAfterS).toBe(3600);
+    expect(err.message).toContain('query-attack detector refused this client (403)');
+    expect(o.queries).toBeLessThanOrEqual(10);
   }, 60_000);
 
   test('a client-side budget ends the attack with a partial result (reserve keeps the final check)', async () => {

@@ -41,6 +41,7 @@ async function appWith(
 ) {
   const { scores, model, ...rest } = opts;
   const app = createApp({
+    detect: false, // repeats digits on purpose; detection is tested in test/serve/detect.test.ts
     models: { m: { model: model ?? plain, scores } },
     executor: inProcessExecutor(),
     budgets: false,

@@ -1,4 +1,4 @@
-// Every bench entry point (bun bench/*.ts and the npm scripts bench, bench:serve, bench:cifar, bench:train) and every script
+// Every bench entry point (bun bench/*.ts and the npm scripts bench, bench:serve, bench:cifar, bench:train, bench:detect) and every script
 // (bun scripts/*.ts) answers --help and -h with its usage on stdout, exit 0, before any work (no results or
 // golden file written, well under a second or two instead of minutes), and rejects an unknown flag by name with
 // the valid ones listed (exit 2). The file lists are checked against the folders, so a new entry must be listed.
@@ -8,10 +8,19 @@ import { join } from 'node:path';
 
 const ROOT = join(import.meta.dir, '../..');
 /** bench/*.ts run as programs. */
-const BENCH_ENTRIES = ['cifar.ts', 'run.ts', 'serve.ts', 'train-cost.ts', 'webgpu.ts'];
+const BENCH_ENTRIES = [
+  'cifar.ts',
+  'detect.ts',
+  'detect-fingerprints.ts',
+  'run.ts',
+  'serve.ts',
+  'train-cost.ts',
+  'webgpu.ts',
+];
 /** bench/*.ts that are modules of the entries: no top-level work, no command line. */
 const BENCH_MODULES = [
   'attack-rates.ts',
+  'benign-traffic.ts',
   'onnx-export.ts',
   'serve-child.ts',
   'serve-load.ts',
@@ -85,7 +94,7 @@ describe('--help and -h', () => {
     }, 60_000);
   }
 
-  for (const script of ['bench', 'bench:serve', 'bench:cifar', 'bench:train']) {
+  for (const script of ['bench', 'bench:serve', 'bench:cifar', 'bench:train', 'bench:detect']) {
     test(`bun run ${script} -- --help`, () => {
       const before = snapshot();
       const r = run(['run', script, '--', '--help']);

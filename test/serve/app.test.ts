@@ -17,12 +17,14 @@ beforeAll(async () => {
     gi = await giModel();
   const executor = workerExecutor({ size: 1 });
   app = createApp({
+    detect: false, // repeats digits on purpose; detection is tested in test/serve/detect.test.ts
     models: { plain: { model: plain }, gi: { model: gi } },
     executor,
     auditDir,
     log: () => {},
   });
   scored = createApp({
+    detect: false, // repeats digits on purpose; detection is tested in test/serve/detect.test.ts
     models: {
       plain: { model: plain, scores: 'probabilities' },
       raw: { model: plain, scores: 'logits' },

@@ -17,6 +17,7 @@ let predicted: number[];
 beforeAll(async () => {
   const plain = await plainModel();
   app = createApp({
+    detect: false, // repeats digits on purpose; detection is tested in test/serve/detect.test.ts
     models: { plain: { model: plain }, scored: { model: plain, scores: 'probabilities' } },
     executor: workerExecutor({ size: 1 }),
     limits: { maxImageBytes: 200_000, maxImagePixels: 512 * 512, maxImageSide: 600 },

@@ -21,6 +21,41 @@ describe('parseServeConfig', () => {
     expect(DEFAULT_MODEL.dir).toMatch(/models\/mnist-cnn-h8-at-gi$/);
     expect(c.options.limits).toEqual(DEFAULT_LIMITS);
     expect(c.options.budgets).toEqual({ limit: 10_000, windowMs: 3_600_000 });
+    expect(c.options.detect).toMatchObject({ mode: 'block', flagAfter: 5, matchShare: 0.5 });
+  });
+
+  test('query-attack detection flags: modes, thresholds and the seed; bad values are named', () => {
+    const c = parseServeConfig(
+      [
+        '--detect',
+        'log',
+        '--detect-flag-after',
+        '8',
+        '--detect-match',
+        '0.6',
+        '--detect-max-queries',
+        '1000',
+        '--detect-ban-ms',
+        '60000',
+        '--detect-seed',
+        '7',
+      ],
+      {},
+    );
+    expect(c.options.detect).toMatchObject({
+      mode: 'log',
+      flagAfter: 8,
+      matchShare: 0.6,
+      maxQueries: 1000,
+      banMs: 60_000,
+      seed: 7,
+    });
+    expect(parseServeConfig(['--detect', 'off'], {}).options.detect).toMatchObject({ mode: 'off' });
+    expect(() => parseServeConfig(['--detect', 'on'], {})).toThrow(
+      "--detect: expected one of off, log, block, got 'on'",
+    );
+    expect(() => parseServeConfig(['--detect-match', '0'], {})).toThrow(/--detect-match/);
+    expect(() => parseServeConfig(['--detect-flag-after', '0'], {})).toThrow(/--detect-flag-after/);
   });
 
   test('env fallbacks and flags', () => {
@@ -70,7 +105,7 @@ describe('parseServeConfig', () => {
 
   test('an unknown flag is named with the valid ones; --help and -h answer the usage without starting', () => {
     expect(() => parseServeConfig(['--bogus-flag'], {})).toThrow(
-      /^unknown flag --bogus-flag \(valid flags: --host, --port, .*--trust-proxy\)$/,
+      /^unknown flag --bogus-flag \(valid flags: --host, --port, .*--trust-proxy, --detect, --detect-flag-after, --detect-window, .*--detect-seed\)$/,
     );
     expect(entryConfig(['--port', '1', '-h'], {})).toEqual({ exit: 0, message: serveUsage });
     expect(entryConfig(['--bogus-flag'], {})).toMatchObject({

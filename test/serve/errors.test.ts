@@ -204,6 +204,7 @@ describe('server faults', () => {
       },
     };
     const faulty = createApp({
+      detect: false, // repeats digits on purpose; detection is tested in test/serve/detect.test.ts
       models: { plain: { model: await plainModel() } },
       executor: failing,
       log: (m) => logged.push(m),

@@ -115,7 +115,7 @@ export async function post(
   return { status: res.status, json, text, headers: res.headers };
 }
 
-/** An app over the plain and GI models with an in-process executor and a fixed secret (ready awaited). */
+/** An app over the plain and GI models with an in-process executor, a fixed secret and no query-attack detection unless asked (ready awaited). */
 export async function testApp(
   overrides: Partial<ServeOptions> & { scores?: ServeOptions['models'][string]['scores'] } = {},
 ) {
@@ -128,6 +128,8 @@ export async function testApp(
     executor: inProcessExecutor(),
     secret: Uint32Array.of(7),
     log: () => {},
+    // Most tests repeat one digit on purpose; detection has its own tests (detect.test.ts) and is on by default.
+    detect: false,
     ...rest,
   });
   await app.ready;

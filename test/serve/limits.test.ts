@@ -39,6 +39,7 @@ describe('bounded queue', () => {
   test('maxQueue 0: a request arriving while the only slot is busy is shed with 503 + Retry-After', async () => {
     const { executor, release } = gatedExecutor(1);
     const app = createApp({
+      detect: false, // repeats digits on purpose; detection is tested in test/serve/detect.test.ts
       models: { plain: { model: await plainModel() } },
       executor,
       limits: { maxQueue: 0 },
@@ -60,6 +61,7 @@ describe('bounded queue', () => {
   test('maxQueue 1: one request waits for the slot and is served; the next is shed', async () => {
     const { executor, release, waiting } = gatedExecutor(1);
     const app = createApp({
+      detect: false, // repeats digits on purpose; detection is tested in test/serve/detect.test.ts
       models: { plain: { model: await plainModel() } },
       executor,
       limits: { maxQueue: 1 },
@@ -101,6 +103,7 @@ describe('deadline', () => {
   test('a request past its deadline gets 503 + Retry-After; the late result is discarded', async () => {
     const { executor, release } = gatedExecutor(1);
     const app = createApp({
+      detect: false, // repeats digits on purpose; detection is tested in test/serve/detect.test.ts
       models: { plain: { model: await plainModel() } },
       executor,
       limits: { deadlineMs: 50 },
@@ -204,6 +207,7 @@ describe('query budgets', () => {
   test('a shed request is refunded', async () => {
     const { executor, release } = gatedExecutor(1);
     const app = createApp({
+      detect: false, // repeats digits on purpose; detection is tested in test/serve/detect.test.ts
       models: { plain: { model: await plainModel() } },
       executor,
       limits: { deadlineMs: 30 },

@@ -20,6 +20,7 @@ let app: HashguardApp;
 
 beforeAll(async () => {
   app = createApp({
+    detect: false, // repeats digits on purpose; detection is tested in test/serve/detect.test.ts
     models: { gi: { model: await giModel(), scores: 'logits' } },
     executor: workerExecutor({ size: 1 }),
     secret: Uint32Array.of(7),
@@ -67,6 +68,7 @@ describe('random GI over HTTP', () => {
 
   test('labels only unless the deployment allows scores', async () => {
     const labelsOnly = createApp({
+      detect: false, // repeats digits on purpose; detection is tested in test/serve/detect.test.ts
       models: { gi: { model: await giModel() } },
       executor: app.context.executor,
       log: () => {},

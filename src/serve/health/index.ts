@@ -1,6 +1,6 @@
 // GET /v2/health/live and /v2/health/ready (OIP v2): live while the process answers; ready once every model
 // is loaded and warmed up (and, with requireAudit, audited), the executor can still run work and the budget
-// store answers (budgets fail closed, so while it is down no inference would be admitted anyway).
+// and detector stores answer (both fail closed, so while one is down no inference would be admitted anyway).
 import { Hono } from 'hono';
 import type { ServeContext, ServeEnv } from '../context.ts';
 import { unavailable } from '../errors.ts';
@@ -28,6 +28,8 @@ export function healthRoutes(ctx: ServeContext): Hono<ServeEnv> {
       throw unavailable('not ready: the inference workers have failed', 30);
     if (ctx.budget && !(await ctx.budget.healthy()))
       throw unavailable('not ready: the query budget store is unreachable', 5);
+    if (ctx.detector && !(await ctx.detector.healthy()))
+      throw unavailable('not ready: the query detector store is unreachable', 5);
     return c.json({ ready: true });
   });
   return app;

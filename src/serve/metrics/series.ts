@@ -18,6 +18,8 @@ export interface GaugeSources {
   inFlight: () => number;
   /** Model name → backend its inference ran on (known after warm-up). */
   backends: () => Iterable<[string, string]>;
+  /** The detector store's size, when detection is on. */
+  detectStore?: () => { queries: number; bytes: number | null } | null;
 }
 
 export class Metrics {
@@ -31,8 +33,10 @@ export class Metrics {
     ['deadline', 0],
     ['budget_store', 0],
     ['not_ready', 0],
+    ['detect_store', 0],
   ]);
   private budgetRejections = 0;
+  private readonly detections = { suspicious: 0, flagged: new Map<string, number>(), refused: 0 };
   private readonly images = new Map<string, number>();
 
   constructor(private readonly gauges: GaugeSources) {}
@@ -62,6 +66,18 @@ export class Metrics {
 
   budgetRejected(): void {
     this.budgetRejections++;
+  }
+
+  detectSuspicious(n: number): void {
+    this.detections.suspicious += n;
+  }
+
+  detectFlagged(mode: string): void {
+    this.detections.flagged.set(mode, (this.detections.flagged.get(mode) ?? 0) + 1);
+  }
+
+  detectRefused(): void {
+    this.detections.refused++;
   }
 
   inferred(model: string, images: number): void {
@@ -112,6 +128,38 @@ export class Metrics {
       'Requests refused with 429 because a client query budget was spent.',
     );
     out.push(`hashguard_budget_rejections_total ${this.budgetRejections}`);
+    family(
+      'hashguard_query_attack_suspicious_queries_total',
+      'counter',
+      "Queries that matched one of the same client's recent queries (or a crowd of others').",
+    );
+    out.push(`hashguard_query_attack_suspicious_queries_total ${this.detections.suspicious}`);
+    family(
+      'hashguard_query_attacks_detected_total',
+      'counter',
+      'Clients flagged as running a query attack, by detector mode.',
+    );
+    for (const [mode, n] of this.detections.flagged)
+      out.push(`hashguard_query_attacks_detected_total${labels({ mode })} ${n}`);
+    family(
+      'hashguard_query_attack_refusals_total',
+      'counter',
+      'Requests refused with 403 query_attack_detected.',
+    );
+    out.push(`hashguard_query_attack_refusals_total ${this.detections.refused}`);
+    const usage = this.gauges.detectStore?.();
+    if (usage) {
+      family('hashguard_detect_store_queries', 'gauge', 'Query fingerprints the detector holds.');
+      out.push(`hashguard_detect_store_queries ${usage.queries}`);
+      if (usage.bytes !== null) {
+        family(
+          'hashguard_detect_store_bytes',
+          'gauge',
+          'Memory the detector store holds, in bytes.',
+        );
+        out.push(`hashguard_detect_store_bytes ${usage.bytes}`);
+      }
+    }
     family('hashguard_images_inferred_total', 'counter', 'Images classified, by model.');
     for (const [model, n] of this.images)
       out.push(`hashguard_images_inferred_total${labels({ model })} ${n}`);

@@ -37,9 +37,16 @@ const inferErrors = {
     'An Authorization header that is not an issued API key (only where keys are configured; nothing is charged).',
   ),
   413: err('Body larger than the limit (checked from Content-Length and while reading).'),
+  403: err(
+    "Query attack detected: the client's queries kept repeating near-copies of its earlier ones; refused for the ban period (code 'query_attack_detected').",
+    true,
+  ),
   415: err('Wrong Content-Type.'),
   429: err("The client's query budget for this window is spent.", true),
-  503: err('Model not ready, queue full, deadline exceeded or budget store down.', true),
+  503: err(
+    'Model not ready, queue full, deadline exceeded, or budget or detector store down.',
+    true,
+  ),
 };
 
 /** The OpenAPI document (limits are shown with their configured values). */
@@ -62,7 +69,17 @@ export function openApiDocument(ctx: Pick<ServeContext, 'limits'>): object {
         },
       },
       schemas: {
-        Error: { type: 'object', required: ['error'], properties: { error: { type: 'string' } } },
+        Error: {
+          type: 'object',
+          required: ['error'],
+          properties: {
+            error: { type: 'string' },
+            code: {
+              type: 'string',
+              description: "A stable identifier where one applies, e.g. 'query_attack_detected'.",
+            },
+          },
+        },
         Tensor: {
           type: 'object',
           required: ['name', 'shape', 'datatype', 'data'],
