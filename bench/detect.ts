@@ -225,14 +225,16 @@ const median = (a: number[]) => {
 const t0 = performance.now();
 const { test: mnist } = await loadDataset('mnist');
 const { test: fashion } = await loadDataset('fashion-mnist');
-const server = await startServer([
+/** The server's flags: defaults, but scores revealed (Square needs them) and this machine trusted as the proxy. */
+const SERVER_FLAGS = [
   '--port',
   '0',
   '--scores',
   `${MODEL}=probabilities`,
   '--trust-proxy',
   '127.0.0.1',
-]);
+];
+const server = await startServer(SERVER_FLAGS);
 console.log(server.banner);
 const results: Record<string, unknown> = {};
 const streams: Record<AttackId, Float32Array[][]> = {
@@ -279,16 +281,7 @@ try {
   }
 
   // What the same attacks achieve where nothing detects them: a second server, --detect off, same images.
-  const undetected = await startServer([
-    '--port',
-    '0',
-    '--scores',
-    `${MODEL}=probabilities`,
-    '--trust-proxy',
-    '127.0.0.1',
-    '--detect',
-    'off',
-  ]);
+  const undetected = await startServer([...SERVER_FLAGS, '--detect', 'off']);
   try {
     for (const [g, id] of (['square', 'square-adaptive'] as const).entries()) {
       const runs: RunOutcome[] = [];
@@ -421,6 +414,9 @@ try {
         }
         detection[id] = streams[id].length ? caught / streams[id].length : 0;
       }
+      console.log(
+        `curve: flagAfter ${flagAfter}, matchShare ${matchShare}: ${JSON.stringify(detection)}`,
+      );
       curve.push({
         flagAfter,
         matchShare,

@@ -3,6 +3,7 @@
 // real time, so nothing a client can invent (a token, an address spelling) may open a fresh budget.
 import { sha256Hex } from '../../hash/index.ts';
 import { HttpError, unavailable } from '../errors.ts';
+import { storeAnswers } from '../store-health.ts';
 import type { Budgets } from '../options.ts';
 import { budgetSubject, normalizeAddress } from './address.ts';
 import type { ApiKeys } from './api-keys.ts';
@@ -100,13 +101,7 @@ export class QueryBudget {
   }
 
   /** Whether the store answers (readiness): false when a remote store is unreachable. */
-  async healthy(): Promise<boolean> {
-    if (!this.store.ping) return true;
-    try {
-      await this.store.ping();
-      return true;
-    } catch {
-      return false;
-    }
+  healthy(): Promise<boolean> {
+    return storeAnswers(this.store);
   }
 }

@@ -1,7 +1,8 @@
 // Budget counts in Redis (ioredis), shared by every instance and kept across restarts. Each charge is one
 // Lua script, so check, INCRBY and PEXPIRE happen atomically even with many instances racing; every counter
 // carries the window as its TTL, so rotating identities leave nothing behind once their windows end.
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
+import { failFastRedis } from '../redis-client.ts';
 import type { BudgetResult, BudgetStore } from './store.ts';
 
 // KEYS[1] counter; ARGV n, limit, windowMs. Refuses without counting when cur + n > limit. A key without a
@@ -34,16 +35,7 @@ export class RedisBudgetStore implements BudgetStore {
 
   constructor(options: RedisBudgetOptions) {
     this.prefix = options.prefix ?? 'hashguard:budget:';
-    // Fail fast instead of queueing forever: a request whose budget cannot be checked is refused (503).
-    // commandTimeout: a Redis that accepts connections but stops answering must not hold requests either.
-    this.redis = new Redis(options.url, {
-      lazyConnect: true,
-      maxRetriesPerRequest: 1,
-      enableOfflineQueue: false,
-      connectTimeout: 2000,
-      commandTimeout: 1000,
-    });
-    this.redis.on('error', () => {}); // reported per command; without a listener ioredis logs every retry
+    this.redis = failFastRedis(options.url);
   }
 
   /** Connects (call once at startup so a wrong URL fails there, not on the first request). */

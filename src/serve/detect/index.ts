@@ -4,6 +4,7 @@
 import type { FingerprintParams } from '../../hash/index.ts';
 import { sha256Hex } from '../../hash/index.ts';
 import { HttpError, unavailable } from '../errors.ts';
+import { storeAnswers } from '../store-health.ts';
 import type { DetectSettings } from './settings.ts';
 import type { DetectStore, RowMatches } from './store.ts';
 
@@ -105,13 +106,7 @@ export class QueryDetector {
   }
 
   /** Whether the store answers (readiness). */
-  async healthy(): Promise<boolean> {
-    if (!this.store.ping) return true;
-    try {
-      await this.store.ping();
-      return true;
-    } catch {
-      return false;
-    }
+  healthy(): Promise<boolean> {
+    return storeAnswers(this.store);
   }
 }

@@ -1,7 +1,8 @@
 // Query fingerprints and client verdicts in Redis (ioredis), shared by every instance of a fleet: one Lua script
 // per request matches and stores its rows atomically. Bounded by construction: a fixed number of bucket lists,
 // each trimmed to a fixed length and expiring historyMs after its last write, so the keyspace never grows.
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
+import { failFastRedis } from '../redis-client.ts';
 import type { DetectSettings } from './settings.ts';
 import {
   bucketOf,
@@ -113,15 +114,7 @@ export class RedisDetectStore implements DetectStore {
   ) {
     this.prefix = options.prefix ?? 'hashguard:detect:';
     this.buckets = bucketCount(s.maxQueries, s.topK);
-    // As the budget store: fail fast rather than queue, so a request that cannot be judged is refused (503).
-    this.redis = new Redis(options.url, {
-      lazyConnect: true,
-      maxRetriesPerRequest: 1,
-      enableOfflineQueue: false,
-      connectTimeout: 2000,
-      commandTimeout: 1000,
-    });
-    this.redis.on('error', () => {});
+    this.redis = failFastRedis(options.url);
   }
 
   async connect(): Promise<this> {
