@@ -237,13 +237,6 @@ const SERVER_FLAGS = [
 const server = await startServer(SERVER_FLAGS);
 console.log(server.banner);
 const results: Record<string, unknown> = {};
-const streams: Record<AttackId, Float32Array[][]> = {
-  square: [],
-  hsj: [],
-  rays: [],
-  substitute: [],
-  'square-adaptive': [],
-};
 try {
   // 1. Attacks, one fresh identity per image: the first test images the served weights classify correctly
   // (without the random GI draw, locally), as an audit attacks only what the model gets right.
@@ -261,7 +254,6 @@ try {
         await attackRun(server, id, i, x, mnist.labels[i], address(g + 1, i), flags.maxQueries),
       );
     }
-    streams[id] = runs.map((r) => r.rows);
     const blocked = runs.filter((r) => r.blockedAfter !== null).map((r) => r.blockedAfter!);
     results[id] = {
       runs: runs.length,
@@ -280,10 +272,14 @@ try {
     console.log(id, JSON.stringify({ ...(results[id] as object), perRun: undefined }));
   }
 
-  // What the same attacks achieve where nothing detects them: a second server, --detect off, same images.
+  // Where nothing detects them (a second server, --detect off, same images): what Square and the adaptive
+  // Square achieve in the whole budget, and every attack's first 100 queries, which the curve below replays
+  // (a refused run stops early, so its own queries cannot show what a looser threshold would let through).
   const undetected = await startServer([...SERVER_FLAGS, '--detect', 'off']);
+  const curveStreams = {} as Record<AttackId, Float32Array[][]>;
   try {
-    for (const [g, id] of (['square', 'square-adaptive'] as const).entries()) {
+    for (const [g, id] of ATTACKS.entries()) {
+      const whole = id === 'square' || id === 'square-adaptive';
       const runs: RunOutcome[] = [];
       for (const i of attacked) {
         const x = mnist.images.slice(i * 784, (i + 1) * 784);
@@ -295,10 +291,12 @@ try {
             x,
             mnist.labels[i],
             address(200 + g, i),
-            flags.maxQueries,
+            whole ? flags.maxQueries : 100,
           ),
         );
       }
+      curveStreams[id] = runs.map((r) => r.rows.slice(0, 100));
+      if (!whole) continue;
       results[`${id}WithoutDetection`] = {
         runs: runs.length,
         broken: runs.filter((r) => r.broken).length,
@@ -375,8 +373,11 @@ try {
   const fp = (x: ArrayLike<number>) => fingerprint(x, [1, 28, 28], params);
   const benignFps = traffic.map((q) => fp(Float32Array.from(q.pixels, (v) => v / 255)));
   const curve = [];
-  for (const flagAfter of [1, 2, 3, 4, 5, 6, 8, 10, 15, 20]) {
-    for (const matchShare of [0.4, 0.5, 0.6]) {
+  const grid = [1, 2, 3, 4, 5, 6, 8, 10, 15, 20].flatMap((flagAfter) =>
+    (flagAfter === 5 ? [0.4, 0.5, 0.6] : [0.5]).map((matchShare) => ({ flagAfter, matchShare })),
+  );
+  for (const { flagAfter, matchShare } of grid) {
+    {
       const s = { ...base, flagAfter, matchShare };
       const store = new MemoryDetectStore({ ...s, topK: s.fingerprint.topK });
       const counts = new Map<number, number>();
@@ -398,7 +399,7 @@ try {
       const detection: Record<string, number> = {};
       for (const id of ATTACKS) {
         let caught = 0;
-        for (const [r, rows] of streams[id].entries()) {
+        for (const [r, rows] of curveStreams[id].entries()) {
           let n = 0;
           for (const [q, row] of rows.entries()) {
             if (q >= 100) break;
@@ -412,7 +413,7 @@ try {
             }
           }
         }
-        detection[id] = streams[id].length ? caught / streams[id].length : 0;
+        detection[id] = curveStreams[id].length ? caught / curveStreams[id].length : 0;
       }
       console.log(
         `curve: flagAfter ${flagAfter}, matchShare ${matchShare}: ${JSON.stringify(detection)}`,
@@ -439,8 +440,8 @@ const report = {
     'and this machine trusted as a proxy, so each run and each benign client is its own address (X-Forwarded-For). One test image and one fresh identity per attack run; ' +
     "blockedAfter = queries answered before the first 403; broken = an answered query within L∞ ε 0.3 of the image came back misclassified. The substitute attack's " +
     'query phase starts from the run image alone (6 augmentation rounds). Benign: MNIST and Fashion-MNIST test splits plus varied copies (shifts ≤ 2 px, brightness, ' +
-    'contrast, JPEG re-encoding sent as uploads, Gaussian noise σ 0.02), random clients, 1% exact retries. The curve replays the same benign fingerprints and the ' +
-    "attacks' recorded queries (up to the block) through the in-memory store; at looser thresholds than the default an attack that was refused has no later queries to replay, so its detection there is a lower bound.",
+    'contrast, JPEG re-encoding sent as uploads, Gaussian noise σ 0.02), random clients, 1% exact retries. The curve replays the same benign fingerprints and ' +
+    "each attack's first 100 queries against a server with --detect off (same images, fresh identities) through the in-memory store.",
   machine: machineInfo(),
   source: sourceRevision(),
   settings: { ...flags, eps: EPS, model: MODEL, detect: resolveDetect() },
