@@ -204,6 +204,7 @@ async function attackRun(
               epochs: 2,
               queryBudget: maxQueries,
               seed: image,
+              classes: 10, // one seed image shows one class
             });
   try {
     const r = await attack.run(oracle, xt, yt);
