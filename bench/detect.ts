@@ -381,34 +381,29 @@ try {
     {
       const s = { ...base, flagAfter, matchShare };
       const store = new MemoryDetectStore({ ...s, topK: s.fingerprint.topK });
-      const counts = new Map<number, number>();
-      const flaggedAt = new Map<number, number>();
+      // The detector's own rule, through the store: a query is suspicious on a match with one of the client's
+      // own stored queries or a crowd of others'; a client is flagged at flagAfter of its last `window`.
+      const judge = async (who: string, f: Uint32Array) => {
+        const [m] = await store.observe(who, [f], 0);
+        const { after } = await store.record(who, [m.own >= 1 || m.others >= s.crowd], 0);
+        return after >= flagAfter;
+      };
+      const flagged = new Set<number>();
       let blocked = 0;
       for (let i = 0; i < traffic.length; i++) {
         const c = traffic[i].client;
-        if (flaggedAt.has(c)) {
-          blocked++;
-          continue;
-        }
-        const [m] = await store.observe(`b${c}`, [benignFps[i]], 0);
-        if (m.own >= 1 || m.others >= s.crowd) {
-          const n = (counts.get(c) ?? 0) + 1;
-          counts.set(c, n);
-          if (n >= flagAfter) flaggedAt.set(c, i);
-        }
+        if (flagged.has(c)) blocked++;
+        else if (await judge(`b${c}`, benignFps[i])) flagged.add(c);
       }
       const detection: Record<string, number> = {};
       for (const id of ATTACKS) {
         let caught = 0;
         for (const [r, rows] of curveStreams[id].entries()) {
-          let n = 0;
           for (const [q, row] of rows.entries()) {
             if (q >= 100) break;
             // The adaptive attacker's queries went out from IDENTITIES addresses in turn.
             const who = id === 'square-adaptive' ? `a${id}${r}:${q % IDENTITIES}` : `a${id}${r}`;
-            const [m] = await store.observe(who, [fp(row)], 0);
-            if (m.own >= 1 || m.others >= s.crowd) n++;
-            if (n >= flagAfter) {
+            if (await judge(who, fp(row))) {
               caught++;
               break;
             }
@@ -423,7 +418,7 @@ try {
         flagAfter,
         matchShare,
         benignBlockedShare: blocked / traffic.length,
-        benignFlaggedClientShare: flaggedAt.size / flags.clients,
+        benignFlaggedClientShare: flagged.size / flags.clients,
         detectedWithin100: detection,
       });
     }
