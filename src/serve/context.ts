@@ -3,7 +3,7 @@
 import type { Context } from 'hono';
 import type { LoadedModel } from '../nn/index.ts';
 import { type ApiKeys, type QueryBudget, clientAddress, clientIdentity } from './budget/index.ts';
-import { QueryDetector } from './detect/index.ts';
+import type { QueryDetector } from './detect/index.ts';
 import { HttpError } from './errors.ts';
 import type { DefendedInput, DefendedResult, InferenceExecutor } from './executor.ts';
 import type { Metrics } from './metrics/series.ts';
@@ -73,7 +73,7 @@ export async function infer(
         )
       : '';
   // A banned client is refused before it costs a query of its budget or any compute.
-  const detectKey = ctx.detector ? await QueryDetector.key(identity) : '';
+  const detectKey = ctx.detector ? await ctx.detector.key(identity) : '';
   if (ctx.detector) await shedOn503(ctx, () => ctx.detector!.admit(detectKey));
   let refund: (() => Promise<void>) | null = null;
   if (ctx.budget) {

@@ -26,6 +26,8 @@ export interface DetectEvents {
   refused(): void;
 }
 
+const KEY_CACHE = 10_000;
+
 /** The 403 every refused query gets; `code` is what clients branch on. */
 function refusal(seconds: number): HttpError {
   return new HttpError(
@@ -49,9 +51,19 @@ export class QueryDetector {
     this.fingerprint = { ...settings.fingerprint, seed };
   }
 
-  /** The stored key of a client identity: a hash, so identities never sit in a shared store in clear. */
-  static async key(identity: string): Promise<string> {
-    return (await sha256Hex(`detect:${identity}`)).slice(0, 32);
+  private readonly keys = new Map<string, string>();
+
+  /**
+   * The stored key of a client identity: a hash, so identities never sit in a shared store in clear. The last
+   * KEY_CACHE identities' keys are kept, so a returning client costs no digest.
+   */
+  async key(identity: string): Promise<string> {
+    const hit = this.keys.get(identity);
+    if (hit !== undefined) return hit;
+    const key = (await sha256Hex(`detect:${identity}`)).slice(0, 32);
+    if (this.keys.size >= KEY_CACHE) this.keys.delete(this.keys.keys().next().value!);
+    this.keys.set(identity, key);
+    return key;
   }
 
   /** Before inference: 403 while the client is banned (block mode), 503 when the store cannot answer. */

@@ -210,6 +210,9 @@ export class MemoryDetectStore implements DetectStore {
     suspicious: readonly boolean[],
     now: number,
   ): Promise<{ before: number; after: number }> {
+    // A client with no record and nothing suspicious would record only zeros: no record is made (one-off
+    // clients then cost no map entry).
+    if (!this.clients.has(client) && !suspicious.includes(true)) return { before: 0, after: 0 };
     const c = this.client(client);
     if (c.seen < now - this.s.historyMs) c.bits = 0;
     const before = popcount(c.bits);
