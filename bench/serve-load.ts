@@ -87,7 +87,8 @@ export function openLoop(send: Send, rate: number, durationMs: number): OpenPhas
   };
 }
 
-/** Nearest-rank percentiles of a list of ms, rounded to 0.1 ms (null fields when it is empty). */
+/** Nearest-rank percentiles of a list of ms, rounded to 0.01 ms (null fields when it is empty): a 5% change of a
+ * 1.5 ms median is 0.075 ms, finer than 0.1 ms steps. */
 export interface Percentiles {
   n: number;
   p50: number | null;
@@ -97,7 +98,7 @@ export interface Percentiles {
 
 export function percentiles(values: number[]): Percentiles {
   const s = [...values].sort((a, b) => a - b),
-    r = (v: number | undefined) => (v === undefined ? null : Math.round(v * 10) / 10);
+    r = (v: number | undefined) => (v === undefined ? null : Math.round(v * 100) / 100);
   const at = (p: number) => s[Math.min(s.length - 1, Math.ceil(p * s.length) - 1)];
   return { n: s.length, p50: r(at(0.5)), p99: r(at(0.99)), max: r(s[s.length - 1]) };
 }

@@ -2,9 +2,10 @@
 // :classify (PNG) and batch-32 /infer (FP32 JSON): a closed loop estimates the sustainable rate R, then open-model
 // phases at 0.5R, 0.8R and 2R, then 0.3R right after the overload to time the recovery. Writes
 // bench/results/<date>-serve-<runtime>.json (machine, command, server flags, every phase); timings, no assertions.
-// Then the query-attack detector's cost: single-image :classify at a fixed rate against the default server and
-// one with --detect off, phases alternating, p50 and p99 side by side. Every request comes from its own address
-// (X-Forwarded-For, this machine trusted as the proxy) with one of 1,024 distinct digits, as benign traffic does.
+// Then the query-attack detector's cost: single-image :classify at a fixed rate against two fresh servers, the
+// default one (its store filled first) and one with --detect off, phases alternating, p50 and p99 side by side.
+// Every request comes from its own address (X-Forwarded-For, this machine trusted as the proxy) with one of 1,024
+// distinct digits, as benign traffic does.
 import { readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
@@ -30,9 +31,9 @@ const USAGE = `usage: bun bench/serve.ts [flags]   (or: bun run bench:serve -- [
   --closed-s S       closed-loop phase that estimates the sustainable rate R (default 5; --quick 1)
   --recovery-s S     phase at 0.3R right after the 2R overload (default 12; --quick 3)
   --clients N        closed-loop clients (default 8)
-  --workers N        server --workers (default: the server's, logical cores)
-  --max-queue N --deadline-ms N   the server's flags (default: the server's)
-  --detect-rate R --detect-rounds N   detection cost: R req/s (default 1000), N rounds on/off (default 4; --quick 1)
+  --workers N --max-queue N --deadline-ms N   the server's flags (default: the server's)
+  --detect-rate R --detect-rounds N   detection cost: R req/s (default 1000), N on/off rounds (default 8; --quick 1)
+  --detect-only      only the detection cost (no load phases)
   --quick            very short phases (a smoke test; the numbers mean little)
   --out FILE         write the JSON here instead of bench/results/<date>-serve-<runtime>.json`;
 
@@ -55,6 +56,7 @@ function flags(argv: string[]) {
     'detect-rate': one,
     'detect-rounds': one,
     quick: { type: 'boolean' },
+    'detect-only': { type: 'boolean' },
     out: one,
   });
   const num = (k: string, fallback: number, integer = false) => {
@@ -82,6 +84,7 @@ function flags(argv: string[]) {
     if (v[k] !== undefined) server.push(`--${k}`, v[k] as string);
   return {
     quick,
+    detectOnly: !!v['detect-only'],
     out: v.out as string | undefined,
     server,
     durationS: num('duration-s', quick ? 1 : 8),
@@ -89,7 +92,7 @@ function flags(argv: string[]) {
     recoveryS: num('recovery-s', quick ? 3 : 12),
     clients: num('clients', 8, true),
     detectRate: num('detect-rate', 1000),
-    detectRounds: num('detect-rounds', quick ? 1 : 4, true),
+    detectRounds: num('detect-rounds', quick ? 1 : 8, true),
     warmupS: quick ? 0.3 : 2,
     pauseS: quick ? 0.2 : 1,
     timeoutMs: quick ? 10_000 : 20_000,
@@ -326,50 +329,78 @@ async function runRecovery(w: Workload, rate: number, s: Settings, baselineP99: 
 async function detectionCost(on: ServerChild, off: ServerChild, s: Settings) {
   const send = (c: ServerChild) => workloads(c.url, c.model, s.timeoutMs)[0].send;
   const sends = { on: send(on), off: send(off) };
-  for (const k of ['on', 'off'] as const) await closedLoop(sends[k], s.clients, s.warmupS * 1000);
-  const rounds: {
-    server: 'on' | 'off';
-    p50: number | null;
-    p99: number | null;
-    statuses: object;
-  }[] = [];
+  // The detector's cost depends on how full its store is: the "on" server is warmed until its store stops
+  // growing (full, the steady state of a busy server), the "off" one for as long, so both are as warm.
+  const started = performance.now();
+  let stored = -1;
+  for (let k = 0; k < 60; k++) {
+    await closedLoop(sends.on, s.clients, s.warmupS * 1000);
+    const now = storeGauges(await metricsText(on)).storeQueries;
+    if (now === stored) break;
+    stored = now;
+  }
+  const warmupS = Math.round((performance.now() - started) / 100) / 10;
+  await closedLoop(sends.off, s.clients, warmupS * 1000);
+  console.log(`  warmed both servers for ${warmupS} s; the store holds ${stored} queries`);
+  // Rounds pair an "on" phase with an "off" phase, in the order on-off, then off-on, and so on (ABBA), so a
+  // slow drift of the machine weighs on both alike; a round's ratio compares its two phases, minutes apart at
+  // most, and the result is the median of the rounds' ratios (the medians of each side are reported too).
+  type Side = { p50: number | null; p99: number | null; statuses: object };
+  const rounds: { order: string; on: Side; off: Side; p50Ratio: number; p99Ratio: number }[] = [];
   for (let r = 0; r < s.detectRounds; r++) {
-    for (const k of ['on', 'off'] as const) {
+    const order = r % 2 === 0 ? (['on', 'off'] as const) : (['off', 'on'] as const);
+    const sides = {} as Record<'on' | 'off', Side>;
+    for (const k of order) {
       const phase = openLoop(sends[k], s.detectRate, s.durationS * 1000);
       const summary = summarize(await phase.results, phase.startMs);
-      rounds.push({
-        server: k,
+      sides[k] = {
         p50: summary.latency200Ms.p50,
         p99: summary.latency200Ms.p99,
         statuses: summary.statuses,
-      });
+      };
       console.log(
         `  detect ${k.padEnd(3)} ${s.detectRate} req/s: p50 ${summary.latency200Ms.p50} ms, p99 ${summary.latency200Ms.p99} ms, statuses ${JSON.stringify(summary.statuses)}`,
       );
       await sleep(s.pauseS * 1000);
     }
+    const ratio = (q: 'p50' | 'p99') => (sides.on[q] ?? NaN) / (sides.off[q] ?? NaN);
+    rounds.push({
+      order: order.join('-'),
+      ...sides,
+      p50Ratio: ratio('p50'),
+      p99Ratio: ratio('p99'),
+    });
   }
-  const med = (k: 'on' | 'off', q: 'p50' | 'p99') => {
-    const v = rounds
-      .filter((r) => r.server === k)
-      .map((r) => r[q] ?? NaN)
-      .sort((a, b) => a - b);
-    return v[Math.floor((v.length - 1) / 2)];
+  const median = (v: number[]) => {
+    const sorted = [...v].sort((a, b) => a - b),
+      mid = sorted.length / 2;
+    return sorted.length % 2 ? sorted[Math.floor(mid)] : (sorted[mid - 1] + sorted[mid]) / 2;
   };
-  const metrics = await (await fetch(`${on.url}/metrics`)).text();
-  const gauge = (name: string) =>
-    Number(new RegExp(`^${name} (\\d+)$`, 'm').exec(metrics)?.[1] ?? NaN);
+  const round3 = (v: number) => Math.round(v * 1000) / 1000;
+  const med = (k: 'on' | 'off', q: 'p50' | 'p99') =>
+    round3(median(rounds.map((r) => r[k][q] ?? NaN)));
+  // The rounds' spread: their ratios' lowest, quartiles and highest (how much one round can be trusted).
+  const spread = (q: 'p50Ratio' | 'p99Ratio') => {
+    const v = rounds.map((r) => r[q]).sort((a, b) => a - b),
+      at = (f: number) => v[Math.round(f * (v.length - 1))];
+    return { min: round3(v[0]), q1: round3(at(0.25)), q3: round3(at(0.75)), max: round3(at(1)) };
+  };
   const result = {
     ratePerS: s.detectRate,
     phaseS: s.durationS,
-    rounds,
+    warmupS,
+    rounds: rounds.map((r) => ({
+      ...r,
+      p50Ratio: round3(r.p50Ratio),
+      p99Ratio: round3(r.p99Ratio),
+    })),
     p50Ms: { on: med('on', 'p50'), off: med('off', 'p50') },
     p99Ms: { on: med('on', 'p99'), off: med('off', 'p99') },
-    p50Ratio: Math.round((med('on', 'p50') / med('off', 'p50')) * 1000) / 1000,
-    p99Ratio: Math.round((med('on', 'p99') / med('off', 'p99')) * 1000) / 1000,
+    p50Ratio: round3(median(rounds.map((r) => r.p50Ratio))),
+    p99Ratio: round3(median(rounds.map((r) => r.p99Ratio))),
+    roundRatios: { p50: spread('p50Ratio'), p99: spread('p99Ratio') },
     targets: { p50Ratio: 1.05, p99Ratio: 1.1 },
-    storeQueries: gauge('hashguard_detect_store_queries'),
-    storeBytes: gauge('hashguard_detect_store_bytes'),
+    ...storeGauges(await metricsText(on)),
   };
   console.log(
     `  detection on/off at ${s.detectRate} req/s: p50 ×${result.p50Ratio} (≤ 1.05), p99 ×${result.p99Ratio} (≤ 1.10); store ${result.storeQueries} queries, ${result.storeBytes} bytes`,
@@ -377,10 +408,23 @@ async function detectionCost(on: ServerChild, off: ServerChild, s: Settings) {
   return result;
 }
 
+const metricsText = async (c: ServerChild) => (await fetch(`${c.url}/metrics`)).text();
+/** The detector store's size as the server reports it. */
+function storeGauges(metrics: string) {
+  const gauge = (name: string) =>
+    Number(new RegExp(`^${name} (\\d+)$`, 'm').exec(metrics)?.[1] ?? NaN);
+  return {
+    storeQueries: gauge('hashguard_detect_store_queries'),
+    storeBytes: gauge('hashguard_detect_store_bytes'),
+  };
+}
+
 let child: ServerChild | null = null;
+let on: ServerChild | null = null;
 let plain: ServerChild | null = null;
+const stopAll = () => Promise.all([child?.stop(), on?.stop(), plain?.stop()]);
 const onSignal = (signal: string) =>
-  void (child?.stop() ?? Promise.resolve()).finally(() => {
+  void stopAll().finally(() => {
     console.error(`bench:serve: ${signal}, server stopped`);
     process.exit(130);
   });
@@ -392,16 +436,24 @@ const argv = process.argv.slice(2);
 const settings: Settings = withUsage(USAGE, () => flags(argv));
 try {
   const loadAtStart = loadavg().map((v) => Math.round(v * 100) / 100);
-  child = await startServer(settings.server);
-  console.log(child.banner);
   const results = [];
-  for (const w of workloads(child.url, child.model, settings.timeoutMs))
-    results.push(await runWorkload(w, child.url, settings));
+  if (!settings.detectOnly) {
+    child = await startServer(settings.server);
+    console.log(child.banner);
+    for (const w of workloads(child.url, child.model, settings.timeoutMs))
+      results.push(await runWorkload(w, child.url, settings));
+  }
+  const loadExitCode = await child?.stop();
+  // Fresh servers for the detection cost, so neither carries the overload phases' heap.
   console.log(`\ndetection cost (:classify, the default server against one with --detect off)`);
+  on = await startServer(settings.server);
+  if (!child) console.log(on.banner);
   plain = await startServer([...settings.server, '--detect', 'off']);
-  const detection = await detectionCost(child, plain, settings);
+  const detection = await detectionCost(on, plain, settings);
+  const onExitCode = await on.stop();
   await plain.stop();
-  const serverExitCode = await child.stop();
+  const server = child ?? on;
+  const serverExitCode = child ? loadExitCode : onExitCode;
   const machine = machineInfo();
   const report = {
     date: new Date().toISOString(),
@@ -417,10 +469,10 @@ try {
     loadAverageAtEnd: loadavg().map((v) => Math.round(v * 100) / 100),
     server: {
       command: `bun ${SERVER_ENTRY} ${settings.server.join(' ')}`,
-      banner: child.banner,
-      model: child.model,
-      backend: child.backend,
-      workers: child.workers,
+      banner: server.banner,
+      model: server.model,
+      backend: server.backend,
+      workers: server.workers,
       exitCode: serverExitCode,
     },
     settings: {
@@ -429,6 +481,7 @@ try {
       closedS: settings.closedS,
       recoveryS: settings.recoveryS,
       clients: settings.clients,
+      detectOnly: settings.detectOnly,
       detectRate: settings.detectRate,
       detectRounds: settings.detectRounds,
       warmupS: settings.warmupS,
@@ -457,7 +510,6 @@ try {
   console.error(`bench:serve: ${(e as Error).message}`);
   const tail = child?.stderrTail();
   if (tail) console.error(`server stderr (tail):\n${tail}`);
-  await child?.stop();
-  await plain?.stop();
+  await stopAll();
   process.exit(1);
 }

@@ -1,7 +1,7 @@
 // Query fingerprints for stateful attack detection: the preprocessed input is average-pooled into cells,
 // quantized on `tables` grids offset by a fraction of a step, and every non-flat patch of cells is hashed with
 // its channel, position and grid; the `topK` smallest distinct hashes form the fingerprint (docs/detection.md).
-import { xxh32 } from './xxh32.ts';
+import { xxh32Bits } from './xxh32.ts';
 
 export interface FingerprintParams {
   /** Pixels per cell side (average pooling). */
@@ -37,41 +37,53 @@ export function fingerprint(
     pw = Math.min(p.pool, w);
   const ch = Math.floor(h / ph),
     cw = Math.floor(w / pw);
+  // Cell sums, each added in raster order of its pixels (row by row), so the sums are the same bits whatever
+  // the loop nest; a row's pixels are walked cell by cell with no division per pixel.
   const cells = new Float64Array(c * ch * cw);
   for (let k = 0; k < c; k++)
-    for (let y = 0; y < ch * ph; y++)
-      for (let i = 0; i < cw * pw; i++) {
-        const v = x[(k * h + y) * w + i];
-        if (v > 0) cells[(k * ch + ((y / ph) | 0)) * cw + ((i / pw) | 0)] += Math.min(v, 1);
+    for (let y = 0; y < ch * ph; y++) {
+      const row = (k * h + y) * w,
+        base = (k * ch + ((y / ph) | 0)) * cw;
+      for (let cx = 0; cx < cw; cx++) {
+        let sum = cells[base + cx];
+        for (let i = cx * pw, end = i + pw; i < end; i++) {
+          const v = x[row + i];
+          if (v > 0) sum += v < 1 ? v : 1;
+        }
+        cells[base + cx] = sum;
       }
+    }
   const area = ph * pw;
   const ah = Math.min(p.patch, ch),
     aw = Math.min(p.patch, cw);
   const q = new Int32Array(cells.length);
-  const hashes: number[] = [];
+  const hashes = new Uint32Array(p.tables * c * (ch - ah + 1) * (cw - aw + 1));
+  let n = 0;
   for (let g = 0; g < p.tables; g++) {
     const offset = (g / p.tables) * p.step;
-    for (let i = 0; i < cells.length; i++) q[i] = Math.floor((cells[i] / area + offset) / p.step);
+    // The quotient is never negative, so the Int32Array's truncation is the floor.
+    for (let i = 0; i < cells.length; i++) q[i] = (cells[i] / area + offset) / p.step;
     for (let k = 0; k < c; k++)
       for (let y = 0; y + ah <= ch; y++)
         for (let i = 0; i + aw <= cw; i++) {
-          const first = q[(k * ch + y) * cw + i];
-          let hash = xxh32((((k * 4096 + y) * 4096 + i) >>> 0) ^ (g << 28), ah * 256 + aw, p.seed);
+          const at = (k * ch + y) * cw + i,
+            first = q[at];
+          // Flat patches (most of a digit's background) are found before any hashing.
           let flat = true;
+          for (let dy = 0; dy < ah && flat; dy++)
+            for (let dx = 0; dx < aw; dx++) if (q[at + dy * cw + dx] !== first) flat = false;
+          if (flat) continue;
+          let hash = xxh32Bits(((k * 4096 + y) * 4096 + i) ^ (g << 28), ah * 256 + aw, p.seed);
           for (let dy = 0; dy < ah; dy++)
-            for (let dx = 0; dx < aw; dx++) {
-              const v = q[(k * ch + y + dy) * cw + i + dx];
-              if (v !== first) flat = false;
-              hash = xxh32(hash, v, p.seed);
-            }
-          if (!flat) hashes.push(hash);
+            for (let dx = 0; dx < aw; dx++) hash = xxh32Bits(hash, q[at + dy * cw + dx], p.seed);
+          hashes[n++] = hash;
         }
   }
-  const sorted = Uint32Array.from(hashes).sort();
-  const out: number[] = [];
-  for (let i = 0; i < sorted.length && out.length < p.topK; i++)
-    if (i === 0 || sorted[i] !== sorted[i - 1]) out.push(sorted[i]);
-  return Uint32Array.from(out);
+  const sorted = hashes.subarray(0, n).sort();
+  let m = 0;
+  for (let i = 0; i < n && m < p.topK; i++)
+    if (i === 0 || sorted[i] !== sorted[i - 1]) sorted[m++] = sorted[i];
+  return sorted.slice(0, m);
 }
 
 /** Hashes two ascending fingerprints share. */

@@ -183,6 +183,7 @@ describe('query-attack detection', () => {
 
   test('a store that fails answers 503 (fail closed), counted as shed', async () => {
     const broken: DetectStore = {
+      shared: true,
       observe: () => Promise.reject(new Error('down')),
       record: () => Promise.reject(new Error('down')),
       ban: () => Promise.reject(new Error('down')),

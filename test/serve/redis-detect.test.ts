@@ -2,6 +2,7 @@
 // instances sharing it catch an attack whose queries alternate between them as fast as one instance does, and
 // an unreachable Redis fails closed (503, readiness 503). Without REDIS_URL_TEST they skip with one line.
 import { afterAll, describe, expect, test } from 'bun:test';
+import { Redis } from 'ioredis';
 import { fingerprint, uniform } from '../../src/hash/index.ts';
 import { RedisDetectStore } from '../../src/serve/detect/redis.ts';
 import {
@@ -133,6 +134,27 @@ if (!url) {
       expect(await (await a.request('/metrics')).text()).toMatch(
         /hashguard_detect_store_queries \d+/,
       );
+      // The shared store holds identities only as digests: the address is in no key name and no value.
+      const redis = new Redis(url!);
+      const names = await redis.keys(`${shared}*`);
+      expect(names.length).toBeGreaterThan(0);
+      for (const name of names) {
+        const type = await redis.type(name);
+        const values =
+          type === 'hash'
+            ? await redis.hgetall(name)
+            : type === 'list'
+              ? await redis.lrange(name, 0, -1)
+              : type === 'zset'
+                ? await redis.zrange(name, 0, -1)
+                : type === 'set'
+                  ? await redis.smembers(name)
+                  : type === 'string'
+                    ? [await redis.get(name)]
+                    : ['?'];
+        expect(`${name} ${JSON.stringify(values)}`).not.toContain('10.1.0.2');
+      }
+      redis.disconnect();
     });
 
     test('an unreachable Redis fails closed: inference 503 and readiness 503', async () => {

@@ -54,10 +54,12 @@ export class QueryDetector {
   private readonly keys = new Map<string, string>();
 
   /**
-   * The stored key of a client identity: a hash, so identities never sit in a shared store in clear. The last
-   * KEY_CACHE identities' keys are kept, so a returning client costs no digest.
+   * The stored key of a client identity: in a shared store a hash, so identities never sit there in clear (the
+   * last KEY_CACHE identities' keys are kept, so a returning client costs no digest); in this process's own store
+   * the identity itself, which never leaves the process.
    */
   async key(identity: string): Promise<string> {
+    if (!this.store.shared) return identity;
     const hit = this.keys.get(identity);
     if (hit !== undefined) return hit;
     const key = (await sha256Hex(`detect:${identity}`)).slice(0, 32);

@@ -100,6 +100,7 @@ export interface RedisDetectOptions {
 }
 
 export class RedisDetectStore implements DetectStore {
+  readonly shared = true;
   private readonly redis: Redis;
   private readonly prefix: string;
   private readonly buckets: number;
