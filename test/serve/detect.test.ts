@@ -10,6 +10,7 @@ import {
   resolveDetect,
   type DetectStore,
   type ServeOptions,
+  workerExecutor,
 } from '../../src/serve/index.ts';
 import { digitPng, inferBody, mnistDigits, post, testApp } from './helpers.ts';
 
@@ -178,6 +179,25 @@ describe('query-attack detection', () => {
     for (let k = 0; k < 5; k++) expect((await via('192.0.2.99', probe(7, k))).status).toBe(200);
     expect((await via('192.0.2.99', probe(7, 9))).status).toBe(403);
     expect((await via('192.0.2.98', row(11))).status).toBe(200);
+    await app.close();
+  });
+
+  test('through worker threads (the serving default), the flagAfter-th near-copy of an upload gets 403 too', async () => {
+    const app = await testApp({ detect: {}, executor: workerExecutor({ size: 2 }) });
+    const upload = (k: number) =>
+      app.request(
+        '/v1/models/plain:classify',
+        {
+          method: 'POST',
+          headers: { 'content-type': 'image/png' },
+          body: digitPng(Uint8Array.from(probe(3, k), (v) => Math.round(v * 255))),
+        },
+        from('10.0.0.7'),
+      );
+    for (let k = 0; k < DEFAULT_DETECT.flagAfter; k++) expect((await upload(k)).status).toBe(200);
+    const flagged = await upload(99);
+    expect(flagged.status).toBe(403);
+    expect(((await flagged.json()) as { code: string }).code).toBe('query_attack_detected');
     await app.close();
   });
 

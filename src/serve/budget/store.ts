@@ -1,6 +1,7 @@
 // Fixed-window query counters: the store contract and the in-memory store (one process). Windows start at a
 // client's first query and last windowMs; a request that would pass the limit is refused and not counted.
 // The in-memory store holds at most maxClients windows (least recently charged evicted first).
+import { LruMap } from '../lru-map.ts';
 
 /** The outcome of one charge. */
 export interface BudgetResult {
@@ -27,7 +28,7 @@ export const DEFAULT_MAX_CLIENTS = 100_000;
 
 /** Counts in this process's memory: exact for one instance, lost on restart (use Redis to share them). */
 export class MemoryBudgetStore implements BudgetStore {
-  private readonly windows = new Map<string, { count: number; resetAt: number }>();
+  private readonly windows: LruMap<string, { count: number; resetAt: number }>;
   private lastSweep = 0;
 
   /**
@@ -42,6 +43,7 @@ export class MemoryBudgetStore implements BudgetStore {
       throw new RangeError(
         `MemoryBudgetStore: maxClients must be an integer ≥ 1, got ${maxClients}`,
       );
+    this.windows = new LruMap(maxClients);
   }
 
   /** Windows held now (tests, metrics). */
@@ -52,19 +54,15 @@ export class MemoryBudgetStore implements BudgetStore {
   async take(key: string, n: number, limit: number, windowMs: number): Promise<BudgetResult> {
     const now = this.now();
     this.sweep(now, windowMs);
-    let w = this.windows.get(key);
-    if (w) this.windows.delete(key); // re-inserted below: Map order is recency order
-    if (!w || w.resetAt <= now) w = { count: 0, resetAt: now + windowMs };
-    this.windows.set(key, w);
-    while (this.windows.size > this.maxClients)
-      this.windows.delete(this.windows.keys().next().value!);
+    let w = this.windows.get(key); // now the most recently charged
+    if (!w || w.resetAt <= now) this.windows.set(key, (w = { count: 0, resetAt: now + windowMs }));
     const allowed = w.count + n <= limit;
     if (allowed) w.count += n;
     return { allowed, used: w.count, resetMs: Math.max(1, w.resetAt - now) };
   }
 
   async refund(key: string, n: number): Promise<void> {
-    const w = this.windows.get(key);
+    const w = this.windows.peek(key);
     if (w) w.count = Math.max(0, w.count - n);
   }
 
@@ -72,6 +70,6 @@ export class MemoryBudgetStore implements BudgetStore {
   private sweep(now: number, windowMs: number): void {
     if (now - this.lastSweep < windowMs) return;
     this.lastSweep = now;
-    for (const [k, w] of this.windows) if (w.resetAt <= now) this.windows.delete(k);
+    for (const [k, w] of this.windows.entries()) if (w.resetAt <= now) this.windows.delete(k);
   }
 }

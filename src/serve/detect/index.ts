@@ -4,6 +4,7 @@
 import type { FingerprintParams } from '../../hash/index.ts';
 import { sha256Hex } from '../../hash/index.ts';
 import { HttpError, unavailable } from '../errors.ts';
+import { LruMap } from '../lru-map.ts';
 import { storeAnswers } from '../store-health.ts';
 import type { DetectSettings } from './settings.ts';
 import type { DetectStore, RowMatches } from './store.ts';
@@ -51,7 +52,7 @@ export class QueryDetector {
     this.fingerprint = { ...settings.fingerprint, seed };
   }
 
-  private readonly keys = new Map<string, string>();
+  private readonly keys = new LruMap<string, string>(KEY_CACHE);
 
   /**
    * The stored key of a client identity: in a shared store a hash, so identities never sit there in clear (the
@@ -63,7 +64,6 @@ export class QueryDetector {
     const hit = this.keys.get(identity);
     if (hit !== undefined) return hit;
     const key = (await sha256Hex(`detect:${identity}`)).slice(0, 32);
-    if (this.keys.size >= KEY_CACHE) this.keys.delete(this.keys.keys().next().value!);
     this.keys.set(identity, key);
     return key;
   }

@@ -2,6 +2,7 @@
 // Memory is fixed at construction: a ring of the last maxQueries queries, a bucketed hash index over their
 // fingerprints (each hash → its most recent query, chained to older ones) and a bounded map of client counts and bans.
 import { fingerprintsMatch } from '../../hash/index.ts';
+import { LruMap } from '../lru-map.ts';
 import type { DetectSettings } from './settings.ts';
 
 /** Stored queries a new query matches (fingerprintsMatch with matchShare and matchLeast, younger than historyMs). */
@@ -86,7 +87,7 @@ export class MemoryDetectStore implements DetectStore {
   private readonly index16: Uint16Array;
   private readonly bucketMask: number;
   // Per client: its last `window` verdicts as bits (newest lowest), when it last queried, and its ban.
-  private readonly clients = new Map<string, { bits: number; seen: number; banUntil: number }>();
+  private readonly clients: LruMap<string, { bits: number; seen: number; banUntil: number }>;
   // Scratch of match(): hashes shared with each ring slot, and the slots touched (at most topK × perHash).
   private readonly tally: Uint16Array;
   private readonly touched: Uint32Array;
@@ -97,6 +98,7 @@ export class MemoryDetectStore implements DetectStore {
   constructor(settings: StoreSettings) {
     this.s = settings;
     const { maxQueries, topK } = settings;
+    this.clients = new LruMap(settings.maxClients);
     this.fpLen = new Uint16Array(maxQueries);
     this.chain = new Uint32Array(maxQueries * topK * 2);
     this.times = new Float64Array(maxQueries);
@@ -235,11 +237,8 @@ export class MemoryDetectStore implements DetectStore {
 
   /** A client's record, refreshed as most recently seen; past maxClients the least recent is dropped. */
   private client(key: string) {
-    const c = this.clients.get(key) ?? { bits: 0, seen: 0, banUntil: 0 };
-    this.clients.delete(key);
-    this.clients.set(key, c);
-    while (this.clients.size > this.s.maxClients)
-      this.clients.delete(this.clients.keys().next().value!);
+    let c = this.clients.get(key);
+    if (!c) this.clients.set(key, (c = { bits: 0, seen: 0, banUntil: 0 }));
     return c;
   }
 
@@ -267,7 +266,7 @@ export class MemoryDetectStore implements DetectStore {
   }
 
   async bannedFor(client: string, now: number): Promise<number> {
-    const c = this.clients.get(client);
+    const c = this.clients.peek(client);
     return c && c.banUntil > now ? c.banUntil - now : 0;
   }
 }
