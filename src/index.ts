@@ -1,5 +1,5 @@
 // hashguard's pure core, for browsers, edge workers and servers alike: tensors, autodiff, models (decode from
-// bytes, predict, train), the defense (harden), attacks and the audit's computation. No file access and no
+// bytes, predict, train), the defense (harden), attacks, certificates and the audit's computation. No file access and no
 // runtime global: files, datasets on disk and the server app are the node door's (node.ts).
 import {
   DefendedModel,
@@ -38,6 +38,7 @@ export { accuracy } from './nn/index.ts';
 export { crossEntropyLoss } from './nn/index.ts';
 export type { ModelManifest } from './nn/index.ts';
 export type { LoadedModel } from './nn/index.ts';
+export { certify, inputBox, intervalBounds, type Box, type Certificate } from './verify/index.ts';
 export {
   syntheticDataset,
   validationSplit,

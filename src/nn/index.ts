@@ -4,6 +4,7 @@
 export { Sequential } from './sequential.ts';
 export type { LossGradients, Want } from './chain-runner.ts';
 export { isWeighted, layerTensors, virtualWeightShape, type LayerSpec } from './layer-spec.ts';
+export { layerOutputShape, virtualWeight } from './layers.ts';
 export {
   ARCH_NAMES,
   architecture,
