@@ -333,7 +333,8 @@ async function detectionCost(on: ServerChild, off: ServerChild, s: Settings) {
   // growing (full, the steady state of a busy server), the "off" one for as long, so both are as warm.
   const started = performance.now();
   let stored = -1;
-  for (let k = 0; k < 60; k++) {
+  // (--quick: one warm-up pass, the store partly filled; a smoke test.)
+  for (let k = 0; k < (s.quick ? 1 : 60); k++) {
     await closedLoop(sends.on, s.clients, s.warmupS * 1000);
     const now = storeGauges(await metricsText(on)).storeQueries;
     if (now === stored) break;

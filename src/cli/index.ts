@@ -5,6 +5,7 @@ export { evalCommand, evalUsage } from './eval.ts';
 export { convertCommand, convertUsage } from './convert.ts';
 export { hardenCommand, hardenUsage } from './harden.ts';
 export { auditCommand, auditUsage } from './audit.ts';
+export { certifyCommand, certifyUsage } from './certify.ts';
 export {
   parse,
   parseWithPositionals,

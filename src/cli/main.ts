@@ -6,6 +6,7 @@ import { trainCommand, trainUsage } from './train.ts';
 import { convertCommand, convertUsage } from './convert.ts';
 import { hardenCommand, hardenUsage } from './harden.ts';
 import { auditCommand, auditUsage } from './audit.ts';
+import { certifyCommand, certifyUsage } from './certify.ts';
 import { commandArgs, exitProcess, pendingExitCode, readEnv } from '../runtime/index.ts';
 
 const commands: Record<
@@ -36,6 +37,11 @@ const commands: Record<
     run: auditCommand,
     usage: auditUsage,
     what: 'robustness audit of a hashed model family (or of a server, --url)',
+  },
+  certify: {
+    run: certifyCommand,
+    usage: certifyUsage,
+    what: 'certified accuracy over an L∞ ball (sound bounds, no attack)',
   },
 };
 

@@ -77,4 +77,14 @@ test('bench:serve --quick runs every phase and writes a coherent report', async 
     expect(w.criteria.recoveredWithin10S).toBe(r !== null && r <= 10);
     expect([true, false, null]).toContain(w.criteria.shedWithin50Ms);
   }
+  // Detection cost: one on/off round on fresh servers, both sides answered, ratios of their own figures.
+  const d = report.detection;
+  expect(d.rounds).toHaveLength(1);
+  const [round] = d.rounds;
+  expect(round.order).toBe('on-off');
+  for (const side of [round.on, round.off]) expect(side.statuses['200']).toBeGreaterThan(0);
+  expect(round.p50Ratio).toBeCloseTo(round.on.p50 / round.off.p50, 2);
+  expect(d.p50Ratio).toBe(round.p50Ratio);
+  expect(d.storeQueries).toBeGreaterThan(0);
+  expect(d.storeBytes).toBeGreaterThan(0);
 }, 55_000);

@@ -49,6 +49,16 @@ const commands: Record<string, string[]> = {
     '--out',
     join(dir, 'audit'),
   ],
+  certify: [
+    '--model',
+    'models/mnist-mlp',
+    '--eps',
+    '0.01',
+    '--n',
+    '5',
+    '--out',
+    join(dir, 'certify'),
+  ],
 };
 
 /** A flag each command has, to find in its list of valid flags. */
@@ -58,6 +68,7 @@ const ownFlag: Record<string, string> = {
   convert: '--from',
   harden: '--gi',
   audit: '--configurations',
+  certify: '--eps',
 };
 
 describe('hashguard --help', () => {

@@ -134,6 +134,55 @@ describe('interval bound propagation', () => {
     expect(outsideExact).toBeGreaterThan(1000); // rounding really happens: the widening is what holds
   });
 
+  test('one linear layer is bounded exactly: the corner chosen by the signs of the weights reaches each bound', () => {
+    // IBP is exact for a single linear map, so this catches a bound that is too tight (unsound) or too loose.
+    for (const spec of [
+      { type: 'dense', inDim: 144, outDim: 6, weight: 'w', bias: 'b' },
+      {
+        type: 'conv2d',
+        inChannels: 1,
+        outChannels: 2,
+        kernelSize: 3,
+        stride: 2,
+        padding: 1,
+        weight: 'w',
+        bias: 'b',
+      },
+    ] as LayerSpec[]) {
+      const flatten: LayerSpec = { type: 'flatten' };
+      const one = spec.type === 'dense' ? [flatten, spec] : [spec, flatten];
+      const m = new Sequential(shape, one, initParams(one, 21));
+      const x = image(400),
+        eps = 0.05;
+      const box = inputBox(x, shape, eps);
+      const out = intervalBounds(m, box).at(-1)!;
+      const w = m.params.get('w')!.data;
+      // Output unit o of the dense layer; for conv, output position 0 of channel 0 (its window is the top-left).
+      const units = spec.type === 'dense' ? [0, 1, 2, 3, 4, 5] : [0];
+      for (const o of units) {
+        for (const side of ['hi', 'lo'] as const) {
+          const corner = Float32Array.from(x, (_, i) => {
+            let wi = 0;
+            if (spec.type === 'dense') wi = w[o * 144 + i];
+            else {
+              const yy = Math.floor(i / 12),
+                xx = i % 12; // window rows/cols −1..1 around (0, 0)
+              if (yy <= 1 && xx <= 1) wi = w[(yy + 1) * 3 + (xx + 1)];
+            }
+            const up = side === 'hi' ? wi >= 0 : wi < 0;
+            return up ? box.hi[i] : box.lo[i];
+          });
+          const z = noGrad(() => m.forward(new Tensor([1, ...shape], corner))).data[o];
+          const bound = out[side][o];
+          const slack = 1e-4 * (1 + Math.abs(bound));
+          if (side === 'hi')
+            (expect(z).toBeLessThanOrEqual(bound), expect(z).toBeGreaterThan(bound - slack));
+          else (expect(z).toBeGreaterThanOrEqual(bound), expect(z).toBeLessThan(bound + slack));
+        }
+      }
+    }
+  });
+
   test('a point ball gives tight bounds around the forward pass; a bigger ball gives wider ones', () => {
     const x = image(200);
     const z = noGrad(() => model.forward(new Tensor([1, ...shape], x))).data;

@@ -1,0 +1,71 @@
+// `certify` from the command line: certified accuracy of a committed model over a small ball, the JSON summary
+// and the report files agree, radii are positive exactly for certified images, and what cannot be certified
+// soundly (a defended model, a method not built) is refused by name, as is overwriting a report.
+import { afterAll, describe, expect, test } from 'bun:test';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+const dir = mkdtempSync(join(tmpdir(), 'hg-certify-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const root = join(import.meta.dir, '../..');
+
+function run(args: string[]) {
+  const p = Bun.spawnSync([process.execPath, join(root, 'src/cli/main.ts'), 'certify', ...args], {
+    stdout: 'pipe',
+    stderr: 'pipe',
+    cwd: root,
+  });
+  return { code: p.exitCode, out: p.stdout.toString(), err: p.stderr.toString() };
+}
+
+describe('hashguard certify', () => {
+  test('mnist-mlp at ε 0.001 on 40 images: summary, report files and radii agree', () => {
+    const out = join(dir, 'mlp');
+    const r = run([
+      '--model',
+      'models/mnist-mlp',
+      '--eps',
+      '0.001',
+      '--n',
+      '40',
+      '--radius',
+      '--out',
+      out,
+    ]);
+    expect(r.code, r.err).toBe(0);
+    const summary = JSON.parse(r.out.trim().split('\n').at(-1)!);
+    expect(summary).toMatchObject({ model: 'mnist-mlp', method: 'ibp', eps: 0.001, n: 40 });
+    expect(summary.certifiedAccuracy).toBeGreaterThan(0.5); // IBP certifies most images of this tiny ball
+    expect(summary.certifiedAccuracy).toBeLessThanOrEqual(summary.cleanAccuracy);
+    const report = JSON.parse(readFileSync(`${out}.json`, 'utf8'));
+    expect(report.images).toHaveLength(40);
+    expect(report.certified).toBe(
+      report.images.filter((i: { certified: boolean }) => i.certified).length,
+    );
+    for (const i of report.images) {
+      // Certified at ε means the certified radius is at least ε (to the bisection's 0.4%), and a positive margin.
+      if (i.certified) expect(i.radius).toBeGreaterThanOrEqual(0.001 * 0.99);
+      if (i.certified) expect(i.marginLower).toBeGreaterThan(0);
+      if (i.certified) expect(i.predicted).toBe(i.label);
+      if (!i.certified && i.radius > 0) expect(i.radius).toBeLessThan(0.001 * 1.01);
+    }
+    expect(readFileSync(`${out}.md`, 'utf8')).toContain('| clean | certified |');
+    // The report is not replaced without --force.
+    const again = run(['--model', 'models/mnist-mlp', '--eps', '0.001', '--n', '2', '--out', out]);
+    expect(again.code).toBe(1);
+    expect(again.err).toContain('pass --force to replace');
+  }, 120_000);
+
+  test('a defended model, a method not built and a missing ε are refused by name', () => {
+    const defended = run(['--model', 'models/mnist-lenet5-h8-gi', '--eps', '0.01', '--n', '1']);
+    expect(defended.code).toBe(1);
+    expect(defended.err).toContain('is defended');
+    const crown = run(['--model', 'models/mnist-mlp', '--eps', '0.01', '--method', 'crown-ibp']);
+    expect(crown.code).toBe(2);
+    expect(crown.err).toContain('--method crown-ibp: not built yet');
+    const noEps = run(['--model', 'models/mnist-mlp']);
+    expect(noEps.code).toBe(2);
+    expect(noEps.err).toContain('--eps is required');
+  }, 60_000);
+});
