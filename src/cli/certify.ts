@@ -6,7 +6,7 @@ import type { DatasetName } from '../data/index.ts';
 import { loadModelDir, writeFileAtomic } from '../io/index.ts';
 import { Sequential } from '../nn/index.ts';
 import { standardError } from '../runtime/index.ts';
-import { certify } from '../verify/index.ts';
+import { certify, type Randomness } from '../verify/index.ts';
 import { noGrad } from '../autodiff/index.ts';
 import { argmaxRow, Tensor } from '../tensor/index.ts';
 import { choice, number, parse, radius, requireString, UsageError } from './args.ts';
@@ -19,6 +19,8 @@ export const certifyUsage = `usage: bun run certify -- --model models/NAME --eps
   on the first N test images (default all): an image is certified when its label's margin over every other
   class is provably positive for every input in the ball. --radius also finds each image's certified radius by
   bisection (log scale, 10⁻⁶ to 1). --out BASE writes BASE.json (every image) and BASE.md.
+  A defended model is certified as it answers: static GI stages are in its weights; a random stage for every
+  logit scale and every last-layer noise draw within ±5σ per weight (the report states the rest's probability).
   Methods: ibp (interval bound propagation). CROWN-IBP and CROWN are not built yet.`;
 
 /** Bisection steps of the certified radius over six decades. */
@@ -53,13 +55,12 @@ export async function certifyCommand(argv: string[]): Promise<void> {
   const out = v.out as string | undefined;
   if (out) guardReport(out, ['.json', '.md'], Boolean(v.force));
   const { manifest, tensors } = await loadModelDir(dir);
-  // A defended model's answers are the defense's: certifying its network alone would certify something else.
-  const stages = manifest.defense?.stages ?? [];
-  if (stages.length)
-    throw new Error(
-      `${dir} is defended (${stages.map((s) => (s as { kind: string }).kind).join(', ')}): its defense stages have no bound rule yet; certify the undefended model`,
-    );
+  // A defended model answers through its defense: static stages (magnitude, scale) are already in its stored
+  // weights; a random stage's draws are covered by Randomness (every logit scale, last-layer noise within ±Kσ).
+  const stages = (manifest.defense?.stages ?? []) as { kind: string; noise?: number }[];
+  const random = stages.find((st) => st.kind === 'random');
   const model = new Sequential(manifest.input.shape, manifest.layers, tensors);
+  const draws = random ? randomDraws(model, random.noise ?? 0) : null;
   const data = await loadDataset(manifest.provenance.dataset.name as DatasetName, {
     seed: manifest.provenance.seed,
   });
@@ -76,13 +77,13 @@ export async function certifyCommand(argv: string[]): Promise<void> {
     const label = data.test.labels[i];
     const logits = noGrad(() => model.forward(new Tensor([1, ...model.inputShape], x))).data;
     const predicted = argmaxRow(logits, 0, logits.length);
-    const c = certify(model, x, label, eps);
+    const c = certify(model, x, label, eps, [0, 1], draws?.randomness);
     const marginLower = Math.min(...Array.from(c.marginLower).filter((m) => !Number.isNaN(m)));
     const r: ImageResult = { index: i, label, predicted, certified: c.certified, marginLower };
     if (predicted === label) correctCount++;
     if (c.certified) certifiedCount++;
     for (let j = 0; j < c.logits.lo.length; j++) width += c.logits.hi[j] - c.logits.lo[j];
-    if (v.radius) r.radius = certifiedRadius(model, x, label);
+    if (v.radius) r.radius = certifiedRadius(model, x, label, draws?.randomness);
     images.push(r);
     const done = i + 1,
       sec = (performance.now() - t0) / 1000;
@@ -104,6 +105,8 @@ export async function certifyCommand(argv: string[]): Promise<void> {
     /** Mean total width of the logits' bounds per image (how loose the bounds are). */
     meanLogitBoundWidth: width / n,
     ...(radii.length ? { medianCertifiedRadius: median(radii) } : {}),
+    defense: stages.length ? stages : null,
+    ...(draws ? { randomDraws: draws.statement } : {}),
     secondsPerImage: seconds / n,
     seconds,
   };
@@ -130,8 +133,13 @@ export async function certifyCommand(argv: string[]): Promise<void> {
  * The largest radius at which the image is certified, by bisection on a log scale between 10⁻⁶ and 1
  * (RADIUS_STEPS steps: within 0.4% of the true value); 0 when not certified even at 10⁻⁶.
  */
-function certifiedRadius(model: Sequential, x: Float32Array, label: number): number {
-  const at = (e: number) => certify(model, x, label, e).certified;
+function certifiedRadius(
+  model: Sequential,
+  x: Float32Array,
+  label: number,
+  randomness?: Randomness,
+): number {
+  const at = (e: number) => certify(model, x, label, e, [0, 1], randomness).certified;
   if (!at(1e-6)) return 0;
   if (at(1)) return 1;
   let lo = -6,
@@ -168,6 +176,31 @@ ${r.method.toUpperCase()} over the L∞ ball of radius ${round(r.eps)} clipped t
 Certified: for every input in the ball, the label's logit provably exceeds every other (bounds sound for the
 float32 forward pass). \`${r.command}\`, ${r.date}.
 `;
+}
+
+/** Noise draws beyond ±K standard deviations are not covered (their probability is stated). */
+const NOISE_SIGMAS = 5;
+/** P(|N(0, 1)| > 5): the chance that one weight's draw leaves the covered range. */
+const BEYOND_5_SIGMA = 5.733e-7;
+
+/**
+ * The random stage's draws a certificate covers: every logit scale (positive, so every margin keeps its sign)
+ * and every last-layer noise draw with each weight's standard normal within ±NOISE_SIGMAS, i.e. each weight
+ * scaled by [1 − K·noise, 1 + K·noise] (plus its float32 rounding, 3u).
+ */
+function randomDraws(model: Sequential, noise: number) {
+  const u = 2 ** -24,
+    k = NOISE_SIGMAS * noise;
+  const last = [...model.layers].reverse().find((l) => 'weight' in l) as { weight: string };
+  const weights = model.params.get(last.weight)!.size;
+  const beyond = noise > 0 ? Math.min(1, weights * BEYOND_5_SIGMA) : 0;
+  return {
+    randomness: { logitScale: true, lastLayerRelative: noise > 0 ? k + 3 * u * (1 + k) : 0 },
+    statement:
+      noise > 0
+        ? `every logit scale of the random stage, and every last-layer noise draw whose ${weights} standard normals stay within ±${NOISE_SIGMAS} (a draw outside has probability at most ${beyond.toPrecision(3)}, by the union bound)`
+        : 'every logit scale of the random stage (no weight noise)',
+  };
 }
 
 const pct = (v: number) => `${(100 * v).toFixed(2)}%`;

@@ -1,6 +1,7 @@
 // `certify` from the command line: certified accuracy of a committed model over a small ball, the JSON summary
 // and the report files agree, radii are positive exactly for certified images, and what cannot be certified
-// soundly (a defended model, a method not built) is refused by name, as is overwriting a report.
+// soundly yet (a method not built) is refused by name, as is overwriting a report; a defended model is certified
+// for the random draws the report names.
 import { afterAll, describe, expect, test } from 'bun:test';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -57,10 +58,15 @@ describe('hashguard certify', () => {
     expect(again.err).toContain('pass --force to replace');
   }, 120_000);
 
-  test('a defended model, a method not built and a missing ε are refused by name', () => {
-    const defended = run(['--model', 'models/mnist-lenet5-h8-gi', '--eps', '0.01', '--n', '1']);
-    expect(defended.code).toBe(1);
-    expect(defended.err).toContain('is defended');
+  test('a defended model is certified as it answers; a method not built and a missing ε are refused by name', () => {
+    const defended = run(['--model', 'models/mnist-lenet5-h8-gi', '--eps', '0.001', '--n', '3']);
+    expect(defended.code, defended.err).toBe(0);
+    const summary = JSON.parse(defended.out.trim().split('\n').at(-1)!);
+    expect(summary.defense).toEqual([{ kind: 'random', alphaMin: 50, alphaMax: 150, noise: 0.05 }]);
+    expect(summary.randomDraws).toContain('every logit scale of the random stage');
+    expect(summary.randomDraws).toMatch(
+      /within ±5 \(a draw outside has probability at most [0-9.e-]+/,
+    );
     const crown = run(['--model', 'models/mnist-mlp', '--eps', '0.01', '--method', 'crown-ibp']);
     expect(crown.code).toBe(2);
     expect(crown.err).toContain('--method crown-ibp: not built yet');
