@@ -41,6 +41,9 @@ export function inputBox(
   return { shape: [...shape], lo, hi };
 }
 
+// Float64 copies of a layer's weights, made once per weight tensor (tensors are values: an update replaces them).
+const copies = new WeakMap<Tensor, { bias: Tensor; w: Float64Array; b: Float64Array }>();
+
 /** A layer's weight and bias as float64 arrays (hashed layers: their virtual weight, exact copies of real ones). */
 export function layerWeights(spec: LayerSpec, params: Params) {
   if (
@@ -53,11 +56,29 @@ export function layerWeights(spec: LayerSpec, params: Params) {
   const w = params.get(spec.weight),
     b = params.get(spec.bias);
   if (!w || !b) throw new Error(`verify: missing parameter tensor of layer ${spec.type}`);
+  const hit = copies.get(w);
+  if (hit && hit.bias === b) return hit;
   const full =
     spec.type === 'hashed-dense' || spec.type === 'hashed-conv2d'
       ? virtualWeight(spec, w).data
       : w.data;
-  return { w: Float64Array.from(full), b: Float64Array.from(b.data) };
+  const copy = { bias: b, w: Float64Array.from(full), b: Float64Array.from(b.data) };
+  copies.set(w, copy);
+  return copy;
+}
+
+/** Centre, half-width and largest magnitude of every element of a box. */
+function split(box: Box) {
+  const n = box.lo.length;
+  const mid = new Float64Array(n),
+    rad = new Float64Array(n),
+    top = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    mid[i] = (box.lo[i] + box.hi[i]) / 2;
+    rad[i] = (box.hi[i] - box.lo[i]) / 2;
+    top[i] = Math.max(Math.abs(box.lo[i]), Math.abs(box.hi[i]));
+  }
+  return { mid, rad, top };
 }
 
 /** Widens [c − r, c + r] by the float32 forward's error bound and the float64 rounding of c and r. */
@@ -78,17 +99,17 @@ function dense(
   const lo = new Float64Array(outDim),
     hi = new Float64Array(outDim);
   const g = gamma(inDim + 1);
+  const { mid, rad, top } = split(box);
   for (let o = 0; o < outDim; o++) {
     let c = b[o],
       r = 0,
       mag = Math.abs(b[o]);
-    for (let i = 0; i < inDim; i++) {
-      const wi = w[o * inDim + i],
-        mid = (box.lo[i] + box.hi[i]) / 2,
-        rad = (box.hi[i] - box.lo[i]) / 2;
-      c += wi * mid;
-      r += Math.abs(wi) * rad;
-      mag += Math.abs(wi) * Math.max(Math.abs(box.lo[i]), Math.abs(box.hi[i]));
+    for (let i = 0, row = o * inDim; i < inDim; i++) {
+      const wi = w[row + i],
+        a = Math.abs(wi);
+      c += wi * mid[i];
+      r += a * rad[i];
+      mag += a * top[i];
     }
     [lo[o], hi[o]] = widened(c, r, g * mag);
   }
@@ -108,6 +129,7 @@ function conv(
   const lo = new Float64Array(oc * oh * ow),
     hi = new Float64Array(oc * oh * ow);
   const g = gamma(ic * k * k + 1);
+  const { mid, rad, top } = split(box);
   for (let o = 0; o < oc; o++)
     for (let y = 0; y < oh; y++)
       for (let x = 0; x < ow; x++) {
@@ -122,12 +144,11 @@ function conv(
               const xx = x * s - p + kx;
               if (xx < 0 || xx >= iw) continue;
               const at = (i * ih + yy) * iw + xx,
-                wi = w[((o * ic + i) * k + ky) * k + kx];
-              const mid = (box.lo[at] + box.hi[at]) / 2,
-                rad = (box.hi[at] - box.lo[at]) / 2;
-              c += wi * mid;
-              r += Math.abs(wi) * rad;
-              mag += Math.abs(wi) * Math.max(Math.abs(box.lo[at]), Math.abs(box.hi[at]));
+                wi = w[((o * ic + i) * k + ky) * k + kx],
+                a = Math.abs(wi);
+              c += wi * mid[at];
+              r += a * rad[at];
+              mag += a * top[at];
             }
           }
         [lo[(o * oh + y) * ow + x], hi[(o * oh + y) * ow + x]] = widened(c, r, g * mag);
