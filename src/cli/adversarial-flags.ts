@@ -1,22 +1,32 @@
-// The robust-training flags shared by train and convert's fine-tuning: --adversarial, --eps-ramp, the
-// held-out validation split (--validation) and the size of the per-epoch robust check (--robust-check).
+// The robust-training flags shared by train and convert's fine-tuning: --adversarial or --certified, --eps-ramp,
+// the held-out validation split (--validation) and the size of the per-epoch robust check (--robust-check).
 import { validationSplit, type Dataset, type ValidationRecord } from '../data/index.ts';
-import { formatAdversarial, parseAdversarial, type AdversarialSpec } from '../nn/index.ts';
+import {
+  formatAdversarial,
+  formatCertified,
+  parseAdversarial,
+  parseCertified,
+  type AdversarialSpec,
+  type CertifiedSpec,
+} from '../nn/index.ts';
 import { number, UsageError } from './args.ts';
 
 export const adversarialOptions = {
   adversarial: { type: 'string' },
+  certified: { type: 'string' },
   'eps-ramp': { type: 'string' },
   validation: { type: 'string' },
   'robust-check': { type: 'string' },
 } as const;
 
 export const adversarialUsage = `  [--adversarial pgd:eps=E,steps=S,step=A | fgsm-rs:eps=E,alpha=A | trades:eps=E,steps=S,beta=B[,step=A]] [--eps-ramp EPOCHS]
+  [--certified ibp:eps=E[,kappa=K] (IBP certified training, one thread; κ ramps from 1 to K (default 0.5) with ε)]
   [--validation N (held-out training rows for per-epoch validation and collapse detection; default 5000, a tenth below 50,000 rows; 0 = none)]
-  [--robust-check N (validation rows PGD-20 attacks after each adversarial epoch; default 1000)]`;
+  [--robust-check N (validation rows PGD-20 attacks, or IBP certifies, after each robust epoch; default 1000)]`;
 
 export interface RobustTraining {
   adversarial?: AdversarialSpec;
+  certified?: CertifiedSpec;
   epsRampEpochs: number;
   /** Rows to hold out; null = the default for the data's size (defaultValidationRows). */
   validationRows: number | null;
@@ -38,9 +48,18 @@ export function robustTrainingFlags(v: Record<string, unknown>, epochs: number):
       throw new UsageError(`--adversarial: ${(e as Error).message}`);
     }
   }
+  let certified: CertifiedSpec | undefined;
+  if (typeof v.certified === 'string') {
+    if (adversarial) throw new UsageError('--certified and --adversarial do not combine: give one');
+    try {
+      certified = parseCertified(v.certified);
+    } catch (e) {
+      throw new UsageError(`--certified: ${(e as Error).message}`);
+    }
+  }
   const epsRampEpochs = number(v, 'eps-ramp', 0, { integer: true, min: 0, max: epochs });
-  if (epsRampEpochs > 0 && !adversarial)
-    throw new UsageError('--eps-ramp ramps the adversarial radius: give --adversarial');
+  if (epsRampEpochs > 0 && !adversarial && !certified)
+    throw new UsageError('--eps-ramp ramps the training radius: give --adversarial or --certified');
   const validationRows =
     v.validation === undefined
       ? null
@@ -54,7 +73,13 @@ export function robustTrainingFlags(v: Record<string, unknown>, epochs: number):
     throw new UsageError(
       '--adversarial needs a validation split to detect catastrophic overfitting: drop --validation 0',
     );
-  return { adversarial, epsRampEpochs, validationRows, robustCheckRows };
+  return {
+    ...(adversarial ? { adversarial } : {}),
+    ...(certified ? { certified } : {}),
+    epsRampEpochs,
+    validationRows,
+    robustCheckRows,
+  };
 }
 
 /** The run's training rows and validation split (none with --validation 0). */
@@ -81,6 +106,16 @@ export function robustTrainingRecord(
           adversarial: {
             method: formatAdversarial(r.adversarial),
             ...r.adversarial,
+            epsRampEpochs: r.epsRampEpochs,
+            robustCheckRows: r.robustCheckRows,
+          },
+        }
+      : {}),
+    ...(r.certified
+      ? {
+          certified: {
+            method: formatCertified(r.certified),
+            ...r.certified,
             epsRampEpochs: r.epsRampEpochs,
             robustCheckRows: r.robustCheckRows,
           },

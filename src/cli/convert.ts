@@ -73,6 +73,8 @@ export async function convertCommand(argv: string[]): Promise<void> {
   const { layers: denseLayers } = source.manifest;
   const compressions = compressionsFlag('compression', spec, denseLayers);
   const threads = threadsFlag(v, backend);
+  if (robust.certified && threads > 1)
+    throw new UsageError('--certified trains in one thread: add --threads 1');
   const sink = progressSink(standardError());
 
   const converted = convertToHashed(

@@ -22,6 +22,7 @@ import {
   type TrainOptions,
 } from '../nn/index.ts';
 import type { Tensor } from '../tensor/index.ts';
+import { certify } from '../verify/index.ts';
 import { onInterrupt, setExitCode } from '../runtime/index.ts';
 import type { RobustTraining } from './adversarial-flags.ts';
 import { UsageError } from './args.ts';
@@ -93,10 +94,12 @@ export async function runTraining(run: TrainingRun): Promise<TrainingOutcome | n
       return { history, best, collapse };
     }
   }
-  const adv = opts.adversarial;
+  const adv = opts.adversarial,
+    cert = opts.certified;
+  const radius = (adv ?? cert)?.eps;
   // The fixed batch of the robust check: the validation split's first rows, the same every epoch and on resume.
   const check =
-    adv && run.validation
+    (adv || cert) && run.validation
       ? gatherBatch(
           run.validation,
           identityOrder(Math.min(run.robustCheckRows ?? 1000, run.validation.count)),
@@ -128,7 +131,9 @@ export async function runTraining(run: TrainingRun): Promise<TrainingOutcome | n
       if (check)
         rec.robustAccuracy = run.robustCheck
           ? run.robustCheck(model)
-          : pgdAccuracy(model, check.x, check.y, adv!.eps, 20, opts.seed);
+          : cert
+            ? verifiedAccuracy(model, check.x, check.y, cert.eps)
+            : pgdAccuracy(model, check.x, check.y, adv!.eps, 20, opts.seed);
       let collapsed = false;
       if (rec.robustAccuracy !== undefined) {
         if (best && rec.robustAccuracy < best.robustAccuracy - COLLAPSE_DROP) {
@@ -163,14 +168,16 @@ export async function runTraining(run: TrainingRun): Promise<TrainingOutcome | n
       );
       const pct = (v: number) => `${(100 * v).toFixed(2)}%`;
       sink.log(
-        `epoch ${epoch + 1}/${opts.epochs} loss ${r.loss.toFixed(4)} train${adv ? ' (adversarial)' : ''} ${pct(r.accuracy)}` +
+        `epoch ${epoch + 1}/${opts.epochs} loss ${r.loss.toFixed(4)} train${adv ? ' (adversarial)' : cert ? ' (clean)' : ''} ${pct(r.accuracy)}` +
           (rec.validationAccuracy !== undefined
             ? ` validation ${pct(rec.validationAccuracy)}`
             : '') +
           (rec.robustAccuracy !== undefined
-            ? ` robust ${pct(rec.robustAccuracy)} (PGD-20 ε ${adv!.eps} on ${check!.y.size})`
+            ? cert
+              ? ` verified ${pct(rec.robustAccuracy)} (IBP ε ${cert.eps} on ${check!.y.size})`
+              : ` robust ${pct(rec.robustAccuracy)} (PGD-20 ε ${adv!.eps} on ${check!.y.size})`
             : '') +
-          (r.eps !== undefined && r.eps < adv!.eps ? ` training ε ${r.eps.toFixed(4)}` : '') +
+          (r.eps !== undefined && r.eps < radius! ? ` training ε ${r.eps.toFixed(4)}` : '') +
           ` (${formatDuration(r.seconds)}) checkpoint ${checkpoint}`,
       );
       if (collapsed) {
@@ -194,6 +201,15 @@ export async function runTraining(run: TrainingRun): Promise<TrainingOutcome | n
     offSigint();
   }
   return { history, ...(best ? { best } : {}), ...(collapse ? { collapse } : {}) };
+}
+
+/** Share of a batch the verifier certifies at ε (interval bounds, float64, rounding covered). */
+function verifiedAccuracy(model: Sequential, x: Tensor, y: Tensor, eps: number): number {
+  const d = x.size / y.size;
+  let c = 0;
+  for (let i = 0; i < y.size; i++)
+    if (certify(model, x.data.subarray(i * d, (i + 1) * d), y.data[i], eps).certified) c++;
+  return c / y.size;
 }
 
 /** Mean seconds per epoch of a history, to one decimal. */
@@ -226,6 +242,9 @@ export function trainWithFlags(run: FlagTraining): Promise<TrainingOutcome | nul
         ...opts,
         ...(robust.adversarial
           ? { adversarial: robust.adversarial, epsRampEpochs: robust.epsRampEpochs }
+          : {}),
+        ...(robust.certified
+          ? { certified: robust.certified, epsRampEpochs: robust.epsRampEpochs }
           : {}),
         workers,
       },

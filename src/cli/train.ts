@@ -95,6 +95,8 @@ export async function trainCommand(argv: string[]): Promise<void> {
   guardModelDir(out, Boolean(v.force));
   const { backend, description: backendDescription } = await useTrainBackend(backendName);
   const threads = threadsFlag(v, backend);
+  if (robust.certified && threads > 1)
+    throw new UsageError('--certified trains in one thread: add --threads 1');
   const sink = progressSink(standardError());
   sink.log(`backend: ${backendDescription}`);
 

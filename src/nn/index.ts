@@ -32,6 +32,14 @@ export {
 } from './optimizers.ts';
 export { trainEpoch, type LrSchedule, type TrainOptions } from './train.ts';
 export {
+  parseCertified,
+  formatCertified,
+  kappaAt,
+  intervalLogits,
+  certifiedLossGradients,
+  type CertifiedSpec,
+} from './certified.ts';
+export {
   parseAdversarial,
   formatAdversarial,
   adversarialExamples,

@@ -15,6 +15,7 @@ import {
 } from './adversarial.ts';
 import { crossEntropyLoss, distillationLoss, type Distillation } from './losses.ts';
 import type { Optimizer } from './optimizers.ts';
+import { certifiedLossGradients, kappaAt, type CertifiedSpec } from './certified.ts';
 import type { Sequential } from './sequential.ts';
 
 export type LrSchedule = 'constant' | 'cosine' | 'one-cycle';
@@ -35,6 +36,8 @@ export interface TrainOptions {
   teacher?: { model: Sequential } & Distillation;
   /** Adversarial training: every batch is replaced by its adversarial examples (or TRADES's pair); absent = clean. */
   adversarial?: AdversarialSpec;
+  /** Certified training (IBP): the verified loss mixed with the clean one; absent = none. */
+  certified?: CertifiedSpec;
   /** Epochs over which ε grows linearly from 0 to the spec's ε, per step (0 = full ε from the start). */
   epsRampEpochs?: number;
 }
@@ -128,6 +131,12 @@ export async function trainEpoch(
     throw new Error('training: distillation runs in one thread (threads 1)');
   if (opts.teacher && opts.adversarial)
     throw new Error('training: distillation and adversarial training do not combine');
+  if (opts.certified && (opts.adversarial || opts.teacher))
+    throw new Error(
+      'training: certified training combines with neither adversarial training nor distillation',
+    );
+  if (opts.certified && opts.workers && opts.workers.size > 1)
+    throw new Error('training: certified training runs in one thread (threads 1)');
   const order = epochOrder(opts.seed, epoch, data.count);
   const steps = Math.ceil(data.count / opts.batchSize);
   const t0 = performance.now();
@@ -150,23 +159,30 @@ export async function trainEpoch(
           ),
         )
       : batch.x;
-    const adv = opts.adversarial;
+    const adv = opts.adversarial,
+      cert = opts.certified;
+    const rampSteps = (opts.epsRampEpochs ?? 0) * steps,
+      t = epoch * steps + step;
     const eps = adv
-      ? rampedEps(adv.eps, epoch * steps + step, (opts.epsRampEpochs ?? 0) * steps)
-      : undefined;
+      ? rampedEps(adv.eps, t, rampSteps)
+      : cert
+        ? rampedEps(cert.eps, t, rampSteps)
+        : undefined;
     const key = { seed: opts.seed, epoch, step };
     lastEps = eps;
     const {
       loss,
       correct: right,
       grads,
-    } = adv
-      ? opts.workers
-        ? await opts.workers.adversarialLossAndGradients(model, x, y, adv, eps!, key)
-        : adversarialLossGradients(model, x, y, adv, eps!, { ...key, rowOffset: 0 })
-      : opts.workers && !opts.teacher
-        ? await opts.workers.lossAndGradients(model, x, y)
-        : await localLossAndGradients(model, x, y, opts.teacher);
+    } = cert
+      ? certifiedLossGradients(model, x, y, eps!, kappaAt(cert, t, rampSteps))
+      : adv
+        ? opts.workers
+          ? await opts.workers.adversarialLossAndGradients(model, x, y, adv, eps!, key)
+          : adversarialLossGradients(model, x, y, adv, eps!, { ...key, rowOffset: 0 })
+        : opts.workers && !opts.teacher
+          ? await opts.workers.lossAndGradients(model, x, y)
+          : await localLossAndGradients(model, x, y, opts.teacher);
     correct += right;
     lossSum += loss * y.size;
     seen += y.size;

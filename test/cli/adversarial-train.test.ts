@@ -5,6 +5,7 @@ import { describe, expect, test } from 'bun:test';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { trainSyntheticMlp } from '../helpers/cli-args.ts';
 import { runTraining } from '../../src/cli/run-training.ts';
 import { validationSplit } from '../../src/data/dataset.ts';
 import { syntheticDataset } from '../../src/data/synthetic.ts';
@@ -58,7 +59,16 @@ describe('train --adversarial', () => {
         /--adversarial: unknown method 'fgsm' \(expected pgd, fgsm-rs or trades\)/,
       ],
       [['--adversarial', 'pgd:eps=0.3,alpha=1'], /unknown setting 'alpha'/],
-      [['--eps-ramp', '2'], /--eps-ramp ramps the adversarial radius: give --adversarial/],
+      [
+        ['--eps-ramp', '2'],
+        /--eps-ramp ramps the training radius: give --adversarial or --certified/,
+      ],
+      [
+        ['--adversarial', 'pgd:eps=0.3', '--certified', 'ibp:eps=0.3'],
+        /--certified and --adversarial do not combine/,
+      ],
+      [['--certified', 'crown-ibp:eps=0.3'], /--certified: unknown method 'crown-ibp'/],
+      [['--certified', 'ibp:eps=0.3', '--threads', '2'], /--certified trains in one thread/],
       [['--adversarial', 'pgd:eps=0.3', '--validation', '0'], /needs a validation split/],
       [['--adversarial', 'pgd:eps=0.3', '--eps-ramp', '9'], /--eps-ramp/],
     ];
@@ -109,6 +119,39 @@ describe('train --adversarial', () => {
       expect(h.seconds).toBeGreaterThan(0);
     }
     expect(p.history[0].eps).toBeCloseTo(0.1, 10); // the ramp ends with epoch 1
+  }, 120_000);
+
+  test('--certified (IBP): per-epoch verified validation accuracy, the method and its ramp recorded', () => {
+    const out = join(dir, 'ibp');
+    const r = run([
+      ...trainSyntheticMlp(out, join(dir, 'ibp.ckpt')).filter(
+        (_, i, a) => a[i - 1] !== '--epochs' && a[i] !== '--epochs',
+      ),
+      '--epochs',
+      '2',
+      '--certified',
+      'ibp:eps=0.01,kappa=0.7',
+      '--eps-ramp',
+      '1',
+      '--robust-check',
+      '30',
+    ]);
+    expect(r.code, r.err).toBe(0);
+    expect(r.err).toMatch(
+      /epoch 2\/2 .*train \(clean\) .*validation .*verified .*\(IBP ε 0\.01 on 30\)/,
+    );
+    const p = manifest(out).provenance;
+    expect(p.certified).toEqual({
+      method: 'ibp:eps=0.01,kappa=0.7',
+      kind: 'ibp',
+      eps: 0.01,
+      kappa: 0.7,
+      epsRampEpochs: 1,
+      robustCheckRows: 30,
+    });
+    expect(p.history).toHaveLength(2);
+    for (const h of p.history) expect(h.robustAccuracy).toBeLessThanOrEqual(1);
+    expect(p.history[0].eps).toBeCloseTo(0.01, 10);
   }, 120_000);
 
   test('SIGINT keeps the last checkpoint; --resume ends with the same weights as an uninterrupted run', async () => {
