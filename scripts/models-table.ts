@@ -33,6 +33,7 @@ const rows: { name: string; dense?: string; baseline?: string }[] = [
   { name: 'fashion-cnn-at' },
   { name: 'cifar10-cnn-at' },
   { name: 'cifar10-cnn-h8-at', dense: 'cifar10-cnn-at' },
+  { name: 'mnist-cnn-ibp' },
 ];
 
 type Manifest = {

@@ -1,0 +1,54 @@
+// The committed certified-trained model against its targets, on the full MNIST test split: the share of images
+// interval bound propagation certifies at ε 0.3 and 0.1 (docs/verify.md). A model below its target stays a KNOWN
+// GAP with the target unchanged (the test then expects the shortfall, and flags the day it closes).
+import { describe, expect, test } from 'bun:test';
+import { loadDataset } from '../../src/data/node.ts';
+import { loadModelDir } from '../../src/io/model-dir.ts';
+import { Sequential } from '../../src/nn/sequential.ts';
+import { certify } from '../../src/verify/index.ts';
+
+interface CertifiedBar {
+  dir: string;
+  eps: number;
+  minCertified: number;
+  knownGap?: string;
+}
+const BARS: CertifiedBar[] = [
+  {
+    dir: 'models/mnist-cnn-ibp',
+    eps: 0.3,
+    minCertified: 0.89,
+    knownGap:
+      'mnist-cnn-ibp: 80.77% certified at ε 0.3 after 20 epochs of IBP training, target 89%',
+  },
+  {
+    dir: 'models/mnist-cnn-ibp',
+    eps: 0.1,
+    minCertified: 0.95,
+    knownGap: 'mnist-cnn-ibp: 91.17% certified at ε 0.1, target 95%',
+  },
+];
+
+describe('certified-trained models', () => {
+  for (const bar of BARS) {
+    const title = `${bar.dir}: IBP certifies at least ${100 * bar.minCertified}% of the test split at ε ${bar.eps}`;
+    const body = async () => {
+      const { manifest, tensors } = await loadModelDir(bar.dir);
+      const model = new Sequential(manifest.input.shape, manifest.layers, tensors);
+      const { test: data } = await loadDataset('mnist');
+      let certified = 0;
+      for (let i = 0; i < data.count; i++)
+        if (
+          certify(model, data.images.subarray(i * 784, (i + 1) * 784), data.labels[i], bar.eps)
+            .certified
+        )
+          certified++;
+      console.log(
+        `certified bar: ${bar.dir} ε ${bar.eps}: ${((100 * certified) / data.count).toFixed(2)}% of ${data.count}`,
+      );
+      expect(certified / data.count).toBeGreaterThanOrEqual(bar.minCertified);
+    };
+    if (bar.knownGap) test.failing(`KNOWN GAP (${bar.knownGap}) ${title}`, body, 600_000);
+    else test(title, body, 600_000);
+  }
+});
