@@ -16,32 +16,17 @@ import {
 } from '../../src/nn/index.ts';
 import { Tensor } from '../../src/tensor/index.ts';
 import { certify, inputBox, intervalBounds } from '../../src/verify/index.ts';
+import { conv, dense } from '../helpers/layer-specs.ts';
 
 const shape = [1, 8, 8];
 const layers: LayerSpec[] = [
-  {
-    type: 'conv2d',
-    inChannels: 1,
-    outChannels: 3,
-    kernelSize: 3,
-    stride: 2,
-    padding: 1,
-    weight: 'c.w',
-    bias: 'c.b',
-  },
+  conv('c', 1, 3, 3, 2, 1),
   { type: 'relu' },
   { type: 'avgpool2d', kernelSize: 2, stride: 1 },
   { type: 'flatten' },
-  {
-    type: 'hashed-dense',
-    inDim: 27,
-    outDim: 10,
-    weight: 'h.w',
-    bias: 'h.b',
-    hash: { buckets: 50, seed: 2 },
-  },
+  dense('h', 27, 10, { buckets: 50, seed: 2 }),
   { type: 'relu' },
-  { type: 'dense', inDim: 10, outDim: 3, weight: 'd.w', bias: 'd.b' },
+  dense('d', 10, 3),
 ];
 const batch = (n: number, s: number) =>
   new Tensor(

@@ -9,45 +9,20 @@ import { randomInt, uniform } from '../../src/hash/index.ts';
 import { initParams, Sequential, type LayerSpec } from '../../src/nn/index.ts';
 import { Tensor } from '../../src/tensor/index.ts';
 import { certify, inputBox, intervalBounds, layerBox } from '../../src/verify/index.ts';
+import { conv, dense } from '../helpers/layer-specs.ts';
 
 const shape = [1, 12, 12];
 const layers: LayerSpec[] = [
-  {
-    type: 'conv2d',
-    inChannels: 1,
-    outChannels: 3,
-    kernelSize: 3,
-    stride: 2,
-    padding: 1,
-    weight: 'c1.w',
-    bias: 'c1.b',
-  },
+  conv('c1', 1, 3, 3, 2, 1),
   { type: 'relu' },
-  {
-    type: 'hashed-conv2d',
-    inChannels: 3,
-    outChannels: 4,
-    kernelSize: 3,
-    stride: 1,
-    padding: 1,
-    weight: 'c2.w',
-    bias: 'c2.b',
-    hash: { buckets: 20, seed: 11 },
-  },
+  conv('c2', 3, 4, 3, 1, 1, { buckets: 20, seed: 11 }),
   { type: 'relu' },
   { type: 'maxpool2d', kernelSize: 2, stride: 2 },
   { type: 'avgpool2d', kernelSize: 2, stride: 1 },
   { type: 'flatten' },
-  {
-    type: 'hashed-dense',
-    inDim: 16,
-    outDim: 12,
-    weight: 'd1.w',
-    bias: 'd1.b',
-    hash: { buckets: 40, seed: 5 },
-  },
+  dense('d1', 16, 12, { buckets: 40, seed: 5 }),
   { type: 'relu' },
-  { type: 'dense', inDim: 12, outDim: 5, weight: 'd2.w', bias: 'd2.b' },
+  dense('d2', 12, 5),
 ];
 const model = new Sequential(shape, layers, initParams(layers, 3));
 const engines = [

@@ -10,30 +10,15 @@ import { uniform } from '../../src/hash/index.ts';
 import { initParams, Sequential, type LayerSpec } from '../../src/nn/index.ts';
 import { argmaxRow, Tensor } from '../../src/tensor/index.ts';
 import { certify } from '../../src/verify/index.ts';
+import { conv, dense } from '../helpers/layer-specs.ts';
 
 const shape = [1, 8, 8];
 const layers: LayerSpec[] = [
-  {
-    type: 'conv2d',
-    inChannels: 1,
-    outChannels: 4,
-    kernelSize: 3,
-    stride: 1,
-    padding: 1,
-    weight: 'c.w',
-    bias: 'c.b',
-  },
+  conv('c', 1, 4, 3, 1, 1),
   { type: 'relu' },
   { type: 'maxpool2d', kernelSize: 2, stride: 2 },
   { type: 'flatten' },
-  {
-    type: 'hashed-dense',
-    inDim: 64,
-    outDim: 4,
-    weight: 'd.w',
-    bias: 'd.b',
-    hash: { buckets: 60, seed: 3 },
-  },
+  dense('d', 64, 4, { buckets: 60, seed: 3 }),
 ];
 const network = new Sequential(shape, layers, initParams(layers, 4));
 const stage = { kind: 'random', alphaMin: 50, alphaMax: 150, noise: 0.01 } as const;
