@@ -44,6 +44,7 @@ function undefendedModels(): { dir: string; dataset: string }[] {
         provenance: {
           dataset: { name: string };
           adversarial?: unknown;
+          certified?: unknown;
           finetune?: { adversarial?: unknown };
         };
       } | null = null;
@@ -53,10 +54,12 @@ function undefendedModels(): { dir: string; dataset: string }[] {
         walk(p); // a folder of models (models/baselines)
         continue;
       }
-      // NOTE: adversarial training (from scratch, or a converted model's fine-tuning) is a defense too, though it
-      // leaves `defense` null: such a model is not expected to fall to 0% and is left out.
+      // NOTE: adversarial or certified training (from scratch, or a converted model's fine-tuning) is a defense
+      // too, though it leaves `defense` null: such a model is not expected to fall to 0% and is left out.
       const adversarial =
-        manifest!.provenance.adversarial ?? manifest!.provenance.finetune?.adversarial;
+        manifest!.provenance.adversarial ??
+        manifest!.provenance.certified ??
+        manifest!.provenance.finetune?.adversarial;
       if (manifest!.defense === null && adversarial === undefined)
         found.push({ dir: p, dataset: manifest!.provenance.dataset.name });
     }
