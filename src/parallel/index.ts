@@ -1,5 +1,5 @@
-// Public door of src/parallel: the worker pool (gradients and inference across threads) and the defended inference
-// task the server's workers run.
+// Public door of src/parallel: the worker pool (gradients, inference and certificates across threads) and the
+// defended inference task the server's workers run.
 export { WorkerPool, machineThreads } from './pool.ts';
 export {
   runDefended,
@@ -8,3 +8,4 @@ export {
   type ImagePreprocessing,
   type RandomDraw,
 } from './defended-task.ts';
+export { runCertify, type CertifyInput, type CertifyResult } from './certify-task.ts';

@@ -10,6 +10,7 @@ import type {
   StepGradients,
 } from '../nn/index.ts';
 import type { ModelPayload, Reply, Request, Task, TaskResult } from './protocol.ts';
+import type { CertifyInput, CertifyResult } from './certify-task.ts';
 import type { DefendedInput, DefendedResult, RandomDraw } from './defended-task.ts';
 
 export interface PoolOptions {
@@ -302,6 +303,19 @@ export class WorkerPool {
       { kind: 'defendedForward', model: id, input, random },
       transfer,
     )) as DefendedResult;
+  }
+
+  /**
+   * Certificates of a chunk of examples on worker `worker` (the caller keeps every worker busy with chunks).
+   * The rows' buffer is transferred.
+   */
+  async certify(model: Sequential, input: CertifyInput, worker = 0): Promise<CertifyResult> {
+    if (!Number.isInteger(worker) || worker < 0 || worker >= this.size)
+      throw new Error(`WorkerPool: no worker ${worker}`);
+    const { id } = await this.ensure(model);
+    return (await this.send(worker, { kind: 'certify', model: id, input }, [
+      input.x.buffer as ArrayBuffer,
+    ])) as CertifyResult;
   }
 
   /** Frees a model's copies in the workers. */

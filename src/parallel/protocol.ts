@@ -1,6 +1,7 @@
 // Messages between the WorkerPool (main thread) and its workers. Plain data only (structured clone): layer
 // specs, parameter arrays, input shards.
 import type { AdversarialSpec, BatchKey, LayerSpec } from '../nn/index.ts';
+import type { CertifyResult, CertifyTask } from './certify-task.ts';
 import type { DefendedResult, DefendedTask } from './defended-task.ts';
 
 /** A model as it travels to a worker: its architecture and every parameter's shape and values. */
@@ -32,7 +33,8 @@ export type Task =
   // An adversarial training step on a shard: the worker makes the shard's adversarial examples, then its gradients.
   | ({ kind: 'advLossGrad'; spec: AdversarialSpec; eps: number; key: BatchKey } & LabelledShard)
   | { kind: 'unload'; model: string }
-  | DefendedTask;
+  | DefendedTask
+  | CertifyTask;
 
 export type TaskResult =
   | { kind: 'ok' }
@@ -40,7 +42,8 @@ export type TaskResult =
   | { kind: 'lossGrad'; loss: number; correct: number; grads: Record<string, Float32Array> }
   | { kind: 'advLossGrad'; loss: number; correct: number; grads: Record<string, Float32Array> }
   | { kind: 'inputGrad'; loss: number; grad: Float32Array; logits: Float32Array }
-  | DefendedResult;
+  | DefendedResult
+  | CertifyResult;
 
 export interface Request {
   id: number;

@@ -3,6 +3,7 @@
 import { noGrad, ops } from '../autodiff/index.ts';
 import { adversarialLossGradients, crossEntropyLoss, Sequential } from '../nn/index.ts';
 import { Tensor } from '../tensor/index.ts';
+import { runCertify } from './certify-task.ts';
 import { runDefended } from './defended-task.ts';
 import type { ModelPayload, Task, TaskResult } from './protocol.ts';
 
@@ -111,5 +112,7 @@ export function runTask(task: Task): TaskResult {
     }
     case 'defendedForward':
       return runDefended(modelFor(task.model), task.input, task.random);
+    case 'certify':
+      return runCertify(modelFor(task.model), task.input);
   }
 }

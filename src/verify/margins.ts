@@ -2,7 +2,9 @@
 // through the last layer (as CROWN-IBP does: (W_y − W_j)·h bounded over the box of h is tighter than
 // lo(z_y) − hi(z_j)), and the verdict: certified when every margin's lower bound is positive.
 import type { Sequential } from '../nn/index.ts';
-import { gamma, inputBox, intervalBounds, layerBox, layerWeights, type Box } from './interval.ts';
+import { backSubstitute, rows } from './back-substitute.ts';
+import { gamma, inputBox, layerBox, layerWeights, type Box } from './interval.ts';
+import { layerInputBoxes, type BoundCosts, type BoundMethod } from './methods.ts';
 
 export interface Certificate {
   /** Lower bound of z_y − z_j for every class j (NaN at j = y). */
@@ -104,10 +106,18 @@ export interface Randomness {
   logitScale?: boolean;
 }
 
+export interface CertifyOptions {
+  /** 'ibp' (default), 'crown-ibp' (IBP boxes, back-substituted margins) or 'crown' (back-substitution throughout). */
+  method?: BoundMethod;
+  /** Gains the milliseconds spent per layer. */
+  costs?: BoundCosts;
+}
+
 /**
  * Certifies x (one example, the model's input shape) with label y against every L∞ perturbation of at most eps
  * within `range`. The last layer must be dense (plain or hashed) for margins through it; otherwise margins are
- * bounded from the logits' box.
+ * bounded from the logits' box. Under 'crown-ibp' and 'crown' each margin is the tighter of its interval and
+ * its back-substituted lower bound (both sound).
  */
 export function certify(
   model: Sequential,
@@ -116,13 +126,15 @@ export function certify(
   eps: number,
   range: readonly [number, number] = [0, 1],
   randomness: Randomness = {},
+  options: CertifyOptions = {},
 ): Certificate {
+  const method = options.method ?? 'ibp';
   const r = randomness.lastLayerRelative ?? 0;
   const layers = model.layers,
     last = layers[layers.length - 1];
   const input = inputBox(x, model.inputShape, eps, range);
-  const boxes = intervalBounds(model, input, layers.length - 1);
-  const h = boxes.length ? boxes[boxes.length - 1] : input;
+  const boxes = layerInputBoxes(model, input, method, layers.length - 1, options.costs);
+  const h = boxes[boxes.length - 1];
   const dense = last.type === 'dense' || last.type === 'hashed-dense';
   if (r > 0 && !dense)
     throw new Error(`verify: last-layer weight noise needs a dense last layer, not ${last.type}`);
@@ -141,6 +153,17 @@ export function certify(
       j === y ? NaN : logits.lo[y] - logits.hi[j],
     );
   }
+  if (method !== 'ibp') {
+    const t0 = options.costs ? performance.now() : 0;
+    const back = weights
+      ? marginRowsThroughDense(h, weights.w, weights.b, classes, y, r)
+      : marginRowsOnLogits(classes, y);
+    const at = weights ? layers.length - 1 : layers.length;
+    if (!weights) boxes.push(logits);
+    if (options.costs) options.costs.backward[layers.length - 1] += performance.now() - t0;
+    const lower = backSubstitute(model, boxes, at, back.rows, options.costs?.backward);
+    back.classes.forEach((j, k) => (marginLower[j] = Math.max(marginLower[j], lower[k])));
+  }
   if (randomness.logitScale) {
     // α·z_y and α·z_j are each rounded to float32: their difference keeps the sign of α·(z_y − z_j) when the
     // margin exceeds u·(|z_y| + |z_j|), u = 2⁻²⁴ (relative, so α itself drops out).
@@ -151,4 +174,51 @@ export function certify(
   let certified = true;
   for (let j = 0; j < classes; j++) if (j !== y && !(marginLower[j] > 0)) certified = false;
   return { marginLower, certified, logits };
+}
+
+/** Back-substitution rows of the margins z_y − z_j (j ≠ y) over the logits themselves. */
+function marginRowsOnLogits(classes: number, y: number) {
+  const others = [...Array(classes).keys()].filter((j) => j !== y);
+  const r = rows(others.length, classes);
+  others.forEach((j, k) => {
+    r.a[k * classes + y] = 1;
+    r.a[k * classes + j] = -1;
+  });
+  return { rows: r, classes: others };
+}
+
+/**
+ * Rows of the margins over the last dense layer's input h: (W_y − W_j)·h + b_y − b_j, less the float32
+ * rounding of z_y and z_j (and the float64 rounding of W_y − W_j) and, with weights anywhere in
+ * [w − r·|w|, w + r·|w|], the most the noise can take: r·(|W_y| + |W_j|)·max|h|.
+ */
+function marginRowsThroughDense(
+  h: Box,
+  w: Float64Array,
+  b: Float64Array,
+  classes: number,
+  y: number,
+  r: number,
+) {
+  const n = h.lo.length,
+    g = gamma(n + 1) + ((n + 1) * 2 ** -53) * (1 + 1e-6);
+  const top = Float64Array.from(h.lo, (l, i) => Math.max(Math.abs(l), Math.abs(h.hi[i])));
+  const weighted = (k: number) => {
+    let m = 0;
+    for (let i = 0; i < n; i++) m += Math.abs(w[k * n + i]) * top[i];
+    return m;
+  };
+  const others = [...Array(classes).keys()].filter((j) => j !== y);
+  const out = rows(others.length, n);
+  const my = weighted(y);
+  others.forEach((j, k) => {
+    for (let i = 0; i < n; i++) out.a[k * n + i] = w[y * n + i] - w[j * n + i];
+    const mj = weighted(j);
+    const rounding = g * (Math.abs(b[y]) + Math.abs(b[j]) + (1 + r) * (my + mj));
+    const noise = r * (my + mj);
+    out.c[k] = b[y] - b[j] - rounding - noise;
+    out.mag[k] = Math.abs(b[y]) + Math.abs(b[j]) + rounding + noise;
+  });
+  out.terms = 4;
+  return { rows: out, classes: others };
 }

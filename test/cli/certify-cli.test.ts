@@ -1,7 +1,7 @@
 // `certify` from the command line: certified accuracy of a committed model over a small ball, the JSON summary
-// and the report files agree, radii are positive exactly for certified images, and what cannot be certified
-// soundly yet (a method not built) is refused by name, as is overwriting a report; a defended model is certified
-// for the random draws the report names.
+// and the report files agree, radii are positive exactly for certified images, workers give the same answer as
+// one thread, the methods rank as they must (CROWN-IBP ⊇ IBP, CROWN certifying more), an unknown method and an overwritten
+// report are refused by name; a defended model is certified for the random draws the report names.
 import { afterAll, describe, expect, test } from 'bun:test';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -58,7 +58,7 @@ describe('hashguard certify', () => {
     expect(again.err).toContain('pass --force to replace');
   }, 120_000);
 
-  test('a defended model is certified as it answers; a method not built and a missing ε are refused by name', () => {
+  test('a defended model is certified as it answers; an unknown method and a missing ε are refused by name', () => {
     const defended = run(['--model', 'models/mnist-lenet5-h8-gi', '--eps', '0.001', '--n', '3']);
     expect(defended.code, defended.err).toBe(0);
     const summary = JSON.parse(defended.out.trim().split('\n').at(-1)!);
@@ -67,11 +67,40 @@ describe('hashguard certify', () => {
     expect(summary.randomDraws).toMatch(
       /within ±5 \(a draw outside has probability at most [0-9.e-]+/,
     );
-    const crown = run(['--model', 'models/mnist-mlp', '--eps', '0.01', '--method', 'crown-ibp']);
-    expect(crown.code).toBe(2);
-    expect(crown.err).toContain('--method crown-ibp: not built yet');
+    const unknown = run(['--model', 'models/mnist-mlp', '--eps', '0.01', '--method', 'lp']);
+    expect(unknown.code).toBe(2);
+    expect(unknown.err).toContain('--method');
     const noEps = run(['--model', 'models/mnist-mlp']);
     expect(noEps.code).toBe(2);
     expect(noEps.err).toContain('--eps is required');
   }, 60_000);
+
+  test('two workers certify exactly what one thread does; CROWN-IBP certifies every image IBP does, CROWN more', () => {
+    const args = ['--model', 'models/mnist-cnn-at', '--eps', '0.02', '--n', '60'];
+    const per = (method: string, threads: number, out: string) => {
+      const r = run([...args, '--method', method, '--threads', String(threads), '--out', out]);
+      expect(r.code, r.err).toBe(0);
+      return JSON.parse(readFileSync(`${out}.json`, 'utf8')) as {
+        certified: number;
+        boundCosts: { type: string; backSubstitutionMs: number }[];
+        images: { certified: boolean; marginLower: number }[];
+      };
+    };
+    const ibp = per('ibp', 1, join(dir, 'ibp1')),
+      ibp2 = per('ibp', 2, join(dir, 'ibp2'));
+    expect(ibp2.images).toEqual(ibp.images);
+    const crownIbp = per('crown-ibp', 2, join(dir, 'crown-ibp')),
+      crown = per('crown', 2, join(dir, 'crown'));
+    ibp.images.forEach((im, i) => {
+      expect(crownIbp.images[i].marginLower).toBeGreaterThanOrEqual(im.marginLower);
+      if (im.certified) expect(crownIbp.images[i].certified).toBe(true);
+    });
+    // CROWN's tighter boxes give tighter relaxations (its adaptive slopes make that likely, not guaranteed per image).
+    expect(crown.certified).toBeGreaterThanOrEqual(crownIbp.certified);
+    expect(crown.certified).toBeGreaterThan(ibp.certified); // a PGD-trained model: CROWN sees much more
+    // Back-substitution's cost is reported where it is spent: in the weighted layers.
+    const conv = crownIbp.boundCosts.filter((c) => c.type === 'conv2d');
+    expect(conv.every((c) => c.backSubstitutionMs > 0)).toBe(true);
+    expect(ibp.boundCosts.every((c) => c.backSubstitutionMs === 0)).toBe(true);
+  }, 180_000);
 });
