@@ -57,6 +57,8 @@ export function auditSettings(s: {
   validation?: unknown;
   /** Images per chunk of the cascades, when not the default (the default leaves it out). */
   cascadeChunk?: number;
+  /** The certified side's bound method, when not the default (the default leaves it out). */
+  certify?: string;
 }): string {
   return JSON.stringify(s);
 }

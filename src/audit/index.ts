@@ -1,6 +1,13 @@
 // Public door of src/audit: the robustness audit (local, and remote through a server's API), its attack suite and
 // budgets, the configurations it compares, merging part reports, and the JSON, Markdown and HTML renderings.
-export { runAudit, ROBUST_SWEEP_FACTORS, type AuditInput, type AuditModel } from './run-audit.ts';
+export {
+  runAudit,
+  DEFAULT_CERTIFY,
+  ROBUST_SWEEP_FACTORS,
+  type AuditInput,
+  type AuditModel,
+} from './run-audit.ts';
+export { BRACKET_CHECK, bracketCheck, certifyReport } from './certified-bracket.ts';
 export type { AuditProgress } from './audit-progress.ts';
 export {
   SUITE,

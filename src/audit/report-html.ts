@@ -4,6 +4,7 @@
 import type { AuditReport, ImageExample } from './report-types.ts';
 import {
   cascades,
+  certifiedCell,
   cpuMinutes,
   flagCount,
   robustnessGap,
@@ -38,6 +39,7 @@ function summaryTable(r: AuditReport): string {
     'paper-era average success',
     'reported robust accuracy (paper-era worst case)',
     'robust accuracy (adaptive worst case)',
+    'certified accuracy',
     'gap (reported − real)',
     'training CPU-minutes',
     'stored weights',
@@ -52,6 +54,7 @@ function summaryTable(r: AuditReport): string {
       pct(c.paperAverage),
       pct(c.reportedRobustAccuracy),
       `<b>${pct(c.robustAccuracy)}</b>`,
+      certifiedCell(c),
       gap === null ? '—' : `${gap >= 0 ? '+' : ''}${(100 * gap).toFixed(1)} pp`,
       cpuMinutes(c),
       String(c.storedParameters ?? '—'),
@@ -107,7 +110,7 @@ function robustSweepChart(r: AuditReport): string {
   }
   parts.push(
     `<text x="${left + w / 2}" y="${top + h + 36}" font-size="11" text-anchor="middle">ε (L∞; budget ${r.budgets.linf.toFixed(4)})</text>`,
-    `<text x="14" y="${top + h / 2}" font-size="11" text-anchor="middle" transform="rotate(-90 14 ${top + h / 2})">robust accuracy</text>`,
+    `<text x="14" y="${top + h / 2}" font-size="11" text-anchor="middle" transform="rotate(-90 14 ${top + h / 2})">robust (solid) and certified (dashed) accuracy</text>`,
   );
   cfgs.forEach(({ c, k }, i) => {
     const color = COLORS[k % COLORS.length];
@@ -121,6 +124,19 @@ function robustSweepChart(r: AuditReport): string {
       parts.push(
         `<circle cx="${X(p.eps).toFixed(1)}" cy="${Y(p.robustAccuracy).toFixed(1)}" r="2.5" fill="${color}"><title>${esc(c.name)}, ε ${p.eps.toFixed(4)}: ${pct(p.robustAccuracy)}</title></circle>`,
       );
+    // The certified side of the bracket, dashed in the same colour: it never rises above the solid line.
+    if (c.certifiedSweep?.length) {
+      const cpts = c.certifiedSweep
+        .map((p) => `${X(p.eps).toFixed(1)},${Y(p.certifiedAccuracy).toFixed(1)}`)
+        .join(' ');
+      parts.push(
+        `<polyline fill="none" stroke="${color}" stroke-width="1.5" stroke-dasharray="5 3" points="${cpts}"><title>${esc(c.name)}, certified (${esc(c.certifiedMethod ?? '')})</title></polyline>`,
+      );
+      for (const p of c.certifiedSweep)
+        parts.push(
+          `<rect x="${(X(p.eps) - 2.5).toFixed(1)}" y="${(Y(p.certifiedAccuracy) - 2.5).toFixed(1)}" width="5" height="5" fill="white" stroke="${color}"><title>${esc(c.name)}, ε ${p.eps.toFixed(4)}: certified ${pct(p.certifiedAccuracy)}</title></rect>`,
+        );
+    }
     parts.push(
       `<rect x="${left + w + 14}" y="${top + i * 16}" width="10" height="10" fill="${color}"/><text x="${left + w + 28}" y="${top + i * 16 + 9}" font-size="10">${esc(c.name)}</text>`,
     );
@@ -249,7 +265,7 @@ ${summaryTable(r)}
 <h2>Adaptive attacks: success per configuration</h2>${barChart(r, 'adaptive')}
 ${
   r.configurations.some((c) => c.robustSweep?.length)
-    ? `<h2>Robust accuracy against ε (first ${r.nQuery} images)</h2>${robustSweepChart(r)}<p class="note">${esc(SWEEP_NOTE)}</p>`
+    ? `<h2>Robust${r.configurations.some((c) => c.certifiedSweep) ? ' and certified' : ''} accuracy against ε (first ${r.nQuery} images)</h2>${robustSweepChart(r)}<p class="note">${esc(SWEEP_NOTE)}</p>`
     : `<h2>ε sweep (PGD, CW loss)</h2>${sweepChart(r)}`
 }
 ${cascadeTable(r)}

@@ -79,6 +79,20 @@ export interface ConfigReport {
    * configurations), the monotone-in-eps check's attack, whose 0.25/0.5/1 runs it reuses. ε 0 is clean accuracy.
    */
   robustSweep?: { eps: number; robustAccuracy: number }[];
+  /** How certifiedAccuracy was computed: the bound method of src/verify ('ibp', 'crown-ibp' or 'crown'). */
+  certifiedMethod?: string;
+  /**
+   * Share of ALL n images certified at the L∞ budget: no perturbation within ε changes the answer (for a random
+   * stage, for every logit scale and every noise draw within ±5σ). The lower side of the bracket:
+   * certifiedAccuracy ≤ robustAccuracy ≤ cleanAccuracy, checked image by image (check certified-never-broken).
+   */
+  certifiedAccuracy?: number;
+  /** Per image of all n, '1' where certified at the budget. */
+  certified?: string;
+  /** Certified accuracy on the first nQuery images at robustSweep's ε values. */
+  certifiedSweep?: { eps: number; certifiedAccuracy: number }[];
+  /** Seconds the certificates took (all n at the budget, the sweep on the query subset). */
+  certifySeconds?: number;
   /** Per image of all n, '1' where the clean check counts it correct (the verdict): robustAccuracy recomputes from it and the attacks' `broken`. */
   cleanCorrect?: string;
   /** The model the configuration is built from (the GI configurations: their source). */
@@ -114,6 +128,8 @@ export interface AuditReport {
   family: string;
   dataset: string;
   command: string;
+  /** The command that added the certified side to a finished report (--add-certificates), when one did. */
+  certifyCommand?: string;
   date: string;
   dense: { name: string; weightsSha256: string };
   hashed: { name: string; weightsSha256: string };

@@ -2,8 +2,7 @@
 // GI, then audits every configuration in turn (audit-configuration.ts) with a checkpoint after each, resuming
 // where a checkpoint says an earlier run stopped, and assembles the report.
 import { calibrateMagnitude } from '../defense/index.ts';
-import { deriveStream, permutation, sha256Hex } from '../hash/index.ts';
-import { gatherBatch, type ImageSet } from '../nn/index.ts';
+import type { ImageSet } from '../nn/index.ts';
 import {
   auditConfigurations,
   CONFIGURATION_NAMES,
@@ -17,6 +16,12 @@ import { auditSettings, type AuditProgress } from './audit-progress.ts';
 import { CASCADE_CHUNK } from './run-entry.ts';
 import { auditConfiguration, type AuditContext, type AuditModel } from './audit-configuration.ts';
 import { VERDICT_QUERIES } from './verdicts.ts';
+import { withCertificates } from './certified-bracket.ts';
+import { auditSubset } from './audit-subset.ts';
+import type { BoundMethod } from '../verify/index.ts';
+
+/** The certified side's default bound method: CROWN-IBP, tighter than IBP at a few times its cost. */
+export const DEFAULT_CERTIFY: BoundMethod = 'crown-ibp';
 
 export { ROBUST_SWEEP_FACTORS, type AuditModel } from './audit-configuration.ts';
 
@@ -53,6 +58,8 @@ export interface AuditInput {
   configurations?: string[];
   /** Images per chunk of the cascades, each chunk checkpointed (default CASCADE_CHUNK, 100; part of the settings). */
   cascadeChunk?: number;
+  /** The bound method of the certified side of the bracket (default 'crown-ibp'), or 'off'. */
+  certify?: BoundMethod | 'off';
   command: string;
   progress?: (line: string) => void;
   /** Where an earlier run of this audit stopped (its last checkpoint): done work is skipped, numbers unchanged. */
@@ -71,17 +78,12 @@ export type { CascadeSummary } from './report-types.ts';
 export async function runAudit(input: AuditInput): Promise<AuditReport> {
   const log = input.progress ?? (() => {});
   const t0 = performance.now();
-  const indices = permutation(deriveStream(input.seed, 0x61756474), input.test.count).slice(
-    0,
+  const { x, y, xq, yq, nq, labels, indexSha256 } = await auditSubset(
+    input.test,
+    input.seed,
     input.n,
-  ); // 'audt'
-  const indexSha256 = await sha256Hex(
-    new Uint8Array(indices.buffer, indices.byteOffset, indices.byteLength),
+    input.nQuery,
   );
-  const { x, y } = gatherBatch(input.test, indices, 0, input.n);
-  const nq = Math.min(input.nQuery, input.n);
-  const { x: xq, y: yq } = gatherBatch(input.test, indices, 0, nq);
-  const labels = Array.from(y.data, Math.round);
   // Magnitude GI's ε: the largest grid value keeping the hashed model's clean accuracy on the validation split within
   // 0.3 pp (docs/design.md §1.2); the sweep goes into the report as the evidence for what that ε can and cannot do.
   const h = input.hashed.model;
@@ -130,6 +132,9 @@ export async function runAudit(input: AuditInput): Promise<AuditReport> {
     magnitudeEps: input.magnitudeEps,
     validation: input.validationRecord,
     ...(input.cascadeChunk !== undefined ? { cascadeChunk: input.cascadeChunk } : {}),
+    ...(input.certify !== undefined && input.certify !== DEFAULT_CERTIFY
+      ? { certify: input.certify }
+      : {}),
   });
   if (input.resume && input.resume.settings !== settings) {
     throw new Error(
@@ -219,7 +224,22 @@ export async function runAudit(input: AuditInput): Promise<AuditReport> {
   };
   for (const [ci, cfg] of configs.entries()) {
     if (reports.some((r) => r.name === cfg.name)) continue;
-    reports.push(await auditConfiguration(ctx, cfg, ci, configs.length));
+    const report = await auditConfiguration(ctx, cfg, ci, configs.length);
+    const method = input.certify ?? DEFAULT_CERTIFY;
+    if (method === 'off') reports.push(report);
+    else {
+      const c = withCertificates(
+        report,
+        cfg,
+        { x, labels, n: input.n, nq },
+        input.budgets.linf,
+        method,
+      );
+      log(
+        `[${ci + 1}/${configs.length}] ${cfg.name}: certified accuracy ${(100 * c.certifiedAccuracy!).toFixed(1)}% (${method}, ${c.certifySeconds!.toFixed(0)} s); ${c.checks.at(-1)!.evidence}`,
+      );
+      reports.push(c);
+    }
     progress.current = null;
     await save();
     // A configuration's compiled chains (wasm arenas, outside the JS heap) are not needed again.

@@ -26,7 +26,10 @@ import {
   type AuditInput,
   type AuditModel,
   adversarialMethod,
+  certifyReport,
+  DEFAULT_CERTIFY,
 } from '../audit/index.ts';
+import { BOUND_METHODS } from '../verify/index.ts';
 import { choice, number, parse, radius, requireString, UsageError } from './args.ts';
 import { REMOTE_FLAGS, remoteAuditCommand, remoteAuditUsage } from './audit-remote.ts';
 import { BACKEND_NAMES, useBackend } from './backend-flag.ts';
@@ -55,7 +58,12 @@ export const auditUsage = `usage: bun run audit -- --model models/HASHED [--dens
   [--checkpoint PATH] [--resume]   (after every attack the audit's progress is saved atomically, by default to
     checkpoints/audit-NAME.json; --resume, with the same flags and --out, continues a stopped run with the same numbers)
   [--cascade-chunk 100]   (the AutoAttack cascades attack this many images at a time, with a checkpoint after each)
+  [--certify ${BOUND_METHODS.join('|')}|off]   (the certified side of the bracket, default ${DEFAULT_CERTIFY}: each
+    configuration's certified accuracy beside its robust accuracy, over the ε sweep too, and the check that no
+    certified image was broken)
        bun run audit -- --merge PART.json,PART.json,... --out DIR/NAME [--force]
+       bun run audit -- --add-certificates REPORT.json [--certify METHOD] --out DIR/NAME [--force]
+    (the certified side added to a finished report: its models are loaded from models/NAME and checked by sha256)
   Writes NAME.json, NAME.md and NAME.html. Without --out: a new folder runs/audit-<model>-<UTC time>/ (the
   report named after the family); an --out whose files exist is refused before any work unless --force.
 ${remoteAuditUsage}`;
@@ -79,6 +87,8 @@ export async function auditCommand(argv: string[]): Promise<void> {
     checkpoint: { type: 'string' },
     resume: { type: 'boolean' },
     'cascade-chunk': { type: 'string' },
+    certify: { type: 'string' },
+    'add-certificates': { type: 'string' },
     ...REMOTE_FLAGS,
   });
   // --url: a running server, attacked through its public API only.
@@ -88,6 +98,17 @@ export async function auditCommand(argv: string[]): Promise<void> {
   const force = Boolean(v.force);
   if (v.merge !== undefined)
     return mergeCommand(argv, v.merge as string, requireString(v, 'out'), force);
+  const certify = choice(v, 'certify', [...BOUND_METHODS, 'off'] as const, DEFAULT_CERTIFY);
+  if (v['add-certificates'] !== undefined) {
+    if (certify === 'off') throw new UsageError('--add-certificates needs a --certify method');
+    return addCertificatesCommand(
+      argv,
+      v['add-certificates'] as string,
+      requireString(v, 'out'),
+      force,
+      certify,
+    );
+  }
   // --eps is shared: the remote audit's list of radii, the local audit's one L∞ budget.
   const remoteOnly = Object.keys(REMOTE_FLAGS).filter((k) => k !== 'eps' && v[k] !== undefined);
   if (remoteOnly.length)
@@ -225,6 +246,7 @@ export async function auditCommand(argv: string[]): Promise<void> {
     suite,
     configurations,
     ...(cascadeChunk === undefined ? {} : { cascadeChunk }),
+    ...(v.certify === undefined ? {} : { certify }),
     command: `bun run audit -- ${argv.join(' ')}`,
     progress: (line) => sink.log(line),
     resume,
@@ -301,6 +323,72 @@ async function writeReport(out: string, report: AuditReport): Promise<void> {
   await writeFileAtomic(`${out}.html`, auditHtml(report, md, report.examples));
 }
 
+/** A report file, read and checked to be an audit report (errors name the file and what is wrong). */
+function readReport(file: string, flag: string): AuditReport {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch {
+    throw new UsageError(`${flag}: cannot read ${file}`);
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    throw new UsageError(`${flag}: ${file} is not JSON (truncated or corrupt?)`);
+  }
+  const r = parsed as Partial<AuditReport>;
+  if (r.format !== 1 || !Array.isArray(r.configurations) || typeof r.indexSha256 !== 'string')
+    throw new UsageError(`${flag}: ${file} is not an audit report`);
+  return r as AuditReport;
+}
+
+/**
+ * --add-certificates: the certified side of the bracket added to a finished report. Its models are the ones it
+ * names, from models/NAME, refused unless their weights sha256 is the one the report recorded.
+ */
+async function addCertificatesCommand(
+  argv: string[],
+  file: string,
+  out: string,
+  force: boolean,
+  method: (typeof BOUND_METHODS)[number],
+): Promise<void> {
+  const report = readReport(file, '--add-certificates');
+  guardReport(out, REPORT_FILES, force);
+  const load = async (ref: { name: string; weightsSha256: string } | undefined) => {
+    if (!ref) return undefined;
+    const m = auditModel(await loadModelDir(join('models', ref.name)));
+    if (m.weightsSha256 !== ref.weightsSha256)
+      throw new UsageError(
+        `--add-certificates: models/${ref.name} is not the model the report audited (weights sha256 differs)`,
+      );
+    return m.model;
+  };
+  const [dense, hashed, denseAt, hashedAt] = await Promise.all([
+    load(report.dense),
+    load(report.hashed),
+    load(report.denseAt),
+    load(report.hashedAt),
+  ]);
+  const data = await loadDataset(report.dataset as DatasetName);
+  const sink = progressSink(standardError());
+  const certified = await certifyReport(
+    report,
+    {
+      dense: dense!,
+      hashed: hashed!,
+      ...(denseAt ? { denseAt } : {}),
+      ...(hashedAt ? { hashedAt } : {}),
+    },
+    data.test,
+    method,
+    (line) => sink.log(line),
+  );
+  await writeReport(out, { ...certified, certifyCommand: `bun run audit -- ${argv.join(' ')}` });
+  sink.log(`wrote ${out}.json, ${out}.md, ${out}.html`);
+}
+
 /** --merge: part reports (each from --configurations) joined into one report, rendered like a single run's. */
 async function mergeCommand(
   argv: string[],
@@ -313,25 +401,7 @@ async function mergeCommand(
     .map((s) => s.trim())
     .filter(Boolean);
   if (files.length === 0) throw new UsageError('--merge: give the part reports, comma-separated');
-  const parts: AuditReport[] = [];
-  for (const file of files) {
-    let text: string;
-    try {
-      text = readFileSync(file, 'utf8');
-    } catch {
-      throw new UsageError(`--merge: cannot read ${file}`);
-    }
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(text);
-    } catch {
-      throw new UsageError(`--merge: ${file} is not JSON (truncated or corrupt?)`);
-    }
-    const r = parsed as Partial<AuditReport>;
-    if (r.format !== 1 || !Array.isArray(r.configurations) || typeof r.indexSha256 !== 'string')
-      throw new UsageError(`--merge: ${file} is not an audit report`);
-    parts.push(r as AuditReport);
-  }
+  const parts = files.map((file) => readReport(file, '--merge'));
   let report: AuditReport;
   try {
     report = mergeAuditReports(parts, `bun run audit -- ${argv.join(' ')}`);

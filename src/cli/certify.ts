@@ -6,7 +6,7 @@ import type { DatasetName } from '../data/index.ts';
 import { loadModelDir, writeFileAtomic } from '../io/index.ts';
 import { Sequential } from '../nn/index.ts';
 import { standardError } from '../runtime/index.ts';
-import { BOUND_METHODS } from '../verify/index.ts';
+import { BOUND_METHODS, randomStageCoverage } from '../verify/index.ts';
 import {
   machineThreads,
   runCertify,
@@ -66,7 +66,7 @@ export async function certifyCommand(argv: string[]): Promise<void> {
   const stages = (manifest.defense?.stages ?? []) as { kind: string; noise?: number }[];
   const random = stages.find((st) => st.kind === 'random');
   const model = new Sequential(manifest.input.shape, manifest.layers, tensors);
-  const draws = random ? randomDraws(model, random.noise ?? 0) : null;
+  const draws = random ? randomStageCoverage(model, random.noise ?? 0) : null;
   const data = await loadDataset(manifest.provenance.dataset.name as DatasetName, {
     seed: manifest.provenance.seed,
   });
@@ -243,31 +243,6 @@ Bound cost per image and layer (thread milliseconds):
 | --- | --- | --- | --- |
 ${costs}
 `;
-}
-
-/** Noise draws beyond ±K standard deviations are not covered (their probability is stated). */
-const NOISE_SIGMAS = 5;
-/** P(|N(0, 1)| > 5): the chance that one weight's draw leaves the covered range. */
-const BEYOND_5_SIGMA = 5.733e-7;
-
-/**
- * The random stage's draws a certificate covers: every logit scale (positive, so every margin keeps its sign)
- * and every last-layer noise draw with each weight's standard normal within ±NOISE_SIGMAS, i.e. each weight
- * scaled by [1 − K·noise, 1 + K·noise] (plus its float32 rounding, 3u).
- */
-function randomDraws(model: Sequential, noise: number) {
-  const u = 2 ** -24,
-    k = NOISE_SIGMAS * noise;
-  const last = [...model.layers].reverse().find((l) => 'weight' in l) as { weight: string };
-  const weights = model.params.get(last.weight)!.size;
-  const beyond = noise > 0 ? Math.min(1, weights * BEYOND_5_SIGMA) : 0;
-  return {
-    randomness: { logitScale: true, lastLayerRelative: noise > 0 ? k + 3 * u * (1 + k) : 0 },
-    statement:
-      noise > 0
-        ? `every logit scale of the random stage, and every last-layer noise draw whose ${weights} standard normals stay within ±${NOISE_SIGMAS} (a draw outside has probability at most ${beyond.toPrecision(3)}, by the union bound)`
-        : 'every logit scale of the random stage (no weight noise)',
-  };
 }
 
 const pct = (v: number) => `${(100 * v).toFixed(2)}%`;

@@ -12,3 +12,4 @@ export {
   type BoundMethod,
 } from './methods.ts';
 export { certifiedRadius, type RadiusOptions } from './radius.ts';
+export { NOISE_SIGMAS, randomStageCoverage } from './random-stage.ts';

@@ -1,6 +1,6 @@
 // The side-by-side audit (eight configurations): robust accuracy against the per-image worst case, reported
-// (paper-era) versus real (adaptive), the robust-accuracy ε sweep, weights identity, size and training cost, a
-// merge of parts, and the summary table and SVG chart of the renderings. The committed mnist-lenet5 and
+// (paper-era) versus real (adaptive), the robust-accuracy ε sweep, the certified side of the bracket, weights
+// identity, size and training cost, a merge of parts, and the summary table and SVG chart of the renderings. The committed mnist-lenet5 and
 // mnist-lenet5-h8 stand in for the adversarially trained models: they were NOT adversarially trained, and the
 // mechanism does not care (it reads provenance.adversarial only to report it, here null).
 import { beforeAll, describe, expect, test } from 'bun:test';
@@ -19,6 +19,7 @@ import {
   type CascadeSummary,
 } from '../../src/audit/run-audit.ts';
 import { mergeAuditReports } from '../../src/audit/merge-reports.ts';
+import { BRACKET_CHECK, bracketCheck, certifyReport } from '../../src/audit/certified-bracket.ts';
 import { harden } from '../../src/defense/harden.ts';
 import { loadModel } from '../../src/node.ts';
 import { loadModelDir } from '../../src/io/model-dir.ts';
@@ -73,6 +74,7 @@ const run = async (configurations?: string[]) => {
 };
 const cfg = (name: string) => report.configurations.find((c) => c.name === name)!;
 const ones = (s: string) => [...s].map((ch) => ch === '1');
+const pct = (v: number) => `${(100 * v).toFixed(1)}%`;
 
 describe('side-by-side audit (eight configurations)', () => {
   beforeAll(async () => {
@@ -136,6 +138,86 @@ describe('side-by-side audit (eight configurations)', () => {
       expect(check.map((p) => p.eps)).toEqual([sw[1].eps, sw[2].eps, sw[4].eps]);
     }
   });
+
+  test('the certified side: certified ≤ robust ≤ clean image by image and over the sweep, and the check that says so', () => {
+    for (const c of report.configurations) {
+      expect(c.certifiedMethod).toBe('crown-ibp');
+      const certified = ones(c.certified!),
+        clean = ones(c.cleanCorrect!);
+      expect(certified.filter(Boolean).length / N).toBe(c.certifiedAccuracy!);
+      expect(c.certifiedAccuracy!).toBeLessThanOrEqual(c.robustAccuracy!);
+      certified.forEach((v, i) => {
+        if (!v) return;
+        expect(clean[i]).toBe(true);
+        for (const a of c.attacks)
+          if (a.norm !== 'l2' && a.norm !== 'l0') expect(a.broken![i]).toBe('0');
+      });
+      expect(c.certifiedSweep!.map((p) => p.eps)).toEqual(c.robustSweep!.map((p) => p.eps));
+      c.certifiedSweep!.forEach((p, i) =>
+        expect(p.certifiedAccuracy).toBeLessThanOrEqual(c.robustSweep![i].robustAccuracy),
+      );
+      expect(c.checks.find((k) => k.id === BRACKET_CHECK)!.pass).toBe(true);
+    }
+    // At ε 0 nearly every clean-correct image is certified (only float32 rounding is left to bound).
+    const d = cfg('dense');
+    expect(d.certifiedSweep![0].certifiedAccuracy).toBeGreaterThanOrEqual(
+      d.robustSweep![0].robustAccuracy - 1 / NQ,
+    );
+  });
+
+  test('the bracket check fails when a certified image is broken or certified exceeds robust anywhere', () => {
+    const c = structuredClone(cfg('dense'));
+    const i = [...c.cleanCorrect!].indexOf('1');
+    c.certified = c
+      .cleanCorrect!.replace(/1/g, '0')
+      .split('')
+      .map((v, k) => (k === i ? '1' : v))
+      .join('');
+    c.attacks[0].broken = c.attacks[0]
+      .broken!.split('')
+      .map((v, k) => (k === i ? '1' : v))
+      .join('');
+    const broken = bracketCheck(c);
+    expect(broken.pass).toBe(false);
+    expect(broken.evidence).toContain(`${c.attacks[0].id} broke 1 certified images`);
+    const d = structuredClone(cfg('dense'));
+    d.certifiedSweep = d.robustSweep!.map((p) => ({
+      eps: p.eps,
+      certifiedAccuracy: p.robustAccuracy + 0.1,
+    }));
+    expect(bracketCheck(d).pass).toBe(false);
+    expect(bracketCheck(d).evidence).toContain('exceeds robust');
+    expect(bracketCheck(cfg('dense')).pass).toBe(true);
+  });
+
+  test('certificates added to a finished report equal the ones the audit computed', async () => {
+    const stripped: AuditReport = structuredClone(report);
+    for (const c of stripped.configurations) {
+      delete c.certified;
+      delete c.certifiedAccuracy;
+      delete c.certifiedSweep;
+      c.checks = c.checks.filter((k) => k.id !== BRACKET_CHECK);
+    }
+    const load = async (name: string) => (await model(name)).model;
+    const { test: t } = await loadDataset('mnist');
+    const again = await certifyReport(
+      stripped,
+      {
+        dense: await load('mnist-lenet5'),
+        hashed: await load('mnist-lenet5-h8'),
+        denseAt: await load('mnist-lenet5'),
+        hashedAt: await load('mnist-lenet5-h8'),
+      },
+      t,
+      'crown-ibp',
+    );
+    again.configurations.forEach((c, k) => {
+      const want = report.configurations[k];
+      expect(c.certified).toBe(want.certified!);
+      expect(c.certifiedSweep).toEqual(want.certifiedSweep!);
+      expect(c.checks).toEqual(want.checks);
+    });
+  }, 120_000);
 
   test('weights identity, size and training cost are filled from the committed models', async () => {
     const denseDir = await loadModelDir(dir('mnist-lenet5')),
@@ -212,8 +294,13 @@ describe('side-by-side audit (eight configurations)', () => {
     const html = auditHtml(withCascade, md, withCascade.examples);
     expect(html).toContain('<h2>Summary: reported versus real</h2><table>');
     const chart = html.slice(html.indexOf('aria-label="robust accuracy against epsilon"'));
-    expect(chart.slice(0, chart.indexOf('</svg>')).match(/<polyline/g)!.length).toBe(8);
-    expect(chart).toContain('>robust accuracy</text>');
+    // A solid robust line and a dashed certified one per configuration.
+    const svg = chart.slice(0, chart.indexOf('</svg>'));
+    expect(svg.match(/<polyline/g)!.length).toBe(16);
+    expect(svg.match(/stroke-dasharray/g)!.length).toBe(8);
+    expect(chart).toContain('>robust (solid) and certified (dashed) accuracy</text>');
+    expect(md).toMatch(/\| robust accuracy \(adaptive worst case\) \| certified accuracy \|/);
+    expect(md).toContain(`| ${pct(cfg('dense').certifiedAccuracy!)} (crown-ibp) |`);
     expect(html).toContain('APGD-CE 20/23');
     expect(html).not.toContain('<script');
   });
@@ -238,7 +325,7 @@ describe('side-by-side audit (eight configurations)', () => {
     delete b.hashedAt;
     const merged = mergeAuditReports([b, a], 'merge');
     const fields = (c: ConfigReport) => {
-      const { attacks, checks, ...rest } = c;
+      const { attacks, checks, certifySeconds: _c, ...rest } = c;
       return { ...rest, attacks: attacks.map(({ seconds: _s, ...x }) => x), checks };
     };
     expect(merged.configurations.map(fields)).toEqual(report.configurations.map(fields));
