@@ -16,7 +16,8 @@ import {
 import { DefendedModel, type GiStage } from '../defense/index.ts';
 import { fingerprint, type FingerprintParams } from '../hash/index.ts';
 import type { InputBackground, Sequential } from '../nn/index.ts';
-import { Tensor } from '../tensor/index.ts';
+import { argmaxRow, Tensor } from '../tensor/index.ts';
+import { radiusBracket, type BoundMethod, type Randomness } from '../verify/index.ts';
 
 /** The random GI stage of a served model and the seed of this request (DESIGN section 1.2). */
 export interface RandomDraw {
@@ -34,7 +35,27 @@ export type DefendedInput = (
 ) & {
   /** Fingerprint every row of the preprocessed input too (the server's query-attack detector). */
   fingerprint?: FingerprintParams;
+  /** Certify each row's answer too: its certified L∞ radius by bisection, within a compute budget. */
+  certify?: CertifyRequest;
 };
+
+/** How the rows' certified radii are searched (src/verify). */
+export interface CertifyRequest {
+  method: BoundMethod;
+  /** Milliseconds of certification per request; rows not reached get null. */
+  budgetMs: number;
+  /** The model's input range (the ball is clipped to it). */
+  range: [number, number];
+  /** What the answer's random stage may do, covered by every certificate. */
+  randomness: Randomness;
+}
+
+/** Each row's certified radius (null where the budget ran out first) and the radius found not certified. */
+export interface RowCertificates {
+  radius: (number | null)[];
+  notCertified: (number | null)[];
+  spentMs: number;
+}
 
 /** What was done to an uploaded image before inference; :classify answers carry it. */
 export interface ImagePreprocessing {
@@ -66,6 +87,8 @@ export type DefendedResult =
       preprocessing?: ImagePreprocessing;
       /** One fingerprint per row, when the input asked for them. */
       fingerprints?: Uint32Array[];
+      /** Each row's certificate, when the input asked for them. */
+      certificates?: RowCertificates;
     }
   /** The input was the client's fault: the server answers `status` with `error`. */
   | { kind: 'defendedForward'; clientError: string; status: 400 | 413 };
@@ -143,16 +166,58 @@ export function runDefended(
   const logits = noGrad(() =>
     model.forward(new Tensor([n, ...network.inputShape], x), random?.seed),
   );
+  const answered = Float32Array.from(logits.data);
   return {
     kind: 'defendedForward',
-    logits: Float32Array.from(logits.data),
+    logits: answered,
     n,
     backend: getBackend().name,
     ...(preprocessing ? { preprocessing } : {}),
     ...(input.fingerprint
       ? { fingerprints: rowFingerprints(x, n, network.inputShape, input.fingerprint) }
       : {}),
+    ...(input.certify
+      ? { certificates: rowCertificates(network, x, n, answered, input.certify) }
+      : {}),
   };
+}
+
+/**
+ * Each row's certified radius for the label it was answered, by bisection (10⁻³ to 1, 10 steps: within 0.7%) until the
+ * request's budget is spent: a row reached late keeps a wider bracket, a row not reached gets null.
+ */
+function rowCertificates(
+  network: Sequential,
+  x: Float32Array,
+  n: number,
+  logits: Float32Array,
+  c: CertifyRequest,
+): RowCertificates {
+  const t0 = performance.now();
+  const stop = () => performance.now() - t0 >= c.budgetMs;
+  const d = x.length / n,
+    k = logits.length / n;
+  const out: RowCertificates = { radius: [], notCertified: [], spentMs: 0 };
+  for (let i = 0; i < n; i++) {
+    if (stop()) {
+      out.radius.push(null);
+      out.notCertified.push(null);
+      continue;
+    }
+    const b = radiusBracket(network, x.subarray(i * d, (i + 1) * d), argmaxRow(logits, i * k, k), {
+      method: c.method,
+      range: c.range,
+      randomness: c.randomness,
+      min: 1e-3,
+      max: 1,
+      steps: 10,
+      stop,
+    });
+    out.radius.push(b.radius);
+    out.notCertified.push(Number.isFinite(b.notCertified) ? b.notCertified : null);
+  }
+  out.spentMs = performance.now() - t0;
+  return out;
 }
 
 /** The fingerprint of each of the n rows of x, as the model sees them (after any image preprocessing). */

@@ -3,9 +3,11 @@
 export { WorkerPool, machineThreads } from './pool.ts';
 export {
   runDefended,
+  type CertifyRequest,
   type DefendedInput,
   type DefendedResult,
   type ImagePreprocessing,
   type RandomDraw,
+  type RowCertificates,
 } from './defended-task.ts';
 export { runCertify, type CertifyInput, type CertifyResult } from './certify-task.ts';

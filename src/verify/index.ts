@@ -11,5 +11,10 @@ export {
   type BoundCosts,
   type BoundMethod,
 } from './methods.ts';
-export { certifiedRadius, type RadiusOptions } from './radius.ts';
+export {
+  certifiedRadius,
+  radiusBracket,
+  type RadiusBracket,
+  type RadiusOptions,
+} from './radius.ts';
 export { NOISE_SIGMAS, randomStageCoverage } from './random-stage.ts';

@@ -12,11 +12,21 @@ export interface RadiusOptions extends CertifyOptions {
   min?: number;
   max?: number;
   steps?: number;
+  /** Asked before each certification after the first: true stops the search where it stands. */
+  stop?: () => boolean;
+}
+
+/** A certified radius and the smallest radius found not certified (Infinity when none was). */
+export interface RadiusBracket {
+  radius: number;
+  notCertified: number;
+  /** Certifications run. */
+  steps: number;
 }
 
 /**
  * A radius in [min, max] at which (x, y) is certified, within a factor (max/min)^(2^−steps) below the largest
- * (12 steps over six decades: 0.4%); 0 when not certified even at min. Costs steps + 2 certifications.
+ * (12 steps over six decades: 0.4%); 0 when not certified even at min. Costs at most steps + 2 certifications.
  */
 export function certifiedRadius(
   model: Sequential,
@@ -24,16 +34,41 @@ export function certifiedRadius(
   y: number,
   options: RadiusOptions = {},
 ): number {
-  const { range = [0, 1], randomness = {}, min = 1e-6, max = 1, steps = 12 } = options;
-  const at = (e: number) => certify(model, x, y, e, range, randomness, options).certified;
-  if (!at(min)) return 0;
-  if (at(max)) return max;
-  let lo = Math.log10(min),
-    hi = Math.log10(max);
-  for (let s = 0; s < steps; s++) {
-    const mid = (lo + hi) / 2;
-    if (at(10 ** mid)) lo = mid;
-    else hi = mid;
+  return radiusBracket(model, x, y, options).radius;
+}
+
+/**
+ * The bisection with both ends: `radius` is certified (or 0), `notCertified` was refused. With `stop`, the
+ * search may end early: the answer is still certified, only the bracket is wider.
+ */
+export function radiusBracket(
+  model: Sequential,
+  x: ArrayLike<number>,
+  y: number,
+  options: RadiusOptions = {},
+): RadiusBracket {
+  const { range = [0, 1], randomness = {}, min = 1e-6, max = 1, steps = 12, stop } = options;
+  let runs = 0;
+  const at = (e: number) => {
+    runs++;
+    return certify(model, x, y, e, range, randomness, options).certified;
+  };
+  if (!at(min)) return { radius: 0, notCertified: min, steps: runs };
+  // The radii tested are kept as tested (a log and back would not give the same float). max is tested only if
+  // the bisection climbs to it: a big ball is the slowest to bound and the least likely to be certified.
+  let lo = min,
+    hi = max,
+    refuted = false;
+  for (let s = 0; s < steps && !stop?.(); s++) {
+    const mid = Math.sqrt(lo * hi); // the midpoint on the log scale
+    if (at(mid)) lo = mid;
+    else {
+      hi = mid;
+      refuted = true;
+    }
   }
-  return 10 ** lo;
+  if (!refuted && !stop?.()) {
+    if (at(max)) return { radius: max, notCertified: Infinity, steps: runs };
+  } else if (!refuted) return { radius: lo, notCertified: Infinity, steps: runs };
+  return { radius: lo, notCertified: hi, steps: runs };
 }

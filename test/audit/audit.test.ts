@@ -54,7 +54,7 @@ describe('audit (small)', () => {
     report = await run();
   }, 300_000);
 
-  test('five configurations, each with clean accuracy, attacks and every masking check', () => {
+  test('five configurations, each with clean accuracy, attacks, every masking check and the bracket check', () => {
     expect(report.configurations.map((c) => c.name)).toEqual([
       'dense',
       'hashed',
@@ -68,6 +68,7 @@ describe('audit (small)', () => {
         [
           'black-box-not-better',
           'black-box-not-better-l2',
+          'certified-never-broken',
           'iterative-beats-single-step',
           'monotone-in-eps',
           'randomness-needs-eot',

@@ -26,6 +26,7 @@ const numbers = (r: AuditReport) =>
     seconds: 0,
     configurations: r.configurations.map((c) => ({
       ...c,
+      certifySeconds: 0,
       attacks: c.attacks.map((a) => ({ ...a, seconds: 0 })),
     })),
   });

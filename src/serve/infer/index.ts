@@ -1,10 +1,12 @@
 // POST /v2/models/{m}/infer (Open Inference Protocol v2, JSON): labels (INT64) always; scores only where the
-// model's serving config allows them, because scores make score-based attacks far cheaper.
+// model's serving config allows them, because scores make score-based attacks far cheaper; with
+// parameters.certify, each row's certified radius (certify.ts).
 import { Hono } from 'hono';
 import { parseJson, readBody, requireMediaType } from '../body.ts';
 import { argmaxRows, infer, softmaxRows, type ServeContext, type ServeEnv } from '../context.ts';
 import { HttpError } from '../errors.ts';
 import { modelVersion, type ServedModel } from '../registry.ts';
+import { certificateParameters, certifyRequest } from './certify.ts';
 import { decodeInput, parseInferRequest } from './schema.ts';
 
 export { INPUT_NAME } from './schema.ts';
@@ -31,13 +33,22 @@ export function inferRoutes(ctx: ServeContext): Hono<ServeEnv> {
           `output '${name}' is not served by this deployment (served: ${served.join(', ')})`,
         );
     }
+    const certify = certifyRequest(req.parameters?.certify, m);
     const { x, n } = decodeInput(
       req.inputs[0],
       m.loaded.network.inputShape,
       m.loaded.manifest.input.range,
       ctx.limits.maxBatch,
     );
-    const logits = await infer(ctx, c, m, { x, n }, n);
+    let certificates: Parameters<typeof certificateParameters>[1] | undefined;
+    const logits = await infer(
+      ctx,
+      c,
+      m,
+      { x, n, ...(certify ? { certify } : {}) },
+      n,
+      (answer) => (certificates = answer.certificates),
+    );
     const k = logits.length / n;
     const outputs = wanted.map((name) => {
       if (name === 'labels')
@@ -49,6 +60,9 @@ export function inferRoutes(ctx: ServeContext): Hono<ServeEnv> {
       model_name: m.name,
       model_version: modelVersion(m),
       ...(req.id !== undefined ? { id: req.id } : {}),
+      ...(certify && certificates
+        ? { parameters: certificateParameters(certify, certificates) }
+        : {}),
       outputs,
     });
   });

@@ -106,7 +106,16 @@ export function openApiDocument(ctx: Pick<ServeContext, 'limits'>): object {
           required: ['inputs'],
           properties: {
             id: { type: 'string' },
-            parameters: { type: 'object' },
+            parameters: {
+              type: 'object',
+              properties: {
+                certify: {
+                  oneOf: [{ type: 'boolean' }, { enum: ['ibp', 'crown-ibp'] }],
+                  description:
+                    "Models trained with --certified: also return each row's certified L∞ radius (true = ibp), by bisection within a per-request compute budget.",
+                },
+              },
+            },
             inputs: { type: 'array', minItems: 1, maxItems: 1, items: ref('Tensor') },
             outputs: {
               type: 'array',
@@ -135,6 +144,15 @@ export function openApiDocument(ctx: Pick<ServeContext, 'limits'>): object {
             model_name: { type: 'string' },
             model_version: { type: 'string' },
             id: { type: 'string' },
+            parameters: {
+              type: 'object',
+              description:
+                'With parameters.certify: certified_radius per row (null where the budget ran out) and certificate (method, norm, input_range, not_certified_at, budget_ms, spent_ms, promise).',
+              properties: {
+                certified_radius: { type: 'array', items: { type: ['number', 'null'] } },
+                certificate: { type: 'object' },
+              },
+            },
             outputs: { type: 'array', items: ref('OutputTensor') },
           },
         },
