@@ -69,7 +69,8 @@ function linearErrors(spec: LayerSpec, w: Float64Array, b: Float64Array, box: Bo
             for (let kx = 0; kx < k; kx++) {
               const xx = x * s - p + kx;
               if (xx < 0 || xx >= iw) continue;
-              m += Math.abs(w[((o * ic + i) * k + ky) * k + kx]) * top(box, (i * ih + yy) * iw + xx);
+              m +=
+                Math.abs(w[((o * ic + i) * k + ky) * k + kx]) * top(box, (i * ih + yy) * iw + xx);
             }
           }
         err[(o * oh + y) * ow + x] = g * m;

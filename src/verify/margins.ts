@@ -201,7 +201,7 @@ function marginRowsThroughDense(
   r: number,
 ) {
   const n = h.lo.length,
-    g = gamma(n + 1) + ((n + 1) * 2 ** -53) * (1 + 1e-6);
+    g = gamma(n + 1) + (n + 1) * 2 ** -53 * (1 + 1e-6);
   const top = Float64Array.from(h.lo, (l, i) => Math.max(Math.abs(l), Math.abs(h.hi[i])));
   const weighted = (k: number) => {
     let m = 0;
