@@ -1,5 +1,6 @@
 // Certified training's objective (IBP, Gowal et al. 2018): κ·CE(clean logits) + (1 − κ)·CE(worst-case logits
-// over the ε-box, by interval bound propagation), differentiable through every layer type (hashed included).
+// over the ε-box, by interval bound propagation, margins through the last layer), differentiable through every
+// layer type (hashed included).
 // Float32 and unwidened: it trains; certificates come from src/verify, in float64 and widened for rounding.
 import { gradients, ops } from '../autodiff/index.ts';
 import { Tensor } from '../tensor/index.ts';
@@ -8,19 +9,34 @@ import { layerForward, virtualWeight, type Params } from './layers.ts';
 import { crossEntropyLoss } from './losses.ts';
 import type { Sequential } from './sequential.ts';
 
-/** Certified training: the final radius, and κ, the clean loss's final weight (it ramps from 1 with ε). */
-export type CertifiedSpec = { kind: 'ibp'; eps: number; kappa: number };
+/**
+ * Certified training: the final radius, κ, the clean loss's final weight (it ramps from 1 with ε), and how the
+ * worst case is taken: `margins: 'last-layer'` bounds each margin z_y − z_j through the last dense layer, as
+ * the verifier does (Gowal et al.'s elision of the last layer); absent, from the logits' box (lo_y − hi_j),
+ * looser: the first recipe, still the default so that a recorded command rebuilds the same model.
+ */
+export type CertifiedSpec = { kind: 'ibp'; eps: number; kappa: number; margins?: 'last-layer' };
 
-/** Parses `ibp:eps=0.4` or `ibp:eps=0.4,kappa=0.5` (κ defaults to 0.5, Gowal et al.'s final value). */
+/**
+ * Parses `ibp:eps=0.4[,kappa=0.5][,margins=logits|last-layer]` (κ defaults to 0.5, Gowal et al.'s final value;
+ * margins to logits, the first recipe; last-layer is the tighter one the verifier uses).
+ */
 export function parseCertified(text: string): CertifiedSpec {
   const [kind, rest = ''] = text.split(':', 2);
   if (kind !== 'ibp')
     throw new Error(`unknown method '${kind}' (expected ibp; crown-ibp is not built yet)`);
   const values: Record<string, number> = {};
+  let margins: 'last-layer' | 'logits' = 'logits';
   for (const part of rest.split(',').filter((p) => p !== '')) {
     const [key, value] = part.split('=', 2);
+    if (key === 'margins') {
+      if (value !== 'last-layer' && value !== 'logits')
+        throw new Error(`ibp: margins must be last-layer or logits, got '${value ?? ''}'`);
+      margins = value;
+      continue;
+    }
     if (key !== 'eps' && key !== 'kappa')
-      throw new Error(`ibp: unknown setting '${key}' (known: eps, kappa)`);
+      throw new Error(`ibp: unknown setting '${key}' (known: eps, kappa, margins)`);
     const frac =
       value === undefined ? null : /^\s*([0-9.eE+-]+)\s*\/\s*([0-9.eE+-]+)\s*$/.exec(value);
     const v = frac ? Number(frac[1]) / Number(frac[2]) : Number(value);
@@ -33,11 +49,11 @@ export function parseCertified(text: string): CertifiedSpec {
   if (!(eps > 0 && eps <= 1)) throw new Error(`ibp: eps must be in (0, 1], got ${eps}`);
   const kappa = values.kappa ?? 0.5;
   if (!(kappa >= 0 && kappa <= 1)) throw new Error(`ibp: kappa must be in [0, 1], got ${kappa}`);
-  return { kind: 'ibp', eps, kappa };
+  return { kind: 'ibp', eps, kappa, ...(margins === 'last-layer' ? { margins } : {}) };
 }
 
 export function formatCertified(c: CertifiedSpec): string {
-  return `ibp:eps=${c.eps},kappa=${c.kappa}`;
+  return `ibp:eps=${c.eps},kappa=${c.kappa}${c.margins ? `,margins=${c.margins}` : ''}`;
 }
 
 /** κ at global step t: from 1 down to the spec's κ linearly over the ε ramp, then constant (Gowal et al.). */
@@ -52,6 +68,7 @@ export function intervalLogits(
   x: Tensor,
   eps: number,
   params: Params = model.params,
+  upTo = model.layers.length,
 ): { lo: Tensor; hi: Tensor } {
   const src = x.data as Float32Array;
   let lo = new Tensor(
@@ -62,7 +79,7 @@ export function intervalLogits(
     x.shape,
     src.map((v) => Math.min(1, v + eps)),
   );
-  for (const spec of model.layers) {
+  for (const spec of model.layers.slice(0, upTo)) {
     switch (spec.type) {
       case 'dense':
       case 'hashed-dense':
@@ -95,8 +112,56 @@ export function intervalLogits(
 }
 
 /**
- * One certified training step's loss and parameter gradients: κ·CE(f(x), y) + (1 − κ)·CE(z̄, y), where z̄ takes
- * the true class's lower bound and every other class's upper bound. `correct` counts clean predictions.
+ * Lower bounds [N, C] of the margins z_y − z_j (0 at j = y) over the ε-box, through the last layer when it is
+ * dense (plain or hashed): (W_y − W_j)·mid + b_y − b_j − |W_y − W_j|·rad over the box of its input; otherwise
+ * lo_y − hi_j from the logits' box. Differentiable; `mask` is the labels one-hot [N, C].
+ */
+export function intervalMargins(
+  model: Sequential,
+  x: Tensor,
+  mask: Tensor,
+  eps: number,
+  params: Params = model.params,
+): Tensor {
+  const last = model.layers[model.layers.length - 1];
+  const [n, classes] = mask.shape;
+  const trueOf = (z: Tensor) => ops.broadcastTo(ops.sum(ops.mul(z, mask), [1], true), [n, classes]);
+  if (last.type !== 'dense' && last.type !== 'hashed-dense') {
+    const { lo, hi } = intervalLogits(model, x, eps, params);
+    return ops.mul(ops.sub(trueOf(lo), hi), ops.sub(1, mask));
+  }
+  const { lo, hi } = intervalLogits(model, x, eps, params, model.layers.length - 1);
+  const mid = ops.mul(ops.add(lo, hi), 0.5),
+    rad = ops.mul(ops.sub(hi, lo), 0.5);
+  const w0 = params.get(last.weight)!;
+  const w = last.type === 'hashed-dense' ? virtualWeight(last, w0) : w0;
+  const centre = layerForward(last, mid, params);
+  // |W_y − W_j|·rad, one matmul per class y over the rows labelled y (the mask's column y selects them).
+  let spread: Tensor | null = null;
+  const labels = mask.data;
+  for (let c = 0; c < classes; c++) {
+    const rows = new Float32Array(n * classes);
+    let any = false;
+    for (let i = 0; i < n; i++)
+      if (labels[i * classes + c] === 1) {
+        rows.fill(1, i * classes, (i + 1) * classes);
+        any = true;
+      }
+    if (!any) continue;
+    const pick = new Float32Array(classes);
+    pick[c] = 1;
+    const wc = ops.matmul(new Tensor([1, classes], pick), w); // W_c as [1, D]
+    const diff = ops.abs(ops.sub(ops.broadcastTo(wc, w.shape.slice()), w));
+    const part = ops.mul(ops.matmul(rad, diff, false, true), new Tensor([n, classes], rows));
+    spread = spread ? ops.add(spread, part) : part;
+  }
+  return ops.sub(ops.sub(trueOf(centre), centre), spread!);
+}
+
+/**
+ * One certified training step's loss and parameter gradients: κ·CE(f(x), y) + (1 − κ)·CE(z̄, y), where z̄ is
+ * the worst case over the ε-box: −(margin lower bounds) with `margins` 'last-layer', else the true class's
+ * lower bound and every other class's upper bound. `correct` counts clean predictions.
  */
 export function certifiedLossGradients(
   model: Sequential,
@@ -104,6 +169,7 @@ export function certifiedLossGradients(
   y: Tensor,
   eps: number,
   kappa: number,
+  margins: 'last-layer' | 'logits' = 'logits',
 ): StepGradients {
   const names = model.parameterNames();
   const params = names.map((n) => model.params.get(n)!);
@@ -117,8 +183,12 @@ export function certifiedLossGradients(
     const onehot = new Float32Array(n * classes);
     for (let i = 0; i < n; i++) onehot[i * classes + y.data[i]] = 1;
     const mask = new Tensor([n, classes], onehot);
-    const { lo, hi } = intervalLogits(model, x, eps);
-    const worst = ops.add(ops.mul(hi, ops.sub(1, mask)), ops.mul(lo, mask));
+    let worst: Tensor;
+    if (margins === 'last-layer') worst = ops.neg(intervalMargins(model, x, mask, eps));
+    else {
+      const { lo, hi } = intervalLogits(model, x, eps);
+      worst = ops.add(ops.mul(hi, ops.sub(1, mask)), ops.mul(lo, mask));
+    }
     return ops.add(
       ops.mul(crossEntropyLoss(z, y), kappa),
       ops.mul(crossEntropyLoss(worst, y), 1 - kappa),

@@ -36,6 +36,7 @@ export {
   formatCertified,
   kappaAt,
   intervalLogits,
+  intervalMargins,
   certifiedLossGradients,
   type CertifiedSpec,
 } from './certified.ts';

@@ -175,7 +175,14 @@ export async function trainEpoch(
       correct: right,
       grads,
     } = cert
-      ? certifiedLossGradients(model, x, y, eps!, kappaAt(cert, t, rampSteps))
+      ? certifiedLossGradients(
+          model,
+          x,
+          y,
+          eps!,
+          kappaAt(cert, t, rampSteps),
+          cert.margins ?? 'logits',
+        )
       : adv
         ? opts.workers
           ? await opts.workers.adversarialLossAndGradients(model, x, y, adv, eps!, key)

@@ -9,6 +9,8 @@ import {
   certifiedLossGradients,
   initParams,
   intervalLogits,
+  intervalMargins,
+  formatCertified,
   kappaAt,
   parseCertified,
   Sequential,
@@ -59,32 +61,72 @@ describe('certified training objective (IBP)', () => {
     }
   });
 
-  test('gradients of the mixed loss match central finite differences', () => {
-    const m = new Sequential(shape, layers, initParams(layers, 5));
-    const x = batch(3, 9),
-      y = new Tensor([3], Float32Array.of(0, 2, 1));
-    const { grads, loss } = certifiedLossGradients(m, x, y, 0.03, 0.4);
-    expect(Number.isFinite(loss)).toBe(true);
-    const lossAt = () => certifiedLossGradients(m, x, y, 0.03, 0.4).loss;
-    for (const name of ['c.w', 'h.w', 'd.b']) {
-      const t = m.params.get(name)!;
-      for (const i of [0, Math.floor(t.size / 2)]) {
-        const keep = t.data[i],
-          h = 1e-2;
-        (t.data as Float32Array)[i] = keep + h;
-        const up = lossAt();
-        (t.data as Float32Array)[i] = keep - h;
-        const down = lossAt();
-        (t.data as Float32Array)[i] = keep;
-        const fd = (up - down) / (2 * h);
-        expect(Math.abs(grads.get(name)!.data[i] - fd)).toBeLessThan(2e-2 * (1 + Math.abs(fd)));
+  test('margins through the last layer equal the verifier margins up to rounding, and beat the logits box', () => {
+    const m = new Sequential(shape, layers, initParams(layers, 1));
+    const x = batch(4, 3),
+      labels = [0, 2, 1, 2];
+    const mask = new Tensor(
+      [4, 3],
+      Float32Array.from({ length: 12 }, (_, k) => (labels[Math.floor(k / 3)] === k % 3 ? 1 : 0)),
+    );
+    const margins = noGrad(() => intervalMargins(m, x, mask, 0.05)).data;
+    const box = noGrad(() => intervalLogits(m, x, 0.05));
+    let tighter = 0;
+    for (let i = 0; i < 4; i++) {
+      const c = certify(m, x.data.subarray(i * 64, (i + 1) * 64), labels[i], 0.05);
+      for (let j = 0; j < 3; j++) {
+        const k = i * 3 + j;
+        if (j === labels[i]) {
+          expect(margins[k]).toBe(0);
+          continue;
+        }
+        // The verifier's bound is the same one, lowered by its rounding allowance.
+        expect(margins[k]).toBeGreaterThanOrEqual(c.marginLower[j] - 1e-5);
+        expect(margins[k]).toBeLessThan(c.marginLower[j] + 1e-3);
+        const fromBox = box.lo.data[i * 3 + labels[i]] - box.hi.data[k];
+        expect(margins[k]).toBeGreaterThanOrEqual(fromBox - 1e-5);
+        if (margins[k] > fromBox + 1e-4) tighter++;
       }
     }
+    expect(tighter).toBeGreaterThan(0);
   });
 
+  for (const margins of ['logits', 'last-layer'] as const)
+    test(`gradients of the mixed loss match central finite differences (margins ${margins})`, () => {
+      const m = new Sequential(shape, layers, initParams(layers, 5));
+      const x = batch(3, 9),
+        y = new Tensor([3], Float32Array.of(0, 2, 1));
+      const { grads, loss } = certifiedLossGradients(m, x, y, 0.03, 0.4, margins);
+      expect(Number.isFinite(loss)).toBe(true);
+      const lossAt = () => certifiedLossGradients(m, x, y, 0.03, 0.4, margins).loss;
+      for (const name of ['c.w', 'h.w', 'd.b']) {
+        const t = m.params.get(name)!;
+        for (const i of [0, Math.floor(t.size / 2)]) {
+          const keep = t.data[i],
+            h = 1e-2;
+          (t.data as Float32Array)[i] = keep + h;
+          const up = lossAt();
+          (t.data as Float32Array)[i] = keep - h;
+          const down = lossAt();
+          (t.data as Float32Array)[i] = keep;
+          const fd = (up - down) / (2 * h);
+          expect(Math.abs(grads.get(name)!.data[i] - fd)).toBeLessThan(2e-2 * (1 + Math.abs(fd)));
+        }
+      }
+    });
+
   test('κ ramps from 1 to its final value with ε; the spec parses and refuses nonsense', () => {
+    // The first recipe stays the default (a recorded command rebuilds the same model); last-layer is asked for.
     const spec = parseCertified('ibp:eps=0.4');
     expect(spec).toEqual({ kind: 'ibp', eps: 0.4, kappa: 0.5 });
+    expect(parseCertified('ibp:eps=0.4,margins=logits')).toEqual(spec);
+    const tight = parseCertified('ibp:eps=0.4,margins=last-layer');
+    expect(tight).toEqual({ kind: 'ibp', eps: 0.4, kappa: 0.5, margins: 'last-layer' });
+    expect(formatCertified(tight)).toBe('ibp:eps=0.4,kappa=0.5,margins=last-layer');
+    expect(formatCertified(spec)).toBe('ibp:eps=0.4,kappa=0.5');
+    expect(() => parseCertified('ibp:eps=0.4,margins=box')).toThrow(
+      'margins must be last-layer or logits',
+    );
     expect(kappaAt(spec, 0, 10)).toBeCloseTo(0.95, 10);
     expect(kappaAt(spec, 9, 10)).toBe(0.5);
     expect(kappaAt(spec, 50, 10)).toBe(0.5);
@@ -95,35 +137,36 @@ describe('certified training objective (IBP)', () => {
     expect(() => parseCertified('ibp:eps=0.3,beta=1')).toThrow("unknown setting 'beta'");
   });
 
-  test('a few certified steps raise the share of images the verifier certifies', () => {
-    // Two classes told apart by the mean brightness of the image: robust at ε 0.05 once learned.
-    const n = 64;
-    const xs = new Float32Array(n * 64),
-      ys = new Float32Array(n);
-    for (let i = 0; i < n; i++) {
-      ys[i] = i % 2;
-      for (let j = 0; j < 64; j++)
-        xs[i * 64 + j] = (i % 2 ? 0.7 : 0.3) + 0.2 * (uniform(11, i * 64 + j) - 0.5);
-    }
-    const two: LayerSpec[] = [
-      { type: 'flatten' },
-      { type: 'dense', inDim: 64, outDim: 8, weight: 'a.w', bias: 'a.b' },
-      { type: 'relu' },
-      { type: 'dense', inDim: 8, outDim: 2, weight: 'b.w', bias: 'b.b' },
-    ];
-    const m = new Sequential(shape, two, initParams(two, 3));
-    const x = new Tensor([n, ...shape], xs),
-      y = new Tensor([n], ys);
-    const certified = () => {
-      let c = 0;
-      for (let i = 0; i < n; i++)
-        if (certify(m, xs.subarray(i * 64, (i + 1) * 64), ys[i], 0.05).certified) c++;
-      return c;
-    };
-    const before = certified();
-    const opt = adam({ lr: 0.01 });
-    for (let s = 0; s < 60; s++)
-      opt.step(m.params, certifiedLossGradients(m, x, y, 0.05, 0.5).grads, 0.01);
-    expect(certified()).toBeGreaterThan(Math.max(before, n * 0.9));
-  });
+  for (const margins of ['logits', 'last-layer'] as const)
+    test(`a hundred certified steps raise the share of images the verifier certifies (margins ${margins})`, () => {
+      // Two classes told apart by the mean brightness of the image: robust at ε 0.05 once learned.
+      const n = 64;
+      const xs = new Float32Array(n * 64),
+        ys = new Float32Array(n);
+      for (let i = 0; i < n; i++) {
+        ys[i] = i % 2;
+        for (let j = 0; j < 64; j++)
+          xs[i * 64 + j] = (i % 2 ? 0.7 : 0.3) + 0.2 * (uniform(11, i * 64 + j) - 0.5);
+      }
+      const two: LayerSpec[] = [
+        { type: 'flatten' },
+        { type: 'dense', inDim: 64, outDim: 8, weight: 'a.w', bias: 'a.b' },
+        { type: 'relu' },
+        { type: 'dense', inDim: 8, outDim: 2, weight: 'b.w', bias: 'b.b' },
+      ];
+      const m = new Sequential(shape, two, initParams(two, 3));
+      const x = new Tensor([n, ...shape], xs),
+        y = new Tensor([n], ys);
+      const certified = () => {
+        let c = 0;
+        for (let i = 0; i < n; i++)
+          if (certify(m, xs.subarray(i * 64, (i + 1) * 64), ys[i], 0.05).certified) c++;
+        return c;
+      };
+      const before = certified();
+      const opt = adam({ lr: 0.01 });
+      for (let s = 0; s < 100; s++)
+        opt.step(m.params, certifiedLossGradients(m, x, y, 0.05, 0.5, margins).grads, 0.01);
+      expect(certified()).toBeGreaterThan(Math.max(before, n * 0.9));
+    });
 });
