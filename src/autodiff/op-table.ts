@@ -179,6 +179,24 @@ const otherOps: OpDef[] = [
     ],
   },
   {
+    // The adjoint of conv2d in its input: x̄ = convᵀ(y, w) of shape `inShape` (bound back-substitution
+    // carries coefficients backward through convolutions with it, differentiably). Linear in y: ȳ = conv2d(g, w);
+    // in w: the weight gradient of conv2d(g, ·) against y.
+    name: 'conv2dTranspose',
+    forward: (b, [y, w], p: Conv2dParams & { inShape: readonly number[] }) =>
+      b.conv2dGradInput(y, w, p.inShape, p),
+    backward: ({
+      b,
+      dy,
+      inputs: [, w],
+      attrs,
+      inputs,
+    }: BackwardArgs<Conv2dParams & { inShape: readonly number[] }>) => [
+      b.conv2d(dy, w, attrs),
+      b.conv2dGradWeight(dy, inputs[0], w.shape, attrs),
+    ],
+  },
+  {
     name: 'maxPool2d',
     forward: (b, [x], p: Pool2dParams) => b.maxPool2d(x, p),
     backward: ({ b, dy, inputs: [x], attrs }: BackwardArgs<Pool2dParams>) => [

@@ -53,6 +53,13 @@ export const matmul = (a: Tensor, b: Tensor, transA = false, transB = false) =>
   apply('matmul', [a, b], { transA, transB });
 export const biasAdd = (x: Tensor, bias: Tensor) => apply('biasAdd', [x, bias]);
 export const conv2d = (x: Tensor, w: Tensor, p: Conv2dParams) => apply('conv2d', [x, w], p);
+/** conv2d's adjoint in its input: y [N, outC, oh, ow] → [N, ...inShape] (inShape = [inC, ih, iw]). */
+export const conv2dTranspose = (
+  y: Tensor,
+  w: Tensor,
+  p: Conv2dParams,
+  inShape: readonly number[],
+) => apply('conv2dTranspose', [y, w], { ...p, inShape: [y.shape[0], ...inShape] });
 export const maxPool2d = (x: Tensor, p: Pool2dParams) => apply('maxPool2d', [x], p);
 export const avgPool2d = (x: Tensor, p: Pool2dParams) => apply('avgPool2d', [x], p);
 export const softmax = (x: Tensor) => apply('softmax', [x]);

@@ -59,6 +59,11 @@ const cases: Record<string, Case> = {
         ops.sum(ops.conv2d(x, w, { stride: 1, padding: 0 })),
       ),
   },
+  conv2dTranspose: {
+    inputs: () => [randomTensor([2, 3, 3, 3]), randomTensor([3, 2, 3, 3])],
+    f: (y, w) =>
+      ops.sum(ops.square(ops.conv2dTranspose(y, w, { stride: 2, padding: 1 }, [2, 5, 6]))),
+  },
   maxPool2d: {
     inputs: () => [randomTensor([2, 2, 5, 4])],
     f: (x) => ops.maxPool2d(x, { kernelSize: 2, stride: 2 }),
