@@ -20,9 +20,12 @@ export const adversarialOptions = {
 } as const;
 
 export const adversarialUsage = `  [--adversarial pgd:eps=E,steps=S,step=A | fgsm-rs:eps=E,alpha=A | trades:eps=E,steps=S,beta=B[,step=A]] [--eps-ramp EPOCHS]
-  [--certified ibp:eps=E[,kappa=K] (IBP certified training, one thread; κ ramps from 1 to K (default 0.5) with ε)]
+  [--certified ibp:eps=E[,kappa=K][,margins=logits|last-layer] | crown-ibp:eps=E[,kappa=K] (certified training, one
+    thread; κ ramps from 1 to K (default 0.5) with ε; margins=last-layer bounds the margins through the last layer
+    as the verifier does (recommended; logits, the first recipe, is the default); crown-ibp mixes β·CROWN-IBP +
+    (1 − β)·IBP with β falling from 1 to 0 over the ramp, for dense, conv, relu and flatten layers)]
   [--validation N (held-out training rows for per-epoch validation and collapse detection; default 5000, a tenth below 50,000 rows; 0 = none)]
-  [--robust-check N (validation rows PGD-20 attacks, or IBP certifies, after each robust epoch; default 1000)]`;
+  [--robust-check N (validation rows PGD-20 attacks, or the verifier certifies, after each robust epoch; default 1000)]`;
 
 export interface RobustTraining {
   adversarial?: AdversarialSpec;

@@ -132,7 +132,7 @@ export async function runTraining(run: TrainingRun): Promise<TrainingOutcome | n
         rec.robustAccuracy = run.robustCheck
           ? run.robustCheck(model)
           : cert
-            ? verifiedAccuracy(model, check.x, check.y, cert.eps)
+            ? verifiedAccuracy(model, check.x, check.y, cert.eps, cert.kind)
             : pgdAccuracy(model, check.x, check.y, adv!.eps, 20, opts.seed);
       let collapsed = false;
       if (rec.robustAccuracy !== undefined) {
@@ -174,7 +174,7 @@ export async function runTraining(run: TrainingRun): Promise<TrainingOutcome | n
             : '') +
           (rec.robustAccuracy !== undefined
             ? cert
-              ? ` verified ${pct(rec.robustAccuracy)} (IBP ε ${cert.eps} on ${check!.y.size})`
+              ? ` verified ${pct(rec.robustAccuracy)} (${cert.kind === 'ibp' ? 'IBP' : 'CROWN-IBP'} ε ${cert.eps} on ${check!.y.size})`
               : ` robust ${pct(rec.robustAccuracy)} (PGD-20 ε ${adv!.eps} on ${check!.y.size})`
             : '') +
           (r.eps !== undefined && r.eps < radius! ? ` training ε ${r.eps.toFixed(4)}` : '') +
@@ -203,12 +203,22 @@ export async function runTraining(run: TrainingRun): Promise<TrainingOutcome | n
   return { history, ...(best ? { best } : {}), ...(collapse ? { collapse } : {}) };
 }
 
-/** Share of a batch the verifier certifies at ε (interval bounds, float64, rounding covered). */
-function verifiedAccuracy(model: Sequential, x: Tensor, y: Tensor, eps: number): number {
+/** Share of a batch the verifier certifies at ε by the training's method (float64, rounding covered). */
+function verifiedAccuracy(
+  model: Sequential,
+  x: Tensor,
+  y: Tensor,
+  eps: number,
+  method: 'ibp' | 'crown-ibp',
+): number {
   const d = x.size / y.size;
   let c = 0;
   for (let i = 0; i < y.size; i++)
-    if (certify(model, x.data.subarray(i * d, (i + 1) * d), y.data[i], eps).certified) c++;
+    if (
+      certify(model, x.data.subarray(i * d, (i + 1) * d), y.data[i], eps, [0, 1], {}, { method })
+        .certified
+    )
+      c++;
   return c / y.size;
 }
 

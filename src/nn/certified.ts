@@ -6,6 +6,7 @@ import { gradients, ops } from '../autodiff/index.ts';
 import { Tensor } from '../tensor/index.ts';
 import type { StepGradients } from './adversarial.ts';
 import { layerForward, virtualWeight, type Params } from './layers.ts';
+import { crownIbpMargins } from './crown-ibp.ts';
 import { crossEntropyLoss } from './losses.ts';
 import type { Sequential } from './sequential.ts';
 
@@ -15,7 +16,11 @@ import type { Sequential } from './sequential.ts';
  * the verifier does (Gowal et al.'s elision of the last layer); absent, from the logits' box (lo_y − hi_j),
  * looser: the first recipe, still the default so that a recorded command rebuilds the same model.
  */
-export type CertifiedSpec = { kind: 'ibp'; eps: number; kappa: number; margins?: 'last-layer' };
+export type CertifiedSpec =
+  | { kind: 'ibp'; eps: number; kappa: number; margins?: 'last-layer' }
+  // CROWN-IBP (Zhang et al., ICLR 2020): the margins' bound mixes β·CROWN-IBP + (1 − β)·IBP, β falling from 1
+  // to 0 over the ε ramp (the published schedule), both through the last layer.
+  | { kind: 'crown-ibp'; eps: number; kappa: number };
 
 /**
  * Parses `ibp:eps=0.4[,kappa=0.5][,margins=logits|last-layer]` (κ defaults to 0.5, Gowal et al.'s final value;
@@ -23,37 +28,48 @@ export type CertifiedSpec = { kind: 'ibp'; eps: number; kappa: number; margins?:
  */
 export function parseCertified(text: string): CertifiedSpec {
   const [kind, rest = ''] = text.split(':', 2);
-  if (kind !== 'ibp')
-    throw new Error(`unknown method '${kind}' (expected ibp; crown-ibp is not built yet)`);
+  if (kind !== 'ibp' && kind !== 'crown-ibp')
+    throw new Error(`unknown method '${kind}' (expected ibp or crown-ibp)`);
   const values: Record<string, number> = {};
   let margins: 'last-layer' | 'logits' = 'logits';
   for (const part of rest.split(',').filter((p) => p !== '')) {
     const [key, value] = part.split('=', 2);
-    if (key === 'margins') {
+    if (key === 'margins' && kind === 'ibp') {
       if (value !== 'last-layer' && value !== 'logits')
         throw new Error(`ibp: margins must be last-layer or logits, got '${value ?? ''}'`);
       margins = value;
       continue;
     }
     if (key !== 'eps' && key !== 'kappa')
-      throw new Error(`ibp: unknown setting '${key}' (known: eps, kappa, margins)`);
+      throw new Error(
+        `${kind}: unknown setting '${key}' (known: eps, kappa${kind === 'ibp' ? ', margins' : ''})`,
+      );
     const frac =
       value === undefined ? null : /^\s*([0-9.eE+-]+)\s*\/\s*([0-9.eE+-]+)\s*$/.exec(value);
     const v = frac ? Number(frac[1]) / Number(frac[2]) : Number(value);
     if (value === undefined || value.trim() === '' || !Number.isFinite(v))
-      throw new Error(`ibp: ${key} must be a number, got '${value ?? ''}'`);
+      throw new Error(`${kind}: ${key} must be a number, got '${value ?? ''}'`);
     values[key] = v;
   }
   const eps = values.eps;
-  if (eps === undefined) throw new Error('ibp: eps is required, e.g. ibp:eps=0.4');
-  if (!(eps > 0 && eps <= 1)) throw new Error(`ibp: eps must be in (0, 1], got ${eps}`);
+  if (eps === undefined) throw new Error(`${kind}: eps is required, e.g. ${kind}:eps=0.4`);
+  if (!(eps > 0 && eps <= 1)) throw new Error(`${kind}: eps must be in (0, 1], got ${eps}`);
   const kappa = values.kappa ?? 0.5;
-  if (!(kappa >= 0 && kappa <= 1)) throw new Error(`ibp: kappa must be in [0, 1], got ${kappa}`);
+  if (!(kappa >= 0 && kappa <= 1))
+    throw new Error(`${kind}: kappa must be in [0, 1], got ${kappa}`);
+  if (kind === 'crown-ibp') return { kind, eps, kappa };
   return { kind: 'ibp', eps, kappa, ...(margins === 'last-layer' ? { margins } : {}) };
 }
 
 export function formatCertified(c: CertifiedSpec): string {
+  if (c.kind === 'crown-ibp') return `crown-ibp:eps=${c.eps},kappa=${c.kappa}`;
   return `ibp:eps=${c.eps},kappa=${c.kappa}${c.margins ? `,margins=${c.margins}` : ''}`;
+}
+
+/** CROWN-IBP's β at global step t: from 1 down to 0 linearly over the ε ramp, then 0 (Zhang et al.). */
+export function betaAt(t: number, rampSteps: number): number {
+  if (rampSteps <= 0 || t >= rampSteps) return 0;
+  return 1 - (t + 1) / rampSteps;
 }
 
 /** κ at global step t: from 1 down to the spec's κ linearly over the ε ramp, then constant (Gowal et al.). */
@@ -170,6 +186,8 @@ export function certifiedLossGradients(
   eps: number,
   kappa: number,
   margins: 'last-layer' | 'logits' = 'logits',
+  /** CROWN-IBP's β: the margins' bound is β·CROWN-IBP + (1 − β)·IBP (through the last layer). */
+  beta?: number,
 ): StepGradients {
   const names = model.parameterNames();
   const params = names.map((n) => model.params.get(n)!);
@@ -184,7 +202,11 @@ export function certifiedLossGradients(
     for (let i = 0; i < n; i++) onehot[i * classes + y.data[i]] = 1;
     const mask = new Tensor([n, classes], onehot);
     let worst: Tensor;
-    if (margins === 'last-layer') worst = ops.neg(intervalMargins(model, x, mask, eps));
+    if (beta !== undefined && beta > 0) {
+      const { crown, ibp } = crownIbpMargins(model, x, mask, eps);
+      worst = ops.neg(ops.add(ops.mul(crown, beta), ops.mul(ibp, 1 - beta)));
+    } else if (margins === 'last-layer' || beta !== undefined)
+      worst = ops.neg(intervalMargins(model, x, mask, eps));
     else {
       const { lo, hi } = intervalLogits(model, x, eps);
       worst = ops.add(ops.mul(hi, ops.sub(1, mask)), ops.mul(lo, mask));

@@ -37,6 +37,7 @@ export {
   kappaAt,
   intervalLogits,
   intervalMargins,
+  betaAt,
   certifiedLossGradients,
   type CertifiedSpec,
 } from './certified.ts';
@@ -67,3 +68,4 @@ export {
 } from './model-file.ts';
 export { decodeSafetensors, encodeSafetensors } from './safetensors.ts';
 export { modelFromFile, type LoadedModel } from './model.ts';
+export { crownIbpMargins } from './crown-ibp.ts';

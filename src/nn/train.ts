@@ -15,7 +15,7 @@ import {
 } from './adversarial.ts';
 import { crossEntropyLoss, distillationLoss, type Distillation } from './losses.ts';
 import type { Optimizer } from './optimizers.ts';
-import { certifiedLossGradients, kappaAt, type CertifiedSpec } from './certified.ts';
+import { betaAt, certifiedLossGradients, kappaAt, type CertifiedSpec } from './certified.ts';
 import type { Sequential } from './sequential.ts';
 
 export type LrSchedule = 'constant' | 'cosine' | 'one-cycle';
@@ -181,7 +181,8 @@ export async function trainEpoch(
           y,
           eps!,
           kappaAt(cert, t, rampSteps),
-          cert.margins ?? 'logits',
+          cert.kind === 'ibp' ? (cert.margins ?? 'logits') : 'last-layer',
+          cert.kind === 'crown-ibp' ? betaAt(t, rampSteps) : undefined,
         )
       : adv
         ? opts.workers

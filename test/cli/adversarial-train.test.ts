@@ -67,7 +67,10 @@ describe('train --adversarial', () => {
         ['--adversarial', 'pgd:eps=0.3', '--certified', 'ibp:eps=0.3'],
         /--certified and --adversarial do not combine/,
       ],
-      [['--certified', 'crown-ibp:eps=0.3'], /--certified: unknown method 'crown-ibp'/],
+      [
+        ['--certified', 'crown:eps=0.3'],
+        /--certified: unknown method 'crown' \(expected ibp or crown-ibp\)/,
+      ],
       [['--certified', 'ibp:eps=0.3', '--threads', '2'], /--certified trains in one thread/],
       [['--adversarial', 'pgd:eps=0.3', '--validation', '0'], /needs a validation split/],
       [['--adversarial', 'pgd:eps=0.3', '--eps-ramp', '9'], /--eps-ramp/],
