@@ -5,7 +5,8 @@
 import { gradients, ops } from '../autodiff/index.ts';
 import { Tensor } from '../tensor/index.ts';
 import type { StepGradients } from './adversarial.ts';
-import { layerForward, virtualWeight, type Params } from './layers.ts';
+import { effectiveWeight, inputInterval, intervalStep } from './interval-step.ts';
+import { layerForward, type Params } from './layers.ts';
 import { crownIbpMargins } from './crown-ibp.ts';
 import { crossEntropyLoss } from './losses.ts';
 import type { Sequential } from './sequential.ts';
@@ -86,44 +87,8 @@ export function intervalLogits(
   params: Params = model.params,
   upTo = model.layers.length,
 ): { lo: Tensor; hi: Tensor } {
-  const src = x.data as Float32Array;
-  let lo = new Tensor(
-    x.shape,
-    src.map((v) => Math.max(0, v - eps)),
-  );
-  let hi = new Tensor(
-    x.shape,
-    src.map((v) => Math.min(1, v + eps)),
-  );
-  for (const spec of model.layers.slice(0, upTo)) {
-    switch (spec.type) {
-      case 'dense':
-      case 'hashed-dense':
-      case 'conv2d':
-      case 'hashed-conv2d': {
-        // Centre through the layer, half-width through |W| without the bias.
-        const mid = ops.mul(ops.add(lo, hi), 0.5),
-          rad = ops.mul(ops.sub(hi, lo), 0.5);
-        const w0 = params.get(spec.weight)!;
-        const w =
-          spec.type === 'hashed-dense' || spec.type === 'hashed-conv2d'
-            ? virtualWeight(spec, w0)
-            : w0;
-        const c = layerForward(spec, mid, params);
-        const r =
-          spec.type === 'dense' || spec.type === 'hashed-dense'
-            ? ops.matmul(rad, ops.abs(w), false, true)
-            : ops.conv2d(rad, ops.abs(w), spec);
-        lo = ops.sub(c, r);
-        hi = ops.add(c, r);
-        break;
-      }
-      default:
-        // relu, max and average pooling, flatten: monotone, so each bound goes through alone.
-        lo = layerForward(spec, lo, params);
-        hi = layerForward(spec, hi, params);
-    }
-  }
+  let { lo, hi } = inputInterval(x, eps);
+  for (const spec of model.layers.slice(0, upTo)) ({ lo, hi } = intervalStep(spec, lo, hi, params));
   return { lo, hi };
 }
 
@@ -149,8 +114,7 @@ export function intervalMargins(
   const { lo, hi } = intervalLogits(model, x, eps, params, model.layers.length - 1);
   const mid = ops.mul(ops.add(lo, hi), 0.5),
     rad = ops.mul(ops.sub(hi, lo), 0.5);
-  const w0 = params.get(last.weight)!;
-  const w = last.type === 'hashed-dense' ? virtualWeight(last, w0) : w0;
+  const w = effectiveWeight(last, params);
   const centre = layerForward(last, mid, params);
   // |W_y − W_j|·rad, one matmul per class y over the rows labelled y (the mask's column y selects them).
   let spread: Tensor | null = null;

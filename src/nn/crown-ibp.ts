@@ -3,7 +3,8 @@
 // relaxations built on those boxes, as src/verify does in float64, here in float32 tensors for training.
 import { ops } from '../autodiff/index.ts';
 import { Tensor } from '../tensor/index.ts';
-import { layerForward, virtualWeight, type Params } from './layers.ts';
+import { effectiveWeight, inputInterval, intervalStep } from './interval-step.ts';
+import type { Params } from './layers.ts';
 import type { Sequential } from './sequential.ts';
 
 type Box = { lo: Tensor; hi: Tensor };
@@ -16,14 +17,6 @@ function repeatRows(t: Tensor, k: number): Tensor {
     ...rest,
   ]);
 }
-
-const weightOf = (spec: Sequential['layers'][number], params: Params) => {
-  const s = spec as { type: string; weight: string };
-  const w0 = params.get(s.weight)!;
-  return s.type === 'hashed-dense' || s.type === 'hashed-conv2d'
-    ? virtualWeight(spec as Parameters<typeof virtualWeight>[0], w0)
-    : w0;
-};
 
 /**
  * Lower bounds [N, C] of the margins z_y − z_j (0 at j = y) over the ε-box, both ways: `crown`, by
@@ -50,36 +43,13 @@ export function crownIbpMargins(
         `crown-ibp: layers[${i}] has type '${spec.type}', which it cannot train through (dense, conv2d, relu, flatten; use ibp)`,
       );
   });
-  const src = x.data as Float32Array;
-  const lo0 = new Tensor(
-    x.shape,
-    src.map((v) => Math.max(0, v - eps)),
-  );
-  const hi0 = new Tensor(
-    x.shape,
-    src.map((v) => Math.min(1, v + eps)),
-  );
+  const { lo: lo0, hi: hi0 } = inputInterval(x, eps);
   // Interval boxes of every layer's input, differentiable (the relaxations and the IBP margins use them).
   const boxes: Box[] = [{ lo: lo0, hi: hi0 }];
-  for (let i = 0; i < L - 1; i++) {
-    const spec = layers[i],
-      { lo, hi } = boxes[i];
-    if (spec.type === 'relu' || spec.type === 'flatten') {
-      boxes.push({ lo: layerForward(spec, lo, params), hi: layerForward(spec, hi, params) });
-      continue;
-    }
-    const mid = ops.mul(ops.add(lo, hi), 0.5),
-      rad = ops.mul(ops.sub(hi, lo), 0.5);
-    const w = weightOf(spec, params);
-    const c = layerForward(spec, mid, params);
-    const r =
-      spec.type === 'dense' || spec.type === 'hashed-dense'
-        ? ops.matmul(rad, ops.abs(w), false, true)
-        : ops.conv2d(rad, ops.abs(w), spec as never);
-    boxes.push({ lo: ops.sub(c, r), hi: ops.add(c, r) });
-  }
+  for (let i = 0; i < L - 1; i++)
+    boxes.push(intervalStep(layers[i], boxes[i].lo, boxes[i].hi, params));
   const [n, classes] = mask.shape;
-  const w = weightOf(last, params),
+  const w = effectiveWeight(last, params),
     b = params.get((last as { bias: string }).bias)!;
   const d = w.shape[1];
   // Rows (example i, class j): W_y − W_j over the last layer's input, constant b_y − b_j.
@@ -122,7 +92,7 @@ export function crownIbpMargins(
       constant = ops.add(constant, rowsSum(ops.mul(ops.mul(neg, slope), down)));
       lambda = ops.add(ops.mul(pos, alpha), ops.mul(neg, slope));
     } else {
-      const wi = weightOf(spec, params),
+      const wi = effectiveWeight(spec, params),
         bi = params.get((spec as { bias: string }).bias)!;
       if (spec.type === 'dense' || spec.type === 'hashed-dense') {
         constant = ops.add(

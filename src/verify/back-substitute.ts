@@ -34,6 +34,11 @@ export function rows(k: number, size: number): Rows {
   };
 }
 
+/** Rows over a layer's input that carry on `r`'s constants (the coefficients start at zero). */
+function continued(r: Rows, size: number): Rows {
+  return { ...rows(r.k, size), c: r.c, mag: r.mag, terms: r.terms };
+}
+
 const top = (box: Box, i: number) => Math.max(Math.abs(box.lo[i]), Math.abs(box.hi[i]));
 
 /**
@@ -97,10 +102,7 @@ function addBias(r: Rows, bias: (i: number) => number, err: Float64Array) {
 }
 
 function denseBack(r: Rows, w: Float64Array, inDim: number, outDim: number): Rows {
-  const next = rows(r.k, inDim);
-  next.c = r.c;
-  next.mag = r.mag;
-  next.terms = r.terms;
+  const next = continued(r, inDim);
   for (let k = 0; k < r.k; k++) {
     const dst = k * inDim;
     for (let o = 0; o < outDim; o++) {
@@ -122,10 +124,7 @@ function convBack(
   const [ic, ih, iw] = inShape,
     [oc, oh, ow] = out;
   const { kernelSize: ks, stride: s, padding: p } = spec;
-  const next = rows(r.k, ic * ih * iw);
-  next.c = r.c;
-  next.mag = r.mag;
-  next.terms = r.terms;
+  const next = continued(r, ic * ih * iw);
   for (let k = 0; k < r.k; k++) {
     const src = k * r.size,
       dst = k * next.size;
@@ -200,10 +199,8 @@ function maxPoolBack(
   const [ch, ih, iw] = box.shape,
     [, oh, ow] = out;
   const { kernelSize: ks, stride: s } = spec;
-  const next = rows(r.k, ch * ih * iw);
-  next.c = r.c;
-  next.mag = r.mag;
-  next.terms = r.terms + r.size;
+  const next = continued(r, ch * ih * iw);
+  next.terms += r.size;
   const members = new Int32Array(ks * ks);
   for (let c = 0; c < ch; c++)
     for (let y = 0; y < oh; y++)
@@ -259,10 +256,7 @@ function avgPoolBack(
         err[(c * oh + y) * ow + x] = (g * m) / area;
       }
   addBias(r, () => 0, err);
-  const next = rows(r.k, ch * ih * iw);
-  next.c = r.c;
-  next.mag = r.mag;
-  next.terms = r.terms;
+  const next = continued(r, ch * ih * iw);
   for (let k = 0; k < r.k; k++)
     for (let c = 0; c < ch; c++)
       for (let y = 0; y < oh; y++)

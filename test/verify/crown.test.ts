@@ -3,9 +3,9 @@
 // 1,000 points of the ball lie inside the bounds and every margin is at least its lower bound; a linear network
 // is bounded exactly; CROWN's boxes sit inside IBP's; float32 rounding is covered at a point ball.
 import { describe, expect, test } from 'bun:test';
-import { createWasmBackend, referenceBackend, withBackend } from '../../src/backend/index.ts';
+import { withBackend } from '../../src/backend/index.ts';
+import { uniform } from '../../src/hash/index.ts';
 import { noGrad } from '../../src/autodiff/index.ts';
-import { randomInt, uniform } from '../../src/hash/index.ts';
 import { initParams, Sequential, type LayerSpec } from '../../src/nn/index.ts';
 import { Tensor } from '../../src/tensor/index.ts';
 import {
@@ -18,21 +18,11 @@ import {
   rows,
 } from '../../src/verify/index.ts';
 import { conv, dense } from '../helpers/layer-specs.ts';
+import { BALL_SHAPE, ballImage, ballPoints, ENGINES, EVERY_LAYER_TYPE } from '../helpers/ball.ts';
 
-const shape = [1, 12, 12];
+const shape = BALL_SHAPE;
 const models: Record<string, LayerSpec[]> = {
-  'every layer type': [
-    conv('c1', 1, 3, 3, 2, 1),
-    { type: 'relu' },
-    conv('c2', 3, 4, 3, 1, 1, { buckets: 20, seed: 11 }),
-    { type: 'relu' },
-    { type: 'maxpool2d', kernelSize: 2, stride: 2 },
-    { type: 'avgpool2d', kernelSize: 2, stride: 1 },
-    { type: 'flatten' },
-    dense('d1', 16, 12, { buckets: 40, seed: 5 }),
-    { type: 'relu' },
-    dense('d2', 12, 5),
-  ],
+  'every layer type': EVERY_LAYER_TYPE,
   'overlapping max pooling': [
     conv('c1', 1, 4, 3, 1, 1),
     { type: 'relu' },
@@ -50,23 +40,9 @@ const models: Record<string, LayerSpec[]> = {
     { type: 'flatten' },
   ],
 };
-const engines = [
-  ['reference', referenceBackend],
-  ['wasm', createWasmBackend()!],
-] as const;
-
-const image = (s: number) => Float32Array.from({ length: 144 }, (_, j) => uniform(s, j));
-
-/** n points of the clipped ball: half uniform inside, half at random corners. */
-function points(x: Float32Array, eps: number, n: number, s: number): Float32Array {
-  const box = inputBox(x, shape, eps);
-  return Float32Array.from({ length: n * 144 }, (_, k) => {
-    const i = k % 144,
-      p = Math.floor(k / 144);
-    const t = p % 2 ? uniform(s, k) : randomInt(s + 1, k, 2);
-    return Math.fround(box.lo[i] + t * (box.hi[i] - box.lo[i]));
-  }).map((v, k) => Math.min(box.hi[k % 144], Math.max(box.lo[k % 144], v)));
-}
+const engines = ENGINES;
+const image = ballImage;
+const points = ballPoints;
 
 const worst = (m: Float64Array) => Math.min(...Array.from(m).filter((v) => !Number.isNaN(v)));
 

@@ -3,45 +3,20 @@
 // of the ball (uniform and corners) lie inside the bounds, and every margin is at least its certified lower
 // bound; a point ball gives tight bounds; certificates say yes for tiny balls and no for the whole range.
 import { describe, expect, test } from 'bun:test';
-import { createWasmBackend, referenceBackend, withBackend } from '../../src/backend/index.ts';
+import { withBackend } from '../../src/backend/index.ts';
 import { noGrad } from '../../src/autodiff/index.ts';
-import { randomInt, uniform } from '../../src/hash/index.ts';
+import { uniform } from '../../src/hash/index.ts';
 import { initParams, Sequential, type LayerSpec } from '../../src/nn/index.ts';
 import { Tensor } from '../../src/tensor/index.ts';
 import { certify, inputBox, intervalBounds, layerBox } from '../../src/verify/index.ts';
-import { conv, dense } from '../helpers/layer-specs.ts';
+import { BALL_SHAPE, ballImage, ballPoints, ENGINES, EVERY_LAYER_TYPE } from '../helpers/ball.ts';
 
-const shape = [1, 12, 12];
-const layers: LayerSpec[] = [
-  conv('c1', 1, 3, 3, 2, 1),
-  { type: 'relu' },
-  conv('c2', 3, 4, 3, 1, 1, { buckets: 20, seed: 11 }),
-  { type: 'relu' },
-  { type: 'maxpool2d', kernelSize: 2, stride: 2 },
-  { type: 'avgpool2d', kernelSize: 2, stride: 1 },
-  { type: 'flatten' },
-  dense('d1', 16, 12, { buckets: 40, seed: 5 }),
-  { type: 'relu' },
-  dense('d2', 12, 5),
-];
+const shape = BALL_SHAPE;
+const layers: LayerSpec[] = EVERY_LAYER_TYPE;
 const model = new Sequential(shape, layers, initParams(layers, 3));
-const engines = [
-  ['reference', referenceBackend],
-  ['wasm', createWasmBackend()!],
-] as const;
-
-const image = (s: number) => Float32Array.from({ length: 144 }, (_, j) => uniform(s, j));
-
-/** n points of the clipped ball: half uniform inside, half at random corners. */
-function points(x: Float32Array, eps: number, n: number, s: number): Float32Array {
-  const box = inputBox(x, shape, eps);
-  return Float32Array.from({ length: n * 144 }, (_, k) => {
-    const i = k % 144,
-      p = Math.floor(k / 144);
-    const t = p % 2 ? uniform(s, k) : randomInt(s + 1, k, 2);
-    return Math.fround(box.lo[i] + t * (box.hi[i] - box.lo[i]));
-  }).map((v, k) => Math.min(box.hi[k % 144], Math.max(box.lo[k % 144], v)));
-}
+const engines = ENGINES;
+const image = ballImage;
+const points = ballPoints;
 
 describe('interval bound propagation', () => {
   for (const eps of [0.01, 0.1, 0.3])
