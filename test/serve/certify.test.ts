@@ -96,6 +96,17 @@ describe('certificates with predictions', () => {
     expect(r.json.parameters.certificate.method).toBe('crown-ibp');
   }, 60_000);
 
+  test('model metadata says where certificates are served', async () => {
+    const ibpMeta = await (await app.request('/v2/models/ibp')).json();
+    expect(ibpMeta.certificates).toEqual({
+      norm: 'linf',
+      methods: ['ibp', 'crown-ibp'],
+      budgetMs: CERTIFY_BUDGET_MS,
+    });
+    const plainMeta = await (await app.request('/v2/models/plain')).json();
+    expect(plainMeta.certificates).toBeNull();
+  });
+
   test('no certify parameter: no certificate; an uncertified model and a bad value are refused by name', async () => {
     const plain = await post(
       app,

@@ -11,6 +11,14 @@ export const CERTIFY_BUDGET_MS = 500;
 /** Methods fast enough for a request: one CROWN certification of a wide ball can outlast the whole budget. */
 const SERVED_METHODS = ['ibp', 'crown-ibp'] as const;
 
+/** What a model offers of parameters.certify (null: not trained with --certified, so nothing). */
+export function certificatesOffered(m: ServedModel & { loaded: LoadedModel }) {
+  const provenance = m.loaded.manifest.provenance as { certified?: unknown } | undefined;
+  return provenance?.certified
+    ? { norm: 'linf', methods: [...SERVED_METHODS], budgetMs: CERTIFY_BUDGET_MS }
+    : null;
+}
+
 /** The certify request of `parameters.certify`, null when not asked; 400 for a bad value or an uncertified model. */
 export function certifyRequest(
   value: unknown,
@@ -33,8 +41,7 @@ export function certifyRequest(
       400,
       `parameters.certify must be true, false or a bound method (${SERVED_METHODS.join(', ')})`,
     );
-  const provenance = m.loaded.manifest.provenance as { certified?: unknown } | undefined;
-  if (!provenance?.certified)
+  if (!certificatesOffered(m))
     throw new HttpError(
       400,
       `model '${m.name}' was not trained with --certified: certificates are served for certified-trained models only (others certify almost nothing)`,

@@ -10,6 +10,7 @@ import { certificateParameters, certifyRequest } from './certify.ts';
 import { decodeInput, parseInferRequest } from './schema.ts';
 
 export { INPUT_NAME } from './schema.ts';
+export { certificatesOffered } from './certify.ts';
 
 /** Output tensors a model serves: 'labels', plus its scores output when allowed. */
 export function servedOutputs(m: Pick<ServedModel, 'scores'>): string[] {

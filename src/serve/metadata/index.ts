@@ -1,9 +1,9 @@
 // GET /v2/models/{m} (OIP v2 model metadata, plus what a client of a defended model should know: the
 // defense spec, the backend that really runs it, the weights' sha256, the batch and body limits a client must
-// split its requests by) and GET /v2/models/{m}/ready.
+// split its requests by, whether certificates are served) and GET /v2/models/{m}/ready.
 import { Hono } from 'hono';
 import type { ServeContext, ServeEnv } from '../context.ts';
-import { INPUT_NAME, servedOutputs } from '../infer/index.ts';
+import { certificatesOffered, INPUT_NAME, servedOutputs } from '../infer/index.ts';
 import { modelVersion } from '../registry.ts';
 import { inputBackground } from '../../nn/index.ts';
 
@@ -41,6 +41,8 @@ export function metadataRoutes(ctx: ServeContext): Hono<ServeEnv> {
       randomized: m.random !== null,
       backend: m.backend,
       weightsSha256: manifest.weights.sha256,
+      // Where parameters.certify is served: the methods and the per-request budget (infer/certify.ts).
+      certificates: certificatesOffered(m),
     });
   });
   app.get('/v2/models/:name/ready', async (c) => {

@@ -231,6 +231,11 @@ export function openApiDocument(ctx: Pick<ServeContext, 'limits'>): object {
             randomized: { type: 'boolean' },
             backend: { type: 'string' },
             weightsSha256: { type: 'string' },
+            certificates: {
+              type: ['object', 'null'],
+              description:
+                'For models trained with --certified: parameters.certify is served (norm, methods, budgetMs); null otherwise.',
+            },
           },
         },
       },
