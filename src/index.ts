@@ -38,7 +38,20 @@ export { accuracy } from './nn/index.ts';
 export { crossEntropyLoss } from './nn/index.ts';
 export type { ModelManifest } from './nn/index.ts';
 export type { LoadedModel } from './nn/index.ts';
-export { certify, inputBox, intervalBounds, type Box, type Certificate } from './verify/index.ts';
+export {
+  BOUND_METHODS,
+  certifiedRadius,
+  certify,
+  inputBox,
+  intervalBounds,
+  outputBounds,
+  radiusBracket,
+  type BoundMethod,
+  type Box,
+  type Certificate,
+  type CertifyOptions,
+  type RadiusBracket,
+} from './verify/index.ts';
 export {
   syntheticDataset,
   validationSplit,
