@@ -1,7 +1,7 @@
 // `bun run bench`: CPU speed of the committed MNIST models, side by side in one run (compare ratios on a noisy
 // machine): (1) each CPU backend on one thread: batch-1 latency, batch-256 inference, batch-64 training;
 // (2) the WebAssembly backend through the worker pool at 1 and 2 threads: inference, training and 40-step PGD;
-// (3) onnxruntime-node on the same weights at 1 and 2 threads (optional: `npm run bench:setup` installs it),
+// (3) onnxruntime-node on the same weights at 1 and 2 threads (a devDependency),
 //     and the LeNet-5 inference ratio measured interleaved with it, round by round;
 // (4) hashed versus dense speed and the HashedNets CPU strategy (virtual weight cached vs rebuilt per call).
 // Writes bench/results/<date>-<runtime>.json with the machine and command. Timings only, no assertions.
@@ -221,7 +221,7 @@ const ortModule = 'onnxruntime-node';
 try {
   ort = (await import(ortModule)) as unknown as Ort;
 } catch {
-  console.log('onnxruntime-node is not installed: run `npm run bench:setup` for the comparison');
+  console.log('onnxruntime-node is not installed: run `npm ci` for the comparison');
 }
 const onnx: OrtRow[] = [];
 /** Session options: `threads` intra-op threads, spin-waiting on (onnxruntime's default) or off. */

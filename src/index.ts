@@ -58,6 +58,18 @@ export {
   type Dataset,
   type DatasetSplits,
 } from './data/index.ts';
+/**
+ * An encoded PNG or JPEG as one input of a model: decoded within size limits, inverted when its polarity
+ * contradicts the model's background, converted to its channels and resized to its H×W. For a loaded model:
+ * `imageToInput(bytes, m.manifest.input.shape, undefined, inputBackground(m.manifest)).x`, then predict.
+ */
+export {
+  imageToInput,
+  DEFAULT_IMAGE_LIMITS,
+  type ImageLimits,
+  type ImagePreprocessing,
+} from './data/index.ts';
+export { inputBackground, type InputBackground } from './nn/index.ts';
 
 /**
  * A model from the bytes of its two files (model.json and weights.safetensors, fetched or read by the caller),
@@ -179,3 +191,14 @@ export { runRemoteAudit, type RemoteAuditInput } from './audit/index.ts';
 export { remoteAuditMarkdown } from './audit/index.ts';
 export { auditMarkdown } from './audit/index.ts';
 export { auditHtml } from './audit/index.ts';
+
+// ONNX: a user's model in (importOnnx: layers + parameters) and any hashguard model out (exportOnnx).
+export {
+  importOnnx,
+  exportOnnx,
+  OnnxError,
+  SUPPORTED_OPS,
+  type ImportedOnnx,
+  type ImportOptions,
+  type ExportOptions,
+} from './onnx/index.ts';

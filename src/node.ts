@@ -22,7 +22,9 @@ export {
   loadCifar10Binary,
   loadCifar10Jpeg,
   loadImageFolder,
+  loadImageTree,
   type LoadDatasetOptions,
+  type ImageTreeOptions,
 } from './data/node.ts';
 export { createApp } from './serve/index.ts';
 

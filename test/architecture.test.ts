@@ -87,6 +87,7 @@ function code(file: string): string {
 const RUNTIME_READERS = [
   'runtime/env.ts',
   'runtime/process.ts',
+  'runtime/worker.ts',
   'serve/bun.ts',
   'serve/deno.ts',
   'serve/node.ts',

@@ -36,9 +36,14 @@ export interface RobustTraining {
   robustCheckRows: number;
 }
 
-/** 5,000 rows (the literature's MNIST and CIFAR-10 hold-out) for 50,000 or more, else a tenth. */
-export function defaultValidationRows(trainCount: number): number {
-  return trainCount >= 50_000 ? 5000 : Math.floor(trainCount / 10);
+/**
+ * 5,000 rows (the literature's MNIST and CIFAR-10 hold-out) for 50,000 or more, else a tenth. `classes`, given for
+ * class-grouped data (an image folder), which is held out per class: raised to one row per class when that still
+ * leaves most rows for training.
+ */
+export function defaultValidationRows(trainCount: number, classes = 1): number {
+  const rows = trainCount >= 50_000 ? 5000 : Math.floor(trainCount / 10);
+  return rows > 0 && rows < classes && classes <= trainCount / 4 ? classes : rows;
 }
 
 /** Reads and checks the flags; `epochs` bounds the ramp. */
@@ -90,7 +95,9 @@ export function splitValidation(
   train: Dataset,
   requested: number | null,
 ): { train: Dataset; validation: Dataset | null; record: ValidationRecord | null } {
-  const rows = requested ?? defaultValidationRows(train.count);
+  // Class-grouped rows are held out per class (validationSplit), so the default must reach every class.
+  const grouped = train.labels.every((l, i) => i === 0 || l >= train.labels[i - 1]);
+  const rows = requested ?? defaultValidationRows(train.count, grouped ? train.classes.length : 1);
   if (rows === 0) return { train, validation: null, record: null };
   if (rows >= train.count)
     throw new UsageError(`--validation ${rows}: the training split has only ${train.count} rows`);

@@ -5,9 +5,9 @@
 import { basename, dirname, join } from 'node:path';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { loadDataset } from '../data/node.ts';
-import { type DatasetName } from '../data/index.ts';
+import { DATASET_NAMES, type DatasetName } from '../data/index.ts';
 import { writeFileAtomic, loadModelDir } from '../io/index.ts';
-import { Sequential } from '../nn/index.ts';
+import { inputBackground, Sequential } from '../nn/index.ts';
 import { splitValidation } from './adversarial-flags.ts';
 import {
   budgetsAtEps,
@@ -31,6 +31,7 @@ import {
 } from '../audit/index.ts';
 import { BOUND_METHODS } from '../verify/index.ts';
 import { choice, number, parse, radius, requireString, UsageError } from './args.ts';
+import { dataOptions, modelData, modelDataUsage } from './data-flags.ts';
 import { REMOTE_FLAGS, remoteAuditCommand, remoteAuditUsage } from './audit-remote.ts';
 import { BACKEND_NAMES, useBackend } from './backend-flag.ts';
 import { guardReport } from './output-guard.ts';
@@ -47,7 +48,9 @@ import {
 const REPORT_FILES = ['.json', '.md', '.html'] as const;
 
 export const auditUsage = `usage: bun run audit -- --model models/HASHED [--dense models/DENSE] [--n 1000] [--n-query 100] [--seed 1]
-  [--eps E]   (the L∞ budget, e.g. 0.1 or 8/255; default: 0.3 for MNIST-family data, 8/255 for CIFAR-10; the PGD step scales with it)
+  [--eps E]   (the L∞ budget, e.g. 0.1 or 8/255; default: 0.3 for MNIST-family data, 8/255 for CIFAR-10; the PGD step scales with it;
+    with --data: 0.3 for a model whose input background is dark, else 8/255)
+${modelDataUsage('1: every image')}
   [--dense-at models/DENSE-AT] [--hashed-at models/HASHED-AT]   (adversarially trained models: add the 'dense AT',
     'hashed AT' and 'hashed AT+GI random' configurations; same dataset, input shape and classes, undefended)
   [--attacks ${SUITE.map((e) => e.id).join(',')}] [--out DIR/NAME [--force]] [--backend wasm|reference]
@@ -90,6 +93,7 @@ export async function auditCommand(argv: string[]): Promise<void> {
     certify: { type: 'string' },
     'add-certificates': { type: 'string' },
     ...REMOTE_FLAGS,
+    ...dataOptions,
   });
   // --url: a running server, attacked through its public API only.
   if (v.url !== undefined && v.suite !== undefined)
@@ -103,6 +107,7 @@ export async function auditCommand(argv: string[]): Promise<void> {
     if (certify === 'off') throw new UsageError('--add-certificates needs a --certify method');
     return addCertificatesCommand(
       argv,
+      v,
       v['add-certificates'] as string,
       requireString(v, 'out'),
       force,
@@ -205,7 +210,16 @@ export async function auditCommand(argv: string[]): Promise<void> {
   };
   const denseAt = await companion('dense-at', denseAtDir);
   const hashedAt = await companion('hashed-at', hashedAtDir);
-  const data = await loadDataset(datasetName, { seed: hashed.manifest.provenance.seed });
+  // A folder the hashed model never saw is all test; one it was trained on is split as its provenance says.
+  const { data, folder } = await modelData(
+    v,
+    { dir: hashedDir, manifest: hashed.manifest },
+    { seed: hashed.manifest.provenance.seed, allByDefault: true, log: (l) => sink.log(l) },
+  );
+  // Budgets follow the data: MNIST's for named MNIST-family data and for dark-background folders, else CIFAR-10's.
+  const mnistLike = folder
+    ? inputBackground(hashed.manifest) === 'dark'
+    : !datasetName.startsWith('cifar');
   if (n > data.test.count)
     throw new UsageError(`--n ${n}: the test split has ${data.test.count} images`);
   const family = basename(denseDir);
@@ -241,7 +255,7 @@ export async function auditCommand(argv: string[]): Promise<void> {
     n,
     nQuery,
     seed,
-    budgets: atEps(datasetName.startsWith('cifar') ? CIFAR_BUDGETS : MNIST_BUDGETS),
+    budgets: atEps(mnistLike ? MNIST_BUDGETS : CIFAR_BUDGETS),
     attacks,
     suite,
     configurations,
@@ -349,6 +363,7 @@ function readReport(file: string, flag: string): AuditReport {
  */
 async function addCertificatesCommand(
   argv: string[],
+  v: Record<string, unknown>,
   file: string,
   out: string,
   force: boolean,
@@ -371,8 +386,19 @@ async function addCertificatesCommand(
     load(report.denseAt),
     load(report.hashedAt),
   ]);
-  const data = await loadDataset(report.dataset as DatasetName);
   const sink = progressSink(standardError());
+  // A named dataset by its name; an image folder (or --data) through the hashed model, as the audit read it.
+  const hashedDir = join('models', report.hashed.name);
+  const named =
+    v.data === undefined && (DATASET_NAMES as readonly string[]).includes(report.dataset);
+  const hashedManifest = named ? null : (await loadModelDir(hashedDir)).manifest;
+  const { data } = hashedManifest
+    ? await modelData(
+        v,
+        { dir: hashedDir, manifest: hashedManifest },
+        { seed: hashedManifest.provenance.seed, allByDefault: true, log: (l) => sink.log(l) },
+      )
+    : { data: await loadDataset(report.dataset as DatasetName) };
   const certified = await certifyReport(
     report,
     {

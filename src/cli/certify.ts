@@ -1,8 +1,6 @@
 // `hashguard certify`: certified accuracy of a model directory on its test split over the L∞ ball of radius ε
 // (IBP, CROWN-IBP or CROWN, docs/verify.md), on every core, optionally each image's certified radius by
 // bisection; one JSON summary line on stdout, and with --out a JSON report (every image) and a Markdown summary.
-import { loadDataset } from '../data/node.ts';
-import type { DatasetName } from '../data/index.ts';
 import { loadModelDir, writeFileAtomic } from '../io/index.ts';
 import { Sequential } from '../nn/index.ts';
 import { standardError } from '../runtime/index.ts';
@@ -17,6 +15,7 @@ import { withWorkers } from './threads-flag.ts';
 import { noGrad } from '../autodiff/index.ts';
 import { argmaxRow, Tensor } from '../tensor/index.ts';
 import { choice, number, parse, radius, requireString, UsageError } from './args.ts';
+import { dataOptions, modelData, modelDataUsage } from './data-flags.ts';
 import { machineInfo, sourceRevision } from './machine.ts';
 import { guardReport } from './output-guard.ts';
 import { formatDuration, progressSink } from './progress.ts';
@@ -30,7 +29,8 @@ export const certifyUsage = `usage: bun run certify -- --model models/NAME --eps
   Methods: ibp (interval bound propagation), crown-ibp (interval boxes, margins back-substituted through linear
   relaxations to the input), crown (back-substitution for every unstable relu too: tightest, slowest).
   A defended model is certified as it answers: static GI stages are in its weights; a random stage for every
-  logit scale and every last-layer noise draw within ±5σ per weight (the report states the rest's probability).`;
+  logit scale and every last-layer noise draw within ±5σ per weight (the report states the rest's probability).
+${modelDataUsage('1: every image')}`;
 
 interface ImageResult {
   index: number;
@@ -52,6 +52,7 @@ export async function certifyCommand(argv: string[]): Promise<void> {
     threads: { type: 'string' },
     out: { type: 'string' },
     force: { type: 'boolean' },
+    ...dataOptions,
   });
   const dir = requireString(v, 'model');
   const eps = radius(v, 'eps');
@@ -67,9 +68,15 @@ export async function certifyCommand(argv: string[]): Promise<void> {
   const random = stages.find((st) => st.kind === 'random');
   const model = new Sequential(manifest.input.shape, manifest.layers, tensors);
   const draws = random ? randomStageCoverage(model, random.noise ?? 0) : null;
-  const data = await loadDataset(manifest.provenance.dataset.name as DatasetName, {
-    seed: manifest.provenance.seed,
-  });
+  const { data } = await modelData(
+    v,
+    { dir, manifest },
+    {
+      seed: manifest.provenance.seed,
+      allByDefault: true,
+      log: (l) => standardError().write(`${l}\n`),
+    },
+  );
   const n = number(v, 'n', data.test.count, { integer: true, min: 1, max: data.test.count });
   const size = manifest.input.shape.reduce((a, b) => a * b, 1);
   const sink = progressSink(standardError());

@@ -1,12 +1,11 @@
 // `hashguard convert`: turn a trained dense model into a HashedNets model by least-squares projection onto
 // the buckets (src/defense/hash-convert.ts), optionally fine-tune it, and write a new model directory.
 import { basename, dirname, join } from 'node:path';
-import { loadDataset } from '../data/node.ts';
-import { type DatasetName } from '../data/index.ts';
 import { convertToHashed } from '../defense/index.ts';
 import { loadModelDir, saveModelDir } from '../io/index.ts';
 import { accuracy, weightedLayerCount, Sequential } from '../nn/index.ts';
 import { choice, number, parse, requireString, UsageError } from './args.ts';
+import { dataOptions, modelData, modelDataUsage } from './data-flags.ts';
 import { BACKEND_NAMES, useBackend } from './backend-flag.ts';
 import { hashSeeds } from './hash-seeds.ts';
 import { threadsFlag } from './threads-flag.ts';
@@ -35,7 +34,8 @@ export const convertUsage = `usage: bun run convert -- --from models/NAME --comp
   [--seed S] [--secret-seed] [--optimizer adam|sgd] [--lr X] [--batch-size N] [--schedule cosine|constant|one-cycle] [--checkpoint PATH] [--resume]
   [--backend wasm|reference] [--threads N] [--augment crop:4,flip]   (--augment: fine-tuning batches, as in train)
 ${adversarialUsage}   (fine-tuning only)
-  [--force]   (replace an --out that already holds a model; without it that is refused before any work)`;
+  [--force]   (replace an --out that already holds a model; without it that is refused before any work)
+${modelDataUsage('0.1 by --seed')}`;
 
 export async function convertCommand(argv: string[]): Promise<void> {
   const v = parse(argv, {
@@ -47,6 +47,7 @@ export async function convertCommand(argv: string[]): Promise<void> {
     augment: { type: 'string' },
     force: { type: 'boolean' },
     ...adversarialOptions,
+    ...dataOptions,
   });
   const from = requireString(v, 'from');
   const spec = requireString(v, 'compression');
@@ -84,8 +85,14 @@ export async function convertCommand(argv: string[]): Promise<void> {
     hashSeeds(seed, weightedLayerCount(denseLayers), Boolean(v['secret-seed'])),
   );
   const model = new Sequential(source.manifest.input.shape, converted.layers, converted.params);
-  const datasetName = source.manifest.provenance.dataset.name as DatasetName;
-  const data = await loadDataset(datasetName, { seed });
+  // Fine-tuning needs training images: a folder the source model never saw is split by --seed, 10% held out.
+  const { data, folder } = await modelData(
+    v,
+    { dir: from, manifest: source.manifest },
+    { seed, allByDefault: false, log: (l) => sink.log(l) },
+  );
+  if (epochs > 0 && data.train.count === 0)
+    throw new UsageError('--finetune-epochs: the data has no training images (--val-split 1)');
   const projected = accuracy(model, data.test);
   sink.log(
     `projected onto buckets: test accuracy ${(100 * projected.accuracy).toFixed(2)}% (dense ${(100 * source.manifest.metrics.testAccuracy).toFixed(2)}%)`,
@@ -137,7 +144,13 @@ export async function convertCommand(argv: string[]): Promise<void> {
       layers: converted.layers,
       defense: null,
       provenance: {
-        dataset: source.manifest.provenance.dataset,
+        dataset: folder
+          ? {
+              ...folder,
+              trainCount: split?.train.count ?? data.train.count,
+              testCount: data.test.count,
+            }
+          : source.manifest.provenance.dataset,
         seed,
         epochs,
         command: `bun run convert -- ${argv.join(' ')}`,

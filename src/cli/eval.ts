@@ -1,20 +1,21 @@
 // `hashguard eval`: load a model directory (verifying its checksum) and report its clean accuracy, the
 // backend that computed it and the throughput. A defended model is scored with its defense applied, exactly as
 // `harden` scored it (defended-score.ts, same request seeds), so it reproduces the accuracy model.json records.
-import { loadDataset } from '../data/node.ts';
-import { type DatasetName } from '../data/index.ts';
 import { DefendedModel, type DefenseSpec } from '../defense/index.ts';
 import { loadModelDir } from '../io/index.ts';
 import { gatherBatch, accuracy, Sequential } from '../nn/index.ts';
 import { choice, number, parse, requireString, UsageError } from './args.ts';
+import { dataOptions, modelData, modelDataUsage } from './data-flags.ts';
 import { BACKEND_NAMES, useBackend } from './backend-flag.ts';
 import { scoreDefended } from './defended-score.ts';
 import { threadsFlag, withWorkers } from './threads-flag.ts';
 import { argmaxRow } from '../tensor/index.ts';
+import { standardError } from '../runtime/index.ts';
 
 export const evalUsage = `usage: bun run eval -- --model models/NAME [--limit N] [--backend wasm|reference] [--threads N] [--seed S]
   A defended model (model.json has a defense) runs its defense, random stage included, in this thread, with the
-  request seeds harden used: --seed S (default: the recorded provenance.harden.seed) reproduces metrics.testAccuracy.`;
+  request seeds harden used: --seed S (default: the recorded provenance.harden.seed) reproduces metrics.testAccuracy.
+${modelDataUsage('1: every image')}`;
 
 /** harden's default --seed, for a defended model that does not record one (made with the harden() API). */
 const HARDEN_DEFAULT_SEED = 1;
@@ -26,6 +27,7 @@ export async function evalCommand(argv: string[]): Promise<void> {
     backend: { type: 'string' },
     threads: { type: 'string' },
     seed: { type: 'string' },
+    ...dataOptions,
   });
   const dir = requireString(v, 'model');
   const backend = useBackend(choice(v, 'backend', BACKEND_NAMES, 'wasm'));
@@ -35,9 +37,26 @@ export async function evalCommand(argv: string[]): Promise<void> {
       ? (manifest.defense as unknown as DefenseSpec)
       : null;
   const model = new Sequential(manifest.input.shape, manifest.layers, tensors);
-  const data = await loadDataset(manifest.provenance.dataset.name as DatasetName, {
-    seed: manifest.provenance.seed,
-  });
+  // A folder the model never saw is all test; the split it was trained with comes from its provenance.
+  const { data, folder } = await modelData(
+    v,
+    { dir, manifest },
+    {
+      seed: manifest.provenance.seed,
+      allByDefault: true,
+      log: (l) => standardError().write(`${l}\n`),
+    },
+  );
+  const dataDetails = folder
+    ? {
+        data: {
+          folder: folder.name,
+          sha256: folder.sha256,
+          layout: folder.layout,
+          split: folder.split,
+        },
+      }
+    : {};
   const limit = number(v, 'limit', data.test.count, {
     integer: true,
     min: 1,
@@ -70,6 +89,7 @@ export async function evalCommand(argv: string[]): Promise<void> {
       zeroGradientShare: r.zeroGradientShare,
       backend: backend.name,
       threads: 1,
+      ...dataDetails,
     });
     return;
   }
@@ -91,7 +111,12 @@ export async function evalCommand(argv: string[]): Promise<void> {
     }
     return { accuracy: correct / limit, correct, count: limit };
   });
-  printScore(manifest.name, recorded, r, t0, { defense: null, backend: backend.name, threads });
+  printScore(manifest.name, recorded, r, t0, {
+    defense: null,
+    backend: backend.name,
+    threads,
+    ...dataDetails,
+  });
 }
 
 /**

@@ -2,8 +2,6 @@
 // defended model, recording the DefenseSpec, clean accuracy before and after, the predictions that changed,
 // the share of test inputs with an exactly-zero float32 input gradient, and what it cost.
 import { basename } from 'node:path';
-import { loadDataset } from '../data/node.ts';
-import { type DatasetName } from '../data/index.ts';
 import {
   DefendedModel,
   defenseSpecSchema,
@@ -17,11 +15,13 @@ import {
 import { loadModelDir, saveModelDir } from '../io/index.ts';
 import { Sequential } from '../nn/index.ts';
 import { choice, number, parse, requireString, UsageError } from './args.ts';
+import { dataOptions, modelData, modelDataUsage } from './data-flags.ts';
 import { BACKEND_NAMES, useBackend } from './backend-flag.ts';
 import { scoreDefended } from './defended-score.ts';
 import { machineInfo } from './machine.ts';
 import { splitValidation } from './adversarial-flags.ts';
 import { guardModelDir } from './output-guard.ts';
+import { standardError } from '../runtime/index.ts';
 
 export const hardenUsage = `usage: bun run harden -- --model models/NAME --gi STAGE [--gi STAGE ...] --out models/NAME [--seed S] [--backend wasm|reference] [--force]
   STAGE: magnitude:EPS | magnitude:auto[,TOL_PP] | scale:ALPHA | random:MIN,MAX[,NOISE]   (applied in the order given)
@@ -29,7 +29,8 @@ export const hardenUsage = `usage: bun run harden -- --model models/NAME --gi ST
   out: the last 5,000, per class on class-grouped data) stays within TOL_PP (default 0.3) of the source model's
   (docs/design.md §1.2), and records the sweep; the test split only reports.
   --force: replace an --out that already holds a model (without it, that is refused before any work).
-  Clean accuracy is scored with request seeds derived from --seed (default 1); eval repeats it exactly.`;
+  Clean accuracy is scored with request seeds derived from --seed (default 1); eval repeats it exactly.
+${modelDataUsage('1: every image')}`;
 
 export async function hardenCommand(argv: string[]): Promise<void> {
   const v = parse(argv, {
@@ -39,6 +40,7 @@ export async function hardenCommand(argv: string[]): Promise<void> {
     seed: { type: 'string' },
     backend: { type: 'string' },
     force: { type: 'boolean' },
+    ...dataOptions,
   });
   const from = requireString(v, 'model');
   const out = requireString(v, 'out');
@@ -69,9 +71,19 @@ export async function hardenCommand(argv: string[]): Promise<void> {
     throw new UsageError(
       `--model ${from} is already defended (${JSON.stringify(manifest.defense.stages)}); harden its source model instead`,
     );
-  const data = await loadDataset(manifest.provenance.dataset.name as DatasetName, {
-    seed: manifest.provenance.seed,
-  });
+  const { data } = await modelData(
+    v,
+    { dir: from, manifest },
+    {
+      seed: manifest.provenance.seed,
+      allByDefault: true,
+      log: (l) => standardError().write(`${l}\n`),
+    },
+  );
+  if (parsed.some((p) => 'auto' in p) && data.train.count === 0)
+    throw new UsageError(
+      '--gi magnitude:auto calibrates on training rows: give --val-split F to hold out only part of --data',
+    );
   const tLoad = performance.now();
   // magnitude:auto is calibrated on the source model's weights, before any other stage.
   let calibration: MagnitudeCalibration | null = null;

@@ -6,6 +6,8 @@ export { convertCommand, convertUsage } from './convert.ts';
 export { hardenCommand, hardenUsage } from './harden.ts';
 export { auditCommand, auditUsage } from './audit.ts';
 export { certifyCommand, certifyUsage } from './certify.ts';
+export { importCommand, importUsage } from './import.ts';
+export { exportCommand, exportUsage } from './export.ts';
 export {
   parse,
   parseWithPositionals,

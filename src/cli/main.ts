@@ -7,6 +7,9 @@ import { convertCommand, convertUsage } from './convert.ts';
 import { hardenCommand, hardenUsage } from './harden.ts';
 import { auditCommand, auditUsage } from './audit.ts';
 import { certifyCommand, certifyUsage } from './certify.ts';
+import { importCommand, importUsage } from './import.ts';
+import { exportCommand, exportUsage } from './export.ts';
+import { serveCommand, serveUsage } from './serve.ts';
 import { commandArgs, exitProcess, pendingExitCode, readEnv } from '../runtime/index.ts';
 
 const commands: Record<
@@ -43,14 +46,29 @@ const commands: Record<
     usage: certifyUsage,
     what: 'certified accuracy over an L∞ ball (sound bounds, no attack)',
   },
+  serve: {
+    run: serveCommand,
+    usage: serveUsage,
+    what: 'serve models over HTTP (Open Inference Protocol v2, :classify) until Ctrl-C',
+  },
+  import: {
+    run: importCommand,
+    usage: importUsage,
+    what: 'import an ONNX classifier into a model directory',
+  },
+  export: {
+    run: exportCommand,
+    usage: exportUsage,
+    what: 'write a model directory as an ONNX file (hashed layers expanded)',
+  },
 };
 
-const mainUsage = `usage: hashguard <command> [flags]   (bun src/cli/main.ts, or bun run <command> -- [flags])
+const mainUsage = `usage: hashguard <command> [flags]   (installed: npx hashguard; in a checkout: bun run <command> -- [flags])
 ${Object.entries(commands)
   .map(([name, c]) => `  ${name.padEnd(8)} ${c.what}`)
   .join('\n')}
-<command> --help prints a command's flags. train, convert, harden and audit refuse to replace an existing model
-or report unless --force is given; audit without --out writes to a new folder under runs/.`;
+<command> --help prints a command's flags. train, convert, harden, audit, import and export refuse to replace an
+existing model, report or file unless --force is given; audit without --out writes to a new folder under runs/.`;
 
 async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;

@@ -14,9 +14,9 @@ import {
   initParams,
   Sequential,
 } from '../nn/index.ts';
-import { DATASET_NAMES, inputConvention, sampleDataset, type DatasetName } from '../data/index.ts';
-import { loadDataset } from '../data/node.ts';
+import { inputConvention, sampleDataset } from '../data/index.ts';
 import { choice, number, parse, requireString, UsageError } from './args.ts';
+import { dataOptions, trainDataUsage, trainingData, trainingDataFlags } from './data-flags.ts';
 import { TRAIN_BACKEND_NAMES, useTrainBackend } from './backend-flag.ts';
 import { hashSeeds } from './hash-seeds.ts';
 import { threadsFlag } from './threads-flag.ts';
@@ -41,7 +41,8 @@ import {
 } from './training-flags.ts';
 import { standardError } from '../runtime/index.ts';
 
-export const trainUsage = `usage: bun run train -- --arch mlp|lenet5|cnn|small-cnn --dataset mnist|fashion-mnist|cifar10-jpeg|cifar10|synthetic --epochs N --seed S --out models/NAME
+export const trainUsage = `usage: bun run train -- --arch mlp|lenet5|cnn|small-cnn (--dataset mnist|fashion-mnist|cifar10-jpeg|cifar10|synthetic | --data DIR) --epochs N --seed S --out models/NAME
+${trainDataUsage}
   [--hash 1/8 | --hash 1/8,1/8,dense,...] [--secret-seed] [--widths 300,100 (mlp) | 6,16,120,84 (lenet5) | 32,32,64,64,256 (cnn) | 16,32,100 (small-cnn)]
   [--optimizer adam|sgd] [--lr X] [--momentum X] [--weight-decay X] [--batch-size N] [--schedule cosine|constant|one-cycle]
 ${adversarialUsage}
@@ -54,6 +55,8 @@ export async function trainCommand(argv: string[]): Promise<void> {
     ...optimizerOptions,
     arch: { type: 'string' },
     dataset: { type: 'string' },
+    ...dataOptions,
+    background: { type: 'string' },
     epochs: { type: 'string' },
     out: { type: 'string' },
     'train-limit': { type: 'string' },
@@ -67,7 +70,7 @@ export async function trainCommand(argv: string[]): Promise<void> {
     ...adversarialOptions,
   });
   const arch = choice<ArchName>(v, 'arch', ARCH_NAMES, 'mlp');
-  const datasetName = choice<DatasetName>(v, 'dataset', DATASET_NAMES, 'mnist');
+  const dataFlags = trainingDataFlags(v);
   const epochs = number(v, 'epochs', 10, { integer: true, min: 1, max: 10000 });
   const seed = number(v, 'seed', 1, { integer: true, min: 0, max: 2 ** 32 - 1 });
   const out = requireString(v, 'out');
@@ -100,7 +103,11 @@ export async function trainCommand(argv: string[]): Promise<void> {
   const sink = progressSink(standardError());
   sink.log(`backend: ${backendDescription}`);
 
-  const data = await loadDataset(datasetName, { seed });
+  const {
+    data,
+    name: datasetName,
+    folder,
+  } = await trainingData(dataFlags, seed, (l) => sink.log(l));
   const teacher =
     typeof v.distill === 'string'
       ? await loadTeacher(v, data.train.shape, data.train.classes.length, threads)
@@ -178,8 +185,7 @@ export async function trainCommand(argv: string[]): Promise<void> {
       defense: null,
       provenance: {
         dataset: {
-          name: datasetName,
-          sha256: data.train.sha256,
+          ...(folder ?? { name: datasetName, sha256: data.train.sha256 }),
           trainCount: train.count,
           testCount: data.test.count,
         },

@@ -69,7 +69,8 @@ function pngHeader(bytes: Uint8Array, name: string): ImageHeader {
 // SOF0..SOF15 carry the frame size; C4 (DHT), C8 (JPG) and CC (DAC) share the range but are not frames.
 const isSof = (m: number) => m >= 0xc0 && m <= 0xcf && m !== 0xc4 && m !== 0xc8 && m !== 0xcc;
 
-function jpegHeader(bytes: Uint8Array, name: string): ImageHeader {
+/** Offset of the first SOF (frame) header's length field, walking the markers from SOI. */
+function jpegSof(bytes: Uint8Array, name: string): number {
   const bad = (problem: string) => new DatasetError(name, `cannot decode JPEG: ${problem}`);
   // Every step moves forward by at least two bytes, so the walk ends within bytes.length / 2 steps.
   let pos = 2;
@@ -92,10 +93,15 @@ function jpegHeader(bytes: Uint8Array, name: string): ImageHeader {
     if (isSof(marker)) {
       if (length < 8 || pos + 7 > bytes.length)
         throw bad('file ends inside its SOF (frame) header');
-      return { format: 'jpeg', height: u16(bytes, pos + 3), width: u16(bytes, pos + 5) };
+      return pos;
     }
     pos += length;
   }
+}
+
+function jpegHeader(bytes: Uint8Array, name: string): ImageHeader {
+  const pos = jpegSof(bytes, name);
+  return { format: 'jpeg', height: u16(bytes, pos + 3), width: u16(bytes, pos + 5) };
 }
 
 /**
@@ -138,4 +144,15 @@ export function checkImageLimits(header: ImageHeader, limits: ImageLimits, name:
         'side',
         length,
       );
+}
+
+/**
+ * The channels an image stores, from its header: 1 for a grey PNG (colour type 0 or 4) or a one-component
+ * JPEG, else 3 (palette PNGs count as colour). How an ImageFolder picks its channels from its first image.
+ */
+export function imageChannels(bytes: Uint8Array, name: string): 1 | 3 {
+  const { format } = readImageHeader(bytes, name);
+  if (format === 'png') return bytes[25] === 0 || bytes[25] === 4 ? 1 : 3;
+  // The component count follows length, precision, height and width; a file cut just before it counts as colour.
+  return bytes[jpegSof(bytes, name) + 7] === 1 ? 1 : 3;
 }

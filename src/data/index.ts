@@ -26,6 +26,7 @@ export {
 } from './image-decode.ts';
 export {
   readImageHeader,
+  imageChannels,
   checkImageLimits,
   ImageLimitError,
   DEFAULT_IMAGE_LIMITS,
@@ -33,6 +34,7 @@ export {
   type ImageLimits,
 } from './image-header.ts';
 export { decodePng, PngError, type PngDecodeOptions } from './png-decode.ts';
+export { imageToInput, type ImagePreprocessing } from './image-input.ts';
 export {
   zlibInflateInto,
   inflateRawInto,
@@ -45,4 +47,5 @@ export { borderMean, shouldInvert } from './polarity.ts';
 export { resizeCHW, RowResizer, defaultResizeMode, type ResizeMode } from './resize.ts';
 export { readTar, type TarEntry } from './tar.ts';
 export { syntheticDataset, type SyntheticOptions } from './synthetic.ts';
+export { splitPerClass, heldOutCount, fileKey, type FolderSplitRecord } from './folder-split.ts';
 export { subset } from './batch.ts';

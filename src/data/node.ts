@@ -1,5 +1,5 @@
 // The file-reading door of src/data (Bun, Deno, Node): every dataset loader, loadDataset(name) for the CLI and
-// the tests, and the reads that turn IO failures into DatasetErrors naming the file.
+// the tests, ImageFolder trees of your own images, and the reads that turn IO failures into DatasetErrors.
 export { loadDataset, type LoadDatasetOptions } from './load-dataset.ts';
 export { readDataFile, readDataFiles } from './read-data-file.ts';
 export { loadMnist, defaultMnistDir, MNIST_FILES, type MnistOptions } from './mnist.ts';
@@ -12,7 +12,22 @@ export {
   type FashionMnistOptions,
 } from './fashion-mnist.ts';
 export { loadCifar10Binary, type Cifar10BinaryOptions } from './cifar10-binary.ts';
-export { loadImageFolder, type ImageFolderOptions } from './image-folder.ts';
+export {
+  loadImageFolder,
+  loadImageTree,
+  type ImageFolderOptions,
+  type ImageTree,
+  type ImageTreeOptions,
+  type ImageTreeRecord,
+} from './image-folder.ts';
+export {
+  scanImageTree,
+  IMAGE_EXTENSIONS,
+  DEFAULT_MAX_IMAGES,
+  type ImageTreeScan,
+  type ClassFolder,
+  type Skipped,
+} from './image-folder-scan.ts';
 export {
   ensureCifar10Jpeg,
   loadCifar10Jpeg,

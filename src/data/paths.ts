@@ -6,7 +6,7 @@ import { readEnv } from '../runtime/index.ts';
 
 /** Absolute path of the repository root (two levels above src/data/). */
 export function projectRoot(): string {
-  return fileURLToPath(new URL('../../', import.meta.url));
+  return fileURLToPath(new URL('../../', import.meta.url).href);
 }
 
 /** The first of: an explicit option, a non-empty environment variable, a fallback. */

@@ -43,13 +43,25 @@ export function applyMagnitude(
   return mapParams(params, weights, (v) => v + eps * Math.sign(v));
 }
 
-/** Last layer W, b ← α·W, α·b. Every logit is multiplied by α > 0, so no prediction changes. */
+/** Layers that commute with a positive scale (f(α·z) = α·f(z)): the only ones `scale` may have after it. */
+const HOMOGENEOUS = new Set(['relu', 'leaky-relu', 'maxpool2d', 'avgpool2d', 'flatten']);
+
+/**
+ * Last layer W, b ← α·W, α·b. Every logit is multiplied by α > 0, so no prediction changes. Refused when a
+ * layer that does not commute with the scale follows (sigmoid, tanh, clip, affine: an imported model's tail),
+ * since the logits would then not be scaled and the edit would be another model.
+ */
 export function applyScale(
   layers: readonly LayerSpec[],
   params: Params,
   alpha: number,
 ): Map<string, Tensor> {
   const last = lastWeighted(layers);
+  for (let i = layers.indexOf(last) + 1; i < layers.length; i++)
+    if (!HOMOGENEOUS.has(layers[i].type))
+      throw new Error(
+        `gradient inhibition: scale needs the logits to scale with the last weighted layer, but layers[${i}] (${layers[i].type}) follows it`,
+      );
   return mapParams(params, [last.weight, last.bias], (v) => v * alpha);
 }
 

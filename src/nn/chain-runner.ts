@@ -5,13 +5,28 @@ import { gradients, noGrad, currentTape } from '../autodiff/index.ts';
 import { getBackend } from '../backend/index.ts';
 import {
   ChainFault,
+  LAYER_KERNEL,
   type AsyncChain,
   type Backend,
+  type ChainLayer,
   type CompiledChain,
   type Tensor,
 } from '../tensor/index.ts';
 import type { LayerSpec } from './layer-spec.ts';
 import { layerForward } from './layers.ts';
+
+/** A layer the compiled engines run: its type is one of LAYER_KERNEL's (tensor/chain.ts). */
+export function isChainLayer(spec: LayerSpec): spec is Extract<LayerSpec, ChainLayer> {
+  return Object.hasOwn(LAYER_KERNEL, spec.type);
+}
+
+/**
+ * The layers as the compiled engines take them, or null when one of them is a type no engine runs (leaky
+ * relu, sigmoid, tanh, clip, affine: imported models): such a model runs on the autodiff, layer by layer.
+ */
+export function chainLayers(layers: readonly LayerSpec[]): readonly ChainLayer[] | null {
+  return layers.every(isChainLayer) ? layers : null;
+}
 
 /** What a loss-gradient call returns: the summed loss, the logits and the gradients asked for. */
 export interface LossGradients {
@@ -45,13 +60,17 @@ export class ChainRunner {
   private sync: { backend: Backend; tensors: Tensor[]; chain: CompiledChain | null } | null = null;
   private async: { backend: Backend; chain: AsyncChain } | null = null;
   private gpuTail: Promise<unknown> = Promise.resolve();
+  /** The layers as a chain compiles them; null where some layer has no kernel (always the autodiff). */
+  private readonly chainable: readonly ChainLayer[] | null;
 
   /** `names`: the parameter tensors in layer order (the order gradients are returned in). */
   constructor(
     private readonly layers: readonly LayerSpec[],
     private readonly inputShape: readonly number[],
     private readonly names: readonly string[],
-  ) {}
+  ) {
+    this.chainable = chainLayers(layers);
+  }
 
   /** Logits through the autodiff ops, layer by layer. */
   private autodiffForward(x: Tensor, params: Params): Tensor {
@@ -62,11 +81,14 @@ export class ChainRunner {
 
   /**
    * The backend's compiled chain with these parameters swapped in, or null where the autodiff runs: a scope
-   * recording gradients, f64 input or parameters, or a backend that compiles nothing for these layers.
+   * recording gradients, f64 input or parameters, a layer type no engine runs, or a backend that compiles
+   * nothing for these layers.
    */
   private compiled(x: Tensor, params: Params): CompiledChain | null {
     const backend = getBackend();
-    if (!backend.compileChain || currentTape() !== null || x.dtype !== 'f32') return null;
+    const layers = this.chainable;
+    if (!layers || !backend.compileChain || currentTape() !== null || x.dtype !== 'f32')
+      return null;
     const tensors = this.names.map((n) => params.get(n)!);
     const c = this.sync;
     if (c && c.backend === backend && c.tensors.every((t, i) => t === tensors[i])) return c.chain;
@@ -78,7 +100,7 @@ export class ChainRunner {
       return c.chain;
     }
     c?.chain?.dispose();
-    const chain = backend.compileChain(this.layers, params, this.inputShape);
+    const chain = backend.compileChain(layers, params, this.inputShape);
     this.sync = { backend, tensors, chain };
     return chain;
   }
@@ -138,7 +160,9 @@ export class ChainRunner {
    */
   private asyncCompiled(x: Tensor, params: Params): AsyncChain | null {
     const backend = getBackend();
+    const layers = this.chainable;
     if (
+      !layers ||
       !backend.compileAsyncChain ||
       currentTape() !== null ||
       x.dtype !== 'f32' ||
@@ -149,7 +173,7 @@ export class ChainRunner {
     if (c && c.backend === backend) return c.chain;
     c?.chain.dispose();
     this.async = null;
-    const chain = backend.compileAsyncChain(this.layers, params, this.inputShape);
+    const chain = backend.compileAsyncChain(layers, params, this.inputShape);
     if (chain) this.async = { backend, chain };
     return chain;
   }

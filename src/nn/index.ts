@@ -2,7 +2,7 @@
 // losses, optimizers, the training loop and adversarial training, batches and augmentation, evaluation, and the
 // model file format (model.json + safetensors), pure (reading and writing files is src/io's).
 export { Sequential } from './sequential.ts';
-export type { LossGradients, Want } from './chain-runner.ts';
+export { chainLayers, isChainLayer, type LossGradients, type Want } from './chain-runner.ts';
 export { isWeighted, layerTensors, virtualWeightShape, type LayerSpec } from './layer-spec.ts';
 export { layerOutputShape, virtualWeight } from './layers.ts';
 export {
@@ -65,6 +65,7 @@ export {
   type InputBackground,
   type ModelManifest,
   type ModelManifestDraft,
+  MAX_AFFINE_LENGTH,
 } from './model-file.ts';
 export { decodeSafetensors, encodeSafetensors } from './safetensors.ts';
 export { modelFromFile, type LoadedModel } from './model.ts';

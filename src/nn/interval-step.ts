@@ -36,8 +36,15 @@ export function intervalStep(
           : ops.conv2d(rad, ops.abs(w), spec);
       return { lo: ops.sub(c, r), hi: ops.add(c, r) };
     }
+    case 'affine': {
+      // A negative scale swaps the ends: each output bound is the smaller / larger image of the two.
+      const a = layerForward(spec, lo, params),
+        b = layerForward(spec, hi, params);
+      return { lo: ops.minimum(a, b), hi: ops.maximum(a, b) };
+    }
     default:
-      // relu, max and average pooling, flatten: monotone, so each bound goes through alone.
+      // relu, leaky relu, sigmoid, tanh, clip, max and average pooling, flatten: nondecreasing, so each bound
+      // goes through alone.
       return { lo: layerForward(spec, lo, params), hi: layerForward(spec, hi, params) };
   }
 }

@@ -17,9 +17,32 @@ export type HashedConv2dSpec = Omit<Conv2dSpec, 'type'> & {
 export type ReluSpec = { type: 'relu' };
 export type Pool2dSpec = { type: 'maxpool2d' | 'avgpool2d'; kernelSize: number; stride: number };
 export type FlattenSpec = { type: 'flatten' };
+/** max(x, alpha·x) with 0 ≤ alpha < 1 (ONNX LeakyRelu). */
+export type LeakyReluSpec = { type: 'leaky-relu'; alpha: number };
+export type SigmoidSpec = { type: 'sigmoid' };
+export type TanhSpec = { type: 'tanh' };
+/** min(max(x, min), max); null is an open side (ONNX Clip with one bound). */
+export type ClipSpec = { type: 'clip'; min: number | null; max: number | null };
+/**
+ * y = x·scale[c] + shift[c] per channel of [C, H, W] (or per feature of [D]); arrays of length 1 broadcast.
+ * Fixed constants of the architecture (an imported model's input normalization, a batch norm that no linear
+ * layer precedes), stored in model.json and never trained.
+ */
+export type AffineSpec = { type: 'affine'; scale: number[]; shift: number[] };
 
 export type LayerSpec =
-  DenseSpec | Conv2dSpec | HashedDenseSpec | HashedConv2dSpec | ReluSpec | Pool2dSpec | FlattenSpec;
+  | DenseSpec
+  | Conv2dSpec
+  | HashedDenseSpec
+  | HashedConv2dSpec
+  | ReluSpec
+  | Pool2dSpec
+  | FlattenSpec
+  | LeakyReluSpec
+  | SigmoidSpec
+  | TanhSpec
+  | ClipSpec
+  | AffineSpec;
 /** Layers that own a weight matrix (dense or hashed). */
 export type WeightedSpec = DenseSpec | Conv2dSpec | HashedDenseSpec | HashedConv2dSpec;
 

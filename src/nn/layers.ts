@@ -1,6 +1,6 @@
 // Forward computation and output-shape rule of every layer type in layer-spec.ts, as one table.
 import { ops, isTracked } from '../autodiff/index.ts';
-import { shapeStr, type Tensor } from '../tensor/index.ts';
+import { scalar, shapeStr, Tensor } from '../tensor/index.ts';
 import { hashTable } from '../hash/index.ts';
 import {
   virtualWeightShape,
@@ -77,7 +77,35 @@ export function layerForward(spec: LayerSpec, x: Tensor, params: Params): Tensor
       return ops.avgPool2d(x, spec);
     case 'flatten':
       return ops.flatten(x);
+    case 'leaky-relu':
+      // NOTE: at x = 0 the tie goes to maximum's first operand, α·x: the gradient there is α, the left slope
+      // (as relu'(0) = 0 and as PyTorch's leaky_relu).
+      return ops.maximum(ops.mul(x, spec.alpha), x);
+    case 'sigmoid':
+      // σ(x) = ½·tanh(x/2) + ½, not 1/(1 + e⁻ˣ): e⁻ˣ overflows float32 below x ≈ −88, and its backward then
+      // forms inf/inf = NaN; tanh saturates to ±1 with a finite gradient everywhere. x/2 and the halving are
+      // exact in float32, so the one rounding beside tanh's own is the final add (the verifier's error bound).
+      return ops.add(ops.mul(ops.tanh(ops.mul(x, 0.5)), 0.5), 0.5);
+    case 'tanh':
+      return ops.tanh(x);
+    case 'clip':
+      return ops.clamp(x, spec.min ?? -Infinity, spec.max ?? Infinity);
+    case 'affine':
+      return ops.add(ops.mul(x, affineConstant(spec.scale, x)), affineConstant(spec.shift, x));
   }
+}
+
+/**
+ * An affine layer's scale or shift as a constant tensor of x's dtype that broadcasts over x: a scalar for
+ * length 1, [1, C, 1, 1] per channel of [N, C, H, W], [1, D] per feature of [N, D] (never trained: no gradient).
+ */
+function affineConstant(values: readonly number[], x: Tensor): Tensor {
+  if (values.length === 1) return scalar(values[0], x.dtype);
+  const shape = x.shape.map((d, i) => (i === 1 ? values.length : 1));
+  return new Tensor(
+    shape,
+    x.dtype === 'f64' ? Float64Array.from(values) : Float32Array.from(values),
+  );
 }
 
 /** Per-example output shape of a layer given its per-example input shape; throws naming the mismatch. */
@@ -112,8 +140,23 @@ export function layerOutputShape(
       return [inShape[0], h, w];
     }
     case 'relu':
+    case 'leaky-relu':
+    case 'sigmoid':
+    case 'tanh':
+    case 'clip':
       return [...inShape];
     case 'flatten':
       return [inShape.reduce((a, b) => a * b, 1)];
+    case 'affine': {
+      if (spec.scale.length !== spec.shift.length)
+        fail(`scale has ${spec.scale.length} entries but shift ${spec.shift.length}`);
+      if (inShape.length !== 1 && inShape.length !== 3) fail('expects [C, H, W] or [D]');
+      const n = spec.scale.length;
+      if (n !== 1 && n !== inShape[0])
+        fail(
+          `has ${n} scale/shift entries, expects 1 or ${inShape[0]} (one per channel or feature)`,
+        );
+      return [...inShape];
+    }
   }
 }

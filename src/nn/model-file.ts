@@ -89,6 +89,16 @@ const u32 = z
   .min(0, { error: 'expected an unsigned 32-bit integer' })
   .max(0xffffffff, { error: 'expected an unsigned 32-bit integer' });
 const hash = z.strictObject({ buckets: posInt, seed: u32 });
+// Constants the float32 forward multiplies or compares with: finite once rounded to float32 (1e39 is not).
+const finite = z
+  .number({ error: 'expected a finite number' })
+  .refine((v) => Number.isFinite(Math.fround(v)), { error: 'expected a finite float32 number' });
+/** Longest scale/shift of an affine layer: one per channel or feature, so a hostile file cannot blow memory. */
+export const MAX_AFFINE_LENGTH = 4096;
+const affineArray = z
+  .array(finite, { error: 'expected an array of finite numbers' })
+  .min(1, { error: 'expected at least one number' })
+  .max(MAX_AFFINE_LENGTH, { error: `expected at most ${MAX_AFFINE_LENGTH} numbers` });
 
 const layerSchemas = {
   dense: z.strictObject({ type: z.literal('dense'), ...denseFields }),
@@ -99,6 +109,32 @@ const layerSchemas = {
   maxpool2d: pool('maxpool2d'),
   avgpool2d: pool('avgpool2d'),
   flatten: z.strictObject({ type: z.literal('flatten') }),
+  'leaky-relu': z.strictObject({
+    type: z.literal('leaky-relu'),
+    alpha: z
+      .number({ error: 'expected a finite number in [0, 1)' })
+      .min(0, { error: 'expected a finite number in [0, 1)' })
+      .lt(1, { error: 'expected a finite number in [0, 1)' }),
+  }),
+  sigmoid: z.strictObject({ type: z.literal('sigmoid') }),
+  tanh: z.strictObject({ type: z.literal('tanh') }),
+  // Both bounds open would make the layer an identity nobody meant to write: refused, like min > max.
+  clip: z
+    .strictObject({ type: z.literal('clip'), min: finite.nullable(), max: finite.nullable() })
+    .refine((c) => c.min !== null || c.max !== null, {
+      error: 'expected a number (min and max cannot both be null)',
+      path: ['min'],
+    })
+    .refine((c) => c.min === null || c.max === null || c.min <= c.max, {
+      error: 'expected min ≤ max',
+      path: ['max'],
+    }),
+  affine: z
+    .strictObject({ type: z.literal('affine'), scale: affineArray, shift: affineArray })
+    .refine((a) => a.scale.length === a.shift.length, {
+      error: 'expected as many numbers as scale',
+      path: ['shift'],
+    }),
 } satisfies { [K in LayerSpec['type']]: z.ZodType<LayerSpec & { type: K }> };
 
 type LayerSchema = (typeof layerSchemas)[keyof typeof layerSchemas];

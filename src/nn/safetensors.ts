@@ -167,8 +167,12 @@ export function decodeSafetensors(bytes: Uint8Array, file: string): Safetensors 
 
 /** Copies n little-endian f32 values at a possibly unaligned byte offset into a fresh aligned array. */
 function readF32(bytes: Uint8Array, view: DataView, at: number, n: number): Float32Array {
-  if (HOST_LE) return new Float32Array(bytes.slice(at, at + 4 * n).buffer);
   const out = new Float32Array(n);
+  // NOTE: not bytes.slice(…).buffer: a Node Buffer (readFileSync's answer) slices as a view of its whole pool.
+  if (HOST_LE) {
+    new Uint8Array(out.buffer).set(bytes.subarray(at, at + 4 * n));
+    return out;
+  }
   for (let i = 0; i < n; i++) out[i] = view.getFloat32(at + 4 * i, true);
   return out;
 }

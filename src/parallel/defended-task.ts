@@ -3,21 +3,14 @@
 // thread never computes. Client-caused failures (a corrupt or oversized image) come back as data, not as errors.
 import { noGrad } from '../autodiff/index.ts';
 import { getBackend } from '../backend/index.ts';
-import {
-  channelsRow,
-  decodeImage,
-  ImageLimitError,
-  type ImageLimits,
-  borderMean,
-  shouldInvert,
-  RowResizer,
-  type ResizeMode,
-} from '../data/index.ts';
+import { ImageLimitError, imageToInput, type ImagePreprocessing } from '../data/index.ts';
 import { DefendedModel, type GiStage } from '../defense/index.ts';
 import { fingerprint, type FingerprintParams } from '../hash/index.ts';
 import type { InputBackground, Sequential } from '../nn/index.ts';
 import { argmaxRow, Tensor } from '../tensor/index.ts';
 import { radiusBracket, type BoundMethod, type Randomness } from '../verify/index.ts';
+
+export { imageToInput, type ImagePreprocessing };
 
 /** The random GI stage of a served model and the seed of this request (DESIGN section 1.2). */
 export interface RandomDraw {
@@ -57,20 +50,6 @@ export interface RowCertificates {
   spentMs: number;
 }
 
-/** What was done to an uploaded image before inference; :classify answers carry it. */
-export interface ImagePreprocessing {
-  /** Source [height, width] → model [H, W], and the filter ('none' when the sizes are equal). */
-  resized: { from: [number, number]; to: [number, number]; mode: ResizeMode | 'none' };
-  /** Model channels: 1 = BT.601 luma, 3 = RGB. Alpha is dropped. */
-  channels: 1 | 3;
-  /** The model's input background (model.json input.background). */
-  background: InputBackground;
-  /** Mean luma of the image's 1-pixel border, in [0, 1] (4 decimals). */
-  borderMean: number;
-  /** True when the image was inverted (v → 1 − v) to match the background. */
-  inverted: boolean;
-}
-
 export interface DefendedTask {
   kind: 'defendedForward';
   model: string;
@@ -94,44 +73,6 @@ export type DefendedResult =
   | { kind: 'defendedForward'; clientError: string; status: 400 | 413 };
 
 /**
- * Decodes an image and converts it to the model's [C, H, W] in [0, 1] (C must be 1 or 3): size limits from the
- * header, then polarity (inverted when its border contradicts `background`), channels and resize streamed one
- * row at a time, so only the decoded RGBA (bounded by maxPixels) and the output are ever whole in memory.
- */
-export function imageToInput(
-  bytes: Uint8Array,
-  inputShape: readonly number[],
-  limits: ImageLimits,
-  background: InputBackground = 'any',
-): { x: Float32Array; preprocessing: ImagePreprocessing } {
-  const [c, h, w] = inputShape;
-  if (inputShape.length !== 3 || (c !== 1 && c !== 3))
-    throw new RangeError(
-      `model input [${inputShape.join(', ')}] is not an image of 1 or 3 channels`,
-    );
-  const img = decodeImage(bytes, 'request body', limits);
-  const mean = borderMean(img.rgba, img.width, img.height);
-  const inverted = shouldInvert(background, mean);
-  const resizer = new RowResizer(c, img.height, img.width, h, w);
-  const row = new Float32Array(c * img.width);
-  for (let y = 0; y < img.height; y++) {
-    channelsRow(img.rgba, img.width, y, c, row, inverted);
-    resizer.push(row);
-  }
-  const same = img.height === h && img.width === w;
-  return {
-    x: resizer.finish(),
-    preprocessing: {
-      resized: { from: [img.height, img.width], to: [h, w], mode: same ? 'none' : resizer.mode },
-      channels: c,
-      background,
-      borderMean: Math.round(mean * 1e4) / 1e4,
-      inverted,
-    },
-  };
-}
-
-/**
  * Runs one request on `network`. The whole batch stays on one worker: the random stage's per-row scales
  * count rows from 0 and its weight noise is drawn once per request, exactly as DefendedModel.forward does.
  */
@@ -148,6 +89,7 @@ export function runDefended(
         network.inputShape,
         { maxPixels: input.maxPixels, maxSide: input.maxSide },
         input.background,
+        'request body',
       ));
     } catch (e) {
       // An image over a size limit is refused from its header, before decoding: 413. Anything else is 400.

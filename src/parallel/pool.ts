@@ -1,6 +1,7 @@
 // A pool of workers that splits batches across cores: inference (forward), data-parallel training (loss and
 // parameter gradients per shard, combined here) and attacks (per-example input gradients). Sized to the
-// machine by default; close() terminates the workers. Web Worker API: Bun, Deno and browsers.
+// machine by default; close() terminates the workers. Web Workers (Bun, Deno, browsers) or Node's worker threads.
+import { startWorker, type WorkerHandle } from '../runtime/index.ts';
 import { Tensor } from '../tensor/index.ts';
 import type {
   AdversarialSpec,
@@ -16,8 +17,16 @@ import type { DefendedInput, DefendedResult, RandomDraw } from './defended-task.
 export interface PoolOptions {
   /** Number of workers; default: the machine's logical cores (navigator.hardwareConcurrency). */
   size?: number;
-  /** Worker script URL (tests and bundlers may override). */
+  /** Worker script URL (tests and bundlers may override); default: defaultWorkerUrl(). */
   workerUrl?: string | URL;
+}
+
+/**
+ * worker.ts beside this file; in the published package this file is bundled into dist/node/ beside the
+ * bundled worker.js (scripts/build-package.ts), so the name follows this module's own extension.
+ */
+export function defaultWorkerUrl(): URL {
+  return new URL(import.meta.url.endsWith('.ts') ? './worker.ts' : './worker.js', import.meta.url);
 }
 
 /** Logical cores, or 1 where the runtime does not say. */
@@ -55,7 +64,7 @@ function paramsOf(params: ReadonlyMap<string, Tensor>): ModelPayload['params'] {
 
 export class WorkerPool {
   readonly size: number;
-  private readonly workers: Worker[];
+  private readonly workers: WorkerHandle[];
   private readonly pending = new Map<number, Pending>();
   private readonly loaded = new WeakMap<
     Sequential,
@@ -71,12 +80,12 @@ export class WorkerPool {
     if (!Number.isInteger(size) || size < 1 || size > 256)
       throw new Error(`WorkerPool: size must be an integer in [1, 256], got ${size}`);
     this.size = size;
-    const url = options.workerUrl ?? new URL('./worker.ts', import.meta.url);
+    const url = options.workerUrl ?? defaultWorkerUrl();
     this.workers = Array.from({ length: size }, () => {
-      const w = new Worker(url, { type: 'module' });
-      w.onmessage = (e: MessageEvent<Reply>) => this.settle(e.data);
+      const w = startWorker(url);
+      w.onmessage = (e) => this.settle(e.data as Reply);
       // A worker that dies takes the pool with it: every waiting call fails with the reason, none hangs.
-      w.onerror = (e: ErrorEvent) => {
+      w.onerror = (e) => {
         e.preventDefault?.();
         this.fail(new Error(`WorkerPool: a worker failed: ${e.message || 'unknown error'}`));
       };

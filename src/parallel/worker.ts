@@ -1,19 +1,17 @@
 // Worker entry: installs the fast CPU backend, then answers pool requests one at a time (see protocol.ts).
-// Web Worker API only (self.onmessage / postMessage), so Bun, Deno and browsers run it unchanged.
+// Its scope is the Web Worker's (Bun, Deno, browsers) or Node's parent port (src/runtime/worker.ts).
 import { setBackend, createWasmBackend } from '../backend/index.ts';
+import { workerScope } from '../runtime/index.ts';
 import type { Reply, Request } from './protocol.ts';
 import { runTask } from './run-task.ts';
 
-declare const self: {
-  onmessage: ((e: MessageEvent<Request>) => void) | null;
-  postMessage(m: Reply, transfer?: Transferable[]): void;
-};
+const self = workerScope();
 
 const fast = createWasmBackend();
 if (fast) setBackend(fast);
 
-self.onmessage = (e: MessageEvent<Request>) => {
-  const { id, task } = e.data;
+self.onmessage = (e) => {
+  const { id, task } = e.data as Request;
   try {
     const result = runTask(task);
     const transfer: Transferable[] = [];
@@ -22,10 +20,13 @@ self.onmessage = (e: MessageEvent<Request>) => {
     if (result.kind === 'lossGrad' || result.kind === 'advLossGrad')
       for (const g of Object.values(result.grads)) transfer.push(g.buffer);
     self.postMessage(
-      { id, result },
+      { id, result } satisfies Reply,
       transfer.filter((b, i, all) => all.indexOf(b) === i) as Transferable[],
     );
   } catch (err) {
-    self.postMessage({ id, error: err instanceof Error ? err.message : String(err) });
+    self.postMessage({
+      id,
+      error: err instanceof Error ? err.message : String(err),
+    } satisfies Reply);
   }
 };

@@ -1,6 +1,6 @@
 // Public door of src/runtime: the only code that reads runtime globals (process, Bun, Deno). The environment
 // reader is guarded (undefined in a browser); the process functions serve the command-line tools.
-export { readEnv } from './env.ts';
+export { readEnv, readEnvAll } from './env.ts';
 export {
   commandArgs,
   exitProcess,
@@ -8,6 +8,8 @@ export {
   setExitCode,
   standardError,
   onInterrupt,
+  onStopSignal,
   runtimeName,
   platformName,
 } from './process.ts';
+export { startWorker, workerScope, type WorkerHandle, type WorkerScope } from './worker.ts';

@@ -6,7 +6,7 @@ type Proc = {
   exitCode?: number | string;
   exit(code?: number): never;
   stderr: { write(s: string): unknown; isTTY?: boolean };
-  on(event: 'SIGINT', fn: () => void): unknown;
+  on(event: 'SIGINT' | 'SIGTERM', fn: () => void): unknown;
   off(event: 'SIGINT', fn: () => void): unknown;
   version: string;
   platform: string;
@@ -44,6 +44,11 @@ export function standardError(): { write(s: string): unknown; isTTY?: boolean } 
 export function onInterrupt(fn: () => void): () => void {
   proc().on('SIGINT', fn);
   return () => void proc().off('SIGINT', fn);
+}
+
+/** Calls `fn` on every SIGINT or SIGTERM (a server's graceful stop); never removed. */
+export function onStopSignal(signal: 'SIGINT' | 'SIGTERM', fn: () => void): void {
+  proc().on(signal, fn);
 }
 
 /** Runtime name and version: bun, deno or node. */

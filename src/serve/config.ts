@@ -22,7 +22,12 @@ import {
 
 export class ServeUsageError extends Error {}
 
-const REPO = (rel: string) => fileURLToPath(new URL(`../../${rel}`, import.meta.url));
+// The repository (or the installed package: dist/lib/ is two levels down too). Served from a registry as
+// remote modules (JSR), the path stays a URL, which --model and --audit-dir replace.
+const REPO = (rel: string) => {
+  const url = new URL(`../../${rel}`, import.meta.url);
+  return url.protocol === 'file:' ? fileURLToPath(url.href) : url.href;
+};
 // The hashed, adversarially trained CNN with random GI on top: the audit's side-by-side report shows what it holds.
 export const DEFAULT_MODEL = { name: 'mnist-cnn-h8-at-gi', dir: REPO('models/mnist-cnn-h8-at-gi') };
 

@@ -1,5 +1,5 @@
-// The serving module's public door: createApp and what it is configured with. Runtime entry files
-// (bun.ts, deno.ts) are separate and are the only ones that listen.
+// The serving module's public door: createApp and what it is configured with, and the pieces `hashguard serve`
+// starts from (flags, startApp, the node:http listener). Runtime entry files (bun.ts, deno.ts, node.ts) are separate.
 export { createApp, type HashguardApp } from './app.ts';
 export {
   DEFAULT_BUDGETS,
@@ -33,3 +33,12 @@ export {
 export { HttpError } from './errors.ts';
 export { requestSeeds, randomSecret } from './seeds.ts';
 export { openApiDocument } from './openapi/index.ts';
+export {
+  parseServeConfig,
+  serveUsage,
+  ServeUsageError,
+  DEFAULT_MODEL,
+  type ServerConfig,
+} from './config.ts';
+export { startApp, listenFailure, onStopSignals, type Started } from './start.ts';
+export { listenNodeHttp, type NodeListener } from './node-listener.ts';

@@ -1,7 +1,8 @@
 // Linear bound back-substitution (CROWN, Zhang et al. 2018): lower bounds of K linear functions of one layer's
-// activations over the input box, carried backward layer by layer through linear relaxations of relu and max
-// pooling built from the intermediate boxes; every linear layer's float32 rounding enters as a bounded error.
+// activations over the input box, carried backward through linear relaxations (relu, max pooling, activations.ts)
+// built from the intermediate boxes; every layer's float32 rounding enters as a bounded error.
 import { type LayerSpec, type Sequential } from '../nn/index.ts';
+import { relaxation, type Relaxation } from './activations.ts';
 import { gamma, layerWeights, type Box, type Params } from './interval.ts';
 
 /** Unit roundoff of float64. */
@@ -186,6 +187,35 @@ function reluBack(r: Rows, pre: Box): Rows {
 }
 
 /**
+ * An elementwise layer through its relaxation (activations.ts): a coefficient v ≥ 0 takes the lower line,
+ * v < 0 the upper one, so v·y ≥ v·(slope·x + intercept) − |v|·err either way. Rows stay over the same size.
+ */
+function elementwiseBack(r: Rows, relax: Relaxation, pre: Box): Rows {
+  const n = r.size;
+  const { exact, loSlope, loIntercept, loErr, upSlope, upIntercept, upErr } = relax;
+  for (let k = 0; k < r.k; k++) {
+    let c = 0,
+      m = 0;
+    for (let i = 0, at = k * n; i < n; i++) {
+      const v = r.a[at + i];
+      if (v === 0 || exact[i]) continue;
+      const up = v < 0,
+        err = up ? upErr[i] : loErr[i];
+      const a = v * (up ? upSlope[i] : loSlope[i]),
+        t = v * (up ? upIntercept[i] : loIntercept[i]);
+      r.a[at + i] = a;
+      c += t - Math.abs(v) * err;
+      // The terms summed into c, and the rounding of the product v·slope over the box: |a|·max|x|.
+      m += Math.abs(t) + Math.abs(v) * err + Math.abs(a) * top(pre, i);
+    }
+    r.c[k] += c;
+    r.mag[k] += m;
+  }
+  r.terms += n;
+  return r;
+}
+
+/**
  * Max pooling over its input box: a window whose largest lower bound is at least every other member's upper
  * bound is that member, exactly; otherwise a positive coefficient takes max ≥ x_j* (j* the largest lower bound)
  * and a negative one max ≤ the largest upper bound.
@@ -301,6 +331,12 @@ export function layerBack(
       return avgPoolBack(r, spec, box, out);
     case 'flatten':
       return r;
+    case 'leaky-relu':
+    case 'sigmoid':
+    case 'tanh':
+    case 'clip':
+    case 'affine':
+      return elementwiseBack(r, relaxation(spec, box), box);
     default:
       throw new Error(
         `verify: layers[${index}] has type '${(spec as { type: string }).type}', which has no bound rule`,

@@ -3,6 +3,7 @@
 // actually computes for any input in the box lie inside (docs/verify.md).
 import { layerOutputShape, virtualWeight, type LayerSpec, type Sequential } from '../nn/index.ts';
 import type { Tensor } from '../tensor/index.ts';
+import { elementwiseBox } from './activations.ts';
 
 export type Params = ReadonlyMap<string, Tensor>;
 
@@ -221,6 +222,14 @@ export function layerBox(spec: LayerSpec, box: Box, params: Params, index = 0): 
       return pool(box, spec, layerOutputShape(spec, box.shape, index));
     case 'flatten':
       return { shape: [box.lo.length], lo: box.lo, hi: box.hi };
+    case 'leaky-relu':
+    case 'sigmoid':
+    case 'tanh':
+    case 'clip':
+    case 'affine':
+      // Their rules (and their float32 error model) live in activations.ts.
+      layerOutputShape(spec, box.shape, index);
+      return elementwiseBox(spec, box);
     default:
       // A layer without a bound rule is refused by name: never a certificate computed without it.
       throw new Error(

@@ -1,6 +1,6 @@
 // Bound methods: the boxes of every layer's input that each method relaxes around. IBP and CROWN-IBP take them
-// from interval propagation; CROWN tightens every relu's unstable pre-activations by back-substitution first.
-import type { Sequential } from '../nn/index.ts';
+// from interval propagation; CROWN tightens every activation's loose pre-activations by back-substitution first.
+import type { LayerSpec, Sequential } from '../nn/index.ts';
 import { backSubstitute, rows } from './back-substitute.ts';
 import { layerBox, type Box } from './interval.ts';
 
@@ -22,9 +22,9 @@ export function boundCosts(model: Sequential): BoundCosts {
 const BATCH = 64;
 
 /**
- * boxes[i] bounds the input of layer i (boxes[0] = `input`) for i = 0 … upTo. Under 'crown' every relu's
- * pre-activation box is intersected with its CROWN bounds (both sound, so the intersection is) before the
- * layers after it are propagated.
+ * boxes[i] bounds the input of layer i (boxes[0] = `input`) for i = 0 … upTo. Under 'crown' the pre-activation
+ * box of every activation (relu, leaky relu, sigmoid, tanh, clip) is intersected with its CROWN bounds (both
+ * sound, so the intersection is) before the layers after it are propagated.
  */
 export function layerInputBoxes(
   model: Sequential,
@@ -42,19 +42,50 @@ export function layerInputBoxes(
     if (costs) costs.forward[i] += performance.now() - t0;
     boxes.push(box);
     const next = model.layers[i + 1];
-    if (method === 'crown' && relaxed && next?.type === 'relu')
-      tighten(model, boxes, i + 1, costs?.backward);
-    if (layer.type === 'relu' || layer.type === 'maxpool2d') relaxed = true;
+    const loose = next && method === 'crown' && relaxed ? looseEntries(next) : null;
+    if (loose) tighten(model, boxes, i + 1, costs?.backward, loose);
+    if (NONLINEAR.has(layer.type)) relaxed = true;
   }
   return boxes;
 }
 
-/** Replaces boxes[at]'s unstable entries' (or every entry's) bounds by the tighter of theirs and CROWN's. */
-function tighten(model: Sequential, boxes: Box[], at: number, costs?: Float64Array, every = false) {
+/** Layers whose relaxation loses something: after one, back-substitution can beat the interval box. */
+const NONLINEAR = new Set(['relu', 'leaky-relu', 'sigmoid', 'tanh', 'clip', 'maxpool2d']);
+
+/**
+ * Which entries of a layer's input box CROWN tightens, by the layer: relu and leaky relu the unstable ones
+ * (l < 0 < u: elsewhere they are exact), clip those straddling a bound, sigmoid and tanh every one (their
+ * relaxation depends on both ends everywhere); null for a layer that does not relax its input.
+ */
+function looseEntries(spec: LayerSpec): ((l: number, u: number) => boolean) | null {
+  switch (spec.type) {
+    case 'relu':
+    case 'leaky-relu':
+      return (l, u) => l < 0 && u > 0;
+    case 'clip': {
+      const m = spec.min ?? -Infinity,
+        M = spec.max ?? Infinity;
+      return (l, u) => (l < m && u > m) || (l < M && u > M);
+    }
+    case 'sigmoid':
+    case 'tanh':
+      return () => true;
+    default:
+      return null;
+  }
+}
+
+/** Replaces the bounds of boxes[at]'s entries that `loose` picks by the tighter of theirs and CROWN's. */
+function tighten(
+  model: Sequential,
+  boxes: Box[],
+  at: number,
+  costs: Float64Array | undefined,
+  loose: (l: number, u: number) => boolean,
+) {
   const box = boxes[at];
   const unstable: number[] = [];
-  for (let i = 0; i < box.lo.length; i++)
-    if (every || (box.lo[i] < 0 && box.hi[i] > 0)) unstable.push(i);
+  for (let i = 0; i < box.lo.length; i++) if (loose(box.lo[i], box.hi[i])) unstable.push(i);
   const lo = Float64Array.from(box.lo),
     hi = Float64Array.from(box.hi);
   for (let s = 0; s < unstable.length; s += BATCH) {
@@ -81,6 +112,6 @@ export function outputBounds(model: Sequential, input: Box, method: BoundMethod)
   const boxes = layerInputBoxes(model, input, method);
   if (method === 'ibp') return boxes[boxes.length - 1];
   const L = model.layers.length;
-  tighten(model, boxes, L, undefined, true);
+  tighten(model, boxes, L, undefined, () => true);
   return boxes[L];
 }

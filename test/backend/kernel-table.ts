@@ -8,6 +8,7 @@ import type { KernelParams } from '../../src/backend/webgpu/kernel-specs.ts';
 import type { KernelArrayData } from '../../src/backend/webgpu/run-kernel.ts';
 import { hashTable } from '../../src/hash/index.ts';
 import type { LayerSpec } from '../../src/nn/index.ts';
+import { chainLayers } from '../../src/nn/chain-runner.ts';
 import { type Backend, type ChainGradients, Tensor } from '../../src/tensor/index.ts';
 import { randomTensor } from '../helpers/random.ts';
 
@@ -69,7 +70,7 @@ function onChain(
   x: Tensor,
   dy: Tensor | null,
 ): { y: Tensor; back: ChainGradients | null } {
-  const chain = wasm!.compileChain!(layers, params, inputShape);
+  const chain = wasm!.compileChain!(chainLayers(layers)!, params, inputShape);
   if (!chain) throw new Error(`the wasm chain declined ${layers.map((l) => l.type).join(', ')}`);
   try {
     const y = chain.forward(x, dy ? 'params' : false);

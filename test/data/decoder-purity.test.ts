@@ -13,6 +13,7 @@ const PURE = [
   'image-decode.ts',
   'polarity.ts',
   'resize.ts',
+  'folder-split.ts',
 ];
 
 function files(dir: string): string[] {

@@ -109,13 +109,15 @@ describe('loadImageFolder', () => {
     );
   });
 
-  test('undecodable file is named', async () => {
+  test('undecodable file is named; files that are not .png/.jpg/.jpeg are skipped', async () => {
     const root = tree(tempDir('imgfolder-bad'), {
       'train/a/1.png': encodePng(solid(2, 2, 1), 2, 2),
       'train/a/notes.txt': new TextEncoder().encode('hello'),
     });
+    expect((await loadImageFolder(root, { split: 'train', channels: 3 })).count).toBe(1);
+    tree(root, { 'train/a/2.JPG': new TextEncoder().encode('hello') });
     const e = await failure(loadImageFolder(root, { split: 'train', channels: 3 }));
-    expect(e.message).toContain(join(root, 'train/a/notes.txt'));
+    expect(e.message).toContain(join(root, 'train/a/2.JPG'));
     expect(e.message).toContain('not a PNG or JPEG');
   });
 });

@@ -1,9 +1,15 @@
 // Image sizes from the header alone (PNG IHDR, JPEG SOF0..SOF15 after any other segments), its clear errors
-// on truncated or malformed headers, and the pixel / side limits checked on them.
+// on truncated or malformed headers, the pixel / side limits checked on them, and the channels a header declares.
 import { describe, expect, test } from 'bun:test';
-import { checkImageLimits, ImageLimitError, readImageHeader } from '../../src/data/image-header.ts';
+import {
+  checkImageLimits,
+  imageChannels,
+  ImageLimitError,
+  readImageHeader,
+} from '../../src/data/image-header.ts';
 import { DatasetError } from '../../src/data/dataset-error.ts';
 import { encodeJpeg, encodePng, rgbaImage } from './helpers.ts';
+import { ihdr, pngChunk, pngFile } from './png-fixtures.ts';
 
 const errorOf = (f: () => unknown): DatasetError => {
   try {
@@ -200,5 +206,26 @@ describe('checkImageLimits', () => {
       expect(e).not.toBeInstanceOf(ImageLimitError);
       expect(e.message).toBe(`body: JPEG is ${w}×${h}: an image needs at least one pixel`);
     }
+  });
+});
+
+describe('imageChannels', () => {
+  test('grey PNGs (with or without alpha) and one-component JPEGs are 1, the rest 3', () => {
+    const img = rgbaImage(3, 2, () => [9, 9, 9]);
+    expect(
+      [0, 2, 6].map((t) => imageChannels(encodePng(img, 3, 2, t as 0 | 2 | 6), 'a.png')),
+    ).toEqual([1, 3, 3]);
+    // Grey + alpha and palette, from the header alone (no pixel data needed).
+    const header = (colorType: number) => pngFile([pngChunk('IHDR', ihdr(3, 2, 8, colorType))]);
+    expect([imageChannels(header(4), 'ga.png'), imageChannels(header(3), 'p.png')]).toEqual([1, 3]);
+    expect(imageChannels(encodeJpeg(img, 3, 2), 'a.jpg')).toBe(3);
+    const grey = jpegOf([
+      [0xdb, new Array(65).fill(1)],
+      [0xc0, sof(2, 3)],
+    ]);
+    expect(imageChannels(grey, 'g.jpg')).toBe(1);
+    expect(errorOf(() => imageChannels(Uint8Array.of(1, 2, 3), 'x')).problem).toContain(
+      'not a PNG or JPEG',
+    );
   });
 });

@@ -9,6 +9,7 @@ import { referenceBackend, withBackend } from '../../../src/backend/index.ts';
 import { createWasmBackend } from '../../../src/backend/wasm/index.ts';
 import { loadModelDir } from '../../../src/io/model-dir.ts';
 import { initParams } from '../../../src/nn/init.ts';
+import { chainLayers } from '../../../src/nn/chain-runner.ts';
 import type { LayerSpec } from '../../../src/nn/layer-spec.ts';
 import { Sequential } from '../../../src/nn/sequential.ts';
 import { Tensor } from '../../../src/tensor/tensor.ts';
@@ -136,7 +137,7 @@ describe('compiled chain (cpu-wasm-simd)', () => {
       { type: 'dense', inDim: 4, outDim: 2, weight: 'w', bias: 'b' },
     ];
     const chain = wasm.compileChain!(
-      layers,
+      chainLayers(layers)!,
       new Map([
         ['w', randomTensor([2, 4], -1, 1, 'f32')],
         ['b', randomTensor([2], -1, 1, 'f32')],
@@ -201,7 +202,7 @@ describe('compiled chain (cpu-wasm-simd)', () => {
       ['c2.w', conv2.weight],
       ['c2.b', conv2.bias],
     ]);
-    const chain = wasm.compileChain!(layers, params, [2, 8, 8])!;
+    const chain = wasm.compileChain!(chainLayers(layers)!, params, [2, 8, 8])!;
     const x = randomTensor([5, 2, 8, 8], -1, 1, 'f32'),
       other = randomTensor([5, 2, 8, 8], -1, 1, 'f32');
     const dy = randomTensor([5, 4 * 6 * 6], -1, 1, 'f32');

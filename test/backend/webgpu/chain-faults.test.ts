@@ -7,6 +7,7 @@ import { defaultBackend, getBackend, setBackend } from '../../../src/backend/ind
 import { createWebGpuBackend } from '../../../src/backend/webgpu/backend.ts';
 import { chooseGpu, type AcquiredGpu } from '../../../src/backend/webgpu/device.ts';
 import { compileGpuChain } from '../../../src/backend/webgpu/gpu-chain.ts';
+import { chainLayers } from '../../../src/nn/chain-runner.ts';
 import type { Sequential } from '../../../src/nn/sequential.ts';
 import { ChainFault } from '../../../src/tensor/index.ts';
 import { Tensor, zeros } from '../../../src/tensor/tensor.ts';
@@ -53,7 +54,12 @@ describe('webgpu chain: device loss and out of memory', () => {
     test('a chain whose device is destroyed mid-forward rejects with a ChainFault, then rejects every call', async () => {
       await setup();
       const g = await acquire();
-      const chain = compileGpuChain(g.device, model.layers, model.params, model.inputShape)!;
+      const chain = compileGpuChain(
+        g.device,
+        chainLayers(model.layers)!,
+        model.params,
+        model.inputShape,
+      )!;
       await chain.forward(x); // warm: pipelines and buffers exist
       const inFlight = chain.forward(x, true);
       g.device.destroy();
@@ -188,7 +194,9 @@ describe('webgpu chain: device loss and out of memory', () => {
       g.device.destroy();
       await within(g.device.lost, 10_000, 'device.lost');
       expect(backend.gpu).toBeNull();
-      expect(backend.compileAsyncChain!(model.layers, model.params, model.inputShape)).toBeNull();
+      expect(
+        backend.compileAsyncChain!(chainLayers(model.layers)!, model.params, model.inputShape),
+      ).toBeNull();
       const prev = getBackend();
       setBackend(backend);
       try {

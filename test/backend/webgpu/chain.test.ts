@@ -12,6 +12,7 @@ import { compileGpuChain } from '../../../src/backend/webgpu/gpu-chain.ts';
 import { loadDataset } from '../../../src/data/node.ts';
 import { DefendedModel } from '../../../src/defense/defended-model.ts';
 import { gatherBatch } from '../../../src/nn/batches.ts';
+import { chainLayers } from '../../../src/nn/chain-runner.ts';
 import { crossEntropyLoss } from '../../../src/nn/losses.ts';
 import { sgd } from '../../../src/nn/optimizers.ts';
 import { Sequential } from '../../../src/nn/sequential.ts';
@@ -185,7 +186,7 @@ describe('webgpu chain: whole models on the GPU against the CPU backend', () => 
     test('a chained batch past the activation budget runs in chunks with the same logits', async () => {
       const m = models.get('mnist-lenet5')!;
       const x = x1000;
-      const small = compileGpuChain(gpu!.device, m.layers, m.params, m.inputShape, {
+      const small = compileGpuChain(gpu!.device, chainLayers(m.layers)!, m.params, m.inputShape, {
         activationBudget: 40 * 61_000 * 2,
       })!;
       try {

@@ -1,0 +1,106 @@
+// Builds what the npm package ships under dist/: bundled ES modules (Node cannot strip types inside node_modules)
+// and .d.ts types. Run by `npm run build:package` and by npm's prepack; test/package/pack.test.ts installs the
+// result and runs it under Node, Bun and Deno.  bun scripts/build-package.ts
+import { chmodSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
+
+const ROOT = join(import.meta.dir, '..');
+const DIST = join(ROOT, 'dist');
+/**
+ * The package's dependencies stay imports (npm installs them beside the package); `webgpu` (Dawn, optional)
+ * is imported on demand and only where no navigator.gpu exists.
+ */
+const EXTERNAL = ['hono', 'zod', 'ioredis', 'jpeg-js', 'webgpu'];
+
+/**
+ * dist/lib/: one build with shared chunks, so `hashguard` and `hashguard/node` share one copy of the core
+ * (one backend registry, one Tensor class). Every file sits two levels below the package root, which the
+ * code finds from import.meta.url (the default model, docs/audit), and worker.js sits beside the chunk of
+ * src/parallel/pool.ts, which starts it (defaultWorkerUrl).
+ */
+async function buildLib(): Promise<void> {
+  const out = await Bun.build({
+    entrypoints: ['src/index.ts', 'src/node.ts', 'src/cli/main.ts', 'src/parallel/worker.ts'].map(
+      (f) => join(ROOT, f),
+    ),
+    outdir: join(DIST, 'lib'),
+    target: 'node',
+    format: 'esm',
+    splitting: true,
+    external: EXTERNAL,
+    naming: { entry: '[name].[ext]', chunk: 'chunk-[hash].[ext]' },
+  });
+  if (!out.success) throw new AggregateError(out.logs, 'bun build (dist/lib) failed');
+  // The `hashguard` command: npm links bin entries as they are, so the file carries its interpreter.
+  const bin = join(DIST, 'lib/main.js');
+  writeFileSync(bin, `#!/usr/bin/env node\n${readFileSync(bin, 'utf8')}`);
+  chmodSync(bin, 0o755);
+}
+
+/**
+ * dist/browser/index.js: the core alone for browsers and edge workers (the "browser" and "worker" export
+ * conditions). `webgpu` becomes a stub there, so a bundler never reaches Dawn's native addon; the backend
+ * then finds navigator.gpu or falls back to the CPU kernels, as it does without Dawn.
+ */
+async function buildBrowser(): Promise<void> {
+  const out = await Bun.build({
+    entrypoints: [join(ROOT, 'src/index.ts')],
+    outdir: join(DIST, 'browser'),
+    target: 'browser',
+    format: 'esm',
+    external: EXTERNAL.filter((e) => e !== 'webgpu'),
+    plugins: [
+      {
+        name: 'no-dawn-in-browsers',
+        setup(build) {
+          build.onResolve({ filter: /^webgpu$/ }, () => ({ path: 'webgpu', namespace: 'stub' }));
+          build.onLoad({ filter: /.*/, namespace: 'stub' }, () => ({
+            contents:
+              "export function create() { throw new Error('Dawn (npm webgpu) runs in Node, Bun and Deno only'); }",
+            loader: 'js',
+          }));
+        },
+      },
+    ],
+  });
+  if (!out.success) throw new AggregateError(out.logs, 'bun build (dist/browser) failed');
+  const text = readFileSync(join(DIST, 'browser/index.js'), 'utf8');
+  if (/from\s*["']node:|import\(["']node:/.test(text))
+    throw new Error('dist/browser/index.js imports a node: module');
+}
+
+/** dist/types/: declarations of src/index.ts and src/node.ts and what they reach (tsconfig.package.json). */
+function buildTypes(): void {
+  const tsc = Bun.spawnSync([join(ROOT, 'node_modules/.bin/tsc'), '-p', 'tsconfig.package.json'], {
+    cwd: ROOT,
+    stdout: 'pipe',
+    stderr: 'pipe',
+  });
+  if (tsc.exitCode !== 0)
+    throw new Error(`tsc -p tsconfig.package.json failed:\n${tsc.stdout}${tsc.stderr}`);
+}
+
+/** Every file under dir with its size, for the summary. */
+function listing(dir: string): [string, number][] {
+  return readdirSync(dir, { recursive: true, encoding: 'utf8' })
+    .map((f) => join(dir, f))
+    .filter((p) => statSync(p).isFile())
+    .map((p) => [relative(ROOT, p), statSync(p).size]);
+}
+
+// The summary goes to stderr: `npm pack --json` runs this as prepack and its stdout must stay JSON.
+if (import.meta.main) {
+  const t0 = performance.now();
+  rmSync(DIST, { recursive: true, force: true });
+  await Promise.all([buildLib(), buildBrowser()]);
+  buildTypes();
+  const files = listing(DIST);
+  const js = files.filter(([f]) => f.endsWith('.js'));
+  const kib = (n: number) => `${(n / 1024).toFixed(0)} KiB`;
+  for (const [f, size] of js) console.error(`  ${f.padEnd(36)} ${kib(size)}`);
+  const types = files.filter(([f]) => f.endsWith('.d.ts'));
+  console.error(
+    `  dist/types: ${types.length} .d.ts files, ${kib(types.reduce((a, [, s]) => a + s, 0))}`,
+  );
+  console.error(`built dist/ in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+}
