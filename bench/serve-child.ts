@@ -10,6 +10,8 @@ const BANNER =
 
 export interface ServerChild {
   banner: string;
+  /** The server's process id (bench/memory.ts reads its /proc/<pid>/status). */
+  pid: number;
   url: string;
   model: string;
   backend: string;
@@ -80,6 +82,7 @@ export async function startServer(flags: string[], startupMs = 60_000): Promise<
     const [, model, backend, url, workers] = BANNER.exec(banner)!;
     return {
       banner,
+      pid: proc.pid,
       url,
       model,
       backend,

@@ -14,6 +14,9 @@ import {
   defaultValidationRows,
   splitValidation,
   number,
+  progressFromFlags,
+  progressOptions,
+  progressUsage,
   scriptFlags,
   withUsage,
   threadsFlag,
@@ -41,7 +44,8 @@ const USAGE = `usage: bun run bench:train -- [--quick] [--threads N] [--steps S]
   --threads N   gradient workers per step (default: every logical core; 1 = this thread, no pool)
   --steps S     timed steps per method and round, after one warm-up step (default 20; --quick 5)
   --rounds R    rounds of the four methods (default 3; --quick 2)
-  --quick       5 steps, 2 rounds (a smoke test; the numbers mean little)`;
+  --quick       5 steps, 2 rounds (a smoke test; the numbers mean little)
+${progressUsage}`;
 
 const argv = process.argv.slice(2);
 const flags = scriptFlags(
@@ -51,6 +55,7 @@ const flags = scriptFlags(
     threads: { type: 'string' },
     steps: { type: 'string' },
     rounds: { type: 'string' },
+    ...progressOptions,
   },
   argv,
 );
@@ -64,6 +69,8 @@ const rounds = withUsage(USAGE, () =>
 // Workers run the wasm kernels, so the comparison runs on wasm in this thread too (--threads 1).
 const backend = withUsage(USAGE, () => useBackend('wasm'));
 const threads = withUsage(USAGE, () => threadsFlag(flags, backend));
+// Results on stdout; progress (one unit per measured method and round, and the warm-up) on stderr.
+const sink = withUsage(USAGE, () => progressFromFlags(flags));
 
 const BATCH = 100,
   SEED = 1,
@@ -143,20 +150,29 @@ console.log(
 const loadAtStart = loadavg().map((v) => round(v, 2));
 const t0 = performance.now();
 const perRound = new Map<string, number[]>(METHODS.map((m) => [m.name, []]));
+const progress = sink.task('bench:train', 1 + rounds * METHODS.length, 'measurements');
+let measured = 0;
 await withWorkers(threads, async (workers) => {
   // The workers start cold (their wasm tiers up over the first calls): a few untimed clean steps first, so the
   // first round's clean figure is not the coldest of the run.
   await secondsPerStep(METHODS[0], workers);
+  progress.update(++measured, { detail: 'warm-up' });
   for (let r = 0; r < rounds; r++) {
     const line: string[] = [];
     for (const m of METHODS) {
       const s = await secondsPerStep(m, workers);
       perRound.get(m.name)!.push(s);
       line.push(`${m.name} ${s.toFixed(3)}`);
+      progress.update(++measured, {
+        fields: { round: r + 1, method: m.name, secondsPerStep: s },
+        detail: `round ${r + 1}/${rounds} ${m.name}`,
+        force: true,
+      });
     }
-    console.log(`round ${r + 1}/${rounds}: s/step ${line.join(', ')}`);
+    sink.print(`round ${r + 1}/${rounds}: s/step ${line.join(', ')}`);
   }
 });
+progress.finish();
 const wallSeconds = (performance.now() - t0) / 1000;
 
 const cleanMedian = median(perRound.get('clean')!);

@@ -1,15 +1,23 @@
 // The flags of `bun run bench` (bench/run.ts), shared with bench/webgpu.ts, which `--backend webgpu` runs with
 // the same command line (and which also runs alone: bun bench/webgpu.ts).
+import { progressOptions, progressUsage } from '../src/cli/index.ts';
+
 export const BENCH_FLAGS = {
+  ...progressOptions,
   quick: { type: 'boolean' },
+  rounds: { type: 'string' },
+  'no-scaling': { type: 'boolean' },
   backend: { type: 'string' },
   'peak-gflops': { type: 'string' },
   'peak-gbps': { type: 'string' },
 } as const;
 
-export const BENCH_USAGE = `usage: bun run bench -- [--quick] [--backend cpu|webgpu [--peak-gflops G] [--peak-gbps B]]   (or: bun bench/run.ts …)
-  CPU speed of the committed MNIST models (each backend, the worker pool, onnxruntime-node when installed,
-  hashed vs dense); writes bench/results/<date>-<runtime>[-quick].json.
-  --quick         fewer repetitions (a smoke test; the numbers mean little)
-  --backend webgpu  WebGPU against the wasm CPU backend instead (bench/webgpu.ts): bench/results/<date>-webgpu-<adapter>.json;
-                  --peak-gflops / --peak-gbps: the GPU's peak, to report the hashed kernel's fraction of it`;
+export const BENCH_USAGE = `usage: bun run bench -- [--quick] [--rounds N] [--no-scaling] [--backend cpu|webgpu …]   (or: bun bench/run.ts …)
+  hashguard, onnxruntime-node and PyTorch (python3-torch; bun run bench:setup) on the same weights and threads,
+  interleaved in rounds (median); ratios vs the targets; throughput vs batch and threads (an SVG chart). Writes
+  bench/results/<date>-<runtime>[-quick].json and <date>-scaling[-quick].svg (full runs: docs/img/bench-scaling.svg).
+  --rounds N      measured rounds after one warm-up round (default 5; --quick 1, no warm-up round)
+  --no-scaling    skip the batch/threads scaling sweep
+  --quick         every workload once with tiny counts (a smoke test; the numbers mean little)
+  --backend webgpu  WebGPU against the wasm CPU backend instead (bench/webgpu.ts; --peak-gflops G --peak-gbps B)
+${progressUsage}`;

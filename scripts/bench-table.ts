@@ -1,118 +1,97 @@
-// Prints the README's benchmark tables (Markdown) from a bench/results JSON file written by `bun run bench`:
-//   bun scripts/bench-table.ts bench/results/2026-11-25-bun.json
+// The README's benchmark section from `bun run bench` results: the targets with their measured ratios, every
+// workload's median per peer, the scaling chart, and (with --memory) the serving memory table of `bun run
+// bench:memory`. Prints Markdown, or with --write README.md replaces what lies between the bench-table markers.
+//   bun scripts/bench-table.ts bench/results/2026-12-07-bun.json --memory bench/results/2026-12-07-memory-bun.json --write README.md
 import { readFileSync } from 'node:fs';
 import { scriptArgs, usageExit } from '../src/cli/index.ts';
+import { writeFileAtomic } from '../src/io/index.ts';
 
-const USAGE =
-  "usage: bun scripts/bench-table.ts bench/results/<file>.json   (prints the README's benchmark tables from a `bun run bench` result)";
-const { positionals } = scriptArgs(USAGE, {}, { positionals: true });
+const USAGE = `usage: bun scripts/bench-table.ts bench/results/<file>.json [--memory <memory file>.json] [--write README.md]
+  prints the README's benchmark tables from a \`bun run bench\` result (schema hashguard-bench/2); --write replaces the
+  text between <!-- bench-table:start --> and <!-- bench-table:end --> in that file instead`;
+const START = '<!-- bench-table:start -->',
+  END = '<!-- bench-table:end -->';
+
+const { values, positionals } = scriptArgs(
+  USAGE,
+  { memory: { type: 'string' }, write: { type: 'string' } },
+  { positionals: true },
+);
 if (positionals.length !== 1)
   usageExit(USAGE, `expected one results file, got ${positionals.length}`);
 const file = positionals[0];
 const r = JSON.parse(readFileSync(file, 'utf8'));
-const k = (v: number) => (v >= 10000 ? `${(v / 1000).toFixed(1)}k` : String(v));
-const lines: string[] = [];
-lines.push(
-  `\`${r.command}\` on ${r.machine.cpu} (${r.machine.cores} cores), ${r.machine.runtime}, ${r.date.slice(0, 10)}; written to \`${file}\`.`,
-);
-lines.push(
+if (r.schema !== 'hashguard-bench/2')
+  usageExit(USAGE, `${file} is not a hashguard-bench/2 result (written by an older bench?)`);
+
+const PEERS = [
+  ['hashguard', 'hashguard'],
+  ['hashguard-h8', 'hashguard, hashed 1/8 twin'],
+  ['onnxruntime', 'onnxruntime-node'],
+  ['torch', 'PyTorch'],
+] as const;
+const fmt = (v: number, unit: string) =>
+  unit === 'ms'
+    ? `${v.toFixed(3)} ms`
+    : `${v >= 10000 ? `${(v / 1000).toFixed(1)}k` : Math.round(v)} ${unit}`;
+const v = r.machine.versions;
+const torch = r.peers.torch;
+const lines: string[] = [
+  `\`${r.command}\` on ${r.machine.cpu} (${r.machine.cores} cores, ${r.machine.memoryGiB} GiB; ${r.machine.simd.join(', ')}), ` +
+    `bun ${v.bun}, onnxruntime-node ${v.onnxruntime ?? 'absent'}, ` +
+    (torch.skipped
+      ? `PyTorch skipped (${torch.skipped})`
+      : `PyTorch ${v.torch} (Python ${v.python}, BLAS ${r.machine.torchBlas})`) +
+    `, ${r.date.slice(0, 10)}, commit ${r.source?.commit?.slice(0, 7) ?? '?'}${r.source?.dirty ? ' (dirty)' : ''}; ` +
+    `median of ${r.settings.rounds} interleaved round${r.settings.rounds > 1 ? 's' : ''}; written to \`${file}\`.`,
   '',
-  'One thread, in-process (batch-256 inference runs the compiled chain on cpu-wasm-simd):',
-  '',
-);
-lines.push(
-  '| backend | model | batch-1 latency | batch-256 inference | training (batch 64) |',
+  '| ratio | measured | target | met | what it divides |',
   '|---|---|---|---|---|',
-);
-for (const x of r.singleThread)
+];
+for (const [key, x] of Object.entries(r.ratios) as [string, any][])
   lines.push(
-    `| ${x.backend} | ${x.model} | ${x.inferBatch1LatencyMs} ms | ${k(x.inferBatch256ImagesPerSec)} img/s | ${k(x.trainBatch64ImagesPerSec)} img/s |`,
+    `| \`${key}\` | ${x.value === null ? `n/a (${x.reason})` : `${x.value}×`} | ${x.target} | ${x.pass === null ? '—' : x.pass ? 'yes' : '**no**'} | ${x.direction} |`,
   );
 lines.push(
   '',
-  'Worker pool (cpu-wasm-simd in each worker), against onnxruntime-node on the same weights:',
-  '',
+  `| workload | threads | ${PEERS.map(([, name]) => name).join(' | ')} |`,
+  `|---|---|${PEERS.map(() => '---').join('|')}|`,
 );
-lines.push(
-  '| runtime | threads | model | batch-1 latency | batch-256 inference | training (batch 64) | PGD-40 (batch 256) |',
-  '|---|---|---|---|---|---|---|',
-);
-for (const x of r.pooled)
-  lines.push(
-    `| hashguard pool | ${x.threads} | ${x.model} | ${x.inferBatch1LatencyMs} ms | ${k(x.inferBatch256ImagesPerSec)} img/s | ${k(x.trainBatch64ImagesPerSec)} img/s | ${k(x.pgd40Batch256ImageStepsPerSec)} image-steps/s |`,
-  );
-for (const x of r.onnxruntime)
-  lines.push(
-    `| ${x.runtime}${x.spinning ? '' : ' (no spinning)'} | ${x.threads} | ${x.model} | ${x.inferBatch1LatencyMs} ms | ${k(x.inferBatch256ImagesPerSec)} img/s | — | — |`,
-  );
-lines.push(
-  '',
-  `In-process (no pool) PGD-40 on mnist-lenet5: ${k(r.pgdInProcessLenet5ImageStepsPerSec)} image-steps/s.`,
-);
-lines.push(
-  '',
-  'Attack throughput per backend (mnist-lenet5, one thread, in-process):',
-  '',
-  '| backend | PGD-40 (batch 256) | Square (100 images) |',
-  '|---|---|---|',
-);
-for (const x of r.singleThread.filter(
-  (x: { pgd40ImageStepsPerSec?: number }) => x.pgd40ImageStepsPerSec,
-))
-  lines.push(
-    `| ${x.backend} | ${k(x.pgd40ImageStepsPerSec)} image-steps/s | ${k(x.squareQueriesPerSec)} queries/s |`,
-  );
-if (r.lenet5InferInterleaved?.length) {
-  lines.push(
-    '',
-    'LeNet-5 batch-256 inference, 2 threads, measured interleaved (each round: the pool, then onnxruntime, back to back):',
-    '',
-  );
-  lines.push('| round | hashguard pool | onnxruntime-node | ratio |', '|---|---|---|---|');
-  r.lenet5InferInterleaved.forEach(
-    (
-      x: { hashguardImagesPerSec: number; onnxruntimeImagesPerSec: number; ratio: number },
-      i: number,
-    ) =>
-      lines.push(
-        `| ${i + 1} | ${k(x.hashguardImagesPerSec)} img/s | ${k(x.onnxruntimeImagesPerSec)} img/s | ${x.ratio}× |`,
-      ),
-  );
+for (const w of r.workloads) {
+  const cell = (peer: string) => {
+    const x = w.results[peer];
+    if (!x) return '—';
+    if (x.skipped) return `skipped`;
+    return fmt(x.median, w.unit) + (x.epochSeconds ? ` (${x.epochSeconds} s/epoch)` : '');
+  };
+  lines.push(`| ${w.title} | ${w.threads} | ${PEERS.map(([p]) => cell(p)).join(' | ')} |`);
 }
-lines.push('', '| target (2 threads) | measured | ratio |', '|---|---|---|');
-const ratios = r.ratios;
-const pool2 = (m: string) =>
-  r.pooled.find((x: { threads: number; model: string }) => x.threads === 2 && x.model === m);
-lines.push(
-  `| LeNet-5 batch-256 inference ≥ 0.5× onnxruntime | ${k(pool2('mnist-lenet5').inferBatch256ImagesPerSec)} img/s | ${ratios.lenet5InferVsOnnxruntime2Threads ?? 'n/a'}× onnxruntime (tables above); ${ratios.lenet5InferVsOnnxruntime2ThreadsInterleavedMedian ?? 'n/a'}× (interleaved median) |`,
-);
-lines.push(
-  `| LeNet-5 training ≥ 12k img/s (PyTorch) | ${k(pool2('mnist-lenet5').trainBatch64ImagesPerSec)} img/s | ${ratios.lenet5TrainVsPytorch12k}× |`,
-);
-lines.push(
-  `| 40-step PGD on LeNet-5 ≥ 12k image-steps/s (PyTorch) | ${k(pool2('mnist-lenet5').pgd40Batch256ImageStepsPerSec)} image-steps/s | ${ratios.lenet5PgdVsPytorch12k}× |`,
-);
-lines.push(
-  '',
-  'Hashed versus dense (cpu-wasm-simd, one thread; ratio > 1 means the hashed model is faster, latency < 1 likewise):',
-  '',
-);
-lines.push(
-  '| hashed / dense | batch-256 inference | batch-1 latency | training |',
-  '|---|---|---|---|',
-);
-for (const x of r.hashedVsDense)
+if (r.scaling?.points?.length)
   lines.push(
-    `| ${x.hashed} / ${x.dense} | ${x.inferBatch256Ratio}× | ${x.inferBatch1LatencyRatio}× | ${x.trainBatch64Ratio}× |`,
+    '',
+    '![hashguard inference throughput against batch size (1-1024) and threads (1, 2), dense and hashed models](docs/img/bench-scaling.svg)',
   );
-lines.push(
-  '',
-  'HashedNets CPU strategy (batch 1): virtual weight materialized once vs rebuilt on every call:',
-  '',
-);
-lines.push('| model | cached | rebuilt every call | slowdown |', '|---|---|---|---|');
-for (const x of r.hashedStrategy)
+if (values.memory) {
+  const m = JSON.parse(readFileSync(values.memory as string, 'utf8'));
   lines.push(
-    `| ${x.model} | ${x.batch1CachedMs} ms | ${x.batch1RebuiltEveryCallMs} ms | ${x.slowdownIfRebuilt}× |`,
+    '',
+    `Serving memory (\`${m.command}\`, ${m.date.slice(0, 10)}; ${m.requests.toLocaleString('en-US')} requests per model, ${m.settings.describe}):`,
+    '',
+    '| model | resident after warm-up | after the requests | growth (target ≤ 5%) |',
+    '|---|---|---|---|',
   );
-console.log(lines.join('\n'));
+  for (const x of m.models)
+    lines.push(
+      `| ${x.model} | ${x.rssAfterWarmupMiB} MiB | ${x.rssAfterMiB} MiB | ${x.growthPercent}% ${x.growthPercent <= 5 ? '' : '**(over)**'} |`,
+    );
+}
+const text = lines.join('\n');
+if (values.write) {
+  const target = values.write as string;
+  const doc = readFileSync(target, 'utf8');
+  const a = doc.indexOf(START),
+    b = doc.indexOf(END);
+  if (a < 0 || b < a) usageExit(USAGE, `${target} has no ${START} … ${END} block`);
+  await writeFileAtomic(target, `${doc.slice(0, a + START.length)}\n${text}\n${doc.slice(b)}`);
+  console.log(`wrote the benchmark tables into ${target}`);
+} else console.log(text);

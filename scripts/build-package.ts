@@ -1,8 +1,18 @@
 // Builds what the npm package ships under dist/: bundled ES modules (Node cannot strip types inside node_modules)
 // and .d.ts types. Run by `npm run build:package` and by npm's prepack; test/package/pack.test.ts installs the
-// result and runs it under Node, Bun and Deno.  bun scripts/build-package.ts
-import { chmodSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+// result and runs it under Node, Bun and Deno.  bun scripts/build-package.ts [--demo-only: dist/demo/ alone]
+import {
+  chmodSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { join, relative } from 'node:path';
+import { bundleDemo, type BrowserBundler } from '../src/serve/index.ts';
+import { scriptFlags } from '../src/cli/index.ts';
 
 const ROOT = join(import.meta.dir, '..');
 const DIST = join(ROOT, 'dist');
@@ -69,6 +79,18 @@ async function buildBrowser(): Promise<void> {
     throw new Error('dist/browser/index.js imports a node: module');
 }
 
+/**
+ * dist/demo/: the demo page's scripts (page.js, worker.js with the core), which the server answers at /demo/
+ * under Node and Deno (Bun builds them itself from the sources, on the first request).
+ */
+export async function buildDemo(): Promise<void> {
+  const scripts = await bundleDemo(Bun.build as unknown as BrowserBundler);
+  const dir = join(DIST, 'demo');
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+  for (const [name, bytes] of Object.entries(scripts)) writeFileSync(join(dir, name), bytes);
+}
+
 /** dist/types/: declarations of src/index.ts and src/node.ts and what they reach (tsconfig.package.json). */
 function buildTypes(): void {
   const tsc = Bun.spawnSync([join(ROOT, 'node_modules/.bin/tsc'), '-p', 'tsconfig.package.json'], {
@@ -89,10 +111,19 @@ function listing(dir: string): [string, number][] {
 }
 
 // The summary goes to stderr: `npm pack --json` runs this as prepack and its stdout must stay JSON.
-if (import.meta.main) {
+const flags = import.meta.main
+  ? scriptFlags(
+      'usage: bun scripts/build-package.ts [--demo-only]   (writes dist/: the package build; --demo-only: dist/demo/ alone)',
+      { 'demo-only': { type: 'boolean' } },
+    )
+  : {};
+if (import.meta.main && flags['demo-only']) {
+  // `npm run serve:node` needs only the page's scripts, not the whole package.
+  await buildDemo();
+} else if (import.meta.main) {
   const t0 = performance.now();
   rmSync(DIST, { recursive: true, force: true });
-  await Promise.all([buildLib(), buildBrowser()]);
+  await Promise.all([buildLib(), buildBrowser(), buildDemo()]);
   buildTypes();
   const files = listing(DIST);
   const js = files.filter(([f]) => f.endsWith('.js'));

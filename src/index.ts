@@ -151,11 +151,13 @@ export {
 /**
  * A Target over a running hashguard server's public API (POST /v2/models/{m}/infer): scores or labels as the
  * deployment reveals them, one query per row, batches split to the server's limits, and the server's 429
- * raised as QueryBudgetExceeded so attacks stop and report. `await HttpOracle.connect({ url, model, apiKey })`.
+ * (ServerBudgetExceeded) and 403 query_attack_detected (ServerDetectedAttack) raised as QueryBudgetExceeded so
+ * attacks stop and report. `await HttpOracle.connect({ url, model, apiKey })`.
  */
 export {
   HttpOracle,
   ServerBudgetExceeded,
+  ServerDetectedAttack,
   type HttpOracleOptions,
   type ServedModelInfo,
   type FetchLike,

@@ -49,6 +49,13 @@ export interface AuditContext extends QuerySubset {
   save: () => Promise<void>;
   /** Images per chunk of the chunked entries (the cascades). */
   cascadeChunk: number;
+  /** Told after every attack of the suite finishes, before its checkpoint is written. */
+  attackDone?: (configuration: string, attack: string) => void;
+}
+
+/** Whether a suite entry runs on a configuration: some run on randomized models only, some on deterministic ones. */
+export function runsOn(entry: SuiteEntry, randomized: boolean): boolean {
+  return !((entry.randomizedOnly && !randomized) || (entry.deterministicOnly && randomized));
 }
 
 /** Per image, '1' where `hits` is true: compact enough for n = 1000, and anyone can recompute a worst case from it. */
@@ -111,7 +118,7 @@ export async function auditConfiguration(
     attacks.map((a) => [a.id, [...a.broken!].map((c) => c === '1')]),
   );
   for (const entry of ctx.suite) {
-    if ((entry.randomizedOnly && !randomized) || (entry.deterministicOnly && randomized)) continue;
+    if (!runsOn(entry, randomized)) continue;
     if (brokenBy.has(entry.id)) continue;
     const o = await runEntry(ctx, cfg.name, m, entry, current, cleanCorrect);
     const count = o.done;
@@ -151,6 +158,7 @@ export async function auditConfiguration(
           : ''),
     );
     current.seedsDrawn = m.seedsDrawn;
+    ctx.attackDone?.(cfg.name, entry.id);
     await ctx.save();
   }
   const paper = attacks.filter((a) => a.table === 'paper');

@@ -26,6 +26,7 @@ export { runRemoteAudit, type RemoteAttackId, type RemoteAuditInput } from './re
 export { auditMarkdown } from './report-markdown.ts';
 export { remoteAuditMarkdown } from './report-remote-markdown.ts';
 export { auditHtml } from './report-html.ts';
+export { headlineChart } from './headline-chart.ts';
 export type {
   AuditReport,
   ConfigReport,

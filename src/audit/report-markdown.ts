@@ -2,15 +2,8 @@
 // robust-accuracy ε sweep, the paper table, the adaptive table with the per-example worst case, the AutoAttack
 // cascade's components, and the gradient-masking checks with their evidence.
 import type { AuditReport, CascadeSummary, ConfigReport } from './report-types.ts';
+import { count, missing, num, pct, pp } from './report-format.ts';
 import { TRAINING_COST_METHOD } from './training-cost.ts';
-
-// A missing number (NaN in a fresh report, null once it has been through JSON, as in a merge) prints as a dash.
-const missing = (v: number | null | undefined): v is null | undefined =>
-  v === null || v === undefined || Number.isNaN(v);
-const pct = (v: number | null | undefined) => (missing(v) ? '—' : `${(100 * v).toFixed(1)}%`);
-const num = (v: number | null | undefined, digits: number) =>
-  missing(v) ? '—' : v.toFixed(digits);
-const count = (v: number | null | undefined) => (missing(v) ? '—' : String(v));
 
 /** reported − real robust accuracy, in percentage points: how much a paper-era evaluation overstates. */
 export function robustnessGap(c: ConfigReport): number | null {
@@ -18,8 +11,6 @@ export function robustnessGap(c: ConfigReport): number | null {
     ? null
     : c.reportedRobustAccuracy - c.robustAccuracy;
 }
-const pp = (v: number | null) =>
-  v === null ? '—' : `${v >= 0 ? '+' : ''}${(100 * v).toFixed(1)} pp`;
 /** CPU-minutes; '≥' where a converted model's source cost was not available. */
 export const cpuMinutes = (c: ConfigReport) => {
   const t = c.trainingCost;

@@ -14,7 +14,12 @@ import { SUITE, suiteIds, type Budgets } from './attack-suite.ts';
 import type { AuditReport } from './report-types.ts';
 import { auditSettings, type AuditProgress } from './audit-progress.ts';
 import { CASCADE_CHUNK } from './run-entry.ts';
-import { auditConfiguration, type AuditContext, type AuditModel } from './audit-configuration.ts';
+import {
+  auditConfiguration,
+  runsOn,
+  type AuditContext,
+  type AuditModel,
+} from './audit-configuration.ts';
 import { VERDICT_QUERIES } from './verdicts.ts';
 import { withCertificates } from './certified-bracket.ts';
 import { auditSubset } from './audit-subset.ts';
@@ -62,6 +67,16 @@ export interface AuditInput {
   certify?: BoundMethod | 'off';
   command: string;
   progress?: (line: string) => void;
+  /**
+   * Counted progress: called once the work is known (`attack` null; `done` counts the attacks a resumed checkpoint
+   * had finished) and after every attack of every configuration, before its checkpoint is written.
+   */
+  onAttack?: (p: {
+    done: number;
+    total: number;
+    configuration: string;
+    attack: string | null;
+  }) => void;
   /** Where an earlier run of this audit stopped (its last checkpoint): done work is skipped, numbers unchanged. */
   resume?: AuditProgress;
   /** Called after every attack and every configuration with where the audit stands (write it atomically). */
@@ -202,6 +217,19 @@ export async function runAudit(input: AuditInput): Promise<AuditReport> {
               : '')
           : ''),
     );
+  // The attacks to run, over every configuration of this run, and those a resumed checkpoint has finished.
+  const total = configs.reduce(
+    (sum, c) => sum + suite.filter((e) => runsOn(e, c.model.randomized)).length,
+    0,
+  );
+  let attacksDone =
+    reports.reduce((sum, r) => sum + r.attacks.length, 0) + (progress.current?.attacks.length ?? 0);
+  input.onAttack?.({
+    done: attacksDone,
+    total,
+    configuration: progress.current?.name ?? configs[0]?.name ?? '',
+    attack: null,
+  });
   const ctx: AuditContext = {
     test: input.test,
     x,
@@ -221,6 +249,8 @@ export async function runAudit(input: AuditInput): Promise<AuditReport> {
     progress,
     save,
     cascadeChunk: input.cascadeChunk ?? CASCADE_CHUNK,
+    attackDone: (configuration, attack) =>
+      input.onAttack?.({ done: ++attacksDone, total, configuration, attack }),
   };
   for (const [ci, cfg] of configs.entries()) {
     if (reports.some((r) => r.name === cfg.name)) continue;

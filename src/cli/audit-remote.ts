@@ -16,9 +16,9 @@ import { writeFileAtomic } from '../io/index.ts';
 import { gatherBatch } from '../nn/index.ts';
 import { number, requireString, UsageError } from './args.ts';
 import { guardReport } from './output-guard.ts';
-import { progressSink } from './progress.ts';
+import { progressFromFlags } from './progress.ts';
 import { newRunDir } from './run-dir.ts';
-import { readEnv, standardError } from '../runtime/index.ts';
+import { readEnv } from '../runtime/index.ts';
 
 /** The remote audit's lines of `bun run audit --help`. */
 export const remoteAuditUsage = `   or: bun run audit -- --url http://127.0.0.1:8080 --model NAME [--api-key K] [--n 100] [--eps 0.1,0.3]
@@ -127,7 +127,7 @@ export async function remoteAuditCommand(
   const { x, y } = gatherBatch(data.test, indices, 0, n);
   const name = model.replace(/[^\w.-]/g, '_');
   const out = (v.out as string | undefined) ?? join(newRunDir(`audit-remote-${name}`), name);
-  const sink = progressSink(standardError());
+  const sink = progressFromFlags(v);
   const report = await runRemoteAudit({
     oracle,
     url,

@@ -3,12 +3,13 @@
 // as JSON, Markdown and a self-contained HTML page; with --url, the black-box audit of a running server instead
 // (audit-remote.ts).
 import { basename, dirname, join } from 'node:path';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { loadDataset } from '../data/node.ts';
 import { DATASET_NAMES, type DatasetName } from '../data/index.ts';
-import { writeFileAtomic, loadModelDir } from '../io/index.ts';
+import { loadModelDir } from '../io/index.ts';
 import { inputBackground, Sequential } from '../nn/index.ts';
 import { splitValidation } from './adversarial-flags.ts';
+import { writeAuditReport as writeReport } from './report-files.ts';
 import {
   budgetsAtEps,
   CIFAR_BUDGETS,
@@ -16,8 +17,6 @@ import {
   NAMED_SUITES,
   SUITE,
   type Budgets,
-  auditHtml,
-  auditMarkdown,
   CONFIGURATION_KEYS,
   CONFIGURATION_NAMES,
   mergeAuditReports,
@@ -35,9 +34,15 @@ import { dataOptions, modelData, modelDataUsage } from './data-flags.ts';
 import { REMOTE_FLAGS, remoteAuditCommand, remoteAuditUsage } from './audit-remote.ts';
 import { BACKEND_NAMES, useBackend } from './backend-flag.ts';
 import { guardReport } from './output-guard.ts';
-import { progressSink } from './progress.ts';
+import {
+  progressFromFlags,
+  progressOptions,
+  progressUsage,
+  type ProgressTask,
+} from './progress.ts';
+import { listenForStop, resumeCommand, Stopped, STOPPED_EXIT_CODE } from './stop.ts';
 import { newRunDir } from './run-dir.ts';
-import { standardError } from '../runtime/index.ts';
+import { setExitCode, standardError } from '../runtime/index.ts';
 import {
   loadAuditCheckpoint,
   removeAuditCheckpoint,
@@ -59,7 +64,9 @@ ${modelDataUsage('1: every image')}
     default,autoattack: the whole adaptive set plus the cascades, as the committed audits run)
   [--configurations ${CONFIGURATION_KEYS.join(',')}]   (a part report: run parts side by side, then --merge)
   [--checkpoint PATH] [--resume]   (after every attack the audit's progress is saved atomically, by default to
-    checkpoints/audit-NAME.json; --resume, with the same flags and --out, continues a stopped run with the same numbers)
+    checkpoints/audit-NAME.json; --resume, with the same flags and --out, continues a stopped run with the same numbers;
+    Ctrl-C or SIGTERM stops after the attack under way, once its progress is saved, prints the --resume command and
+    exits 130: no report is written until the audit is whole)
   [--cascade-chunk 100]   (the AutoAttack cascades attack this many images at a time, with a checkpoint after each)
   [--certify ${BOUND_METHODS.join('|')}|off]   (the certified side of the bracket, default ${DEFAULT_CERTIFY}: each
     configuration's certified accuracy beside its robust accuracy, over the ε sweep too, and the check that no
@@ -69,6 +76,7 @@ ${modelDataUsage('1: every image')}
     (the certified side added to a finished report: its models are loaded from models/NAME and checked by sha256)
   Writes NAME.json, NAME.md and NAME.html. Without --out: a new folder runs/audit-<model>-<UTC time>/ (the
   report named after the family); an --out whose files exist is refused before any work unless --force.
+${progressUsage}
 ${remoteAuditUsage}`;
 
 export async function auditCommand(argv: string[]): Promise<void> {
@@ -94,6 +102,7 @@ export async function auditCommand(argv: string[]): Promise<void> {
     'add-certificates': { type: 'string' },
     ...REMOTE_FLAGS,
     ...dataOptions,
+    ...progressOptions,
   });
   // --url: a running server, attacked through its public API only.
   if (v.url !== undefined && v.suite !== undefined)
@@ -184,7 +193,7 @@ export async function auditCommand(argv: string[]): Promise<void> {
     throw new UsageError(
       `--dense ${denseDir} was trained on ${dense.manifest.provenance.dataset.name}, the hashed model on ${datasetName}`,
     );
-  const sink = progressSink(standardError());
+  const sink = progressFromFlags(v);
   // The adversarially trained models stand beside the others: same data, inputs and classes, and no GI of their
   // own (the audit applies GI random to the hashed one itself).
   const companion = async (flag: string, dir: string | undefined) => {
@@ -236,7 +245,9 @@ export async function auditCommand(argv: string[]): Promise<void> {
   sink.log(`writing ${out}.{json,md,html} when done; progress after every attack in ${checkpoint}`);
   const held = splitValidation(data.train, null);
   const atEps = (b: Budgets) => (eps === undefined ? b : budgetsAtEps(b, eps));
-  const report = await runAudit({
+  let task: ProgressTask | null = null;
+  const stop = listenForStop(sink, 'after the attack under way, once its progress is saved');
+  const audit = runAudit({
     family,
     datasetName,
     dense: auditModel(dense),
@@ -263,12 +274,44 @@ export async function auditCommand(argv: string[]): Promise<void> {
     ...(v.certify === undefined ? {} : { certify }),
     command: `bun run audit -- ${argv.join(' ')}`,
     progress: (line) => sink.log(line),
+    onAttack: (p) => {
+      const fields = { configuration: p.configuration, attack: p.attack };
+      if (!task) task = sink.task('audit', p.total, 'attacks', { done: p.done, fields });
+      else
+        task.update(p.done, {
+          fields,
+          detail: `${p.configuration}: ${p.attack} done`,
+          force: true,
+        });
+    },
     resume,
-    checkpoint: (p) => saveAuditCheckpoint(checkpoint, p),
+    // A signal stops the audit right after a checkpoint: nothing done since is lost.
+    checkpoint: async (p) => {
+      await saveAuditCheckpoint(checkpoint, p);
+      stop.check();
+    },
   });
+  const report = await audit.catch((e: unknown) => {
+    stop.dispose();
+    if (e instanceof Stopped) {
+      const t = task as ProgressTask | null; // assigned in onAttack, which TypeScript cannot follow
+      t?.interrupt({ signal: e.signal, checkpoint });
+      // Without --out the run's folder is new: the resume must name it.
+      const extra = v.out === undefined && v.checkpoint === undefined ? ['--out', out] : [];
+      sink.log(
+        `interrupted by ${e.signal}: the audit's progress is saved in ${checkpoint} (no report written yet); ` +
+          `continue with: ${resumeCommand('audit', argv, extra)}`,
+      );
+    }
+    throw e;
+  });
+  // The report's three files are written whole: a signal from here on waits for them.
   await writeReport(out, report);
   removeAuditCheckpoint(checkpoint);
+  stop.dispose();
+  (task as ProgressTask | null)?.finish({ out, seconds: Math.round(report.seconds) });
   sink.log(`wrote ${out}.json, ${out}.md, ${out}.html (${(report.seconds / 60).toFixed(1)} min)`);
+  if (stop.signal) setExitCode(STOPPED_EXIT_CODE);
 }
 
 type Loaded = Awaited<ReturnType<typeof loadModelDir>>;
@@ -328,15 +371,6 @@ async function convertSources(
   return found;
 }
 
-/** The report as JSON, Markdown and one self-contained HTML page, each written atomically. */
-async function writeReport(out: string, report: AuditReport): Promise<void> {
-  mkdirSync(dirname(out), { recursive: true });
-  const md = auditMarkdown(report);
-  await writeFileAtomic(`${out}.json`, JSON.stringify(report, null, 1) + '\n');
-  await writeFileAtomic(`${out}.md`, md);
-  await writeFileAtomic(`${out}.html`, auditHtml(report, md, report.examples));
-}
-
 /** A report file, read and checked to be an audit report (errors name the file and what is wrong). */
 function readReport(file: string, flag: string): AuditReport {
   let text: string;
@@ -386,7 +420,7 @@ async function addCertificatesCommand(
     load(report.denseAt),
     load(report.hashedAt),
   ]);
-  const sink = progressSink(standardError());
+  const sink = progressFromFlags(v);
   // A named dataset by its name; an image folder (or --data) through the hashed model, as the audit read it.
   const hashedDir = join('models', report.hashed.name);
   const named =

@@ -1,9 +1,10 @@
 // `hashguard certify`: certified accuracy of a model directory on its test split over the L∞ ball of radius ε
 // (IBP, CROWN-IBP or CROWN, docs/verify.md), on every core, optionally each image's certified radius by
 // bisection; one JSON summary line on stdout, and with --out a JSON report (every image) and a Markdown summary.
+import { existsSync, rmSync } from 'node:fs';
 import { loadModelDir, writeFileAtomic } from '../io/index.ts';
 import { Sequential } from '../nn/index.ts';
-import { standardError } from '../runtime/index.ts';
+import { setExitCode } from '../runtime/index.ts';
 import { BOUND_METHODS, randomStageCoverage } from '../verify/index.ts';
 import {
   machineThreads,
@@ -18,7 +19,8 @@ import { choice, number, parse, radius, requireString, UsageError } from './args
 import { dataOptions, modelData, modelDataUsage } from './data-flags.ts';
 import { machineInfo, sourceRevision } from './machine.ts';
 import { guardReport } from './output-guard.ts';
-import { formatDuration, progressSink } from './progress.ts';
+import { progressFromFlags, progressOptions, progressUsage } from './progress.ts';
+import { listenForStop, nextTurn, STOPPED_EXIT_CODE } from './stop.ts';
 
 export const certifyUsage = `usage: bun run certify -- --model models/NAME --eps E [--method ibp|crown-ibp|crown] [--n N] [--radius] [--threads T] [--out BASE [--force]]
   Certified accuracy over the L∞ ball of radius E (a number or a fraction, e.g. 0.3 or 8/255) clipped to [0, 1],
@@ -30,7 +32,10 @@ export const certifyUsage = `usage: bun run certify -- --model models/NAME --eps
   relaxations to the input), crown (back-substitution for every unstable relu too: tightest, slowest).
   A defended model is certified as it answers: static GI stages are in its weights; a random stage for every
   logit scale and every last-layer noise draw within ±5σ per weight (the report states the rest's probability).
-${modelDataUsage('1: every image')}`;
+${modelDataUsage('1: every image')}
+${progressUsage}
+  Ctrl-C or SIGTERM stops after the chunks of images under way and exits 130: with --out, the images certified so
+  far go to BASE.partial.json (marked "partial": true; no BASE.json or BASE.md), without it nothing is written.`;
 
 interface ImageResult {
   index: number;
@@ -53,6 +58,7 @@ export async function certifyCommand(argv: string[]): Promise<void> {
     out: { type: 'string' },
     force: { type: 'boolean' },
     ...dataOptions,
+    ...progressOptions,
   });
   const dir = requireString(v, 'model');
   const eps = radius(v, 'eps');
@@ -62,6 +68,7 @@ export async function certifyCommand(argv: string[]): Promise<void> {
   const out = v.out as string | undefined;
   if (out) guardReport(out, ['.json', '.md'], Boolean(v.force));
   const { manifest, tensors } = await loadModelDir(dir);
+  const sink = progressFromFlags(v);
   // A defended model answers through its defense: static stages (magnitude, scale) are already in its stored
   // weights; a random stage's draws are covered by Randomness (every logit scale, last-layer noise within ±Kσ).
   const stages = (manifest.defense?.stages ?? []) as { kind: string; noise?: number }[];
@@ -74,12 +81,11 @@ export async function certifyCommand(argv: string[]): Promise<void> {
     {
       seed: manifest.provenance.seed,
       allByDefault: true,
-      log: (l) => standardError().write(`${l}\n`),
+      log: (l) => sink.log(l),
     },
   );
   const n = number(v, 'n', data.test.count, { integer: true, min: 1, max: data.test.count });
   const size = manifest.input.shape.reduce((a, b) => a * b, 1);
-  const sink = progressSink(standardError());
   const t0 = performance.now();
   const predicted = predictions(model, data.test.images, n, size);
   const labels = Int32Array.from(data.test.labels.subarray(0, n));
@@ -120,28 +126,45 @@ export async function certifyCommand(argv: string[]): Promise<void> {
     }
     done += r.certified.length;
     certifiedCount += r.certified.reduce((p, q) => p + q, 0);
-    const sec = (performance.now() - t0) / 1000;
-    sink.update(
-      `certify ${manifest.name} ${method} ε ${round(eps)}: ${done}/${n} images, ${certifiedCount} certified (${pct(certifiedCount / done)}), ${formatDuration((sec / done) * (n - done))} left`,
-      done / n,
-    );
+    task.update(done, {
+      fields: { certified: certifiedCount },
+      detail: `${certifiedCount} certified (${pct(certifiedCount / done)})`,
+    });
   };
-  if (threads === 1) for (const a of starts) take(a, runCertify(model, input(a)));
+  // Listening before the start event: whoever reacts to it with a signal finds the listener there.
+  const stop = listenForStop(
+    sink,
+    `after the chunks of images under way${out ? `, the images done so far in ${out}.partial.json` : ''}`,
+  );
+  const task = sink.task('certify', n, 'images', {
+    fields: { model: manifest.name, method, eps: round(eps) },
+  });
+  // Chunks are taken in order and a signal only stops the taking: the images done are always the first `done`.
+  if (threads === 1)
+    for (const a of starts) {
+      if (stop.signal) break;
+      take(a, runCertify(model, input(a)));
+      await nextTurn(); // the certification is synchronous: let a signal in between chunks
+    }
   else
     await withWorkers(threads, async (pool) => {
       // Every worker takes the next chunk as soon as it is free: no worker idles while another has a queue.
       let next = 0;
       await Promise.all(
         Array.from({ length: pool!.size }, async (_, w) => {
-          while (next < starts.length) {
+          while (next < starts.length && !stop.signal) {
             const a = starts[next++];
             take(a, await pool!.certify(model, input(a), w));
           }
         }),
       );
     });
+  stop.dispose();
+  const signal = stop.signal;
+  // Stopped by a signal: the summary and report cover the images done (the first `done`), marked partial.
+  const m = signal ? done : n;
   const seconds = (performance.now() - t0) / 1000;
-  const images: ImageResult[] = Array.from({ length: n }, (_, i) => ({
+  const images: ImageResult[] = Array.from({ length: m }, (_, i) => ({
     index: i,
     label: labels[i],
     predicted: predicted[i],
@@ -150,39 +173,35 @@ export async function certifyCommand(argv: string[]): Promise<void> {
     ...(v.radius ? { radius: results.radius[i] } : {}),
   }));
   const correctCount = images.filter((r) => r.predicted === r.label).length;
-  const radii = v.radius ? Array.from(results.radius) : [];
+  const radii = v.radius ? Array.from(results.radius.subarray(0, m)) : [];
+  const sum = (a: Float64Array) => a.subarray(0, m).reduce((p, q) => p + q, 0);
   const summary = {
     model: manifest.name,
     method,
     eps,
-    n,
-    cleanAccuracy: correctCount / n,
-    certifiedAccuracy: certifiedCount / n,
+    n: m,
+    cleanAccuracy: correctCount / m,
+    certifiedAccuracy: certifiedCount / m,
     certified: certifiedCount,
     /** Mean total width of the logits' interval bounds per image (how loose the boxes are). */
-    meanLogitBoundWidth: results.logitWidth.reduce((p, q) => p + q, 0) / n,
+    meanLogitBoundWidth: sum(results.logitWidth) / m,
     /** Mean over images of the smallest margin lower bound (higher: tighter bounds). */
-    meanWorstMarginLower: results.marginLower.reduce((p, q) => p + q, 0) / n,
+    meanWorstMarginLower: sum(results.marginLower) / m,
     ...(radii.length ? { medianCertifiedRadius: median(radii) } : {}),
     defense: stages.length ? stages : null,
     ...(draws ? { randomDraws: draws.statement } : {}),
     threads,
-    secondsPerImage: seconds / n,
+    secondsPerImage: seconds / m,
     seconds,
     /** Thread time per image and layer: interval propagation and back-substitution (milliseconds). */
     boundCosts: model.layers.map((l, i) => ({
       layer: i,
       type: l.type,
-      intervalMs: results.forward[i] / n,
-      backSubstitutionMs: results.backward[i] / n,
+      intervalMs: results.forward[i] / m,
+      backSubstitutionMs: results.backward[i] / m,
     })),
   };
-  sink.log(
-    `certified ${certifiedCount} of ${n} (${pct(certifiedCount / n)}), clean ${pct(correctCount / n)}, ${round(seconds)} s on ${threads} thread${threads > 1 ? 's' : ''} (${round((seconds / n) * 1000)} ms per image)`,
-  );
-  console.log(JSON.stringify(summary));
-  if (!out) return;
-  const report = {
+  const report = () => ({
     ...summary,
     command: `bun run certify -- ${argv.join(' ')}`,
     date: new Date().toISOString(),
@@ -191,9 +210,36 @@ export async function certifyCommand(argv: string[]): Promise<void> {
     rounding:
       'bounds computed in float64 and widened by the float32 forward pass worst-case rounding (docs/verify.md)',
     images,
-  };
-  await writeFileAtomic(`${out}.json`, JSON.stringify(report, null, 2) + '\n');
-  await writeFileAtomic(`${out}.md`, markdown(report));
+  });
+  if (signal) {
+    // A partial result is never taken for a finished one: its own file name, marked, and nothing on stdout.
+    const file = out && m > 0 ? `${out}.partial.json` : null;
+    if (file)
+      await writeFileAtomic(
+        file,
+        JSON.stringify({ partial: true, stoppedBy: signal, requested: n, ...report() }, null, 2) +
+          '\n',
+      );
+    task.interrupt({ signal, certified: certifiedCount });
+    sink.log(
+      `interrupted by ${signal} after ${m} of ${n} images (${certifiedCount} certified): ` +
+        (file ? `partial result in ${file}` : 'nothing written') +
+        '; certify has no --resume, run it again for the full result',
+    );
+    setExitCode(STOPPED_EXIT_CODE);
+    return;
+  }
+  task.finish({ certified: certifiedCount, certifiedAccuracy: certifiedCount / n });
+  sink.log(
+    `certified ${certifiedCount} of ${n} (${pct(certifiedCount / n)}), clean ${pct(correctCount / n)}, ${round(seconds)} s on ${threads} thread${threads > 1 ? 's' : ''} (${round((seconds / n) * 1000)} ms per image)`,
+  );
+  sink.print(JSON.stringify(summary));
+  if (!out) return;
+  const full = report();
+  await writeFileAtomic(`${out}.json`, JSON.stringify(full, null, 2) + '\n');
+  await writeFileAtomic(`${out}.md`, markdown(full));
+  // A partial result of an earlier, stopped run of the same --out is superseded.
+  if (existsSync(`${out}.partial.json`)) rmSync(`${out}.partial.json`);
 }
 
 /** The model's predictions on the first n rows, a thousand rows at a time. */

@@ -11,7 +11,8 @@ import { hashSeeds } from './hash-seeds.ts';
 import { threadsFlag } from './threads-flag.ts';
 import { machineInfo } from './machine.ts';
 import { guardModelDir } from './output-guard.ts';
-import { formatDuration, progressSink } from './progress.ts';
+import { formatDuration, progressFromFlags, progressOptions, progressUsage } from './progress.ts';
+import { resumeCommand } from './stop.ts';
 import { outcomeRecord, trainWithFlags, type TrainingOutcome } from './run-training.ts';
 import {
   augmentFlag,
@@ -28,14 +29,14 @@ import {
   robustTrainingRecord,
   splitValidation,
 } from './adversarial-flags.ts';
-import { standardError } from '../runtime/index.ts';
 
 export const convertUsage = `usage: bun run convert -- --from models/NAME --compression 1/8 [--finetune-epochs N] [--out models/NAME-h8]
   [--seed S] [--secret-seed] [--optimizer adam|sgd] [--lr X] [--batch-size N] [--schedule cosine|constant|one-cycle] [--checkpoint PATH] [--resume]
   [--backend wasm|reference] [--threads N] [--augment crop:4,flip]   (--augment: fine-tuning batches, as in train)
 ${adversarialUsage}   (fine-tuning only)
   [--force]   (replace an --out that already holds a model; without it that is refused before any work)
-${modelDataUsage('0.1 by --seed')}`;
+${modelDataUsage('0.1 by --seed')}
+${progressUsage}`;
 
 export async function convertCommand(argv: string[]): Promise<void> {
   const v = parse(argv, {
@@ -48,6 +49,7 @@ export async function convertCommand(argv: string[]): Promise<void> {
     force: { type: 'boolean' },
     ...adversarialOptions,
     ...dataOptions,
+    ...progressOptions,
   });
   const from = requireString(v, 'from');
   const spec = requireString(v, 'compression');
@@ -76,7 +78,7 @@ export async function convertCommand(argv: string[]): Promise<void> {
   const threads = threadsFlag(v, backend);
   if (robust.certified && threads > 1)
     throw new UsageError('--certified trains in one thread: add --threads 1');
-  const sink = progressSink(standardError());
+  const sink = progressFromFlags(v);
 
   const converted = convertToHashed(
     denseLayers,
@@ -100,7 +102,7 @@ export async function convertCommand(argv: string[]): Promise<void> {
 
   const { batchSize, schedule } = batchFlags(v);
   const optimizerConfig = optimizerFlags(v);
-  let outcome: TrainingOutcome | null = { history: [] };
+  let outcome: TrainingOutcome | null = null;
   const split = epochs > 0 ? splitValidation(data.train, robust.validationRows) : null;
   const robustRecord = split ? robustTrainingRecord(robust, split.record) : {};
   if (epochs > 0 && split) {
@@ -128,10 +130,12 @@ export async function convertCommand(argv: string[]): Promise<void> {
       config,
       resume: Boolean(v.resume),
       sink,
+      resumeCommand: resumeCommand('convert', argv),
+      task: 'convert',
     });
     if (!outcome) return;
   }
-  const { history } = outcome;
+  const history = outcome?.history ?? [];
 
   const test = epochs > 0 ? accuracy(model, data.test) : projected;
   const manifest = await saveModelDir(
@@ -168,7 +172,7 @@ export async function convertCommand(argv: string[]): Promise<void> {
                 schedule,
                 ...(augment ? { augment } : {}),
                 ...robustRecord,
-                ...outcomeRecord(outcome, optimizerConfig, backend.name, threads),
+                ...outcomeRecord(outcome!, optimizerConfig, backend.name, threads),
                 history,
               },
             }
@@ -183,6 +187,7 @@ export async function convertCommand(argv: string[]): Promise<void> {
     },
     model.params,
   );
+  outcome?.progress.finish({ out, testAccuracy: test.accuracy, testCount: test.count });
   sink.log(
     `saved ${out}: test accuracy ${(100 * test.accuracy).toFixed(2)}%, ${model.parameterCount()} stored parameters, ` +
       `weights sha256 ${manifest.weights.sha256.slice(0, 12)}… (${formatDuration((performance.now() - t0) / 1000)})`,

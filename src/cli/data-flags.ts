@@ -214,10 +214,14 @@ export async function modelData(
         `${dir} was trained on the image folder '${trained.name}' (sha256 ${trained.sha256.slice(0, 12)}…): give it as --data DIR`,
       );
     const name = manifest.provenance.dataset.name;
-    // An imported model, say, records a dataset this project cannot load by name.
+    // An imported model, say, records a dataset this project cannot load by name. One imported without
+    // --dataset records 'unknown': naming its dataset at import is the short way out, so say so.
     if (!(DATASET_NAMES as readonly string[]).includes(name))
       throw new UsageError(
-        `${dir} records dataset '${name}', not one of ${DATASET_NAMES.join(', ')}: give its images as --data DIR`,
+        `${dir} records dataset '${name}', not one of ${DATASET_NAMES.join(', ')}: give its images as --data DIR` +
+          (manifest.provenance.onnx !== undefined && name === 'unknown'
+            ? ', or import it again with --dataset NAME if it was trained on one of them'
+            : ''),
       );
     return {
       data: await loadDataset(name as DatasetName, { seed: manifest.provenance.seed }),

@@ -7,13 +7,19 @@ import { loadDataset } from '../data/node.ts';
 import { DATASET_NAMES, type DatasetName, inputConvention } from '../data/index.ts';
 import { sha256Hex } from '../hash/index.ts';
 import { saveModelDir } from '../io/index.ts';
-import { accuracy, Sequential, type InputBackground } from '../nn/index.ts';
+import { accuracy, identityOrder, Sequential, type InputBackground } from '../nn/index.ts';
 import { importOnnx, OnnxError } from '../onnx/index.ts';
 import { choice, parseWithPositionals, requireString, UsageError } from './args.ts';
 import { machineInfo } from './machine.ts';
 import { guardModelDir } from './output-guard.ts';
-import { progressSink } from './progress.ts';
-import { standardError } from '../runtime/index.ts';
+import {
+  progressFromFlags,
+  progressOptions,
+  progressUsage,
+  type ProgressSink,
+} from './progress.ts';
+import { listenForStop, nextTurn, Stopped, STOPPED_EXIT_CODE, type StopListener } from './stop.ts';
+import { setExitCode } from '../runtime/index.ts';
 
 /** Largest ONNX file (and external data file) read: checked with stat before a byte is read. */
 export const MAX_ONNX_BYTES = 512 * 2 ** 20;
@@ -24,7 +30,10 @@ export const importUsage = `usage: bun run import -- MODEL.onnx --out models/NAM
   [--classes a,b,c | --classes-file FILE]   (class names, one per line in FILE; default: the dataset's, else 0…K-1)
   [--dataset ${DATASET_NAMES.join('|')}]   (measure test accuracy on its test split; eval needs it)
   [--background dark|light|any]   (default: the dataset's, else any)
-  Files up to ${MAX_ONNX_BYTES / 2 ** 20} MB; external data must sit beside the model (relative paths, no '..').`;
+  Files up to ${MAX_ONNX_BYTES / 2 ** 20} MB; external data must sit beside the model (relative paths, no '..').
+${progressUsage}
+  Ctrl-C or SIGTERM before the model is written stops with nothing written (exit 130); once the writing has begun
+  it finishes (the model directory is whole), then exits 130.`;
 
 export async function importCommand(argv: string[]): Promise<void> {
   const { values: v, positionals } = parseWithPositionals(argv, {
@@ -37,6 +46,7 @@ export async function importCommand(argv: string[]): Promise<void> {
     dataset: { type: 'string' },
     background: { type: 'string' },
     force: { type: 'boolean' },
+    ...progressOptions,
   });
   if (positionals.length !== 1)
     throw new UsageError(
@@ -52,7 +62,37 @@ export async function importCommand(argv: string[]): Promise<void> {
   const dataset =
     v.dataset === undefined ? null : choice<DatasetName>(v, 'dataset', DATASET_NAMES, 'mnist');
   guardModelDir(out, Boolean(v.force));
+  const sink = progressFromFlags(v);
+  const stop = listenForStop(sink, 'before anything is written');
+  try {
+    await importModel(argv, v, file, out, inputShape, normalize, dataset, sink, stop);
+  } catch (e) {
+    if (e instanceof Stopped)
+      sink.log(
+        `interrupted by ${e.signal} before the model was written: nothing written at ${out}`,
+      );
+    throw e;
+  } finally {
+    stop.dispose();
+  }
+  if (stop.signal) {
+    sink.log(`${stop.signal} came while ${out} was being written: it was finished whole`);
+    setExitCode(STOPPED_EXIT_CODE);
+  }
+}
 
+/** The import itself: `stop` is checked between the steps and the test images' chunks, never during the write. */
+async function importModel(
+  argv: string[],
+  v: Record<string, unknown>,
+  file: string,
+  out: string,
+  inputShape: [number, number, number] | undefined,
+  normalize: { mean: number[]; std: number[] } | undefined,
+  dataset: DatasetName | null,
+  sink: ProgressSink,
+  stop: StopListener,
+): Promise<void> {
   const bytes = readLimited(file, 'ONNX model');
   const imported = importOnnx(bytes, { inputShape, normalize, externalData: externalReader(file) });
   const k = imported.classes;
@@ -63,7 +103,27 @@ export async function importCommand(argv: string[]): Promise<void> {
     );
   const classes = classNames(v, k, data?.test.classes);
   const model = new Sequential(imported.inputShape, imported.layers, imported.params);
-  const score = data ? accuracy(model, data.test) : null;
+  // Measured 1024 images at a time (whole batches of 256: the same predictions as one pass), so the bar moves
+  // and a signal is seen in between.
+  const count = data?.test.count ?? 0;
+  const task = data
+    ? sink.task('import', count, 'images', { fields: { dataset } })
+    : sink.task('import', 1, 'models');
+  const check = () => {
+    if (stop.signal) task.interrupt({ signal: stop.signal });
+    stop.check();
+  };
+  let correct = 0;
+  const order = identityOrder(count);
+  for (let a = 0; a < count; a += 1024) {
+    check();
+    correct += accuracy(model, data!.test, order.subarray(a, Math.min(count, a + 1024))).correct;
+    task.update(Math.min(count, a + 1024), { detail: `${correct} correct` });
+    await nextTurn();
+  }
+  const score = data ? { accuracy: count ? correct / count : 0, count } : null;
+  check();
+  // From here the model directory is written whole: a signal now waits for it.
   const background =
     v.background === undefined
       ? data
@@ -106,7 +166,9 @@ export async function importCommand(argv: string[]): Promise<void> {
     },
     imported.params,
   );
-  progressSink(standardError()).log(
+  task.update(data ? count : 1);
+  task.finish({ out, ...(score ? { testAccuracy: score.accuracy } : {}) });
+  sink.log(
     `saved ${out}: ${imported.layers.length} layers from ${basename(file)} (${imported.producer || 'unknown producer'}, opset ${imported.opset}, ${imported.notes.length} notes)` +
       (score
         ? `, test accuracy ${(100 * score.accuracy).toFixed(2)}% on ${score.count} ${dataset} images`

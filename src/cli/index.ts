@@ -21,8 +21,25 @@ export {
   type FlagValues,
 } from './args.ts';
 export { scriptArgs, scriptFlags, usageExit, withUsage } from './script-flags.ts';
+export {
+  writeAuditReport,
+  renderReport,
+  REPORT_FORMATS,
+  type ReportFormat,
+} from './report-files.ts';
 export { machineInfo, runtimeName, sourceRevision } from './machine.ts';
-export { formatDuration, progressSink, type ProgressSink } from './progress.ts';
+export {
+  formatDuration,
+  progressFromFlags,
+  progressOptions,
+  progressSink,
+  progressUsage,
+  PROGRESS_CHOICES,
+  type ProgressEvent,
+  type ProgressSink,
+  type ProgressTask,
+} from './progress.ts';
+export { listenForStop, nextTurn, Stopped, STOPPED_EXIT_CODE } from './stop.ts';
 export { threadsFlag, withWorkers } from './threads-flag.ts';
 export { useBackend, useTrainBackend, TRAIN_BACKEND_NAMES } from './backend-flag.ts';
 export { defaultValidationRows, splitValidation } from './adversarial-flags.ts';

@@ -10,6 +10,7 @@ import { certifyCommand, certifyUsage } from './certify.ts';
 import { importCommand, importUsage } from './import.ts';
 import { exportCommand, exportUsage } from './export.ts';
 import { serveCommand, serveUsage } from './serve.ts';
+import { Stopped, STOPPED_EXIT_CODE } from './stop.ts';
 import { commandArgs, exitProcess, pendingExitCode, readEnv } from '../runtime/index.ts';
 
 const commands: Record<
@@ -68,7 +69,9 @@ ${Object.entries(commands)
   .map(([name, c]) => `  ${name.padEnd(8)} ${c.what}`)
   .join('\n')}
 <command> --help prints a command's flags. train, convert, harden, audit, import and export refuse to replace an
-existing model, report or file unless --force is given; audit without --out writes to a new folder under runs/.`;
+existing model, report or file unless --force is given; audit without --out writes to a new folder under runs/.
+train, convert, audit, certify and import take --progress auto|bar|plain|json|off; Ctrl-C or SIGTERM stops them at
+a safe point (what resumes the run is written, never a half-written file) with exit code 130.`;
 
 async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
@@ -90,6 +93,8 @@ async function main(argv: string[]): Promise<number> {
       console.log(cmd.usage);
       return 0;
     }
+    // Stopped by SIGINT or SIGTERM at a safe point: the command has said what it wrote and how to continue.
+    if (err instanceof Stopped) return STOPPED_EXIT_CODE;
     if (err instanceof UsageError) {
       console.error(`error: ${err.message}\n${cmd.usage}`);
       return 2;

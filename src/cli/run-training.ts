@@ -1,6 +1,7 @@
-// The epoch loop shared by `train` and `convert --finetune-epochs`: live progress, SIGINT between steps,
-// an atomic checkpoint after every epoch, and --resume from it with the same settings only; and the two
-// commands' common way in (the flags' settings, worker threads) and out (what model.json records of the run).
+// The epoch loop shared by `train` and `convert --finetune-epochs`: live progress, SIGINT or SIGTERM between steps
+// (a checkpoint of that very step), an atomic checkpoint after every epoch, and --resume from either with the same
+// settings only; and the two commands' common way in (the flags' settings, worker threads) and out (what
+// model.json records of the run).
 import { existsSync } from 'node:fs';
 import type { Dataset } from '../data/index.ts';
 import {
@@ -14,6 +15,7 @@ import {
   gatherBatch,
   identityOrder,
   accuracy,
+  type EpochPosition,
   type Optimizer,
   type OptimizerConfig,
   optimizerFromConfig,
@@ -23,10 +25,11 @@ import {
 } from '../nn/index.ts';
 import type { Tensor } from '../tensor/index.ts';
 import { certify } from '../verify/index.ts';
-import { onInterrupt, setExitCode } from '../runtime/index.ts';
+import { setExitCode } from '../runtime/index.ts';
 import type { RobustTraining } from './adversarial-flags.ts';
 import { UsageError } from './args.ts';
-import { formatDuration, type ProgressSink } from './progress.ts';
+import { formatDuration, type ProgressSink, type ProgressTask } from './progress.ts';
+import { listenForStop, nextTurn, Stopped, STOPPED_EXIT_CODE } from './stop.ts';
 import { withWorkers } from './threads-flag.ts';
 
 export interface TrainingRun {
@@ -45,10 +48,11 @@ export interface TrainingRun {
   config: Record<string, unknown>;
   resume: boolean;
   sink: ProgressSink;
+  /** The command line that continues this run after a signal (printed with the checkpoint's name). */
+  resumeCommand?: string;
+  /** The task's name in progress output and events. */
+  task?: string;
 }
-
-/** Thrown from the step callback when SIGINT arrives: the run stops between steps, checkpoints intact. */
-class Interrupted extends Error {}
 
 /**
  * Catastrophic overfitting (Wong et al. 2020): PGD accuracy on the validation batch falls more than this far
@@ -57,18 +61,24 @@ class Interrupted extends Error {}
 export const COLLAPSE_DROP = 0.2;
 
 export interface TrainingOutcome {
+  /** The progress task, still open: the caller finishes it once the model is saved. */
+  progress: ProgressTask;
   history: EpochRecord[];
   best?: CheckpointState['best'];
   collapse?: CheckpointState['collapse'];
 }
 
-/** Runs the remaining epochs; returns the history, or null when interrupted (exit code set to 130). */
+/**
+ * Runs the remaining epochs; returns the history, or null when stopped by a signal: then the checkpoint holds the
+ * last finished step (its position in the epoch recorded) and the exit code is 130.
+ */
 export async function runTraining(run: TrainingRun): Promise<TrainingOutcome | null> {
   const { model, optimizer, opts, checkpoint, config, sink } = run;
   let history: EpochRecord[] = [];
   let best: CheckpointState['best'];
   let bestParams: Map<string, Tensor> | undefined;
   let collapse: CheckpointState['collapse'];
+  let partial: EpochPosition | undefined;
   if (run.resume) {
     if (!existsSync(checkpoint)) throw new UsageError(`--resume: no checkpoint at ${checkpoint}`);
     const ck = await loadCheckpoint(checkpoint);
@@ -85,14 +95,26 @@ export async function runTraining(run: TrainingRun): Promise<TrainingOutcome | n
     best = ck.state.best;
     collapse = ck.state.collapse;
     if (ck.best.size) bestParams = ck.best;
-    sink.log(`resumed from ${checkpoint} after epoch ${ck.state.epochsDone}`);
-    if (collapse) {
-      sink.log(
-        `the run had stopped on catastrophic overfitting at epoch ${collapse.epoch}; nothing left to train`,
-      );
-      model.params = new Sequential(model.inputShape, model.layers, bestParams!).params;
-      return { history, best, collapse };
-    }
+    partial = ck.state.partialEpoch;
+    sink.log(
+      `resumed from ${checkpoint} after epoch ${ck.state.epochsDone}` +
+        (partial ? ` and step ${partial.step} of epoch ${ck.state.epochsDone + 1}` : ''),
+    );
+  }
+  // Listening before the start event: whoever reacts to it with a signal finds the listener there.
+  const stop = listenForStop(sink, 'after the training step under way, with a checkpoint');
+  const count = run.train.count;
+  const progress = run.sink.task(run.task ?? 'train', opts.epochs * count, 'images', {
+    done: history.length * count + (partial?.seen ?? 0),
+    fields: { epochs: opts.epochs, checkpoint },
+  });
+  if (collapse) {
+    stop.dispose();
+    sink.log(
+      `the run had stopped on catastrophic overfitting at epoch ${collapse.epoch}; nothing left to train`,
+    );
+    model.params = new Sequential(model.inputShape, model.layers, bestParams!).params;
+    return { progress, history, best, collapse };
   }
   const adv = opts.adversarial,
     cert = opts.certified;
@@ -108,23 +130,38 @@ export async function runTraining(run: TrainingRun): Promise<TrainingOutcome | n
         )
       : null;
 
-  let interrupted = false;
-  const onSigint = () => {
-    interrupted = true;
-  };
-  const offSigint = onInterrupt(onSigint);
+  // Where the epoch under way stands after its last finished step (null between epochs): what a signal saves.
+  let at: { epoch: number; position: EpochPosition } | null = null;
   try {
-    for (let epoch = history.length; epoch < opts.epochs; epoch++) {
-      const r = await trainEpoch(model, optimizer, run.train, opts, epoch, async (p) => {
-        sink.update(
-          `epoch ${p.epoch + 1}/${p.epochs} step ${p.step}/${p.steps} loss ${p.loss.toFixed(4)} acc ${(100 * p.accuracy).toFixed(2)}% ` +
-            `${p.imagesPerSec.toFixed(0)} img/s ETA ${formatDuration(p.etaSec)}`,
-          p.step / p.steps,
-        );
-        // Yield to the event loop so SIGINT can be seen between steps.
-        await new Promise((resolve) => setImmediate(resolve));
-        if (interrupted) throw new Interrupted();
-      });
+    const first = history.length;
+    for (let epoch = first; epoch < opts.epochs; epoch++) {
+      // Only the first epoch of a resumed run continues from a position; history grows with every epoch.
+      const from = epoch === first ? partial : undefined;
+      const r = await trainEpoch(
+        model,
+        optimizer,
+        run.train,
+        opts,
+        epoch,
+        async (p) => {
+          at = { epoch, position: p.position };
+          progress.update(epoch * count + p.position.seen, {
+            fields: {
+              epoch: epoch + 1,
+              step: p.step,
+              steps: p.steps,
+              loss: round(p.loss),
+              accuracy: round(p.accuracy),
+              ...(p.eps !== undefined ? { eps: round(p.eps) } : {}),
+            },
+            detail: `epoch ${epoch + 1}/${p.epochs} step ${p.step}/${p.steps} loss ${p.loss.toFixed(4)} acc ${(100 * p.accuracy).toFixed(2)}%`,
+          });
+          // Let the event loop turn so a signal is seen between steps.
+          await nextTurn();
+          stop.check();
+        },
+        from,
+      );
       const rec: EpochRecord = { ...r };
       if (r.eps !== undefined) rec.eps = r.eps;
       if (run.validation) rec.validationAccuracy = accuracy(model, run.validation).accuracy;
@@ -166,6 +203,22 @@ export async function runTraining(run: TrainingRun): Promise<TrainingOutcome | n
         },
         bestParams,
       );
+      at = null;
+      progress.update((epoch + 1) * count, {
+        fields: {
+          epoch: epoch + 1,
+          loss: round(r.loss),
+          accuracy: round(r.accuracy),
+          ...(rec.validationAccuracy !== undefined
+            ? { validationAccuracy: round(rec.validationAccuracy) }
+            : {}),
+          ...(rec.robustAccuracy !== undefined
+            ? { robustAccuracy: round(rec.robustAccuracy) }
+            : {}),
+          epochSeconds: round(r.seconds),
+        },
+        force: true,
+      });
       const pct = (v: number) => `${(100 * v).toFixed(2)}%`;
       sink.log(
         `epoch ${epoch + 1}/${opts.epochs} loss ${r.loss.toFixed(4)} train${adv ? ' (adversarial)' : cert ? ' (clean)' : ''} ${pct(r.accuracy)}` +
@@ -187,21 +240,46 @@ export async function runTraining(run: TrainingRun): Promise<TrainingOutcome | n
         );
         break;
       }
+      // A signal during the epoch's evaluation or checkpoint: stop here, the epoch's checkpoint is written.
+      if (epoch + 1 < opts.epochs) stop.check();
     }
   } catch (e) {
-    if (e instanceof Interrupted) {
-      sink.log(
-        `interrupted: the last checkpoint (${history.length} epochs) is intact at ${checkpoint}; continue with --resume`,
+    if (!(e instanceof Stopped)) throw e;
+    // NOTE: TypeScript cannot see `at` assigned inside the step callback; the cast restores its type.
+    const inEpoch = at as { epoch: number; position: EpochPosition } | null;
+    if (inEpoch) {
+      await saveCheckpoint(
+        checkpoint,
+        model.params,
+        optimizer.state(),
+        {
+          epochsDone: history.length,
+          config,
+          history,
+          partialEpoch: inEpoch.position,
+          ...(best ? { best } : {}),
+        },
+        bestParams,
       );
-      setExitCode(130);
-      return null;
     }
-    throw e;
+    progress.interrupt({ signal: e.signal, checkpoint });
+    sink.log(
+      `interrupted by ${e.signal} ` +
+        (inEpoch
+          ? `in epoch ${inEpoch.epoch + 1}/${opts.epochs} after step ${inEpoch.position.step}: ${checkpoint} holds that step, and the run resumes with the next one`
+          : `after epoch ${history.length}/${opts.epochs}: ${checkpoint} holds it`) +
+        `; continue with: ${run.resumeCommand ?? 'the same command and --resume'}`,
+    );
+    setExitCode(STOPPED_EXIT_CODE);
+    return null;
   } finally {
-    offSigint();
+    stop.dispose();
   }
-  return { history, ...(best ? { best } : {}), ...(collapse ? { collapse } : {}) };
+  return { progress, history, ...(best ? { best } : {}), ...(collapse ? { collapse } : {}) };
 }
+
+/** Event fields to 6 decimals: enough to read, short enough for a log. */
+const round = (v: number) => Math.round(v * 1e6) / 1e6;
 
 /** Share of a batch the verifier certifies at ε by the training's method (float64, rounding covered). */
 function verifiedAccuracy(

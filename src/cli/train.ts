@@ -22,7 +22,8 @@ import { hashSeeds } from './hash-seeds.ts';
 import { threadsFlag } from './threads-flag.ts';
 import { machineInfo } from './machine.ts';
 import { guardModelDir } from './output-guard.ts';
-import { formatDuration, progressSink } from './progress.ts';
+import { formatDuration, progressFromFlags, progressOptions, progressUsage } from './progress.ts';
+import { listenForStop, resumeCommand, STOPPED_EXIT_CODE } from './stop.ts';
 import { outcomeRecord, trainWithFlags } from './run-training.ts';
 import {
   adversarialOptions,
@@ -39,7 +40,7 @@ import {
   optimizerFlags,
   optimizerOptions,
 } from './training-flags.ts';
-import { standardError } from '../runtime/index.ts';
+import { setExitCode } from '../runtime/index.ts';
 
 export const trainUsage = `usage: bun run train -- --arch mlp|lenet5|cnn|small-cnn (--dataset mnist|fashion-mnist|cifar10-jpeg|cifar10|synthetic | --data DIR) --epochs N --seed S --out models/NAME
 ${trainDataUsage}
@@ -48,7 +49,10 @@ ${trainDataUsage}
 ${adversarialUsage}
   [--augment crop:2 | crop:4,flip | none] [--train-limit N] [--checkpoint PATH] [--resume] [--backend wasm|reference|webgpu|auto] [--threads N]
   [--distill models/TEACHER [--distill-temperature 4] [--distill-weight 0.9]]   (knowledge distillation; one thread)
-  [--force]   (replace an --out that already holds a model; without it that is refused before any work, --resume included)`;
+  [--force]   (replace an --out that already holds a model; without it that is refused before any work, --resume included)
+${progressUsage}
+  Ctrl-C or SIGTERM stops after the training step under way, writes the checkpoint with that step's position in its
+  epoch, prints the command that continues the run (--resume) and exits 130.`;
 
 export async function trainCommand(argv: string[]): Promise<void> {
   const v = parse(argv, {
@@ -68,6 +72,7 @@ export async function trainCommand(argv: string[]): Promise<void> {
     'distill-weight': { type: 'string' },
     force: { type: 'boolean' },
     ...adversarialOptions,
+    ...progressOptions,
   });
   const arch = choice<ArchName>(v, 'arch', ARCH_NAMES, 'mlp');
   const dataFlags = trainingDataFlags(v);
@@ -100,7 +105,7 @@ export async function trainCommand(argv: string[]): Promise<void> {
   const threads = threadsFlag(v, backend);
   if (robust.certified && threads > 1)
     throw new UsageError('--certified trains in one thread: add --threads 1');
-  const sink = progressSink(standardError());
+  const sink = progressFromFlags(v);
   sink.log(`backend: ${backendDescription}`);
 
   const {
@@ -169,9 +174,12 @@ export async function trainCommand(argv: string[]): Promise<void> {
     config,
     resume: Boolean(v.resume),
     sink,
+    resumeCommand: resumeCommand('train', argv),
   });
   if (!outcome) return;
   const { history } = outcome;
+  // The model directory is written whole: a signal from here on waits for it (the checkpoint stays either way).
+  const stop = listenForStop(sink, 'once the model is saved');
 
   const test = accuracy(model, data.test);
   const manifest = await saveModelDir(
@@ -209,10 +217,13 @@ export async function trainCommand(argv: string[]): Promise<void> {
     },
     model.params,
   );
+  stop.dispose();
+  outcome.progress.finish({ out, testAccuracy: test.accuracy, testCount: test.count });
   sink.log(
     `saved ${out}: test accuracy ${(100 * test.accuracy).toFixed(2)}% on ${test.count} images, ${model.parameterCount()} stored parameters, ` +
       `weights sha256 ${manifest.weights.sha256.slice(0, 12)}… (${formatDuration((performance.now() - t0) / 1000)})`,
   );
+  if (stop.signal) setExitCode(STOPPED_EXIT_CODE);
 }
 
 /** --distill: the teacher model (checksummed load), checked against the data, and the distillation settings. */

@@ -1,6 +1,11 @@
 // Training checkpoints: parameters, optimizer state and loop state in ONE safetensors file, written
 // atomically, with a sha256 of the tensor data in its metadata so a corrupt file is refused, not half-loaded.
-import { decodeSafetensors, encodeSafetensors, ModelFileError } from '../nn/index.ts';
+import {
+  decodeSafetensors,
+  encodeSafetensors,
+  ModelFileError,
+  type EpochPosition,
+} from '../nn/index.ts';
 import { sha256Hex } from '../hash/index.ts';
 import type { Tensor } from '../tensor/index.ts';
 import { readFileOrThrow, writeFileAtomic } from './files.ts';
@@ -12,6 +17,11 @@ export interface CheckpointState {
   /** The run's configuration, compared on resume so a checkpoint is never continued with other settings. */
   config: Record<string, unknown>;
   history: EpochRecord[];
+  /**
+   * Set when the run was stopped inside epoch `epochsDone + 1` (a signal): the steps done there and their running
+   * sums; the parameters and optimizer state are those after that step, and a resume continues with the next one.
+   */
+  partialEpoch?: EpochPosition;
   /** Adversarial training: the epoch whose weights are the last good ones (best robust validation accuracy). */
   best?: { epoch: number; robustAccuracy: number };
   /** Set when training stopped on catastrophic overfitting: the collapsed epoch and the epoch restored. */

@@ -30,7 +30,13 @@ export {
   type Optimizer,
   type OptimizerConfig,
 } from './optimizers.ts';
-export { trainEpoch, type LrSchedule, type TrainOptions } from './train.ts';
+export {
+  trainEpoch,
+  type EpochPosition,
+  type LrSchedule,
+  type StepProgress,
+  type TrainOptions,
+} from './train.ts';
 export {
   parseCertified,
   formatCertified,

@@ -63,6 +63,21 @@ export interface StepProgress {
   etaSec: number; // remaining time for the whole run
   /** The adversarial radius of this step (after the ramp); absent for clean training. */
   eps?: number;
+  /** Where the epoch stands after this step: what a checkpoint keeps to resume it at the next step. */
+  position: EpochPosition;
+}
+
+/**
+ * A point inside an epoch: the steps done and the running sums over them. trainEpoch continues from one with the
+ * numbers an uninterrupted epoch gets (the batches, augmentation and learning rate depend on the step only).
+ */
+export interface EpochPosition {
+  step: number;
+  lossSum: number;
+  correct: number;
+  seen: number;
+  /** Seconds already spent on the epoch (by an earlier process). */
+  seconds: number;
 }
 
 export interface EpochResult {
@@ -117,6 +132,7 @@ async function localLossAndGradients(
 /**
  * Trains one epoch in place; the model's parameters are updated by the optimizer. `onStep` is awaited
  * after every step, which lets a caller yield to its event loop (signals, progress) or stop by throwing.
+ * `from` continues an epoch stopped at that position (the model and optimizer as they were there).
  */
 export async function trainEpoch(
   model: Sequential,
@@ -125,6 +141,7 @@ export async function trainEpoch(
   opts: TrainOptions,
   epoch: number,
   onStep?: (p: StepProgress) => void | Promise<void>,
+  from?: EpochPosition,
 ): Promise<EpochResult> {
   // The worker protocol carries labels only, not a teacher's soft targets.
   if (opts.teacher && opts.workers && opts.workers.size > 1)
@@ -140,11 +157,18 @@ export async function trainEpoch(
   const order = epochOrder(opts.seed, epoch, data.count);
   const steps = Math.ceil(data.count / opts.batchSize);
   const t0 = performance.now();
-  let lossSum = 0,
-    correct = 0,
-    seen = 0;
-  let lastEps: number | undefined;
-  for (let step = 0; step < steps; step++) {
+  let lossSum = from?.lossSum ?? 0,
+    correct = from?.correct ?? 0,
+    seen = from?.seen ?? 0;
+  const seen0 = seen,
+    seconds0 = from?.seconds ?? 0;
+  const radius = (opts.adversarial ?? opts.certified)?.eps;
+  const rampSteps = (opts.epsRampEpochs ?? 0) * steps;
+  // The radius at global step t: ramped from 0 over the first epsRampEpochs (adversarial or certified training).
+  const epsAt = (t: number) => (radius === undefined ? undefined : rampedEps(radius, t, rampSteps));
+  // An epoch resumed after its last step still reports the radius of that step.
+  let lastEps = from && from.step > 0 ? epsAt(epoch * steps + from.step - 1) : undefined;
+  for (let step = from?.step ?? 0; step < steps; step++) {
     const batch = gatherBatch(data, order, step * opts.batchSize, opts.batchSize);
     const { y } = batch;
     const x = opts.augment
@@ -161,13 +185,8 @@ export async function trainEpoch(
       : batch.x;
     const adv = opts.adversarial,
       cert = opts.certified;
-    const rampSteps = (opts.epsRampEpochs ?? 0) * steps,
-      t = epoch * steps + step;
-    const eps = adv
-      ? rampedEps(adv.eps, t, rampSteps)
-      : cert
-        ? rampedEps(cert.eps, t, rampSteps)
-        : undefined;
+    const t = epoch * steps + step;
+    const eps = epsAt(t);
     const key = { seed: opts.seed, epoch, step };
     lastEps = eps;
     const {
@@ -203,7 +222,7 @@ export async function trainEpoch(
     optimizer.step(model.params, grads, lr);
     if (onStep) {
       const elapsed = (performance.now() - t0) / 1000;
-      const rate = seen / Math.max(elapsed, 1e-9);
+      const rate = (seen - seen0) / Math.max(elapsed, 1e-9);
       const remaining = (opts.epochs - epoch) * data.count - seen;
       await onStep({
         epoch,
@@ -215,6 +234,7 @@ export async function trainEpoch(
         imagesPerSec: rate,
         etaSec: remaining / rate,
         ...(eps !== undefined ? { eps } : {}),
+        position: { step: step + 1, lossSum, correct, seen, seconds: seconds0 + elapsed },
       });
     }
   }
@@ -222,7 +242,7 @@ export async function trainEpoch(
     epoch,
     loss: lossSum / seen,
     accuracy: correct / seen,
-    seconds: (performance.now() - t0) / 1000,
+    seconds: seconds0 + (performance.now() - t0) / 1000,
     ...(lastEps !== undefined ? { eps: lastEps } : {}),
   };
 }

@@ -7,9 +7,12 @@ export {
   pendingExitCode,
   setExitCode,
   standardError,
+  standardOutput,
   onInterrupt,
   onStopSignal,
   runtimeName,
   platformName,
+  type OutputStream,
+  type StopSignal,
 } from './process.ts';
 export { startWorker, workerScope, type WorkerHandle, type WorkerScope } from './worker.ts';

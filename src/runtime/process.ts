@@ -1,17 +1,23 @@
 // The running process as the command-line tools see it (Bun, Node, and Deno's node:process): arguments, exit code,
-// standard error, Ctrl-C, and the runtime's name and platform. The CLI and the scripts reach the process only here.
+// standard output and error, Ctrl-C and SIGTERM, and the runtime's name and platform. The CLI and the scripts reach
+// the process only here.
 
 type Proc = {
   argv: string[];
   exitCode?: number | string;
   exit(code?: number): never;
-  stderr: { write(s: string): unknown; isTTY?: boolean };
-  on(event: 'SIGINT' | 'SIGTERM', fn: () => void): unknown;
-  off(event: 'SIGINT', fn: () => void): unknown;
+  stdout: OutputStream;
+  stderr: OutputStream;
+  on(event: StopSignal, fn: () => void): unknown;
+  off(event: StopSignal, fn: () => void): unknown;
   version: string;
   platform: string;
   arch: string;
 };
+/** The signals that ask a command to stop: Ctrl-C, and a service manager's or CI runner's SIGTERM. */
+export type StopSignal = 'SIGINT' | 'SIGTERM';
+/** A writable standard stream: whether it is a terminal, and its width when it is one. */
+export type OutputStream = { write(s: string): unknown; isTTY?: boolean; columns?: number };
 const proc = () => (globalThis as { process?: Proc }).process!;
 
 /** The command-line arguments after the program and script: what a user typed. */
@@ -36,18 +42,30 @@ export function setExitCode(code: number): void {
 }
 
 /** Standard error, for progress lines and messages. */
-export function standardError(): { write(s: string): unknown; isTTY?: boolean } {
+export function standardError(): OutputStream {
   return proc().stderr;
 }
 
-/** Calls `fn` on Ctrl-C (SIGINT) until the returned function removes it. */
-export function onInterrupt(fn: () => void): () => void {
-  proc().on('SIGINT', fn);
-  return () => void proc().off('SIGINT', fn);
+/** Standard output, for results (a progress bar on standard error steps aside for them). */
+export function standardOutput(): OutputStream {
+  return proc().stdout;
+}
+
+/**
+ * Calls `fn` with the signal on every Ctrl-C (SIGINT) or SIGTERM until the returned function removes it. While
+ * it is installed the signals no longer end the process: `fn` decides (long commands stop at a safe point).
+ */
+export function onInterrupt(fn: (signal: StopSignal) => void): () => void {
+  const handlers = (['SIGINT', 'SIGTERM'] as const).map((signal) => {
+    const h = () => fn(signal);
+    proc().on(signal, h);
+    return [signal, h] as const;
+  });
+  return () => handlers.forEach(([signal, h]) => proc().off(signal, h));
 }
 
 /** Calls `fn` on every SIGINT or SIGTERM (a server's graceful stop); never removed. */
-export function onStopSignal(signal: 'SIGINT' | 'SIGTERM', fn: () => void): void {
+export function onStopSignal(signal: StopSignal, fn: () => void): void {
   proc().on(signal, fn);
 }
 

@@ -4,6 +4,7 @@
 import { Hono } from 'hono';
 import { ApiKeys, MemoryBudgetStore, normalizeAddress, QueryBudget } from './budget/index.ts';
 import { classifyRoutes } from './classify/index.ts';
+import { demoRoutes } from './demo/index.ts';
 import type { ServeContext, ServeEnv } from './context.ts';
 import { HttpError } from './errors.ts';
 import { workerExecutor } from './executor.ts';
@@ -123,6 +124,7 @@ export function createApp(options: ServeOptions): HashguardApp {
   ]) {
     app.route('/', routes(ctx));
   }
+  if (options.demo !== false) app.route('/', demoRoutes(ctx, options.demo ?? {}, log));
   app.notFound((c) =>
     c.json({ error: `not found: ${c.req.method} ${c.req.path.slice(0, 200)}` }, 404),
   );

@@ -65,7 +65,10 @@ export const serveUsage = `usage: bun src/serve/bun.ts [flags]   (also: npx deno
   --detect-ban-ms N        how long block refuses a flagged client (default ${DEFAULT_DETECT.banMs})
   --detect-seed N          fingerprint hash seed; every instance of a fleet must use the same (default ${DEFAULT_DETECT_SEED})
   --audit-dir DIR          audit reports for /robustness (default docs/audit)
-  --require-audit          a model is ready only once --audit-dir holds an audit of its exact weights`;
+  --require-audit          a model is ready only once --audit-dir holds an audit of its exact weights
+  --no-demo                no demo page at / (and no model files)
+  --no-model-files         do not publish the models' files (model.json, weights.safetensors): the demo page's
+                           in-browser PGD then has no local copy to attack`;
 
 export interface ServerConfig {
   host: string;
@@ -132,6 +135,8 @@ const SERVE_FLAGS = {
   'redis-url': one,
   'audit-dir': one,
   'require-audit': { type: 'boolean' },
+  'no-demo': { type: 'boolean' },
+  'no-model-files': { type: 'boolean' },
   'trust-proxy': multi,
   detect: one,
   'detect-flag-after': one,
@@ -260,6 +265,10 @@ export function parseServeConfig(
       ...(m('trust-proxy')?.length ? { trustedProxies: m('trust-proxy') } : {}),
       auditDir: s('audit-dir') ?? REPO('docs/audit'),
       ...(v['require-audit'] ? { requireAudit: true } : {}),
+      // The page's prebuilt scripts (npm run build:package); the Bun entry adds a build of its own.
+      demo: v['no-demo']
+        ? false
+        : { dir: REPO('dist/demo'), ...(v['no-model-files'] ? { modelFiles: false } : {}) },
     },
   };
 }

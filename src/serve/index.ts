@@ -6,6 +6,7 @@ export {
   DEFAULT_LIMITS,
   SCORES_MODES,
   type Budgets,
+  type DemoOptions,
   type Limits,
   type ModelSource,
   type ScoresMode,
@@ -33,6 +34,7 @@ export {
 export { HttpError } from './errors.ts';
 export { requestSeeds, randomSecret } from './seeds.ts';
 export { openApiDocument } from './openapi/index.ts';
+export { bundleDemo, DEMO_SCRIPTS, type BrowserBundler, type DemoScripts } from './demo/index.ts';
 export {
   parseServeConfig,
   serveUsage,

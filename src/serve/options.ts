@@ -5,6 +5,7 @@ import { normalizeAddress } from './budget/address.ts';
 import type { BudgetStore } from './budget/store.ts';
 import type { DetectSettings } from './detect/settings.ts';
 import type { DetectStore } from './detect/store.ts';
+import type { DemoScripts } from './demo/bundle.ts';
 import type { InferenceExecutor } from './executor.ts';
 
 /** Which scores a deployment reveals besides labels. Labels only by default: scores help query attacks. */
@@ -66,6 +67,23 @@ export interface Budgets {
 
 export const DEFAULT_BUDGETS: Omit<Budgets, 'store'> = { limit: 10_000, windowMs: 3_600_000 };
 
+/** The demo page at / (src/serve/demo): where its scripts come from, and whether model files are published. */
+export interface DemoOptions {
+  /**
+   * Builds the page's scripts; called once, on the first request, and kept in memory. The Bun entry passes one
+   * on Bun.build. Without it, or when it fails, the prebuilt files in `dir` are served.
+   */
+  build?: () => Promise<DemoScripts>;
+  /** Prebuilt scripts (page.js, worker.js), as `npm run build:package` writes them (default 'dist/demo'). */
+  dir?: string;
+  /**
+   * Publish each served model's files (GET /v2/models/{m}/model.json and weights.safetensors), from which the
+   * page's worker makes the local copy its PGD attacks (default true). Anyone who may query the model may then
+   * download it: white-box access. Models trained with secret hash seeds are never published.
+   */
+  modelFiles?: boolean;
+}
+
 export interface ServeOptions {
   models: Record<string, ModelSource>;
   limits?: Partial<Limits>;
@@ -106,6 +124,8 @@ export interface ServeOptions {
   trustedProxies?: readonly string[];
   /** Where server faults and detections are logged (default console.error); client errors are never logged. */
   log?: (message: string) => void;
+  /** The demo page at / and the model files its attacks use; `false` serves neither (default: on). */
+  demo?: DemoOptions | false;
   /** Clock of the in-memory budget store and of the audit gate's re-checks (tests). */
   now?: () => number;
 }

@@ -104,7 +104,7 @@ describe('audit (small)', () => {
     expect(md).toContain('## Adaptive table');
     expect(md).toContain('worst case per image');
     expect(md).toContain('`zero-gradients`');
-    const html = auditHtml(report, md, report.examples);
+    const html = auditHtml(report);
     expect(html.startsWith('<!doctype html>')).toBe(true);
     expect(html).toContain('<svg');
     expect(html).not.toContain('<script');

@@ -12,6 +12,7 @@ const BENCH_ENTRIES = [
   'cifar.ts',
   'detect.ts',
   'detect-fingerprints.ts',
+  'memory.ts',
   'run.ts',
   'serve.ts',
   'train-cost.ts',
@@ -21,23 +22,33 @@ const BENCH_ENTRIES = [
 const BENCH_MODULES = [
   'attack-rates.ts',
   'benign-traffic.ts',
+  'machine-facts.ts',
   'onnx-export.ts',
+  'ratios.ts',
+  'rounds.ts',
+  'scaling-chart.ts',
+  'scaling.ts',
   'serve-child.ts',
   'serve-load.ts',
   'timing.ts',
   'usage.ts',
+  'workloads.ts',
 ];
 /** scripts/*.ts: all are programs. */
 const SCRIPTS = [
   'audit-summary.ts',
+  'bench-setup.ts',
   'bench-table.ts',
+  'build-package.ts',
   'build-shaders.ts',
   'build-wasm.ts',
   'gi-table.ts',
+  'headline-chart.ts',
   'loc.ts',
   'make-hash-goldens.ts',
   'make-model-goldens.ts',
   'models-table.ts',
+  'render-reports.ts',
 ];
 const ENTRIES = [...BENCH_ENTRIES.map((f) => `bench/${f}`), ...SCRIPTS.map((f) => `scripts/${f}`)];
 /** What a started run would write: bench results, the goldens, the generated wasm module. */
@@ -94,7 +105,15 @@ describe('--help and -h', () => {
     }, 60_000);
   }
 
-  for (const script of ['bench', 'bench:serve', 'bench:cifar', 'bench:train', 'bench:detect']) {
+  for (const script of [
+    'bench',
+    'bench:serve',
+    'bench:cifar',
+    'bench:train',
+    'bench:detect',
+    'bench:memory',
+    'bench:setup',
+  ]) {
     test(`bun run ${script} -- --help`, () => {
       const before = snapshot();
       const r = run(['run', script, '--', '--help']);
@@ -129,13 +148,16 @@ describe('unknown and malformed flags', () => {
 
   test('the bench flags are listed and checked', () => {
     expect(run(['bench/run.ts', '--bogus-flag']).err).toContain(
-      '(valid flags: --quick, --backend, --peak-gflops, --peak-gbps, --help)',
+      '(valid flags: --progress, --quick, --rounds, --no-scaling, --backend, --peak-gflops, --peak-gbps, --help)',
     );
     expect(run(['bench/cifar.ts', '--bogus-flag']).err).toContain('(valid flags: --quick, --help)');
     expect(run(['bench/serve.ts', '--bogus-flag']).err).toContain('--duration-s');
     for (const argv of [
       ['bench/run.ts', '--backend', 'wasm'],
       ['bench/run.ts', '--peak-gflops', '100'],
+      ['bench/run.ts', '--rounds', '0'],
+      ['bench/memory.ts', '--requests', 'many'],
+      ['bench/memory.ts', '--detect', 'maybe'],
       ['bench/webgpu.ts', '--backend', 'webgpu', '--peak-gbps', 'fast'],
       ['bench/serve.ts', '--clients', '0'],
     ]) {

@@ -50,7 +50,7 @@ test('unknown and malformed flags: named, usage on stderr, exit 2, no work done'
   const bogus = run(['bench/train-cost.ts', '--bogus-flag']);
   expect(bogus.code).toBe(2);
   expect(bogus.err).toStartWith(
-    'error: unknown flag --bogus-flag (valid flags: --quick, --threads, --steps, --rounds, --help)',
+    'error: unknown flag --bogus-flag (valid flags: --quick, --threads, --steps, --rounds, --progress, --help)',
   );
   expect(bogus.err).toContain('usage: ');
   expect(bogus.out).toBe('');

@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { trainSyntheticMlp } from '../helpers/cli-args.ts';
 import { runTraining } from '../../src/cli/run-training.ts';
+import { progressSink } from '../../src/cli/progress.ts';
 import { validationSplit } from '../../src/data/dataset.ts';
 import { syntheticDataset } from '../../src/data/synthetic.ts';
 import { loadCheckpoint } from '../../src/io/checkpoint.ts';
@@ -263,7 +264,7 @@ describe('catastrophic-overfitting guard', () => {
     schedule: 'constant' as const,
     adversarial: spec,
   };
-  const sink = { log: (_: string) => {}, update: () => {} };
+  const sink = progressSink({ write: () => {} }, 'off');
 
   test("a fall of more than 20 points below the best epoch restores that epoch's weights, stops, and says so", async () => {
     const logs: string[] = [];

@@ -105,6 +105,12 @@ describe('import', () => {
     expect(got.metrics).toEqual({ testAccuracy: 0, testCount: 0, measured: false });
     expect(got.provenance.dataset).toEqual({ name: 'unknown', sha256: '' });
     expect(got.input.background).toBe('light');
+    // Commands that need its data say how to name it.
+    const convert = run('convert', '--from', m, '--compression', '1/8', '--out', join(dir, 'n-h8'));
+    expect(convert.code).toBe(2);
+    expect(convert.err).toContain(
+      `${m} records dataset 'unknown', not one of mnist, fashion-mnist, cifar10, cifar10-jpeg, synthetic: give its images as --data DIR, or import it again with --dataset NAME if it was trained on one of them`,
+    );
     const bad = run('import', file, '--out', join(dir, 'bad'), '--classes', 'a,b');
     expect(bad.code).toBe(2);
     expect(bad.err).toContain('2 class names given, the model has 10 outputs');

@@ -212,6 +212,9 @@ describe('robustness, openapi, metrics', () => {
     const doc = await r.json();
     expect(doc.openapi).toBe('3.1.0');
     expect(Object.keys(doc.paths).sort()).toEqual([
+      '/',
+      '/demo/page.js',
+      '/demo/worker.js',
       '/metrics',
       '/openapi.json',
       '/v1/models/{model}:classify',
@@ -219,8 +222,11 @@ describe('robustness, openapi, metrics', () => {
       '/v2/health/ready',
       '/v2/models/{model}',
       '/v2/models/{model}/infer',
+      '/v2/models/{model}/model.json',
       '/v2/models/{model}/ready',
       '/v2/models/{model}/robustness',
+      '/v2/models/{model}/robustness/report',
+      '/v2/models/{model}/weights.safetensors',
     ]);
     // Every route the app registers is documented (Hono ':name' ↔ OpenAPI '{model}').
     const documented = new Set(

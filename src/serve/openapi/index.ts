@@ -49,6 +49,25 @@ const inferErrors = {
   ),
 };
 
+const modelFileErrors = {
+  ...common,
+  401: inferErrors[401],
+  403: err(
+    "The client is banned by the query-attack detector, or the model's hash seeds are secret (its files are never published).",
+  ),
+  404: err('Unknown model, or this server does not publish model files.'),
+};
+const demoScript = (summary: string) => ({
+  summary,
+  responses: {
+    200: {
+      description: 'An ES module.',
+      content: { 'text/javascript': { schema: { type: 'string' } } },
+    },
+    404: err('The script bundle is not built (npm run build:package; Bun builds it itself).'),
+  },
+});
+
 /** The OpenAPI document (limits are shown with their configured values). */
 export function openApiDocument(ctx: Pick<ServeContext, 'limits'>): object {
   const { maxBatch, maxBodyBytes, maxImageBytes, maxImagePixels, maxImageSide, deadlineMs } =
@@ -333,6 +352,64 @@ export function openApiDocument(ctx: Pick<ServeContext, 'limits'>): object {
             503: common[503],
           },
         },
+      },
+      '/v2/models/{model}/robustness/report': {
+        get: {
+          summary:
+            "That audit's HTML report (SVG charts; no script), where one was written beside its JSON",
+          parameters: [model],
+          responses: {
+            200: {
+              description: 'The report.',
+              content: { 'text/html': { schema: { type: 'string' } } },
+            },
+            404: err('Unknown model, or no HTML report for these weights.'),
+            503: common[503],
+          },
+        },
+      },
+      '/v2/models/{model}/model.json': {
+        get: {
+          summary:
+            "The served model's model.json, as the demo page's worker loads it (unless the server runs with --no-model-files)",
+          parameters: [model],
+          responses: {
+            200: json('The manifest, carrying the sha256 of weights.safetensors.', {
+              type: 'object',
+            }),
+            ...modelFileErrors,
+          },
+        },
+      },
+      '/v2/models/{model}/weights.safetensors': {
+        get: {
+          summary: "The served model's weights (safetensors), the exact ones that answer queries",
+          parameters: [model],
+          responses: {
+            200: {
+              description: 'The weights.',
+              content: {
+                'application/octet-stream': { schema: { type: 'string', format: 'binary' } },
+              },
+            },
+            ...modelFileErrors,
+          },
+        },
+      },
+      '/': {
+        get: {
+          summary:
+            'The demo page: draw or upload a digit, see the label, scores and certificate, attack the model (--no-demo turns it off)',
+          responses: {
+            200: { description: 'HTML.', content: { 'text/html': { schema: { type: 'string' } } } },
+          },
+        },
+      },
+      '/demo/page.js': { get: demoScript("The demo page's script") },
+      '/demo/worker.js': {
+        get: demoScript(
+          "The demo page's worker: the browser-safe core, PGD, Square and HopSkipJump",
+        ),
       },
       '/metrics': {
         get: {
