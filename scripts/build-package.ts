@@ -11,7 +11,7 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { join, relative } from 'node:path';
-import { bundleDemo, type BrowserBundler } from '../src/serve/index.ts';
+import { bundleDemo, noDawnInBrowsers, type BrowserBundler } from '../src/serve/index.ts';
 import { scriptFlags } from '../src/cli/index.ts';
 
 const ROOT = join(import.meta.dir, '..');
@@ -59,19 +59,7 @@ async function buildBrowser(): Promise<void> {
     target: 'browser',
     format: 'esm',
     external: EXTERNAL.filter((e) => e !== 'webgpu'),
-    plugins: [
-      {
-        name: 'no-dawn-in-browsers',
-        setup(build) {
-          build.onResolve({ filter: /^webgpu$/ }, () => ({ path: 'webgpu', namespace: 'stub' }));
-          build.onLoad({ filter: /.*/, namespace: 'stub' }, () => ({
-            contents:
-              "export function create() { throw new Error('Dawn (npm webgpu) runs in Node, Bun and Deno only'); }",
-            loader: 'js',
-          }));
-        },
-      },
-    ],
+    plugins: [noDawnInBrowsers],
   });
   if (!out.success) throw new AggregateError(out.logs, 'bun build (dist/browser) failed');
   const text = readFileSync(join(DIST, 'browser/index.js'), 'utf8');

@@ -34,7 +34,13 @@ export {
 export { HttpError } from './errors.ts';
 export { requestSeeds, randomSecret } from './seeds.ts';
 export { openApiDocument } from './openapi/index.ts';
-export { bundleDemo, DEMO_SCRIPTS, type BrowserBundler, type DemoScripts } from './demo/index.ts';
+export {
+  bundleDemo,
+  noDawnInBrowsers,
+  DEMO_SCRIPTS,
+  type BrowserBundler,
+  type DemoScripts,
+} from './demo/index.ts';
 export {
   parseServeConfig,
   serveUsage,

@@ -17,7 +17,7 @@ import {
   outputBounds,
   type Box,
 } from '../../src/verify/index.ts';
-import { BALL_SHAPE, ballImage, ballPoints, ENGINES } from '../helpers/ball.ts';
+import { BALL_SHAPE, ballImage, ENGINES, expectBallInsideBounds } from '../helpers/ball.ts';
 import { conv, dense } from '../helpers/layer-specs.ts';
 
 const shape = BALL_SHAPE;
@@ -70,25 +70,14 @@ describe('bounds through the new layers hold for every engine', () => {
             for (let j = 1; j < classes; j++) if (ref[j] > ref[y]) y = j;
             const cert = certify(model, x, y, eps, [0, 1], {}, { method });
             const box = outputBounds(model, inputBox(x, shape, eps), method);
-            const pts = ballPoints(x, eps, 1000, 17 + s);
-            for (const [engine, backend] of ENGINES) {
-              const z = withBackend(
-                backend,
-                () => noGrad(() => model.forward(new Tensor([1000, ...shape], pts))).data,
-              );
-              for (let p = 0; p < 1000; p++)
-                for (let j = 0; j < classes; j++) {
-                  const v = z[p * classes + j];
-                  if (!(v >= box.lo[j] && v <= box.hi[j]))
-                    throw new Error(
-                      `${engine} ε ${eps}: point ${p} logit ${j} = ${v} outside [${box.lo[j]}, ${box.hi[j]}]`,
-                    );
-                  if (j !== y && !(z[p * classes + y] - v >= cert.marginLower[j]))
-                    throw new Error(
-                      `${engine} ε ${eps}: point ${p} margin over ${j} below its bound ${cert.marginLower[j]}`,
-                    );
-                }
-            }
+            expectBallInsideBounds(
+              model,
+              x,
+              y,
+              eps,
+              { box, marginLower: cert.marginLower },
+              17 + s,
+            );
           }
       });
   }

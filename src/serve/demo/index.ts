@@ -14,7 +14,13 @@ import { DEMO_SCRIPTS } from './bundle.ts';
 import { demoPage, PAGE_CSP } from './html.ts';
 import type { DemoConfig } from './protocol.ts';
 
-export { bundleDemo, DEMO_SCRIPTS, type BrowserBundler, type DemoScripts } from './bundle.ts';
+export {
+  bundleDemo,
+  noDawnInBrowsers,
+  DEMO_SCRIPTS,
+  type BrowserBundler,
+  type DemoScripts,
+} from './bundle.ts';
 export { drawingToInput } from './preprocess.ts';
 export { NOT_BUILT } from './assets.ts';
 
