@@ -1,7 +1,8 @@
 // ONNX's own node tests (the onnx/backend/test/data/node files, as Debian's libonnx-testdata installs them): each
 // single-op test whose shapes fit hashguard's layers is imported and run, and its output compared with the test's
 // output_0.pb within 1e-5; tests of forms hashguard refuses must be refused with an OnnxError. The data folder is
-// $ONNX_TESTDATA_DIR or /usr/share/libonnx-testdata/data/node; when it is missing these tests FAIL (never skip).
+// $ONNX_TESTDATA_DIR or /usr/share/libonnx-testdata/data/node; where it is missing the suite skips with a
+// service-skip line (and fails under CI=true).
 import { describe, expect, test } from 'bun:test';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -11,6 +12,7 @@ import { Tensor } from '../../src/tensor/index.ts';
 import { decodeOnnxModel, decodeTensorProto, OnnxError } from '../../src/onnx/index.ts';
 import { importDecoded } from '../../src/onnx/import.ts';
 import { tensorFloats } from '../../src/onnx/onnx-model.ts';
+import { serviceMissing } from '../helpers/services.ts';
 
 const DIR = process.env.ONNX_TESTDATA_DIR ?? '/usr/share/libonnx-testdata/data/node';
 
@@ -110,11 +112,15 @@ function load(name: string, adapt: Adapt) {
   return { model, x, dims, want, inputShape };
 }
 
-test(`ONNX node test data is installed at ${DIR} (libonnx-testdata, or set ONNX_TESTDATA_DIR)`, () => {
-  expect(existsSync(join(DIR, 'test_relu', 'model.onnx'))).toBe(true);
-});
+const installed = existsSync(join(DIR, 'test_relu', 'model.onnx'));
+if (!installed)
+  serviceMissing(
+    'ONNX node test data',
+    'apt-get install libonnx-testdata, or set ONNX_TESTDATA_DIR',
+    `nothing at ${DIR}`,
+  );
 
-describe('node tests hashguard runs: output within 1e-5 of output_0.pb', () => {
+describe.if(installed)('node tests hashguard runs: output within 1e-5 of output_0.pb', () => {
   for (const [name, adapt] of Object.entries(RUN)) {
     test(name, () => {
       const { model, x, dims, want, inputShape } = load(name, adapt);
@@ -138,7 +144,7 @@ describe('node tests hashguard runs: output within 1e-5 of output_0.pb', () => {
   }
 });
 
-describe('node tests of forms hashguard refuses', () => {
+describe.if(installed)('node tests of forms hashguard refuses', () => {
   for (const [name, entry] of Object.entries(REFUSED)) {
     const [why, adapt] = typeof entry === 'string' ? [entry, 'as-is' as const] : entry;
     test(name, () => {
