@@ -34,6 +34,7 @@ const rows: { name: string; dense?: string; baseline?: string }[] = [
   { name: 'cifar10-cnn-at' },
   { name: 'cifar10-cnn-h8-at', dense: 'cifar10-cnn-at' },
   { name: 'mnist-cnn-ibp' },
+  { name: 'mnist-cnn-h8-ibp', dense: 'mnist-cnn-ibp' },
 ];
 
 type Manifest = {

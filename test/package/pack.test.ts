@@ -184,13 +184,15 @@ test('the tarball holds the built package, the default model and its audit, and 
     'dist/browser/index.js',
     'dist/types/index.d.ts',
     'dist/types/node.d.ts',
+    'dist/demo/page.js',
+    'dist/demo/worker.js',
     `models/${DEFAULT_MODEL}/model.json`,
     `models/${DEFAULT_MODEL}/weights.safetensors`,
     'docs/audit/mnist-cnn.json',
   ])
     expect(paths).toContain(path);
   const allowed =
-    /^(dist\/(lib|browser|types)\/|models\/mnist-cnn-h8-at-gi\/|docs\/audit\/mnist-cnn\.json$|README\.md$|LICENSE$|package\.json$)/;
+    /^(dist\/(lib|browser|types|demo)\/|models\/mnist-cnn-h8-at-gi\/|docs\/audit\/mnist-cnn\.json$|README\.md$|LICENSE$|package\.json$)/;
   expect(paths.filter((p) => !allowed.test(p))).toEqual([]);
   // The browser build has no node: import and no reach for Dawn's native addon.
   const browser = readFileSync(
