@@ -74,7 +74,7 @@ describe('back-substitution bounds', () => {
               expect(box.hi[j]).toBeLessThanOrEqual(ibp.logits.hi[j]);
             }
           }
-      });
+      }, 60_000); // 6 balls of 1,000 points in two engines: several seconds on a loaded machine
   }
 
   test('a linear network is bounded exactly: the corner chosen by the composed coefficients reaches the margin bound', () => {

@@ -79,7 +79,7 @@ describe('bounds through the new layers hold for every engine', () => {
               17 + s,
             );
           }
-      });
+      }, 60_000); // 6 balls of 1,000 points in two engines: several seconds on a loaded machine
   }
 
   test("CROWN tightens the new layers' boxes inside IBP's, and its margins beat CROWN-IBP's", () => {
