@@ -20,7 +20,7 @@ import { syntheticDataset } from '../src/data/index.ts';
 import { loadModelDir, writeFileAtomic } from '../src/io/index.ts';
 import { Sequential } from '../src/nn/index.ts';
 import { machineFacts } from './machine-facts.ts';
-import { exportOnnx } from './onnx-export.ts';
+import { exportOnnx } from '../src/onnx/index.ts';
 import { HashguardRunner, type Images } from './peers/hashguard.ts';
 import { checkParity, startPeers } from './peers/setup.ts';
 import { computeRatios, type RoundFigures } from './ratios.ts';

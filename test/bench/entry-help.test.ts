@@ -23,7 +23,6 @@ const BENCH_MODULES = [
   'attack-rates.ts',
   'benign-traffic.ts',
   'machine-facts.ts',
-  'onnx-export.ts',
   'ratios.ts',
   'rounds.ts',
   'scaling-chart.ts',
