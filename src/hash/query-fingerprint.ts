@@ -6,7 +6,7 @@ import { xxh32Bits } from './xxh32.ts';
 export interface FingerprintParams {
   /** Pixels per cell side (average pooling). */
   pool: number;
-  /** Quantization step of a cell's mean, in input units (inputs in [0, 1]). */
+  /** Quantization step of a cell's mean, in input units (inputs in [0, 1]); at least 1/254, so a level fits a byte. */
   step: number;
   /** Cells per patch side. */
   patch: number;
@@ -46,9 +46,11 @@ export function fingerprint(
         base = (k * ch + ((y / ph) | 0)) * cw;
       for (let cx = 0; cx < cw; cx++) {
         let sum = cells[base + cx];
+        // Clamped to [0, 1] without a data-dependent branch (a digit's edges defeat prediction); adding 0 leaves
+        // the sum's bits as skipping would, and NaN fails both comparisons, so it adds 0 too.
         for (let i = cx * pw, end = i + pw; i < end; i++) {
           const v = x[row + i];
-          if (v > 0) sum += v < 1 ? v : 1;
+          sum += v > 0 ? (v < 1 ? v : 1) : 0;
         }
         cells[base + cx] = sum;
       }
@@ -73,9 +75,20 @@ export function fingerprint(
           for (let dy = 0; dy < ah && flat; dy++)
             for (let dx = 0; dx < aw; dx++) if (q[at + dy * cw + dx] !== first) flat = false;
           if (flat) continue;
-          let hash = xxh32Bits(((k * 4096 + y) * 4096 + i) ^ (g << 28), ah * 256 + aw, p.seed);
+          // A cell's level is below 256 (step ≥ 1/254), so four levels pack into one word: a 2×2 patch costs one
+          // xxHash32 round (with its channel, position and grid), a larger one a round per four cells.
+          let hash = ((k * 4096 + y) * 4096 + i) ^ (g << 28),
+            word = 0,
+            bytes = 0;
           for (let dy = 0; dy < ah; dy++)
-            for (let dx = 0; dx < aw; dx++) hash = xxh32Bits(hash, q[at + dy * cw + dx], p.seed);
+            for (let dx = 0; dx < aw; dx++) {
+              word |= q[at + dy * cw + dx] << (8 * bytes);
+              if (++bytes === 4) {
+                hash = xxh32Bits(hash, word, p.seed);
+                word = bytes = 0;
+              }
+            }
+          if (bytes) hash = xxh32Bits(hash, word, p.seed);
           hashes[n++] = hash;
         }
   }

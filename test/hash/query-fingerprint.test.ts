@@ -87,6 +87,26 @@ describe('query fingerprints (default detector settings)', () => {
     }
     expect(matched).toBeLessThan(10);
   });
+
+  test('every level counts, at the finest step and in patches of more than four cells', () => {
+    // Levels are packed four to a word: at step 1/254 the top levels (up to 255) must not spill into a neighbour
+    // cell's byte, and a 3×3 patch (three words) must hash all nine cells. One cell moved by one level changes
+    // the patches that hold it, and only those.
+    for (const patch of [2, 3]) {
+      const fine = { ...params, step: 1 / 254, patch, tables: 1, topK: 1024 };
+      const x = new Float32Array(784);
+      for (let j = 0; j < 784; j++) x[j] = 0.9 + (0.1 * ((j * 37) % 11)) / 10;
+      const y = Float32Array.from(x);
+      const cell = 13 * 14 + 7; // cell (7, 13) of the 14×14 grid: pixels (14..15, 26..27)
+      for (const j of [14 * 28 + 26, 14 * 28 + 27, 15 * 28 + 26, 15 * 28 + 27]) y[j] = 1; // raise its mean
+      const a = fingerprint(x, SHAPE, fine),
+        b = fingerprint(y, SHAPE, fine);
+      // Patches holding the cell: up to patch² of them (fewer at the grid's edge); every other hash is shared.
+      const holding = patch * Math.min(patch, 14 - 13);
+      expect(cell).toBe(189);
+      expect(a.length - sharedHashes(a, b)).toBe(holding);
+    }
+  });
 });
 
 describe('query fingerprints are bit-exact in every runtime', () => {

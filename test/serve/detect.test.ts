@@ -227,6 +227,9 @@ describe('query-attack detection', () => {
     expect(() => resolveDetect({ matchShare: 0 })).toThrow(/detect\.matchShare/);
     expect(() => resolveDetect({ maxQueries: 0 })).toThrow(/detect\.maxQueries/);
     expect(() => resolveDetect({ fingerprint: { step: 2 } })).toThrow(/fingerprint\.step/);
+    // A cell's level is packed into a byte: the finest step keeps every level below 256, a finer one is refused.
+    expect(() => resolveDetect({ fingerprint: { step: 1 / 254 } })).not.toThrow();
+    expect(() => resolveDetect({ fingerprint: { step: 1 / 256 } })).toThrow(/fingerprint\.step/);
   });
 });
 

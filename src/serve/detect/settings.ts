@@ -72,9 +72,10 @@ export function resolveDetect(
   positive('fingerprint.patch', s.fingerprint.patch, 1, 16);
   positive('fingerprint.tables', s.fingerprint.tables, 1, 8);
   positive('fingerprint.topK', s.fingerprint.topK, 1, 1024);
-  if (!(s.fingerprint.step > 0 && s.fingerprint.step <= 1))
+  // A cell's level, floor((mean + offset) / step) ≤ 1 / step + 1, must fit the byte fingerprint() packs it in.
+  if (!(s.fingerprint.step >= 1 / 254 && s.fingerprint.step <= 1))
     throw new RangeError(
-      `detect.fingerprint.step: expected a number in (0, 1], got ${s.fingerprint.step}`,
+      `detect.fingerprint.step: expected a number in [1/254, 1], got ${s.fingerprint.step}`,
     );
   if (!(s.matchShare > 0 && s.matchShare <= 1))
     throw new RangeError(`detect.matchShare: expected a number in (0, 1], got ${s.matchShare}`);
