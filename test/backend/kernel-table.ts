@@ -110,6 +110,8 @@ const CONV = [
   [1, 2, 4, 5, 2, 3, 3, 2],
   [3, 1, 28, 28, 6, 5, 1, 0],
   [2, 1, 12, 12, 6, 5, 1, 2],
+  [2, 4, 14, 14, 3, 4, 2, 1], // mnist-cnn's second layer, narrowed: 4×4 windows, stride 2
+  [1, 2, 3, 3, 2, 4, 2, 2], // windows wider than the image, hanging over both edges
 ];
 function convCase(
   [batch, inChannels, height, width, outChannels, kernelSize, stride, padding]: number[],

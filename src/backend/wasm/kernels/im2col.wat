@@ -61,7 +61,7 @@
                           (param $k i32) (param $s i32) (param $p i32) (param $oh i32) (param $ow i32) (param $ld i32)
     (local $ci i32) (local $ky i32) (local $kx i32) (local $j i32) (local $oy i32) (local $ox i32)
     (local $iy i32) (local $ix i32) (local $row i32) (local $dst i32) (local $plane i32) (local $src i32) (local $at i32)
-    (local $ohw i32) (local $s1 i32) (local $lo i32) (local $hi i32)
+    (local $ohw i32) (local $s1 i32) (local $lo i32) (local $hi i32) (local $step i32) (local $ps i32) (local $pd i32) (local $end i32)
     (local.set $ohw (i32.mul (local.get $oh) (local.get $ow)))
     (local.set $row (local.get $cols))
     (block $done_c (loop $loop_c
@@ -72,13 +72,18 @@
         (local.set $kx (i32.const 0))
         (block $done_kx (loop $loop_kx
           (br_if $done_kx (i32.ge_u (local.get $kx) (local.get $k)))
-          ;; stride 1: ix = ox − p + kx is inside [0, w) exactly for ox in [lo, hi), lo = clamp(p − kx, 0, ow),
-          ;; hi = clamp(w + p − kx, lo, ow)
+          ;; ix = ox·s − p + kx is inside [0, w) exactly for ox in [lo, hi), lo = clamp(⌈(p − kx)/s⌉, 0, ow),
+          ;; hi = clamp(⌈(w + p − kx)/s⌉, lo, ow) (a ceiling of a negative numerator only matters as "≤ 0")
           (local.set $s1 (i32.eq (local.get $s) (i32.const 1)))
           (local.set $lo (i32.sub (local.get $p) (local.get $kx)))
-          (if (i32.lt_s (local.get $lo) (i32.const 0)) (then (local.set $lo (i32.const 0))))
+          (if (i32.lt_s (local.get $lo) (i32.const 0))
+            (then (local.set $lo (i32.const 0)))
+            (else (local.set $lo (i32.div_u (i32.add (local.get $lo) (i32.sub (local.get $s) (i32.const 1))) (local.get $s)))))
           (if (i32.gt_s (local.get $lo) (local.get $ow)) (then (local.set $lo (local.get $ow))))
           (local.set $hi (i32.sub (i32.add (local.get $w) (local.get $p)) (local.get $kx)))
+          (if (i32.lt_s (local.get $hi) (i32.const 0))
+            (then (local.set $hi (i32.const 0)))
+            (else (local.set $hi (i32.div_u (i32.add (local.get $hi) (i32.sub (local.get $s) (i32.const 1))) (local.get $s)))))
           (if (i32.gt_s (local.get $hi) (local.get $ow)) (then (local.set $hi (local.get $ow))))
           (if (i32.lt_s (local.get $hi) (local.get $lo)) (then (local.set $hi (local.get $lo))))
           (local.set $j (i32.const 0))
@@ -121,22 +126,31 @@
                             (then (memory.fill (i32.add (local.get $dst) (i32.shl (local.get $hi) (i32.const 2))) (i32.const 0)
                               (i32.shl (i32.sub (local.get $ow) (local.get $hi)) (i32.const 2))))))))
                     (else
-                      (local.set $ox (i32.const 0))
-                      (block $done_ox (loop $loop_ox
-                        (br_if $done_ox (i32.ge_u (local.get $ox) (local.get $ow)))
-                        (local.set $ix (i32.add (i32.sub (i32.mul (local.get $ox) (local.get $s)) (local.get $p)) (local.get $kx)))
-                        (local.set $at (i32.add (local.get $dst) (i32.shl (local.get $ox) (i32.const 2))))
-                        (if (i32.and (i32.ge_s (local.get $ix) (i32.const 0)) (i32.lt_s (local.get $ix) (local.get $w)))
-                          (then
-                            (if (local.get $mode)
-                              (then (f32.store (i32.add (local.get $src) (i32.shl (i32.mul (local.get $ox) (local.get $s)) (i32.const 2)))
-                                      (f32.add (f32.load (i32.add (local.get $src) (i32.shl (i32.mul (local.get $ox) (local.get $s)) (i32.const 2))))
-                                               (f32.load (local.get $at)))))
-                              (else (f32.store (local.get $at)
-                                      (f32.load (i32.add (local.get $src) (i32.shl (i32.mul (local.get $ox) (local.get $s)) (i32.const 2))))))))
-                          (else (if (i32.eqz (local.get $mode)) (then (f32.store (local.get $at) (f32.const 0))))))
-                        (local.set $ox (i32.add (local.get $ox) (i32.const 1)))
-                        (br $loop_ox)))))))
+                      ;; stride s > 1: the in-row pixels ox in [lo, hi) read every s-th float from src + lo·s, with
+                      ;; no bounds test per pixel; im2col zero-fills the padding ends around them
+                      (local.set $end (i32.add (local.get $dst) (i32.shl (local.get $hi) (i32.const 2))))
+                      (local.set $ps (i32.add (local.get $src) (i32.shl (i32.mul (local.get $lo) (local.get $s)) (i32.const 2))))
+                      (local.set $pd (i32.add (local.get $dst) (i32.shl (local.get $lo) (i32.const 2))))
+                      (local.set $step (i32.shl (local.get $s) (i32.const 2)))
+                      (if (local.get $mode)
+                        (then
+                          (block $done_a (loop $loop_a
+                            (br_if $done_a (i32.ge_u (local.get $pd) (local.get $end)))
+                            (f32.store (local.get $ps) (f32.add (f32.load (local.get $ps)) (f32.load (local.get $pd))))
+                            (local.set $ps (i32.add (local.get $ps) (local.get $step)))
+                            (local.set $pd (i32.add (local.get $pd) (i32.const 4)))
+                            (br $loop_a))))
+                        (else
+                          (if (local.get $lo) (then (memory.fill (local.get $dst) (i32.const 0) (i32.shl (local.get $lo) (i32.const 2)))))
+                          (block $done_g (loop $loop_g
+                            (br_if $done_g (i32.ge_u (local.get $pd) (local.get $end)))
+                            (f32.store (local.get $pd) (f32.load (local.get $ps)))
+                            (local.set $ps (i32.add (local.get $ps) (local.get $step)))
+                            (local.set $pd (i32.add (local.get $pd) (i32.const 4)))
+                            (br $loop_g)))
+                          (if (i32.lt_u (local.get $hi) (local.get $ow))
+                            (then (memory.fill (local.get $end) (i32.const 0)
+                              (i32.shl (i32.sub (local.get $ow) (local.get $hi)) (i32.const 2)))))))))))
               (local.set $oy (i32.add (local.get $oy) (i32.const 1)))
               (br $loop_oy)))
             (local.set $j (i32.add (local.get $j) (i32.const 1)))
