@@ -55,6 +55,8 @@ export interface DefendedTask {
   model: string;
   input: DefendedInput;
   random: RandomDraw | null;
+  /** Send the fingerprints alone as soon as they are taken, not in the result (protocol.ts, Reply). */
+  early?: boolean;
 }
 
 export type DefendedResult =
@@ -64,7 +66,7 @@ export type DefendedResult =
       n: number;
       backend: string;
       preprocessing?: ImagePreprocessing;
-      /** One fingerprint per row, when the input asked for them. */
+      /** One fingerprint per row, when the input asked for them and the caller did not take them early. */
       fingerprints?: Uint32Array[];
       /** Each row's certificate, when the input asked for them. */
       certificates?: RowCertificates;
@@ -75,11 +77,14 @@ export type DefendedResult =
 /**
  * Runs one request on `network`. The whole batch stays on one worker: the random stage's per-row scales
  * count rows from 0 and its weight noise is drawn once per request, exactly as DefendedModel.forward does.
+ * Fingerprints (when asked) are taken before the model runs; with `early` they are handed to it at once,
+ * instead of in the result, so the caller can match them while the model runs.
  */
 export function runDefended(
   network: Sequential,
   input: DefendedInput,
   random: RandomDraw | null,
+  early?: (fingerprints: Uint32Array[]) => void,
 ): DefendedResult {
   let x: Float32Array, n: number, preprocessing: ImagePreprocessing | undefined;
   if ('image' in input) {
@@ -101,6 +106,10 @@ export function runDefended(
     }
     n = 1;
   } else ({ x, n } = input);
+  const fingerprints = input.fingerprint
+    ? rowFingerprints(x, n, network.inputShape, input.fingerprint)
+    : undefined;
+  if (fingerprints && early) early(fingerprints);
   const spec = random
     ? { stages: [random.stage], source: { name: '', weightsSha256: '', hashed: false } }
     : null;
@@ -115,9 +124,7 @@ export function runDefended(
     n,
     backend: getBackend().name,
     ...(preprocessing ? { preprocessing } : {}),
-    ...(input.fingerprint
-      ? { fingerprints: rowFingerprints(x, n, network.inputShape, input.fingerprint) }
-      : {}),
+    ...(fingerprints && !early ? { fingerprints } : {}),
     ...(input.certify
       ? { certificates: rowCertificates(network, x, n, answered, input.certify) }
       : {}),

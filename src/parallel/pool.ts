@@ -50,6 +50,8 @@ export function shardRanges(n: number, k: number): [number, number][] {
 interface Pending {
   resolve: (r: TaskResult) => void;
   reject: (e: Error) => void;
+  /** Where a defendedForward task's early fingerprints go. */
+  early?: (fingerprints: Uint32Array[]) => void;
 }
 
 function payloadOf(model: Sequential): ModelPayload {
@@ -96,6 +98,10 @@ export class WorkerPool {
   private settle(reply: Reply): void {
     const p = this.pending.get(reply.id);
     if (!p) return;
+    if ('early' in reply) {
+      p.early?.(reply.early);
+      return;
+    }
     this.pending.delete(reply.id);
     if ('error' in reply) p.reject(new Error(reply.error));
     else p.resolve(reply.result);
@@ -107,12 +113,17 @@ export class WorkerPool {
     this.pending.clear();
   }
 
-  private send(worker: number, task: Task, transfer: Transferable[] = []): Promise<TaskResult> {
+  private send(
+    worker: number,
+    task: Task,
+    transfer: Transferable[] = [],
+    early?: Pending['early'],
+  ): Promise<TaskResult> {
     if (this.closed) return Promise.reject(new Error('WorkerPool: closed'));
     if (this.failure) return Promise.reject(this.failure);
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
-      this.pending.set(id, { resolve, reject });
+      this.pending.set(id, { resolve, reject, early });
       this.workers[worker].postMessage({ id, task } satisfies Request, transfer);
     });
   }
@@ -291,13 +302,16 @@ export class WorkerPool {
 
   /**
    * One serving request, whole, on worker `worker` (the caller picks it, e.g. the least busy): the model's
-   * defended logits, or a client error for an undecodable image. The input's buffer is transferred.
+   * defended logits, or a client error for an undecodable image. The input's buffer is transferred. With
+   * `early`, fingerprints the input asks for reach it as soon as the worker has them (before the model runs)
+   * and the result carries none.
    */
   async defendedForward(
     model: Sequential,
     input: DefendedInput,
     random: RandomDraw | null,
     worker = 0,
+    early?: (fingerprints: Uint32Array[]) => void,
   ): Promise<DefendedResult> {
     if (!Number.isInteger(worker) || worker < 0 || worker >= this.size)
       throw new Error(`WorkerPool: no worker ${worker}`);
@@ -309,8 +323,9 @@ export class WorkerPool {
         : [];
     return (await this.send(
       worker,
-      { kind: 'defendedForward', model: id, input, random },
+      { kind: 'defendedForward', model: id, input, random, early: early !== undefined },
       transfer,
+      early,
     )) as DefendedResult;
   }
 

@@ -49,4 +49,11 @@ export interface Request {
   id: number;
   task: Task;
 }
-export type Reply = { id: number; result: TaskResult } | { id: number; error: string };
+/**
+ * A task's answer or failure; before it, a defendedForward task that asked for fingerprints sends them alone
+ * (`early`) as soon as its input is preprocessed, while the model still runs.
+ */
+export type Reply =
+  | { id: number; result: TaskResult }
+  | { id: number; error: string }
+  | { id: number; early: Uint32Array[] };

@@ -41,7 +41,8 @@ function emptyShard(
   return { kind: 'inputGrad', loss: 0, grad: none, logits: new Float32Array(0) };
 }
 
-export function runTask(task: Task): TaskResult {
+/** `early`: where a defendedForward task hands its fingerprints before the model runs (see runDefended). */
+export function runTask(task: Task, early?: (fingerprints: Uint32Array[]) => void): TaskResult {
   if (
     (task.kind === 'forward' ||
       task.kind === 'lossGrad' ||
@@ -111,7 +112,12 @@ export function runTask(task: Task): TaskResult {
       };
     }
     case 'defendedForward':
-      return runDefended(modelFor(task.model), task.input, task.random);
+      return runDefended(
+        modelFor(task.model),
+        task.input,
+        task.random,
+        task.early ? early : undefined,
+      );
     case 'certify':
       return runCertify(modelFor(task.model), task.input);
   }

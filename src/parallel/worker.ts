@@ -13,7 +13,7 @@ if (fast) setBackend(fast);
 self.onmessage = (e) => {
   const { id, task } = e.data as Request;
   try {
-    const result = runTask(task);
+    const result = runTask(task, (early) => self.postMessage({ id, early } satisfies Reply));
     const transfer: Transferable[] = [];
     if (result.kind === 'forward') transfer.push(result.logits.buffer);
     if (result.kind === 'inputGrad') transfer.push(result.grad.buffer, result.logits.buffer);

@@ -86,12 +86,21 @@ export async function infer(
     }
   }
   let r: Extract<DefendedResult, { logits: Float32Array }>;
+  // The detector judges the request's fingerprints as soon as the worker has them, while the model runs; the
+  // answer still waits for the verdict (the query that gets its client flagged is refused too, under block).
+  let judged: Promise<void> | null = null;
+  const early = ctx.detector
+    ? (fingerprints: Uint32Array[]) => {
+        judged = shedOn503(ctx, () => ctx.detector!.judge(detectKey, identity, fingerprints));
+        judged.catch(() => {}); // awaited below; a request that fails first leaves it unobserved
+      }
+    : undefined;
   try {
     const network = model.loaded.network;
     const random = model.random ? { stage: model.random, seed: ctx.nextSeed() } : null;
     const asked = ctx.detector ? { ...input, fingerprint: ctx.detector.fingerprint } : input;
     const answer = await ctx.scheduler.submit(
-      () => ctx.executor.run(network, asked, random),
+      () => ctx.executor.run(network, asked, random, early),
       ctx.limits.deadlineMs,
     );
     if ('clientError' in answer) throw new HttpError(answer.status, answer.clientError);
@@ -101,9 +110,10 @@ export async function infer(
     throw e;
   }
   ctx.metrics.inferred(model.name, n);
-  // Judged before the answer leaves: the query that gets a client flagged is refused too (under block).
-  if (ctx.detector)
-    await shedOn503(ctx, () => ctx.detector!.judge(detectKey, identity, r.fingerprints ?? []));
+  if (judged) await judged;
+  // An executor that does not hand fingerprints over early returns them with the answer.
+  else if (ctx.detector && r.fingerprints)
+    await shedOn503(ctx, () => ctx.detector!.judge(detectKey, identity, r.fingerprints!));
   onAnswer?.(r);
   return r.logits;
 }

@@ -17,11 +17,16 @@ export interface InferenceExecutor {
   readonly concurrency: number;
   /** False once it can no longer run anything (a worker died): readiness turns 503. */
   readonly healthy: boolean;
-  /** One request's defended logits (or a client error for an undecodable image). */
+  /**
+   * One request's defended logits (or a client error for an undecodable image). With `early`, the fingerprints
+   * the input asks for are handed to it before the model runs (the detector matches them meanwhile) and the
+   * result carries none.
+   */
   run(
     network: Sequential,
     input: DefendedInput,
     random: RandomDraw | null,
+    early?: (fingerprints: Uint32Array[]) => void,
   ): Promise<DefendedResult>;
   close(): void | Promise<void>;
 }
@@ -38,12 +43,12 @@ export function workerExecutor(
     get healthy() {
       return healthy;
     },
-    async run(network, input, random) {
+    async run(network, input, random, early) {
       // Least busy worker; the scheduler keeps in-flight ≤ size, so this is normally an idle one.
       const w = busy.indexOf(Math.min(...busy));
       busy[w]++;
       try {
-        return await pool.defendedForward(network, input, random, w);
+        return await pool.defendedForward(network, input, random, w, early);
       } catch (e) {
         // The pool fails for good when a worker dies or it was closed: stop claiming readiness.
         if (/^WorkerPool: (a worker failed|closed)/.test((e as Error).message)) healthy = false;
@@ -64,9 +69,9 @@ export function inProcessExecutor(concurrency = 1): InferenceExecutor {
   return {
     concurrency,
     healthy: true,
-    async run(network, input, random) {
+    async run(network, input, random, early) {
       await Promise.resolve(); // answer asynchronously, like a worker, so callers never see a sync throw
-      return runDefended(network, input, random);
+      return runDefended(network, input, random, early);
     },
     close() {},
   };

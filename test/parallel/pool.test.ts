@@ -13,6 +13,7 @@ import { Sequential } from '../../src/nn/sequential.ts';
 import { shardRanges, WorkerPool } from '../../src/parallel/pool.ts';
 import { Tensor } from '../../src/tensor/tensor.ts';
 import { syntheticDataset } from '../../src/data/synthetic.ts';
+import { fingerprint } from '../../src/hash/index.ts';
 
 const wasm = createWasmBackend()!;
 const pool = new WorkerPool({ size: 3 });
@@ -105,6 +106,34 @@ for (const hashed of [false, true]) {
 }
 
 describe('WorkerPool contract', () => {
+  test('defendedForward hands fingerprints over before its answer, equal to the in-process ones', async () => {
+    const layers = architecture('lenet5', shape, 10);
+    const model = new Sequential(shape, layers, initParams(layers, 2));
+    const params = { pool: 2, step: 0.25, patch: 2, tables: 2, topK: 128, seed: 9 };
+    const rows = () => ({ x: x.data.slice(0, 3 * 784) as Float32Array, n: 3, fingerprint: params });
+    const want = [0, 1, 2].map((i) =>
+      fingerprint(x.data.subarray(i * 784, (i + 1) * 784), shape, params),
+    );
+    const events: string[] = [];
+    let got: Uint32Array[] = [];
+    const r = pool
+      .defendedForward(model, rows(), null, 1, (f) => {
+        events.push('early');
+        got = f;
+      })
+      .then((a) => (events.push('answer'), a));
+    const answer = await r;
+    expect(events).toEqual(['early', 'answer']);
+    expect(got.map((f) => [...f])).toEqual(want.map((f) => [...f]));
+    expect(want.every((f) => f.length > 0)).toBe(true);
+    expect('fingerprints' in answer).toBe(false);
+    // Without the callback the answer carries them, and the logits are the same either way.
+    const whole = await pool.defendedForward(model, rows(), null, 2);
+    if (!('logits' in whole) || !('logits' in answer)) throw new Error('expected logits');
+    expect(whole.fingerprints!.map((f) => [...f])).toEqual(want.map((f) => [...f]));
+    expect([...whole.logits]).toEqual([...answer.logits]);
+  });
+
   test('shards cover the batch exactly, in order, without empty shards', () => {
     expect(shardRanges(11, 3)).toEqual([
       [0, 3],
