@@ -4,22 +4,11 @@
 // On a GPU host add HASHGUARD_BACKEND=webgpu (or auto): the attacks then run on the WebGPU chain.
 // Defaults: the committed adversarially trained MNIST models at ε 0.3 against their targets (docs/design.md
 // §1.4), 200 seeded test images. A committed model below its target stays a KNOWN GAP, bound unchanged.
+// On the CPU the bars run side by side, one worker each (as many at once as the machine has cores).
 import { beforeAll, describe, expect, test } from 'bun:test';
-import { autoAttack } from '../../src/attacks/autoattack.ts';
-import { EOT } from '../../src/attacks/eot.ts';
-import { PGD } from '../../src/attacks/pgd.ts';
-import { APGD } from '../../src/attacks/apgd.ts';
-import { WhiteBox, type Target } from '../../src/attacks/target.ts';
-import type { Attack } from '../../src/attacks/types.ts';
 import { selectBackend, setBackend, type BackendChoice } from '../../src/backend/index.ts';
-import { loadDataset } from '../../src/data/node.ts';
-import { type DatasetName } from '../../src/data/index.ts';
-import { DefendedModel } from '../../src/defense/defended-model.ts';
-import { defenseSpecSchema, type DefenseSpec } from '../../src/defense/defense-spec.ts';
-import { deriveStream, permutation } from '../../src/hash/rng.ts';
-import { loadModelDir } from '../../src/io/model-dir.ts';
-import { gatherBatch } from '../../src/nn/batches.ts';
-import { Sequential } from '../../src/nn/sequential.ts';
+import { machineThreads } from '../../src/parallel/index.ts';
+import { evaluateBar, type BarResult } from './robust-bar.ts';
 
 const env = (k: string) =>
   (globalThis as { process?: { env: Record<string, string | undefined> } }).process?.env[k];
@@ -70,84 +59,59 @@ if (!(Number.isInteger(n) && n >= 1))
 let backendLine = 'default CPU backend';
 beforeAll(async () => {
   const choice = env('HASHGUARD_BACKEND');
-  if (!choice) return;
+  if (!choice) {
+    backendLine = 'default CPU backend, one worker per model';
+    startAll();
+    return;
+  }
   const sel = await selectBackend(choice as BackendChoice);
   setBackend(sel.backend);
   backendLine = sel.description;
 });
 
+/** One bar in a worker of its own (robust-bar-worker.ts). */
+function inWorker(bar: Bar): Promise<BarResult> {
+  const w = new Worker(new URL('./robust-bar-worker.ts', import.meta.url).href);
+  return new Promise<BarResult>((resolve, reject) => {
+    w.onmessage = (e: MessageEvent) => {
+      const m = e.data as { result?: BarResult; error?: string };
+      if (m.result) resolve(m.result);
+      else reject(new Error(`robust bar worker (${bar.dir}): ${m.error}`));
+    };
+    w.onerror = (e) => reject(new Error(`robust bar worker (${bar.dir}) failed: ${e.message}`));
+    w.postMessage({ dir: bar.dir, eps: bar.eps, n });
+  }).finally(() => w.terminate());
+}
+
 /**
- * Per image: still correct after every attack (PGD-CE and PGD-CW 100 × ε/40 with 5 restarts, APGD-DLR, then
- * AutoAttack's cascade; EOT over 20 draws for a randomized model). Images misclassified clean count as broken.
+ * On the CPU every bar starts before the first test, at most machineThreads() at a time, each in its own
+ * worker; a test awaits its own. A GPU backend (HASHGUARD_BACKEND) evaluates in this process, in test order.
  */
-async function worstCase(
-  model: DefendedModel,
-  eps: number,
-  x: import('../../src/tensor/tensor.ts').Tensor,
-  y: import('../../src/tensor/tensor.ts').Tensor,
-) {
-  const target = (): Target =>
-    model.randomized ? new EOT(new WhiteBox(model), { n: 20 }) : new WhiteBox(model);
-  const attacks: Attack[] = [
-    new PGD({
-      eps,
-      alpha: eps / 40,
-      steps: 100,
-      restarts: 5,
-      loss: 'ce',
-      seed: 1,
-      earlyStop: !model.randomized,
-    }),
-    new PGD({
-      eps,
-      alpha: eps / 40,
-      steps: 100,
-      restarts: 5,
-      loss: 'cw',
-      seed: 2,
-      earlyStop: !model.randomized,
-    }),
-    new APGD({ eps, steps: 100, loss: 'dlr', seed: 3 }),
-  ];
-  const robust = new Array<boolean>(y.size).fill(true);
-  const lines: string[] = [];
-  for (const a of attacks) {
-    const r = await a.run(target(), x, y);
-    r.success.forEach((s, i) => {
-      if (s || !r.cleanCorrect[i]) robust[i] = false;
-    });
-    lines.push(`${a.name} ${((100 * r.success.filter(Boolean).length) / y.size).toFixed(1)}%`);
+const running = new Map<Bar, Promise<BarResult>>();
+function startAll(): void {
+  const start = new Map<Bar, () => void>();
+  for (const bar of bars) {
+    const p = new Promise<void>((r) => start.set(bar, r)).then(() => inWorker(bar));
+    p.catch(() => {}); // reported by the bar's own test
+    running.set(bar, p);
   }
-  const aa = await autoAttack(model, x, y, { eps, seed: 4 });
-  aa.robust.forEach((r, i) => {
-    if (!r) robust[i] = false;
-  });
-  lines.push(
-    `AutoAttack ${aa.components.map((c) => `${c.name} ${c.broken}/${c.attacked}`).join(', ')}`,
-  );
-  return { robustAccuracy: robust.filter(Boolean).length / y.size, lines };
+  const queue = [...bars];
+  const lane = async () => {
+    for (let bar = queue.shift(); bar; bar = queue.shift()) {
+      start.get(bar)!();
+      await running.get(bar)!.catch(() => {});
+    }
+  };
+  for (let i = 0; i < Math.min(machineThreads(), bars.length); i++) void lane();
 }
 
 for (const bar of bars) {
   describe(`${bar.dir} at ε ${bar.eps} (${n} images)`, () => {
     const title = `robust accuracy under the adaptive worst case plus AutoAttack is at least ${(100 * bar.minRobust).toFixed(1)}%`;
     const body = async () => {
-      const { manifest, tensors } = await loadModelDir(bar.dir);
-      const net = new Sequential(manifest.input.shape, manifest.layers, tensors);
-      const spec =
-        manifest.defense && manifest.defense.stages.length
-          ? (defenseSpecSchema.parse(manifest.defense) as DefenseSpec)
-          : null;
-      const model = new DefendedModel(net, spec, 12345);
-      const { test: split } = await loadDataset(manifest.provenance.dataset.name as DatasetName);
-      const idx = permutation(deriveStream(1, 0x61756474), split.count).slice(
-        0,
-        Math.min(n, split.count),
-      ); // the audit's subset
-      const { x, y } = gatherBatch(split, idx, 0, idx.length);
-      const r = await worstCase(model, bar.eps, x, y);
+      const r = await (running.get(bar) ?? evaluateBar(bar.dir, bar.eps, n));
       console.log(
-        `robust bar: ${bar.dir} ε ${bar.eps}: ${(100 * r.robustAccuracy).toFixed(1)}% robust on ${idx.length} (${r.lines.join('; ')}), backend ${backendLine}`,
+        `robust bar: ${bar.dir} ε ${bar.eps}: ${(100 * r.robustAccuracy).toFixed(1)}% robust on ${r.count} (${r.lines.join('; ')}), backend ${backendLine}`,
       );
       expect(r.robustAccuracy, r.lines.join('; ')).toBeGreaterThanOrEqual(bar.minRobust);
     };
