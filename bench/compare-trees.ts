@@ -4,39 +4,28 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
+import { scriptFlags, usageExit } from '../src/cli/index.ts';
 import { writeFileAtomic } from '../src/io/index.ts';
 import { machineFacts } from './machine-facts.ts';
 
 const USAGE = `usage: bun bench/compare-trees.ts --base DIR [--rounds 9] [--out FILE]
   DIR: another checkout of hashguard (git worktree add DIR <commit>) whose node_modules resolve;
-  every workload runs in one thread, in this process, from both trees' own src/ and models/.`;
+  every workload runs in one thread, in this process, from both trees' own src/ and models/.
+  Writes bench/results/<date>-compare-<base commit>-<head commit>.json (or --out FILE).`;
 
-const { values: v } = parseArgs({
-  args: process.argv.slice(2),
-  options: {
-    base: { type: 'string' },
-    rounds: { type: 'string' },
-    out: { type: 'string' },
-    help: { type: 'boolean' },
-  },
+const v = scriptFlags(USAGE, {
+  base: { type: 'string' },
+  rounds: { type: 'string' },
+  out: { type: 'string' },
 });
-if (v.help || !v.base) {
-  console.log(USAGE);
-  process.exit(v.help ? 0 : 2);
-}
+if (typeof v.base !== 'string') usageExit(USAGE, '--base DIR is required');
 const rounds = Number(v.rounds ?? 9);
-if (!Number.isInteger(rounds) || rounds < 3) {
-  console.error('--rounds must be an integer ≥ 3');
-  process.exit(2);
-}
+if (!Number.isInteger(rounds) || rounds < 3)
+  usageExit(USAGE, `--rounds must be an integer of at least 3, got '${v.rounds}'`);
 const head = resolve(import.meta.dir, '..'),
-  base = resolve(v.base);
-for (const dir of [base, join(base, 'src', 'index.ts')])
-  if (!existsSync(dir)) {
-    console.error(`--base: ${dir} does not exist`);
-    process.exit(2);
-  }
+  base = resolve(v.base as string);
+for (const path of [base, join(base, 'src', 'index.ts')])
+  if (!existsSync(path)) usageExit(USAGE, `--base: ${path} does not exist`);
 
 interface Tree {
   name: string;
@@ -159,7 +148,7 @@ const report = {
 const dir = join(head, 'bench', 'results');
 mkdirSync(dir, { recursive: true });
 const file =
-  v.out ??
+  (v.out as string | undefined) ??
   join(dir, `${report.date.slice(0, 10)}-compare-${trees[0].commit}-${trees[1].commit}.json`);
 await writeFileAtomic(file, JSON.stringify(report, null, 2) + '\n');
 console.log(`wrote ${file}`);

@@ -10,6 +10,7 @@ const ROOT = join(import.meta.dir, '../..');
 /** bench/*.ts run as programs. */
 const BENCH_ENTRIES = [
   'cifar.ts',
+  'compare-trees.ts',
   'detect.ts',
   'detect-fingerprints.ts',
   'memory.ts',
