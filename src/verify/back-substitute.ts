@@ -3,7 +3,7 @@
 // built from the intermediate boxes; every layer's float32 rounding enters as a bounded error.
 import { type LayerSpec, type Sequential } from '../nn/index.ts';
 import { relaxation, type Relaxation } from './activations.ts';
-import { gamma, layerWeights, type Box, type Params } from './interval.ts';
+import { gamma, layerWeights, poolWindows, type Box, type Params } from './interval.ts';
 
 /** Unit roundoff of float64. */
 const U64 = 2 ** -53;
@@ -220,83 +220,56 @@ function elementwiseBack(r: Rows, relax: Relaxation, pre: Box): Rows {
  * bound is that member, exactly; otherwise a positive coefficient takes max ≥ x_j* (j* the largest lower bound)
  * and a negative one max ≤ the largest upper bound.
  */
-function maxPoolBack(
-  r: Rows,
-  spec: Extract<LayerSpec, { type: 'maxpool2d' | 'avgpool2d' }>,
-  box: Box,
-  out: number[],
-): Rows {
-  const [ch, ih, iw] = box.shape,
-    [, oh, ow] = out;
-  const { kernelSize: ks, stride: s } = spec;
-  const next = continued(r, ch * ih * iw);
+function maxPoolBack(r: Rows, windows: Int32Array, box: Box): Rows {
+  const area = windows.length / r.size;
+  const next = continued(r, box.lo.length);
   next.terms += r.size;
-  const members = new Int32Array(ks * ks);
-  for (let c = 0; c < ch; c++)
-    for (let y = 0; y < oh; y++)
-      for (let x = 0; x < ow; x++) {
-        let best = -1,
-          highest = -Infinity;
-        for (let ky = 0, m = 0; ky < ks; ky++)
-          for (let kx = 0; kx < ks; kx++, m++) {
-            const at = (c * ih + y * s + ky) * iw + x * s + kx;
-            members[m] = at;
-            if (best < 0 || box.lo[at] > box.lo[best]) best = at;
-            highest = Math.max(highest, box.hi[at]);
-          }
-        let rival = -Infinity;
-        for (let m = 0; m < ks * ks; m++)
-          if (members[m] !== best) rival = Math.max(rival, box.hi[members[m]]);
-        const exact = box.lo[best] >= rival;
-        const o = (c * oh + y) * ow + x;
-        for (let k = 0; k < r.k; k++) {
-          const v = r.a[k * r.size + o];
-          if (v === 0) continue;
-          if (exact || v >= 0) {
-            next.a[k * next.size + best] += v;
-            next.mag[k] += Math.abs(v) * top(box, best);
-          } else {
-            next.c[k] += v * highest;
-            next.mag[k] += Math.abs(v * highest);
-          }
-        }
+  for (let o = 0; o < r.size; o++) {
+    let best = -1,
+      highest = -Infinity;
+    for (let m = o * area; m < (o + 1) * area; m++) {
+      const at = windows[m];
+      if (best < 0 || box.lo[at] > box.lo[best]) best = at;
+      highest = Math.max(highest, box.hi[at]);
+    }
+    let rival = -Infinity;
+    for (let m = o * area; m < (o + 1) * area; m++)
+      if (windows[m] !== best) rival = Math.max(rival, box.hi[windows[m]]);
+    const exact = box.lo[best] >= rival;
+    for (let k = 0; k < r.k; k++) {
+      const v = r.a[k * r.size + o];
+      if (v === 0) continue;
+      if (exact || v >= 0) {
+        next.a[k * next.size + best] += v;
+        next.mag[k] += Math.abs(v) * top(box, best);
+      } else {
+        next.c[k] += v * highest;
+        next.mag[k] += Math.abs(v * highest);
       }
+    }
+  }
   return next;
 }
 
-function avgPoolBack(
-  r: Rows,
-  spec: Extract<LayerSpec, { type: 'maxpool2d' | 'avgpool2d' }>,
-  box: Box,
-  out: number[],
-): Rows {
-  const [ch, ih, iw] = box.shape,
-    [, oh, ow] = out;
-  const { kernelSize: ks, stride: s } = spec;
-  const area = ks * ks,
+/** Average pooling: linear, with weights 1/k² over each window. */
+function avgPoolBack(r: Rows, windows: Int32Array, box: Box): Rows {
+  const area = windows.length / r.size,
     g = gamma(area + 1) + gamma64(area + 1);
   // Its float32 sum of k² terms (then the division) rounds like a dot product with weights 1/k².
   const err = new Float64Array(r.size);
-  for (let c = 0; c < ch; c++)
-    for (let y = 0; y < oh; y++)
-      for (let x = 0; x < ow; x++) {
-        let m = 0;
-        for (let ky = 0; ky < ks; ky++)
-          for (let kx = 0; kx < ks; kx++) m += top(box, (c * ih + y * s + ky) * iw + x * s + kx);
-        err[(c * oh + y) * ow + x] = (g * m) / area;
-      }
+  for (let o = 0; o < r.size; o++) {
+    let m = 0;
+    for (let j = o * area; j < (o + 1) * area; j++) m += top(box, windows[j]);
+    err[o] = (g * m) / area;
+  }
   addBias(r, () => 0, err);
-  const next = continued(r, ch * ih * iw);
+  const next = continued(r, box.lo.length);
   for (let k = 0; k < r.k; k++)
-    for (let c = 0; c < ch; c++)
-      for (let y = 0; y < oh; y++)
-        for (let x = 0; x < ow; x++) {
-          const v = r.a[k * r.size + (c * oh + y) * ow + x] / area;
-          if (v === 0) continue;
-          for (let ky = 0; ky < ks; ky++)
-            for (let kx = 0; kx < ks; kx++)
-              next.a[k * next.size + (c * ih + y * s + ky) * iw + x * s + kx] += v;
-        }
+    for (let o = 0; o < r.size; o++) {
+      const v = r.a[k * r.size + o] / area;
+      if (v === 0) continue;
+      for (let j = o * area; j < (o + 1) * area; j++) next.a[k * next.size + windows[j]] += v;
+    }
   return next;
 }
 
@@ -326,9 +299,13 @@ export function layerBack(
     case 'relu':
       return reluBack(r, box);
     case 'maxpool2d':
-      return maxPoolBack(r, spec, box, out);
-    case 'avgpool2d':
-      return avgPoolBack(r, spec, box, out);
+    case 'avgpool2d': {
+      // Each window's input positions (ks² per output), shared by both rules.
+      const windows = poolWindows(spec, box.shape, out);
+      return spec.type === 'maxpool2d'
+        ? maxPoolBack(r, windows, box)
+        : avgPoolBack(r, windows, box);
+    }
     case 'flatten':
       return r;
     case 'leaky-relu':

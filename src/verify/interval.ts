@@ -157,44 +157,62 @@ function conv(
   return { shape: out, lo, hi };
 }
 
+/**
+ * The input positions of every pooling window: ks² per output position, output by output (channel, row,
+ * column), each window row by row.
+ */
+export function poolWindows(
+  spec: Extract<LayerSpec, { type: 'maxpool2d' | 'avgpool2d' }>,
+  inShape: number[],
+  out: number[],
+): Int32Array {
+  const [, ih, iw] = inShape,
+    [ch, oh, ow] = out;
+  const { kernelSize: ks, stride: s } = spec;
+  const at = new Int32Array(ch * oh * ow * ks * ks);
+  let m = 0;
+  for (let c = 0; c < ch; c++)
+    for (let y = 0; y < oh; y++)
+      for (let x = 0; x < ow; x++)
+        for (let ky = 0; ky < ks; ky++)
+          for (let kx = 0; kx < ks; kx++) at[m++] = (c * ih + y * s + ky) * iw + x * s + kx;
+  return at;
+}
+
 function pool(
   box: Box,
   spec: Extract<LayerSpec, { type: 'maxpool2d' | 'avgpool2d' }>,
   out: number[],
 ): Box {
-  const [ch, ih, iw] = box.shape,
-    [, oh, ow] = out;
-  const { kernelSize: k, stride: s } = spec;
-  const lo = new Float64Array(ch * oh * ow),
-    hi = new Float64Array(ch * oh * ow);
+  const windows = poolWindows(spec, box.shape, out),
+    area = spec.kernelSize ** 2,
+    size = windows.length / area;
+  const lo = new Float64Array(size),
+    hi = new Float64Array(size);
   // Max pooling is monotone and exact in float32; average pooling is a positive linear map (its sum of k² terms
   // rounds, so it is widened like a dot product with weights 1/k²).
-  const g = gamma(k * k + 1);
-  for (let c = 0; c < ch; c++)
-    for (let y = 0; y < oh; y++)
-      for (let x = 0; x < ow; x++) {
-        let l = spec.type === 'maxpool2d' ? -Infinity : 0,
-          h = l,
-          mag = 0;
-        for (let ky = 0; ky < k; ky++)
-          for (let kx = 0; kx < k; kx++) {
-            const at = (c * ih + y * s + ky) * iw + x * s + kx;
-            if (spec.type === 'maxpool2d') {
-              l = Math.max(l, box.lo[at]);
-              h = Math.max(h, box.hi[at]);
-            } else {
-              l += box.lo[at];
-              h += box.hi[at];
-              mag += Math.max(Math.abs(box.lo[at]), Math.abs(box.hi[at]));
-            }
-          }
-        const i = (c * oh + y) * ow + x;
-        if (spec.type === 'maxpool2d') [lo[i], hi[i]] = [l, h];
-        else {
-          const slack = (g * mag) / (k * k) + 1e-12 * (Math.abs(l) + Math.abs(h));
-          [lo[i], hi[i]] = [l / (k * k) - slack, h / (k * k) + slack];
-        }
+  const g = gamma(area + 1);
+  for (let i = 0; i < size; i++) {
+    let l = spec.type === 'maxpool2d' ? -Infinity : 0,
+      h = l,
+      mag = 0;
+    for (let m = i * area; m < (i + 1) * area; m++) {
+      const at = windows[m];
+      if (spec.type === 'maxpool2d') {
+        l = Math.max(l, box.lo[at]);
+        h = Math.max(h, box.hi[at]);
+      } else {
+        l += box.lo[at];
+        h += box.hi[at];
+        mag += Math.max(Math.abs(box.lo[at]), Math.abs(box.hi[at]));
       }
+    }
+    if (spec.type === 'maxpool2d') [lo[i], hi[i]] = [l, h];
+    else {
+      const slack = (g * mag) / area + 1e-12 * (Math.abs(l) + Math.abs(h));
+      [lo[i], hi[i]] = [l / area - slack, h / area + slack];
+    }
+  }
   return { shape: out, lo, hi };
 }
 
