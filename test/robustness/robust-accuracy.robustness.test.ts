@@ -7,7 +7,7 @@
 // On the CPU the bars run side by side, one worker each (as many at once as the machine has cores).
 import { beforeAll, describe, expect, test } from 'bun:test';
 import { selectBackend, setBackend, type BackendChoice } from '../../src/backend/index.ts';
-import { machineThreads } from '../../src/parallel/index.ts';
+import { startInWorkers } from '../helpers/in-workers.ts';
 import { evaluateBar, type BarResult } from './robust-bar.ts';
 
 const env = (k: string) =>
@@ -69,40 +69,21 @@ beforeAll(async () => {
   backendLine = sel.description;
 });
 
-/** One bar in a worker of its own (robust-bar-worker.ts). */
-function inWorker(bar: Bar): Promise<BarResult> {
-  const w = new Worker(new URL('./robust-bar-worker.ts', import.meta.url).href);
-  return new Promise<BarResult>((resolve, reject) => {
-    w.onmessage = (e: MessageEvent) => {
-      const m = e.data as { result?: BarResult; error?: string };
-      if (m.result) resolve(m.result);
-      else reject(new Error(`robust bar worker (${bar.dir}): ${m.error}`));
-    };
-    w.onerror = (e) => reject(new Error(`robust bar worker (${bar.dir}) failed: ${e.message}`));
-    w.postMessage({ dir: bar.dir, eps: bar.eps, n });
-  }).finally(() => w.terminate());
-}
-
 /**
- * On the CPU every bar starts before the first test, at most machineThreads() at a time, each in its own
- * worker; a test awaits its own. A GPU backend (HASHGUARD_BACKEND) evaluates in this process, in test order.
+ * On the CPU every bar starts before the first test, each in a worker of its own (in-workers.ts: as many at once
+ * as the machine has cores); a test awaits its own. A GPU backend (HASHGUARD_BACKEND) evaluates in this process,
+ * in test order.
  */
 const running = new Map<Bar, Promise<BarResult>>();
 function startAll(): void {
-  const start = new Map<Bar, () => void>();
-  for (const bar of bars) {
-    const p = new Promise<void>((r) => start.set(bar, r)).then(() => inWorker(bar));
-    p.catch(() => {}); // reported by the bar's own test
-    running.set(bar, p);
-  }
-  const queue = [...bars];
-  const lane = async () => {
-    for (let bar = queue.shift(); bar; bar = queue.shift()) {
-      start.get(bar)!();
-      await running.get(bar)!.catch(() => {});
-    }
-  };
-  for (let i = 0; i < Math.min(machineThreads(), bars.length); i++) void lane();
+  const module = new URL('./robust-bar.ts', import.meta.url).href;
+  const jobs = bars.map((b) => ({ dir: b.dir, eps: b.eps, n }));
+  startInWorkers<(typeof jobs)[number], BarResult>(
+    module,
+    'evaluateBarJob',
+    jobs,
+    (j) => j.dir,
+  ).forEach((p, i) => running.set(bars[i], p));
 }
 
 for (const bar of bars) {

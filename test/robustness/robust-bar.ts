@@ -1,6 +1,6 @@
 // The robust bar's evaluation of one model: its robust accuracy on the audit's seeded subset of the test split
 // under the per-image worst case of the adaptive attacks plus the AutoAttack cascade. Runs in the test process
-// or, one model each, in robust-bar-worker.ts so the default bars use every core.
+// or, one model each, in a worker (evaluateBarJob, through test/helpers/in-workers.ts) so the bars use every core.
 import { autoAttack } from '../../src/attacks/autoattack.ts';
 import { EOT } from '../../src/attacks/eot.ts';
 import { PGD } from '../../src/attacks/pgd.ts';
@@ -94,3 +94,7 @@ export async function evaluateBar(dir: string, eps: number, n: number): Promise<
   const { x, y } = gatherBatch(split, idx, 0, idx.length);
   return { ...(await worstCase(model, eps, x, y)), count: idx.length };
 }
+
+/** evaluateBar with one structured-cloneable argument, as a worker job. */
+export const evaluateBarJob = (j: { dir: string; eps: number; n: number }) =>
+  evaluateBar(j.dir, j.eps, j.n);
