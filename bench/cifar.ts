@@ -8,6 +8,7 @@ import { machineInfo, sourceRevision, scriptFlags } from '../src/cli/index.ts';
 import { ensureCifar10Jpeg, loadCifar10Jpeg } from '../src/data/node.ts';
 import { writeFileAtomic, loadModelDir } from '../src/io/index.ts';
 import { accuracy, adam, Sequential, trainEpoch } from '../src/nn/index.ts';
+import { freshFile } from './fresh-file.ts';
 
 const USAGE = `usage: bun run bench:cifar -- [--quick]   (or: bun bench/cifar.ts …)
   CIFAR-10 (JPEG) decoding time and memory, evaluation of the committed CIFAR models on the test split and
@@ -117,9 +118,11 @@ const report = {
 };
 const dir = join(import.meta.dir, 'results');
 mkdirSync(dir, { recursive: true });
-const file = join(
-  dir,
-  `${new Date().toISOString().slice(0, 10)}-cifar-${machine.runtime.split(' ')[0]}${quick ? '-quick' : ''}.json`,
+const file = freshFile(
+  join(
+    dir,
+    `${new Date().toISOString().slice(0, 10)}-cifar-${machine.runtime.split(' ')[0]}${quick ? '-quick' : ''}.json`,
+  ),
 );
 await writeFileAtomic(file, JSON.stringify(report, null, 2) + '\n');
 console.log(`wrote ${file}`);

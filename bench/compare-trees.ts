@@ -7,6 +7,7 @@ import { join, resolve } from 'node:path';
 import { scriptFlags, usageExit } from '../src/cli/index.ts';
 import { writeFileAtomic } from '../src/io/index.ts';
 import { machineFacts } from './machine-facts.ts';
+import { freshFile } from './fresh-file.ts';
 
 const USAGE = `usage: bun bench/compare-trees.ts --base DIR [--rounds 9] [--out FILE]
   DIR: another checkout of hashguard (git worktree add DIR <commit>) whose node_modules resolve;
@@ -149,6 +150,8 @@ const dir = join(head, 'bench', 'results');
 mkdirSync(dir, { recursive: true });
 const file =
   (v.out as string | undefined) ??
-  join(dir, `${report.date.slice(0, 10)}-compare-${trees[0].commit}-${trees[1].commit}.json`);
+  freshFile(
+    join(dir, `${report.date.slice(0, 10)}-compare-${trees[0].commit}-${trees[1].commit}.json`),
+  );
 await writeFileAtomic(file, JSON.stringify(report, null, 2) + '\n');
 console.log(`wrote ${file}`);

@@ -26,6 +26,7 @@ import {
 import { Tensor } from '../src/tensor/index.ts';
 import { benignTraffic } from './benign-traffic.ts';
 import { startServer, type ServerChild } from './serve-child.ts';
+import { freshFile } from './fresh-file.ts';
 
 const USAGE = `usage: bun bench/detect.ts [flags]   (or: bun run bench:detect -- [flags])
   --runs N       test images (one attacker identity each) per attack (default 100; --quick 5)
@@ -447,7 +448,9 @@ const report = {
 const date = new Date().toISOString().slice(0, 10);
 const out =
   flags.out ??
-  join(import.meta.dir, 'results', `${date}-detect-bun${flags.quick ? '-quick' : ''}.json`);
+  freshFile(
+    join(import.meta.dir, 'results', `${date}-detect-bun${flags.quick ? '-quick' : ''}.json`),
+  );
 await writeFileAtomic(out, `${JSON.stringify(report, null, 1)}\n`);
 console.log(`wrote ${out}`);
 process.exit(0);

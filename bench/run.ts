@@ -29,6 +29,7 @@ import { scalingSvg } from './scaling-chart.ts';
 import { measureScaling, SCALING_BATCHES, SCALING_PAIRS, type ScalingPoint } from './scaling.ts';
 import { BENCH_FLAGS, BENCH_USAGE } from './usage.ts';
 import { buildWorkloads, workloadModels, workloadSpecs, type BenchContext } from './workloads.ts';
+import { freshFile } from './fresh-file.ts';
 
 const argv = process.argv.slice(2);
 const flags = scriptFlags(BENCH_USAGE, BENCH_FLAGS, argv);
@@ -237,7 +238,7 @@ const report = {
   loadAverageAtEnd: loadavg().map((v) => Math.round(v * 100) / 100),
   wallSeconds: Math.round((performance.now() - t0) / 100) / 10,
 };
-const file = join(dir, `${stem}.json`);
+const file = freshFile(join(dir, `${stem}.json`));
 await writeFileAtomic(file, JSON.stringify(report, null, 2) + '\n');
 log('');
 for (const [key, r] of Object.entries(ratios))

@@ -25,6 +25,7 @@ import {
   type PhaseSummary,
   type Send,
 } from './serve-load.ts';
+import { freshFile } from './fresh-file.ts';
 
 const USAGE = `usage: bun bench/serve.ts [flags]   (or: bun run bench:serve -- [flags])
   --duration-s S     length of each open-model phase at 0.5R, 0.8R and 2R (default 8; --quick 1)
@@ -499,10 +500,12 @@ try {
   };
   const file =
     settings.out ??
-    join(
-      import.meta.dir,
-      'results',
-      `${report.date.slice(0, 10)}-serve-${machine.runtime.split(' ')[0]}${settings.quick ? '-quick' : ''}.json`,
+    freshFile(
+      join(
+        import.meta.dir,
+        'results',
+        `${report.date.slice(0, 10)}-serve-${machine.runtime.split(' ')[0]}${settings.quick ? '-quick' : ''}.json`,
+      ),
     );
   await writeFileAtomic(file, JSON.stringify(report, null, 2) + '\n');
   console.log(`\nwrote ${file}`);

@@ -35,6 +35,7 @@ import {
   Sequential,
 } from '../src/nn/index.ts';
 import { epochOrder, trainEpoch, type GradientWorkers } from '../src/nn/train.ts';
+import { freshFile } from './fresh-file.ts';
 
 const USAGE = `usage: bun run bench:train -- [--quick] [--threads N] [--steps S] [--rounds R]   (or: bun bench/train-cost.ts …)
   Seconds per training step and per 550-step epoch of mnist-cnn (small-cnn, MNIST, batch 100, Adam): clean,
@@ -254,9 +255,11 @@ const report = {
 };
 const dir = join(import.meta.dir, 'results');
 mkdirSync(dir, { recursive: true });
-const file = join(
-  dir,
-  `${report.date.slice(0, 10)}-train-cost-${machine.runtime.split(' ')[0]}${quick ? '-quick' : ''}.json`,
+const file = freshFile(
+  join(
+    dir,
+    `${report.date.slice(0, 10)}-train-cost-${machine.runtime.split(' ')[0]}${quick ? '-quick' : ''}.json`,
+  ),
 );
 await writeFileAtomic(file, JSON.stringify(report, null, 2) + '\n');
 console.log(`wrote ${file}`);

@@ -27,6 +27,7 @@ import { type Backend, Tensor } from '../src/tensor/index.ts';
 import { medianMs } from './timing.ts';
 import { pgdAttackRate, squareRate } from './attack-rates.ts';
 import { BENCH_FLAGS, BENCH_USAGE } from './usage.ts';
+import { freshFile } from './fresh-file.ts';
 
 const argv = process.argv.slice(2);
 // The command line of `bun run bench -- --backend webgpu …` (or of this file run alone): the same flags as run.ts.
@@ -157,9 +158,8 @@ const tag = (adapter?.device || adapter?.description || 'gpu')
   .toLowerCase()
   .replace(/[^a-z0-9]+/g, '-')
   .slice(0, 40);
-const file = join(
-  dir,
-  `${new Date().toISOString().slice(0, 10)}-webgpu-${tag}${quick ? '-quick' : ''}.json`,
+const file = freshFile(
+  join(dir, `${new Date().toISOString().slice(0, 10)}-webgpu-${tag}${quick ? '-quick' : ''}.json`),
 );
 await writeFileAtomic(file, JSON.stringify(report, null, 2) + '\n');
 console.log(`wrote ${file}`);

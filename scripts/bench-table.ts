@@ -77,13 +77,16 @@ if (values.memory) {
     '',
     `Serving memory (\`${m.command}\`, ${m.date.slice(0, 10)}; ${m.requests.toLocaleString('en-US')} requests per model, ${m.settings.describe}):`,
     '',
-    '| model | resident after warm-up | after the requests | growth (target ≤ 5%) |',
-    '|---|---|---|---|',
+    '| model | resident after warm-up | after the requests | peak | growth, trend (target ≤ 5%) | growth, last sample |',
+    '|---|---|---|---|---|---|',
   );
-  for (const x of m.models)
+  // Older files have no trend (10 samples, judged on the last one): their growth column is that sample's.
+  for (const x of m.models) {
+    const growth = x.trendGrowthPercent ?? x.growthPercent;
     lines.push(
-      `| ${x.model} | ${x.rssAfterWarmupMiB} MiB | ${x.rssAfterMiB} MiB | ${x.growthPercent}% ${x.growthPercent <= 5 ? '' : '**(over)**'} |`,
+      `| ${x.model} | ${x.rssAfterWarmupMiB} MiB | ${x.rssAfterMiB} MiB | ${x.peakMiB} MiB | ${growth}% ${growth <= 5 ? '' : '**(over)**'} | ${x.growthPercent}% |`,
     );
+  }
 }
 const text = lines.join('\n');
 if (values.write) {

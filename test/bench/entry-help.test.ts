@@ -23,6 +23,7 @@ const BENCH_ENTRIES = [
 const BENCH_MODULES = [
   'attack-rates.ts',
   'benign-traffic.ts',
+  'fresh-file.ts',
   'machine-facts.ts',
   'ratios.ts',
   'rounds.ts',

@@ -209,6 +209,34 @@ describe('scripts/bench-table.ts', () => {
       );
       expect(text).toContain('docs/img/bench-scaling.svg');
 
+      // The serving memory table judges growth on the trend where the file has one (its last sample swings with
+      // the collector), and on the last sample for older files.
+      const memory = join(dir, 'memory.json');
+      const row = (model: string, growthPercent: number, trendGrowthPercent?: number) => ({
+        model,
+        rssAfterWarmupMiB: 100,
+        rssAfterMiB: 100 + growthPercent,
+        peakMiB: 120,
+        growthPercent,
+        ...(trendGrowthPercent === undefined ? {} : { trendGrowthPercent }),
+      });
+      writeFileSync(
+        memory,
+        JSON.stringify({
+          command: 'bun run bench:memory',
+          date: '2026-12-07T00:00:00.000Z',
+          requests: 100000,
+          settings: { describe: '2 inference workers' },
+          models: [row('a', 7.2, 1.1), row('b', -1, 6.5), row('c', 7.2)],
+        }),
+      );
+      const withMemory = run('--memory', memory).stdout.toString();
+      expect(withMemory).toContain('| a | 100 MiB | 107.2 MiB | 120 MiB | 1.1%  | 7.2% |');
+      expect(withMemory).toContain('| b | 100 MiB | 99 MiB | 120 MiB | 6.5% **(over)** | -1% |');
+      expect(withMemory).toContain(
+        '| c | 100 MiB | 107.2 MiB | 120 MiB | 7.2% **(over)** | 7.2% |',
+      );
+
       const readme = join(dir, 'README.md');
       writeFileSync(
         readme,
