@@ -1,7 +1,7 @@
 // `bun run bench:memory`: memory of each model at serving. Per model, the server (bun src/serve/bun.ts, 2 inference
 // workers, budgets off) starts as a child; after a warm-up its resident set (VmRSS of /proc/<pid>/status) is the
 // model's footprint, then a long run of single-image /v2 infer requests shows whether it grows (target: at most 5%).
-// The resident set swings by several percent as the collector runs, so growth is judged on the trend of 50 samples
+// The resident set swings by several percent as the collector runs, so growth is judged on the trend of 51 samples
 // (a least-squares line over the run), not on two samples that may sit at different points of a GC cycle.
 // Writes bench/results/<date>-memory-<runtime>[-quick].json.
 import { readFileSync } from 'node:fs';
@@ -36,7 +36,7 @@ const DEFAULT_MODELS = [
 ];
 const TARGET_GROWTH_PERCENT = 5,
   CLIENTS = 8,
-  SAMPLES = 50;
+  SAMPLES = 50; // intervals: 51 samples with the one after warm-up
 
 const argv = process.argv.slice(2);
 const flags = scriptFlags(
