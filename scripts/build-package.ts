@@ -20,19 +20,24 @@ const DIST = join(ROOT, 'dist');
  * The package's dependencies stay imports (npm installs them beside the package); `webgpu` (Dawn, optional)
  * is imported on demand and only where no navigator.gpu exists.
  */
-const EXTERNAL = ['hono', 'zod', 'ioredis', 'jpeg-js', 'webgpu'];
+const EXTERNAL = ['hono', 'zod', 'ioredis', 'bullmq', 'jpeg-js', 'webgpu'];
 
 /**
  * dist/lib/: one build with shared chunks, so `hashguard` and `hashguard/node` share one copy of the core
  * (one backend registry, one Tensor class). Every file sits two levels below the package root, which the
  * code finds from import.meta.url (the default model, docs/audit), and worker.js sits beside the chunk of
- * src/parallel/pool.ts, which starts it (defaultWorkerUrl).
+ * src/parallel/pool.ts, which starts it (defaultWorkerUrl), as audit-job-thread.js sits beside the chunk of
+ * src/cli/worker.ts (`hashguard worker` starts it).
  */
 async function buildLib(): Promise<void> {
   const out = await Bun.build({
-    entrypoints: ['src/index.ts', 'src/node.ts', 'src/cli/main.ts', 'src/parallel/worker.ts'].map(
-      (f) => join(ROOT, f),
-    ),
+    entrypoints: [
+      'src/index.ts',
+      'src/node.ts',
+      'src/cli/main.ts',
+      'src/parallel/worker.ts',
+      'src/cli/audit-job-thread.ts',
+    ].map((f) => join(ROOT, f)),
     outdir: join(DIST, 'lib'),
     target: 'node',
     format: 'esm',

@@ -10,6 +10,7 @@ const ROOT = join(import.meta.dir, '..');
 const GENERATED = new Set([
   'src/backend/wasm/kernels-wasm.ts',
   'src/backend/webgpu/shaders-wgsl.ts',
+  'src/serve/embedded/default-model.ts',
 ]);
 
 function files(dir: string): string[] {

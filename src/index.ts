@@ -13,6 +13,8 @@ import { argmaxRows, Tensor } from './tensor/index.ts';
 export { Tensor, tensor, zeros, full, scalar } from './tensor/index.ts';
 export type { Backend } from './tensor/index.ts';
 export { getBackend, setBackend, withBackend, referenceBackend } from './backend/index.ts';
+/** The WebAssembly kernels as a module the platform compiled (Cloudflare Workers); see docs/edge.md. */
+export { useKernelsModule } from './backend/index.ts';
 /** HASHGUARD_BACKEND=cpu|webgpu|auto → the backend and its adapter (`await selectBackend()`, then setBackend(s.backend)). */
 export {
   selectBackend,

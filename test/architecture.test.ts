@@ -90,6 +90,7 @@ const RUNTIME_READERS = [
   'runtime/worker.ts',
   'serve/bun.ts',
   'serve/deno.ts',
+  'serve/deno-deploy.ts',
   'serve/node.ts',
 ];
 

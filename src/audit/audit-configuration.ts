@@ -5,6 +5,7 @@ import { median } from '../attacks/index.ts';
 import { sha256Hex } from '../hash/index.ts';
 import { layerTensors, encodeSafetensors, type Sequential } from '../nn/index.ts';
 import type { Tensor } from '../tensor/index.ts';
+import type { DefendedModel } from '../defense/index.ts';
 import type { SuiteEntry } from './attack-suite.ts';
 import type { AuditProgress } from './audit-progress.ts';
 import type { AuditConfiguration } from './configurations.ts';
@@ -14,9 +15,9 @@ import {
   zeroGradientShare,
   type QuerySubset,
 } from './masking-checks.ts';
-import type { AttackSummary, CascadeSummary, ConfigReport } from './report-types.ts';
+import type { AttackSummary, CascadeSummary, Check, ConfigReport } from './report-types.ts';
 import { adversarialMethod, trainingCost, withHarden } from './training-cost.ts';
-import { runEntry } from './run-entry.ts';
+import { runEntry, type EntryOutcome } from './run-entry.ts';
 import { rate, verdicts } from './verdicts.ts';
 
 /** One model an audit loads; `provenance` (model.json's) gives its training cost and adversarial training. */
@@ -81,6 +82,77 @@ async function weightsIdentity(
   };
 }
 
+/** A configuration's clean verdicts (by the audit's verdict rule) and its zero-gradient share, in that order of draws. */
+export function cleanStep(
+  ctx: Pick<AuditContext, 'x' | 'y' | 'labels'>,
+  m: DefendedModel,
+): { cleanCorrect: string; zeroGradientShare: number } {
+  const cleanCorrect = verdicts(m, ctx.x, ctx.labels).majority.map((w) => !w);
+  return {
+    cleanCorrect: bits(cleanCorrect),
+    zeroGradientShare: zeroGradientShare(m, ctx.x, ctx.y),
+  };
+}
+
+/** An entry's row of the report from its outcome on its subset, and the per-image verdicts it adds to the worst case. */
+export function summarizeEntry(
+  entry: SuiteEntry,
+  o: EntryOutcome,
+  cleanCorrect: readonly boolean[],
+): { summary: AttackSummary; broken: boolean[] } {
+  const count = o.done;
+  const correct = cleanCorrect.slice(0, count);
+  const broken = o.majority.map((b, i) => b && correct[i]);
+  const okNorms = o.success.map((s, i) => (s ? i : -1)).filter((i) => i >= 0);
+  const summary: AttackSummary = {
+    id: entry.id,
+    name: o.name,
+    describe: entry.describe,
+    table: entry.table,
+    norm: entry.norm,
+    n: count,
+    successRate: rate(o.majority, correct),
+    successAny: rate(o.any, correct),
+    successSingle: rate(o.single, correct),
+    medianL2: median(okNorms.map((i) => o.l2[i])),
+    medianLinf: median(okNorms.map((i) => o.linf[i])),
+    medianQueries: median(o.queries),
+    seconds: o.seconds,
+    broken: bits(broken),
+  };
+  // A cascade (AutoAttack) also reports what each component broke, and its robust accuracy by the verdict.
+  if (!o.components) return { summary, broken };
+  const cascade = {
+    components: o.components,
+    robustAccuracy: correct.filter((c, i) => c && !broken[i]).length / count,
+  };
+  const row: CascadeSummary = { ...summary, cascade };
+  return { summary: row, broken };
+}
+
+/** The log line of one finished entry. */
+export function entryLine(tag: string, s: AttackSummary): string {
+  const cascade = (s as CascadeSummary).cascade;
+  return (
+    `${tag}: ${s.id} ${(100 * s.successRate).toFixed(1)}% on ${s.n} (${s.seconds.toFixed(1)} s)` +
+    (cascade
+      ? `; broken by ${cascade.components.map((c) => `${c.name} ${c.broken}/${c.attacked}`).join(', ')}; robust accuracy ${(100 * cascade.robustAccuracy).toFixed(1)}%`
+      : '')
+  );
+}
+
+/** The robust-sweep factors the masking checks' own sweep leaves out: run after the checks, in this order. */
+export async function sweepRest(
+  ctx: AuditContext,
+  m: DefendedModel,
+  randomized: boolean,
+  sweepBroken: Map<number, boolean[]>,
+): Promise<void> {
+  for (const f of ROBUST_SWEEP_FACTORS)
+    if (f > 0 && !sweepBroken.has(f))
+      sweepBroken.set(f, (await sweepPoint(ctx, m, randomized, f)).broken);
+}
+
 /** Audits configuration `ci` of `total`, resuming from `ctx.progress.current` when it is this one. */
 export async function auditConfiguration(
   ctx: AuditContext,
@@ -88,7 +160,7 @@ export async function auditConfiguration(
   ci: number,
   total: number,
 ): Promise<ConfigReport> {
-  const { x, y, labels, n, nq, progress, log } = ctx;
+  const { progress, log } = ctx;
   const tag = `[${ci + 1}/${total}] ${cfg.name}`;
   const m = cfg.model;
   const randomized = m.randomized;
@@ -96,22 +168,13 @@ export async function auditConfiguration(
   if (current) {
     m.resumeSeeds(current.seedsDrawn);
   } else {
-    const cleanCorrect = verdicts(m, x, labels).majority.map((w) => !w);
-    current = {
-      name: cfg.name,
-      seedsDrawn: 0,
-      cleanCorrect: bits(cleanCorrect),
-      zeroGradientShare: zeroGradientShare(m, x, y),
-      attacks: [],
-    };
+    current = { name: cfg.name, seedsDrawn: 0, ...cleanStep(ctx, m), attacks: [] };
     current.seedsDrawn = m.seedsDrawn;
     progress.current = current;
   }
   const cleanCorrect = [...current.cleanCorrect].map((c) => c === '1');
   const zeroShare = current.zeroGradientShare;
-  log(
-    `${tag}: clean accuracy ${((100 * cleanCorrect.filter(Boolean).length) / n).toFixed(2)}%, zero gradients ${(100 * zeroShare).toFixed(1)}%`,
-  );
+  logClean(ctx, tag, cleanCorrect, zeroShare);
   // Attacks already run (before an interruption) come from the checkpoint, with their per-image verdicts.
   const attacks: AttackSummary[] = current.attacks;
   const brokenBy = new Map<string, boolean[]>(
@@ -121,46 +184,63 @@ export async function auditConfiguration(
     if (!runsOn(entry, randomized)) continue;
     if (brokenBy.has(entry.id)) continue;
     const o = await runEntry(ctx, cfg.name, m, entry, current, cleanCorrect);
-    const count = o.done;
-    const correct = cleanCorrect.slice(0, count);
-    const broken = o.majority.map((b, i) => b && correct[i]);
+    const { summary, broken } = summarizeEntry(entry, o, cleanCorrect);
     brokenBy.set(entry.id, broken);
-    const okNorms = o.success.map((s, i) => (s ? i : -1)).filter((i) => i >= 0);
-    const summary: AttackSummary = {
-      id: entry.id,
-      name: o.name,
-      describe: entry.describe,
-      table: entry.table,
-      norm: entry.norm,
-      n: count,
-      successRate: rate(o.majority, correct),
-      successAny: rate(o.any, correct),
-      successSingle: rate(o.single, correct),
-      medianL2: median(okNorms.map((i) => o.l2[i])),
-      medianLinf: median(okNorms.map((i) => o.linf[i])),
-      medianQueries: median(o.queries),
-      seconds: o.seconds,
-      broken: bits(broken),
-    };
-    // A cascade (AutoAttack) also reports what each component broke, and its robust accuracy by the verdict.
-    const cascade = o.components
-      ? {
-          components: o.components,
-          robustAccuracy: correct.filter((c, i) => c && !broken[i]).length / count,
-        }
-      : null;
-    const cascadeRow: CascadeSummary | null = cascade ? { ...summary, cascade } : null;
-    attacks.push(cascadeRow ?? summary);
-    log(
-      `${tag}: ${entry.id} ${(100 * summary.successRate).toFixed(1)}% on ${count} (${o.seconds.toFixed(1)} s)` +
-        (cascade
-          ? `; broken by ${cascade.components.map((c) => `${c.name} ${c.broken}/${c.attacked}`).join(', ')}; robust accuracy ${(100 * cascade.robustAccuracy).toFixed(1)}%`
-          : ''),
-    );
+    attacks.push(summary);
+    log(entryLine(tag, summary));
     current.seedsDrawn = m.seedsDrawn;
     ctx.attackDone?.(cfg.name, entry.id);
     await ctx.save();
   }
+  const { checks, sweepBroken } = await maskingChecks(ctx, m, attacks, zeroShare, randomized, tag);
+  // The robust-accuracy sweep reuses the monotone check's three PGD runs; the other points run after every
+  // check, so the randomized model's query counter (hence every earlier number) is what it was before.
+  await sweepRest(ctx, m, randomized, sweepBroken);
+  return assembleConfiguration(ctx, cfg, tag, {
+    cleanCorrect,
+    zeroShare,
+    attacks,
+    brokenBy,
+    checks,
+    sweepBroken,
+  });
+}
+
+/** The clean accuracy line of a configuration. */
+export function logClean(
+  ctx: Pick<AuditContext, 'n' | 'log'>,
+  tag: string,
+  cleanCorrect: readonly boolean[],
+  zeroShare: number,
+): void {
+  ctx.log(
+    `${tag}: clean accuracy ${((100 * cleanCorrect.filter(Boolean).length) / ctx.n).toFixed(2)}%, zero gradients ${(100 * zeroShare).toFixed(1)}%`,
+  );
+}
+
+/** Everything a configuration's report is computed from once its attacks and checks have run. */
+export interface ConfigurationParts {
+  cleanCorrect: boolean[];
+  zeroShare: number;
+  /** The suite's rows in suite order. */
+  attacks: AttackSummary[];
+  brokenBy: Map<string, boolean[]>;
+  checks: Check[];
+  /** Per robust-sweep factor > 0, the per-image verdicts of its PGD run. */
+  sweepBroken: Map<number, boolean[]>;
+}
+
+/** A configuration's report from its parts: worst cases, robust accuracy and its sweep, weights and training cost. */
+export async function assembleConfiguration(
+  ctx: AuditContext,
+  cfg: AuditConfiguration,
+  tag: string,
+  parts: ConfigurationParts,
+): Promise<ConfigReport> {
+  const { n, nq, log } = ctx;
+  const { cleanCorrect, zeroShare, attacks, brokenBy, checks, sweepBroken } = parts;
+  const m = cfg.model;
+  const randomized = m.randomized;
   const paper = attacks.filter((a) => a.table === 'paper');
   const adaptive = attacks.filter((a) => a.table === 'adaptive');
   const worst = (ids: string[], count: number) => {
@@ -168,12 +248,6 @@ export async function auditConfiguration(
     return rate(hit, cleanCorrect.slice(0, count));
   };
   const adaptiveFull = adaptive.filter((a) => a.n === n).map((a) => a.id);
-  const { checks, sweepBroken } = await maskingChecks(ctx, m, attacks, zeroShare, randomized, tag);
-  // The robust-accuracy sweep reuses the monotone check's three PGD runs; the other points run after every
-  // check, so the randomized model's query counter (hence every earlier number) is what it was before.
-  for (const f of ROBUST_SWEEP_FACTORS)
-    if (f > 0 && !sweepBroken.has(f))
-      sweepBroken.set(f, (await sweepPoint(ctx, m, randomized, f)).broken);
   // Robust = clean-correct and broken by none of the attacks (each image judged by the attacks that ran on
   // it: images past the first nQuery by the full-subset ones only), over ALL n images.
   const robustShare = (attackIds: string[], count: number) =>

@@ -1,7 +1,9 @@
 // Where an unfinished audit stands (the finished configurations, the attacks done in the current one, the seed
 // counter of its randomized model), so a run killed after hours resumes where it stopped with the same numbers.
 import type { MagnitudeCalibration } from '../defense/index.ts';
-import type { AttackSummary, AuditReport, ConfigReport } from './report-types.ts';
+import type { CertifiedPart } from './certified-bracket.ts';
+import type { CheckMeasures } from './masking-checks.ts';
+import type { AttackSummary, AuditReport, ConfigReport, ImageExample } from './report-types.ts';
 
 export interface AuditProgress {
   format: 1;
@@ -23,7 +25,15 @@ export interface AuditProgress {
     /** The entry under way when it runs in chunks (the cascades): what its finished chunks did. */
     partial?: EntryPartial;
   } | null;
+  /** An audit cut into jobs (AuditInput.block): every finished job's result by its key (audit-jobs.ts jobKey). */
+  jobs?: Record<string, JobResult>;
 }
+
+/** What an audit job returns (audit-jobs.ts): plain JSON, so it travels through a queue or a part file unchanged. */
+export type JobResult =
+  | { kind: 'attack'; outcome: EntryPartial; example: ImageExample | null }
+  | { kind: 'checks'; measures: CheckMeasures }
+  | { kind: 'certify'; part: CertifiedPart };
 
 /** A chunked entry's outcome so far (run-entry.ts EntryOutcome, per-image verdicts as '0'/'1' strings). */
 export interface EntryPartial {
@@ -59,6 +69,8 @@ export function auditSettings(s: {
   cascadeChunk?: number;
   /** The certified side's bound method, when not the default (the default leaves it out). */
   certify?: string;
+  /** Images per job of an audit cut into jobs (absent: one sequence). */
+  block?: number;
 }): string {
   return JSON.stringify(s);
 }

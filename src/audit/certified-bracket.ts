@@ -42,19 +42,23 @@ export function certifiedVerdicts(
   return out;
 }
 
-/**
- * The report with its certified side: certified accuracy over all n images at the budget, the certified sweep
- * on the first nQuery images at the robust sweep's ε values, and the bracket check (replacing an earlier one).
- */
-export function withCertificates(
-  report: ConfigReport,
+/** A configuration's certified side, computed apart from its report (a distributed audit's certify job returns it). */
+export interface CertifiedPart {
+  method: BoundMethod;
+  /** Per image of the subset, '1' where certified at the budget. */
+  certified: string;
+  certifiedSweep: { eps: number; certifiedAccuracy: number }[];
+  seconds: number;
+}
+
+/** Certifies the subset: the query subset over the sweep's radii (ascending, the budget among them), the rest at the budget. */
+export function certifyConfiguration(
   cfg: AuditConfiguration,
   subset: { x: Tensor; labels: readonly number[]; n: number; nq: number },
   budget: number,
   method: BoundMethod,
-): ConfigReport {
+): CertifiedPart {
   const t0 = performance.now();
-  // The query subset over the sweep's radii (ascending, the budget among them), the other images at the budget.
   const radii = ROBUST_SWEEP_FACTORS.map((f) => budget * f);
   const swept = certifiedVerdicts(cfg, subset.x, subset.labels, subset.nq, radii, method);
   const at = ROBUST_SWEEP_FACTORS.indexOf(1);
@@ -70,20 +74,43 @@ export function withCertificates(
         )[0]
       : [];
   const certified = [...swept[at], ...rest];
-  const sweep = radii.map((eps, r) => ({
-    eps,
-    certifiedAccuracy: swept[r].filter(Boolean).length / subset.nq,
-  }));
+  return {
+    method,
+    certified: certified.map((c) => (c ? '1' : '0')).join(''),
+    certifiedSweep: radii.map((eps, r) => ({
+      eps,
+      certifiedAccuracy: swept[r].filter(Boolean).length / subset.nq,
+    })),
+    seconds: (performance.now() - t0) / 1000,
+  };
+}
+
+/** The report with its certified side and the bracket check (replacing an earlier one). */
+export function applyCertificates(report: ConfigReport, part: CertifiedPart): ConfigReport {
   const out: ConfigReport = {
     ...report,
-    certifiedMethod: method,
-    certifiedAccuracy: certified.filter(Boolean).length / subset.n,
-    certified: certified.map((c) => (c ? '1' : '0')).join(''),
-    certifiedSweep: sweep,
-    certifySeconds: (performance.now() - t0) / 1000,
+    certifiedMethod: part.method,
+    certifiedAccuracy: [...part.certified].filter((c) => c === '1').length / part.certified.length,
+    certified: part.certified,
+    certifiedSweep: part.certifiedSweep,
+    certifySeconds: part.seconds,
   };
   out.checks = [...report.checks.filter((c) => c.id !== BRACKET_CHECK), bracketCheck(out)];
   return out;
+}
+
+/**
+ * The report with its certified side: certified accuracy over all n images at the budget, the certified sweep
+ * on the first nQuery images at the robust sweep's ε values, and the bracket check (replacing an earlier one).
+ */
+export function withCertificates(
+  report: ConfigReport,
+  cfg: AuditConfiguration,
+  subset: { x: Tensor; labels: readonly number[]; n: number; nq: number },
+  budget: number,
+  method: BoundMethod,
+): ConfigReport {
+  return applyCertificates(report, certifyConfiguration(cfg, subset, budget, method));
 }
 
 /**

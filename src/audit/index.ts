@@ -2,13 +2,18 @@
 // budgets, the configurations it compares, merging part reports, and the JSON, Markdown and HTML renderings.
 export {
   runAudit,
+  runAuditJobs,
+  setupAudit,
+  inProcessJobs,
   DEFAULT_CERTIFY,
+  type JobExecutor,
   ROBUST_SWEEP_FACTORS,
   type AuditInput,
   type AuditModel,
 } from './run-audit.ts';
 export { BRACKET_CHECK, bracketCheck, certifyReport } from './certified-bracket.ts';
-export type { AuditProgress } from './audit-progress.ts';
+export type { AuditProgress, JobResult } from './audit-progress.ts';
+export { jobKey, planJobs, runJob, type AuditJob, type JobSetup } from './audit-jobs.ts';
 export {
   SUITE,
   NAMED_SUITES,

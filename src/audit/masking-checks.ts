@@ -72,15 +72,63 @@ export async function sweepPoint(
   return { eps: b.linf * f, successRate: rate(v, r.cleanCorrect), broken: v };
 }
 
-/** docs/design.md §5's gradient-masking checks (Carlini et al. 2019; AutoAttack's flags), each with its evidence. */
-export async function maskingChecks(
+/**
+ * What the masking checks measure on a configuration (its own attacks, independent of the suite's results): the PGD
+ * ε sweep, the unbounded run and the randomness probe. Plain data, so a distributed audit's job can return it.
+ */
+export interface CheckMeasures {
+  sweep: { eps: number; successRate: number }[];
+  /** Per sweep factor (CHECK_SWEEP_FACTORS), the per-image verdicts of its PGD run, as '0'/'1'. */
+  sweepBroken: Record<string, string>;
+  /** Images of the query subset the unbounded run attacked, and its success rate among the clean-correct ones. */
+  unboundedN: number;
+  unboundedRate: number;
+  /** Whether two identical queries returned different logits. */
+  differs: boolean;
+}
+
+/** Runs the checks' own attacks on `m` (the order of its random draws is the order the checks have always used). */
+export async function measureChecks(
   q: QuerySubset,
   m: DefendedModel,
-  attacks: AttackSummary[],
-  zeroShare: number,
   randomized: boolean,
-  tag: string,
-): Promise<{ checks: Check[]; sweepBroken: Map<number, boolean[]> }> {
+): Promise<CheckMeasures> {
+  const sweep: { eps: number; successRate: number }[] = [];
+  const sweepBroken: Record<string, string> = {};
+  const target = () => (randomized ? new EOT(new WhiteBox(m), { n: 4 }) : new WhiteBox(m));
+  // The sweep and the unbounded run use the query subset (the first nq images of the audit's subset).
+  const [cq, xs, ys] = [q.nq, q.xq, q.yq];
+  for (const f of CHECK_SWEEP_FACTORS) {
+    const { eps, successRate, broken } = await sweepPoint(q, m, randomized, f);
+    sweep.push({ eps, successRate });
+    sweepBroken[String(f)] = broken.map((b) => (b ? '1' : '0')).join('');
+  }
+  const unbounded = await new PGD({
+    eps: Infinity,
+    alpha: 0.05,
+    steps: 100,
+    loss: 'cw',
+    randomStart: false,
+    seed: q.seed,
+    ...(randomized ? { kappa: 5, earlyStop: false } : {}),
+  }).run(target(), xs, ys);
+  const unboundedRate = rate(
+    randomized ? verdicts(m, unbounded.xAdv, q.labels.slice(0, cq)).majority : unbounded.success,
+    unbounded.cleanCorrect,
+  );
+  const probe = gatherBatch(q.test, [0, 1, 2, 3], 0, 4).x;
+  const z1 = noGrad(() => m.forward(probe)),
+    z2 = noGrad(() => m.forward(probe));
+  const differs = Array.from(z1.data).some((v, i) => v !== z2.data[i]);
+  return { sweep, sweepBroken, unboundedN: cq, unboundedRate, differs };
+}
+
+/** The checks, judged from their measures, the suite's results and the zero-gradient share, in the report's order. */
+export function judgeChecks(
+  measured: CheckMeasures,
+  attacks: readonly AttackSummary[],
+  zeroShare: number,
+): { checks: Check[]; sweepBroken: Map<number, boolean[]> } {
   const get = (id: string) => attacks.find((a) => a.id === id);
   const checks: Check[] = [];
   checks.push({
@@ -98,16 +146,7 @@ export async function maskingChecks(
     });
   // ε sweep with PGD (CW loss) on the query subset (EOT for randomized models); its per-image verdicts are
   // kept for the robust-accuracy sweep.
-  const sweep: { eps: number; successRate: number }[] = [];
-  const sweepBroken = new Map<number, boolean[]>();
-  const target = () => (randomized ? new EOT(new WhiteBox(m), { n: 4 }) : new WhiteBox(m));
-  // The sweep and the unbounded run use the query subset (the first nq images of the audit's subset).
-  const [cq, xs, ys] = [q.nq, q.xq, q.yq];
-  for (const f of CHECK_SWEEP_FACTORS) {
-    const { eps, successRate, broken } = await sweepPoint(q, m, randomized, f);
-    sweep.push({ eps, successRate });
-    sweepBroken.set(f, broken);
-  }
+  const { sweep } = measured;
   const monotone = sweep.every((s, i) => i === 0 || s.successRate >= sweep[i - 1].successRate);
   checks.push({
     id: 'monotone-in-eps',
@@ -117,37 +156,42 @@ export async function maskingChecks(
       .join(', '),
     sweep,
   });
-  const unbounded = await new PGD({
-    eps: Infinity,
-    alpha: 0.05,
-    steps: 100,
-    loss: 'cw',
-    randomStart: false,
-    seed: q.seed,
-    ...(randomized ? { kappa: 5, earlyStop: false } : {}),
-  }).run(target(), xs, ys);
-  const ur = rate(
-    randomized ? verdicts(m, unbounded.xAdv, q.labels.slice(0, cq)).majority : unbounded.success,
-    unbounded.cleanCorrect,
-  );
+  const ur = measured.unboundedRate;
   checks.push({
     id: 'unbounded-reaches-100',
     pass: ur === 1,
-    evidence: `unbounded PGD (CW loss, 100 × 0.05) breaks ${(100 * ur).toFixed(1)}% of ${cq}`,
+    evidence: `unbounded PGD (CW loss, 100 × 0.05) breaks ${(100 * ur).toFixed(1)}% of ${measured.unboundedN}`,
   });
   // AutoAttack's flag, per image and threat model: a black-box attack breaking images no white-box attack of its norm broke.
   checks.push(...blackBoxChecks(attacks));
-  const probe = gatherBatch(q.test, [0, 1, 2, 3], 0, 4).x;
-  const z1 = noGrad(() => m.forward(probe)),
-    z2 = noGrad(() => m.forward(probe));
-  const differs = Array.from(z1.data).some((v, i) => v !== z2.data[i]);
   checks.push({
     id: 'randomness-needs-eot',
-    pass: !differs,
-    evidence: differs
+    pass: !measured.differs,
+    evidence: measured.differs
       ? 'two identical queries returned different logits: randomized, EOT required (eot-pgd run)'
       : 'deterministic: identical queries return identical logits',
   });
-  q.log(`${tag}: checks ${checks.map((c) => `${c.id} ${c.pass ? 'pass' : 'FLAG'}`).join(', ')}`);
+  const sweepBroken = new Map(
+    Object.entries(measured.sweepBroken).map(([f, b]): [number, boolean[]] => [
+      Number(f),
+      [...b].map((c) => c === '1'),
+    ]),
+  );
   return { checks, sweepBroken };
+}
+
+/** The gradient-masking checks of one configuration: measured, then judged against the suite's results. */
+export async function maskingChecks(
+  q: QuerySubset,
+  m: DefendedModel,
+  attacks: AttackSummary[],
+  zeroShare: number,
+  randomized: boolean,
+  tag: string,
+): Promise<{ checks: Check[]; sweepBroken: Map<number, boolean[]> }> {
+  const judged = judgeChecks(await measureChecks(q, m, randomized), attacks, zeroShare);
+  q.log(
+    `${tag}: checks ${judged.checks.map((c) => `${c.id} ${c.pass ? 'pass' : 'FLAG'}`).join(', ')}`,
+  );
+  return judged;
 }

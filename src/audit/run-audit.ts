@@ -24,6 +24,15 @@ import { VERDICT_QUERIES } from './verdicts.ts';
 import { withCertificates } from './certified-bracket.ts';
 import { auditSubset } from './audit-subset.ts';
 import type { BoundMethod } from '../verify/index.ts';
+import {
+  assembleJobs,
+  jobKey,
+  planJobs,
+  runJob,
+  type AuditJob,
+  type JobResult,
+  type JobSetup,
+} from './audit-jobs.ts';
 
 /** The certified side's default bound method: CROWN-IBP, tighter than IBP at a few times its cost. */
 export const DEFAULT_CERTIFY: BoundMethod = 'crown-ibp';
@@ -77,11 +86,39 @@ export interface AuditInput {
     configuration: string;
     attack: string | null;
   }) => void;
+  /** Counted progress of a job-cut audit (with `block`): once the jobs are known (`job` null), then after each. */
+  onJob?: (p: { done: number; total: number; job: string | null }) => void;
   /** Where an earlier run of this audit stopped (its last checkpoint): done work is skipped, numbers unchanged. */
   resume?: AuditProgress;
   /** Called after every attack and every configuration with where the audit stands (write it atomically). */
   checkpoint?: (progress: AuditProgress) => Promise<void>;
+  /**
+   * Images per job: cuts the audit into independent jobs (audit-jobs.ts) with streams named by each job, which any
+   * process may run in any order (part of the settings; absent, the audit runs as one sequence).
+   */
+  block?: number;
+  /** Who runs the jobs (with `block`): this process, in plan order, by default; a queue's workers, say. */
+  executor?: JobExecutor;
+  /** Magnitude GI's calibration computed by the process that planned the audit (its jobs' workers reuse it). */
+  calibration?: AuditProgress['calibration'];
 }
+
+/** Runs an audit's jobs: every job of `jobs`, calling `done` with each result as it arrives (in any order). */
+export interface JobExecutor {
+  run(
+    jobs: AuditJob[],
+    done: (job: AuditJob, result: JobResult) => Promise<void>,
+    /** The audit's settings and magnitude calibration: what another process needs to rebuild the same audit. */
+    audit: { settings: string; calibration: AuditProgress['calibration'] },
+  ): Promise<void>;
+}
+
+/** This process runs the jobs, one after another in plan order. */
+export const inProcessJobs = (setup: JobSetup): JobExecutor => ({
+  async run(jobs, done) {
+    for (const job of jobs) await done(job, await runJob(setup, job));
+  },
+});
 
 /**
  * A cascade's row in the JSON report (the autoattack entries): its AttackSummary plus, per component, the
@@ -90,7 +127,8 @@ export interface AuditInput {
  */
 export type { CascadeSummary } from './report-types.ts';
 
-export async function runAudit(input: AuditInput): Promise<AuditReport> {
+/** An audit's setup: its checked settings, subset, calibration, configurations and the context they share. */
+export async function setupAudit(input: AuditInput) {
   const log = input.progress ?? (() => {});
   const t0 = performance.now();
   const { x, y, xq, yq, nq, labels, indexSha256 } = await auditSubset(
@@ -150,6 +188,7 @@ export async function runAudit(input: AuditInput): Promise<AuditReport> {
     ...(input.certify !== undefined && input.certify !== DEFAULT_CERTIFY
       ? { certify: input.certify }
       : {}),
+    ...(input.block !== undefined ? { block: input.block } : {}),
   });
   if (input.resume && input.resume.settings !== settings) {
     throw new Error(
@@ -158,12 +197,14 @@ export async function runAudit(input: AuditInput): Promise<AuditReport> {
   }
   const calibration = input.resume
     ? input.resume.calibration
-    : input.magnitudeEps !== undefined || !needsMagnitude
-      ? null
-      : {
-          ...calibrateMagnitude(h.inputShape, h.layers, h.params, input.validation!),
-          ...(input.validationRecord ? { rows: input.validationRecord } : {}),
-        };
+    : input.calibration !== undefined
+      ? input.calibration
+      : input.magnitudeEps !== undefined || !needsMagnitude
+        ? null
+        : {
+            ...calibrateMagnitude(h.inputShape, h.layers, h.params, input.validation!),
+            ...(input.validationRecord ? { rows: input.validationRecord } : {}),
+          };
   const magnitudeEps = input.magnitudeEps ?? calibration?.eps;
   if (calibration)
     log(
@@ -200,14 +241,23 @@ export async function runAudit(input: AuditInput): Promise<AuditReport> {
   // The checkpoint is this object: finished configurations and the current one's attacks are appended to it.
   const progress: AuditProgress = input.resume
     ? structuredClone(input.resume)
-    : { format: 1, settings, seconds: 0, calibration, reports: [], examples: [], current: null };
-  const { reports, examples } = progress;
+    : {
+        format: 1,
+        settings,
+        seconds: 0,
+        calibration,
+        reports: [],
+        examples: [],
+        current: null,
+        ...(input.block !== undefined ? { jobs: {} } : {}),
+      };
+  const { reports } = progress;
   const secondsBefore = progress.seconds;
   const save = async () => {
     progress.seconds = secondsBefore + (performance.now() - t0) / 1000;
     await input.checkpoint?.(progress);
   };
-  if (input.resume)
+  if (input.resume && input.block === undefined)
     log(
       `resuming: ${reports.length} of ${configs.length} configurations done` +
         (progress.current
@@ -224,12 +274,13 @@ export async function runAudit(input: AuditInput): Promise<AuditReport> {
   );
   let attacksDone =
     reports.reduce((sum, r) => sum + r.attacks.length, 0) + (progress.current?.attacks.length ?? 0);
-  input.onAttack?.({
-    done: attacksDone,
-    total,
-    configuration: progress.current?.name ?? configs[0]?.name ?? '',
-    attack: null,
-  });
+  if (input.block === undefined)
+    input.onAttack?.({
+      done: attacksDone,
+      total,
+      configuration: progress.current?.name ?? configs[0]?.name ?? '',
+      attack: null,
+    });
   const ctx: AuditContext = {
     test: input.test,
     x,
@@ -252,7 +303,102 @@ export async function runAudit(input: AuditInput): Promise<AuditReport> {
     attackDone: (configuration, attack) =>
       input.onAttack?.({ done: ++attacksDone, total, configuration, attack }),
   };
-  for (const [ci, cfg] of configs.entries()) {
+  return {
+    log,
+    t0,
+    x,
+    labels,
+    nq,
+    indexSha256,
+    settings,
+    calibration,
+    magnitudeEps,
+    needsMagnitude,
+    configs,
+    progress,
+    secondsBefore,
+    save,
+    ctx,
+  };
+}
+
+/** The job setup of an audit cut into jobs (`block` given). */
+function jobSetup(input: AuditInput, s: Awaited<ReturnType<typeof setupAudit>>): JobSetup {
+  if (input.block === undefined) throw new Error('audit: jobs need a block size');
+  return {
+    ctx: s.ctx,
+    configs: s.configs,
+    block: input.block,
+    certify: input.certify ?? DEFAULT_CERTIFY,
+  };
+}
+
+/**
+ * Runs the jobs of an audit cut into jobs that have no result yet (those of `shard` i of n only, when given: every
+ * n-th job of the plan from the i-th), saving after each; the results are in `progress.jobs`.
+ */
+async function runJobs(
+  input: AuditInput,
+  s: Awaited<ReturnType<typeof setupAudit>>,
+  shard?: { index: number; count: number },
+): Promise<JobSetup> {
+  const setup = jobSetup(input, s);
+  const results = s.progress.jobs!;
+  const plan = planJobs(setup);
+  const todo = plan.filter(
+    (j, i) => !(jobKey(j) in results) && (!shard || i % shard.count === shard.index),
+  );
+  const total = shard ? plan.filter((_, i) => i % shard.count === shard.index).length : plan.length;
+  s.log(
+    `${plan.length} jobs of ${input.block} images or fewer` +
+      (shard ? `; shard ${shard.index}/${shard.count}: ${total} of them` : '') +
+      `; ${total - todo.length} done before`,
+  );
+  let done = total - todo.length;
+  input.onJob?.({ done, total, job: null });
+  await (input.executor ?? inProcessJobs(setup)).run(
+    todo,
+    async (job, result) => {
+      results[jobKey(job)] = result;
+      input.onJob?.({ done: ++done, total, job: jobKey(job) });
+      await s.save();
+    },
+    { settings: s.settings, calibration: s.calibration },
+  );
+  return setup;
+}
+
+/** One shard of an audit cut into jobs: runs its jobs and returns the progress holding their results (no report). */
+export async function runAuditJobs(
+  input: AuditInput,
+  shard: { index: number; count: number },
+): Promise<AuditProgress> {
+  if (input.block === undefined) throw new Error('audit: a shard needs a block size');
+  if (
+    !Number.isInteger(shard.count) ||
+    shard.count < 1 ||
+    shard.index < 0 ||
+    shard.index >= shard.count
+  )
+    throw new Error(`audit: shard ${shard.index}/${shard.count} is not one of 0/n … (n-1)/n`);
+  const s = await setupAudit(input);
+  await runJobs(input, s, shard);
+  s.progress.seconds = s.secondsBefore + (performance.now() - s.t0) / 1000;
+  return s.progress;
+}
+
+export async function runAudit(input: AuditInput): Promise<AuditReport> {
+  const s = await setupAudit(input);
+  const { log, t0, x, labels, nq, indexSha256, calibration, magnitudeEps, needsMagnitude } = s;
+  const { configs, progress, secondsBefore, save, ctx } = s;
+  const { reports, examples } = progress;
+  if (input.block !== undefined) {
+    const setup = await runJobs(input, s);
+    const assembled = await assembleJobs(setup, new Map(Object.entries(progress.jobs!)));
+    reports.push(...assembled.reports);
+    examples.push(...assembled.examples);
+  }
+  for (const [ci, cfg] of input.block === undefined ? configs.entries() : []) {
     if (reports.some((r) => r.name === cfg.name)) continue;
     const report = await auditConfiguration(ctx, cfg, ci, configs.length);
     const method = input.certify ?? DEFAULT_CERTIFY;

@@ -8,6 +8,7 @@ import { deriveStream } from '../hash/index.ts';
 import type { SuiteEntry } from './attack-suite.ts';
 import type { AuditProgress, EntryPartial } from './audit-progress.ts';
 import type { AuditContext } from './audit-configuration.ts';
+import type { ImageExample } from './report-types.ts';
 import { verdicts } from './verdicts.ts';
 
 /** Images per chunk of a chunked entry when the audit names none (AuditInput.cascadeChunk). */
@@ -53,12 +54,133 @@ const decode = ({ id: _, ...p }: EntryPartial): EntryOutcome => ({
   single: fromBits(p.single),
 });
 
+/** The seed of chunk (or job block) k of an entry: chunk 0 the audit's own, so a subset within one chunk gets the numbers an unchunked run gets. */
+export const chunkSeed = (seed: number, k: number) =>
+  k === 0 ? seed : deriveStream(seed, CHUNK_TAG + k);
+
+/** An empty outcome, to which chunks are appended in image order. */
+export const emptyOutcome = (): EntryOutcome => ({
+  name: '',
+  done: 0,
+  seconds: 0,
+  success: [],
+  majority: [],
+  any: [],
+  single: [],
+  l2: [],
+  linf: [],
+  queries: [],
+  components: null,
+});
+
+/** Appends chunk `piece` (the next rows in image order) to `o`. */
+export function appendOutcome(o: EntryOutcome, piece: EntryOutcome): void {
+  o.name = piece.name;
+  o.done += piece.done;
+  o.seconds += piece.seconds;
+  o.success.push(...piece.success);
+  o.majority.push(...piece.majority);
+  o.any.push(...piece.any);
+  o.single.push(...piece.single);
+  o.l2.push(...piece.l2);
+  o.linf.push(...piece.linf);
+  o.queries.push(...piece.queries);
+  if (piece.components)
+    o.components = o.components
+      ? o.components.map((c, i) => ({
+          ...c,
+          attacked: c.attacked + piece.components![i].attacked,
+          broken: c.broken + piece.components![i].broken,
+        }))
+      : piece.components.map((c) => ({ ...c }));
+}
+
+/** An entry's outcome as plain data (per-image verdicts as '0'/'1' strings), for checkpoints and job results. */
+export const encodeOutcome = encode;
+export const decodeOutcome = decode;
+
+/**
+ * Entry `entry` of configuration `config` on rows `rows` of its subset (chunk `k`, seeded chunkSeed(seed, k)): the
+ * chunk's outcome and, for an adaptive entry, the chunk's example candidate (its first clean-correct image the
+ * attack broke by the audit's verdict). A randomized model's verdicts come from fresh queries right after the attack.
+ */
+export async function runChunk(
+  ctx: AuditContext,
+  config: string,
+  m: DefendedModel,
+  entry: SuiteEntry,
+  rows: readonly number[],
+  k: number,
+  cleanCorrect: readonly boolean[],
+): Promise<{ piece: EntryOutcome; example: ImageExample | null }> {
+  const full = entry.subset === 'full';
+  const [xs, ys] = full ? [ctx.x, ctx.y] : [ctx.xq, ctx.yq];
+  const whole = rows.length === xs.shape[0];
+  const [xc, yc] = whole ? [xs, ys] : [takeRows(xs, [...rows]), takeRows(ys, [...rows])];
+  const { attack, target } = entry.make(m, {
+    dense: ctx.dense,
+    seed: chunkSeed(ctx.seed, k),
+    b: ctx.budgets,
+  });
+  const t = performance.now();
+  const r: AttackResult = await attack.run(target, xc, yc);
+  const seconds = (performance.now() - t) / 1000;
+  // A randomized model's verdict comes from fresh queries; a minimum-norm point must still fit the budget.
+  const fits = r.success.map(
+    (_, i) =>
+      entry.norm === 'l0' ||
+      (entry.norm === 'l2'
+        ? r.norms.l2[i] <= ctx.budgets.l2 * (1 + 1e-6)
+        : r.norms.linf[i] <= ctx.budgets.linf + 1e-6),
+  );
+  const labels = rows.map((i) => ctx.labels[i]);
+  const fresh = m.randomized ? verdicts(m, r.xAdv, labels) : null;
+  const v = fresh
+    ? {
+        majority: fresh.majority.map((w, i) => w && fits[i]),
+        any: fresh.any.map((w, i) => w && fits[i]),
+        single: fresh.single.map((w, i) => w && fits[i]),
+      }
+    : { majority: r.success, any: r.success, single: r.success };
+  const piece: EntryOutcome = {
+    name: attack.name,
+    done: rows.length,
+    seconds,
+    success: [...r.success],
+    majority: v.majority,
+    any: v.any,
+    single: v.single,
+    l2: [...r.norms.l2],
+    linf: [...r.norms.linf],
+    queries: [...r.queries],
+    components: isAutoAttackResult(r)
+      ? r.components.map(({ name, attacked, broken }) => ({ name, attacked, broken }))
+      : null,
+  };
+  const shown =
+    entry.table === 'adaptive' ? v.majority.findIndex((b, i) => b && cleanCorrect[rows[i]]) : -1;
+  if (shown < 0) return { piece, example: null };
+  const d = xc.size / rows.length;
+  const round = (a: Float32Array) => Array.from(a, (x) => Math.round(x * 1e4) / 1e4);
+  return {
+    piece,
+    example: {
+      config,
+      attack: entry.id,
+      shape: [...xc.shape.slice(1)],
+      label: labels[shown],
+      prediction: r.predictions[shown],
+      clean: round(xc.data.subarray(shown * d, (shown + 1) * d) as Float32Array),
+      adversarial: round(r.xAdv.data.subarray(shown * d, (shown + 1) * d) as Float32Array),
+    },
+  };
+}
+
 /**
  * Runs `entry` on configuration `config` (model `m`), continuing from `current.partial` when an earlier run of this
  * entry stopped between chunks. A chunked entry (SuiteEntry.chunked) attacks `ctx.cascadeChunk` images at a time,
- * chunk k with seed deriveStream(seed, CHUNK_TAG + k) (chunk 0 with the audit's seed, so a subset within one chunk
- * gets the numbers an unchunked run gets), and checkpoints after every chunk but the last; the caller checkpoints
- * the finished entry. A randomized model's verdicts come from fresh queries right after each chunk's attack.
+ * chunk k seeded chunkSeed(seed, k), and checkpoints after every chunk but the last; the caller checkpoints the
+ * finished entry. The configuration's example is the first image an adaptive attack breaks (chunks run in image order).
  */
 export async function runEntry(
   ctx: AuditContext,
@@ -68,90 +190,17 @@ export async function runEntry(
   current: NonNullable<AuditProgress['current']>,
   cleanCorrect: readonly boolean[],
 ): Promise<EntryOutcome> {
-  const full = entry.subset === 'full';
-  const [xs, ys, count] = full ? [ctx.x, ctx.y, ctx.n] : [ctx.xq, ctx.yq, ctx.nq];
+  const count = entry.subset === 'full' ? ctx.n : ctx.nq;
   const size = entry.chunked ? ctx.cascadeChunk : count;
   const o: EntryOutcome =
-    current.partial?.id === entry.id
-      ? decode(current.partial)
-      : {
-          name: '',
-          done: 0,
-          seconds: 0,
-          success: [],
-          majority: [],
-          any: [],
-          single: [],
-          l2: [],
-          linf: [],
-          queries: [],
-          components: null,
-        };
+    current.partial?.id === entry.id ? decode(current.partial) : emptyOutcome();
   while (o.done < count) {
     const k = o.done / size;
     const rows = Array.from({ length: Math.min(size, count - o.done) }, (_, i) => o.done + i);
-    const whole = rows.length === xs.shape[0];
-    const [xc, yc] = whole ? [xs, ys] : [takeRows(xs, rows), takeRows(ys, rows)];
-    const seed = k === 0 ? ctx.seed : deriveStream(ctx.seed, CHUNK_TAG + k);
-    const { attack, target } = entry.make(m, { dense: ctx.dense, seed, b: ctx.budgets });
-    const t = performance.now();
-    const r: AttackResult = await attack.run(target, xc, yc);
-    o.seconds += (performance.now() - t) / 1000;
-    o.name = attack.name;
-    // A randomized model's verdict comes from fresh queries; a minimum-norm point must still fit the budget.
-    const fits = r.success.map(
-      (_, i) =>
-        entry.norm === 'l0' ||
-        (entry.norm === 'l2'
-          ? r.norms.l2[i] <= ctx.budgets.l2 * (1 + 1e-6)
-          : r.norms.linf[i] <= ctx.budgets.linf + 1e-6),
-    );
-    const labels = rows.map((i) => ctx.labels[i]);
-    const fresh = m.randomized ? verdicts(m, r.xAdv, labels) : null;
-    const v = fresh
-      ? {
-          majority: fresh.majority.map((w, i) => w && fits[i]),
-          any: fresh.any.map((w, i) => w && fits[i]),
-          single: fresh.single.map((w, i) => w && fits[i]),
-        }
-      : { majority: r.success, any: r.success, single: r.success };
-    o.success.push(...r.success);
-    o.majority.push(...v.majority);
-    o.any.push(...v.any);
-    o.single.push(...v.single);
-    o.l2.push(...r.norms.l2);
-    o.linf.push(...r.norms.linf);
-    o.queries.push(...r.queries);
-    if (isAutoAttackResult(r)) {
-      const parts = r.components.map(({ name, attacked, broken }) => ({ name, attacked, broken }));
-      o.components = o.components
-        ? o.components.map((c, i) => ({
-            ...c,
-            attacked: c.attacked + parts[i].attacked,
-            broken: c.broken + parts[i].broken,
-          }))
-        : parts;
-    }
-    // The configuration's example: the first image an adaptive attack breaks (the chunks run in image order).
-    const shown = v.majority.findIndex((b, i) => b && cleanCorrect[rows[i]]);
-    if (
-      shown >= 0 &&
-      entry.table === 'adaptive' &&
-      !ctx.progress.examples.some((e) => e.config === config)
-    ) {
-      const d = xc.size / rows.length;
-      const round = (a: Float32Array) => Array.from(a, (x) => Math.round(x * 1e4) / 1e4);
-      ctx.progress.examples.push({
-        config,
-        attack: entry.id,
-        shape: [...xc.shape.slice(1)],
-        label: labels[shown],
-        prediction: r.predictions[shown],
-        clean: round(xc.data.subarray(shown * d, (shown + 1) * d) as Float32Array),
-        adversarial: round(r.xAdv.data.subarray(shown * d, (shown + 1) * d) as Float32Array),
-      });
-    }
-    o.done += rows.length;
+    const { piece, example } = await runChunk(ctx, config, m, entry, rows, k, cleanCorrect);
+    appendOutcome(o, piece);
+    if (example && !ctx.progress.examples.some((e) => e.config === config))
+      ctx.progress.examples.push(example);
     if (o.done < count) {
       current.partial = encode(entry.id, o);
       current.seedsDrawn = m.seedsDrawn;

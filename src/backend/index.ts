@@ -6,14 +6,33 @@ import type { Backend } from '../tensor/index.ts';
 import type { BackendSelection } from './webgpu/backend.ts';
 import type { BackendChoice } from './webgpu/device.ts';
 import { referenceBackend } from './cpu/index.ts';
-import { createWasmBackend } from './wasm/index.ts';
+import { createWasmBackend, useKernelsModule as installKernels } from './wasm/index.ts';
 
 export { createWasmBackend };
 
-/** The backend a fresh process starts on. */
-export const defaultBackend: Backend = createWasmBackend() ?? referenceBackend;
+/**
+ * The backend a fresh process starts on. `let`: useKernelsModule may upgrade it from the reference kernels to
+ * WebAssembly once a runtime that cannot compile the embedded bytes hands the compiled kernels over.
+ */
+export let defaultBackend: Backend = createWasmBackend() ?? referenceBackend;
 
 let active: Backend = defaultBackend;
+
+/**
+ * Runs the WebAssembly kernels from `module`, compiled by the platform, instead of compiling the embedded bytes:
+ * for runtimes that forbid compiling WebAssembly at run time (Cloudflare Workers import a `.wasm` file as a
+ * WebAssembly.Module; `bun run build:worker` writes it). Call it before any op runs. The registry picked its
+ * default when it loaded, possibly before the module was handed over (a bundle without the embedded bytes
+ * then found no kernels), so the default, and the active backend while it is the default, move to WebAssembly.
+ */
+export function useKernelsModule(module: WebAssembly.Module): void {
+  installKernels(module);
+  if (defaultBackend !== referenceBackend) return;
+  const wasm = createWasmBackend();
+  if (!wasm) return;
+  if (active === defaultBackend) active = wasm;
+  defaultBackend = wasm;
+}
 
 /** The backend ops run on now. */
 export function getBackend(): Backend {

@@ -10,6 +10,7 @@ import { certifyCommand, certifyUsage } from './certify.ts';
 import { importCommand, importUsage } from './import.ts';
 import { exportCommand, exportUsage } from './export.ts';
 import { serveCommand, serveUsage } from './serve.ts';
+import { workerCommand, workerUsage } from './worker.ts';
 import { Stopped, STOPPED_EXIT_CODE } from './stop.ts';
 import { commandArgs, exitProcess, pendingExitCode, readEnv } from '../runtime/index.ts';
 
@@ -46,6 +47,11 @@ const commands: Record<
     run: certifyCommand,
     usage: certifyUsage,
     what: 'certified accuracy over an L∞ ball (sound bounds, no attack)',
+  },
+  worker: {
+    run: workerCommand,
+    usage: workerUsage,
+    what: 'run the jobs of distributed audits from a Redis queue (audit --queue)',
   },
   serve: {
     run: serveCommand,

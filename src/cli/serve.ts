@@ -1,9 +1,13 @@
 // `hashguard serve`: the HTTP server (src/serve) on node:http, which Node, Bun and Deno all provide, with
 // inference in worker threads. Same flags as `bun run serve` (which listens with Bun.serve instead); it runs
 // until SIGINT or SIGTERM, then stops listening, closes the workers and the budget store, and returns.
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { onStopSignal, readEnvAll } from '../runtime/index.ts';
 import {
+  DEFAULT_EMBEDDED_MODEL,
   DEFAULT_MODEL,
+  loadEmbeddedModel,
   listenFailure,
   listenNodeHttp,
   onStopSignals,
@@ -29,6 +33,7 @@ export async function serveCommand(argv: string[]): Promise<void> {
     if (e instanceof ServeUsageError) throw new UsageError(e.message);
     throw e;
   }
+  config = await withEmbeddedDefault(config);
   // A model or Redis failure throws here: the CLI prints its one-line message and exits 1.
   const started = await startApp(config);
   let listener: NodeListener;
@@ -47,4 +52,27 @@ export async function serveCommand(argv: string[]): Promise<void> {
       () => resolve(),
     ),
   );
+}
+
+/**
+ * Without --model the default model is served from its directory when there is one (a checkout, the npm package),
+ * else from the copy embedded in the code (the single binary, which carries no models/ folder).
+ */
+async function withEmbeddedDefault(config: ServerConfig): Promise<ServerConfig> {
+  const models = config.options.models;
+  const source = models[DEFAULT_MODEL.name];
+  const onlyDefault =
+    Object.keys(models).length === 1 &&
+    source &&
+    'dir' in source &&
+    source.dir === DEFAULT_MODEL.dir;
+  if (!onlyDefault || existsSync(join(DEFAULT_MODEL.dir, 'model.json'))) return config;
+  const model = await loadEmbeddedModel(DEFAULT_EMBEDDED_MODEL);
+  return {
+    ...config,
+    options: {
+      ...config.options,
+      models: { [DEFAULT_MODEL.name]: { model, scores: source.scores } },
+    },
+  };
 }

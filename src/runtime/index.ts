@@ -5,6 +5,7 @@ export {
   commandArgs,
   exitProcess,
   pendingExitCode,
+  processId,
   setExitCode,
   standardError,
   standardOutput,

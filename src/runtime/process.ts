@@ -13,6 +13,7 @@ type Proc = {
   version: string;
   platform: string;
   arch: string;
+  pid: number;
 };
 /** The signals that ask a command to stop: Ctrl-C, and a service manager's or CI runner's SIGTERM. */
 export type StopSignal = 'SIGINT' | 'SIGTERM';
@@ -23,6 +24,11 @@ const proc = () => (globalThis as { process?: Proc }).process!;
 /** The command-line arguments after the program and script: what a user typed. */
 export function commandArgs(): string[] {
   return proc().argv.slice(2);
+}
+
+/** This process's id (a distributed audit's workers name themselves by it in their logs). */
+export function processId(): number {
+  return proc().pid;
 }
 
 /** Ends the process with `code`. */

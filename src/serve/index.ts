@@ -15,6 +15,8 @@ export {
 export { inProcessExecutor, workerExecutor, type InferenceExecutor } from './executor.ts';
 export {
   MemoryBudgetStore,
+  DurableObjectBudgetStore,
+  BudgetCounter,
   clientIdentity,
   type BudgetResult,
   type BudgetStore,
@@ -50,3 +52,10 @@ export {
 } from './config.ts';
 export { startApp, listenFailure, onStopSignals, type Started } from './start.ts';
 export { listenNodeHttp, type NodeListener } from './node-listener.ts';
+export {
+  DEFAULT_EMBEDDED_MODEL,
+  EmbeddedModelError,
+  embeddedFiles,
+  loadEmbeddedModel,
+  type EmbeddedModel,
+} from './embedded/index.ts';

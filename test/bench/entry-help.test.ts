@@ -1,4 +1,4 @@
-// Every bench entry point (bun bench/*.ts and the npm scripts bench, bench:serve, bench:cifar, bench:train, bench:detect) and every script
+// Every bench entry point (bun bench/*.ts and the npm scripts bench, bench:serve, bench:cifar, bench:train, bench:detect, bench:audit-queue) and every script
 // (bun scripts/*.ts) answers --help and -h with its usage on stdout, exit 0, before any work (no results or
 // golden file written, well under a second or two instead of minutes), and rejects an unknown flag by name with
 // the valid ones listed (exit 2). The file lists are checked against the folders, so a new entry must be listed.
@@ -9,6 +9,7 @@ import { join } from 'node:path';
 const ROOT = join(import.meta.dir, '../..');
 /** bench/*.ts run as programs. */
 const BENCH_ENTRIES = [
+  'audit-queue.ts',
   'cifar.ts',
   'compare-trees.ts',
   'detect.ts',
@@ -40,9 +41,12 @@ const SCRIPTS = [
   'audit-summary.ts',
   'bench-setup.ts',
   'bench-table.ts',
+  'build-binary.ts',
   'build-package.ts',
   'build-shaders.ts',
   'build-wasm.ts',
+  'build-worker.ts',
+  'embed-model.ts',
   'gi-table.ts',
   'headline-chart.ts',
   'loc.ts',

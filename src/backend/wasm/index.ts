@@ -12,6 +12,8 @@ import { maxPool2d, maxPool2dGradInput } from './max-pool2d.ts';
 import { compileChain } from './chain.ts';
 import { wasmSimdAvailable } from './module.ts';
 
+export { useKernelsModule } from './module.ts';
+
 /** The WebAssembly SIMD backend, or null where the runtime cannot run the module. */
 export function createWasmBackend(): Backend | null {
   if (!wasmSimdAvailable()) return null;

@@ -1,5 +1,6 @@
-// Instantiates the WebAssembly SIMD kernels (kernels/*.wat, assembled and embedded as base64) and hands out scratch space in
-// their linear memory. Pure WebAssembly: no file access, so it runs in Bun, Deno, Node, browsers and workers.
+// Instantiates the WebAssembly SIMD kernels (kernels/*.wat, assembled and embedded as base64, or a module the platform
+// compiled: useKernelsModule) and hands out scratch space in their linear memory. Pure WebAssembly: no file access,
+// so it runs in Bun, Deno, Node, browsers and workers.
 import { KERNELS_WASM_BASE64 } from './kernels-wasm.ts';
 import { BlockAllocator, type Block } from './block-allocator.ts';
 
@@ -90,9 +91,28 @@ export interface Kernels {
 }
 
 let instance: { kernels: Kernels; memory: WebAssembly.Memory } | null = null;
+/** The module handed over by useKernelsModule; when set, the embedded bytes are never decoded. */
+let supplied: WebAssembly.Module | null = null;
+
+/**
+ * Uses `module`, the kernels already compiled by the platform, instead of compiling the embedded bytes. For
+ * runtimes that forbid compiling WebAssembly from bytes at run time (Cloudflare Workers hand a `.wasm` import
+ * over as a WebAssembly.Module): call it before any op runs. Installing the same module again is a no-op;
+ * another one once the kernels have run is refused, since their linear memory holds live buffers.
+ */
+export function useKernelsModule(module: WebAssembly.Module): void {
+  if (!(module instanceof WebAssembly.Module))
+    throw new TypeError('useKernelsModule: expected a WebAssembly.Module');
+  if (module === supplied) return;
+  if (instance)
+    throw new Error('useKernelsModule: the kernels already run; install the module before any op');
+  supplied = module;
+}
 
 /** Whether this runtime validates the module (WebAssembly with SIMD); callers fall back to TS kernels if not. */
 export function wasmSimdAvailable(): boolean {
+  // A supplied module was compiled by the platform, which proves it runs SIMD; the bytes stay untouched.
+  if (supplied) return true;
   try {
     return typeof WebAssembly === 'object' && WebAssembly.validate(moduleBytes());
   } catch {
@@ -112,7 +132,7 @@ function get(): { kernels: Kernels; memory: WebAssembly.Memory } {
     // Synchronous compile: the module is about 5 KiB. Chrome before 114 refused modules over 4 KiB on the main
     // thread (workers were never limited); 114 removed that limit (blink-dev "Deprecate module size limit for
     // WebAssembly.Module()", 2023), and Firefox and Safari never had it.
-    const inst = new WebAssembly.Instance(new WebAssembly.Module(moduleBytes()), {});
+    const inst = new WebAssembly.Instance(supplied ?? new WebAssembly.Module(moduleBytes()), {});
     instance = {
       kernels: inst.exports as unknown as Kernels,
       memory: inst.exports.memory as WebAssembly.Memory,

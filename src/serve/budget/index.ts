@@ -16,6 +16,12 @@ export {
   type BudgetStore,
 } from './store.ts';
 export { ApiKeys, parseKeyFile } from './api-keys.ts';
+export {
+  BudgetCounter,
+  DurableObjectBudgetStore,
+  type DurableObjectNamespaceLike,
+  type DurableObjectStateLike,
+} from './durable-object.ts';
 export { budgetSubject, normalizeAddress } from './address.ts';
 
 /**

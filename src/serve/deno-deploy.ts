@@ -1,0 +1,81 @@
+// Deno Deploy entry: the default model embedded in the code (no file access at run time), inference in this
+// isolate on the CPU kernels (Deploy runs no worker threads), listening with Deno.serve on $PORT (default 8000):
+//   npx deno run --allow-net --allow-env src/serve/deno-deploy.ts [flags]   (docs/deploy.md)
+import { DEFAULT_EMBEDDED_MODEL, loadEmbeddedModel } from './embedded/index.ts';
+import { inProcessExecutor } from './executor.ts';
+import { listenFailure, onStopSignals, startEntry } from './start.ts';
+
+// The few Deno APIs used here (the project typechecks against Bun's types only).
+declare const Deno: {
+  args: string[];
+  env: { toObject(): Record<string, string> };
+  exit(code: number): never;
+  addSignalListener(signal: 'SIGINT' | 'SIGTERM', handler: () => void): void;
+  serve(
+    options: {
+      hostname: string;
+      port: number;
+      onListen?: (addr: { hostname: string; port: number }) => void;
+    },
+    handler: (
+      req: Request,
+      info: { remoteAddr: { hostname: string } },
+    ) => Response | Promise<Response>,
+  ): { shutdown(): Promise<void>; finished: Promise<void> };
+};
+
+// The embedded model is the only one: a --model would need the file access this entry goes without.
+if (Deno.args.some((a) => a === '--model' || a.startsWith('--model='))) {
+  console.error(
+    'error: deno-deploy.ts serves its embedded model only; src/serve/deno.ts takes --model',
+  );
+  Deno.exit(2);
+}
+const name = DEFAULT_EMBEDDED_MODEL.name;
+const model = await loadEmbeddedModel(DEFAULT_EMBEDDED_MODEL).catch((e: Error) => {
+  console.error(`error: ${e.message}`);
+  return Deno.exit(1);
+});
+// Deploy's conventions: any interface, port 8000, unless HOST / PORT (or --host / --port) say otherwise.
+const env = { HOST: '0.0.0.0', PORT: '8000', ...Deno.env.toObject() };
+const { app, banner, shutdown, config } = await startEntry(
+  Deno.args,
+  env,
+  (code) => Deno.exit(code),
+  (c) => ({
+    ...c,
+    options: {
+      ...c.options,
+      // --scores NAME=MODE still applies (the flag parser saw the default model under the same name).
+      models: { [name]: { model, scores: c.options.models[name]?.scores } },
+      // NOTE: compute blocks this isolate's event loop while a request runs, so a deadline cannot cut a
+      // running inference short; it still refuses requests that waited past it.
+      executor: inProcessExecutor(),
+      // The page's scripts and the audit reports are files: neither is deployed (docs/deploy.md).
+      demo: false,
+    },
+  }),
+);
+let server: ReturnType<typeof Deno.serve>;
+try {
+  server = Deno.serve(
+    { hostname: config.host, port: config.port, onListen: ({ port }) => console.log(banner(port)) },
+    (req, info) => app.fetch(req, { clientAddress: info.remoteAddr.hostname }),
+  );
+} catch (e) {
+  console.error(`error: ${listenFailure(e, config.host, config.port)}`);
+  await shutdown();
+  Deno.exit(1);
+}
+
+// Deploy stops isolates itself and may not offer signal listeners; a local run stops gracefully on Ctrl-C.
+try {
+  onStopSignals(
+    (signal, handler) => Deno.addSignalListener(signal, handler),
+    () => server.shutdown(),
+    shutdown,
+    (code) => Deno.exit(code),
+  );
+} catch {
+  // no signals here: nothing to clean up that the platform does not
+}
