@@ -1,28 +1,12 @@
 // Deno Deploy entry: the default model embedded in the code (no file access at run time), inference in this
 // isolate on the CPU kernels (Deploy runs no worker threads), listening with Deno.serve on $PORT (default 8000):
 //   npx deno run --allow-net --allow-env src/serve/deno-deploy.ts [flags]   (docs/deploy.md)
+import type { DenoApi } from './deno-api.ts';
 import { DEFAULT_EMBEDDED_MODEL, loadEmbeddedModel } from './embedded/index.ts';
 import { inProcessExecutor } from './executor.ts';
 import { listenFailure, onStopSignals, startEntry } from './start.ts';
 
-// The few Deno APIs used here (the project typechecks against Bun's types only).
-declare const Deno: {
-  args: string[];
-  env: { toObject(): Record<string, string> };
-  exit(code: number): never;
-  addSignalListener(signal: 'SIGINT' | 'SIGTERM', handler: () => void): void;
-  serve(
-    options: {
-      hostname: string;
-      port: number;
-      onListen?: (addr: { hostname: string; port: number }) => void;
-    },
-    handler: (
-      req: Request,
-      info: { remoteAddr: { hostname: string } },
-    ) => Response | Promise<Response>,
-  ): { shutdown(): Promise<void>; finished: Promise<void> };
-};
+declare const Deno: DenoApi;
 
 // The embedded model is the only one: a --model would need the file access this entry goes without.
 if (Deno.args.some((a) => a === '--model' || a.startsWith('--model='))) {

@@ -1,26 +1,10 @@
 // Deno entry, same app and flags as bun.ts:
 //   npx deno run --allow-net --allow-read --allow-env src/serve/deno.ts [flags]
 // Deno resolves hono and zod from node_modules through package.json (run `npm ci` first).
+import type { DenoApi } from './deno-api.ts';
 import { listenFailure, onStopSignals, startEntry } from './start.ts';
 
-// The few Deno APIs used here (the project typechecks against Bun's types only).
-declare const Deno: {
-  args: string[];
-  env: { toObject(): Record<string, string> };
-  exit(code: number): never;
-  addSignalListener(signal: 'SIGINT' | 'SIGTERM', handler: () => void): void;
-  serve(
-    options: {
-      hostname: string;
-      port: number;
-      onListen?: (addr: { hostname: string; port: number }) => void;
-    },
-    handler: (
-      req: Request,
-      info: { remoteAddr: { hostname: string } },
-    ) => Response | Promise<Response>,
-  ): { shutdown(): Promise<void>; finished: Promise<void> };
-};
+declare const Deno: DenoApi;
 
 const { app, banner, shutdown, config } = await startEntry(Deno.args, Deno.env.toObject(), (code) =>
   Deno.exit(code),

@@ -16,23 +16,9 @@ import {
   type AuditReport,
   type JobExecutor,
 } from '../../src/audit/index.ts';
-import { committedModel } from '../helpers/attack-data.ts';
+import { lenetFamily, reportNumbers } from '../helpers/audit-family.ts';
 
 class Stop extends Error {}
-
-// What differs between two runs of one audit: when it ran and how long it took.
-const numbers = (r: AuditReport) =>
-  JSON.stringify({
-    ...r,
-    date: 0,
-    seconds: 0,
-    command: '',
-    configurations: r.configurations.map((c) => ({
-      ...c,
-      certifySeconds: 0,
-      attacks: c.attacks.map((a) => ({ ...a, seconds: 0 })),
-    })),
-  });
 
 let base: Omit<AuditInput, 'command'>;
 let inOrder: AuditReport;
@@ -40,28 +26,13 @@ const saved: AuditProgress[] = [];
 
 /** A fresh input: new model objects, so nothing a run leaves in them (seed counters, chains) can carry over. */
 async function freshInput(): Promise<Omit<AuditInput, 'command'>> {
-  return {
-    ...base,
-    dense: { ...base.dense, model: await committedModel('mnist-lenet5') },
-    hashed: { ...base.hashed, model: await committedModel('mnist-lenet5-h8') },
-  };
+  return { ...base, ...(await lenetFamily()) };
 }
 
 beforeAll(async () => {
   const { test } = await loadDataset('mnist');
   base = {
-    family: 'mnist-lenet5',
-    datasetName: 'mnist',
-    dense: {
-      name: 'mnist-lenet5',
-      model: await committedModel('mnist-lenet5'),
-      weightsSha256: 'd',
-    },
-    hashed: {
-      name: 'mnist-lenet5-h8',
-      model: await committedModel('mnist-lenet5-h8'),
-      weightsSha256: 'h',
-    },
+    ...(await lenetFamily()),
     test,
     n: 12,
     nQuery: 6,
@@ -116,7 +87,7 @@ describe('audit cut into jobs', () => {
       },
     };
     const r = await runAudit({ ...(await freshInput()), command: 'test', executor: backwards });
-    expect(numbers(r)).toBe(numbers(inOrder));
+    expect(reportNumbers(r)).toBe(reportNumbers(inOrder));
   }, 300_000);
 
   test('jobs split between two separately built setups, interleaved, give the same report', async () => {
@@ -133,7 +104,7 @@ describe('audit cut into jobs', () => {
       },
     };
     const r = await runAudit({ ...(await freshInput()), command: 'test', executor: split });
-    expect(numbers(r)).toBe(numbers(inOrder));
+    expect(reportNumbers(r)).toBe(reportNumbers(inOrder));
   }, 300_000);
 
   test('three shards, merged, give the same report', async () => {
@@ -156,7 +127,7 @@ describe('audit cut into jobs', () => {
       onJob: (p) => void (p.job && ran++),
     });
     expect(ran).toBe(0);
-    expect(numbers(r)).toBe(numbers(inOrder));
+    expect(reportNumbers(r)).toBe(reportNumbers(inOrder));
   }, 300_000);
 
   test('stopped after any job, the resumed run writes the same report', async () => {
@@ -174,7 +145,7 @@ describe('audit cut into jobs', () => {
         }),
       ).rejects.toBeInstanceOf(Stop);
       const r = await runAudit({ ...(await freshInput()), command: 'test', resume: last });
-      expect(numbers(r)).toBe(numbers(inOrder));
+      expect(reportNumbers(r)).toBe(reportNumbers(inOrder));
     }
   }, 300_000);
 

@@ -11,25 +11,14 @@ import type { AuditProgress } from '../../src/audit/audit-progress.ts';
 import type { AuditReport, CascadeSummary } from '../../src/audit/report-types.ts';
 import { runAudit, type AuditInput } from '../../src/audit/run-audit.ts';
 import { loadAuditCheckpoint, saveAuditCheckpoint } from '../../src/cli/audit-checkpoint.ts';
-import { committedModel } from '../helpers/attack-data.ts';
+import { lenetFamily, reportNumbers } from '../helpers/audit-family.ts';
 
 class Stop extends Error {}
 
 let base: Omit<AuditInput, 'command'>;
 let full: AuditReport;
 const snapshots: AuditProgress[] = [];
-// What differs between two runs of one audit: when it ran and how long it took.
-const numbers = (r: AuditReport) =>
-  JSON.stringify({
-    ...r,
-    date: 0,
-    seconds: 0,
-    configurations: r.configurations.map((c) => ({
-      ...c,
-      certifySeconds: 0,
-      attacks: c.attacks.map((a) => ({ ...a, seconds: 0 })),
-    })),
-  });
+const numbers = reportNumbers;
 
 /**
  * The audit stopped at its `k`-th checkpoint (as a killed process would), then resumed from that checkpoint;
@@ -63,18 +52,7 @@ async function stopAndResume(
 beforeAll(async () => {
   const { test } = await loadDataset('mnist');
   base = {
-    family: 'mnist-lenet5',
-    datasetName: 'mnist',
-    dense: {
-      name: 'mnist-lenet5',
-      model: await committedModel('mnist-lenet5'),
-      weightsSha256: 'd',
-    },
-    hashed: {
-      name: 'mnist-lenet5-h8',
-      model: await committedModel('mnist-lenet5-h8'),
-      weightsSha256: 'h',
-    },
+    ...(await lenetFamily()),
     test,
     n: 12,
     nQuery: 6,

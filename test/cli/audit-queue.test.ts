@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import type { Subprocess } from 'bun';
 import type { AuditReport } from '../../src/audit/index.ts';
 import { connectionOf, keyOfJobId, queueJobId } from '../../src/cli/audit-queue.ts';
+import { reportNumbers } from '../helpers/audit-family.ts';
 import { serviceMissing } from '../helpers/services.ts';
 
 const url = process.env.REDIS_URL_TEST;
@@ -59,21 +60,9 @@ async function run(args: string[]): Promise<string> {
   return out + err;
 }
 
-/** What differs between two runs of one audit: when and how it ran, and how long it took. */
-const numbers = (file: string) => {
-  const r = JSON.parse(readFileSync(file, 'utf8')) as AuditReport;
-  return JSON.stringify({
-    ...r,
-    date: 0,
-    seconds: 0,
-    command: '',
-    configurations: r.configurations.map((c) => ({
-      ...c,
-      certifySeconds: 0,
-      attacks: c.attacks.map((a) => ({ ...a, seconds: 0 })),
-    })),
-  });
-};
+/** A report file's figures (timings and the command left out). */
+const numbers = (file: string) =>
+  reportNumbers(JSON.parse(readFileSync(file, 'utf8')) as AuditReport);
 
 /** A worker process whose log lines are collected as they come (stderr: the progress sink's). */
 function startWorker(): { proc: Subprocess; lines: string[]; started: Promise<string> } {

@@ -9,6 +9,7 @@ import { buildBinary, hostTarget } from '../../scripts/build-binary.ts';
 import { defaultMnistDir } from '../../src/data/node.ts';
 import { DEFAULT_MODEL } from '../../src/serve/index.ts';
 import { digitPng, mnistDigits, ROOT } from '../serve/helpers.ts';
+import { waitForLine } from '../helpers/wait-for-line.ts';
 
 let tmp = '',
   run = '',
@@ -35,24 +36,6 @@ const env = (extra: Record<string, string> = {}) => ({
   ...extra,
 });
 
-async function firstLine(stream: ReadableStream<Uint8Array>, match: RegExp, ms: number) {
-  const reader = stream.getReader(),
-    decoder = new TextDecoder();
-  let seen = '';
-  const deadline = Date.now() + ms;
-  while (Date.now() < deadline) {
-    const r = await Promise.race([
-      reader.read(),
-      Bun.sleep(deadline - Date.now()).then(() => ({ done: true, value: undefined })),
-    ]);
-    if (r.done) break;
-    seen += decoder.decode(r.value, { stream: true });
-    const line = seen.split('\n').find((l) => match.test(l));
-    if (line) return line;
-  }
-  throw new Error(`no line matching ${match}; output:\n${seen}`);
-}
-
 test('serve: the embedded default model, in worker threads, from an empty folder', async () => {
   const proc = Bun.spawn([bin, 'serve', '--port', '0', '--workers', '2'], {
     cwd: run,
@@ -61,7 +44,7 @@ test('serve: the embedded default model, in worker threads, from an empty folder
     env: env(),
   });
   try {
-    const line = await firstLine(proc.stdout, /^hashguard serving /, 30_000);
+    const line = await waitForLine(proc.stdout, /^hashguard serving /, 30_000);
     expect(line).toContain(`${DEFAULT_MODEL.name} (backend cpu-wasm-simd, random GI`);
     expect(line).toContain('(workers 2,');
     const base = `http://127.0.0.1:${/:(\d+) \(/.exec(line)![1]}`;

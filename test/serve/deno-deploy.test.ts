@@ -17,6 +17,7 @@ import {
   type HashguardApp,
 } from '../../src/serve/index.ts';
 import { ROOT, digitPng, inferBody, mnistDigits } from './helpers.ts';
+import { waitForLine } from '../helpers/wait-for-line.ts';
 
 const NAME = DEFAULT_MODEL.name;
 const deno = join(ROOT, 'node_modules/.bin/deno');
@@ -75,32 +76,6 @@ async function freePort(): Promise<number> {
   const port = (s.address() as { port: number }).port;
   await new Promise((r) => s.close(r));
   return port;
-}
-
-/** Reads `stream` until a line matches, or fails with what was seen. */
-async function waitForLine(
-  stream: ReadableStream<Uint8Array>,
-  match: RegExp,
-  timeoutMs: number,
-): Promise<string> {
-  const reader = stream.getReader(),
-    decoder = new TextDecoder();
-  let seen = '';
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    const r = await Promise.race([
-      reader.read(),
-      Bun.sleep(deadline - Date.now()).then(() => ({ done: true, value: undefined })),
-    ]);
-    if (r.done) break;
-    seen += decoder.decode(r.value, { stream: true });
-    const line = seen.split('\n').find((l) => match.test(l));
-    if (line) {
-      reader.releaseLock();
-      return line;
-    }
-  }
-  throw new Error(`no line matching ${match}; output:\n${seen}`);
 }
 
 /** The answers a test compares across runtimes: metadata, infer labels, :classify labels. */

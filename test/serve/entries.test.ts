@@ -7,6 +7,7 @@ import { connect, createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ROOT } from './helpers.ts';
+import { waitForLine } from '../helpers/wait-for-line.ts';
 
 const MODEL = `plain=${join(ROOT, 'models/mnist-lenet5')}`;
 const deno = join(ROOT, 'node_modules/.bin/deno');
@@ -38,31 +39,6 @@ function rawHttp(port: number, request: string | Uint8Array, timeoutMs = 3000): 
     s.on('close', done);
     setTimeout(done, timeoutMs);
   });
-}
-
-async function waitForLine(
-  stream: ReadableStream<Uint8Array>,
-  match: RegExp,
-  timeoutMs: number,
-): Promise<string> {
-  const reader = stream.getReader(),
-    decoder = new TextDecoder();
-  let seen = '';
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    const r = await Promise.race([
-      reader.read(),
-      Bun.sleep(deadline - Date.now()).then(() => ({ done: true, value: undefined })),
-    ]);
-    if (r.done) break;
-    seen += decoder.decode(r.value, { stream: true });
-    const line = seen.split('\n').find((l) => match.test(l));
-    if (line) {
-      reader.releaseLock();
-      return line;
-    }
-  }
-  throw new Error(`no line matching ${match}; output:\n${seen}`);
 }
 
 let nodeDir = '';
