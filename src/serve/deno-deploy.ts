@@ -1,10 +1,10 @@
 // Deno Deploy entry: the default model embedded in the code (no file access at run time), inference in this
 // isolate on the CPU kernels (Deploy runs no worker threads), listening with Deno.serve on $PORT (default 8000):
 //   npx deno run --allow-net --allow-env src/serve/deno-deploy.ts [flags]   (docs/deploy.md)
-import type { DenoApi } from './deno-api.ts';
+import { serveOnDeno, type DenoApi } from './deno-api.ts';
 import { DEFAULT_EMBEDDED_MODEL, loadEmbeddedModel } from './embedded/index.ts';
 import { inProcessExecutor } from './executor.ts';
-import { listenFailure, onStopSignals, startEntry } from './start.ts';
+import { startEntry } from './start.ts';
 
 declare const Deno: DenoApi;
 
@@ -22,7 +22,7 @@ const model = await loadEmbeddedModel(DEFAULT_EMBEDDED_MODEL).catch((e: Error) =
 });
 // Deploy's conventions: any interface, port 8000, unless HOST / PORT (or --host / --port) say otherwise.
 const env = { HOST: '0.0.0.0', PORT: '8000', ...Deno.env.toObject() };
-const { app, banner, shutdown, config } = await startEntry(
+const started = await startEntry(
   Deno.args,
   env,
   (code) => Deno.exit(code),
@@ -40,26 +40,5 @@ const { app, banner, shutdown, config } = await startEntry(
     },
   }),
 );
-let server: ReturnType<typeof Deno.serve>;
-try {
-  server = Deno.serve(
-    { hostname: config.host, port: config.port, onListen: ({ port }) => console.log(banner(port)) },
-    (req, info) => app.fetch(req, { clientAddress: info.remoteAddr.hostname }),
-  );
-} catch (e) {
-  console.error(`error: ${listenFailure(e, config.host, config.port)}`);
-  await shutdown();
-  Deno.exit(1);
-}
-
 // Deploy stops isolates itself and may not offer signal listeners; a local run stops gracefully on Ctrl-C.
-try {
-  onStopSignals(
-    (signal, handler) => Deno.addSignalListener(signal, handler),
-    () => server.shutdown(),
-    shutdown,
-    (code) => Deno.exit(code),
-  );
-} catch {
-  // no signals here: nothing to clean up that the platform does not
-}
+await serveOnDeno(Deno, started, true);

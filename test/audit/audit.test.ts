@@ -10,25 +10,14 @@ import { auditMarkdown } from '../../src/audit/report-markdown.ts';
 import type { AuditReport } from '../../src/audit/report-types.ts';
 import { runAudit } from '../../src/audit/run-audit.ts';
 import { mergeAuditReports } from '../../src/audit/merge-reports.ts';
-import { committedModel } from '../helpers/attack-data.ts';
+import { lenetFamily } from '../helpers/audit-family.ts';
 
 let report: AuditReport;
 const run = async (configurations?: string[]) => {
   const { test, train } = await loadDataset('mnist');
   return runAudit({
     configurations,
-    family: 'mnist-lenet5',
-    datasetName: 'mnist',
-    dense: {
-      name: 'mnist-lenet5',
-      model: await committedModel('mnist-lenet5'),
-      weightsSha256: 'd',
-    },
-    hashed: {
-      name: 'mnist-lenet5-h8',
-      model: await committedModel('mnist-lenet5-h8'),
-      weightsSha256: 'h',
-    },
+    ...(await lenetFamily()),
     test,
     validation: validationSplit(train, 5000).validation,
     n: 40,

@@ -30,6 +30,7 @@ import {
   testSplit,
   type CommittedModel,
 } from '../helpers/committed-models.ts';
+import { lenetFamily } from '../helpers/audit-family.ts';
 
 /** Every model directory under models/ (baselines included) whose model.json has no defense. */
 function undefendedModels(): { dir: string; dataset: string }[] {
@@ -229,18 +230,7 @@ describe('audit --suite autoattack', () => {
     const t0 = performance.now();
     const lines: string[] = [];
     const input: AuditInput = {
-      family: 'mnist-lenet5',
-      datasetName: 'mnist',
-      dense: {
-        name: 'mnist-lenet5',
-        model: await committedModel('mnist-lenet5'),
-        weightsSha256: 'd',
-      },
-      hashed: {
-        name: 'mnist-lenet5-h8',
-        model: await committedModel('mnist-lenet5-h8'),
-        weightsSha256: 'h',
-      },
+      ...(await lenetFamily()),
       test: testSet,
       n: 8,
       nQuery: 4,
