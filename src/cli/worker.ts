@@ -46,6 +46,7 @@ export async function workerCommand(argv: string[]): Promise<void> {
   const pending = new Map<number, (r: Answer) => void>();
   let nextId = 1;
   let threadFailure: string | null = null;
+  let threadDied = () => {};
   let ready: (ok: boolean) => void = () => {};
   const started = new Promise<boolean>((resolve) => (ready = resolve));
   thread.onmessage = (e) => {
@@ -61,6 +62,7 @@ export async function workerCommand(argv: string[]): Promise<void> {
     for (const settle of pending.values())
       settle({ id: 0, error: `job thread failed: ${threadFailure}` });
     pending.clear();
+    threadDied();
   };
   // A thread that cannot load (a build without its script) is reported before any job is taken.
   if (!(await started)) {
@@ -107,14 +109,22 @@ export async function workerCommand(argv: string[]): Promise<void> {
   sink.log(
     `worker on queue ${name} at ${url} (pid ${processId()}); Ctrl-C stops after the job under way`,
   );
-  await new Promise<void>((resolve) => {
-    const dispose = onInterrupt((signal) => {
-      dispose();
-      sink.log(`${signal}: finishing the job under way, then stopping`);
-      void worker.close().finally(() => {
+  await new Promise<void>((resolve, reject) => {
+    const stop = () =>
+      worker.close().finally(() => {
+        dispose();
         thread.terminate();
-        resolve();
       });
+    const dispose = onInterrupt((signal) => {
+      sink.log(`${signal}: finishing the job under way, then stopping`);
+      void stop().then(resolve);
     });
+    // A thread that died (out of memory, say) would fail every job it was given: this worker stops instead, once
+    // the job under way is recorded as failed (it is retried elsewhere), and exits non-zero for a supervisor.
+    threadDied = () => {
+      void stop().then(() =>
+        reject(new Error(`the audit job thread failed (${threadFailure}): this worker stopped`)),
+      );
+    };
   });
 }
