@@ -12,7 +12,13 @@ import { exportCommand, exportUsage } from './export.ts';
 import { serveCommand, serveUsage } from './serve.ts';
 import { workerCommand, workerUsage } from './worker.ts';
 import { Stopped, STOPPED_EXIT_CODE } from './stop.ts';
-import { commandArgs, exitProcess, pendingExitCode, readEnv } from '../runtime/index.ts';
+import {
+  commandArgs,
+  exitProcess,
+  inWorkerThread,
+  pendingExitCode,
+  readEnv,
+} from '../runtime/index.ts';
 
 const commands: Record<
   string,
@@ -113,4 +119,7 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
-exitProcess(await main(commandArgs()));
+// The single executable is one file: `hashguard worker` starts its job thread from this same file, and there the
+// thread's loop runs instead of the command line (audit-job-thread.ts; worker.ts jobThreadUrl).
+if (inWorkerThread()) await import('./audit-job-thread.ts');
+else exitProcess(await main(commandArgs()));

@@ -17,8 +17,13 @@ export const workerUsage = `usage: bun run worker -- --queue redis://HOST[:PORT]
   back on the queue after about that long (the other workers look for such jobs as often).
 ${progressUsage}`;
 
-/** audit-job-thread.ts beside this file; in the npm package both are bundled into dist/lib/ as .js files. */
+/**
+ * audit-job-thread.ts beside this file; in the npm package both are bundled into dist/lib/ as .js files. The single
+ * executable holds the whole command in one file of its embedded file system ($bunfs): the thread is that file
+ * again, whose entry (main.ts) runs the job loop when it finds itself in a worker thread.
+ */
 function jobThreadUrl(): URL {
+  if (import.meta.url.includes('/$bunfs/')) return new URL(import.meta.url);
   const ext = import.meta.url.endsWith('.ts') ? 'ts' : 'js';
   return new URL(`./audit-job-thread.${ext}`, import.meta.url);
 }
@@ -67,10 +72,7 @@ export async function workerCommand(argv: string[]): Promise<void> {
   // A thread that cannot load (a build without its script) is reported before any job is taken.
   if (!(await started)) {
     thread.terminate();
-    throw new Error(
-      `the audit job thread could not start (${threadFailure}); the single executable does not carry it: ` +
-        'run workers from a checkout (bun run worker) or the npm package (npx hashguard worker)',
-    );
+    throw new Error(`the audit job thread could not start: ${threadFailure}`);
   }
   const inThread = (data: QueuedJob) =>
     new Promise<Answer>((resolve) => {

@@ -16,4 +16,10 @@ export {
   type OutputStream,
   type StopSignal,
 } from './process.ts';
-export { startWorker, workerScope, type WorkerHandle, type WorkerScope } from './worker.ts';
+export {
+  inWorkerThread,
+  startWorker,
+  workerScope,
+  type WorkerHandle,
+  type WorkerScope,
+} from './worker.ts';

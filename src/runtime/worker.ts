@@ -24,6 +24,7 @@ interface NodePort {
 interface WorkerThreads {
   Worker: new (url: URL) => NodePort & { terminate(): unknown; unref(): unknown };
   parentPort: NodePort | null;
+  isMainThread: boolean;
 }
 type Globals = {
   Worker?: new (url: string | URL, options: { type: 'module' }) => WorkerHandle;
@@ -56,6 +57,13 @@ export function startWorker(url: string | URL): WorkerHandle {
   worker.on('message', (data) => handle.onmessage?.({ data }));
   worker.on('error', (e) => handle.onerror?.({ message: (e as Error)?.message ?? String(e) }));
   return handle;
+}
+
+/** Whether this code runs in a worker thread, not a process's main thread (Bun, Node and Deno answer it alike). */
+export function inWorkerThread(): boolean {
+  const threads = workerThreads();
+  if (threads) return !threads.isMainThread;
+  return typeof (globalThis as { WorkerGlobalScope?: unknown }).WorkerGlobalScope !== 'undefined';
 }
 
 /** The running worker's scope: `self` in a Web Worker, Node's parent port in a worker thread. */

@@ -1,8 +1,8 @@
 // The single `hashguard` binary (scripts/build-binary.ts), built once and run from an empty folder (no
-// node_modules, no models/): `serve` answers with the embedded default model in worker threads, and `eval`
-// prints the accuracy `bun src/cli/main.ts eval` prints for the same flags.
+// node_modules, no models/): `serve` answers with the embedded default model in worker threads, `eval`
+// prints the accuracy `bun src/cli/main.ts eval` prints for the same flags, and `worker` runs audit jobs.
 import { afterAll, beforeAll, expect, test } from 'bun:test';
-import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildBinary, hostTarget } from '../../scripts/build-binary.ts';
@@ -10,6 +10,9 @@ import { defaultMnistDir } from '../../src/data/node.ts';
 import { DEFAULT_MODEL } from '../../src/serve/index.ts';
 import { digitPng, mnistDigits, ROOT } from '../serve/helpers.ts';
 import { waitForLine } from '../helpers/wait-for-line.ts';
+import { reportNumbers } from '../helpers/audit-family.ts';
+import { serviceMissing } from '../helpers/services.ts';
+import type { AuditReport } from '../../src/audit/index.ts';
 
 let tmp = '',
   run = '',
@@ -91,3 +94,65 @@ test('eval: the same accuracy as `bun src/cli/main.ts eval`; MNIST from HASHGUAR
   expect(noData[0]).toBe(1);
   expect(noData[2]).toContain('HASHGUARD_MNIST_DIR');
 }, 45_000);
+
+// The distributed audit's worker runs from the executable too (its job thread is the executable's own file):
+// against the Redis CI starts, a bun coordinator's audit through it equals the same audit in one process.
+const redisUrl = process.env.REDIS_URL_TEST;
+if (!redisUrl)
+  serviceMissing(
+    'Redis (the executable as an audit worker)',
+    'set REDIS_URL_TEST=redis://127.0.0.1:6379 with a running redis-server (Debian package redis-server)',
+  );
+else
+  test('worker: a queued audit through the executable equals the single-process one', async () => {
+    const queue = `hashguard-binary-${process.pid}-${Date.now()}`;
+    const audit = [
+      ...[
+        'audit',
+        '--model',
+        'models/mnist-lenet5-h8',
+        '--n',
+        '8',
+        '--n-query',
+        '4',
+        '--seed',
+        '2',
+      ],
+      ...['--attacks', 'fgsm,eot-pgd,square', '--configurations', 'hashed,random'],
+      ...['--certify', 'off', '--progress', 'off'],
+    ];
+    const data = { HASHGUARD_MNIST_DIR: defaultMnistDir() };
+    // Models are found by the flags' paths, as every worker of an audit must: from the checkout.
+    const worker = Bun.spawn([bin, 'worker', '--queue', redisUrl, '--queue-name', queue], {
+      cwd: ROOT,
+      stdout: 'pipe',
+      stderr: 'pipe',
+      env: env(data),
+    });
+    try {
+      await waitForLine(worker.stderr, /^worker on queue /, 30_000);
+      const cli = async (extra: string[], out: string) => {
+        const p = Bun.spawn([process.execPath, 'src/cli/main.ts', ...audit, ...extra], {
+          cwd: ROOT,
+          stdout: 'pipe',
+          stderr: 'pipe',
+          env: env(data),
+        });
+        const [code, err] = await Promise.all([p.exited, new Response(p.stderr).text()]);
+        expect({ code, err: code === 0 ? '' : err }).toEqual({ code: 0, err: '' });
+        return reportNumbers(JSON.parse(readFileSync(`${out}.json`, 'utf8')) as AuditReport);
+      };
+      const [q, one] = [join(tmp, 'queued'), join(tmp, 'single')];
+      const queued = await cli(
+        ['--queue', redisUrl, '--queue-name', queue, '--out', q, '--checkpoint', `${q}.ckpt.json`],
+        q,
+      );
+      const single = await cli(
+        ['--block', '100', '--out', one, '--checkpoint', `${one}.ckpt.json`],
+        one,
+      );
+      expect(queued).toBe(single);
+    } finally {
+      worker.kill('SIGKILL');
+    }
+  }, 90_000);
