@@ -153,6 +153,24 @@ export async function runJob(setup: JobSetup, job: AuditJob): Promise<JobResult>
 }
 
 /**
+ * Drops from `results` every example candidate the report can no longer show: a configuration's example is its
+ * first candidate in plan order (suite entry, then block), so once one is in, later ones are dead weight (a CIFAR-10
+ * candidate is two images, tens of kB, and the checkpoint holding the results is rewritten after every job).
+ * At most one candidate per configuration remains; the assembled report is unchanged.
+ */
+export function pruneExamples(setup: JobSetup, results: Record<string, JobResult>): void {
+  const best = new Map<string, string>();
+  for (const job of planJobs(setup)) {
+    if (job.kind !== 'attack') continue;
+    const key = jobKey(job);
+    const r = results[key];
+    if (r?.kind !== 'attack' || !r.example) continue;
+    if (best.has(job.config)) results[key] = { ...r, example: null };
+    else best.set(job.config, key);
+  }
+}
+
+/**
  * The configurations' reports and examples from every job's result (keyed by jobKey), assembled in the order a
  * single process would have written them: the same report whichever processes ran the jobs, in whatever order.
  */

@@ -28,6 +28,7 @@ import {
   assembleJobs,
   jobKey,
   planJobs,
+  pruneExamples,
   runJob,
   type AuditJob,
   type JobResult,
@@ -360,6 +361,7 @@ async function runJobs(
     todo,
     async (job, result) => {
       results[jobKey(job)] = result;
+      if (result.kind === 'attack' && result.example) pruneExamples(setup, results);
       input.onJob?.({ done: ++done, total, job: jobKey(job) });
       await s.save();
     },

@@ -62,9 +62,23 @@ describe('audit cut into jobs', () => {
     expect(keys).toContain('checks/hashed');
     expect(keys).toContain('certify/hashed+GI random');
     for (const j of jobs) if (j.kind === 'attack') expect(j.end - j.start).toBeLessThanOrEqual(5);
-    // One checkpoint per job, each holding every result so far.
+    // One checkpoint per job, each holding every result so far, and at most one example candidate per
+    // configuration (the one the report shows: later ones are dropped as they come).
     expect(saved).toHaveLength(jobs.length);
     expect(Object.keys(saved.at(-1)!.jobs!).sort()).toEqual([...keys].sort());
+    for (const p of saved) {
+      const withExample = Object.entries(p.jobs!).filter(
+        ([, r]) => r.kind === 'attack' && r.example !== null,
+      );
+      const configs = withExample.map(([k]) => k.split('/')[1]);
+      expect(new Set(configs).size).toBe(configs.length);
+    }
+    expect(inOrder.examples.length).toBeGreaterThan(0);
+    expect(inOrder.examples.map((e) => e.config)).toEqual(
+      Object.entries(saved.at(-1)!.jobs!)
+        .filter(([, r]) => r.kind === 'attack' && r.example !== null)
+        .map(([k]) => k.split('/')[1]),
+    );
   });
 
   test('the report is whole: the configurations, their attacks on all images, checks and certificates', () => {
