@@ -196,6 +196,15 @@ export async function certifyReport(
     },
   );
   const configurations = report.configurations.map((c, i) => {
+    // Certificates by this method were computed on the same models (the caller checks their hashes) and the
+    // same subset (checked above): kept as they are, so adding certificates to a merged report certifies only
+    // the parts that had none.
+    if (c.certifiedMethod === method && c.certified !== undefined) {
+      log(
+        `[${i + 1}/${report.configurations.length}] ${c.name}: certified accuracy ${pct(c.certifiedAccuracy!)} (${method}), kept from the report`,
+      );
+      return c;
+    }
     const cfg = configs.find((k) => k.name === c.name);
     if (!cfg)
       throw new Error(`audit: cannot rebuild configuration '${c.name}' from the models given`);

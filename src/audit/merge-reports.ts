@@ -66,8 +66,11 @@ export function mergeAuditReports(parts: readonly AuditReport[], command: string
     .sort((a, b) => order(a.config) - order(b.config));
   // Only the part that audited magnitude GI calibrated it.
   const magnitude = parts.find((p) => p.magnitude)?.magnitude;
+  // A part whose certificates were added afterwards keeps that command beside its own; the merged report
+  // itself was not certified by one command, so it takes no certifyCommand from the first part.
+  const { certifyCommand: _, ...shared } = first;
   return {
-    ...first,
+    ...shared,
     command,
     date: parts
       .map((p) => p.date)
@@ -82,6 +85,7 @@ export function mergeAuditReports(parts: readonly AuditReport[], command: string
     seconds: parts.reduce((s, p) => s + p.seconds, 0),
     parts: parts.map((p) => ({
       command: p.command,
+      ...(p.certifyCommand ? { certifyCommand: p.certifyCommand } : {}),
       configurations: p.configurations.map((c) => c.name),
       seconds: p.seconds,
     })),

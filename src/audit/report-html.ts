@@ -69,7 +69,8 @@ function provenanceHtml(r: AuditReport): string {
     ? [
         ...r.parts.map(
           (p) =>
-            `part (${esc(p.configurations.join(', '))}; ${(p.seconds / 60).toFixed(1)} min): ${code(p.command)}`,
+            `part (${esc(p.configurations.join(', '))}; ${(p.seconds / 60).toFixed(1)} min): ${code(p.command)}` +
+            (p.certifyCommand ? `, certificates added by ${code(p.certifyCommand)}` : ''),
         ),
         `joined by ${code(r.command)} (${(r.seconds / 60).toFixed(1)} min of computation in all)`,
       ]

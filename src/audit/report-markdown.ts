@@ -63,11 +63,13 @@ export function auditMarkdown(r: AuditReport): string {
           r.parts
             .map(
               (p) =>
-                `\`${p.command}\` (${p.configurations.join(', ')}; ${(p.seconds / 60).toFixed(1)} min)`,
+                `\`${p.command}\` (${p.configurations.join(', ')}; ${(p.seconds / 60).toFixed(1)} min)` +
+                (p.certifyCommand ? `, certificates added by \`${p.certifyCommand}\`` : ''),
             )
             .join(', ') +
           `; joined by \`${r.command}\`.`
-        : `Produced by \`${r.command}\` in ${(r.seconds / 60).toFixed(1)} min.`),
+        : `Produced by \`${r.command}\` in ${(r.seconds / 60).toFixed(1)} min.`) +
+      (r.certifyCommand ? ` Certificates added by \`${r.certifyCommand}\`.` : ''),
     '',
   );
   if (cfgs.some((c) => c.robustAccuracy !== undefined)) {

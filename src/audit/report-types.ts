@@ -156,7 +156,13 @@ export interface AuditReport {
   /** Seconds of computation (a merged report: the parts' sum). */
   seconds: number;
   /** A merged report (merge-reports.ts): the part runs behind it, run side by side in separate processes. */
-  parts?: { command: string; configurations: string[]; seconds: number }[];
+  parts?: {
+    command: string;
+    /** The --add-certificates command that gave this part its certified side, when one did. */
+    certifyCommand?: string;
+    configurations: string[];
+    seconds: number;
+  }[];
 }
 
 /** One black-box attack of a remote audit at one L∞ budget (AttackSummary's fields, minus the table). */

@@ -66,7 +66,8 @@ ${modelDataUsage('1: every image')}
     flags with --merge-shards PART.json,PART.json,... --out DIR/NAME assemble the report)
        bun run audit -- --merge PART.json,PART.json,... --out DIR/NAME [--force]
        bun run audit -- --add-certificates REPORT.json [--certify METHOD] --out DIR/NAME [--force]
-    (the certified side added to a finished report: its models are loaded from models/NAME and checked by sha256)
+    (the certified side added to a finished report: its models are loaded from models/NAME and checked by sha256;
+    configurations already certified by the same method keep their certificates)
   Writes NAME.json, NAME.md and NAME.html. Without --out: a new folder runs/audit-<model>-<UTC time>/ (the
   report named after the family); an --out whose files exist is refused before any work unless --force.
 ${progressUsage}

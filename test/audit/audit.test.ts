@@ -131,6 +131,20 @@ describe('audit (small)', () => {
       ['hashed', 'hashed+GI scale', 'hashed+GI magnitude'],
     ]);
     expect(auditMarkdown(merged)).toContain('Produced in 2 parts run side by side');
+    // A part certified afterwards (--add-certificates) keeps that command beside its own, in the JSON and both
+    // renderings; the merged report names no single certifying command.
+    const certified = { ...a, certifyCommand: 'bun run audit -- --add-certificates a.json' };
+    const joined = mergeAuditReports([certified, b], 'merge');
+    expect(joined.certifyCommand).toBeUndefined();
+    expect(joined.parts!.map((p) => p.certifyCommand)).toEqual([
+      certified.certifyCommand,
+      undefined,
+    ]);
+    expect(auditMarkdown(joined)).toContain(
+      'certificates added by `bun run audit -- --add-certificates a.json`',
+    );
+    expect(auditHtml(joined)).toContain('certificates added by');
+    expect(auditHtml(merged)).not.toContain('certificates added by');
     // Parts that overlap, or that audited other images, are refused with the reason.
     expect(() => mergeAuditReports([a, a], 'merge')).toThrow(
       /configuration 'dense' is in part 1 and part 2/,
