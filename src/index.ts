@@ -25,7 +25,7 @@ export {
 export { ops } from './autodiff/index.ts';
 export { grad, valueAndGrad, gradients, noGrad } from './autodiff/index.ts';
 export { Sequential } from './nn/index.ts';
-export { architecture, mlp, lenet5, cnn, smallCnn } from './nn/index.ts';
+export { architecture, mlp, lenet5, cnn, smallCnn, ibpSmall } from './nn/index.ts';
 export { initParams } from './nn/index.ts';
 export { adam, sgd } from './nn/index.ts';
 export { trainEpoch } from './nn/index.ts';

@@ -42,9 +42,9 @@ import {
 } from './training-flags.ts';
 import { setExitCode } from '../runtime/index.ts';
 
-export const trainUsage = `usage: bun run train -- --arch mlp|lenet5|cnn|small-cnn (--dataset mnist|fashion-mnist|cifar10-jpeg|cifar10|synthetic | --data DIR) --epochs N --seed S --out models/NAME
+export const trainUsage = `usage: bun run train -- --arch mlp|lenet5|cnn|small-cnn|ibp-small (--dataset mnist|fashion-mnist|cifar10-jpeg|cifar10|synthetic | --data DIR) --epochs N --seed S --out models/NAME
 ${trainDataUsage}
-  [--hash 1/8 | --hash 1/8,1/8,dense,...] [--secret-seed] [--widths 300,100 (mlp) | 6,16,120,84 (lenet5) | 32,32,64,64,256 (cnn) | 16,32,100 (small-cnn)]
+  [--hash 1/8 | --hash 1/8,1/8,dense,...] [--secret-seed] [--widths 300,100 (mlp) | 6,16,120,84 (lenet5) | 32,32,64,64,256 (cnn) | 16,32,100 (small-cnn, ibp-small)]
   [--optimizer adam|sgd] [--lr X] [--momentum X] [--weight-decay X] [--batch-size N] [--schedule cosine|constant|one-cycle]
 ${adversarialUsage}
   [--augment crop:2 | crop:4,flip | none] [--train-limit N] [--checkpoint PATH] [--resume] [--backend wasm|reference|webgpu|auto] [--threads N]
@@ -86,14 +86,14 @@ export async function trainCommand(argv: string[]): Promise<void> {
   const trainLimit = number(v, 'train-limit', 0, { integer: true, min: 0 });
   const widths =
     typeof v.widths === 'string' ? v.widths.split(',').map((h) => Number(h)) : undefined;
-  const expectedWidths = { mlp: 0, lenet5: 4, cnn: 5, 'small-cnn': 3 }[arch];
+  const expectedWidths = { mlp: 0, lenet5: 4, cnn: 5, 'small-cnn': 3, 'ibp-small': 3 }[arch];
   if (
     widths &&
     (widths.some((h) => !Number.isInteger(h) || h < 1) ||
       (expectedWidths > 0 && widths.length !== expectedWidths))
   ) {
     throw new UsageError(
-      `--widths: expected positive integers (four for lenet5, five for cnn, three for small-cnn), got '${v.widths}'`,
+      `--widths: expected positive integers (four for lenet5, five for cnn, three for small-cnn and ibp-small), got '${v.widths}'`,
     );
   }
   const checkpoint = checkpointFlag(v, out);

@@ -2,10 +2,10 @@
 // (CIFAR-10) and the 4-layer strided CNN of the adversarial-training literature, as layer-spec lists.
 import type { LayerSpec } from './layer-spec.ts';
 
-export type ArchName = 'mlp' | 'lenet5' | 'cnn' | 'small-cnn';
+export type ArchName = 'mlp' | 'lenet5' | 'cnn' | 'small-cnn' | 'ibp-small';
 
 /** Every architecture name, for flag parsing. */
-export const ARCH_NAMES: readonly ArchName[] = ['mlp', 'lenet5', 'cnn', 'small-cnn'];
+export const ARCH_NAMES: readonly ArchName[] = ['mlp', 'lenet5', 'cnn', 'small-cnn', 'ibp-small'];
 
 function dense(name: string, inDim: number, outDim: number): LayerSpec {
   return { type: 'dense', inDim, outDim, weight: `${name}.weight`, bias: `${name}.bias` };
@@ -137,6 +137,33 @@ export function smallCnn(
   ];
 }
 
+/**
+ * The small CNN of Gowal et al. (2018)'s interval-bound-propagation experiments: conv 16 (4×4, stride 2, pad 1),
+ * conv 32 (4×4, stride 1, no padding), FC 100, classifier. Like small-cnn but the second convolution keeps its
+ * resolution, so the FC layer sees 32·11·11 = 3872 features for 28×28 input (2.5× small-cnn's): the capacity
+ * certified training needs. `widths` = [conv1, conv2, fc].
+ */
+export function ibpSmall(
+  input: readonly number[],
+  classes: number,
+  widths: readonly number[] = [16, 32, 100],
+): LayerSpec[] {
+  const [c, h, w] = input;
+  const [a, b, f] = widths;
+  const side = (n: number) => Math.floor((n + 2 - 4) / 2) + 1 - 4 + 1;
+  const relu = { type: 'relu' as const };
+  return [
+    conv('conv1', c, a, 4, 1, 2),
+    relu,
+    conv('conv2', a, b, 4, 0, 1),
+    relu,
+    { type: 'flatten' },
+    dense('fc1', b * side(h) * side(w), f),
+    relu,
+    dense('fc2', f, classes),
+  ];
+}
+
 /** The named architecture; `widths` overrides its hidden widths (MLP: any number; LeNet-5: four; CNN: five). */
 export function architecture(
   name: ArchName,
@@ -164,5 +191,14 @@ export function architecture(
       );
     return smallCnn(input, classes, widths);
   }
-  throw new Error(`unknown architecture '${name}' (expected mlp, lenet5, cnn or small-cnn)`);
+  if (name === 'ibp-small') {
+    if (widths && widths.length !== 3)
+      throw new Error(
+        `ibp-small widths: expected 3 numbers (conv1, conv2, fc1), got ${widths.length}`,
+      );
+    return ibpSmall(input, classes, widths);
+  }
+  throw new Error(
+    `unknown architecture '${name}' (expected mlp, lenet5, cnn, small-cnn or ibp-small)`,
+  );
 }

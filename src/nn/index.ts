@@ -12,6 +12,7 @@ export {
   lenet5,
   cnn,
   smallCnn,
+  ibpSmall,
   type ArchName,
 } from './architectures.ts';
 export {

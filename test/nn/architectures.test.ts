@@ -46,7 +46,7 @@ describe('cnn (CIFAR-10)', () => {
       'cnn widths: expected 5 numbers',
     );
     expect(() => architecture('vgg' as never, [3, 32, 32], 10)).toThrow(
-      "unknown architecture 'vgg' (expected mlp, lenet5, cnn or small-cnn)",
+      "unknown architecture 'vgg' (expected mlp, lenet5, cnn, small-cnn or ibp-small)",
     );
   });
 
@@ -65,5 +65,33 @@ describe('cnn (CIFAR-10)', () => {
     expect(h.forward(new Tensor([1, 3, 32, 32], new Float32Array(3072).fill(0.5))).shape).toEqual([
       1, 10,
     ]);
+  });
+});
+
+describe('ibp-small (certified training)', () => {
+  test('conv 16 4×4 stride 2 pad 1, conv 32 4×4 stride 1, FC 100, 10: 3872 features, parameter count', () => {
+    const layers = architecture('ibp-small', [1, 28, 28], 10);
+    expect(layers.map((l) => l.type)).toEqual([
+      'conv2d',
+      'relu',
+      'conv2d',
+      'relu',
+      'flatten',
+      'dense',
+      'relu',
+      'dense',
+    ]);
+    expect(layers[5]).toMatchObject({ type: 'dense', inDim: 32 * 11 * 11, outDim: 100 });
+    const net = new Sequential([1, 28, 28], layers, initParams(layers, 1));
+    // 1·16·16+16 + 16·32·16+32 + 3872·100+100 + 100·10+10
+    expect(net.parameterCount()).toBe(272 + 8224 + 387300 + 1010);
+    const x = new Tensor(
+      [2, 1, 28, 28],
+      Float32Array.from({ length: 2 * 784 }, (_, i) => (i % 89) / 89),
+    );
+    expect(net.forward(x).shape).toEqual([2, 10]);
+    expect(() => architecture('ibp-small', [1, 28, 28], 10, [8, 8])).toThrow(
+      'ibp-small widths: expected 3 numbers',
+    );
   });
 });
