@@ -112,23 +112,24 @@ export function cnn(
 }
 
 /**
- * The 4-layer CNN of Wong & Kolter's and Wong et al.'s MNIST experiments: conv 16 (4×4, stride 2, pad 1), conv 32
- * (4×4, stride 2, pad 1), FC 100, classifier; no pooling, so every layer is a linear map plus ReLU (what
- * certification bounds need). `widths` = [conv1, conv2, fc]. For 28×28 input the feature is 32·7·7 = 1568.
+ * Two 4×4 convolutions (the first stride 2, pad 1; the second as given), FC, classifier; no pooling, so every
+ * layer is a linear map plus ReLU (what certification bounds need). `widths` = [conv1, conv2, fc].
  */
-export function smallCnn(
+function twoConvNet(
   input: readonly number[],
   classes: number,
-  widths: readonly number[] = [16, 32, 100],
+  [a, b, f]: readonly number[],
+  conv2: { stride: number; padding: number },
 ): LayerSpec[] {
   const [c, h, w] = input;
-  const [a, b, f] = widths;
-  const side = (n: number) => Math.floor((Math.floor((n + 2 - 4) / 2) + 1 + 2 - 4) / 2) + 1;
+  const out = (n: number, stride: number, padding: number) =>
+    Math.floor((n + 2 * padding - 4) / stride) + 1;
+  const side = (n: number) => out(out(n, 2, 1), conv2.stride, conv2.padding);
   const relu = { type: 'relu' as const };
   return [
     conv('conv1', c, a, 4, 1, 2),
     relu,
-    conv('conv2', a, b, 4, 1, 2),
+    conv('conv2', a, b, 4, conv2.padding, conv2.stride),
     relu,
     { type: 'flatten' },
     dense('fc1', b * side(h) * side(w), f),
@@ -138,30 +139,29 @@ export function smallCnn(
 }
 
 /**
+ * The 4-layer CNN of Wong & Kolter's and Wong et al.'s MNIST experiments: conv 16 (4×4, stride 2, pad 1), conv 32
+ * (4×4, stride 2, pad 1), FC 100, classifier. For 28×28 input the feature is 32·7·7 = 1568.
+ */
+export function smallCnn(
+  input: readonly number[],
+  classes: number,
+  widths: readonly number[] = [16, 32, 100],
+): LayerSpec[] {
+  return twoConvNet(input, classes, widths, { stride: 2, padding: 1 });
+}
+
+/**
  * The small CNN of Gowal et al. (2018)'s interval-bound-propagation experiments: conv 16 (4×4, stride 2, pad 1),
  * conv 32 (4×4, stride 1, no padding), FC 100, classifier. Like small-cnn but the second convolution keeps its
  * resolution, so the FC layer sees 32·11·11 = 3872 features for 28×28 input (2.5× small-cnn's): the capacity
- * certified training needs. `widths` = [conv1, conv2, fc].
+ * certified training needs.
  */
 export function ibpSmall(
   input: readonly number[],
   classes: number,
   widths: readonly number[] = [16, 32, 100],
 ): LayerSpec[] {
-  const [c, h, w] = input;
-  const [a, b, f] = widths;
-  const side = (n: number) => Math.floor((n + 2 - 4) / 2) + 1 - 4 + 1;
-  const relu = { type: 'relu' as const };
-  return [
-    conv('conv1', c, a, 4, 1, 2),
-    relu,
-    conv('conv2', a, b, 4, 0, 1),
-    relu,
-    { type: 'flatten' },
-    dense('fc1', b * side(h) * side(w), f),
-    relu,
-    dense('fc2', f, classes),
-  ];
+  return twoConvNet(input, classes, widths, { stride: 1, padding: 0 });
 }
 
 /** The named architecture; `widths` overrides its hidden widths (MLP: any number; LeNet-5: four; CNN: five). */
