@@ -35,6 +35,15 @@ for (const f of readdirSync(dir)
   console.log(
     `| adaptive worst case per image (all ${r.n}) | ${cfgs.map((c) => `**${pct(c.adaptiveWorstCase.full.successRate)}**`).join(' | ')} |`,
   );
+  // Reports with the side-by-side defenses (adversarial training, certificates) carry the bracket too.
+  if (cfgs.some((c) => c.robustAccuracy !== undefined))
+    console.log(
+      `| robust accuracy (all ${r.n}) | ${cfgs.map((c) => `**${pct(c.robustAccuracy ?? null)}**`).join(' | ')} |`,
+    );
+  if (cfgs.some((c) => c.certifiedAccuracy !== undefined))
+    console.log(
+      `| certified accuracy (${cfgs.find((c) => c.certifiedMethod)?.certifiedMethod ?? '—'}) | ${cfgs.map((c) => pct(c.certifiedAccuracy ?? null)).join(' | ')} |`,
+    );
   console.log(
     `| masking checks flagged | ${cfgs
       .map(
