@@ -57,7 +57,29 @@ function dataSection(bytes: Uint8Array): Uint8Array {
   return bytes.subarray(8 + headerLen);
 }
 
-/** `best`: the last good epoch's parameters (adversarial training keeps them to restore after a collapse). */
+// Metadata marking a checkpoint whose best parameters are its parameters (stored once).
+const BEST_IS_PARAMS = 'hashguard.best_is_params';
+
+/** Whether two parameter maps hold the same names and bytes. */
+function sameParams(a: Map<string, Tensor>, b: Map<string, Tensor>): boolean {
+  if (a.size !== b.size) return false;
+  for (const [k, t] of a) {
+    const u = b.get(k);
+    if (!u) return false;
+    if (u === t) continue;
+    const x = new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength),
+      y = new Uint8Array(u.data.buffer, u.data.byteOffset, u.data.byteLength);
+    if (x.length !== y.length || t.shape.join() !== u.shape.join()) return false;
+    for (let i = 0; i < x.length; i++) if (x[i] !== y[i]) return false;
+  }
+  return true;
+}
+
+/**
+ * `best`: the last good epoch's parameters (adversarial training keeps them to restore after a collapse). When
+ * they are the current parameters (the latest epoch is the best, the usual case while a run improves) they are
+ * stored once and marked, which keeps the file at the size of the parameters and optimizer state.
+ */
 export async function saveCheckpoint(
   path: string,
   params: Map<string, Tensor>,
@@ -65,16 +87,18 @@ export async function saveCheckpoint(
   state: CheckpointState,
   best?: Map<string, Tensor>,
 ): Promise<void> {
+  const bestIsParams = best !== undefined && sameParams(best, params);
   const entries: [string, Tensor][] = [
     ...[...params].map(([k, t]) => [PARAM + k, t] as [string, Tensor]),
     ...[...optState].map(([k, t]) => [OPT + k, t] as [string, Tensor]),
-    ...[...(best ?? [])].map(([k, t]) => [BEST + k, t] as [string, Tensor]),
+    ...[...(bestIsParams ? [] : (best ?? []))].map(([k, t]) => [BEST + k, t] as [string, Tensor]),
   ];
   // The data section does not depend on the header, so hash it from a first encoding, then write it with the hash.
   const dataHash = await sha256Hex(dataSection(encodeSafetensors(entries)));
   const bytes = encodeSafetensors(entries, {
     'hashguard.checkpoint': JSON.stringify(state),
     'hashguard.data_sha256': dataHash,
+    ...(bestIsParams ? { [BEST_IS_PARAMS]: 'true' } : {}),
   });
   await writeFileAtomic(path, bytes);
 }
@@ -108,6 +132,15 @@ export async function loadCheckpoint(path: string): Promise<{
     if (k.startsWith(PARAM)) params.set(k.slice(PARAM.length), t);
     else if (k.startsWith(OPT)) optState.set(k.slice(OPT.length), t);
     else if (k.startsWith(BEST)) best.set(k.slice(BEST.length), t);
+  }
+  if (metadata[BEST_IS_PARAMS] === 'true') {
+    if (best.size)
+      throw new ModelFileError(
+        path,
+        BEST_IS_PARAMS,
+        'the best parameters are marked as the parameters but are stored too',
+      );
+    for (const [k, t] of params) best.set(k, t);
   }
   return { params, optState, best, state };
 }

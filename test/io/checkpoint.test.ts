@@ -35,6 +35,37 @@ describe('checkpoints', () => {
       expect(Array.from(back.optState.get(k)!.data)).toEqual(Array.from(t.data));
     expect(readdirSync(dir).filter((f) => f.endsWith('.tmp'))).toEqual([]);
   });
+  test('best parameters equal to the parameters are stored once and come back as both', async () => {
+    const other = new Map(
+      [...params].map(([k, t]) => [
+        k,
+        tensor(
+          Array.from(t.data).map((v) => v + 1),
+          t.shape,
+        ),
+      ]),
+    );
+    const copy = new Map([...params].map(([k, t]) => [k, tensor(Array.from(t.data), t.shape)]));
+    const once = join(dir, 'once.ckpt'),
+      twice = join(dir, 'twice.ckpt');
+    await saveCheckpoint(once, params, opt, state, copy);
+    await saveCheckpoint(twice, params, opt, state, other);
+    const bytes = (k: string) => 4 * params.get(k)!.size;
+    const paramBytes = bytes('fc.weight') + bytes('fc.bias');
+    // The second file holds the best parameters too (plus their header entries).
+    expect(readFileSync(twice).length - readFileSync(once).length).toBeGreaterThanOrEqual(
+      paramBytes,
+    );
+    for (const [path, want] of [
+      [once, params],
+      [twice, other],
+    ] as const) {
+      const back = await loadCheckpoint(path);
+      expect([...back.best.keys()]).toEqual([...want.keys()]);
+      for (const [k, t] of want)
+        expect(Array.from(back.best.get(k)!.data)).toEqual(Array.from(t.data));
+    }
+  });
   test('a flipped data byte is detected by the checksum', async () => {
     const path = join(dir, 'b.ckpt');
     await saveCheckpoint(path, params, opt, state);
