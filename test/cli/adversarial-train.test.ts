@@ -334,6 +334,57 @@ describe('catastrophic-overfitting guard', () => {
       expect(Array.from(again.params.get(name)!.data)).toEqual(Array.from(t.data));
   }, 60_000);
 
+  test('a best epoch stored once (it was the latest) is still restored after a resume and a later collapse', async () => {
+    const ckpt = join(dir, 'guard-once.ckpt');
+    const model = new Sequential(shape, layers, initParams(layers, 1));
+    const first = [0.3, 0.5]; // two epochs, the second the best: its weights are the checkpoint's parameters
+    let calls = 0;
+    await runTraining({
+      model,
+      optimizer: adam({ lr: 1e-3 }),
+      train,
+      validation,
+      opts: { ...opts, epochs: 2 },
+      checkpoint: ckpt,
+      config: { guard: 2 },
+      resume: false,
+      sink,
+      robustCheck: () => first[calls++],
+    });
+    const header = readFileSync(ckpt)
+      .subarray(8, 8 + readFileSync(ckpt).readUInt32LE(0))
+      .toString();
+    expect(header).not.toContain('best/');
+    expect(header).toContain('hashguard.best_is_params');
+    // Resumed for three more epochs: the fourth collapses, and epoch 2's weights must come back.
+    const again = new Sequential(shape, layers, initParams(layers, 9));
+    const later = [0.45, 0.2];
+    calls = 0;
+    const outcome = await runTraining({
+      model: again,
+      optimizer: adam({ lr: 1e-3 }),
+      train,
+      validation,
+      opts,
+      checkpoint: ckpt,
+      config: { guard: 2 },
+      resume: true,
+      sink,
+      robustCheck: () => later[calls++],
+    });
+    expect(outcome!.collapse).toEqual({
+      epoch: 4,
+      robustAccuracy: 0.2,
+      restoredEpoch: 2,
+      restoredRobustAccuracy: 0.5,
+    });
+    const twin = new Sequential(shape, layers, initParams(layers, 1));
+    const opt = adam({ lr: 1e-3 });
+    for (let e = 0; e < 2; e++) await trainEpoch(twin, opt, train, opts, e);
+    for (const [name, t] of twin.params)
+      expect(Array.from(again.params.get(name)!.data)).toEqual(Array.from(t.data));
+  }, 60_000);
+
   test('a dip of 20 points or less is not a collapse', async () => {
     const model = new Sequential(shape, layers, initParams(layers, 1));
     const scripted = [0.5, 0.31, 0.4, 0.45, 0.5];
