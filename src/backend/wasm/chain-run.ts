@@ -117,7 +117,7 @@ export function runForward(
       }
       case 'dense': {
         const W = L.weights[wi++];
-        sgemmPacked(kernels, src, W.fwd, dst, nP, op.outp, op.ldIn, false);
+        sgemmPacked(kernels, src, W.fwd, dst, nP, op.outp, op.ldIn, false, n);
         kernels.bias_add_rows(dst, W.bias, nP, op.outp);
         break;
       }
@@ -200,7 +200,7 @@ export function runBackward(
       }
       case 'dense':
         // dx [nP × ldIn] = dy [nP × outp] · W [outp × ldIn]
-        sgemmPacked(kernels, g, W!.bwd, gNext, nP, op.ldIn, op.outp, false);
+        sgemmPacked(kernels, g, W!.bwd, gNext, nP, op.ldIn, op.outp, false, n);
         break;
       case 'conv2d': {
         // dx_b = col2im(Wᵀ [ckkp × oc] · dy_b [oc × np])

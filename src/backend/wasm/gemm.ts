@@ -12,7 +12,10 @@ const KC = 256;
 
 /**
  * C[mp×np] (+)= A[mp×k] · B[k×np] on operands already packed at byte offsets pa, pb, pc (A row stride k,
- * B and C row stride np). mp is a multiple of 4, np of 8.
+ * B and C row stride np). mp is a multiple of 4, np of 8. `rows` (≤ mp): the rows that hold data, when the last
+ * 4-row tile is partly padding (A's padding rows are zero): the rows past the last full tile go through the
+ * one-row kernel (the same sums, bit for bit) and C's padding rows are set to zero, what the tile would write.
+ * A dense layer at batch 1 then does a quarter of the work.
  */
 export function sgemmPacked(
   kernels: Kernels,
@@ -23,15 +26,35 @@ export function sgemmPacked(
   np: number,
   k: number,
   acc: boolean,
+  rows = mp,
 ): void {
   if (k === 0) {
     if (!acc) new Float32Array(memoryOf(kernels), pc, mp * np).fill(0);
     return;
   }
+  const full = rows & ~3,
+    tail = rows < mp ? rows - full : 0;
+  const tiled = tail ? full : mp;
   for (let p0 = 0; p0 < k; p0 += KC) {
-    const kc = Math.min(KC, k - p0);
-    kernels.sgemm(pa + p0 * 4, pb + p0 * np * 4, pc, mp, np, kc, k, np, np, acc || p0 > 0 ? 1 : 0);
+    const kc = Math.min(KC, k - p0),
+      accumulate = acc || p0 > 0 ? 1 : 0;
+    if (tiled) kernels.sgemm(pa + p0 * 4, pb + p0 * np * 4, pc, tiled, np, kc, k, np, np, accumulate);
+    if (tail)
+      kernels.sgemm_row(
+        pa + (full * k + p0) * 4,
+        pb + p0 * np * 4,
+        pc + full * np * 4,
+        tail,
+        np,
+        kc,
+        k,
+        np,
+        np,
+        accumulate,
+      );
   }
+  // Padding rows: A's are zero, so the tile would have written zero (or kept C's rows under acc, zero too).
+  if (tail && !acc) new Float32Array(memoryOf(kernels), pc + rows * np * 4, (mp - rows) * np).fill(0);
 }
 
 function memoryOf(kernels: Kernels): ArrayBuffer {
@@ -99,7 +122,7 @@ export function gemm(
   } = scratch([mp * k, k * np, mp * np]);
   packRows(transA ? transpose(a, k, m) : a, m, k, va, k, mp);
   packRows(transB ? cachedTranspose(b, n, k) : b, k, n, vb, np, k);
-  sgemmPacked(kernels, pa, pb, pc, mp, np, k, false);
+  sgemmPacked(kernels, pa, pb, pc, mp, np, k, false, m);
   if (np === n) return copyOut(vc, m * n);
   const out = new Float32Array(m * n);
   for (let i = 0; i < m; i++) out.set(vc.subarray(i * np, i * np + n), i * n);

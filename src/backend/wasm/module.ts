@@ -19,6 +19,19 @@ export interface Kernels {
     ldc: number,
     acc: number,
   ): void;
+  /** sgemm one row at a time, for any m: the same sums, bit for bit, without a 4-row tile's padding rows. */
+  sgemm_row(
+    a: number,
+    b: number,
+    c: number,
+    m: number,
+    n: number,
+    k: number,
+    lda: number,
+    ldb: number,
+    ldc: number,
+    acc: number,
+  ): void;
   relu(a: number, y: number, n: number): void;
   add(a: number, b: number, y: number, n: number): void;
   sub(a: number, b: number, y: number, n: number): void;

@@ -5,6 +5,7 @@ import { describe, expect, test } from 'bun:test';
 import { referenceBackend as ref } from '../../../src/backend/cpu/index.ts';
 import type { Conv2dParams } from '../../../src/tensor/index.ts';
 import { Tensor } from '../../../src/tensor/tensor.ts';
+import { gemm } from '../../../src/backend/wasm/gemm.ts';
 import { fastBackends } from '../../helpers/backends.ts';
 import { expectClose } from '../../helpers/close.ts';
 import { randomTensor } from '../../helpers/random.ts';
@@ -20,6 +21,38 @@ const convCases: { x: number[]; w: number[]; p: Conv2dParams }[] = [
   { x: [9, 1, 28, 28], w: [6, 1, 5, 5], p: { stride: 1, padding: 0 } },
   { x: [37, 6, 12, 12], w: [16, 6, 5, 5], p: { stride: 1, padding: 0 } },
 ];
+
+describe('the one-row GEMM kernel', () => {
+  test('rows past the last full 4-row tile are bit-identical to the 4-row kernel on zero-padded rows', () => {
+    // k past one k-chunk (256) too, so the accumulate path of both kernels runs.
+    for (const [m, k, n] of [
+      [1, 400, 120],
+      [2, 120, 84],
+      [3, 84, 10],
+      [5, 7, 9],
+      [7, 300, 17],
+      [6, 1, 8],
+    ]) {
+      const mp = (m + 3) & ~3;
+      const a = r([m, k]),
+        c = r([k, n]);
+      // The padded A has all-zero rows after m: every row goes through 4-row tiles.
+      const padded = new Tensor([mp, k], new Float32Array(mp * k));
+      (padded.data as Float32Array).set(a.data as Float32Array);
+      const whole = gemm(
+        padded.data as Float32Array,
+        c.data as Float32Array,
+        mp,
+        n,
+        k,
+        false,
+        false,
+      );
+      const rows = gemm(a.data as Float32Array, c.data as Float32Array, m, n, k, false, false);
+      expect(Array.from(rows)).toEqual(Array.from(whole.subarray(0, m * n)));
+    }
+  });
+});
 
 for (const b of fastBackends) {
   describe(`${b.name} matches the reference`, () => {
