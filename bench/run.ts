@@ -149,7 +149,8 @@ const date = new Date().toISOString();
 const stem = `${date.slice(0, 10)}-${machine.runtime.split(' ')[0]}${quick ? '-quick' : ''}`;
 const dir = join(import.meta.dir, 'results');
 mkdirSync(dir, { recursive: true });
-const svgFile = join(dir, `${date.slice(0, 10)}-scaling${quick ? '-quick' : ''}.svg`);
+// A second run on the same day writes -2 (then -3, …) beside the first, like the JSON: committed files stay.
+const svgFile = freshFile(join(dir, `${date.slice(0, 10)}-scaling${quick ? '-quick' : ''}.svg`));
 const stableSvg = join(import.meta.dir, '../docs/img/bench-scaling.svg');
 if (scaling.length) {
   const svg = scalingSvg(
