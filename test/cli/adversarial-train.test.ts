@@ -265,6 +265,17 @@ describe('catastrophic-overfitting guard', () => {
     adversarial: spec,
   };
   const sink = progressSink({ write: () => {} }, 'off');
+  /** The weights of an independent, uninterrupted two-epoch run: what a restore of epoch 2 must give back. */
+  const twoEpochTwin = async () => {
+    const twin = new Sequential(shape, layers, initParams(layers, 1));
+    const opt = adam({ lr: 1e-3 });
+    for (let e = 0; e < 2; e++) await trainEpoch(twin, opt, train, opts, e);
+    return twin;
+  };
+  const expectWeights = (got: Sequential, want: Sequential) => {
+    for (const [name, t] of want.params)
+      expect(Array.from(got.params.get(name)!.data)).toEqual(Array.from(t.data));
+  };
 
   test("a fall of more than 20 points below the best epoch restores that epoch's weights, stops, and says so", async () => {
     const logs: string[] = [];
@@ -303,11 +314,8 @@ describe('catastrophic-overfitting guard', () => {
     );
 
     // The restored weights are exactly those of an independent two-epoch run.
-    const twin = new Sequential(shape, layers, initParams(layers, 1));
-    const opt = adam({ lr: 1e-3 });
-    for (let e = 0; e < 2; e++) await trainEpoch(twin, opt, train, opts, e);
-    for (const [name, t] of twin.params)
-      expect(Array.from(model.params.get(name)!.data)).toEqual(Array.from(t.data));
+    const twin = await twoEpochTwin();
+    expectWeights(model, twin);
 
     // The checkpoint carries the restored weights and the verdict; resuming trains nothing more.
     const ck = await loadCheckpoint(ckpt);
@@ -378,11 +386,7 @@ describe('catastrophic-overfitting guard', () => {
       restoredEpoch: 2,
       restoredRobustAccuracy: 0.5,
     });
-    const twin = new Sequential(shape, layers, initParams(layers, 1));
-    const opt = adam({ lr: 1e-3 });
-    for (let e = 0; e < 2; e++) await trainEpoch(twin, opt, train, opts, e);
-    for (const [name, t] of twin.params)
-      expect(Array.from(again.params.get(name)!.data)).toEqual(Array.from(t.data));
+    expectWeights(again, await twoEpochTwin());
   }, 60_000);
 
   test('a dip of 20 points or less is not a collapse', async () => {

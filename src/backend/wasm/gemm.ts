@@ -38,7 +38,8 @@ export function sgemmPacked(
   for (let p0 = 0; p0 < k; p0 += KC) {
     const kc = Math.min(KC, k - p0),
       accumulate = acc || p0 > 0 ? 1 : 0;
-    if (tiled) kernels.sgemm(pa + p0 * 4, pb + p0 * np * 4, pc, tiled, np, kc, k, np, np, accumulate);
+    if (tiled)
+      kernels.sgemm(pa + p0 * 4, pb + p0 * np * 4, pc, tiled, np, kc, k, np, np, accumulate);
     if (tail)
       kernels.sgemm_row(
         pa + (full * k + p0) * 4,
@@ -54,7 +55,8 @@ export function sgemmPacked(
       );
   }
   // Padding rows: A's are zero, so the tile would have written zero (or kept C's rows under acc, zero too).
-  if (tail && !acc) new Float32Array(memoryOf(kernels), pc + rows * np * 4, (mp - rows) * np).fill(0);
+  if (tail && !acc)
+    new Float32Array(memoryOf(kernels), pc + rows * np * 4, (mp - rows) * np).fill(0);
 }
 
 function memoryOf(kernels: Kernels): ArrayBuffer {

@@ -4,34 +4,26 @@
 import { KERNELS_WASM_BASE64 } from './kernels-wasm.ts';
 import { BlockAllocator, type Block } from './block-allocator.ts';
 
+/** C[m×n] = (acc ? C : 0) + A[m×k] · B[k×n] on byte offsets into linear memory, row strides in floats. */
+type Gemm = (
+  a: number,
+  b: number,
+  c: number,
+  m: number,
+  n: number,
+  k: number,
+  lda: number,
+  ldb: number,
+  ldc: number,
+  acc: number,
+) => void;
+
 /** The module's exports (see kernels/*.wat for each kernel's contract). */
 export interface Kernels {
   memory: WebAssembly.Memory;
-  sgemm(
-    a: number,
-    b: number,
-    c: number,
-    m: number,
-    n: number,
-    k: number,
-    lda: number,
-    ldb: number,
-    ldc: number,
-    acc: number,
-  ): void;
+  sgemm: Gemm;
   /** sgemm one row at a time, for any m: the same sums, bit for bit, without a 4-row tile's padding rows. */
-  sgemm_row(
-    a: number,
-    b: number,
-    c: number,
-    m: number,
-    n: number,
-    k: number,
-    lda: number,
-    ldb: number,
-    ldc: number,
-    acc: number,
-  ): void;
+  sgemm_row: Gemm;
   relu(a: number, y: number, n: number): void;
   add(a: number, b: number, y: number, n: number): void;
   sub(a: number, b: number, y: number, n: number): void;
