@@ -9,15 +9,9 @@ import {
   type AdversarialSpec,
   type CertifiedSpec,
 } from '../nn/index.ts';
-import { number, UsageError } from './args.ts';
+import { flags, number, UsageError } from './args.ts';
 
-export const adversarialOptions = {
-  adversarial: { type: 'string' },
-  certified: { type: 'string' },
-  'eps-ramp': { type: 'string' },
-  validation: { type: 'string' },
-  'robust-check': { type: 'string' },
-} as const;
+export const adversarialOptions = flags('adversarial certified eps-ramp validation robust-check');
 
 export const adversarialUsage = `  [--adversarial pgd:eps=E,steps=S,step=A | fgsm-rs:eps=E,alpha=A | trades:eps=E,steps=S,beta=B[,step=A]] [--eps-ramp EPOCHS]
   [--certified ibp:eps=E[,kappa=K][,margins=logits|last-layer] | crown-ibp:eps=E[,kappa=K] (certified training, one

@@ -17,6 +17,14 @@ export type FlagValues = Record<string, string | boolean | undefined>;
 
 const HELP = { help: { type: 'boolean', short: 'h' } } as const;
 
+/** Flag options by name: `flags('model eps out', 'force')` declares three string flags and a boolean one. */
+export function flags(strings: string, booleans = ''): FlagOptions {
+  const options: FlagOptions = {};
+  for (const name of strings.split(' ').filter(Boolean)) options[name] = { type: 'string' };
+  for (const name of booleans.split(' ').filter(Boolean)) options[name] = { type: 'boolean' };
+  return options;
+}
+
 /**
  * Help, then unknown flags, by scanning argv (up to `--`) before parseArgs: a --help or -h anywhere wins over
  * any other error, so it never starts work; an unknown flag is named with the whole list of valid ones, not

@@ -20,7 +20,15 @@ import {
   type Budgets,
 } from '../audit/index.ts';
 import { BOUND_METHODS } from '../verify/index.ts';
-import { choice, number, radius, requireString, UsageError, type FlagValues } from './args.ts';
+import {
+  flags,
+  choice,
+  number,
+  radius,
+  requireString,
+  UsageError,
+  type FlagValues,
+} from './args.ts';
 import { splitValidation } from './adversarial-flags.ts';
 import { REMOTE_FLAGS } from './audit-remote.ts';
 import { BACKEND_NAMES, useBackend } from './backend-flag.ts';
@@ -29,30 +37,10 @@ import { progressOptions } from './progress.ts';
 
 /** The audit's flags (the local and the remote audit's, and a distributed audit's). */
 export const AUDIT_FLAGS = {
-  model: { type: 'string' },
-  dense: { type: 'string' },
-  'dense-at': { type: 'string' },
-  'hashed-at': { type: 'string' },
-  n: { type: 'string' },
-  'n-query': { type: 'string' },
-  seed: { type: 'string' },
-  attacks: { type: 'string' },
-  suite: { type: 'string' },
-  out: { type: 'string' },
-  backend: { type: 'string' },
-  configurations: { type: 'string' },
-  merge: { type: 'string' },
-  force: { type: 'boolean' },
-  checkpoint: { type: 'string' },
-  resume: { type: 'boolean' },
-  'cascade-chunk': { type: 'string' },
-  certify: { type: 'string' },
-  'add-certificates': { type: 'string' },
-  block: { type: 'string' },
-  queue: { type: 'string' },
-  'queue-name': { type: 'string' },
-  shard: { type: 'string' },
-  'merge-shards': { type: 'string' },
+  ...flags(
+    'model dense dense-at hashed-at n n-query seed attacks suite out backend configurations merge checkpoint cascade-chunk certify add-certificates block queue queue-name shard merge-shards',
+    'force resume',
+  ),
   ...REMOTE_FLAGS,
   ...dataOptions,
   ...progressOptions,

@@ -14,7 +14,7 @@ import { loadDataset } from '../data/node.ts';
 import { deriveStream, permutation, sha256Hex } from '../hash/index.ts';
 import { writeFileAtomic } from '../io/index.ts';
 import { gatherBatch } from '../nn/index.ts';
-import { number, requireString, UsageError } from './args.ts';
+import { flags, number, requireString, UsageError } from './args.ts';
 import { guardReport } from './output-guard.ts';
 import { progressFromFlags } from './progress.ts';
 import { newRunDir } from './run-dir.ts';
@@ -27,15 +27,7 @@ export const remoteAuditUsage = `   or: bun run audit -- --url http://127.0.0.1:
   without --out: runs/audit-remote-<model>-<UTC time>/<model>.{json,md})`;
 
 /** Flags only the remote audit reads (the local audit refuses them). */
-export const REMOTE_FLAGS = {
-  url: { type: 'string' },
-  'api-key': { type: 'string' },
-  count: { type: 'string' },
-  eps: { type: 'string' },
-  'max-queries': { type: 'string' },
-  budget: { type: 'string' },
-  dataset: { type: 'string' },
-} as const;
+export const REMOTE_FLAGS = flags('url api-key count eps max-queries budget dataset');
 
 /** The dataset whose class names the server reports, if it is one of the known ones. */
 function datasetOf(classes: readonly string[]): DatasetName | null {

@@ -15,7 +15,7 @@ import {
 import { withWorkers } from './threads-flag.ts';
 import { noGrad } from '../autodiff/index.ts';
 import { argmaxRow, Tensor } from '../tensor/index.ts';
-import { choice, number, parse, radius, requireString, UsageError } from './args.ts';
+import { flags, choice, number, parse, radius, requireString, UsageError } from './args.ts';
 import { dataOptions, modelData, modelDataUsage } from './data-flags.ts';
 import { machineInfo, sourceRevision } from './machine.ts';
 import { guardReport } from './output-guard.ts';
@@ -49,14 +49,7 @@ interface ImageResult {
 
 export async function certifyCommand(argv: string[]): Promise<void> {
   const v = parse(argv, {
-    model: { type: 'string' },
-    eps: { type: 'string' },
-    method: { type: 'string' },
-    n: { type: 'string' },
-    radius: { type: 'boolean' },
-    threads: { type: 'string' },
-    out: { type: 'string' },
-    force: { type: 'boolean' },
+    ...flags('model eps method n threads out', 'radius force'),
     ...dataOptions,
     ...progressOptions,
   });

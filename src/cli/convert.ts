@@ -4,7 +4,7 @@ import { basename, dirname, join } from 'node:path';
 import { convertToHashed } from '../defense/index.ts';
 import { loadModelDir, saveModelDir } from '../io/index.ts';
 import { accuracy, weightedLayerCount, Sequential } from '../nn/index.ts';
-import { choice, number, parse, requireString, UsageError } from './args.ts';
+import { flags, choice, number, parse, requireString, UsageError } from './args.ts';
 import { dataOptions, modelData, modelDataUsage } from './data-flags.ts';
 import { BACKEND_NAMES, useBackend } from './backend-flag.ts';
 import { hashSeeds } from './hash-seeds.ts';
@@ -41,12 +41,7 @@ ${progressUsage}`;
 export async function convertCommand(argv: string[]): Promise<void> {
   const v = parse(argv, {
     ...optimizerOptions,
-    from: { type: 'string' },
-    compression: { type: 'string' },
-    out: { type: 'string' },
-    'finetune-epochs': { type: 'string' },
-    augment: { type: 'string' },
-    force: { type: 'boolean' },
+    ...flags('from compression out finetune-epochs augment', 'force'),
     ...adversarialOptions,
     ...dataOptions,
     ...progressOptions,

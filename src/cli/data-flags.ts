@@ -6,15 +6,10 @@ import { join } from 'node:path';
 import { DATASET_NAMES, type DatasetName, type DatasetSplits } from '../data/index.ts';
 import { loadDataset, loadImageTree, type ImageTree } from '../data/node.ts';
 import type { InputBackground, ModelManifest } from '../nn/index.ts';
-import { choice, number, UsageError } from './args.ts';
+import { flags, choice, number, UsageError } from './args.ts';
 
 /** The --data flags every data-reading command takes. */
-export const dataOptions = {
-  data: { type: 'string' },
-  channels: { type: 'string' },
-  size: { type: 'string' },
-  'val-split': { type: 'string' },
-} as const;
+export const dataOptions = flags('data channels size val-split');
 
 const INPUT_BACKGROUNDS: readonly InputBackground[] = ['dark', 'light', 'any'];
 

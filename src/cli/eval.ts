@@ -4,7 +4,7 @@
 import { DefendedModel, type DefenseSpec } from '../defense/index.ts';
 import { loadModelDir } from '../io/index.ts';
 import { gatherBatch, accuracy, Sequential } from '../nn/index.ts';
-import { choice, number, parse, requireString, UsageError } from './args.ts';
+import { flags, choice, number, parse, requireString, UsageError } from './args.ts';
 import { dataOptions, modelData, modelDataUsage } from './data-flags.ts';
 import { BACKEND_NAMES, useBackend } from './backend-flag.ts';
 import { scoreDefended } from './defended-score.ts';
@@ -22,11 +22,7 @@ const HARDEN_DEFAULT_SEED = 1;
 
 export async function evalCommand(argv: string[]): Promise<void> {
   const v = parse(argv, {
-    model: { type: 'string' },
-    limit: { type: 'string' },
-    backend: { type: 'string' },
-    threads: { type: 'string' },
-    seed: { type: 'string' },
+    ...flags('model limit backend threads seed'),
     ...dataOptions,
   });
   const dir = requireString(v, 'model');

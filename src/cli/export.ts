@@ -4,7 +4,7 @@
 import { sha256Hex } from '../hash/index.ts';
 import { loadModelDir, writeFileAtomic } from '../io/index.ts';
 import { EXPORT_OPSET, exportOnnx } from '../onnx/index.ts';
-import { parse, requireString } from './args.ts';
+import { flags, parse, requireString } from './args.ts';
 import { guardReport } from './output-guard.ts';
 import { progressSink } from './progress.ts';
 import { standardError } from '../runtime/index.ts';
@@ -15,9 +15,7 @@ export const exportUsage = `usage: bun run export -- --model models/NAME --out M
 
 export async function exportCommand(argv: string[]): Promise<void> {
   const v = parse(argv, {
-    model: { type: 'string' },
-    out: { type: 'string' },
-    force: { type: 'boolean' },
+    ...flags('model out', 'force'),
   });
   const dir = requireString(v, 'model');
   const out = requireString(v, 'out');

@@ -14,7 +14,7 @@ import {
 } from '../defense/index.ts';
 import { loadModelDir, saveModelDir } from '../io/index.ts';
 import { Sequential } from '../nn/index.ts';
-import { choice, number, parse, requireString, UsageError } from './args.ts';
+import { flags, choice, number, parse, requireString, UsageError } from './args.ts';
 import { dataOptions, modelData, modelDataUsage } from './data-flags.ts';
 import { BACKEND_NAMES, useBackend } from './backend-flag.ts';
 import { scoreDefended } from './defended-score.ts';
@@ -36,10 +36,7 @@ export async function hardenCommand(argv: string[]): Promise<void> {
   const v = parse(argv, {
     model: { type: 'string' },
     gi: { type: 'string', multiple: true },
-    out: { type: 'string' },
-    seed: { type: 'string' },
-    backend: { type: 'string' },
-    force: { type: 'boolean' },
+    ...flags('out seed backend', 'force'),
     ...dataOptions,
   });
   const from = requireString(v, 'model');

@@ -9,7 +9,7 @@ import { sha256Hex } from '../hash/index.ts';
 import { saveModelDir } from '../io/index.ts';
 import { accuracy, identityOrder, Sequential, type InputBackground } from '../nn/index.ts';
 import { importOnnx, OnnxError } from '../onnx/index.ts';
-import { choice, parseWithPositionals, requireString, UsageError } from './args.ts';
+import { flags, choice, parseWithPositionals, requireString, UsageError } from './args.ts';
 import { machineInfo } from './machine.ts';
 import { guardModelDir } from './output-guard.ts';
 import {
@@ -37,15 +37,7 @@ ${progressUsage}
 
 export async function importCommand(argv: string[]): Promise<void> {
   const { values: v, positionals } = parseWithPositionals(argv, {
-    out: { type: 'string' },
-    name: { type: 'string' },
-    'input-shape': { type: 'string' },
-    normalize: { type: 'string' },
-    classes: { type: 'string' },
-    'classes-file': { type: 'string' },
-    dataset: { type: 'string' },
-    background: { type: 'string' },
-    force: { type: 'boolean' },
+    ...flags('out name input-shape normalize classes classes-file dataset background', 'force'),
     ...progressOptions,
   });
   if (positionals.length !== 1)

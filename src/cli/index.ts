@@ -9,6 +9,7 @@ export { certifyCommand, certifyUsage } from './certify.ts';
 export { importCommand, importUsage } from './import.ts';
 export { exportCommand, exportUsage } from './export.ts';
 export {
+  flags,
   parse,
   parseWithPositionals,
   choice,

@@ -15,7 +15,7 @@ import {
   Sequential,
 } from '../nn/index.ts';
 import { inputConvention, sampleDataset } from '../data/index.ts';
-import { choice, number, parse, requireString, UsageError } from './args.ts';
+import { flags, choice, number, parse, requireString, UsageError } from './args.ts';
 import { dataOptions, trainDataUsage, trainingData, trainingDataFlags } from './data-flags.ts';
 import { TRAIN_BACKEND_NAMES, useTrainBackend } from './backend-flag.ts';
 import { hashSeeds } from './hash-seeds.ts';
@@ -57,20 +57,12 @@ ${progressUsage}
 export async function trainCommand(argv: string[]): Promise<void> {
   const v = parse(argv, {
     ...optimizerOptions,
-    arch: { type: 'string' },
-    dataset: { type: 'string' },
+    ...flags('arch dataset'),
     ...dataOptions,
-    background: { type: 'string' },
-    epochs: { type: 'string' },
-    out: { type: 'string' },
-    'train-limit': { type: 'string' },
-    augment: { type: 'string' },
-    hash: { type: 'string' },
-    widths: { type: 'string' },
-    distill: { type: 'string' },
-    'distill-temperature': { type: 'string' },
-    'distill-weight': { type: 'string' },
-    force: { type: 'boolean' },
+    ...flags(
+      'background epochs out train-limit augment hash widths distill distill-temperature distill-weight',
+      'force',
+    ),
     ...adversarialOptions,
     ...progressOptions,
   });

@@ -12,7 +12,7 @@ import {
   type LrSchedule,
   type OptimizerConfig,
 } from '../nn/index.ts';
-import { choice, number, UsageError } from './args.ts';
+import { flags, choice, number, UsageError } from './args.ts';
 
 /** Reads the optimizer flags shared by train and convert. */
 export function optimizerFlags(v: Record<string, unknown>): OptimizerConfig {
@@ -78,17 +78,7 @@ export function compressionsFlag(
 }
 
 /** The flags train and convert share: optimizer, batches and schedule, checkpoints, seeds, backend and threads. */
-export const optimizerOptions = {
-  optimizer: { type: 'string' },
-  lr: { type: 'string' },
-  momentum: { type: 'string' },
-  'weight-decay': { type: 'string' },
-  'batch-size': { type: 'string' },
-  schedule: { type: 'string' },
-  checkpoint: { type: 'string' },
-  resume: { type: 'boolean' },
-  seed: { type: 'string' },
-  'secret-seed': { type: 'boolean' },
-  backend: { type: 'string' },
-  threads: { type: 'string' },
-} as const;
+export const optimizerOptions = flags(
+  'optimizer lr momentum weight-decay batch-size schedule checkpoint seed backend threads',
+  'resume secret-seed',
+);

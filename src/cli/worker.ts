@@ -3,7 +3,7 @@
 // finishes the job under way, then stops; a worker killed outright loses nothing: its job goes back on the queue.
 import type { Job } from 'bullmq';
 import type { JobResult } from '../audit/index.ts';
-import { number, parse, requireString, UsageError } from './args.ts';
+import { flags, number, parse, requireString, UsageError } from './args.ts';
 import { connectionOf, DEFAULT_QUEUE_NAME, type QueuedJob } from './audit-queue.ts';
 import type { ThreadReply, ThreadRequest } from './audit-job-thread.ts';
 import { progressFromFlags, progressOptions, progressUsage } from './progress.ts';
@@ -30,9 +30,7 @@ function jobThreadUrl(): URL {
 
 export async function workerCommand(argv: string[]): Promise<void> {
   const v = parse(argv, {
-    queue: { type: 'string' },
-    'queue-name': { type: 'string' },
-    'lock-seconds': { type: 'string' },
+    ...flags('queue queue-name lock-seconds'),
     ...progressOptions,
   });
   const url = requireString(v, 'queue');
