@@ -6,6 +6,7 @@ import { deriveStream, normal, uniform } from '../hash/index.ts';
 import { Tensor } from '../tensor/index.ts';
 import { crossEntropyLoss } from './losses.ts';
 import type { Sequential } from './sequential.ts';
+import { methodSettings } from './method-spec.ts';
 
 /** How training examples are made adversarial; `eps` is the final radius (an ε ramp scales it per step). */
 export type AdversarialSpec =
@@ -59,22 +60,7 @@ export function parseAdversarial(text: string): AdversarialSpec {
   if (!(kind in KNOWN))
     throw new Error(`unknown method '${kind}' (expected pgd, fgsm-rs or trades)`);
   const k = kind as AdversarialSpec['kind'];
-  const values: Record<string, number> = {};
-  for (const part of rest.split(',').filter((p) => p !== '')) {
-    const [key, value] = part.split('=', 2);
-    if (!KNOWN[k].includes(key))
-      throw new Error(`${k}: unknown setting '${key}' (known: ${KNOWN[k].join(', ')})`);
-    // A fraction such as eps=8/255 is how CIFAR radii are written; it is read as the quotient.
-    const frac =
-      value === undefined ? null : /^\s*([0-9.eE+-]+)\s*\/\s*([0-9.eE+-]+)\s*$/.exec(value);
-    const v = frac ? Number(frac[1]) / Number(frac[2]) : Number(value);
-    if (value === undefined || value.trim() === '' || !Number.isFinite(v))
-      throw new Error(`${k}: ${key} must be a number, got '${value ?? ''}'`);
-    values[key] = v;
-  }
-  const eps = values.eps;
-  if (eps === undefined) throw new Error(`${k}: eps is required, e.g. ${k}:eps=0.3`);
-  if (!(eps > 0 && eps <= 1)) throw new Error(`${k}: eps must be in (0, 1], got ${eps}`);
+  const { eps, values } = methodSettings(k, rest, KNOWN[k]);
   const steps = values.steps ?? (k === 'fgsm-rs' ? 1 : 10);
   if (!Number.isInteger(steps) || steps < 1 || steps > 1000)
     throw new Error(`${k}: steps must be an integer in [1, 1000], got ${steps}`);

@@ -10,6 +10,7 @@ import { layerForward, type Params } from './layers.ts';
 import { crownIbpMargins } from './crown-ibp.ts';
 import { crossEntropyLoss } from './losses.ts';
 import type { Sequential } from './sequential.ts';
+import { methodSettings } from './method-spec.ts';
 
 /**
  * Certified training: the final radius, κ, the clean loss's final weight (it ramps from 1 with ε), and how the
@@ -31,30 +32,13 @@ export function parseCertified(text: string): CertifiedSpec {
   const [kind, rest = ''] = text.split(':', 2);
   if (kind !== 'ibp' && kind !== 'crown-ibp')
     throw new Error(`unknown method '${kind}' (expected ibp or crown-ibp)`);
-  const values: Record<string, number> = {};
-  let margins: 'last-layer' | 'logits' = 'logits';
-  for (const part of rest.split(',').filter((p) => p !== '')) {
-    const [key, value] = part.split('=', 2);
-    if (key === 'margins' && kind === 'ibp') {
-      if (value !== 'last-layer' && value !== 'logits')
-        throw new Error(`ibp: margins must be last-layer or logits, got '${value ?? ''}'`);
-      margins = value;
-      continue;
-    }
-    if (key !== 'eps' && key !== 'kappa')
-      throw new Error(
-        `${kind}: unknown setting '${key}' (known: eps, kappa${kind === 'ibp' ? ', margins' : ''})`,
-      );
-    const frac =
-      value === undefined ? null : /^\s*([0-9.eE+-]+)\s*\/\s*([0-9.eE+-]+)\s*$/.exec(value);
-    const v = frac ? Number(frac[1]) / Number(frac[2]) : Number(value);
-    if (value === undefined || value.trim() === '' || !Number.isFinite(v))
-      throw new Error(`${kind}: ${key} must be a number, got '${value ?? ''}'`);
-    values[key] = v;
-  }
-  const eps = values.eps;
-  if (eps === undefined) throw new Error(`${kind}: eps is required, e.g. ${kind}:eps=0.4`);
-  if (!(eps > 0 && eps <= 1)) throw new Error(`${kind}: eps must be in (0, 1], got ${eps}`);
+  const { eps, values, words } = methodSettings(
+    kind,
+    rest,
+    ['eps', 'kappa'],
+    kind === 'ibp' ? { margins: ['last-layer', 'logits'] } : {},
+  );
+  const margins = words.margins;
   const kappa = values.kappa ?? 0.5;
   if (!(kappa >= 0 && kappa <= 1))
     throw new Error(`${kind}: kappa must be in [0, 1], got ${kappa}`);
