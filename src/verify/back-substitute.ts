@@ -3,6 +3,7 @@
 // built from the intermediate boxes; every layer's float32 rounding enters as a bounded error.
 import { type LayerSpec, type Sequential } from '../nn/index.ts';
 import { relaxation, type Relaxation } from './activations.ts';
+import { convTaps } from './conv-taps.ts';
 import { gamma, layerWeights, poolWindows, type Box, type Params } from './interval.ts';
 
 /** Unit roundoff of float64. */
@@ -60,27 +61,18 @@ function linearErrors(spec: LayerSpec, w: Float64Array, b: Float64Array, box: Bo
     return err;
   }
   if (spec.type !== 'conv2d' && spec.type !== 'hashed-conv2d') throw new Error('unreachable');
-  const [ic, ih, iw] = box.shape,
+  const [ic] = box.shape,
     [oc, oh, ow] = out;
-  const { kernelSize: k, stride: s, padding: p } = spec;
-  const g = gamma(ic * k * k + 1) + gamma64(ic * k * k + 1);
+  const filter = ic * spec.kernelSize ** 2;
+  const g = gamma(filter + 1) + gamma64(filter + 1);
+  const taps = convTaps(spec, box.shape, out);
   for (let o = 0; o < oc; o++)
-    for (let y = 0; y < oh; y++)
-      for (let x = 0; x < ow; x++) {
-        let m = Math.abs(b[o]);
-        for (let i = 0; i < ic; i++)
-          for (let ky = 0; ky < k; ky++) {
-            const yy = y * s - p + ky;
-            if (yy < 0 || yy >= ih) continue;
-            for (let kx = 0; kx < k; kx++) {
-              const xx = x * s - p + kx;
-              if (xx < 0 || xx >= iw) continue;
-              m +=
-                Math.abs(w[((o * ic + i) * k + ky) * k + kx]) * top(box, (i * ih + yy) * iw + xx);
-            }
-          }
-        err[(o * oh + y) * ow + x] = g * m;
-      }
+    for (let q = 0; q < oh * ow; q++) {
+      let m = Math.abs(b[o]);
+      for (let t = taps.start[q]; t < taps.start[q + 1]; t++)
+        m += Math.abs(w[o * filter + taps.weight[t]]) * top(box, taps.input[t]);
+      err[o * oh * ow + q] = g * m;
+    }
   return err;
 }
 
@@ -124,27 +116,19 @@ function convBack(
 ): Rows {
   const [ic, ih, iw] = inShape,
     [oc, oh, ow] = out;
-  const { kernelSize: ks, stride: s, padding: p } = spec;
+  const filter = ic * spec.kernelSize ** 2;
+  const taps = convTaps(spec, inShape, out);
   const next = continued(r, ic * ih * iw);
   for (let k = 0; k < r.k; k++) {
     const src = k * r.size,
       dst = k * next.size;
     for (let o = 0; o < oc; o++)
-      for (let y = 0; y < oh; y++)
-        for (let x = 0; x < ow; x++) {
-          const v = r.a[src + (o * oh + y) * ow + x];
-          if (v === 0) continue; // rows start sparse (one neuron, or a margin): skip what cannot contribute
-          for (let i = 0; i < ic; i++)
-            for (let ky = 0; ky < ks; ky++) {
-              const yy = y * s - p + ky;
-              if (yy < 0 || yy >= ih) continue;
-              for (let kx = 0; kx < ks; kx++) {
-                const xx = x * s - p + kx;
-                if (xx < 0 || xx >= iw) continue;
-                next.a[dst + (i * ih + yy) * iw + xx] += v * w[((o * ic + i) * ks + ky) * ks + kx];
-              }
-            }
-        }
+      for (let q = 0; q < oh * ow; q++) {
+        const v = r.a[src + o * oh * ow + q];
+        if (v === 0) continue; // rows start sparse (one neuron, or a margin): skip what cannot contribute
+        for (let t = taps.start[q]; t < taps.start[q + 1]; t++)
+          next.a[dst + taps.input[t]] += v * w[o * filter + taps.weight[t]];
+      }
   }
   return next;
 }

@@ -4,6 +4,7 @@
 import { layerOutputShape, virtualWeight, type LayerSpec, type Sequential } from '../nn/index.ts';
 import type { Tensor } from '../tensor/index.ts';
 import { elementwiseBox } from './activations.ts';
+import { convTaps } from './conv-taps.ts';
 
 export type Params = ReadonlyMap<string, Tensor>;
 
@@ -124,36 +125,30 @@ function conv(
   b: Float64Array,
   out: number[],
 ): Box {
-  const [ic, ih, iw] = box.shape,
+  const [ic] = box.shape,
     [oc, oh, ow] = out;
-  const { kernelSize: k, stride: s, padding: p } = spec;
+  const k = spec.kernelSize,
+    filter = ic * k * k;
   const lo = new Float64Array(oc * oh * ow),
     hi = new Float64Array(oc * oh * ow);
-  const g = gamma(ic * k * k + 1);
+  const g = gamma(filter + 1);
   const { mid, rad, top } = split(box);
+  const taps = convTaps(spec, box.shape, out);
   for (let o = 0; o < oc; o++)
-    for (let y = 0; y < oh; y++)
-      for (let x = 0; x < ow; x++) {
-        let c = b[o],
-          r = 0,
-          mag = Math.abs(b[o]);
-        for (let i = 0; i < ic; i++)
-          for (let ky = 0; ky < k; ky++) {
-            const yy = y * s - p + ky;
-            if (yy < 0 || yy >= ih) continue; // zero padding adds nothing, exactly
-            for (let kx = 0; kx < k; kx++) {
-              const xx = x * s - p + kx;
-              if (xx < 0 || xx >= iw) continue;
-              const at = (i * ih + yy) * iw + xx,
-                wi = w[((o * ic + i) * k + ky) * k + kx],
-                a = Math.abs(wi);
-              c += wi * mid[at];
-              r += a * rad[at];
-              mag += a * top[at];
-            }
-          }
-        [lo[(o * oh + y) * ow + x], hi[(o * oh + y) * ow + x]] = widened(c, r, g * mag);
+    for (let q = 0; q < oh * ow; q++) {
+      let c = b[o],
+        r = 0,
+        mag = Math.abs(b[o]);
+      for (let t = taps.start[q]; t < taps.start[q + 1]; t++) {
+        const at = taps.input[t],
+          wi = w[o * filter + taps.weight[t]],
+          a = Math.abs(wi);
+        c += wi * mid[at];
+        r += a * rad[at];
+        mag += a * top[at];
       }
+      [lo[o * oh * ow + q], hi[o * oh * ow + q]] = widened(c, r, g * mag);
+    }
   return { shape: out, lo, hi };
 }
 
