@@ -42,8 +42,7 @@ export function decodeTensor(r: ProtoReader, options: DecodeOptions): OnnxTensor
         r.repeatedVarint(k, `${p}.dims`, dimsRaw);
         break;
       case 2:
-        r.expect(k, [WIRE.varint], `${p}.data_type`);
-        dataType = r.int32(`${p}.data_type`);
+        dataType = r.int32(`${p}.data_type`, k);
         break;
       case 3:
         segmented = true;
@@ -59,20 +58,17 @@ export function decodeTensor(r: ProtoReader, options: DecodeOptions): OnnxTensor
         r.repeatedVarint(k, `${p}.int64_data`, int64s);
         break;
       case 8:
-        r.expect(k, [WIRE.len], `${p}.name`);
-        name = r.string(`${p}.name`);
+        name = r.string(`${p}.name`, k);
         break;
       case 9:
-        r.expect(k, [WIRE.len], `${p}.raw_data`);
-        raw = r.bytes(`${p}.raw_data`);
+        raw = r.bytes(`${p}.raw_data`, k);
         break;
       case 10:
         r.repeatedFixed(k, 8, `${p}.double_data`, doubleChunks);
         break;
       case 13: {
         const path = `${p}.external_data[${Object.keys(external).length}]`;
-        r.expect(k, [WIRE.len], path);
-        const e = r.message(path);
+        const e = r.message(path, k);
         let key = '',
           value = '';
         for (let ek = e.key(); ek; ek = e.key()) {
@@ -84,8 +80,7 @@ export function decodeTensor(r: ProtoReader, options: DecodeOptions): OnnxTensor
         break;
       }
       case 14:
-        r.expect(k, [WIRE.varint], `${p}.data_location`);
-        location = r.int32(`${p}.data_location`);
+        location = r.int32(`${p}.data_location`, k);
         break;
       default:
         r.skip(k, `${p}.#${k.field}`);

@@ -42,27 +42,22 @@ export function decodeOnnxModel(bytes: Uint8Array, options: DecodeOptions = {}):
   for (let k = r.key(); k; k = r.key()) {
     switch (k.field) {
       case 1:
-        r.expect(k, [WIRE.varint], 'ir_version');
-        model.irVersion = r.safeInt('ir_version');
+        model.irVersion = r.safeInt('ir_version', k);
         break;
       case 2:
-        r.expect(k, [WIRE.len], 'producer_name');
-        model.producerName = r.string('producer_name');
+        model.producerName = r.string('producer_name', k);
         break;
       case 3:
-        r.expect(k, [WIRE.len], 'producer_version');
-        model.producerVersion = r.string('producer_version');
+        model.producerVersion = r.string('producer_version', k);
         break;
       case 7:
         // A repeated singular message merges into the first (protobuf semantics).
-        r.expect(k, [WIRE.len], 'graph');
-        decodeGraph(r.message('graph'), model.graph, options);
+        decodeGraph(r.message('graph', k), model.graph, options);
         hasGraph = true;
         break;
       case 8: {
         const path = `opset_import[${model.opsetImport.length}]`;
-        r.expect(k, [WIRE.len], path);
-        model.opsetImport.push(decodeOpset(r.message(path)));
+        model.opsetImport.push(decodeOpset(r.message(path, k)));
         break;
       }
       default:
@@ -85,11 +80,8 @@ function emptyGraph(): OnnxGraph {
 function decodeOpset(r: ProtoReader): { domain: string; version: number } {
   const o = { domain: '', version: 0 };
   for (let k = r.key(); k; k = r.key()) {
-    if (k.field === 1)
-      (r.expect(k, [WIRE.len], `${r.path}.domain`), (o.domain = r.string(`${r.path}.domain`)));
-    else if (k.field === 2)
-      (r.expect(k, [WIRE.varint], `${r.path}.version`),
-        (o.version = r.safeInt(`${r.path}.version`)));
+    if (k.field === 1) o.domain = r.string(`${r.path}.domain`, k);
+    else if (k.field === 2) o.version = r.safeInt(`${r.path}.version`, k);
     else r.skip(k, `${r.path}.#${k.field}`);
   }
   return o;
@@ -101,33 +93,28 @@ function decodeGraph(r: ProtoReader, g: OnnxGraph, options: DecodeOptions): void
     switch (k.field) {
       case 1: {
         const path = `${p}.node[${g.node.length}]`;
-        r.expect(k, [WIRE.len], path);
-        g.node.push(decodeNode(r.message(path)));
+        g.node.push(decodeNode(r.message(path, k)));
         break;
       }
       case 2:
-        r.expect(k, [WIRE.len], `${p}.name`);
-        g.name = r.string(`${p}.name`);
+        g.name = r.string(`${p}.name`, k);
         break;
       case 5: {
         const path = `${p}.initializer[${g.initializer.length}]`;
-        r.expect(k, [WIRE.len], path);
-        g.initializer.push(decodeTensor(r.message(path), options));
+        g.initializer.push(decodeTensor(r.message(path, k), options));
         break;
       }
       case 11:
       case 12: {
         const list = k.field === 11 ? g.input : g.output;
         const path = `${p}.${k.field === 11 ? 'input' : 'output'}[${list.length}]`;
-        r.expect(k, [WIRE.len], path);
-        list.push(decodeValueInfo(r.message(path)));
+        list.push(decodeValueInfo(r.message(path, k)));
         break;
       }
       case 15: {
         // SparseTensorProto: values = 1 (a TensorProto whose name is the initializer's). Only the name is kept.
         const path = `${p}.sparse_initializer[${g.sparseInitializer.length}]`;
-        r.expect(k, [WIRE.len], path);
-        const s = r.message(path);
+        const s = r.message(path, k);
         let name = '';
         for (let sk = s.key(); sk; sk = s.key()) {
           if (sk.field === 1 && sk.wire === WIRE.len) {
@@ -156,28 +143,23 @@ function decodeNode(r: ProtoReader): OnnxNode {
       case 2: {
         const list = k.field === 1 ? n.input : n.output;
         const path = `${p}.${k.field === 1 ? 'input' : 'output'}[${list.length}]`;
-        r.expect(k, [WIRE.len], path);
         r.spend(1, path);
-        list.push(r.string(path));
+        list.push(r.string(path, k));
         break;
       }
       case 3:
-        r.expect(k, [WIRE.len], `${p}.name`);
-        n.name = r.string(`${p}.name`);
+        n.name = r.string(`${p}.name`, k);
         break;
       case 4:
-        r.expect(k, [WIRE.len], `${p}.op_type`);
-        n.opType = r.string(`${p}.op_type`);
+        n.opType = r.string(`${p}.op_type`, k);
         break;
       case 5: {
         const path = `${p}.attribute[${n.attribute.length}]`;
-        r.expect(k, [WIRE.len], path);
-        n.attribute.push(decodeAttribute(r.message(path)));
+        n.attribute.push(decodeAttribute(r.message(path, k)));
         break;
       }
       case 7:
-        r.expect(k, [WIRE.len], `${p}.domain`);
-        n.domain = r.string(`${p}.domain`);
+        n.domain = r.string(`${p}.domain`, k);
         break;
       default:
         r.skip(k, `${p}.#${k.field}`);
@@ -194,29 +176,23 @@ function decodeAttribute(r: ProtoReader): OnnxAttribute {
   for (let k = r.key(); k; k = r.key()) {
     switch (k.field) {
       case 1:
-        r.expect(k, [WIRE.len], `${p}.name`);
-        a.name = r.string(`${p}.name`);
+        a.name = r.string(`${p}.name`, k);
         break;
       case 20:
-        r.expect(k, [WIRE.varint], `${p}.type`);
-        a.type = r.int32(`${p}.type`);
+        a.type = r.int32(`${p}.type`, k);
         break;
       case 2:
-        r.expect(k, [WIRE.i32], `${p}.f`);
-        a.f = r.float32(`${p}.f`);
+        a.f = r.float32(`${p}.f`, k);
         break;
       case 3:
-        r.expect(k, [WIRE.varint], `${p}.i`);
-        a.i = r.int64(`${p}.i`);
+        a.i = r.int64(`${p}.i`, k);
         break;
       case 4:
-        r.expect(k, [WIRE.len], `${p}.s`);
-        a.s = r.bytes(`${p}.s`);
+        a.s = r.bytes(`${p}.s`, k);
         break;
       case 5:
-        r.expect(k, [WIRE.len], `${p}.t`);
         // Constant nodes carry their tensor here; external data of an attribute tensor is not supported.
-        a.t = decodeTensor(r.message(`${p}.t`), {});
+        a.t = decodeTensor(r.message(`${p}.t`, k), {});
         break;
       case 7:
         r.repeatedFixed(k, 4, `${p}.floats`, floats);
@@ -243,11 +219,9 @@ function decodeValueInfo(r: ProtoReader): OnnxValueInfo {
   const v: OnnxValueInfo = { name: '', elemType: 0, dims: null };
   for (let k = r.key(); k; k = r.key()) {
     if (k.field === 1) {
-      r.expect(k, [WIRE.len], `${p}.name`);
-      v.name = r.string(`${p}.name`);
+      v.name = r.string(`${p}.name`, k);
     } else if (k.field === 2) {
-      r.expect(k, [WIRE.len], `${p}.type`);
-      const t = r.message(`${p}.type`);
+      const t = r.message(`${p}.type`, k);
       for (let tk = t.key(); tk; tk = t.key()) {
         // TypeProto.tensor_type = 1; sequences, maps and optionals are skipped (dims stay null).
         if (tk.field === 1) {
@@ -264,11 +238,9 @@ function decodeTensorType(r: ProtoReader, v: OnnxValueInfo): void {
   const p = r.path;
   for (let k = r.key(); k; k = r.key()) {
     if (k.field === 1) {
-      r.expect(k, [WIRE.varint], `${p}.elem_type`);
-      v.elemType = r.int32(`${p}.elem_type`);
+      v.elemType = r.int32(`${p}.elem_type`, k);
     } else if (k.field === 2) {
-      r.expect(k, [WIRE.len], `${p}.shape`);
-      const s = r.message(`${p}.shape`);
+      const s = r.message(`${p}.shape`, k);
       v.dims ??= [];
       for (let sk = s.key(); sk; sk = s.key()) {
         if (sk.field !== 1) {
@@ -287,14 +259,12 @@ function decodeDim(r: ProtoReader): OnnxDim {
   let dim: OnnxDim = null;
   for (let k = r.key(); k; k = r.key()) {
     if (k.field === 1) {
-      r.expect(k, [WIRE.varint], `${r.path}.dim_value`);
-      const d = r.int64(`${r.path}.dim_value`);
+      const d = r.int64(`${r.path}.dim_value`, k);
       if (d < 0n || d > BigInt(MAX_DIM))
         r.fail(`dimension ${d} is outside [0, 2^31]`, `${r.path}.dim_value`);
       dim = Number(d);
     } else if (k.field === 2) {
-      r.expect(k, [WIRE.len], `${r.path}.dim_param`);
-      dim = r.string(`${r.path}.dim_param`);
+      dim = r.string(`${r.path}.dim_param`, k);
     } else r.skip(k, `${r.path}.#${k.field}`);
   }
   return dim;

@@ -86,7 +86,10 @@ export class ProtoReader {
     return { field, wire: wire as WireType };
   }
 
-  /** Refuses a field whose wire type is not one of `allowed`. */
+  /**
+   * Refuses a field whose wire type is not one of `allowed`. The typed readers below do this themselves when
+   * given the field's key.
+   */
   expect(key: FieldKey, allowed: readonly WireType[], path: string): void {
     if (!allowed.includes(key.wire))
       this.fail(
@@ -117,17 +120,20 @@ export class ProtoReader {
   }
 
   /** A varint read as int64 (two's complement). */
-  int64(path: string): bigint {
+  int64(path: string, key?: FieldKey): bigint {
+    if (key) this.expect(key, [WIRE.varint], path);
     return BigInt.asIntN(64, this.varint(path));
   }
 
   /** A varint read as int32 (protobuf truncates to the low 32 bits). */
-  int32(path: string): number {
+  int32(path: string, key?: FieldKey): number {
+    if (key) this.expect(key, [WIRE.varint], path);
     return Number(BigInt.asIntN(32, this.varint(path)));
   }
 
   /** An int64 that must be a safe JS integer (|v| < 2^53). */
-  safeInt(path: string): number {
+  safeInt(path: string, key?: FieldKey): number {
+    if (key) this.expect(key, [WIRE.varint], path);
     const v = this.int64(path);
     if (v > BigInt(Number.MAX_SAFE_INTEGER) || v < -BigInt(Number.MAX_SAFE_INTEGER))
       this.fail(`integer ${v} is beyond ±2^53`, path);
@@ -140,7 +146,8 @@ export class ProtoReader {
   }
 
   /** A little-endian float32 (wire type 5). */
-  float32(path: string): number {
+  float32(path: string, key?: FieldKey): number {
+    if (key) this.expect(key, [WIRE.i32], path);
     this.need(4, path);
     const v = new DataView(this.buf.buffer, this.buf.byteOffset + this.pos, 4).getFloat32(0, true);
     this.pos += 4;
@@ -156,7 +163,8 @@ export class ProtoReader {
   }
 
   /** A length-delimited payload as a view into the input (no copy); the length is checked first. */
-  bytes(path: string): Uint8Array {
+  bytes(path: string, key?: FieldKey): Uint8Array {
+    if (key) this.expect(key, [WIRE.len], path);
     const n = this.varint(path);
     if (n > BigInt(this.left))
       this.fail(`length ${n} runs past the end (${this.left} bytes left)`, path);
@@ -167,7 +175,8 @@ export class ProtoReader {
   }
 
   /** A length-delimited UTF-8 string. */
-  string(path: string): string {
+  string(path: string, key?: FieldKey): string {
+    if (key) this.expect(key, [WIRE.len], path);
     const b = this.bytes(path);
     try {
       return utf8.decode(b);
@@ -177,7 +186,8 @@ export class ProtoReader {
   }
 
   /** A nested message: a reader over its bytes, one level deeper, sharing the budget. */
-  message(path: string): ProtoReader {
+  message(path: string, key?: FieldKey): ProtoReader {
+    if (key) this.expect(key, [WIRE.len], path);
     const b = this.bytes(path);
     this.spend(1, path);
     return new ProtoReader(b, path, this.depth + 1, this.budget);
