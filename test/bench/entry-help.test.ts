@@ -14,6 +14,7 @@ const BENCH_ENTRIES = [
   'compare-trees.ts',
   'detect.ts',
   'detect-fingerprints.ts',
+  'detect-store.ts',
   'memory.ts',
   'run.ts',
   'serve.ts',
