@@ -12,11 +12,26 @@ export interface ConvTaps {
   weight: Int32Array;
 }
 
+type ConvSpec = Extract<LayerSpec, { kernelSize: number; inChannels: number }>;
+
+// A layer's taps are the same on every call (the interval pass and each back-substitution through it): kept per
+// layer spec, with the input shape they were built for.
+const built = new WeakMap<ConvSpec, { shape: string; taps: ConvTaps }>();
+
 export function convTaps(
-  spec: Extract<LayerSpec, { kernelSize: number; inChannels: number }>,
+  spec: ConvSpec,
   inShape: readonly number[],
   out: readonly number[],
 ): ConvTaps {
+  const shape = `${inShape.join(',')}/${out.join(',')}`;
+  const hit = built.get(spec);
+  if (hit?.shape === shape) return hit.taps;
+  const taps = buildTaps(spec, inShape, out);
+  built.set(spec, { shape, taps });
+  return taps;
+}
+
+function buildTaps(spec: ConvSpec, inShape: readonly number[], out: readonly number[]): ConvTaps {
   const [ic, ih, iw] = inShape,
     [, oh, ow] = out;
   const { kernelSize: k, stride: s, padding: p } = spec;
